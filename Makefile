@@ -1,0 +1,43 @@
+# Two commands: `make demo` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test install lock lint bench serve clean
+
+demo: install
+	$(BIN)/azak demo
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+# Idempotent bootstrap: a venv, uv from PyPI, the locked dependency set, the project itself.
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found %s)" % sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+# Re-resolve the lock file after changing dependencies in pyproject.toml.
+lock:
+	@test -x $(BIN)/uv || (test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet "uv==0.13.9")
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --quiet -o requirements.lock
+
+lint: install
+	$(BIN)/ruff check azak_pipelines azak_api azak_cli tests benchmarks
+	$(BIN)/mypy azak_pipelines azak_api azak_cli
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+serve: install
+	$(BIN)/azak serve
+
+clean:
+	-$(BIN)/azak db stop
+	rm -rf $(VENV) .azak

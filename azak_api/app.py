@@ -1,0 +1,85 @@
+"""The Litestar application factory: ``create_app(settings)``.
+
+Serve with ``azak serve api`` (or ``uvicorn azak_api.app:create_app --factory``). Every route
+needs a token except those marked public (health, login, the OpenAPI documents); admin routes and
+every mutation of shared data are guarded by role.
+"""
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.stores.registry import StoreRegistry
+from redis.asyncio import Redis
+from sqlalchemy.exc import OperationalError
+
+from azak_api.auth import AuthState, jwt_auth
+from azak_api.cache import STORE, cache_config, cache_store
+from azak_api.dashboard.controllers import DashboardController
+from azak_api.db import create_engine
+from azak_api.errors import HANDLERS
+from azak_api.migrations import migrate
+from azak_api.news.controllers import NewsController
+from azak_api.settings import Settings
+from azak_api.stocks.controllers import StockController, WatchlistController
+from azak_api.system.controllers import HealthController
+from azak_api.users.controllers import AuthController, UserController
+
+LOG = logging.getLogger("azak.api")
+CONTROLLERS = [HealthController, AuthController, UserController, StockController, WatchlistController,
+               NewsController, DashboardController]
+
+
+def create_app(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    store = cache_store(redis, settings.cache_ttls)
+    auth = jwt_auth(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.engine = create_engine(settings)
+        app.state.redis = redis
+        app.state.jwt = auth
+        app.state.auth = AuthState(app.state.engine, settings, redis)
+        app.state.response_cache = store
+        app.state.clock = clock or (lambda: datetime.now(UTC))
+        if settings.auto_migrate:
+            try:
+                await migrate(app.state.engine)
+            except OperationalError as exc:  # keep serving: /health reports the database as down
+                LOG.warning("could not apply app migrations (database unavailable: %s); run "
+                            "`azak db migrate` when it is back", str(exc.orig).strip().splitlines()[0])
+        try:
+            yield
+        finally:
+            await app.state.engine.dispose()
+            if redis is not None:
+                await redis.aclose()
+
+    return Litestar(
+        route_handlers=CONTROLLERS,
+        lifespan=[lifespan],
+        on_app_init=[auth.on_app_init],
+        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        stores=StoreRegistry({STORE: store}),
+        response_cache_config=cache_config(),
+        request_max_body_size=settings.max_body_bytes,
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins), allow_credentials=True)
+        if settings.cors_origins else None,
+        openapi_config=OpenAPIConfig(
+            title="Azak API", version="0.1.0", path="/docs",
+            description="AI insights on the Korean stock market. Log in with POST /api/auth/login; "
+                        "send the token as `Authorization: Bearer <token>` or keep the azak_session "
+                        "cookie.",
+            render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+            use_handler_docstrings=True,
+        ),
+        debug=False,
+    )

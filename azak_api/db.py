@@ -1,0 +1,35 @@
+"""The async database engine the API reads through (SQLAlchemy Core over psycopg 3)."""
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from azak_api.settings import Settings
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_recycle=300,
+        connect_args={"application_name": "azak-api", "connect_timeout": 5},
+    )
+
+
+async def paged(conn: AsyncConnection, columns: str, source: str, where: str, order: str,
+                params: dict[str, Any], offset: int, limit: int) -> tuple[list[Any], int]:
+    """One page of ``SELECT columns FROM source WHERE where ORDER BY order`` and the total count.
+
+    The total rides along with the rows (one query); a page past the end counts separately, so
+    the total is right on every page.
+    """
+    rows = (await conn.execute(text(
+        f"SELECT {columns}, count(*) OVER () AS total FROM {source} WHERE {where} ORDER BY {order} "
+        "LIMIT :limit OFFSET :offset"), {**params, "limit": limit, "offset": offset})).all()
+    if rows:
+        return rows, rows[0].total
+    total = (await conn.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params)).scalar_one()
+    return rows, total

@@ -1,0 +1,83 @@
+"""News list and detail (with the companies it is about and what their prices did next)."""
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, get
+from litestar.exceptions import ValidationException
+from litestar.params import Parameter
+from litestar.security.jwt import Token
+
+from azak_api.auth import SECURED, CurrentUser
+from azak_api.errors import NotFound, error_responses
+from azak_api.news import queries
+from azak_api.news.schemas import Article, ArticleDetail, ArticlePage, Impact, Link, StoryItem
+from azak_api.stocks.controllers import CODE_PATTERN
+
+KST = ZoneInfo("Asia/Seoul")
+Source = Literal["naver_finance", "hankyung", "maeil", "dart", "reddit"]
+
+
+def as_article(row: Any) -> Article:
+    return Article(id=row.news_id, title=row.title, summary=row.summary, url=row.url, press=row.press,
+                   source=row.source, sources=list(row.sources), content_type=row.content_type,
+                   published_at=row.published_at, published_precision=row.published_precision,
+                   stock_codes=list(row.stock_codes), cluster_id=row.cluster_id,
+                   cluster_size=row.cluster_size, is_canonical=row.is_canonical)
+
+
+class NewsController(Controller):
+    path = "/api/news"
+    tags = ["news"]
+    security = SECURED
+
+    @get("/", operation_id="listNews", opt={"cache": "news"}, cache=True,
+         summary="News and disclosures with filters, sorting and totals", responses=error_responses(401))
+    async def list_news(
+        self, request: Request[CurrentUser, Token, Any],
+        stock: Annotated[str | None, Parameter(pattern=CODE_PATTERN, description="about this stock (salient links)")]
+        = None,
+        mentioned: Annotated[bool, Parameter(description="with stock: any mention, not only the subject")] = False,
+        source: Source | None = None,
+        q: Annotated[str | None, Parameter(min_length=1, max_length=100, description="text in title or summary")] = None,
+        start: Annotated[date | None, Parameter(query="from", description="first KST day (YYYY-MM-DD)")] = None,
+        end: Annotated[date | None, Parameter(query="to", description="last KST day (YYYY-MM-DD)")] = None,
+        sort: Literal["-published_at", "published_at"] = "-published_at",
+        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
+        page_size: Annotated[int, Parameter(ge=1, le=100)] = 20,
+    ) -> ArticlePage:
+        if start and end and start > end:
+            raise ValidationException(f"'from' ({start}) is after 'to' ({end})")
+        since = datetime.combine(start, time(0), KST) if start else None
+        until = datetime.combine(end + timedelta(days=1), time(0), KST) if end else None
+        async with request.app.state.engine.connect() as conn:
+            rows, total = await queries.page(
+                conn, stock=stock, mentioned=mentioned, source=source, q=q, start=since, end=until,
+                ascending=sort == "published_at", offset=(page - 1) * page_size, limit=page_size)
+        return ArticlePage([as_article(r) for r in rows], total, page, page_size,
+                           (total + page_size - 1) // page_size)
+
+    @get("/{news_id:int}", operation_id="getNews", opt={"cache": "article"}, cache=True,
+         summary="One article: the companies it is about, their price impact, the same story elsewhere",
+         responses=error_responses(401, 404))
+    async def get_news(self, request: Request[CurrentUser, Token, Any],
+                       news_id: Annotated[int, Parameter(ge=1, le=2**63 - 1)]) -> ArticleDetail:
+        async with request.app.state.engine.connect() as conn:
+            row = await queries.one(conn, news_id)
+            if row is None:
+                raise NotFound(f"no article {news_id}")
+            links = await queries.links(conn, news_id)
+            impact = await queries.impact(conn, news_id)
+            story = await queries.story(conn, row.cluster_id, news_id)
+        return ArticleDetail(
+            article=as_article(row),
+            links=[Link(r.stock_code, r.stock_name, float(r.score), r.salient, list(r.surfaces), r.evidence)
+                   for r in links],
+            price_impact=[Impact(
+                code=r.stock_code, anchor_date=r.anchor_date, base_close=r.base_close,
+                returns={f"{h}d": getattr(r, f"return_{h}d") for h in queries.HORIZONS},
+                excess_over_kospi={f"{h}d": getattr(r, f"excess_{h}d") for h in queries.HORIZONS})
+                for r in impact],
+            same_story=[StoryItem(r.news_id, r.title, r.source, r.published_at) for r in story],
+        )

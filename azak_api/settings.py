@@ -1,0 +1,117 @@
+"""API settings, read from the environment (prefix ``AZAK_``) when the app is created."""
+
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _async_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in {"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"}:
+        raise SettingsError(
+            "AZAK_DATABASE_URL must be a postgresql:// URL "
+            f"(postgresql://user[:password]@host[:port]/database), got scheme {parts.scheme!r}"
+        )
+    if not parts.hostname or not parts.path.strip("/"):
+        raise SettingsError("AZAK_DATABASE_URL must name a host and a database")
+    return urlunsplit(parts._replace(scheme="postgresql+psycopg"))
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+# Seconds each cached route keeps its response; AZAK_CACHE_TTLS="prices=60,news=30" overrides.
+DEFAULT_CACHE_TTLS = {
+    "stocks": 60, "stock": 30, "prices": 60, "news": 30, "article": 60, "dashboard": 30, "me": 30,
+    "analysis": 900,  # analyses are expensive and change slowly (the legacy system's 15 minutes)
+}
+
+
+def _cache_ttls(raw: str) -> dict[str, int]:
+    ttls = dict(DEFAULT_CACHE_TTLS)
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in DEFAULT_CACHE_TTLS or not value.strip().isdigit():
+            raise SettingsError(
+                f"AZAK_CACHE_TTLS: {part!r} is not <route>=<seconds> with route one of "
+                f"{', '.join(DEFAULT_CACHE_TTLS)}")
+        ttls[name] = int(value)
+    return ttls
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    environment: str = "development"
+    redis_url: str | None = None
+    milvus_uri: str | None = None
+    jwt_secret: str = ""
+    cookie_secure: bool = False
+    token_ttl_seconds: int = 24 * 3600
+    login_attempts_per_minute: int = 10
+    cache_ttls: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CACHE_TTLS))
+    dagster_graphql_url: str | None = None
+    auto_migrate: bool = True
+    auth_cache_seconds: float = 5.0
+    max_body_bytes: int = 64 * 1024
+    cors_origins: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        raw_url = os.environ.get("AZAK_DATABASE_URL", "").strip()
+        if not raw_url:
+            raise SettingsError(
+                "AZAK_DATABASE_URL is not set; start the API with `azak serve api` (which uses the "
+                "embedded PostgreSQL) or set it to postgresql://user:password@host:port/database"
+            )
+        environment = os.environ.get("AZAK_ENV", "development").strip() or "development"
+        if environment not in {"development", "production", "test"}:
+            raise SettingsError(f"AZAK_ENV must be development, production or test, got {environment!r}")
+        secret = os.environ.get("AZAK_JWT_SECRET", "").strip()
+        if not secret:
+            raise SettingsError(
+                "AZAK_JWT_SECRET is not set; the `azak` commands generate one for development, "
+                "production must provide its own (at least 32 characters)"
+            )
+        if environment == "production" and len(secret) < 32:
+            raise SettingsError("AZAK_JWT_SECRET must be at least 32 characters in production")
+        return cls(
+            database_url=_async_url(raw_url),
+            environment=environment,
+            redis_url=os.environ.get("AZAK_REDIS_URL", "").strip() or None,
+            milvus_uri=os.environ.get("AZAK_MILVUS_URI", "").strip() or None,
+            jwt_secret=secret,
+            cookie_secure=_bool("AZAK_COOKIE_SECURE", environment == "production"),
+            token_ttl_seconds=_int("AZAK_TOKEN_TTL_SECONDS", 24 * 3600),
+            login_attempts_per_minute=_int("AZAK_LOGIN_ATTEMPTS_PER_MINUTE", 10),
+            dagster_graphql_url=os.environ.get("AZAK_DAGSTER_GRAPHQL_URL", "").strip() or None,
+            cache_ttls=_cache_ttls(os.environ.get("AZAK_CACHE_TTLS", "")),
+            auto_migrate=_bool("AZAK_AUTO_MIGRATE", True),
+            auth_cache_seconds=float(_int("AZAK_AUTH_CACHE_SECONDS", 5)),
+            max_body_bytes=_int("AZAK_MAX_BODY_BYTES", 64 * 1024),
+            cors_origins=tuple(o.strip() for o in os.environ.get("AZAK_CORS_ORIGINS", "").split(",")
+                               if o.strip()),
+        )

@@ -1,0 +1,119 @@
+"""Stocks and prices: request and response types."""
+
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+
+StockCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Z]{6}$", description="6 characters [0-9A-Z]")]
+
+
+class Stock(msgspec.Struct):
+    code: str
+    name: str
+    market: str | None
+    industry: str | None
+    market_cap: int | None
+    is_watchlist: bool
+
+
+class StockPage(msgspec.Struct):
+    items: list[Stock]
+    total: int
+    page: int
+    page_size: int
+
+
+class LatestPrice(msgspec.Struct):
+    date: date
+    close: float
+    change: float | None
+    change_pct: float | None
+    volume: int
+
+
+class PriceRange(msgspec.Struct):
+    high: float | None
+    low: float | None
+    since: date
+
+
+class NewsCounts(msgspec.Struct):
+    total: int
+    last_7_days: int
+    last_30_days: int
+    latest_at: datetime | None
+
+
+class StockDetail(msgspec.Struct):
+    code: str
+    name: str
+    market: str | None
+    section: str | None
+    industry: str | None
+    listed_on: date | None
+    market_cap: int | None
+    listed_shares: int | None
+    is_watchlist: bool
+    latest: LatestPrice | None
+    range_52_weeks: PriceRange | None
+    news: NewsCounts
+
+
+class DailyBar(msgspec.Struct):
+    date: date
+    open: float | None
+    high: float | None
+    low: float | None
+    close: float
+    volume: int
+    is_halt: bool
+    return_1d: float | None
+    ma_5: float | None
+    ma_20: float | None
+    ma_60: float | None
+    rsi_14: float | None
+    macd: float | None
+    macd_signal: float | None
+    macd_histogram: float | None
+    bollinger_upper: float | None
+    bollinger_mid: float | None
+    bollinger_lower: float | None
+
+
+class MinuteBar(msgspec.Struct):
+    time: datetime
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int
+
+
+class PriceSeries(msgspec.Struct):
+    code: str
+    interval: str
+    start: date
+    end: date
+    daily: list[DailyBar] | None = None
+    minute: list[MinuteBar] | None = None
+
+
+class WatchlistEntry(msgspec.Struct, forbid_unknown_fields=True):
+    code: StockCode
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    market: Annotated[str, msgspec.Meta(pattern=r"^(KOSPI|KOSDAQ|KOSDAQ GLOBAL|KONEX)$")] | None = None
+
+
+class WatchlistUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    is_watchlist: bool | None = None
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    market: Annotated[str, msgspec.Meta(pattern=r"^(KOSPI|KOSDAQ|KOSDAQ GLOBAL|KONEX)$")] | None = None
+
+
+class WatchlistState(msgspec.Struct):
+    code: str
+    name: str | None
+    market: str | None
+    is_watchlist: bool
+    updated_at: datetime

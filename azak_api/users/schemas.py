@@ -1,0 +1,55 @@
+"""Users and authentication: request and response types."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$", max_length=320,
+                                    description="an e-mail address")]
+Password = Annotated[str, msgspec.Meta(min_length=10, max_length=128,
+                                       description="10 to 128 characters")]
+Role = Literal["user", "admin"]
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
+class User(msgspec.Struct):
+    id: int
+    email: str
+    role: Role
+    display_name: str | None
+    is_active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class LoginResponse(msgspec.Struct):
+    access_token: str
+    token_type: str
+    expires_in: int
+    user: User
+
+
+class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    role: Role = "user"
+    display_name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
+class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    role: Role | None = None
+    is_active: bool | None = None
+    password: Password | None = None
+    display_name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
+class UserPage(msgspec.Struct):
+    items: list[User]
+    total: int
+    page: int
+    page_size: int

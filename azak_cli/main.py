@@ -1,0 +1,248 @@
+"""The `azak` command."""
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from azak_cli import environment
+from azak_cli.market import UsageError
+from azak_cli.postgres import DatabaseConfigError, mask
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from azak_cli import demo, services
+
+    started = time.monotonic()
+    dagit, api = services.endpoints()
+    if not args.no_serve:
+        services.check_ports_free([dagit, api])
+    runtime = environment.resolve()
+    runtime.apply()
+    where = "embedded PostgreSQL" if runtime.embedded else "AZAK_DATABASE_URL"
+    print(f"PostgreSQL: {mask(runtime.database.render())} ({where})")
+    print(f"Dagster home: {runtime.dagster_home}")
+    supervisor = services.Supervisor(runtime)
+    try:
+        demo.materialize_sample(runtime, refresh=args.refresh)
+        email, password = demo.ensure_demo_admin(runtime)
+        print(f"demo data ready in {time.monotonic() - started:.1f} s")
+        login = (f"curl -s -X POST {api.url}/api/auth/login -H 'content-type: application/json' "
+                 f"-d '{{\"email\": \"{email}\", \"password\": \"{password}\"}}'")
+        if args.no_serve:
+            print(f"demo admin: {email} (password in {runtime.home / 'demo-admin-password'})")
+            return 0
+        supervisor.start_dagit(dagit)
+        supervisor.start_api(api)
+        supervisor.wait_ready("Dagit", f"{dagit.url}/server_info")
+        supervisor.wait_ready("API", f"{api.url}/health")
+        print(f"Dagit: {dagit.url}  (assets: {dagit.url}/assets, lineage: {dagit.url}/asset-groups)")
+        print(f"API:   {api.url}  (health: {api.url}/health, docs: {api.url}/docs)")
+        print(f"Log in as the demo admin ({email}):\n  {login}")
+        print("Ctrl-C stops everything.")
+        supervisor.wait()
+        return 0
+    finally:
+        supervisor.stop()
+        runtime.stop_if_started()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from azak_cli import services
+
+    dagit, api = services.endpoints()
+    wanted = {"all": [dagit, api], "dagit": [dagit], "api": [api]}[args.what]
+    services.check_ports_free(wanted)
+    runtime = environment.resolve()
+    supervisor = services.Supervisor(runtime)
+    try:
+        if dagit in wanted:
+            supervisor.start_dagit(dagit)
+            supervisor.wait_ready("Dagit", f"{dagit.url}/server_info")
+            print(f"Dagit: {dagit.url}")
+        if api in wanted:
+            supervisor.start_api(api)
+            supervisor.wait_ready("API", f"{api.url}/health")
+            print(f"API:   {api.url}")
+        supervisor.wait()
+        return 0
+    finally:
+        supervisor.stop()
+        runtime.stop_if_started()
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    if args.action == "url":
+        runtime = environment.resolve(start=False)
+        print(runtime.database.render() if args.show_password else mask(runtime.database.render()))
+        return 0
+    embedded = environment.embedded_postgres()
+    if args.action == "migrate":
+        from azak_api.cli import run_migrations
+
+        runtime = environment.resolve()
+        try:
+            applied = run_migrations(runtime.database.render())
+        finally:
+            runtime.stop_if_started()
+        print(f"applied {', '.join(applied)}" if applied else "the app schema is up to date")
+        return 0
+    if args.action == "start":
+        runtime = environment.resolve()
+        state = "started" if runtime.started_embedded else "already running"
+        print(f"{mask(runtime.database.render())} ({state})")
+    elif args.action == "stop":
+        print("stopped" if embedded.stop() else "not running")
+    elif args.action == "status":
+        running = embedded.is_running()
+        print(f"embedded PostgreSQL ({embedded.data_dir}): {'running' if running else 'stopped'}")
+        return 0 if running else 3
+    return 0
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from None
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from azak_cli import market
+
+    runtime = environment.resolve()
+    runtime.apply()
+    try:
+        if args.kind == "prices":
+            market.import_prices(runtime, [Path(p) for p in args.paths], args.format, args.basis, args.code)
+        else:
+            market.import_news(runtime, [Path(p) for p in args.paths])
+        return 0
+    finally:
+        runtime.stop_if_started()
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from azak_cli import market
+
+    runtime = environment.resolve()
+    runtime.apply()
+    try:
+        market.backfill_prices(runtime, args.start, args.end, args.codes, args.basis)
+        return 0
+    finally:
+        runtime.stop_if_started()
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from azak_cli import match
+
+    if args.path != "-" and not Path(args.path).is_file():
+        raise UsageError(f"no such file: {args.path}")
+    return match.main(args.path, args.universe)
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from azak_api.cli import UserExists, upsert_user
+
+    if "@" not in args.email or len(args.email) > 320:
+        raise UsageError(f"--email must be an e-mail address, got {args.email!r}")
+    if not 10 <= len(args.password) <= 128:
+        raise UsageError("--password must be 10 to 128 characters")
+    runtime = environment.resolve()
+    try:
+        user_id, created = upsert_user(runtime.database.render(), args.email, args.password, args.admin,
+                                       args.reset_password)
+    except UserExists as exc:
+        raise UsageError(f"{exc}; pass --reset-password to set its password and role") from None
+    finally:
+        runtime.stop_if_started()
+    role = "admin" if args.admin else "user"
+    print(f"{'created' if created else 'updated'} {role} {args.email.lower()} (id {user_id})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="azak", description="Azak data platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="materialize the bundled sample data, then serve Dagit and the API")
+    demo.add_argument("--no-serve", action="store_true", help="exit after the summary")
+    demo.add_argument("--refresh", action="store_true", help="re-run every step even if done")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="serve Dagit (with the daemon) and/or the API")
+    serve.add_argument("what", nargs="?", choices=["all", "dagit", "api"], default="all")
+    serve.set_defaults(func=cmd_serve)
+
+    imports = sub.add_parser("import", help="load files into the raw tables through their assets")
+    kinds = imports.add_subparsers(dest="kind", required=True)
+    prices = kinds.add_parser("prices", help="daily price CSVs (English or pykrx headers)")
+    prices.add_argument("paths", nargs="+", help="CSV files")
+    prices.add_argument("--format", default="auto", choices=["auto", "english", "pykrx"])
+    prices.add_argument("--basis", default="adjusted", choices=["adjusted", "raw"],
+                        help="what the files hold (pykrx exports are adjusted)")
+    prices.add_argument("--code", help="the stock code, when neither a column nor the file name has it")
+    prices.set_defaults(func=cmd_import)
+    news = kinds.add_parser("news", help="news as JSON Lines: title, summary|content, published_at "
+                                         "(ISO 8601 with offset), source, url (optional)")
+    news.add_argument("paths", nargs="+", help="JSONL files")
+    news.set_defaults(func=cmd_import)
+
+    backfill = sub.add_parser("backfill", help="fill a date range from KIS in a single run")
+    backfill.add_argument("what", choices=["prices"])
+    backfill.add_argument("--from", dest="start", type=_date, required=True)
+    backfill.add_argument("--to", dest="end", type=_date, required=True)
+    backfill.add_argument("--codes", nargs="+", help="stock codes (default: the watch-list)")
+    backfill.add_argument("--basis", default="adjusted", choices=["adjusted", "raw"])
+    backfill.set_defaults(func=cmd_backfill)
+
+    matcher = sub.add_parser("match", help="link JSON Lines ({id, title, content}) to listed companies")
+    matcher.add_argument("path", nargs="?", default="-", help="a JSONL file, or - for standard input")
+    matcher.add_argument("--universe", help="a listing CSV instead of the bundled KRX listing")
+    matcher.set_defaults(func=cmd_match)
+
+    users = sub.add_parser("users", help="API users")
+    actions = users.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create a user who can log in to the API")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True, help="10 to 128 characters")
+    create.add_argument("--admin", action="store_true", help="give the admin role")
+    create.add_argument("--reset-password", action="store_true",
+                        help="if the e-mail exists, set its password and role instead of failing")
+    create.set_defaults(func=cmd_users)
+
+    db = sub.add_parser("db", help="the PostgreSQL in use")
+    db.add_argument("action", choices=["url", "start", "stop", "status", "migrate"])
+    db.add_argument("--show-password", action="store_true", help="print the URL unmasked")
+    db.set_defaults(func=cmd_db)
+    return parser
+
+
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # run the same clean shutdown as Ctrl-C
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return args.func(args)
+    except (DatabaseConfigError, UsageError) as exc:
+        print(f"azak: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        print(f"azak: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

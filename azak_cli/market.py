@@ -1,0 +1,180 @@
+"""`azak import prices` and `azak backfill prices`: one Dagster run each, recorded in Dagit."""
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from azak_cli.demo import cli_instance, run_job
+from azak_cli.environment import Runtime
+
+CODE = re.compile(r"^[0-9A-Z]{6}$")
+
+
+class UsageError(ValueError):
+    """The command line asks for something impossible; the message says what to change."""
+
+
+@dataclass
+class FileScan:
+    rows: int = 0
+    rejected: int = 0
+    codes: set[str] = field(default_factory=set)
+    first: date | None = None
+    last: date | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+def scan_price_files(paths: list[Path], file_format: str, code: str | None) -> FileScan:
+    """Read the files once to learn their date range and codes (and report bad rows early)."""
+    from azak_pipelines.lib.price_files import PriceFileError, PriceRow, read_price_file
+
+    scan = FileScan()
+    for path in paths:
+        if not path.is_file():
+            raise UsageError(f"no such file: {path}")
+        try:
+            for item in read_price_file(path, file_format, code):
+                if isinstance(item, PriceRow):
+                    scan.rows += 1
+                    scan.codes.add(item.stock_code)
+                    scan.first = min(scan.first or item.trade_date, item.trade_date)
+                    scan.last = max(scan.last or item.trade_date, item.trade_date)
+                else:
+                    scan.rejected += 1
+                    if len(scan.reasons) < 10:
+                        scan.reasons.append(f"{item.locator}: {item.reason}")
+        except PriceFileError as exc:
+            raise UsageError(str(exc)) from None
+    return scan
+
+
+def _report(result: Any, asset: str) -> dict[str, Any]:
+    for event in result.get_asset_materialization_events():
+        if event.asset_key.to_user_string() == asset:
+            return {k: v.value for k, v in event.materialization.metadata.items()}
+    return {}
+
+
+def _failure(result: Any) -> str:
+    messages = [e.message for e in result.all_events
+                if e.event_type_value in {"STEP_FAILURE", "RUN_FAILURE"} and e.message]
+    return "\n  ".join(messages) or "see the run in Dagit"
+
+
+def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto",
+                  basis: str = "adjusted", code: str | None = None, quiet: bool = False) -> dict[str, Any]:
+    from dagster import DagsterInstance
+
+    from azak_pipelines.definitions import defs
+    from azak_pipelines.defs.calendar.partitions import MARKET_START
+
+    if code is not None and not CODE.match(code):
+        raise UsageError(f"--code must be 6 characters [0-9A-Z], got {code!r}")
+    paths = [p.expanduser().resolve() for p in paths]
+    scan = scan_price_files(paths, file_format, code)
+    say = (lambda *_: None) if quiet else print
+    say(f"{len(paths)} file(s): {scan.rows:,} valid rows for {len(scan.codes)} stock(s), "
+        f"{scan.rejected:,} rejected")
+    for reason in scan.reasons:
+        say(f"  rejected {reason}")
+    if scan.rows == 0 or scan.first is None or scan.last is None:
+        raise UsageError("no valid rows to import")
+    if scan.first < date.fromisoformat(MARKET_START):
+        raise UsageError(f"the files start on {scan.first}, before the first partition ({MARKET_START})")
+    say(f"importing {scan.first} … {scan.last} through raw/daily_prices…")
+    started = time.monotonic()
+    result = run_job(
+        defs(), cli_instance(), "daily_prices_job", (str(scan.first), str(scan.last)),
+        {"ops": {"raw__daily_prices": {"config": {
+            "source": "files", "paths": [str(p) for p in paths], "file_format": file_format,
+            "price_basis": basis, "code": code}}}},
+        {"azak/origin": "import"},
+    )
+    if not result.success:
+        raise RuntimeError(f"the import run {result.run_id} failed:\n  {_failure(result)}")
+    report = _report(result, "raw/daily_prices")
+    say(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_written', 0):,} rows written, "
+        f"{report.get('rows_replaced', 0):,} replaced, {report.get('rows_rejected', 0):,} rejected "
+        f"(run {result.run_id})")
+    return {"run_id": result.run_id, **report}
+
+
+def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] | None = None,
+                    basis: str = "adjusted") -> dict[str, Any]:
+    from dagster import DagsterInstance
+
+    from azak_pipelines.definitions import defs
+    from azak_pipelines.defs.calendar.partitions import MARKET_START
+    from azak_pipelines.lib.krx_calendar import krx_calendar
+
+    if start > end:
+        raise UsageError(f"--from {start} is after --to {end}")
+    if start < date.fromisoformat(MARKET_START):
+        raise UsageError(f"--from must be on or after {MARKET_START}")
+    today = date.today()
+    if end > today:
+        raise UsageError(f"--to {end} is in the future")
+    bad = [c for c in codes or [] if not CODE.match(c)]
+    if bad:
+        raise UsageError(f"--codes must be 6 characters [0-9A-Z]: {bad}")
+    sessions = krx_calendar().count_sessions(start, date.fromordinal(end.toordinal() + 1))
+    print(f"backfilling daily prices {start} … {end} ({sessions} trading days"
+          f"{f', {len(codes)} stocks' if codes else ', the watch-list'}) in one run…", flush=True)
+    config: dict[str, Any] = {"source": "kis", "price_basis": basis}
+    if codes:
+        config["codes"] = codes
+    started = time.monotonic()
+    result = run_job(defs(), cli_instance(), "daily_prices_job", (str(start), str(end)),
+                     {"ops": {"raw__daily_prices": {"config": config}},
+                      "loggers": {"console": {"config": {"log_level": "INFO"}}}},
+                     {"azak/origin": "backfill"})
+    if not result.success:
+        raise RuntimeError(f"the backfill run {result.run_id} failed:\n  {_failure(result)}")
+    report = _report(result, "raw/daily_prices")
+    print(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_written', 0):,} rows, "
+          f"{report.get('kis_requests', 0):,} KIS requests ({report.get('source')}), run {result.run_id}")
+    return {"run_id": result.run_id, **report}
+
+
+def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dict[str, Any]:
+    """Load JSON Lines news through ``raw/imported_news`` and ``news_articles`` (one run)."""
+    from azak_pipelines.defs.calendar.partitions import NEWS_START
+    from azak_pipelines.definitions import defs
+    from azak_pipelines.lib.news.jsonl import NewsFileError, read_news_file
+
+    say = (lambda *_: None) if quiet else print
+    paths = [p.expanduser().resolve() for p in paths]
+    days = []
+    rejected = 0
+    for path in paths:
+        if not path.is_file():
+            raise UsageError(f"no such file: {path}")
+        try:
+            parsed = read_news_file(path)
+        except NewsFileError as exc:
+            raise UsageError(str(exc)) from None
+        days += [item.published_day for item in parsed.items]
+        rejected += len(parsed.rejected)
+        for row in parsed.rejected[:10]:
+            say(f"  rejected {row.locator}: {row.reason}")
+    say(f"{len(paths)} file(s): {len(days):,} valid items, {rejected:,} rejected")
+    if not days:
+        raise UsageError("no valid items to import")
+    first, last = min(days), max(days)
+    if first < date.fromisoformat(NEWS_START):
+        raise UsageError(f"items start on {first}, before the first news partition ({NEWS_START})")
+    say(f"importing {first} … {last} through raw/imported_news and raw/news_articles…")
+    started = time.monotonic()
+    result = run_job(defs(), cli_instance(), "imported_news_job", (str(first), str(last)),
+                     {"ops": {"raw__imported_news": {"config": {"paths": [str(p) for p in paths]}}}},
+                     {"azak/origin": "import"})
+    if not result.success:
+        raise RuntimeError(f"the import run {result.run_id} failed:\n  {_failure(result)}")
+    report = _report(result, "raw/imported_news")
+    articles = _report(result, "raw/news_articles")
+    say(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_new', 0):,} new items, "
+        f"{articles.get('stories', 0):,} stories in the range (run {result.run_id})")
+    return {"run_id": result.run_id, **report}

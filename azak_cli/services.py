@@ -1,0 +1,126 @@
+"""Long-running processes: the Dagster webserver and daemon, and the API."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from azak_cli.environment import PROJECT_ROOT, Runtime
+from azak_cli.postgres import DatabaseConfigError, port_is_free
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    variable: str
+    port: int
+    host: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def _port(variable: str, default: int) -> int:
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise DatabaseConfigError(f"{variable} must be a port number (1-65535), got {raw!r}")
+    return int(raw)
+
+
+def endpoints() -> tuple[Endpoint, Endpoint]:
+    host = os.environ.get("AZAK_BIND_HOST", "127.0.0.1").strip() or "127.0.0.1"
+    return (
+        Endpoint("Dagit", "AZAK_DAGIT_PORT", _port("AZAK_DAGIT_PORT", 3000), host),
+        Endpoint("API", "AZAK_API_PORT", _port("AZAK_API_PORT", 8000), host),
+    )
+
+
+def check_ports_free(wanted: list[Endpoint]) -> None:
+    for endpoint in wanted:
+        if not port_is_free(endpoint.port, endpoint.host):
+            raise DatabaseConfigError(
+                f"port {endpoint.port} on {endpoint.host} is already in use, so the {endpoint.name} "
+                f"cannot start; stop what uses it or set {endpoint.variable} to a free port"
+            )
+
+
+class Supervisor:
+    """Starts child processes with the runtime's environment and stops them together."""
+
+    def __init__(self, runtime: Runtime):
+        self.env = runtime.child_env()
+        self.logs = runtime.home / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, argv: list[str]) -> None:
+        log = (self.logs / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            argv, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.children.append((name, process))
+
+    def start_dagit(self, endpoint: Endpoint) -> None:
+        workspace = str(PROJECT_ROOT / "workspace.yaml")
+        self.start("dagster-webserver", [str(BIN / "dagster-webserver"), "-w", workspace,
+                                         "-h", endpoint.host, "-p", str(endpoint.port)])
+        self.start("dagster-daemon", [str(BIN / "dagster-daemon"), "run", "-w", workspace])
+
+    def start_api(self, endpoint: Endpoint) -> None:
+        self.start("api", [str(BIN / "uvicorn"), "azak_api.app:create_app", "--factory",
+                           "--host", endpoint.host, "--port", str(endpoint.port),
+                           "--no-access-log", "--log-level", "warning"])
+
+    def wait_ready(self, name: str, url: str, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for child_name, process in self.children:
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{child_name} exited with code {process.returncode}; "
+                        f"see {self.logs / (child_name + '.log')}"
+                    )
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status < 500:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{name} did not answer at {url} within {timeout:.0f} s")
+
+    def wait(self) -> None:
+        """Block until Ctrl-C or until a child dies."""
+        try:
+            while True:
+                for name, process in self.children:
+                    if process.poll() is not None:
+                        print(f"{name} exited with code {process.returncode}; "
+                              f"see {self.logs / (name + '.log')}", file=sys.stderr)
+                        return
+                time.sleep(1)
+        except KeyboardInterrupt:
+            print("\nstopping…")
+
+    def stop(self) -> None:
+        for _, process in self.children:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for _, process in self.children:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.children.clear()

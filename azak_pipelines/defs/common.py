@@ -1,0 +1,75 @@
+"""Helpers every asset module uses: partition windows, the watch-list, closed-day notes."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import dagster as dg
+import psycopg
+
+from azak_pipelines.lib.krx_calendar import KST, krx_calendar, utc_now
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open window of KST calendar days ``[start, end)``."""
+
+    start: date
+    end: date
+
+    @property
+    def last(self) -> date:
+        return self.end - timedelta(days=1)
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days)]
+
+    def trading_days(self) -> list[date]:
+        return krx_calendar().sessions_between(self.start, self.end)
+
+    def closed_days(self) -> dict[str, str]:
+        calendar = krx_calendar()
+        return {str(d): calendar.closure_reason(d) or "" for d in self.days()
+                if not calendar.is_trading_day(d)}
+
+    def replay_clock(self) -> datetime:
+        """"Now" for replayed runs: the evening of the window's last day (never in the future)."""
+        return min(datetime.combine(self.last, time(18, 0), KST), utc_now())
+
+    def __str__(self) -> str:
+        return f"{self.start} … {self.last}"
+
+
+def window_of(context: dg.AssetExecutionContext) -> Window:
+    span = context.partition_time_window
+    return Window(span.start.astimezone(KST).date(), span.end.astimezone(KST).date())
+
+
+def kst_today() -> date:
+    return utc_now().astimezone(KST).date()
+
+
+def watchlist_codes(conn: psycopg.Connection[Any]) -> list[str]:
+    exists = conn.execute("SELECT to_regclass('raw.stocks')").fetchone()
+    if not exists or exists[0] is None:
+        raise dg.Failure("raw.stocks does not exist yet: materialize raw/stocks first")
+    codes = [row[0] for row in conn.execute(
+        "SELECT code FROM raw.stocks WHERE is_watchlist ORDER BY code")]
+    if not codes:
+        raise dg.Failure("the watch-list is empty: nothing to collect")
+    return codes
+
+
+def closed_days_note(window: Window) -> dict[str, Any]:
+    closed = window.closed_days()
+    note: dict[str, Any] = {"trading_days": len(window.trading_days()), "closed_days": len(closed)}
+    if closed and len(closed) <= 31:
+        note["closed_day_reasons"] = closed
+    return note
+
+
+def preview(rows: list[tuple], columns: list[str], limit: int = 5) -> dg.MetadataValue:
+    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
+    body = "\n".join("| " + " | ".join("" if v is None else str(v) for v in row) + " |"
+                     for row in rows[:limit])
+    return dg.MetadataValue.md(head + body if rows else "no rows")

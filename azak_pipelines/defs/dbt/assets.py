@@ -1,0 +1,52 @@
+"""dbt models as assets: staging views and marts tables, with lineage from the raw assets."""
+
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from azak_pipelines.defs.calendar.assets import TRADING_CALENDAR
+from azak_pipelines.defs.dbt.project import dbt_env, ensure_manifest
+from azak_pipelines.defs.market import tables as market
+from azak_pipelines.defs.matching.assets import NEWS_STOCK_MATCHES
+from azak_pipelines.defs.news import tables as news
+from azak_pipelines.defs.reference.assets import STOCKS
+from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib.warehouse import ensure_table
+
+# Every raw table a dbt source reads. dbt needs its sources to exist: a raw asset that was never
+# materialized yet is an empty table, so the models over it build (empty) instead of failing.
+SOURCE_TABLES = (
+    STOCKS, TRADING_CALENDAR, market.DAILY_PRICES, market.MINUTE_PRICES, market.QUOTE_SNAPSHOTS,
+    market.INVESTOR_FLOWS, market.INDEX_DAILY, market.OVERTIME_PRICES, market.FINANCIAL_RATIOS,
+    market.PRODUCT_INFO, news.NEWS_ARTICLES, NEWS_STOCK_MATCHES,
+)
+
+
+class AzakDbtTranslator(DagsterDbtTranslator):
+    """Asset keys are ``[schema, table]``, like every other asset; sources name their raw asset."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        meta = dbt_resource_props.get("meta") or {}
+        explicit = (meta.get("dagster") or {}).get("asset_key")
+        if explicit:
+            return dg.AssetKey(explicit)
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+
+TRANSLATOR = AzakDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
+
+
+@dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=TRANSLATOR)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+               warehouse: Warehouse) -> Iterator[Any]:
+    """Build (run + test) the selected dbt models against the warehouse."""
+    with warehouse.connect() as conn:
+        for spec in SOURCE_TABLES:
+            ensure_table(conn, spec)
+    os.environ.update(dbt_env(warehouse.database_url))
+    yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,48 @@
+"""The dbt project: where it is, how it connects, and keeping its manifest current."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
+MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+_SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def dbt_env(database_url: str) -> dict[str, str]:
+    """The profile's connection variables derived from a PostgreSQL URL."""
+    parts = urlsplit(database_url)
+    return {
+        "AZAK_DBT_HOST": parts.hostname or "127.0.0.1",
+        "AZAK_DBT_PORT": str(parts.port or 5432),
+        "AZAK_DBT_USER": unquote(parts.username or "postgres"),
+        "AZAK_DBT_PASSWORD": unquote(parts.password or ""),
+        "AZAK_DBT_DBNAME": unquote(parts.path.lstrip("/")),
+    }
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for name in _SOURCES:
+        path = DBT_PROJECT_DIR / name
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        for file in files:
+            newest = max(newest, file.stat().st_mtime)
+    return newest
+
+
+def ensure_manifest() -> Path:
+    """Run ``dbt parse`` when the manifest is missing or older than the project's files."""
+    if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
+        return MANIFEST
+    dbt = Path(sys.executable).with_name("dbt")
+    result = subprocess.run(
+        [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR)],
+        capture_output=True, text=True, env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+    return MANIFEST

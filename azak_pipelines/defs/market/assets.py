@@ -1,0 +1,517 @@
+"""Market data from KIS (live or replayed) and from files, into ``raw``.
+
+Every price asset is partitioned by KST calendar day with a single-run backfill policy: a range
+of partitions is one run that pages KIS per stock over the whole range and writes with one
+``COPY``. Closed days materialize as empty, annotated partitions. If any stock fails, the run fails
+before anything is written.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any, TypeVar
+
+import dagster as dg
+
+from azak_pipelines.defs.calendar.partitions import market_days
+from azak_pipelines.defs.common import (
+    Window,
+    closed_days_note,
+    kst_today,
+    preview,
+    watchlist_codes,
+    window_of,
+)
+from azak_pipelines.defs.market import tables
+from azak_pipelines.defs.resources import KisResource, KisSession, Warehouse
+from azak_pipelines.lib.kis import parsers
+from azak_pipelines.lib.kis.parsers import KisApiError
+from azak_pipelines.lib.krx_calendar import KST, krx_calendar, utc_now
+from azak_pipelines.lib.price_files import PriceFileError, Rejected, codes_in_file, read_price_file
+from azak_pipelines.lib.quarantine import QuarantinedRow, reasons_summary, record_quarantine
+from azak_pipelines.lib.universe import STOCK_CODE
+from azak_pipelines.lib.warehouse import copy_text, merge_rows, replace_slice
+
+T = TypeVar("T")
+NULL = copy_text(None)
+REPLAY_MISSING = "OPSQ0003"  # the replay server has no recording for the request
+STOCKS = dg.AssetKey(["raw", "stocks"])
+PARTITIONED = {"group_name": "market", "kinds": {"postgres"}, "partitions_def": market_days,
+               "backfill_policy": dg.BackfillPolicy.single_run(), "deps": [STOCKS]}
+DEFAULT_INDEX_CODES = ["0001", "1001", "2001"]  # KOSPI, KOSDAQ, KOSPI 200
+
+
+@dataclass
+class Collected:
+    mode: str
+    requests: int
+    missing: list[str]
+
+
+def collect(kis: KisResource, warehouse: Warehouse, replay_at: datetime,
+            work: Callable[[KisSession], Awaitable[T]]) -> tuple[T, Collected]:
+    """Run ``work`` with a KIS session (live, or replay with its clock at ``replay_at``)."""
+    async def main() -> tuple[T, Collected]:
+        async with kis.session(warehouse.database_url, replay_at) as session:
+            result = await work(session)
+            return result, Collected(session.mode, session.client.requests_sent, [])
+
+    return asyncio.run(main())
+
+
+async def per_code(session: KisSession, codes: list[str], fetch: Callable[[str], Awaitable[T]],
+                   progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, T], list[str]]:
+    """Fetch for every code concurrently; the client bounds concurrency and rate.
+
+    In replay mode a code without a recording is reported back, not fatal.
+    """
+    done = [0]
+    step = max(1, len(codes) // 10)
+
+    async def one(code: str) -> tuple[str, T | None]:
+        try:
+            return code, await fetch(code)
+        except KisApiError as exc:
+            if session.mode == "replay" and exc.msg_cd == REPLAY_MISSING:
+                return code, None
+            raise
+        finally:
+            done[0] += 1
+            if progress is not None and (done[0] % step == 0 or done[0] == len(codes)):
+                progress(done[0], len(codes))
+
+    results = await asyncio.gather(*(one(code) for code in codes))
+    return ({code: value for code, value in results if value is not None},
+            [code for code, value in results if value is None])
+
+
+def source_meta(collected: Collected, codes: list[str]) -> dict[str, Any]:
+    meta: dict[str, Any] = {"source": f"kis:{collected.mode}", "codes": len(codes),
+                            "kis_requests": collected.requests}
+    if collected.missing:
+        meta["codes_without_recording"] = collected.missing
+    return meta
+
+
+# -- daily prices ------------------------------------------------------------------------------------
+
+
+class DailyPricesConfig(dg.Config):
+    """Where rows come from: KIS (default) or price files (what ``azak import prices`` passes)."""
+
+    source: str = "kis"
+    paths: list[str] = []
+    file_format: str = "auto"
+    code: str | None = None
+    price_basis: str = "adjusted"
+    codes: list[str] = []  # KIS: these stocks instead of the watch-list
+
+
+def _kis_daily(session_rows: dict[str, list[parsers.DailyBar]], basis: str, provenance: str,
+               fetched_at: datetime) -> tuple[list[tuple], list[QuarantinedRow]]:
+    rows, rejected = [], []
+    for code, bars in sorted(session_rows.items()):
+        for bar in bars:
+            locator = f"{provenance}:{code}:{bar.trade_date}"
+            if bar.close <= 0:
+                rejected.append(QuarantinedRow(locator, f"close must be positive, got {bar.close}", repr(bar)))
+            elif bar.high is not None and bar.low is not None and bar.high < bar.low:
+                rejected.append(QuarantinedRow(locator, f"high {bar.high} is below low {bar.low}", repr(bar)))
+            else:
+                rows.append((code, bar.trade_date, basis, bar.open, bar.high, bar.low, bar.close,
+                             bar.volume, bar.trading_value, provenance, fetched_at))
+    return rows, rejected
+
+
+def _file_rows(paths: list[Path], config: DailyPricesConfig, window: Window,
+               rejected: list[QuarantinedRow], outside: list[int]) -> Iterator[tuple[date, str]]:
+    """(trade date, COPY line) per valid row: files are the bulk path, so rows are rendered once."""
+    basis = copy_text(config.price_basis)
+    start, end = window.start, window.end
+    iso: dict[date, str] = {}
+    for path in paths:
+        fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
+        tail = f"\t{copy_text('file:' + path.name)}\t{fetched_at}\n"
+        for item in read_price_file(path, config.file_format, config.code):
+            if type(item) is Rejected:
+                rejected.append(QuarantinedRow(item.locator, item.reason, item.raw))
+                continue
+            code, day, open_, high, low, close, volume, value, _ = item
+            if not start <= day < end:
+                outside[0] += 1
+                continue
+            day_text = iso.get(day) or iso.setdefault(day, day.isoformat())
+            yield day, (f"{code}\t{day_text}\t{basis}\t{open_ or NULL}\t{high or NULL}\t"
+                        f"{low or NULL}\t{close}\t{volume}\t{NULL if value is None else value}{tail}")
+
+
+def _import_files(conn: Any, config: DailyPricesConfig, window: Window,
+                  rejected: list[QuarantinedRow]) -> tuple[Any, dict[str, Any]]:
+    paths = [Path(p).expanduser().resolve() for p in config.paths]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if not paths or missing:
+        raise dg.Failure(f"no such price files: {missing or '(none given)'}")
+    try:
+        codes = {c for path in paths for c in codes_in_file(path, config.file_format, config.code)}
+        outside = [0]
+        result = replace_slice(
+            conn, tables.DAILY_PRICES, _file_rows(paths, config, window, rejected, outside),
+            window.start, window.end,
+            scope={"stock_code": sorted(codes), "price_basis": [config.price_basis]},
+            text_lines=True,
+        )
+    except PriceFileError as exc:
+        raise dg.Failure(str(exc)) from None
+    return result, {"source": "files", "files": [str(p) for p in paths],
+                    "codes": sorted(codes), "rows_outside_window": outside[0]}
+
+
+@dg.asset(key=["raw", "daily_prices"], **PARTITIONED)
+def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
+                 warehouse: Warehouse, kis: KisResource) -> dg.MaterializeResult:
+    """Daily OHLCV per stock: the watch-list from KIS FHKST03010100 (adjusted prices unless
+    ``price_basis: raw``; both bases are kept apart), or CSV files (English or pykrx layouts) when
+    ``source: files``. The selected window is replaced per stock in one transaction. Halt days
+    (zero volume) are kept; malformed rows are quarantined with their reason."""
+    if config.price_basis not in {"adjusted", "raw"}:
+        raise dg.Failure(f"price_basis must be adjusted or raw, got {config.price_basis!r}")
+    window = window_of(context)
+    rejected: list[QuarantinedRow] = []
+    meta: dict[str, Any] = {"window": str(window), **closed_days_note(window)}
+    with warehouse.connect() as conn:
+        if config.source == "files":
+            result, extra = _import_files(conn, config, window, rejected)
+        elif config.source == "kis":
+            bad = [c for c in config.codes if not STOCK_CODE.match(c)]
+            if bad:
+                raise dg.Failure(f"codes must be 6 characters [0-9A-Z]: {bad}")
+            codes = sorted(set(config.codes)) or watchlist_codes(conn)
+            fetched_at = utc_now()
+
+            async def work(session: KisSession) -> tuple[dict[str, list[parsers.DailyBar]], list[str]]:
+                if not window.trading_days():
+                    return {}, []
+                return await per_code(session, codes, lambda code: session.client.daily_bars(
+                    code, window.start, window.last, adjusted=config.price_basis == "adjusted"),
+                    progress=lambda done, total: context.log.info(
+                        "daily bars: %s/%s stocks fetched (%s)", done, total, window))
+
+            (bars, missing), collected = collect(kis, warehouse, window.replay_clock(), work)
+            collected.missing = missing
+            rows, rejected = _kis_daily(bars, config.price_basis, f"kis:{collected.mode}", fetched_at)
+            result = replace_slice(conn, tables.DAILY_PRICES, rows, window.start, window.end,
+                                   scope={"stock_code": codes, "price_basis": [config.price_basis]})
+            extra = {**source_meta(collected, codes), "preview": preview(
+                rows[-5:], ["code", "date", "basis", "open", "high", "low", "close", "volume"])}
+        else:
+            raise dg.Failure(f"source must be kis or files, got {config.source!r}")
+        record_quarantine(conn, "raw/daily_prices", window.start, window.end, rejected, utc_now())
+    context.log.info("daily_prices %s: %s rows, %s rejected", window, result.written, len(rejected))
+    return dg.MaterializeResult(metadata={
+        **meta, **extra, **result.metadata(), "dagster/row_count": result.written,
+        "rows_rejected": len(rejected), "rejected": dg.MetadataValue.md(reasons_summary(rejected)),
+    })
+
+
+# -- minute bars -------------------------------------------------------------------------------------
+
+
+@dg.asset(key=["raw", "minute_prices"], **PARTITIONED)
+def minute_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                  kis: KisResource) -> dg.MaterializeResult:
+    """One-minute bars for the watch-list. Today's partition (during the session) is topped up
+    with the newest bars (FHKST03010200) and never loses earlier ones; past sessions are fetched
+    whole (FHKST03010230, real accounts, about a year of history) and replaced."""
+    window = window_of(context)
+    today = kst_today()
+    sessions = window.trading_days()
+    with warehouse.connect() as conn:
+        codes = watchlist_codes(conn)
+        live_today = kis.mode() == "live" and today in sessions
+        past = [d for d in sessions if not (live_today and d == today)]
+
+        async def work(session: KisSession) -> tuple[list[parsers.MinuteBar], list[str]]:
+            bars: list[parsers.MinuteBar] = []
+            missing: list[str] = []
+            for day in past:
+                found, absent = await per_code(session, codes,
+                                               lambda code, d=day: session.client.minute_bars_past(code, d))
+                missing += [f"{code}@{day}" for code in absent]
+                bars += [bar for code_bars in found.values() for bar in code_bars]
+            if live_today:
+                now = utc_now().astimezone(KST).time()
+                found, _ = await per_code(session, codes, lambda code: session.client.minute_bars_today(
+                    code, until=min(now, time(15, 30)), since=_latest_bar(conn, code, today)))
+                bars += [bar for code_bars in found.values() for bar in code_bars]
+            return bars, missing
+
+        (bars, missing), collected = collect(kis, warehouse, window.replay_clock(), work)
+        collected.missing = missing
+        fetched_at = utc_now()
+        provenance = f"kis:{collected.mode}"
+
+        def rows(selected: list[parsers.MinuteBar]) -> list[tuple]:
+            return [(b.stock_code, b.trade_date, b.bar_time, b.open, b.high, b.low, b.close,
+                     b.volume, provenance, fetched_at) for b in selected]
+
+        written = 0
+        past_end = today if live_today else window.end
+        if window.start < past_end:
+            replaced = replace_slice(
+                conn, tables.MINUTE_PRICES, rows([b for b in bars if b.trade_date < past_end]),
+                window.start, past_end, scope={"stock_code": codes})
+            written += replaced.written
+        if live_today:
+            merged = merge_rows(conn, tables.MINUTE_PRICES,
+                                rows([b for b in bars if b.trade_date == today]), today,
+                                date.fromordinal(today.toordinal() + 1))
+            written += merged.written
+    return dg.MaterializeResult(metadata={
+        "window": str(window), **closed_days_note(window), **source_meta(collected, codes),
+        "rows_written": written, "dagster/row_count": written,
+        "today_topped_up": bool(live_today),
+    })
+
+
+def _latest_bar(conn: Any, code: str, day: date) -> time | None:
+    """The newest stored bar of ``day``, so a top-up fetches only what is newer."""
+    if conn.execute("SELECT to_regclass('raw.minute_prices')").fetchone()[0] is None:
+        return None
+    row = conn.execute(
+        "SELECT max(bar_time) FROM raw.minute_prices WHERE stock_code = %s AND trade_date = %s",
+        (code, day)).fetchone()
+    return row[0].astimezone(KST).time() if row and row[0] else None
+
+
+# -- quote snapshots ---------------------------------------------------------------------------------
+
+
+@dg.asset(key=["raw", "quote_snapshots"], **PARTITIONED)
+def quote_snapshots(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                    kis: KisResource) -> dg.MaterializeResult:
+    """Quote (FHKST01010100) and 10-level order book (FHKST01010200) per watch-list stock. Live,
+    a run adds one snapshot per stock to today's partition (every 5 minutes in session); a quote
+    cannot be fetched for the past. Replay re-takes the recorded snapshots of each day."""
+    window = window_of(context)
+    today = kst_today()
+    mode = kis.mode()
+    with warehouse.connect() as conn:
+        codes = watchlist_codes(conn)
+
+        async def snapshot(session: KisSession, captured_at: datetime) -> list[tuple]:
+            async def both(code: str) -> tuple[parsers.Quote, parsers.OrderBook]:
+                return await session.client.quote(code), await session.client.orderbook(code)
+
+            found, _ = await per_code(session, codes, both)
+            day = captured_at.astimezone(KST).date()
+            return [_quote_row(code, day, captured_at, quote, book, session.provenance)
+                    for code, (quote, book) in sorted(found.items())]
+
+        async def work(session: KisSession) -> list[tuple]:
+            rows: list[tuple] = []
+            if session.mode == "live":
+                if window.start <= today < window.end and krx_calendar().phase(utc_now()) != "closed":
+                    rows += await snapshot(session, utc_now())
+                return rows
+            assert session.simulator is not None
+            for day in window.trading_days():
+                stamps = sorted({t for code in codes for t in session.simulator.capture_times(code, day)})
+                for stamp in stamps:
+                    session.simulator.clock = lambda at=stamp: at
+                    rows += await snapshot(session, stamp)
+            return rows
+
+        rows, collected = collect(kis, warehouse, window.replay_clock(), work)
+        if mode == "live":
+            result = merge_rows(conn, tables.QUOTE_SNAPSHOTS, rows, window.start, window.end)
+        else:
+            result = replace_slice(conn, tables.QUOTE_SNAPSHOTS, rows, window.start, window.end,
+                                   scope={"stock_code": codes})
+    note = {} if mode != "live" or window.start <= today < window.end else {
+        "note": "quotes are only available live, for the current session; past days stay empty"}
+    return dg.MaterializeResult(metadata={
+        "window": str(window), **closed_days_note(window), **source_meta(collected, codes),
+        **result.metadata(), "dagster/row_count": result.written, **note,
+    })
+
+
+def _quote_row(code: str, day: date, captured_at: datetime, quote: parsers.Quote,
+               book: parsers.OrderBook, provenance: str) -> tuple:
+    return (code, day, captured_at, quote.price, quote.change, quote.change_sign, quote.change_rate,
+            quote.open, quote.high, quote.low, quote.volume, quote.trading_value, quote.per,
+            quote.pbr, quote.eps, quote.bps, quote.market_cap_100m_krw, book.ask_prices,
+            book.ask_quantities, book.bid_prices, book.bid_quantities, book.total_ask_quantity,
+            book.total_bid_quantity, provenance, utc_now())
+
+
+# -- investor flows and after-hours prices (KIS keeps 30 sessions) -------------------------------------
+
+
+def _covered_write(conn: Any, spec: Any, rows: list[tuple], window: Window,
+                   codes: list[str]) -> tuple[Any, dict[str, Any]]:
+    """Replace only the part of the window KIS still covers, so older history is never erased."""
+    dates = sorted({row[1] for row in rows})
+    if not dates:
+        return None, {"rows_written": 0, "uncovered_trading_days": len(window.trading_days()),
+                      "note": "KIS keeps only the last 30 sessions; nothing in this window is covered"}
+    start = max(window.start, dates[0])
+    result = replace_slice(conn, spec, rows, start, window.end, scope={"stock_code": codes})
+    uncovered = [d for d in window.trading_days() if d < start]
+    meta = {**result.metadata(), "covered_from": str(start), "uncovered_trading_days": len(uncovered)}
+    if uncovered:
+        meta["note"] = "KIS keeps only the last 30 sessions; earlier days of this window are untouched"
+    return result, meta
+
+
+@dg.asset(key=["raw", "investor_flows"], **PARTITIONED)
+def investor_flows(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                   kis: KisResource) -> dg.MaterializeResult:
+    """Daily net buying by individuals, foreigners and institutions (FHKST01010900; quantities
+    in shares, values in millions of KRW). KIS serves the last 30 sessions, so a backfill fills what
+    it still has and leaves older days as they are."""
+    window = window_of(context)
+    with warehouse.connect() as conn:
+        codes = watchlist_codes(conn)
+
+        async def work(session: KisSession) -> tuple[dict[str, list[parsers.InvestorFlow]], list[str]]:
+            return await per_code(session, codes, session.client.investor_flows)
+
+        (flows, missing), collected = collect(kis, warehouse, window.replay_clock(), work)
+        collected.missing = missing
+        fetched_at = utc_now()
+        rows = [(f.stock_code, f.trade_date, f.close, f.individual_net_qty, f.foreign_net_qty,
+                 f.institution_net_qty, f.individual_net_value, f.foreign_net_value,
+                 f.institution_net_value, f"kis:{collected.mode}", fetched_at)
+                for items in flows.values() for f in items if window.start <= f.trade_date < window.end]
+        _, meta = _covered_write(conn, tables.INVESTOR_FLOWS, rows, window, codes)
+    return dg.MaterializeResult(metadata={
+        "window": str(window), **closed_days_note(window), **source_meta(collected, codes), **meta,
+        "dagster/row_count": len(rows),
+    })
+
+
+@dg.asset(key=["raw", "overtime_prices"], **PARTITIONED)
+def overtime_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                    kis: KisResource) -> dg.MaterializeResult:
+    """After-hours single-price session results (FHPST02320000), last 30 sessions per stock."""
+    window = window_of(context)
+    with warehouse.connect() as conn:
+        codes = watchlist_codes(conn)
+
+        async def work(session: KisSession) -> tuple[dict[str, list[parsers.OvertimeBar]], list[str]]:
+            return await per_code(session, codes, session.client.overtime_daily)
+
+        (bars, missing), collected = collect(kis, warehouse, window.replay_clock(), work)
+        collected.missing = missing
+        fetched_at = utc_now()
+        rows = [(b.stock_code, b.trade_date, b.price, b.change, b.change_sign, b.change_rate,
+                 b.volume, b.trading_value, f"kis:{collected.mode}", fetched_at)
+                for items in bars.values() for b in items if window.start <= b.trade_date < window.end]
+        _, meta = _covered_write(conn, tables.OVERTIME_PRICES, rows, window, codes)
+    return dg.MaterializeResult(metadata={
+        "window": str(window), **closed_days_note(window), **source_meta(collected, codes), **meta,
+        "dagster/row_count": len(rows),
+    })
+
+
+# -- index levels ------------------------------------------------------------------------------------
+
+
+class IndexDailyConfig(dg.Config):
+    index_codes: list[str] = DEFAULT_INDEX_CODES
+
+
+@dg.asset(key=["raw", "index_daily"], group_name="market", kinds={"postgres"},
+          partitions_def=market_days, backfill_policy=dg.BackfillPolicy.single_run())
+def index_daily(context: dg.AssetExecutionContext, config: IndexDailyConfig, warehouse: Warehouse,
+                kis: KisResource) -> dg.MaterializeResult:
+    """Daily index levels (FHPUP02120000): KOSPI 0001, KOSDAQ 1001 and KOSPI 200 2001 by default;
+    add KIS sector codes in the run config. Volume is in thousands of shares, value in millions of
+    KRW, as KIS reports them."""
+    window = window_of(context)
+
+    async def work(session: KisSession) -> tuple[dict[str, list[parsers.IndexBar]], list[str]]:
+        if not window.trading_days():
+            return {}, []
+        return await per_code(session, config.index_codes, lambda code: session.client.index_daily(
+            code, window.start, window.last))
+
+    (bars, missing), collected = collect(kis, warehouse, window.replay_clock(), work)
+    collected.missing = missing
+    fetched_at = utc_now()
+    rows = [(b.index_code, b.trade_date, b.open, b.high, b.low, b.close, b.volume, b.trading_value,
+             f"kis:{collected.mode}", fetched_at) for items in bars.values() for b in items]
+    with warehouse.connect() as conn:
+        result = replace_slice(conn, tables.INDEX_DAILY, rows, window.start, window.end,
+                               scope={"index_code": sorted(bars)})
+    if missing:
+        context.log.warning("no data for index codes %s", ", ".join(missing))
+    return dg.MaterializeResult(metadata={
+        "window": str(window), **closed_days_note(window),
+        **source_meta(collected, config.index_codes), **result.metadata(),
+        "dagster/row_count": result.written,
+    })
+
+
+# -- fundamentals (not partitioned by day) -------------------------------------------------------------
+
+
+@dg.asset(key=["raw", "financial_ratios"], group_name="market", kinds={"postgres"}, deps=[STOCKS])
+def financial_ratios(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                     kis: KisResource) -> dg.MaterializeResult:
+    """Annual and quarterly financial ratios per watch-list stock (FHKST66430300): growth of
+    revenue, operating and net income, ROE, EPS, BPS, debt and reserve ratios. The table is range
+    partitioned by period; re-runs replace the periods KIS returns for each stock."""
+    with warehouse.connect() as conn:
+        codes = watchlist_codes(conn)
+
+        async def work(session: KisSession) -> tuple[dict[str, list[parsers.FinancialRatio]], list[str]]:
+            async def both(code: str) -> list[parsers.FinancialRatio]:
+                return (await session.client.financial_ratios(code, "annual")
+                        + await session.client.financial_ratios(code, "quarterly"))
+
+            return await per_code(session, codes, both)
+
+        (ratios, missing), collected = collect(kis, warehouse, utc_now(), work)
+        collected.missing = missing
+        fetched_at = utc_now()
+        rows = [(r.stock_code, r.period_end, r.period, r.period_kind, r.revenue_growth,
+                 r.operating_income_growth, r.net_income_growth, r.roe, r.eps, r.bps, r.debt_ratio,
+                 r.reserve_ratio, f"kis:{collected.mode}", fetched_at)
+                for items in ratios.values() for r in items]
+        if rows:
+            first = min(row[1] for row in rows)
+            last = max(row[1] for row in rows)
+            result = replace_slice(conn, tables.FINANCIAL_RATIOS, rows, first,
+                                   date.fromordinal(last.toordinal() + 1), scope={"stock_code": sorted(ratios)})
+            written = result.written
+        else:
+            written = 0
+    return dg.MaterializeResult(metadata={
+        **source_meta(collected, codes), "rows_written": written, "dagster/row_count": written,
+        "periods": len({row[2] for row in rows}),
+    })
+
+
+@dg.asset(key=["raw", "product_info"], group_name="market", kinds={"postgres"}, deps=[STOCKS])
+def product_info(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                 kis: KisResource) -> dg.MaterializeResult:
+    """Listing metadata per watch-list stock (CTPF1604R): product name, classification, type,
+    risk grade and first registration date."""
+    with warehouse.connect() as conn:
+        codes = watchlist_codes(conn)
+
+        async def work(session: KisSession) -> tuple[dict[str, parsers.ProductInfo], list[str]]:
+            return await per_code(session, codes, session.client.product_info)
+
+        (infos, missing), collected = collect(kis, warehouse, utc_now(), work)
+        collected.missing = missing
+        fetched_at = utc_now()
+        rows = [(i.stock_code, i.product_name, i.classification, i.product_type, i.risk_grade,
+                 i.first_registered_on, f"kis:{collected.mode}", fetched_at) for i in infos.values()]
+        result = replace_slice(conn, tables.PRODUCT_INFO, rows, scope={"stock_code": sorted(infos)})
+    return dg.MaterializeResult(metadata={
+        **source_meta(collected, codes), **result.metadata(), "dagster/row_count": result.written,
+    })

@@ -1,0 +1,62 @@
+-- name: ohlc_violations
+-- Adjusted prices are rounded one by one by the vendor, so an adjusted bar may miss its range by
+-- 1 KRW; anything beyond that (or any miss on raw prices) is a real violation.
+select stock_code, trade_date, price_basis, open, high, low, close, volume
+from raw.daily_prices
+where volume < 0
+   or (low is not null and high is not null
+       and (low > high
+            or least(open, close) - low < -(case when price_basis = 'adjusted' then 1 else 0 end)
+            or high - greatest(open, close) < -(case when price_basis = 'adjusted' then 1 else 0 end)))
+order by trade_date, stock_code
+limit 50;
+
+-- name: ohlc_rounding
+select stock_code, trade_date, open, high, low, close
+from raw.daily_prices
+where price_basis = 'adjusted' and low is not null and high is not null
+  and (low > least(open, close) or high < greatest(open, close))
+  and least(open, close) - low >= -1 and high - greatest(open, close) >= -1
+order by trade_date, stock_code;
+
+-- name: duplicate_keys
+select stock_code, trade_date, price_basis, count(*) as copies
+from raw.daily_prices
+group by 1, 2, 3
+having count(*) > 1
+limit 50;
+
+-- name: missing_sessions
+with spans as (
+    select p.stock_code, min(p.trade_date) as first_day, max(p.trade_date) as last_day
+    from raw.daily_prices p
+    join raw.stocks s on s.code = p.stock_code and s.is_watchlist
+    where p.price_basis = 'adjusted'
+    group by p.stock_code
+)
+select s.stock_code, c.day as trade_date
+from spans s
+join raw.trading_calendar c on c.is_trading_day and c.day between s.first_day and s.last_day
+left join raw.daily_prices p
+    on p.stock_code = s.stock_code and p.trade_date = c.day and p.price_basis = 'adjusted'
+where p.stock_code is null
+order by 1, 2;
+
+-- name: halts
+select stock_code, trade_date, close
+from raw.daily_prices
+where volume = 0 and price_basis = 'adjusted'
+order by stock_code, trade_date;
+
+-- name: limit_breaches
+with moves as (
+    select stock_code, trade_date, close,
+           lag(close) over (partition by stock_code order by trade_date) as previous_close
+    from raw.daily_prices
+    where price_basis = 'adjusted'
+)
+select stock_code, trade_date, previous_close, close,
+       round((close / previous_close - 1) * 100, 2) as move_pct
+from moves
+where previous_close > 0 and abs(close / previous_close - 1) > 0.30
+order by stock_code, trade_date;

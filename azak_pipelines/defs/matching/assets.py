@@ -1,0 +1,127 @@
+"""``news_stock_matches``: which listed companies each article is about."""
+
+from collections import Counter
+from typing import Any
+
+import dagster as dg
+
+from azak_pipelines.defs.calendar.partitions import news_days
+from azak_pipelines.defs.common import preview, window_of
+from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
+from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib.krx_calendar import utc_now
+from azak_pipelines.lib.linker import Linker, Match, load_linker_from_rows, tables_version
+from azak_pipelines.lib.warehouse import Column, TableSpec, replace_slice
+
+SEEDS = DBT_PROJECT_DIR / "seeds"
+
+NEWS_STOCK_MATCHES = TableSpec(
+    schema="raw", name="news_stock_matches",
+    comment="Article × listed company links with a score, the salient flag and the evidence.",
+    columns=(
+        Column("news_id", "bigint", nullable=False),
+        Column("published_day", "date", nullable=False),
+        Column("stock_code", "text", nullable=False),
+        Column("score", "numeric(4,3)", nullable=False),
+        Column("salient", "boolean", nullable=False, comment="the article is about this company"),
+        Column("surfaces", "text[]", nullable=False, comment="the strings found in the text"),
+        Column("evidence", "text", nullable=False,
+               comment="text | dart_filer (the filing company) | naver_stock_list (listed under it)"),
+        Column("linker_version", "text", nullable=False),
+        Column("matched_at", "timestamptz", nullable=False),
+    ),
+    natural_key=("news_id", "stock_code", "published_day"),
+    partition_column="published_day",
+    indexes=(("stock_code", "published_day"),),
+)
+
+ARTICLES_SQL = """
+SELECT news_id, published_day, title, summary, source, sources, stock_code_hints
+FROM raw.news_articles WHERE published_day >= %s AND published_day < %s
+"""
+
+
+def current_linker(conn: Any) -> Linker:
+    """The universe as materialized (admins' additions included) plus the seed tables."""
+    rows = conn.execute("SELECT code, name, industry FROM raw.stocks").fetchall()
+    if not rows:
+        raise dg.Failure("raw.stocks is empty: materialize raw/stocks first")
+    return load_linker_from_rows(rows, SEEDS)
+
+
+def link_articles(linker: Linker, articles: list[tuple], version: str) -> list[tuple]:
+    matched_at = utc_now()
+    rows = []
+    for news_id, day, title, summary, source, sources, hints in articles:
+        found = {m.code: m for m in linker.link(title, summary)}
+        evidence = dict.fromkeys(found, "text")
+        for code in hints or []:
+            if code not in linker.names:
+                continue
+            if "dart" in (sources or []) or source == "dart":
+                # the filing company is the subject of its own filing, named or not
+                match = found.get(code)
+                if match is None:
+                    found[code] = Match(code, linker.names[code], 1.0, True, [])
+                else:
+                    match.score, match.salient = 1.0, True
+                evidence[code] = "dart_filer"
+            elif code not in found:
+                # Naver listed it under the stock but the text never names it: keep, not salient
+                found[code] = Match(code, linker.names[code], 0.5, False, [])
+                evidence[code] = "naver_stock_list"
+        for code, match in found.items():
+            rows.append((news_id, day, code, round(match.score, 3), match.salient, match.surface,
+                         evidence[code], version, matched_at))
+    return rows
+
+
+@dg.asset(key=["raw", "news_stock_matches"], group_name="matching", kinds={"postgres"},
+          partitions_def=news_days, backfill_policy=dg.BackfillPolicy.single_run(),
+          deps=[dg.AssetKey(["raw", "news_articles"]), dg.AssetKey(["raw", "stocks"])],
+          code_version=tables_version(SEEDS))
+def news_stock_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Links every article of the window to zero or more KRX-listed companies (many-to-many):
+    Aho-Corasick over official names and the curated aliases (dbt seeds), longest match first,
+    Korean particle and boundary rules, blockers for group names and unlisted affiliates, ticker
+    codes in parentheses; a DART filing always links its filer. Each link has a score in [0, 1],
+    ``salient`` (the article is about it) and the surfaces found. The code version is the linker
+    version plus a hash of the alias tables: when either changes, Dagit marks the partitions for
+    re-materialization."""
+    window = window_of(context)
+    version = tables_version(SEEDS)
+    with warehouse.connect() as conn:
+        linker = current_linker(conn)
+        exists = conn.execute("SELECT to_regclass('raw.news_articles')").fetchone()[0]
+        articles = conn.execute(ARTICLES_SQL, (window.start, window.end)).fetchall() if exists else []
+        rows = link_articles(linker, articles, version)
+        result = replace_slice(conn, NEWS_STOCK_MATCHES, rows, window.start, window.end)
+    salient = Counter(row[2] for row in rows if row[4])
+    with_subject = len({row[0] for row in rows if row[4]})
+    top = [(code, linker.names.get(code, "?"), count) for code, count in salient.most_common(10)]
+    return dg.MaterializeResult(metadata={
+        "window": str(window), **result.metadata(), "dagster/row_count": result.written,
+        "articles": len(articles), "linker_version": version,
+        "links_per_article": round(len(rows) / len(articles), 3) if articles else 0.0,
+        "articles_with_a_subject": with_subject,
+        "articles_without_links": len(articles) - len({row[0] for row in rows}),
+        "top_stocks": preview(top, ["code", "name", "salient links"], limit=10),
+    })
+
+
+@dg.asset_check(asset=dg.AssetKey(["raw", "news_stock_matches"]))
+def matches_use_current_linker(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Every stored link comes from the current linker and alias tables; older partitions are
+    listed so they can be re-materialized."""
+    version = tables_version(SEEDS)
+    with warehouse.connect() as conn:
+        stale = conn.execute(
+            "SELECT linker_version, min(published_day), max(published_day), count(*) "
+            "FROM raw.news_stock_matches WHERE linker_version <> %s GROUP BY 1", (version,)).fetchall()
+    return dg.AssetCheckResult(
+        passed=not stale, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"current": version, "stale": [f"{v}: {a}…{b} ({n} links)" for v, a, b, n in stale]},
+        description="all links use the current linker" if not stale else
+        f"{sum(r[3] for r in stale)} links come from an older linker or alias table; re-materialize "
+        f"{', '.join(f'{a}…{b}' for _, a, b, _ in stale)}",
+    )

@@ -1,0 +1,221 @@
+"""The one HTTP client pattern every source uses.
+
+:class:`HttpClient` wraps ``httpx.AsyncClient`` with an honest User-Agent, timeouts, bounded
+concurrency, a pluggable rate limiter (per host in-process, or shared across processes), retries
+with exponential backoff and jitter on transport errors, 5xx and 429 (honouring Retry-After), and
+conditional requests (ETag / Last-Modified) where a server supports them. Replay mode swaps the
+transport for one that answers from recorded fixtures; nothing else changes.
+"""
+
+import asyncio
+import email.utils
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+
+USER_AGENT = "Azak/0.1 (Korean market data platform; +https://github.com/azak-platform/azak)"
+RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+
+
+class RateLimiter(Protocol):
+    async def acquire(self) -> None: ...
+
+
+class NoLimit:
+    async def acquire(self) -> None:
+        return None
+
+
+class IntervalLimiter:
+    """At most one request per ``interval`` seconds through this limiter (in this process)."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic):
+        self.interval = interval
+        self._clock = clock
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            now = self._clock()
+            wait = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+class HostLimiter:
+    """An :class:`IntervalLimiter` per host, for crawlers that visit several sites."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self._limiters: dict[str, IntervalLimiter] = {}
+
+    def for_host(self, host: str) -> IntervalLimiter:
+        if host not in self._limiters:
+            self._limiters[host] = IntervalLimiter(self.interval)
+        return self._limiters[host]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        backoff = self.base_delay * (2 ** (attempt - 1))
+        return min(self.max_delay, backoff * (0.5 + random.random()))
+
+
+class HttpError(RuntimeError):
+    """A request failed after its retries; carries what a person needs to act on it."""
+
+    def __init__(self, message: str, url: str, status: int | None = None):
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class HttpClient:
+    """An async HTTP client with the project's politeness and resilience rules."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str = "",
+        transport: httpx.AsyncBaseTransport | None = None,
+        limiter: RateLimiter | None = None,
+        host_limiter: HostLimiter | None = None,
+        concurrency: int = 4,
+        timeout: httpx.Timeout | float = httpx.Timeout(20.0, connect=10.0),
+        retry: RetryPolicy = RetryPolicy(),
+        headers: Mapping[str, str] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        validators: dict[str, tuple[str | None, str | None]] | None = None,
+        on_send: Callable[[str, str], None] | None = None,
+    ):
+        """``validators`` (url → (ETag, Last-Modified)) turns on conditional GETs: the caller keeps
+        the dict between runs; a ``304 Not Modified`` answer is returned as is."""
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            timeout=timeout,
+            headers={"User-Agent": USER_AGENT, **(headers or {})},
+            follow_redirects=True,
+            limits=httpx.Limits(max_connections=max(concurrency, 1) * 2,
+                                max_keepalive_connections=max(concurrency, 1)),
+        )
+        self._limiter = limiter or NoLimit()
+        self._host_limiter = host_limiter
+        self._semaphore = asyncio.Semaphore(max(concurrency, 1))
+        self._retry = retry
+        self._sleep = sleep
+        self._validators = validators
+        self._on_send = on_send
+        self.requests_sent = 0
+        self.not_modified = 0
+
+    async def __aenter__(self) -> "HttpClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        retry_when: Callable[[httpx.Response], float | None] | None = None,
+    ) -> httpx.Response:
+        """Send with retries. ``retry_when`` may ask for a retry of a 200 answer (returns a delay)."""
+        extra = dict(headers or {})
+        cache_key = str(httpx.URL(url, params=params)) if method == "GET" else ""
+        if self._validators is not None and cache_key in self._validators:
+            etag, modified = self._validators[cache_key]
+            if etag:
+                extra["If-None-Match"] = etag
+            if modified:
+                extra["If-Modified-Since"] = modified
+        last_error = ""
+        status: int | None = None
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                # take a concurrency slot first, then the rate slot, then send at once: a rate
+                # slot is never spent waiting in a queue, so the server sees the spacing we chose
+                async with self._semaphore:
+                    await self._limiter.acquire()
+                    if self._host_limiter is not None:
+                        host = httpx.URL(url).host or httpx.URL(str(self._client.base_url)).host
+                        await self._host_limiter.for_host(host).acquire()
+                    self.requests_sent += 1
+                    if self._on_send is not None:
+                        self._on_send(method, url)
+                    response = await self._client.request(method, url, params=params,
+                                                          headers=extra, json=json)
+            except (httpx.TransportError, httpx.TimeoutException) as exc:
+                last_error = f"{type(exc).__name__}: {exc}".strip()
+                status = None
+                if attempt < self._retry.attempts:
+                    await self._sleep(self._retry.delay(attempt))
+                continue
+            status = response.status_code
+            if status == 304:
+                self.not_modified += 1
+                return response
+            if status in RETRYABLE_STATUS:
+                last_error = f"HTTP {status}"
+                if attempt < self._retry.attempts:
+                    await self._sleep(self._retry.delay(
+                        attempt, parse_retry_after(response.headers.get("Retry-After"))))
+                continue
+            if retry_when is not None and status < 400:
+                delay = retry_when(response)
+                if delay is not None:
+                    last_error = "the server asked us to slow down"
+                    if attempt < self._retry.attempts:
+                        await self._sleep(delay)
+                    continue
+            if self._validators is not None and cache_key and status == 200:
+                etag = response.headers.get("ETag")
+                modified = response.headers.get("Last-Modified")
+                if etag or modified:
+                    self._validators[cache_key] = (etag, modified)
+            return response
+        raise HttpError(
+            f"{method} {url} failed after {self._retry.attempts} attempts: {last_error}",
+            url, status,
+        )
+
+    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("POST", url, **kwargs)

@@ -1,0 +1,36 @@
+"""Canonical URLs, so the same article reached by different links is one article."""
+
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref", "referrer")
+
+
+def naver_article(url: str) -> tuple[str, str] | None:
+    """(office_id, article_id) of a Naver news link, in any of Naver's URL shapes."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    office = query.get("office_id") or query.get("officeId") or query.get("oid")
+    article = query.get("article_id") or query.get("articleId") or query.get("aid")
+    if office and article:
+        return office, article
+    segments = [s for s in parts.path.split("/") if s]
+    if "article" in segments:
+        i = segments.index("article")
+        if len(segments) >= i + 3 and segments[i + 1].isdigit() and segments[i + 2].isdigit():
+            return segments[i + 1], segments[i + 2]
+    return None
+
+
+def canonical_url(url: str, base: str | None = None) -> str:
+    """Naver articles → n.news.naver.com/mnews/article/<office>/<article>; others lose tracking
+    parameters, fragments and trailing slashes, with a lower-case scheme and host."""
+    absolute = urljoin(base, url) if base else url
+    naver = naver_article(absolute) if "naver.com" in absolute else None
+    if naver:
+        return f"https://n.news.naver.com/mnews/article/{naver[0]}/{naver[1]}"
+    parts = urlsplit(absolute)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not any(k.lower() == t or (t.endswith("_") and k.lower().startswith(t)) for t in TRACKING)]
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower() or "https", parts.netloc.lower(), path,
+                       urlencode(query), ""))

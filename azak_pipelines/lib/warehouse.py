@@ -1,0 +1,398 @@
+"""The warehouse writer: the one way assets put rows into PostgreSQL.
+
+Tables are declared as :class:`TableSpec`. Time-series tables are ``PARTITION BY RANGE`` on a date
+column with monthly or yearly children created on demand, and their natural key is a database
+constraint. Two write strategies, both one transaction:
+
+* :func:`replace_slice` — delete the half-open window ``[start, end)`` (optionally only for some
+  keys, e.g. the stock codes a file covers) and bulk-load the new rows with ``COPY``. A failure at
+  any point leaves the previous slice as it was.
+* :func:`merge_rows` — ``COPY`` into a staging table and upsert on the natural key, for sources
+  that are collected incrementally during the day (news), where a later run must never lose what
+  an earlier one saw.
+"""
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class WarehouseError(RuntimeError):
+    """A write was refused; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    schema: str
+    name: str
+    columns: tuple[Column, ...]
+    natural_key: tuple[str, ...]
+    partition_column: str | None = None
+    granularity: str = "month"  # month | year
+    indexes: tuple[tuple[str, ...], ...] = ()
+    comment: str = ""
+    # columns an upsert must not overwrite (e.g. when an item was first seen)
+    keep_on_merge: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        for name in [self.schema, self.name, *names]:
+            if not IDENTIFIER.match(name):
+                raise ValueError(f"not a plain SQL identifier: {name!r}")
+        missing = [k for k in self.natural_key if k not in names]
+        if missing:
+            raise ValueError(f"{self.key}: natural key columns {missing} are not columns")
+        if self.partition_column is not None:
+            if self.partition_column not in self.natural_key:
+                raise ValueError(f"{self.key}: the partition column must be in the natural key")
+            if self.granularity not in {"month", "year"}:
+                raise ValueError(f"{self.key}: granularity must be month or year")
+
+    @property
+    def key(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def ident(self) -> sql.Composed:
+        return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(self.name))
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    table: str
+    deleted: int
+    written: int
+    partitions_created: tuple[str, ...] = ()
+    new_rows: int | None = None  # merges: keys not seen before
+
+    def metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "table": self.table,
+            "rows_written": self.written,
+            "rows_replaced": self.deleted,
+            "partitions_created": len(self.partitions_created),
+        }
+        if self.new_rows is not None:
+            meta["rows_new"] = self.new_rows
+        return meta
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    """An autocommit connection: every write below opens its own explicit transaction."""
+    return psycopg.connect(url, application_name="azak-pipelines", autocommit=True)
+
+
+def _require_autocommit(conn: psycopg.Connection[Any]) -> None:
+    if not conn.autocommit:
+        raise ValueError("warehouse writes need an autocommit connection (see warehouse.connect)")
+
+
+# -- DDL -------------------------------------------------------------------------------------
+
+
+def _lock_key(spec: TableSpec) -> sql.Composed:
+    return sql.SQL("SELECT pg_advisory_xact_lock(hashtext({}))").format(sql.Literal(spec.key))
+
+
+def ensure_table(conn: psycopg.Connection[Any], spec: TableSpec) -> None:
+    """Create the schema and table if needed; refuse a table whose columns differ from the spec."""
+    _require_autocommit(conn)
+    with conn.transaction():
+        conn.execute(_lock_key(spec))
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(spec.schema)))
+        existing = conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+            (spec.schema, spec.name),
+        ).fetchall()
+        if existing:
+            have = [name for name, _ in existing]
+            if have != spec.column_names:
+                raise WarehouseError(
+                    f"{spec.key} exists with columns {have}, but the code expects "
+                    f"{spec.column_names}; migrate or drop the table (its data can be re-materialized)"
+                )
+            return
+        columns = [
+            sql.SQL("{} {}{}").format(
+                sql.Identifier(c.name), sql.SQL(c.type), sql.SQL("" if c.nullable else " NOT NULL")
+            )
+            for c in spec.columns
+        ]
+        columns.append(
+            sql.SQL("CONSTRAINT {} UNIQUE ({})").format(
+                sql.Identifier(f"{spec.name}_natural_key"),
+                sql.SQL(", ").join(map(sql.Identifier, spec.natural_key)),
+            )
+        )
+        partitioning = sql.SQL("")
+        if spec.partition_column:
+            partitioning = sql.SQL(" PARTITION BY RANGE ({})").format(
+                sql.Identifier(spec.partition_column)
+            )
+        conn.execute(
+            sql.SQL("CREATE TABLE {} ({}){}").format(
+                spec.ident, sql.SQL(", ").join(columns), partitioning
+            )
+        )
+        for i, index_columns in enumerate(spec.indexes):
+            conn.execute(
+                sql.SQL("CREATE INDEX {} ON {} ({})").format(
+                    sql.Identifier(f"{spec.name}_ix{i}"),
+                    spec.ident,
+                    sql.SQL(", ").join(map(sql.Identifier, index_columns)),
+                )
+            )
+        if spec.comment:
+            conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(spec.ident, sql.Literal(spec.comment)))
+        for c in spec.columns:
+            if c.comment:
+                conn.execute(
+                    sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
+                        spec.ident, sql.Identifier(c.name), sql.Literal(c.comment)
+                    )
+                )
+
+
+def partition_bounds(spec: TableSpec, start: date, end: date) -> list[tuple[str, date, date]]:
+    """Child partitions (name, lower, upper) covering ``[start, end)``."""
+    bounds = []
+    if end <= start:
+        return bounds
+    if spec.granularity == "year":
+        cursor = date(start.year, 1, 1)
+        while cursor < end:
+            upper = date(cursor.year + 1, 1, 1)
+            bounds.append((f"{spec.name}_y{cursor.year}", cursor, upper))
+            cursor = upper
+    else:
+        cursor = date(start.year, start.month, 1)
+        while cursor < end:
+            upper = date(cursor.year + (cursor.month == 12), cursor.month % 12 + 1, 1)
+            bounds.append((f"{spec.name}_y{cursor.year}m{cursor.month:02d}", cursor, upper))
+            cursor = upper
+    return bounds
+
+
+def ensure_partitions(conn: psycopg.Connection[Any], spec: TableSpec, start: date, end: date) -> list[str]:
+    """Create the child partitions covering ``[start, end)`` in their own short transaction."""
+    if spec.partition_column is None:
+        return []
+    wanted = partition_bounds(spec, start, end)
+    existing = {
+        row[0]
+        for row in conn.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace "
+            "WHERE n.nspname = %s AND p.relname = %s",
+            (spec.schema, spec.name),
+        )
+    }
+    created = []
+    missing = [b for b in wanted if b[0] not in existing]
+    if not missing:
+        return created
+    with conn.transaction():
+        conn.execute(_lock_key(spec))
+        for name, lower, upper in missing:
+            result = conn.execute(
+                "SELECT to_regclass(%s)", (f"{spec.schema}.{name}",)
+            ).fetchone()
+            if result and result[0] is not None:
+                continue  # created by a concurrent writer while we waited for the lock
+            conn.execute(
+                sql.SQL("CREATE TABLE {}.{} PARTITION OF {} FOR VALUES FROM ({}) TO ({})").format(
+                    sql.Identifier(spec.schema), sql.Identifier(name), spec.ident,
+                    sql.Literal(lower), sql.Literal(upper),
+                )
+            )
+            created.append(name)
+    return created
+
+
+# -- writes ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _explained(spec: TableSpec) -> Iterator[None]:
+    """Turn database refusals into errors that name the table and the rule."""
+    try:
+        yield
+    except psycopg.errors.UniqueViolation as exc:
+        detail = exc.diag.message_detail or str(exc)
+        raise WarehouseError(
+            f"rows for {spec.key} repeat its natural key ({', '.join(spec.natural_key)}): "
+            f"{detail} — nothing was written"
+        ) from None
+    except psycopg.errors.NotNullViolation as exc:
+        raise WarehouseError(
+            f"a row for {spec.key} has no value for required column {exc.diag.column_name!r} "
+            "— nothing was written"
+        ) from None
+    except (psycopg.errors.DataError, psycopg.errors.CheckViolation) as exc:
+        raise WarehouseError(f"a row for {spec.key} was refused: {exc} — nothing was written") from None
+
+
+def _checked_rows(spec: TableSpec, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+                  start: date | None, end: date | None, text: bool = False) -> Iterator[Sequence[Any]]:
+    """Rows pass through unchanged; one outside the slice aborts the write."""
+    if spec.partition_column is None or start is None or end is None:
+        yield from rows
+        return
+    position = 0 if text else list(columns).index(spec.partition_column)
+    for row in rows:
+        value = row[position]
+        if not start <= value < end:
+            raise WarehouseError(
+                f"a row for {spec.key} has {spec.partition_column}={value}, outside the slice "
+                f"[{start}, {end}) being written — nothing was written"
+            )
+        yield row
+
+
+def copy_text(value: Any) -> str:
+    """One value in COPY's text format (for callers that render lines themselves)."""
+    if value is None:
+        return "\\N"
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                .replace("\r", "\\r"))
+    return text
+
+
+def _copy(conn: psycopg.Connection[Any], target: sql.Composable, columns: Sequence[str],
+          rows: Iterable[Sequence[Any]], text: bool = False) -> int:
+    count = 0
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        target, sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    with conn.cursor() as cursor, cursor.copy(statement) as copy:
+        if not text:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+            return count
+        batch: list[str] = []
+        for _, line in rows:
+            batch.append(line)
+            if len(batch) == 4096:
+                copy.write("".join(batch))
+                count += len(batch)
+                batch.clear()
+        copy.write("".join(batch))
+        count += len(batch)
+    return count
+
+
+def replace_slice(
+    conn: psycopg.Connection[Any],
+    spec: TableSpec,
+    rows: Iterable[Sequence[Any]],
+    start: date | None = None,
+    end: date | None = None,
+    scope: dict[str, Sequence[Any]] | None = None,
+    columns: Sequence[str] | None = None,
+    text_lines: bool = False,
+) -> WriteResult:
+    """Atomically replace the rows of ``[start, end)`` (restricted to ``scope``) with ``rows``.
+
+    ``scope`` maps a column to the values whose rows are replaced, e.g. ``{"stock_code": codes}``
+    when a file covers only some stocks. Unpartitioned tables are replaced whole (``start`` and
+    ``end`` omitted). With ``text_lines`` each row is a pair ``(partition value, line)`` where
+    ``line`` is already in COPY text format (see :func:`copy_text`) — the fast path for bulk
+    imports; the slice check is the same.
+    """
+    columns = list(columns or spec.column_names)
+    if spec.partition_column is not None and (start is None or end is None):
+        raise ValueError(f"{spec.key} is partitioned: give the slice [start, end)")
+    ensure_table(conn, spec)
+    created = ensure_partitions(conn, spec, start, end) if start and end else []
+    conditions: list[sql.Composable] = []
+    params: list[Any] = []
+    if spec.partition_column is not None:
+        conditions.append(
+            sql.SQL("{col} >= %s AND {col} < %s").format(col=sql.Identifier(spec.partition_column))
+        )
+        params += [start, end]
+    for column, values in (scope or {}).items():
+        conditions.append(sql.SQL("{} = ANY(%s)").format(sql.Identifier(column)))
+        params.append(list(values))
+    where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+    with _explained(spec), conn.transaction():
+        deleted = conn.execute(sql.SQL("DELETE FROM {}").format(spec.ident) + where, params).rowcount
+        written = _copy(conn, spec.ident, columns,
+                        _checked_rows(spec, columns, rows, start, end, text_lines), text_lines)
+    return WriteResult(spec.key, deleted, written, tuple(created))
+
+
+def merge_rows(
+    conn: psycopg.Connection[Any],
+    spec: TableSpec,
+    rows: Iterable[Sequence[Any]],
+    start: date,
+    end: date,
+    order_by: str | None = None,
+) -> WriteResult:
+    """Upsert ``rows`` (all inside ``[start, end)``) on the natural key, keeping earlier rows.
+
+    When a batch repeats a key, the row sorting last by ``order_by`` wins.
+    """
+    if spec.partition_column is None:
+        raise ValueError(f"{spec.key} is not partitioned; use replace_slice")
+    columns = spec.column_names
+    ensure_table(conn, spec)
+    created = ensure_partitions(conn, spec, start, end)
+    count_slice = sql.SQL("SELECT count(*) FROM {} WHERE {col} >= %s AND {col} < %s").format(
+        spec.ident, col=sql.Identifier(spec.partition_column)
+    )
+    stage = sql.Identifier(f"_stage_{spec.name}")
+    updatable = [c for c in columns if c not in spec.natural_key and c not in spec.keep_on_merge]
+    key = sql.SQL(", ").join(map(sql.Identifier, spec.natural_key))
+    order = sql.SQL(", {} DESC").format(sql.Identifier(order_by)) if order_by else sql.SQL("")
+    action = (
+        sql.SQL("DO UPDATE SET ") + sql.SQL(", ").join(
+            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updatable
+        )
+        if updatable else sql.SQL("DO NOTHING")
+    )
+    with _explained(spec), conn.transaction():
+        conn.execute(
+            sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
+                stage, spec.ident
+            )
+        )
+        staged = _copy(conn, stage, columns, _checked_rows(spec, columns, rows, start, end))
+        before = conn.execute(count_slice, (start, end)).fetchone()
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {target} ({cols}) SELECT DISTINCT ON ({key}) {cols} FROM {stage} "
+                "ORDER BY {key}{order} ON CONFLICT ({key}) {action}"
+            ).format(
+                target=spec.ident, cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
+                key=key, stage=stage, order=order, action=action,
+            )
+        )
+        after = conn.execute(count_slice, (start, end)).fetchone()
+    new_rows = (after[0] if after else 0) - (before[0] if before else 0)
+    return WriteResult(spec.key, 0, staged, tuple(created), new_rows)

@@ -1,0 +1,60 @@
+"""Entity linking throughput on one core, with the full universe and the alias tables loaded,
+and the labelled set's precision and recall.
+
+The articles are the bundled fixtures' titles and summaries (and the labelled set), cycled to
+50,000 links; the timing covers ``Linker.link`` only.
+
+    python -m benchmarks.linker
+"""
+
+import gzip
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+
+from benchmarks.common import report
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    from azak_pipelines.lib.krx_calendar import KST
+    from azak_pipelines.lib.linker import load_linker
+    from azak_pipelines.lib.news import naver
+    from azak_pipelines.lib.sample_data import BUNDLED
+    from tests.linker.test_labelled_set import score
+
+    started = time.perf_counter()
+    linker = load_linker(BUNDLED / "universe" / "krx_listed_2025_09.csv", ROOT / "dbt_project" / "seeds")
+    load_seconds = time.perf_counter() - started
+    articles = []
+    for page in sorted((BUNDLED / "news" / "naver" / "market").glob("*.gz")):
+        for item in naver.parse_market_list(gzip.decompress(page.read_bytes()),
+                                            datetime(2025, 6, 17, tzinfo=KST)).items:
+            articles.append((item.title, item.summary))
+    labelled = ROOT / "tests" / "linker" / "labelled_news.jsonl"
+    articles += [(d["title"], d["content"]) for d in map(json.loads, labelled.read_text().splitlines())]
+    work = (articles * (50_000 // len(articles) + 1))[:50_000]
+    chars = sum(len(t) + len(c) for t, c in work) / len(work)
+    started = time.perf_counter()
+    links = sum(len(linker.link(title, content)) for title, content in work)
+    seconds = time.perf_counter() - started
+    longer = [(title, " ".join([content] * 4)) for title, content in work[:20_000]]
+    long_chars = sum(len(t) + len(c) for t, c in longer) / len(longer)
+    started = time.perf_counter()
+    for title, content in longer:
+        linker.link(title, content)
+    long_seconds = time.perf_counter() - started
+    quality = score(linker)
+    report("entity linking (benchmarks/linker.py)", [
+        ("universe", f"{len(linker.names):,} listings, {len(linker.surfaces):,} surfaces (names, aliases, blockers); loaded in {load_seconds:.2f} s"),
+        ("articles/s (one core)", f"{len(work) / seconds:,.0f} ({len(work):,} articles of {chars:.0f} characters, {links / len(work):.2f} links each)"),
+        ("articles/s, longer texts", f"{len(longer) / long_seconds:,.0f} ({long_chars:.0f} characters each)"),
+        ("labelled set, salient links", f"precision {quality['precision']:.3f}, recall {quality['recall']:.3f} "
+                                        f"({quality['tp']} correct, {quality['fp']} wrong, {quality['fn']} missed)"),
+    ])
+
+
+if __name__ == "__main__":
+    main()

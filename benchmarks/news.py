@@ -1,0 +1,89 @@
+"""News parsing rate and near-duplicate clustering time.
+
+* list-page parsing: Naver market list pages (the fixtures, EUC-KR) and the real per-stock page
+  from ../shared (when present), decoded and parsed, in pages per second;
+* clustering: 100,000 generated headlines (30 companies, 40 topics, figures, 15% reworded copies of
+  another headline) through ``cluster_headlines``, and through ``build_articles`` (URL merge too).
+
+    python -m benchmarks.news
+"""
+
+import gzip
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from benchmarks.common import report, timed
+
+SHARED_PAGE = Path(__file__).resolve().parents[2] / "shared" / "data" / "html" / \
+    "naver_finance_item_news_005930_20251201.html"
+
+
+def headlines(count: int) -> list[tuple[str, datetime]]:
+    rng = random.Random(42)
+    companies = ["삼성전자", "SK하이닉스", "현대차", "기아", "NAVER", "카카오", "셀트리온", "LG화학",
+                 "한화오션", "두산에너빌리티", "KB금융", "신한지주", "포스코홀딩스", "삼성SDI", "LG전자",
+                 "HD현대중공업", "에코프로", "알테오젠", "크래프톤", "하이브", "엔씨소프트", "SK이노베이션",
+                 "삼성물산", "삼성생명", "한국전력", "대한항공", "LG에너지솔루션", "삼성바이오로직스",
+                 "KT", "SK텔레콤"]
+    topics = ["HBM 공급 확대", "3분기 실적 발표", "신규 수주", "자사주 소각", "목표가 상향", "목표가 하향",
+              "해외 공장 증설", "배당 확대", "규제 완화 기대", "관세 우려", "신제품 출시", "합병 결정",
+              "유상증자 결정", "외국인 순매수", "기관 순매도", "AI 반도체 수요", "원전 수주", "방산 수출",
+              "배터리 계약", "바이오시밀러 허가", "전기차 판매 부진", "환율 상승 수혜", "금리 인하 기대",
+              "지배구조 개편", "대표 교체", "특허 소송", "리콜 발표", "공급 계약 체결", "생산 차질",
+              "파업 우려", "주가 급등", "주가 급락", "신고가 경신", "52주 최저가", "공매도 재개 영향",
+              "실적 쇼크", "어닝 서프라이즈", "투자의견 상향", "투자의견 하향", "밸류업 공시"]
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    items: list[tuple[str, datetime]] = []
+    for _ in range(count):
+        if items and rng.random() < 0.15:
+            title, at = rng.choice(items[-200:])
+            variant = rng.choice(["[속보] {}", "{} 눈길", "[특징주] {}", "{}…시장 주목"]).format(title)
+            items.append((variant, at + timedelta(minutes=rng.randint(1, 120))))
+        else:
+            title = (f"{rng.choice(companies)}, {rng.choice(topics)}에 "
+                     f"{rng.randint(1, 30)}.{rng.randint(0, 9)}% {rng.choice(['상승', '하락', '강세', '약세'])}")
+            items.append((title, start + timedelta(minutes=rng.randint(0, 60 * 24 * 365))))
+    return items
+
+
+def main() -> None:
+    from azak_pipelines.lib.krx_calendar import KST
+    from azak_pipelines.lib.news import naver
+    from azak_pipelines.lib.news.articles import RawItem, build_articles
+    from azak_pipelines.lib.news.dedup import Headline, cluster_headlines
+    from azak_pipelines.lib.sample_data import BUNDLED
+
+    fetched = datetime(2025, 6, 17, 18, tzinfo=KST)
+    pages = [gzip.decompress(p.read_bytes()) for p in sorted((BUNDLED / "news" / "naver" / "market").glob("*.gz"))]
+    rows = sum(len(naver.parse_market_list(p, fetched).items) for p in pages)
+    seconds, _ = timed(lambda: [naver.parse_market_list(p, fetched) for p in pages])
+    results = [("market list pages (fixtures, EUC-KR)",
+                f"{len(pages) / seconds:,.0f} pages/s ({len(pages)} pages, {rows / len(pages):.1f} rows each)")]
+    if SHARED_PAGE.exists():
+        real = SHARED_PAGE.read_bytes().decode("utf-8").encode("cp949")
+        repeat = 200
+        seconds, _ = timed(lambda: [naver.parse_stock_list(real, "005930", fetched) for _ in range(repeat)])
+        results.append(("real per-stock page (24 KB, 27 rows, CP949)", f"{repeat / seconds:,.0f} pages/s"))
+
+    generated = headlines(100_000)
+    titles = [Headline(str(i), t, at) for i, (t, at) in enumerate(generated)]
+    started = time.perf_counter()
+    clusters = cluster_headlines(titles)
+    cluster_seconds = time.perf_counter() - started
+    multi = sum(1 for c in clusters.values() if c.size > 1)
+    raw = [RawItem(f"k{i}", at, "minute", t, "", f"https://example.com/{i % 95_000}", None, "naver_finance",
+                   "news", None, at) for i, (t, at) in enumerate(generated)]
+    started = time.perf_counter()
+    articles = build_articles(raw)
+    build_seconds = time.perf_counter() - started
+    results += [
+        ("cluster 100,000 headlines", f"{cluster_seconds:.2f} s ({multi:,} headlines in multi-item stories)"),
+        ("build_articles (URL merge + clustering)", f"{build_seconds:.2f} s ({len(articles):,} articles)"),
+    ]
+    report("news parsing and clustering (benchmarks/news.py)", results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+select
+    stock_code,
+    trade_date,
+    captured_at,
+    price,
+    change,
+    change_rate,
+    volume,
+    trading_value,
+    per,
+    pbr,
+    eps,
+    bps,
+    market_cap_100m_krw::numeric * 100000000 as market_cap_krw,
+    ask_prices[1] as best_ask,
+    bid_prices[1] as best_bid,
+    total_ask_quantity,
+    total_bid_quantity,
+    source
+from {{ source('kis', 'quote_snapshots') }}

@@ -1,0 +1,152 @@
+"""API fixtures: the real app on a real warehouse (built once by real pipeline runs), real users,
+real tokens; real Redis when configured."""
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+import psycopg
+import pytest
+import uvicorn
+from litestar.testing import AsyncTestClient
+
+from azak_api.app import create_app
+from azak_api.cli import upsert_user_async
+from azak_api.settings import DEFAULT_CACHE_TTLS, Settings
+from azak_cli.postgres import PgUrl, drop_database, ensure_database
+from tests.conftest import _worker, reset_schemas
+
+SECRET = "test-secret-" + "x" * 40
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis to test against: AZAK_REDIS_URL (CI sets it and AZAK_REQUIRE_REDIS=1)."""
+    url = os.environ.get("AZAK_REDIS_URL", "").strip()
+    if not url:
+        if os.environ.get("AZAK_REQUIRE_REDIS") == "1":
+            pytest.fail("AZAK_REQUIRE_REDIS=1 but AZAK_REDIS_URL is not set")
+        pytest.skip("AZAK_REDIS_URL is not configured (a laptop without Redis)")
+    return url
+
+
+def settings_for(db_url: str, **overrides) -> Settings:
+    base = Settings(database_url=db_url.replace("postgresql://", "postgresql+psycopg://", 1),
+                    environment="test", jwt_secret=SECRET, cache_ttls=dict(DEFAULT_CACHE_TTLS))
+    return replace(base, **overrides)
+
+
+@pytest.fixture(scope="session")
+def api_warehouse(pg_server: PgUrl) -> Iterator[str]:
+    """A warehouse the pipelines filled (replayed sample data) and dbt built: what the API reads."""
+    from tests.pipelines.runs import run
+
+    url = pg_server.with_database(f"azak_test_{_worker()}_api")
+    drop_database(url)
+    ensure_database(url)
+    saved = {k: os.environ.get(k) for k in ("AZAK_DATABASE_URL", "AZAK_SOURCE_MODE")}
+    os.environ.update({"AZAK_DATABASE_URL": url.render(), "AZAK_SOURCE_MODE": "replay"})
+    try:
+        run("reference_job")
+        run("market_raw_job", ("2025-03-03", "2025-06-17"))
+        run("intraday_job", ("2025-06-16", "2025-06-17"))
+        run("all_news_job", ("2025-05-01", "2025-06-17"))
+        run("market_marts_job")
+        run("news_marts_job")
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    yield url.render()
+    drop_database(url)
+
+
+@dataclass
+class Account:
+    id: int
+    email: str
+    token: str
+
+
+@pytest.fixture
+def app_settings(api_warehouse: str) -> Settings:
+    return settings_for(api_warehouse)
+
+
+@pytest.fixture
+async def client(app_settings: Settings) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=create_app(app_settings)) as test_client:
+        yield test_client
+
+
+async def login(client: AsyncTestClient, email: str, password: str = PASSWORD) -> str:
+    """A token for the account; the client keeps no cookie, so every call names its caller."""
+    response = await client.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    client.cookies.clear()
+    return response.json()["access_token"]
+
+
+async def make_user(database_url: str, admin: bool = False) -> tuple[int, str]:
+    email = f"{'admin' if admin else 'user'}-{uuid.uuid4().hex[:10]}@test.azak"
+    user_id, _ = await upsert_user_async(database_url, email, PASSWORD, "admin" if admin else "user", False)
+    return user_id, email
+
+
+async def account(client: AsyncTestClient, database_url: str, admin: bool = False) -> Account:
+    """A new user (or admin), logged in."""
+    user_id, email = await make_user(database_url, admin=admin)
+    return Account(user_id, email, await login(client, email))
+
+
+@pytest.fixture
+async def user(client: AsyncTestClient, api_warehouse: str) -> Account:
+    return await account(client, api_warehouse)
+
+
+@pytest.fixture
+async def admin(client: AsyncTestClient, api_warehouse: str) -> Account:
+    return await account(client, api_warehouse, admin=True)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sql(url: str, query: str, params: tuple = ()) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        cursor = conn.execute(query, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+__all__ = ["reset_schemas"]
+
+
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The real app behind a real uvicorn on a free loopback port (in a thread); yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

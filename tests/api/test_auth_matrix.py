@@ -1,0 +1,152 @@
+"""Every route × {anonymous, user, admin, expired, tampered, revoked} → the expected status class.
+
+The routes come from the application's own route table: a new route without an entry in
+``REQUESTS`` fails this test until someone decides how to call it (and so what protects it).
+"""
+
+import base64
+import json
+import re
+import time
+import uuid
+from typing import Any
+
+import jwt
+import pytest
+
+from azak_api.auth import PUBLIC, admin_only
+from tests.api.conftest import PASSWORD, SECRET, bearer, login, make_user, sql
+
+# how to call each route (by operation id): path parameters and body
+REQUESTS: dict[str, dict[str, Any]] = {
+    "getHealth": {},
+    "login": {"body": lambda ctx: {"email": ctx["user_email"], "password": PASSWORD}},
+    "logout": {"fresh_token": True},
+    "getCurrentUser": {},
+    "listUsers": {},
+    "createUser": {"body": lambda ctx: {"email": f"m-{uuid.uuid4().hex[:8]}@test.azak", "password": PASSWORD}},
+    "getUser": {"path": {"user_id": "victim"}},
+    "updateUser": {"path": {"user_id": "victim"}, "body": lambda ctx: {"display_name": "matrix"}},
+    "deactivateUser": {"path": {"user_id": "victim"}},
+    "listStocks": {},
+    "getStock": {"path": {"code": "005930"}},
+    "getStockPrices": {"path": {"code": "005930"}},
+    "addWatchlistStock": {"body": lambda ctx: {"code": "005930"}},
+    "updateWatchlistStock": {"path": {"code": "005930"}, "body": lambda ctx: {"is_watchlist": True}},
+    "removeWatchlistStock": {"path": {"code": "035720"}},
+    "listNews": {},
+    "getNews": {"path": {"news_id": "article"}},
+    "getDashboardSummary": {},
+}
+IDENTITIES = ("anonymous", "user", "admin", "expired", "tampered", "revoked")
+
+
+def routes(app) -> list[tuple[str, str, Any]]:
+    found = []
+    for route in app.routes:
+        for method, (handler, _) in getattr(route, "route_handler_map", {}).items():
+            if method in {"HEAD", "OPTIONS"} or route.path.startswith(("/docs", "/schema")):
+                continue
+            found.append((method, route.path, handler))
+    return sorted(found, key=lambda r: (r[1], r[0]))
+
+
+def expired_token(user_id: int) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": str(user_id), "iat": now - 90_000, "exp": now - 3_600,
+                       "jti": uuid.uuid4().hex}, SECRET, algorithm="HS256")
+
+
+def tampered(token: str) -> str:
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["extras"] = {"role": "admin"}
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{signature}"
+
+
+def expected(handler: Any, identity: str) -> set[str]:
+    if handler.opt.get(PUBLIC):
+        return {"open"}
+    if identity in {"anonymous", "expired", "tampered", "revoked"}:
+        return {"401"}
+    guards = [getattr(guard, "func", guard) for guard in handler.resolve_guards()]
+    if admin_only in guards and identity == "user":
+        return {"403"}
+    return {"open"}
+
+
+def outcome(status: int) -> str:
+    return {401: "401", 403: "403"}.get(status, "open" if status < 500 else f"{status}")
+
+
+async def test_every_route_is_protected_as_declared(client, user, admin, api_warehouse):
+    app = client.app
+    table = routes(app)
+    missing = sorted({h.operation_id for _, _, h in table if h.operation_id not in REQUESTS})
+    assert not missing, f"routes without an entry in the auth matrix: {missing}"
+    victim_id, _ = await make_user(api_warehouse)
+    [(article,)] = sql(api_warehouse, "SELECT news_id FROM marts.news_articles ORDER BY news_id LIMIT 1")
+    revoked = await login(client, user.email)
+    await client.post("/api/auth/logout", headers=bearer(revoked))
+    tokens = {"user": user.token, "admin": admin.token, "expired": expired_token(user.id),
+              "tampered": tampered(user.token), "revoked": revoked}
+    context = {"user_email": user.email, "admin_email": admin.email}
+    failures, calls = [], 0
+    try:
+        calls = await call_every_route(client, table, tokens, context, {"victim": victim_id, "article": article},
+                                       failures)
+    finally:  # the watch-list calls change shared state: put it back for the other tests
+        sql(api_warehouse, "DELETE FROM app.stock_watchlist WHERE code IN ('005930', '035720')")
+    assert not failures, "\n".join(failures)
+    assert calls == len(table) * len(IDENTITIES) and len(table) >= 18
+
+
+async def call_every_route(client, table, tokens, context, values, failures) -> int:
+    calls = 0
+    for method, path, handler in table:
+        spec = REQUESTS[handler.operation_id]
+        url = path
+        for name, value in spec.get("path", {}).items():
+            url = re.sub(r"\{" + name + r"(:\w+)?\}", str(values.get(value, value)), url)
+        for identity in IDENTITIES:
+            token = tokens.get(identity)
+            if spec.get("fresh_token") and identity in {"user", "admin"}:
+                token = await login(client, context[f"{identity}_email"])
+            body = spec["body"](context) if "body" in spec else None
+            client.cookies.clear()  # login answers set the session cookie; identities are explicit
+            response = await client.request(method, url, json=body,
+                                            headers=bearer(token) if token else {})
+            calls += 1
+            got = outcome(response.status_code)
+            if got not in expected(handler, identity):
+                failures.append(f"{method} {url} as {identity}: {response.status_code} {response.text[:120]}")
+    return calls
+
+
+def test_every_route_has_an_operation_id_and_declares_its_security(client):
+    schema = client.app.openapi_schema.to_schema()
+    handlers = {handler.operation_id: handler for _, _, handler in routes(client.app)}
+    documented = set()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            operation_id = operation.get("operationId")
+            assert operation_id in handlers, f"{method.upper()} {path} has no stable operation id"
+            documented.add(operation_id)
+            public = bool(handlers[operation_id].opt.get(PUBLIC))
+            wanted = [{}] if public else [{"BearerToken": []}]
+            assert operation.get("security") == wanted, f"{method.upper()} {path}"
+            if not public:
+                assert "401" in operation["responses"], f"{method.upper()} {path} documents no 401"
+            if "requestBody" in operation:
+                assert "413" in operation["responses"], f"{method.upper()} {path} documents no 413"
+            if expected(handlers[operation_id], "user") == {"403"}:
+                assert "403" in operation["responses"], f"{method.upper()} {path} documents no 403"
+    assert documented == set(handlers)
+    assert schema["components"]["securitySchemes"]["BearerToken"]["scheme"] == "Bearer"
+
+
+@pytest.mark.parametrize("path", ["/docs", "/docs/openapi.json"])
+async def test_the_documentation_is_public(client, path):
+    response = await client.get(path)
+    assert response.status_code == 200

@@ -1,0 +1,86 @@
+"""`azak demo` on the fresh-machine path: embedded PostgreSQL, bundled data, real Dagster runs."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import psycopg
+import pytest
+
+from tests.cli.test_embedded_postgres import embedded_env
+from tests.conftest import BIN, PROJECT_ROOT, free_port, run_azak
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    """A fresh AZAK_HOME with the embedded server on its own port; stopped afterwards."""
+    home = tmp_path_factory.mktemp("demo") / "home"
+    env = embedded_env(home, free_port())
+    yield env
+    run_azak("db", "stop", env=env)
+
+
+def table_count(env: dict[str, str], table: str) -> int:
+    url = run_azak("db", "url", "--show-password", env=env).stdout.strip()
+    started = run_azak("db", "start", env=env)
+    assert started.returncode == 0, started.stderr
+    with psycopg.connect(url) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return row[0]
+
+
+@pytest.mark.slow
+def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
+    result = run_azak("demo", "--no-serve", env=demo_home, timeout=1800)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    out = result.stdout
+    assert "(embedded PostgreSQL)" in out
+    assert "demo data ready in" in out
+    summary = {line.split()[0]: line.split()[1:] for line in out.splitlines()
+               if line.startswith(("raw/", "staging/", "marts/"))}
+    assert summary["raw/stocks"] == ["1", "2,879"]
+    assert summary["marts/stocks"][1] == "2,879"
+    # the run is in the real instance under AZAK_HOME, not a temporary one
+    assert (demo_home["AZAK_HOME"] and os.path.exists(os.path.join(demo_home["AZAK_HOME"], "dagster",
+                                                                   "dagster.yaml")))
+    # the command stops the embedded server it started
+    assert run_azak("db", "status", env=demo_home).returncode == 3
+
+    again = run_azak("demo", "--no-serve", env=demo_home, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert "already materialized" in again.stdout
+
+
+@pytest.mark.slow
+def test_an_interrupted_demo_leaves_nothing_half_written(demo_home):
+    expected = table_count(demo_home, "raw.stocks")
+    process = subprocess.Popen(
+        [str(BIN / "azak"), "demo", "--no-serve", "--refresh"], env=demo_home, cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 300
+    for line in process.stdout:
+        if "running" in line or time.monotonic() > deadline:
+            break
+    time.sleep(2)  # inside a run
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert table_count(demo_home, "raw.stocks") == expected  # old slice or new slice, never half
+    rerun = run_azak("demo", "--no-serve", env=demo_home, timeout=1800)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    assert table_count(demo_home, "raw.stocks") == expected
+
+
+def test_a_taken_dagit_port_is_reported_before_any_work(tmp_path):
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        env = embedded_env(tmp_path / "home", free_port())
+        env["AZAK_DAGIT_PORT"] = str(port)
+        result = run_azak("demo", env=env)
+    assert result.returncode == 2
+    assert f"port {port}" in result.stderr and "AZAK_DAGIT_PORT" in result.stderr
+    assert not (tmp_path / "home" / "pg").exists()  # failed fast: nothing was started

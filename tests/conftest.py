@@ -1,0 +1,144 @@
+"""Shared fixtures: a real PostgreSQL for every test that needs one.
+
+The server is the one in ``AZAK_DATABASE_URL`` (CI points it at the machine's PostgreSQL 15) or,
+when that is unset, the embedded server the project manages. Tests never touch the database named
+in the URL: each test session creates its own throw-away databases on that server.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from azak_cli import environment
+from azak_cli.postgres import PgUrl, drop_database, ensure_database
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+BIN = Path(sys.executable).parent
+APP_SCHEMAS = ("raw", "staging", "marts", "ops", "app")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+_STARTED_EMBEDDED: list[bool] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Without AZAK_DATABASE_URL the suite uses the embedded server: the controlling process
+    starts it once (before any xdist worker) and stops it at the end if it started it."""
+    if os.environ.get("AZAK_DATABASE_URL", "").strip() or _worker() != "main":
+        return
+    _STARTED_EMBEDDED.append(environment.embedded_postgres().start())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _worker() == "main" and any(_STARTED_EMBEDDED):
+        environment.embedded_postgres().stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> PgUrl:
+    """The PostgreSQL server under test (its maintenance database)."""
+    raw = os.environ.get("AZAK_DATABASE_URL", "").strip()
+    if raw:
+        return PgUrl.parse(raw).with_database("postgres")
+    embedded = environment.embedded_postgres()
+    embedded.start()  # a no-op when the session already started it
+    return embedded.url("postgres")
+
+
+def _fresh_database(server: PgUrl, name: str) -> PgUrl:
+    url = server.with_database(name)
+    drop_database(url)
+    ensure_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def database(pg_server: PgUrl) -> Iterator[PgUrl]:
+    """A database of this test session's own."""
+    url = _fresh_database(pg_server, f"azak_test_{_worker()}")
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def dagster_database(pg_server: PgUrl) -> Iterator[PgUrl]:
+    url = _fresh_database(pg_server, f"azak_test_{_worker()}_dagster")
+    yield url
+    drop_database(url)
+
+
+def reset_schemas(url: PgUrl) -> None:
+    with psycopg.connect(url.render(), autocommit=True) as conn:
+        for schema in APP_SCHEMAS:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture
+def db_url(database: PgUrl, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty warehouse, exported as AZAK_DATABASE_URL for the code under test."""
+    reset_schemas(database)
+    monkeypatch.setenv("AZAK_DATABASE_URL", database.render())
+    return database.render()
+
+
+@pytest.fixture
+def dagster_home(tmp_path: Path, dagster_database: PgUrl,
+                 monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A real Dagster instance (the project's dagster.yaml) on a throw-away PostgreSQL database."""
+    with psycopg.connect(dagster_database.render(), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_PG_URL", dagster_database.render("postgresql+psycopg2"))
+    return home
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The team's shared development data; tests using it skip when ../shared is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present beside the project")
+    return SHARED_DATA
+
+
+def run_azak(*args: str, env: dict[str, str] | None = None, timeout: float = 600,
+             cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
+    """Run the real `azak` console script."""
+    return subprocess.run([str(BIN / "azak"), *args], capture_output=True, text=True,
+                          env=env, timeout=timeout, cwd=cwd)
+
+
+@pytest.fixture
+def warehouse_with_stocks(db_url) -> str:
+    """An empty warehouse with the raw reference tables (universe and calendar) materialized."""
+    from tests.pipelines.runs import run
+
+    run("reference_job", assets=["raw/stocks", "raw/trading_calendar"])
+    return db_url
+
+
+@pytest.fixture
+def replay(monkeypatch) -> None:
+    """Force replay mode whatever credentials the machine has."""
+    monkeypatch.setenv("AZAK_SOURCE_MODE", "replay")
+    for name in ("AZAK_KIS_MODE", "AZAK_DART_MODE", "AZAK_NAVER_MODE"):
+        monkeypatch.delenv(name, raising=False)

@@ -1,0 +1,86 @@
+"""The KRX calendar: closures, session hours and business-day arithmetic."""
+
+from datetime import date, datetime
+
+import pytest
+
+from azak_pipelines.lib.krx_calendar import KST, CalendarRangeError, krx_calendar, load_overrides
+
+CAL = krx_calendar()
+
+
+@pytest.mark.parametrize(
+    ("day", "reason"),
+    [
+        (date(2025, 6, 3), "ad-hoc closure (e.g. election day)"),  # presidential election
+        (date(2025, 10, 3), "Korean National Foundation Day"),
+        (date(2025, 10, 6), "Chuseok (Korean Thanksgiving Day)"),
+        (date(2025, 10, 7), "Chuseok (Korean Thanksgiving Day) (+1 day)"),
+        (date(2025, 10, 8), "Chuseok (Korean Thanksgiving Day) (-1 day)"),
+        (date(2025, 10, 9), "Hangul Proclamation Day"),
+        (date(2025, 12, 31), "End of Year Holiday"),  # KRX year-end closure
+        (date(2024, 12, 31), "End of Year Holiday"),
+        (date(2025, 5, 1), "Labor Day"),  # a KRX closure the public holiday list misses
+        (date(2025, 6, 7), "weekend"),
+    ],
+)
+def test_known_closures_are_not_trading_days(day, reason):
+    assert not CAL.is_trading_day(day)
+    assert CAL.closure_reason(day) == reason
+
+
+@pytest.mark.parametrize("day", [date(2025, 6, 2), date(2025, 6, 4), date(2025, 10, 2),
+                                 date(2025, 10, 10), date(2025, 12, 30), date(2026, 1, 2)])
+def test_ordinary_weekdays_around_closures_trade(day):
+    assert CAL.is_trading_day(day)
+    assert CAL.closure_reason(day) is None
+
+
+def test_business_day_arithmetic_skips_closures():
+    assert CAL.add_sessions(date(2025, 6, 2), 1) == date(2025, 6, 4)  # over election day
+    assert CAL.add_sessions(date(2025, 10, 2), 1) == date(2025, 10, 10)  # over the Chuseok week
+    assert CAL.add_sessions(date(2025, 10, 10), -1) == date(2025, 10, 2)
+    assert CAL.add_sessions(date(2025, 12, 30), 1) == date(2026, 1, 2)  # over the year-end closure
+    assert CAL.add_sessions(date(2025, 10, 4), 1) == date(2025, 10, 10)  # from a closed Saturday
+    assert CAL.add_sessions(date(2025, 10, 4), -1) == date(2025, 10, 2)
+    assert CAL.add_sessions(date(2025, 9, 29), 5) == date(2025, 10, 13)
+    assert CAL.count_sessions(date(2025, 10, 1), date(2025, 10, 15)) == 5  # 1, 2, 10, 13, 14
+    assert CAL.sessions_between(date(2025, 10, 1), date(2025, 10, 11)) == [
+        date(2025, 10, 1), date(2025, 10, 2), date(2025, 10, 10)]
+    start = date(2025, 9, 29)
+    assert CAL.session_index(CAL.add_sessions(start, 20)) - CAL.session_index(start) == 20
+
+
+def test_session_hours_and_off_session_windows_in_kst():
+    session = CAL.session(date(2025, 6, 4))
+    assert session.open == datetime(2025, 6, 4, 9, 0, tzinfo=KST)
+    assert session.close == datetime(2025, 6, 4, 15, 30, tzinfo=KST)
+    assert session.pre_market == (datetime(2025, 6, 4, 8, 30, tzinfo=KST),
+                                  datetime(2025, 6, 4, 8, 40, tzinfo=KST))
+    assert session.after_hours_single_price[1] == datetime(2025, 6, 4, 18, 0, tzinfo=KST)
+    assert session.phase(datetime(2025, 6, 4, 10, 0, tzinfo=KST)) == "regular"
+    assert session.phase(datetime(2025, 6, 4, 16, 30, tzinfo=KST)) == "after_hours_single_price"
+    assert CAL.phase(datetime(2025, 6, 3, 10, 0, tzinfo=KST)) == "closed"
+
+
+def test_first_day_of_the_year_and_csat_day_open_late():
+    assert CAL.session(date(2025, 1, 2)).open.hour == 10
+    csat = CAL.session(date(2024, 11, 14))  # an override: the library does not know it
+    assert (csat.open.hour, csat.close.hour, csat.close.minute) == (10, 16, 30)
+    assert any(o.day == date(2024, 11, 14) and o.kind == "hours" for o in load_overrides())
+
+
+def test_news_after_the_close_anchors_on_the_next_session():
+    before_close = datetime(2025, 10, 2, 15, 0, tzinfo=KST)
+    after_close = datetime(2025, 10, 2, 15, 31, tzinfo=KST)
+    on_holiday = datetime(2025, 10, 7, 11, 0, tzinfo=KST)
+    assert CAL.anchor_session(before_close) == date(2025, 10, 2)
+    assert CAL.anchor_session(after_close) == date(2025, 10, 10)
+    assert CAL.anchor_session(on_holiday) == date(2025, 10, 10)
+    with pytest.raises(ValueError, match="aware"):
+        CAL.anchor_session(datetime(2025, 10, 2, 15, 0))
+
+
+def test_dates_outside_the_calendar_are_refused():
+    with pytest.raises(CalendarRangeError):
+        CAL.is_trading_day(date(1980, 1, 2))

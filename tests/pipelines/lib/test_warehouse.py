@@ -1,0 +1,212 @@
+"""The partitioned warehouse writer against a real PostgreSQL."""
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from datetime import date, timedelta
+
+import psycopg
+import pytest
+
+from azak_pipelines.lib.warehouse import (
+    Column,
+    TableSpec,
+    WarehouseError,
+    connect,
+    merge_rows,
+    partition_bounds,
+    replace_slice,
+)
+
+PRICES = TableSpec(
+    schema="raw",
+    name="test_prices",
+    columns=(
+        Column("stock_code", "text", nullable=False),
+        Column("trade_date", "date", nullable=False),
+        Column("close", "numeric(14,2)", nullable=False),
+        Column("volume", "bigint"),
+    ),
+    natural_key=("stock_code", "trade_date"),
+    partition_column="trade_date",
+)
+
+NEWS = TableSpec(
+    schema="raw",
+    name="test_news",
+    columns=(
+        Column("item_key", "text", nullable=False),
+        Column("published_day", "date", nullable=False),
+        Column("title", "text", nullable=False),
+        Column("first_seen_at", "text", nullable=False),
+        Column("fetched_at", "text", nullable=False),
+    ),
+    natural_key=("item_key", "published_day"),
+    partition_column="published_day",
+    keep_on_merge=("first_seen_at",),
+)
+
+
+def rows_for(day: date, codes: list[str], close: float = 100.0) -> list[tuple]:
+    return [(code, day, close + i, 1000 * (i + 1)) for i, code in enumerate(codes)]
+
+
+def fetch(url: str, query: str, params: tuple = ()) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def test_rerunning_a_partition_leaves_exactly_one_copy(db_url):
+    day = date(2025, 6, 2)
+    with connect(db_url) as conn:
+        first = replace_slice(conn, PRICES, rows_for(day, ["005930", "000660"]), day, day + timedelta(1))
+        second = replace_slice(conn, PRICES, rows_for(day, ["005930", "000660"], 200.0), day,
+                               day + timedelta(1))
+    assert (first.written, first.deleted) == (2, 0)
+    assert (second.written, second.deleted) == (2, 2)
+    rows = fetch(db_url, "SELECT stock_code, close FROM raw.test_prices ORDER BY stock_code")
+    assert rows == [("000660", 201), ("005930", 200)]
+
+
+def test_table_is_range_partitioned_with_children_on_demand_and_a_database_key(db_url):
+    with connect(db_url) as conn:
+        result = replace_slice(conn, PRICES, rows_for(date(2025, 1, 31), ["005930"]),
+                               date(2025, 1, 1), date(2025, 3, 1))
+    assert result.partitions_created == ("test_prices_y2025m01", "test_prices_y2025m02")
+    strategy = fetch(db_url, "SELECT partstrat FROM pg_partitioned_table WHERE partrelid = "
+                             "'raw.test_prices'::regclass")
+    assert strategy == [("r",)]
+    constraint = fetch(db_url, "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                               "WHERE conname = 'test_prices_natural_key'")
+    assert constraint == [("UNIQUE (stock_code, trade_date)",)]
+
+
+def test_replacing_a_scoped_slice_keeps_other_keys(db_url):
+    day = date(2025, 6, 2)
+    end = day + timedelta(1)
+    with connect(db_url) as conn:
+        replace_slice(conn, PRICES, rows_for(day, ["005930", "000660"]), day, end)
+        replace_slice(conn, PRICES, [("005930", day, 555, 1)], day, end, scope={"stock_code": ["005930"]})
+    rows = fetch(db_url, "SELECT stock_code, close FROM raw.test_prices ORDER BY stock_code")
+    assert rows == [("000660", 101), ("005930", 555)]
+
+
+def test_two_partitions_written_concurrently_both_land(db_url):
+    days = [date(2025, 7, 1), date(2025, 8, 1)]  # different months: both create a child table
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def write(day: date) -> None:
+        try:
+            with connect(db_url) as conn:
+                barrier.wait()
+                replace_slice(conn, PRICES, rows_for(day, [f"{i:06d}" for i in range(500)]), day,
+                              day + timedelta(1))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(day,)) for day in days]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    counts = fetch(db_url, "SELECT trade_date, count(*) FROM raw.test_prices GROUP BY 1 ORDER BY 1")
+    assert counts == [(days[0], 500), (days[1], 500)]
+
+
+def test_a_write_killed_midway_leaves_the_previous_slice(db_url, tmp_path):
+    day = date(2025, 6, 2)
+    with connect(db_url) as conn:
+        replace_slice(conn, PRICES, rows_for(day, ["005930", "000660"]), day, day + timedelta(1))
+    marker = tmp_path / "copy-started"
+    script = textwrap.dedent(f"""
+        import time
+        from datetime import date
+        from azak_pipelines.lib.warehouse import connect, replace_slice
+        from tests.pipelines.lib.test_warehouse import PRICES
+
+        def slow_rows():
+            for i in range(1_000_000):
+                if i == 1000:
+                    open({str(marker)!r}, "w").close()
+                if i >= 1000:
+                    time.sleep(0.01)
+                yield (f"{{i:06d}}", date(2025, 6, 2), 1, 1)
+
+        with connect({db_url!r}) as conn:
+            replace_slice(conn, PRICES, slow_rows(), date(2025, 6, 2), date(2025, 6, 3))
+    """)
+    writer = subprocess.Popen([sys.executable, "-c", script], cwd=str(_project_root()))
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert writer.poll() is None, "writer exited before it started copying"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    writer.kill()  # SIGKILL in the middle of the COPY: no cleanup runs in the writer
+    writer.wait()
+    rows = fetch(db_url, "SELECT stock_code FROM raw.test_prices ORDER BY stock_code")
+    assert rows == [("000660",), ("005930",)]
+
+
+def test_a_row_violating_the_natural_key_fails_clearly_and_changes_nothing(db_url):
+    day = date(2025, 6, 2)
+    with connect(db_url) as conn:
+        replace_slice(conn, PRICES, rows_for(day, ["005930"]), day, day + timedelta(1))
+        duplicate = [("000660", day, 1, 1), ("000660", day, 2, 2)]
+        with pytest.raises(WarehouseError) as caught:
+            replace_slice(conn, PRICES, duplicate, day, day + timedelta(1))
+    message = str(caught.value)
+    assert "raw.test_prices" in message
+    assert "natural key (stock_code, trade_date)" in message
+    assert "(000660, 2025-06-02)" in message
+    assert fetch(db_url, "SELECT stock_code, close FROM raw.test_prices") == [("005930", 100)]
+
+
+def test_a_row_outside_the_slice_aborts_the_write(db_url):
+    day = date(2025, 6, 2)
+    with connect(db_url) as conn:
+        replace_slice(conn, PRICES, rows_for(day, ["005930"]), day, day + timedelta(1))
+        with pytest.raises(WarehouseError, match="outside the slice"):
+            replace_slice(conn, PRICES, [("005930", day + timedelta(5), 1, 1)], day, day + timedelta(1))
+    assert fetch(db_url, "SELECT count(*) FROM raw.test_prices") == [(1,)]
+
+
+def test_merge_keeps_items_from_earlier_runs_and_first_seen(db_url):
+    day = date(2025, 6, 2)
+    end = day + timedelta(1)
+    with connect(db_url) as conn:
+        merge_rows(conn, NEWS, [("a", day, "A", "09:00", "09:00"), ("b", day, "B", "09:00", "09:00")],
+                   day, end)
+        later = merge_rows(conn, NEWS, [("b", day, "B edited", "15:00", "15:00"),
+                                        ("c", day, "C", "15:00", "15:00")], day, end)
+    assert later.new_rows == 1
+    rows = fetch(db_url, "SELECT item_key, title, first_seen_at, fetched_at FROM raw.test_news "
+                         "ORDER BY item_key")
+    assert rows == [("a", "A", "09:00", "09:00"), ("b", "B edited", "09:00", "15:00"),
+                    ("c", "C", "15:00", "15:00")]
+
+
+def test_a_table_whose_shape_changed_is_refused_with_instructions(db_url):
+    with connect(db_url) as conn:
+        replace_slice(conn, PRICES, [], date(2025, 1, 1), date(2025, 1, 2))
+        changed = TableSpec("raw", "test_prices", PRICES.columns[:3], PRICES.natural_key,
+                            partition_column="trade_date")
+        with pytest.raises(WarehouseError, match="exists with columns"):
+            replace_slice(conn, changed, [], date(2025, 1, 1), date(2025, 1, 2))
+
+
+def test_partition_bounds_cover_the_window_by_month_and_year():
+    assert [b[0] for b in partition_bounds(PRICES, date(2024, 12, 15), date(2025, 2, 1))] == [
+        "test_prices_y2024m12", "test_prices_y2025m01"]
+    yearly = TableSpec("raw", "t", PRICES.columns, PRICES.natural_key, "trade_date", "year")
+    assert partition_bounds(yearly, date(2024, 12, 15), date(2025, 1, 2)) == [
+        ("t_y2024", date(2024, 1, 1), date(2025, 1, 1)), ("t_y2025", date(2025, 1, 1), date(2026, 1, 1))]
+
+
+def _project_root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[3]

@@ -1,0 +1,109 @@
+"""Encodings, mojibake, canonical URLs and story clustering."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from azak_pipelines.lib.news.articles import RawItem, build_articles, news_id
+from azak_pipelines.lib.news.dedup import Headline, cluster_headlines
+from azak_pipelines.lib.news.text import UndecodableText, clean, clean_or_reason, decode, repair
+from azak_pipelines.lib.news.urls import canonical_url
+
+T0 = datetime(2025, 6, 2, 1, 0, tzinfo=UTC)
+
+
+def test_cp949_extended_hangul_decodes_where_strict_euc_kr_fails():
+    data = "<meta charset='euc-kr'>똠방각하 뷁 삼성전자".encode("cp949")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("euc-kr")
+    text, charset = decode(data)
+    assert "똠방각하 뷁" in text and charset == "cp949"
+
+
+def test_a_page_resaved_as_utf8_with_an_old_euc_kr_meta_is_read_as_utf8():
+    text, charset = decode("<meta charset='euc-kr'>삼성전자".encode("utf-8"))
+    assert text.endswith("삼성전자") and charset == "utf-8"
+
+
+def test_bytes_valid_in_no_charset_are_an_error_not_a_lossy_decode():
+    with pytest.raises(UndecodableText):
+        decode(b"\xff\xfe\xfa\xfb\x80\x81")
+
+
+def test_double_encoded_titles_are_repaired():
+    assert repair("삼성전자 주가".encode("utf-8").decode("latin-1")) == "삼성전자 주가"
+    cleaned, problem = clean_or_reason("SK하이닉스 급등".encode("utf-8").decode("latin-1"))
+    assert (cleaned, problem) == ("SK하이닉스 급등", None)
+
+
+def test_unrepairable_text_gets_a_reason():
+    _, problem = clean_or_reason("삼성\ufffd\ufffd 급등")
+    assert problem and "U+FFFD" in problem
+    stripped = "SK하이닉스 급등".encode("utf-8").decode("latin-1")
+    stripped = "".join(c for c in stripped if not "\x80" <= c <= "\x9f")  # C1 bytes already lost
+    _, problem = clean_or_reason(stripped)
+    assert problem and ("mojibake" in problem or "wrong charset" in problem)
+
+
+def test_clean_normalises_entities_nfc_controls_and_spaces():
+    decomposed = "\u1109\u1161\u11b7\u1109\u1165\u11bc"  # 삼성 as conjoining jamo (NFD)
+    assert clean(f"  {decomposed}&amp;&hellip;\x07\n 전자  ") == "삼성&… 전자"
+
+
+def test_canonical_urls():
+    assert canonical_url("/item/news_read.naver?article_id=0012076855&office_id=056&code=005930&page=&sm=",
+                         "https://finance.naver.com") == "https://n.news.naver.com/mnews/article/056/0012076855"
+    assert canonical_url("https://n.news.naver.com/mnews/article/056/0012076855?sid=101") == \
+        "https://n.news.naver.com/mnews/article/056/0012076855"
+    assert canonical_url("HTTPS://WWW.Example.com/a/b/?utm_source=x&id=3#top") == "https://www.example.com/a/b?id=3"
+
+
+def test_near_duplicates_cluster_and_keep_every_item():
+    titles = ["[특징주] 한화오션, 함정 정비 계약에 5.8% 급등", "한화오션, 함정 정비 계약에 5.8% 급등",
+              "한화오션 함정 정비 계약에 5.8% 급등 눈길", "삼성전자, HBM 공급 기대에 3.1% 강세"]
+    clusters = cluster_headlines([Headline(str(i), t, T0 + timedelta(minutes=i)) for i, t in enumerate(titles)])
+    assert {clusters[k].cluster_key for k in "012"} == {"0"} and clusters["0"].is_canonical
+    assert clusters["1"].size == 3 and not clusters["1"].is_canonical
+    assert clusters["3"].cluster_key == "3" and clusters["3"].size == 1
+
+
+def test_different_figures_are_different_stories():
+    clusters = cluster_headlines([Headline("a", "삼성전자, 3분기 영업이익 10조원 돌파", T0),
+                                  Headline("b", "삼성전자, 2분기 영업이익 10조원 돌파", T0)])
+    assert clusters["a"].cluster_key != clusters["b"].cluster_key
+
+
+def test_the_same_headline_days_apart_is_a_new_story():
+    clusters = cluster_headlines([Headline("a", "코스피 외국인 순매수 지속", T0),
+                                  Headline("b", "코스피 외국인 순매수 지속", T0 + timedelta(days=5))])
+    assert clusters["a"].cluster_key != clusters["b"].cluster_key
+
+
+def raw(key: str, title: str, url: str, source: str, minutes: int = 0, kind: str = "news",
+        hint: str | None = None) -> RawItem:
+    at = T0 + timedelta(minutes=minutes)
+    return RawItem(key, at, "minute", title, "", url, "p", source, kind, hint, at)
+
+
+def test_articles_merge_exact_duplicates_and_never_cluster_disclosures():
+    items = [
+        raw("naver:1:2", "KB금융 자사주 소각", "https://n.news.naver.com/mnews/article/1/2", "naver_finance", 5, hint="105560"),
+        raw("naver:1:2", "KB금융 자사주 소각", "https://n.news.naver.com/mnews/article/1/2", "naver_finance", 0),
+        raw("dart:1", "분기보고서 (2025.03)", "https://dart.fss.or.kr/a", "dart", kind="disclosure"),
+        raw("dart:2", "분기보고서 (2025.03)", "https://dart.fss.or.kr/b", "dart", kind="disclosure"),
+    ]
+    articles = {a.url: a for a in build_articles(items)}
+    assert len(articles) == 3
+    kb = articles["https://n.news.naver.com/mnews/article/1/2"]
+    assert kb.published_at == T0 and kb.stock_code_hints == ["105560"]
+    assert kb.news_id == news_id(kb.url) and kb.news_id > 0
+    assert articles["https://dart.fss.or.kr/a"].cluster_size == 1
+    assert articles["https://dart.fss.or.kr/a"].cluster_id != articles["https://dart.fss.or.kr/b"].cluster_id
+
+
+def test_clustering_is_deterministic():
+    items = [raw(f"k{i}", t, f"https://x/{i}", "hankyung", i) for i, t in
+             enumerate(["A사 수주 소식에 급등", "[속보] A사 수주 소식에 급등", "B사 하락"])]
+    first = sorted((a.url, a.cluster_id) for a in build_articles(items))
+    second = sorted((a.url, a.cluster_id) for a in build_articles(list(reversed(items))))
+    assert first == second
