@@ -139,6 +139,15 @@ def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] |
     return {"run_id": result.run_id, **report}
 
 
+def _universe_loaded(runtime: Runtime) -> bool:
+    import psycopg
+
+    with psycopg.connect(runtime.database.render(), autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('raw.stocks')").fetchone()[0] is None:
+            return False
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM raw.stocks)").fetchone()[0]
+
+
 def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dict[str, Any]:
     """Load JSON Lines news through ``raw/imported_news`` and ``news_articles`` (one run)."""
     from azak_pipelines.defs.calendar.partitions import NEWS_START
@@ -166,8 +175,13 @@ def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dic
     first, last = min(days), max(days)
     if first < date.fromisoformat(NEWS_START):
         raise UsageError(f"items start on {first}, before the first news partition ({NEWS_START})")
-    say(f"importing {first} … {last} through raw/imported_news and raw/news_articles…")
     started = time.monotonic()
+    if not _universe_loaded(runtime):
+        say("the KRX universe is not loaded yet (linking needs it): materializing raw/stocks first…")
+        universe = run_job(defs(), cli_instance(), "universe_job", tags={"azak/origin": "import"})
+        if not universe.success:
+            raise RuntimeError(f"the universe run {universe.run_id} failed:\n  {_failure(universe)}")
+    say(f"importing {first} … {last} through raw/imported_news and raw/news_articles…")
     result = run_job(defs(), cli_instance(), "imported_news_job", (str(first), str(last)),
                      {"ops": {"raw__imported_news": {"config": {"paths": [str(p) for p in paths]}}}},
                      {"azak/origin": "import"})

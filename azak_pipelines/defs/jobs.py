@@ -8,6 +8,11 @@ reference_job = dg.define_asset_job(
     description="The KRX universe and trading calendar, and the dbt models over them.",
 )
 
+universe_job = dg.define_asset_job(
+    "universe_job", selection=dg.AssetSelection.assets(["raw", "stocks"]),
+    description="Only the KRX universe (what linking news needs first).",
+)
+
 daily_prices_job = dg.define_asset_job(
     "daily_prices_job", selection=dg.AssetSelection.assets(["raw", "daily_prices"]),
     description="Daily bars (KIS or files). Launch with a partition range for a backfill: one run.",

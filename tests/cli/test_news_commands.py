@@ -22,6 +22,7 @@ def test_news_import_lands_in_articles_rejects_bad_lines_and_is_idempotent(cli_e
     first = run_azak("import", "news", str(path), env=cli_env)
     assert first.returncode == 0, first.stderr
     assert "2 valid items, 1 rejected" in first.stdout
+    assert "materializing raw/stocks first" in first.stdout  # an empty warehouse still links
     assert "team.jsonl:3: published_at: '2025-06-02 09:00' has no UTC offset (e.g. +09:00)" in first.stdout
     with psycopg.connect(db_url) as conn:
         articles = conn.execute("SELECT title, cluster_size, is_canonical FROM raw.news_articles "

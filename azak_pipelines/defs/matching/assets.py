@@ -43,7 +43,8 @@ FROM raw.news_articles WHERE published_day >= %s AND published_day < %s
 
 def current_linker(conn: Any) -> Linker:
     """The universe as materialized (admins' additions included) plus the seed tables."""
-    rows = conn.execute("SELECT code, name, industry FROM raw.stocks").fetchall()
+    exists = conn.execute("SELECT to_regclass('raw.stocks')").fetchone()[0]
+    rows = conn.execute("SELECT code, name, industry FROM raw.stocks").fetchall() if exists else []
     if not rows:
         raise dg.Failure("raw.stocks is empty: materialize raw/stocks first")
     return load_linker_from_rows(rows, SEEDS)

@@ -120,9 +120,12 @@ class PgRateLimiter:
     """At most ``rate`` requests per second for ``bucket``, across every process."""
 
     def __init__(self, database_url: str, bucket: str, rate: float,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 on_slot: Callable[[float], None] | None = None):
+        """``on_slot`` receives each granted slot (epoch seconds, the database's clock)."""
         if rate <= 0:
             raise ValueError("rate must be positive")
+        self._on_slot = on_slot
         self._url = database_url
         self._bucket = bucket
         self._interval = 1.0 / rate
@@ -146,10 +149,15 @@ class PgRateLimiter:
                 "UPDATE ops.rate_limits "
                 "SET next_slot = greatest(next_slot, clock_timestamp()) + make_interval(secs => %s) "
                 "WHERE bucket = %s "
-                "RETURNING extract(epoch FROM next_slot - make_interval(secs => %s) - clock_timestamp())",
-                (self._interval, self._bucket, self._interval))
+                "RETURNING extract(epoch FROM next_slot - make_interval(secs => %s) - clock_timestamp()), "
+                "extract(epoch FROM next_slot - make_interval(secs => %s))",
+                (self._interval, self._bucket, self._interval, self._interval))
             row = await cursor.fetchone()
-        wait = float(row[0]) if row else 0.0
+        if row is None:
+            raise RuntimeError(f"rate-limit bucket {self._bucket!r} vanished from ops.rate_limits")
+        wait, slot = float(row[0]), float(row[1])
+        if self._on_slot is not None:
+            self._on_slot(slot)
         if wait > 0:
             await self._sleep(wait)
 

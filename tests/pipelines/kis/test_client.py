@@ -121,7 +121,8 @@ WORKER = textwrap.dedent("""
 
     async def main(url, db, n):
         config = KisConfig("test-key", "test-secret", "real", base_url=url)
-        limiter = PgRateLimiter(db, "kis:" + config.key_id, 19)
+        limiter = PgRateLimiter(db, "kis:" + config.key_id, 19,
+                                on_slot=lambda slot: print("slot", slot, flush=True))
         sent = lambda method, path: print("sent", time.time(), flush=True)
         async with KisClient(config, PgTokenStore(db, config.key_id), limiter, on_send=sent) as client:
             await asyncio.gather(*(client.quote("005930") for _ in range(n)))
@@ -132,22 +133,28 @@ WORKER = textwrap.dedent("""
 
 
 def test_one_token_and_one_rate_limit_across_processes(simulator, kis_url, db_url):
-    """Three processes hammer one app key: together they send at most 19 requests a second and
-    share one token. (The server enforces KIS's 20/s too; what it measures includes its own
-    scheduling delays on a busy 2-core machine, so the send times are asserted client-side.)"""
+    """Three processes hammer one app key: together they are granted at most 19 requests a second
+    and share one token. The grants (the database's clock) are exact; the send times add each
+    process's scheduling delay after its grant, which on a busy 2-core machine can bunch two sends,
+    so the KIS simulator's own 20/s enforcement is allowed that noise and no more."""
     per_process = 25
     workers = [subprocess.Popen([sys.executable, "-c", WORKER, kis_url, db_url, str(per_process)],
                                 cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True) for _ in range(3)]
     outputs = [w.communicate(timeout=120)[0] for w in workers]
     assert [w.returncode for w in workers] == [0, 0, 0]
-    sent = sorted(float(line.split()[1]) for out in outputs for line in out.splitlines()
-                  if line.startswith("sent"))
-    assert len(sent) >= 3 * per_process
-    busiest = max(sum(1 for u in sent if t <= u < t + 1.0) for t in sent)
-    assert busiest <= 20, f"{busiest} requests within one second"
+    lines = [line.split() for out in outputs for line in out.splitlines()]
+    sent = sorted(float(value) for kind, value in lines if kind == "sent")
+    slots = sorted(float(value) for kind, value in lines if kind == "slot")
+    assert len(sent) >= 3 * per_process and len(slots) == len(sent)
+    gaps = [b - a for a, b in zip(slots, slots[1:], strict=False)]
+    assert min(gaps) >= 1 / 19 - 1e-6, f"two grants {min(gaps):.4f} s apart"
+    busiest = max(sum(1 for u in slots if t <= u < t + 1.0) for t in slots)
+    assert busiest <= 19, f"{busiest} grants within one second"
     assert sent[-1] - sent[0] >= (len(sent) - 1) / 19 - 0.05
     assert simulator.tokens_issued == 1
-    assert simulator.throttled <= 2  # at most scheduling noise, never a flood
+    # without the limiter ~55 of the 75 would be refused; scheduling noise on a loaded machine
+    # refuses a few at most (and the client retried them: every worker exited 0)
+    assert simulator.throttled <= len(sent) // 20, f"{simulator.throttled} requests throttled"
 
 
 async def test_the_shared_limiter_spaces_requests(db_url):
