@@ -6,10 +6,11 @@ every mutation of shared data are guarded by role.
 """
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import msgspec
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
             if redis is not None:
                 await redis.aclose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=CONTROLLERS,
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
@@ -83,3 +84,33 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
         ),
         debug=False,
     )
+    _declare_closed_bodies(app)
+    _complete_allow_headers(app)
+    return app
+
+
+def _complete_allow_headers(app: Litestar) -> None:
+    """Litestar 2.25 creates a path's automatic OPTIONS handler with the path's first handler, and
+    its ``Allow`` header keeps listing only that handler's methods (``DELETE, OPTIONS`` on a path
+    that also has GET and PATCH); point each at the finished route."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            closure = handler.fn.__closure__ if handler.handler_name == "options_handler" else None
+            if closure:
+                closure[0].cell_contents = route
+
+
+def _closed_structs(base: type = msgspec.Struct) -> Iterator[type]:
+    for struct in base.__subclasses__():
+        if struct.__module__.startswith("azak_api.") and struct.__struct_config__.forbid_unknown_fields:
+            yield struct
+        yield from _closed_structs(struct)
+
+
+def _declare_closed_bodies(app: Litestar) -> None:
+    """Request bodies refuse unknown fields (``forbid_unknown_fields``); the schema says so, so
+    clients and fuzzers know an extra property is a 400, not something to be ignored."""
+    components = app.openapi_schema.components.schemas or {}
+    for struct in _closed_structs():
+        if struct.__name__ in components:
+            components[struct.__name__].additional_properties = False

@@ -150,6 +150,9 @@ def jwt_auth(settings: Settings) -> JWTCookieAuth[CurrentUser, Token]:
 
 
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard for admin routes (and every mutation of shared data)."""
+    """Guard for admin routes (and every mutation of shared data). OPTIONS (the CORS preflight,
+    answered by Litestar with the Allow header and nothing else) carries no credentials."""
+    if connection.scope["method"] == "OPTIONS":
+        return
     if not isinstance(connection.user, CurrentUser) or not connection.user.is_admin:
         raise PermissionDeniedException("this route requires the admin role")

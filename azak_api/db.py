@@ -7,6 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from azak_api.settings import Settings
 
+# Largest id a path accepts: JSON clients (and schema tools) hold numbers as doubles, exact to here.
+MAX_ID = 2**53 - 1
+
 
 def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(

@@ -12,7 +12,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException
 from litestar.openapi.datastructures import ResponseSpec
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
 LOG = logging.getLogger("azak.api")
 
@@ -93,6 +93,9 @@ def database_error(_: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[
     if code == "42P01":  # undefined_table: the pipelines have not built it yet
         message = str(getattr(exc, "orig", exc)).splitlines()[0]
         return _body(503, f"the warehouse is not built yet ({message}); run the pipelines first")
+    if isinstance(exc, DataError) or (code or "").startswith("22"):  # data exception: the input's fault
+        message = str(getattr(exc, "orig", exc)).splitlines()[0]
+        return _body(400, f"a value cannot be stored or compared: {message}; correct it and retry")
     if isinstance(exc, OperationalError) or code in {"08000", "08001", "08006", "57P01", "57P03"}:
         return _body(503, "the database is unavailable; see GET /health")
     LOG.exception("database error", exc_info=exc)

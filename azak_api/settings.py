@@ -73,7 +73,6 @@ class Settings:
     token_ttl_seconds: int = 24 * 3600
     login_attempts_per_minute: int = 10
     cache_ttls: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CACHE_TTLS))
-    dagster_graphql_url: str | None = None
     auto_migrate: bool = True
     auth_cache_seconds: float = 5.0
     max_body_bytes: int = 64 * 1024
@@ -107,7 +106,6 @@ class Settings:
             cookie_secure=_bool("AZAK_COOKIE_SECURE", environment == "production"),
             token_ttl_seconds=_int("AZAK_TOKEN_TTL_SECONDS", 24 * 3600),
             login_attempts_per_minute=_int("AZAK_LOGIN_ATTEMPTS_PER_MINUTE", 10),
-            dagster_graphql_url=os.environ.get("AZAK_DAGSTER_GRAPHQL_URL", "").strip() or None,
             cache_ttls=_cache_ttls(os.environ.get("AZAK_CACHE_TTLS", "")),
             auto_migrate=_bool("AZAK_AUTO_MIGRATE", True),
             auth_cache_seconds=float(_int("AZAK_AUTH_CACHE_SECONDS", 5)),

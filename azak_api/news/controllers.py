@@ -12,7 +12,7 @@ from litestar.security.jwt import Token
 from azak_api.auth import SECURED, CurrentUser
 from azak_api.errors import NotFound, error_responses
 from azak_api.news import queries
-from azak_api.news.schemas import Article, ArticleDetail, ArticlePage, Impact, Link, StoryItem
+from azak_api.news.schemas import NEWS_ID_PATTERN, Article, ArticleDetail, ArticlePage, Impact, Link, StoryItem
 from azak_api.stocks.controllers import CODE_PATTERN
 
 KST = ZoneInfo("Asia/Seoul")
@@ -20,10 +20,10 @@ Source = Literal["naver_finance", "hankyung", "maeil", "dart", "reddit"]
 
 
 def as_article(row: Any) -> Article:
-    return Article(id=row.news_id, title=row.title, summary=row.summary, url=row.url, press=row.press,
+    return Article(id=str(row.news_id), title=row.title, summary=row.summary, url=row.url, press=row.press,
                    source=row.source, sources=list(row.sources), content_type=row.content_type,
                    published_at=row.published_at, published_precision=row.published_precision,
-                   stock_codes=list(row.stock_codes), cluster_id=row.cluster_id,
+                   stock_codes=list(row.stock_codes), cluster_id=str(row.cluster_id),
                    cluster_size=row.cluster_size, is_canonical=row.is_canonical)
 
 
@@ -58,18 +58,22 @@ class NewsController(Controller):
         return ArticlePage([as_article(r) for r in rows], total, page, page_size,
                            (total + page_size - 1) // page_size)
 
-    @get("/{news_id:int}", operation_id="getNews", opt={"cache": "article"}, cache=True,
+    @get("/{news_id:str}", operation_id="getNews", opt={"cache": "article"}, cache=True,
          summary="One article: the companies it is about, their price impact, the same story elsewhere",
          responses=error_responses(401, 404))
     async def get_news(self, request: Request[CurrentUser, Token, Any],
-                       news_id: Annotated[int, Parameter(ge=1, le=2**63 - 1)]) -> ArticleDetail:
+                       news_id: Annotated[str, Parameter(pattern=NEWS_ID_PATTERN,
+                                                         description="the article id (decimal)")]) -> ArticleDetail:
+        article_id = int(news_id)
+        if article_id > 2**63 - 1:
+            raise NotFound(f"no article {news_id}")
         async with request.app.state.engine.connect() as conn:
-            row = await queries.one(conn, news_id)
+            row = await queries.one(conn, article_id)
             if row is None:
                 raise NotFound(f"no article {news_id}")
-            links = await queries.links(conn, news_id)
-            impact = await queries.impact(conn, news_id)
-            story = await queries.story(conn, row.cluster_id, news_id)
+            links = await queries.links(conn, article_id)
+            impact = await queries.impact(conn, article_id)
+            story = await queries.story(conn, row.cluster_id, article_id)
         return ArticleDetail(
             article=as_article(row),
             links=[Link(r.stock_code, r.stock_name, float(r.score), r.salient, list(r.surfaces), r.evidence)
@@ -79,5 +83,5 @@ class NewsController(Controller):
                 returns={f"{h}d": getattr(r, f"return_{h}d") for h in queries.HORIZONS},
                 excess_over_kospi={f"{h}d": getattr(r, f"excess_{h}d") for h in queries.HORIZONS})
                 for r in impact],
-            same_story=[StoryItem(r.news_id, r.title, r.source, r.published_at) for r in story],
+            same_story=[StoryItem(str(r.news_id), r.title, r.source, r.published_at) for r in story],
         )

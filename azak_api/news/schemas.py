@@ -1,12 +1,19 @@
-"""News: response types. Full article bodies are never served."""
+"""News: response types. Full article bodies are never served.
+
+Article ids are 63-bit hashes of the canonical URL; they travel as decimal strings because a
+JavaScript client's numbers are exact only to 2**53."""
 
 from datetime import date, datetime
+from typing import Annotated
 
 import msgspec
 
+NEWS_ID_PATTERN = r"^[1-9][0-9]{0,18}$"
+NewsId = Annotated[str, msgspec.Meta(pattern=NEWS_ID_PATTERN, description="a 63-bit id as a decimal string")]
+
 
 class Article(msgspec.Struct):
-    id: int
+    id: NewsId
     title: str
     summary: str
     url: str
@@ -17,7 +24,7 @@ class Article(msgspec.Struct):
     published_at: datetime
     published_precision: str
     stock_codes: list[str]
-    cluster_id: int
+    cluster_id: NewsId
     cluster_size: int
     is_canonical: bool
 
@@ -48,7 +55,7 @@ class Impact(msgspec.Struct):
 
 
 class StoryItem(msgspec.Struct):
-    id: int
+    id: NewsId
     title: str
     source: str
     published_at: datetime

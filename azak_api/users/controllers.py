@@ -19,6 +19,7 @@ from azak_api.auth import (
     hash_password,
     verify_password,
 )
+from azak_api.db import MAX_ID
 from azak_api.errors import Conflict, NotFound, error_responses
 from azak_api.users import queries
 from azak_api.users.schemas import (
@@ -32,7 +33,7 @@ from azak_api.users.schemas import (
 
 # a hash to compare against when the e-mail is unknown, so both paths take the same time
 _DUMMY_HASH = hash_password("no-such-user-" + uuid.uuid4().hex)
-UserId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="user id")]
+UserId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="user id")]
 
 
 def as_user(row: Any) -> User:

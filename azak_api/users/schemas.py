@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$", max_length=320,
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s\x00-\x1f\x7f-\x9f\ufeff]{1,64}@[^@\s\x00-\x1f\x7f-\x9f\ufeff]{1,255}$", max_length=320,
                                     description="an e-mail address")]
 Password = Annotated[str, msgspec.Meta(min_length=10, max_length=128,
                                        description="10 to 128 characters")]

@@ -75,7 +75,7 @@ async def test_an_article_with_its_links_impact_and_story(client, user, api_ware
                                            "WHERE salient AND return_5d IS NOT NULL ORDER BY news_id LIMIT 1")
     response = await client.get(f"/api/news/{news_id}", headers=bearer(user.token))
     body = response.json()
-    assert response.status_code == 200 and body["article"]["id"] == news_id
+    assert response.status_code == 200 and body["article"]["id"] == str(news_id)  # 63 bits: a string
     links = sql(api_warehouse, "SELECT stock_code, score, salient FROM raw.news_stock_matches WHERE news_id = %s",
                 (news_id,))
     assert {(x["code"], x["score"], x["salient"]) for x in body["links"]} == {(c, float(s), sal) for c, s, sal in links}
@@ -95,6 +95,11 @@ async def test_an_article_with_its_links_impact_and_story(client, user, api_ware
 async def test_an_unknown_article_is_404_and_bad_filters_are_400(client, user):
     assert (await client.get("/api/news/999999999", headers=bearer(user.token))).json() == {
         "status_code": 404, "detail": "no article 999999999"}
+    beyond = await client.get("/api/news/9999999999999999999", headers=bearer(user.token))  # > 2**63 - 1
+    assert beyond.status_code == 404
+    for bad in ("abc", "0", "-5", "12345678901234567890"):
+        response = await client.get(f"/api/news/{bad}", headers=bearer(user.token))
+        assert response.status_code == 400 and "news_id" in response.text, (bad, response.text)
     for params, says in [({"stock": "5930"}, "stock"), ({"source": "twitter"}, "source"),
                          ({"from": "yesterday"}, "from"), ({"from": "2025-06-02", "to": "2025-06-01"}, "is after"),
                          ({"sort": "title"}, "sort"), ({"page": "0"}, "page"), ({"page_size": "101"}, "page_size"),
