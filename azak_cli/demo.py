@@ -7,7 +7,6 @@ sample data: re-running skips finished steps and redoes interrupted or outdated 
 
 import hashlib
 import time
-from pathlib import Path
 from typing import Any
 
 import psycopg

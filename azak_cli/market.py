@@ -66,7 +66,6 @@ def _failure(result: Any) -> str:
 
 def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto",
                   basis: str = "adjusted", code: str | None = None, quiet: bool = False) -> dict[str, Any]:
-    from dagster import DagsterInstance
 
     from azak_pipelines.definitions import defs
     from azak_pipelines.defs.calendar.partitions import MARKET_START
@@ -104,7 +103,6 @@ def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto"
 
 def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] | None = None,
                     basis: str = "adjusted") -> dict[str, Any]:
-    from dagster import DagsterInstance
 
     from azak_pipelines.definitions import defs
     from azak_pipelines.defs.calendar.partitions import MARKET_START
@@ -150,8 +148,8 @@ def _universe_loaded(runtime: Runtime) -> bool:
 
 def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dict[str, Any]:
     """Load JSON Lines news through ``raw/imported_news`` and ``news_articles`` (one run)."""
-    from azak_pipelines.defs.calendar.partitions import NEWS_START
     from azak_pipelines.definitions import defs
+    from azak_pipelines.defs.calendar.partitions import NEWS_START
     from azak_pipelines.lib.news.jsonl import NewsFileError, read_news_file
 
     say = (lambda *_: None) if quiet else print

@@ -43,6 +43,5 @@ def run_match(lines: Iterable[str], out: IO[str], err: IO[str], universe: Path |
 
 
 def main(path: str, universe: str | None) -> int:
-    source = sys.stdin if path == "-" else Path(path).open(encoding="utf-8")
-    with source:
+    with sys.stdin if path == "-" else Path(path).open(encoding="utf-8") as source:
         return run_match(source, sys.stdout, sys.stderr, Path(universe) if universe else None)

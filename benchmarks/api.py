@@ -3,7 +3,8 @@ measured in the same run.
 
 Serves, one after the other and each with one uvicorn worker (pinned to CPU 0 when there are two):
 
-* bare     — benchmarks/bare_app.py: one JSON endpoint, no auth, no database, no cache;
+* bare     — benchmarks/bare_app.py, no auth, no database, no cache: a tiny JSON object, and the
+  same document the prices route returns (so the ratio isolates what auth and the cache cost);
 * cached   — the real app, ``GET /api/stocks/005930/prices`` (a year of daily bars with the mart's
   indicators, ~250 rows) with a bearer token, the response cache on (memory; and Redis too when
   AZAK_REDIS_URL is set);
@@ -23,6 +24,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,10 +59,9 @@ class Load:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
-    def line(self, baseline: "Load | None" = None) -> str:
-        ratio = f", {self.rps / baseline.rps:.2f}× bare" if baseline else ""
+    def line(self) -> str:
         return (f"{self.rps:,.0f} req/s, p50 {self.percentile(0.5):.1f} ms, p99 {self.percentile(0.99):.1f} ms"
-                f" ({self.requests:,} requests, {self.body_bytes:,} B each{ratio})")
+                f" ({self.requests:,} requests, {self.body_bytes:,} B each)")
 
 
 async def _drive(port: int, path: str, headers: dict[str, str], connections: int,
@@ -159,24 +160,31 @@ def demo_copy() -> Iterator[str]:
 
 def main(seconds: float = 10.0, connections: int = 16) -> None:
     _pin(1)
-    with demo_copy() as database_url:
+    with demo_copy() as database_url, tempfile.TemporaryDirectory() as scratch:
+        payload = Path(scratch) / "prices.json"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AZAK_")}
         env.update({"AZAK_DATABASE_URL": database_url, "AZAK_JWT_SECRET": "benchmark-" + "x" * 40,
-                    "AZAK_ENV": "development"})
-        with served("benchmarks.bare_app:app", env) as port:
-            bare = drive(port, "/bare", {}, connections, seconds)
-        rows = [("bare Litestar JSON endpoint", bare.line())]
+                    "AZAK_ENV": "development", "AZAK_BENCH_PAYLOAD": str(payload)})
         variants = [("cached (memory)", {})]
         if os.environ.get("AZAK_REDIS_URL"):
             variants.append(("cached (Redis)", {"AZAK_REDIS_URL": os.environ["AZAK_REDIS_URL"]}))
         variants.append(("uncached (PostgreSQL every time)", {"AZAK_CACHE_TTLS": "prices=0"}))
+        measured = []
         for label, extra in variants:
             with served("azak_api.app:create_app", {**env, **extra}, factory=True) as port:
                 login = httpx.post(f"http://127.0.0.1:{port}/api/auth/login",
                                    json={"email": EMAIL, "password": PASSWORD})
                 login.raise_for_status()
                 auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
-                rows.append((f"{PRICES} {label}", drive(port, PRICES, auth, connections, seconds).line(bare)))
+                if not payload.exists():
+                    payload.write_bytes(httpx.get(f"http://127.0.0.1:{port}{PRICES}", headers=auth).content)
+                measured.append((f"{PRICES} {label}", drive(port, PRICES, auth, connections, seconds)))
+        with served("benchmarks.bare_app:app", env) as port:
+            tiny = drive(port, "/bare", {}, connections, seconds)
+            same = drive(port, "/bare/prices", {}, connections, seconds)
+        rows = [("bare Litestar, tiny JSON", tiny.line()), ("bare Litestar, the same document", same.line())]
+        rows += [(label, f"{load.line()}; {load.rps / same.rps:.2f}× bare same document, "
+                         f"{load.rps / tiny.rps:.2f}× bare tiny") for label, load in measured]
     cores = "server on CPU 0, load on CPU 1" if (os.cpu_count() or 1) >= 2 else "one CPU shared"
     rows.append(("setup", f"one uvicorn worker each, {connections} keep-alive connections, "
                           f"{seconds:.0f} s after a 2 s warm-up, {cores}"))

@@ -48,8 +48,10 @@ def main() -> None:
     long_seconds = time.perf_counter() - started
     quality = score(linker)
     report("entity linking (benchmarks/linker.py)", [
-        ("universe", f"{len(linker.names):,} listings, {len(linker.surfaces):,} surfaces (names, aliases, blockers); loaded in {load_seconds:.2f} s"),
-        ("articles/s (one core)", f"{len(work) / seconds:,.0f} ({len(work):,} articles of {chars:.0f} characters, {links / len(work):.2f} links each)"),
+        ("universe", f"{len(linker.names):,} listings, {len(linker.surfaces):,} surfaces (names, aliases, "
+                     f"blockers); loaded in {load_seconds:.2f} s"),
+        ("articles/s (one core)", f"{len(work) / seconds:,.0f} ({len(work):,} articles of {chars:.0f} characters, "
+                                  f"{links / len(work):.2f} links each)"),
         ("articles/s, longer texts", f"{len(longer) / long_seconds:,.0f} ({long_chars:.0f} characters each)"),
         ("labelled set, salient links", f"precision {quality['precision']:.3f}, recall {quality['recall']:.3f} "
                                         f"({quality['tp']} correct, {quality['fp']} wrong, {quality['fn']} missed)"),

@@ -22,7 +22,7 @@ async def _timed(check: object) -> DependencyStatus:
     started = time.perf_counter()
     try:
         await asyncio.wait_for(check, CHECK_TIMEOUT_SECONDS)  # type: ignore[arg-type]
-    except Exception as exc:  # noqa: BLE001 - any failure means the dependency is down
+    except Exception as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return DependencyStatus("down", error=message[:200])
     return DependencyStatus("ok", latency_ms=round((time.perf_counter() - started) * 1000, 2))

@@ -5,7 +5,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s\x00-\x1f\x7f-\x9f\ufeff]{1,64}@[^@\s\x00-\x1f\x7f-\x9f\ufeff]{1,255}$", max_length=320,
+_ADDRESS_CHAR = r"[^@\s\x00-\x1f\x7f-\x9f\ufeff]"  # no spaces or control characters (C0, DEL, C1, BOM)
+Email = Annotated[str, msgspec.Meta(pattern=rf"^{_ADDRESS_CHAR}{{1,64}}@{_ADDRESS_CHAR}{{1,255}}$", max_length=320,
                                     description="an e-mail address")]
 Password = Annotated[str, msgspec.Meta(min_length=10, max_length=128,
                                        description="10 to 128 characters")]

@@ -13,8 +13,7 @@ import psycopg
 from dagster_dbt import DbtCliResource
 
 from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
-from azak_pipelines.lib import warehouse
-from azak_pipelines.lib import replay_http
+from azak_pipelines.lib import replay_http, warehouse
 from azak_pipelines.lib.http import HostLimiter, HttpClient, NoLimit
 from azak_pipelines.lib.kis.client import KisClient, KisConfig, MemoryTokenStore
 from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock

@@ -20,6 +20,7 @@ import httpx
 
 USER_AGENT = "Azak/0.1 (Korean market data platform; +https://github.com/azak-platform/azak)"
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 
 
 class RateLimiter(Protocol):
@@ -108,7 +109,7 @@ class HttpClient:
         limiter: RateLimiter | None = None,
         host_limiter: HostLimiter | None = None,
         concurrency: int = 4,
-        timeout: httpx.Timeout | float = httpx.Timeout(20.0, connect=10.0),
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy = RetryPolicy(),
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,

@@ -169,10 +169,7 @@ class KrxCalendar:
         """
         if n == 0:
             return self.session(day).day
-        if n > 0:
-            i = bisect_right(self._days, day) + n - 1
-        else:
-            i = bisect_left(self._days, day) + n
+        i = bisect_right(self._days, day) + n - 1 if n > 0 else bisect_left(self._days, day) + n
         if not 0 <= i < len(self._days):
             raise CalendarRangeError(f"{n:+d} sessions from {day} leaves the KRX calendar")
         return self._days[i]

@@ -62,7 +62,7 @@ def _is_hangul(ch: str) -> bool:
 
 
 def _is_word(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum() or _is_hangul(ch)
+    return (ch.isascii() and ch.isalnum()) or _is_hangul(ch)
 
 
 @dataclass(frozen=True)

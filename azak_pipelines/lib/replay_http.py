@@ -55,9 +55,9 @@ def serve(handler: Handler, host: str = "127.0.0.1", port: int = 0) -> Iterator[
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = _answer  # noqa: N815 - http.server's naming
+        do_GET = do_POST = _answer
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return None
 
     server = ThreadingHTTPServer((host, port), Server)

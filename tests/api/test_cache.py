@@ -103,6 +103,7 @@ async def test_a_zero_ttl_turns_a_routes_cache_off(api_warehouse):
             user = await account(client, api_warehouse)
             await client.get(f"/api/stocks/{STOCK}", headers=bearer(user.token))
             rename_behind_the_apis_back(api_warehouse, "seen at once")
-            assert (await client.get(f"/api/stocks/{STOCK}", headers=bearer(user.token))).json()["name"] == "seen at once"
+            detail = await client.get(f"/api/stocks/{STOCK}", headers=bearer(user.token))
+            assert detail.json()["name"] == "seen at once"
     finally:
         sql(api_warehouse, "DELETE FROM app.stock_watchlist WHERE code = %s", (STOCK,))

@@ -1,5 +1,6 @@
 """marts.daily_prices indicators against an independent computation in Python."""
 
+import itertools
 import math
 from collections import defaultdict
 
@@ -33,7 +34,7 @@ def rolling(values: list[float], n: int, fn) -> list[float | None]:
 
 
 def reference(closes: list[float]) -> dict[str, list[float | None]]:
-    deltas: list[float | None] = [None] + [b - a for a, b in zip(closes, closes[1:], strict=False)]
+    deltas: list[float | None] = [None] + [b - a for a, b in itertools.pairwise(closes)]
     gains = ema([None if d is None else max(d, 0.0) for d in deltas], 14, 1 / 14)
     losses = ema([None if d is None else max(-d, 0.0) for d in deltas], 14, 1 / 14)
     rsi = []
@@ -52,7 +53,7 @@ def reference(closes: list[float]) -> dict[str, list[float | None]]:
     mid = rolling(closes, 20, mean)
     width = rolling(closes, 20, sd)
     return {
-        "return_1d": [None] + [b / a - 1 for a, b in zip(closes, closes[1:], strict=False)],
+        "return_1d": [None] + [b / a - 1 for a, b in itertools.pairwise(closes)],
         "ma_5": rolling(closes, 5, mean), "ma_20": mid, "ma_60": rolling(closes, 60, mean),
         "rsi_14": rsi, "macd": macd, "macd_signal": signal,
         "macd_histogram": [None if m is None or s is None else m - s for m, s in zip(macd, signal, strict=True)],

@@ -213,10 +213,7 @@ def dart_disclosures(context: dg.AssetExecutionContext, warehouse: Warehouse,
 
     async def work() -> Collection:
         async with news.client(mode) as client:
-            if mode == "replay":
-                settings_used = collect.NewsSettings(dart_key="replay")
-            else:
-                settings_used = settings
+            settings_used = collect.NewsSettings(dart_key="replay") if mode == "replay" else settings
             try:
                 corps = await collect.dart_corps(client, settings_used, cache)
             except collect.dart.DartApiError as exc:

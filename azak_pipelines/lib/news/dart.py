@@ -100,21 +100,22 @@ def parse_list(data: bytes) -> DartPage:
         result.rows_seen += 1
         rcept_no = str(row.get("rcept_no", "")).strip()
         locator = f"dart:{rcept_no or '?'}"
+        raw = json.dumps(row, ensure_ascii=False)
         if len(rcept_no) != 14 or not rcept_no.isdigit():
             result.lack("rcept_no")
-            result.rejected.append(Rejected(locator, f"rcept_no is not 14 digits: {rcept_no!r}", json.dumps(row, ensure_ascii=False)))
+            result.rejected.append(Rejected(locator, f"rcept_no is not 14 digits: {rcept_no!r}", raw))
             continue
         title, problem = clean_or_reason(row.get("report_nm"))
         if not title or problem:
             result.lack("report_nm")
-            result.rejected.append(Rejected(locator, f"report_nm {problem or 'is empty'}", json.dumps(row, ensure_ascii=False)))
+            result.rejected.append(Rejected(locator, f"report_nm {problem or 'is empty'}", raw))
             continue
         day_text = str(row.get("rcept_dt", "")).strip()
         try:
             day = date(int(day_text[:4]), int(day_text[4:6]), int(day_text[6:8]))
         except (ValueError, IndexError):
             result.lack("rcept_dt")
-            result.rejected.append(Rejected(locator, f"rcept_dt is not YYYYMMDD: {day_text!r}", json.dumps(row, ensure_ascii=False)))
+            result.rejected.append(Rejected(locator, f"rcept_dt is not YYYYMMDD: {day_text!r}", raw))
             continue
         corp = clean_or_reason(row.get("corp_name"))[0]
         filer = clean_or_reason(row.get("flr_nm"))[0]

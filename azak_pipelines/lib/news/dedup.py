@@ -11,6 +11,7 @@
   alike they read, so two titles that both carry numbers are only joined when the numbers match.
 """
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -42,7 +43,7 @@ def bigrams(normalised: str) -> set[int]:
     if len(normalised) < 2:
         return {ord(normalised)} if normalised else set()
     codes = [ord(c) for c in normalised]
-    return {(a << 21) | b for a, b in zip(codes, codes[1:], strict=False)}
+    return {(a << 21) | b for a, b in itertools.pairwise(codes)}
 
 
 def figures(title: str) -> frozenset[str]:

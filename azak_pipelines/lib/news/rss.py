@@ -29,7 +29,7 @@ def _html_text(fragment: str) -> str:
 
 def parse_feed(data: bytes, source: str, press: str, fetched_at: datetime,
                content_type: str | None = None) -> ParseResult:
-    text, charset = decode(data, content_type)
+    text, _charset = decode(data, content_type)
     result = ParseResult(container="rss > channel > item")
     try:
         root = etree.fromstring(text.encode("utf-8"), _PARSER) if text.strip() else None

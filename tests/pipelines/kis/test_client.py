@@ -1,6 +1,7 @@
 """The KIS client over real HTTP against a local server speaking KIS's protocol and limits."""
 
 import asyncio
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -146,7 +147,7 @@ def test_one_token_and_one_rate_limit_across_processes(simulator, kis_url, db_ur
     sent = sorted(float(value) for kind, value in lines if kind == "sent")
     slots = sorted(float(value) for kind, value in lines if kind == "slot")
     assert len(sent) >= 3 * per_process and len(slots) == len(sent)
-    gaps = [b - a for a, b in zip(slots, slots[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(slots)]
     assert min(gaps) >= 1 / 19 - 1e-6, f"two grants {min(gaps):.4f} s apart"
     busiest = max(sum(1 for u in slots if t <= u < t + 1.0) for t in slots)
     assert busiest <= 19, f"{busiest} grants within one second"

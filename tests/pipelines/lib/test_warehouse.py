@@ -104,7 +104,7 @@ def test_two_partitions_written_concurrently_both_land(db_url):
                 barrier.wait()
                 replace_slice(conn, PRICES, rows_for(day, [f"{i:06d}" for i in range(500)]), day,
                               day + timedelta(1))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=write, args=(day,)) for day in days]

@@ -26,7 +26,7 @@ def test_links_with_evidence_scores_and_metadata(warehouse_with_stocks, replay):
                  "JOIN raw.news_articles a USING (news_id) WHERE m.evidence = 'dart_filer' LIMIT 1")
     assert filer[0][0] is True and float(filer[0][1]) == 1.0
     scores = rows(warehouse_with_stocks, "SELECT min(score), max(score) FROM raw.news_stock_matches")
-    assert 0 < float(scores[0][0]) and float(scores[0][1]) <= 1
+    assert float(scores[0][0]) > 0 and float(scores[0][1]) <= 1
     traps = rows(warehouse_with_stocks,
                  "SELECT a.title, array_agg(m.stock_code) FROM raw.news_articles a "
                  "LEFT JOIN raw.news_stock_matches m USING (news_id) "

@@ -37,7 +37,8 @@ def test_replayed_news_lands_once_per_item_and_reruns_change_nothing(warehouse_w
     second = run("all_news_job", ("2025-05-14", "2025-06-05"))
     assert materialization(second, "raw/naver_finance_news")["rows_new"] == 0
     assert rows(warehouse_with_stocks, "SELECT news_id, cluster_id, title FROM raw.news_articles ORDER BY 1") == before
-    duplicates = rows(warehouse_with_stocks, "SELECT url, count(*) FROM raw.news_articles GROUP BY 1 HAVING count(*) > 1")
+    duplicates = rows(warehouse_with_stocks,
+                      "SELECT url, count(*) FROM raw.news_articles GROUP BY 1 HAVING count(*) > 1")
     assert duplicates == []
     story = rows(warehouse_with_stocks,
                  "SELECT array_agg(DISTINCT s) FROM raw.news_articles, unnest(sources) s "
@@ -69,7 +70,7 @@ def write_feed(path, items: list[tuple[str, str, str]]) -> None:
 
 
 def test_a_rerun_of_today_keeps_what_earlier_runs_saw(warehouse_with_stocks, sites):
-    handler, fixtures = sites
+    _handler, fixtures = sites
     feed = fixtures / "rss" / "hankyung.xml.gz"
     write_feed(feed, [("1", "A 기사", "Mon, 02 Jun 2025 09:00:00 +0900"),
                       ("2", "B 기사", "Mon, 02 Jun 2025 10:00:00 +0900")])

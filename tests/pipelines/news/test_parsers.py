@@ -106,7 +106,8 @@ def test_rss_fixture_and_rss_defects():
       <item><title>no link</title><pubDate>Mon, 02 Jun 2025 09:00:00 +0900</pubDate></item>
       <item><title>no zone</title><link>https://x.example/1</link><pubDate>Mon, 02 Jun 2025 09:00:00</pubDate></item>
       <item><title>bad date</title><link>https://x.example/2</link><pubDate>yesterday</pubDate></item>
-      <item><title>ok</title><link>https://x.example/3?utm_source=rss</link><pubDate>Mon, 02 Jun 2025 09:00:00 +0900</pubDate></item>
+      <item><title>ok</title><link>https://x.example/3?utm_source=rss</link>
+            <pubDate>Mon, 02 Jun 2025 09:00:00 +0900</pubDate></item>
     </channel></rss>"""
     result = rss.parse_feed(broken, "hankyung", "한국경제", FETCHED)
     reasons = sorted(r.reason for r in result.rejected)
@@ -137,7 +138,8 @@ def test_bad_naver_rows_get_specific_reasons_never_now():
 
 def test_empty_and_truncated_pages_do_not_crash():
     assert naver.parse_market_list(b"", FETCHED).items == []
-    truncated = "<html><body><ul class='realtimeNewsList'><li><dl><dd class='articleSubject'><a href='/news/news_read.naver?article_id=9&office_id=8'>잘린 페이지".encode()
+    truncated = ("<html><body><ul class='realtimeNewsList'><li><dl><dd class='articleSubject'>"
+                 "<a href='/news/news_read.naver?article_id=9&office_id=8'>잘린 페이지").encode()
     result = naver.parse_market_list(truncated, FETCHED)
     assert result.rows_seen == 1 and result.missing == {"dd.articleSummary": 1}
     assert result.rejected and "unreadable date" in result.rejected[0].reason

@@ -21,7 +21,7 @@ def test_cp949_extended_hangul_decodes_where_strict_euc_kr_fails():
 
 
 def test_a_page_resaved_as_utf8_with_an_old_euc_kr_meta_is_read_as_utf8():
-    text, charset = decode("<meta charset='euc-kr'>삼성전자".encode("utf-8"))
+    text, charset = decode("<meta charset='euc-kr'>삼성전자".encode())
     assert text.endswith("삼성전자") and charset == "utf-8"
 
 
@@ -31,15 +31,15 @@ def test_bytes_valid_in_no_charset_are_an_error_not_a_lossy_decode():
 
 
 def test_double_encoded_titles_are_repaired():
-    assert repair("삼성전자 주가".encode("utf-8").decode("latin-1")) == "삼성전자 주가"
-    cleaned, problem = clean_or_reason("SK하이닉스 급등".encode("utf-8").decode("latin-1"))
+    assert repair("삼성전자 주가".encode().decode("latin-1")) == "삼성전자 주가"
+    cleaned, problem = clean_or_reason("SK하이닉스 급등".encode().decode("latin-1"))
     assert (cleaned, problem) == ("SK하이닉스 급등", None)
 
 
 def test_unrepairable_text_gets_a_reason():
     _, problem = clean_or_reason("삼성\ufffd\ufffd 급등")
     assert problem and "U+FFFD" in problem
-    stripped = "SK하이닉스 급등".encode("utf-8").decode("latin-1")
+    stripped = "SK하이닉스 급등".encode().decode("latin-1")
     stripped = "".join(c for c in stripped if not "\x80" <= c <= "\x9f")  # C1 bytes already lost
     _, problem = clean_or_reason(stripped)
     assert problem and ("mojibake" in problem or "wrong charset" in problem)
@@ -87,7 +87,8 @@ def raw(key: str, title: str, url: str, source: str, minutes: int = 0, kind: str
 
 def test_articles_merge_exact_duplicates_and_never_cluster_disclosures():
     items = [
-        raw("naver:1:2", "KB금융 자사주 소각", "https://n.news.naver.com/mnews/article/1/2", "naver_finance", 5, hint="105560"),
+        raw("naver:1:2", "KB금융 자사주 소각", "https://n.news.naver.com/mnews/article/1/2", "naver_finance", 5,
+            hint="105560"),
         raw("naver:1:2", "KB금융 자사주 소각", "https://n.news.naver.com/mnews/article/1/2", "naver_finance", 0),
         raw("dart:1", "분기보고서 (2025.03)", "https://dart.fss.or.kr/a", "dart", kind="disclosure"),
         raw("dart:2", "분기보고서 (2025.03)", "https://dart.fss.or.kr/b", "dart", kind="disclosure"),
