@@ -1,7 +1,6 @@
 """The `azak` command."""
 
 import argparse
-import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -11,6 +10,7 @@ from pathlib import Path
 from azak_cli import environment
 from azak_cli.market import UsageError
 from azak_cli.postgres import DatabaseConfigError, mask
+from azak_cli.services import stop_on_signals
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -224,13 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # run the same clean shutdown as Ctrl-C
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_on_signals()
     try:
         return args.func(args)
     except (DatabaseConfigError, UsageError) as exc:

@@ -16,6 +16,16 @@ from azak_cli.postgres import DatabaseConfigError, port_is_free
 BIN = Path(sys.executable).parent
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # the same clean shutdown as Ctrl-C
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C (even when started in the background) and SIGTERM stop the command cleanly."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 @dataclass(frozen=True)
 class Endpoint:
     name: str
@@ -101,7 +111,8 @@ class Supervisor:
         raise RuntimeError(f"{name} did not answer at {url} within {timeout:.0f} s")
 
     def wait(self) -> None:
-        """Block until Ctrl-C or until a child dies."""
+        """Block until Ctrl-C, SIGTERM or until a child dies."""
+        stop_on_signals()  # again: the demo's in-process Dagster runs replace the handlers
         try:
             while True:
                 for name, process in self.children:

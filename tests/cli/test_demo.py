@@ -5,7 +5,9 @@ import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -51,6 +53,52 @@ def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
     again = run_azak("demo", "--no-serve", env=demo_home, timeout=600)
     assert again.returncode == 0, again.stderr
     assert "already materialized" in again.stdout
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, f"azak demo exited with {process.returncode} before {url} answered"
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"{url} did not answer within {timeout:.0f} s"
+        time.sleep(1)
+
+
+@pytest.mark.slow
+def test_demo_serves_dagit_and_the_api_with_the_demo_admin_until_sigterm(demo_home):
+    dagit_port, api_port = free_port(), free_port()
+    env = {**demo_home, "AZAK_DAGIT_PORT": str(dagit_port), "AZAK_API_PORT": str(api_port)}
+    process = subprocess.Popen([str(BIN / "azak"), "demo"], env=env, cwd=PROJECT_ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        api = f"http://127.0.0.1:{api_port}"
+        wait_until_up(f"{api}/health", process)
+        wait_until_up(f"http://127.0.0.1:{dagit_port}/server_info", process)
+        nodes = httpx.post(f"http://127.0.0.1:{dagit_port}/graphql",
+                           json={"query": "{ assetNodes { assetKey { path } } }"}).json()["data"]["assetNodes"]
+        assert ["marts", "news_price_impact"] in [n["assetKey"]["path"] for n in nodes]
+        password = (Path(demo_home["AZAK_HOME"]) / "demo-admin-password").read_text().strip()
+        login = httpx.post(f"{api}/api/auth/login", json={"email": "admin@azak.local", "password": password})
+        assert login.status_code == 200, login.text
+        stock = httpx.get(f"{api}/api/stocks/005930",
+                          headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+        assert stock.status_code == 200 and stock.json()["latest"]["date"] == "2025-06-17"
+        # what a process manager sends: everything stops, after the demo's in-process Dagster runs too
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, out[-3000:]
+    assert "stopping…" in out and "admin@azak.local" in out
+    for port in (dagit_port, api_port):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
 
 
 @pytest.mark.slow
