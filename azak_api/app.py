@@ -102,7 +102,8 @@ def _complete_allow_headers(app: Litestar) -> None:
 
 def _closed_structs(base: type = msgspec.Struct) -> Iterator[type]:
     for struct in base.__subclasses__():
-        if struct.__module__.startswith("azak_api.") and struct.__struct_config__.forbid_unknown_fields:
+        config = getattr(struct, "__struct_config__", None)
+        if struct.__module__.startswith("azak_api.") and config is not None and config.forbid_unknown_fields:
             yield struct
         yield from _closed_structs(struct)
 

@@ -102,7 +102,7 @@ class AuthState:
                 {"jti": token.jti, "user_id": user_id, "exp": token.exp.timestamp()})
             await conn.execute(text("DELETE FROM app.revoked_tokens WHERE expires_at < now()"))
         if token.jti:
-            self._revoked[token.jti] = (time.monotonic() + 86400.0, True)
+            self._revoked[str(token.jti)] = (time.monotonic() + 86400.0, True)
 
     async def login_allowed(self, key: str) -> float | None:
         """Count a login attempt; the seconds to wait when over the limit, else None."""
@@ -124,11 +124,13 @@ async def _retrieve_user(token: Token, connection: ASGIConnection[Any, Any, Any,
         user_id = int(token.sub)
     except ValueError:
         return None
-    return await connection.app.state.auth.user(user_id)
+    auth: AuthState = connection.app.state.auth
+    return await auth.user(user_id)
 
 
 async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    return await connection.app.state.auth.revoked(token.jti)
+    auth: AuthState = connection.app.state.auth
+    return await auth.revoked(str(token.jti) if token.jti else None)
 
 
 def jwt_auth(settings: Settings) -> JWTCookieAuth[CurrentUser, Token]:
@@ -152,7 +154,7 @@ def jwt_auth(settings: Settings) -> JWTCookieAuth[CurrentUser, Token]:
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard for admin routes (and every mutation of shared data). OPTIONS (the CORS preflight,
     answered by Litestar with the Allow header and nothing else) carries no credentials."""
-    if connection.scope["method"] == "OPTIONS":
+    if connection.scope.get("method") == "OPTIONS":
         return
     if not isinstance(connection.user, CurrentUser) or not connection.user.is_admin:
         raise PermissionDeniedException("this route requires the admin role")

@@ -49,7 +49,7 @@ class TtlStore(Store):
         await self.inner.delete(key)
 
     async def delete_all(self) -> None:
-        await self.inner.delete_all()  # type: ignore[attr-defined]
+        await self.inner.delete_all()
 
     async def exists(self, key: str) -> bool:
         return await self.inner.exists(key)

@@ -48,7 +48,7 @@ async def upsert_user_async(database_url: str, email: str, password: str, role: 
             row = (await conn.execute(text(
                 "UPDATE app.users SET password_hash = :h, role = :r, is_active = true, updated_at = now() "
                 "WHERE email = :e RETURNING id"),
-                {"e": email.lower(), "h": hash_password(password), "r": role})).first()
+                {"e": email.lower(), "h": hash_password(password), "r": role})).one()
             return row.id, False
     finally:
         await engine.dispose()

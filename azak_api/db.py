@@ -1,5 +1,6 @@
 """The async database engine the API reads through (SQLAlchemy Core over psycopg 3)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -23,7 +24,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 async def paged(conn: AsyncConnection, columns: str, source: str, where: str, order: str,
-                params: dict[str, Any], offset: int, limit: int) -> tuple[list[Any], int]:
+                params: dict[str, Any], offset: int, limit: int) -> tuple[Sequence[Any], int]:
     """One page of ``SELECT columns FROM source WHERE where ORDER BY order`` and the total count.
 
     The total rides along with the rows (one query); a page past the end counts separately, so
@@ -33,6 +34,6 @@ async def paged(conn: AsyncConnection, columns: str, source: str, where: str, or
         f"SELECT {columns}, count(*) OVER () AS total FROM {source} WHERE {where} ORDER BY {order} "
         "LIMIT :limit OFFSET :offset"), {**params, "limit": limit, "offset": offset})).all()
     if rows:
-        return rows, rows[0].total
-    total = (await conn.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params)).scalar_one()
+        return rows, int(rows[0].total)
+    total: int = (await conn.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params)).scalar_one()
     return rows, total

@@ -120,7 +120,7 @@ def materialize_sample(runtime: Runtime, refresh: bool = False) -> None:
             print(f"{label}: azak import prices {' '.join(step.price_files)}…", flush=True)
             report = import_prices(runtime, [sample_data_dir() / p for p in step.price_files], quiet=True)
             run_id = report["run_id"]
-        else:
+        elif step.job is not None:
             span = f" ({step.partition_range[0]} … {step.partition_range[1]})" if step.partition_range else ""
             print(f"{label}: running {step.job}{span}…", flush=True)
             result = run_job(definitions, instance, step.job, step.partition_range, step.run_config,
@@ -134,6 +134,8 @@ def materialize_sample(runtime: Runtime, refresh: bool = False) -> None:
                 raise RuntimeError(f"{step.job} failed after {time.monotonic() - started:.1f} s "
                                    f"(run {result.run_id}):\n  {detail}")
             run_id = result.run_id
+        else:
+            raise RuntimeError(f"demo step {step.name!r} names neither a job nor price files")
         _record(url, step.name, current, run_id)
         print(f"{label}: done in {time.monotonic() - started:.1f} s (run {run_id[:8]})", flush=True)
     print_summary(definitions, instance, url)

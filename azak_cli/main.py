@@ -228,7 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     stop_on_signals()
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except (DatabaseConfigError, UsageError) as exc:
         print(f"azak: {exc}", file=sys.stderr)
         return 2

@@ -141,9 +141,9 @@ def _universe_loaded(runtime: Runtime) -> bool:
     import psycopg
 
     with psycopg.connect(runtime.database.render(), autocommit=True) as conn:
-        if conn.execute("SELECT to_regclass('raw.stocks')").fetchone()[0] is None:
+        if conn.execute("SELECT to_regclass('raw.stocks') IS NULL").fetchone() == (True,):
             return False
-        return conn.execute("SELECT EXISTS (SELECT 1 FROM raw.stocks)").fetchone()[0]
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM raw.stocks)").fetchone() == (True,)
 
 
 def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dict[str, Any]:

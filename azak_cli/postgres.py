@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import psycopg
@@ -273,7 +274,7 @@ class EmbeddedPostgres:
         command = [str(pg_bin_dir() / argv[0]), *argv[1:]]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_ALL"] = "C"
-        identity: dict[str, object] = {}
+        identity: dict[str, Any] = {}
         if self._as_root:
             entry = pwd.getpwnam(SYSTEM_USER)
             # drop root's group too: a group match on a 0o701 parent would deny traversal

@@ -1,5 +1,6 @@
 """SQL for the dashboard. News windows end at the newest article (so replayed data reads sensibly)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -19,7 +20,7 @@ async def kospi(conn: AsyncConnection) -> Any:
         "ORDER BY trade_date DESC LIMIT 1"))).first()
 
 
-async def movers(conn: AsyncConnection) -> list[Any]:
+async def movers(conn: AsyncConnection) -> Sequence[Any]:
     return (await conn.execute(text(f"""
         WITH latest AS (SELECT max(trade_date) AS day FROM marts.daily_prices)
         SELECT p.stock_code, u.name, p.close, p.return_1d
@@ -47,7 +48,7 @@ async def news_breakdown(conn: AsyncConnection, column: str) -> dict[str, int]:
     return {r.k: r.n for r in rows}
 
 
-async def most_covered(conn: AsyncConnection) -> list[Any]:
+async def most_covered(conn: AsyncConnection) -> Sequence[Any]:
     return (await conn.execute(text(f"""
         WITH latest AS (SELECT max(published_at) AS at FROM marts.news_articles)
         SELECT linked.stock AS code, u.name, count(*) AS n
@@ -58,7 +59,7 @@ async def most_covered(conn: AsyncConnection) -> list[Any]:
         GROUP BY linked.stock, u.name ORDER BY n DESC, linked.stock LIMIT 10"""))).all()
 
 
-async def impact(conn: AsyncConnection) -> list[Any]:
+async def impact(conn: AsyncConnection) -> Sequence[Any]:
     return (await conn.execute(text("""
         SELECT h, count(x) AS matured, avg(x) * 100 AS mean_pct
         FROM marts.news_price_impact,

@@ -1,5 +1,6 @@
 """SQL over ``marts.news_articles``, ``marts.news_stock_matches`` and ``marts.news_price_impact``."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ HORIZONS = (1, 2, 3, 5, 10, 20)
 
 async def page(conn: AsyncConnection, *, stock: str | None, mentioned: bool, source: str | None,
                q: str | None, start: datetime | None, end: datetime | None, ascending: bool,
-               offset: int, limit: int) -> tuple[list[Any], int]:
+               offset: int, limit: int) -> tuple[Sequence[Any], int]:
     conditions: list[str] = ["TRUE"]
     params: dict[str, Any] = {}
     if stock:
@@ -44,20 +45,20 @@ async def one(conn: AsyncConnection, news_id: int) -> Any:
                                {"id": news_id})).first()
 
 
-async def links(conn: AsyncConnection, news_id: int) -> list[Any]:
+async def links(conn: AsyncConnection, news_id: int) -> Sequence[Any]:
     return (await conn.execute(text(
         "SELECT stock_code, stock_name, score, salient, surfaces, evidence FROM marts.news_stock_matches "
         "WHERE news_id = :id ORDER BY salient DESC, score DESC"), {"id": news_id})).all()
 
 
-async def impact(conn: AsyncConnection, news_id: int) -> list[Any]:
+async def impact(conn: AsyncConnection, news_id: int) -> Sequence[Any]:
     columns = ", ".join(f"return_{h}d, excess_{h}d" for h in HORIZONS)
     return (await conn.execute(text(
         f"SELECT stock_code, anchor_date, base_close, {columns} FROM marts.news_price_impact "
         "WHERE news_id = :id ORDER BY salient DESC, score DESC"), {"id": news_id})).all()
 
 
-async def story(conn: AsyncConnection, cluster_id: int, news_id: int) -> list[Any]:
+async def story(conn: AsyncConnection, cluster_id: int, news_id: int) -> Sequence[Any]:
     return (await conn.execute(text(
         "SELECT news_id, title, source, published_at FROM marts.news_articles "
         "WHERE cluster_id = :c AND news_id <> :id ORDER BY published_at LIMIT 50"),

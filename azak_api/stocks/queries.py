@@ -1,6 +1,7 @@
 """SQL over ``marts.stocks``, ``marts.daily_prices``, ``marts.minute_prices`` and the API's
 ``app.stock_watchlist`` (admin changes apply at once, before the pipelines pick them up)."""
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ UNIVERSE = """
 
 
 async def page(conn: AsyncConnection, q: str | None, market: str | None, watchlist: bool | None,
-               offset: int, limit: int) -> tuple[list[Any], int]:
+               offset: int, limit: int) -> tuple[Sequence[Any], int]:
     conditions: list[str] = ["TRUE"]
     params: dict[str, Any] = {}
     if q:
@@ -43,7 +44,7 @@ async def one(conn: AsyncConnection, code: str) -> Any:
     return (await conn.execute(text(f"SELECT * FROM ({UNIVERSE}) u WHERE u.code = :code"), {"code": code})).first()
 
 
-async def latest_two_closes(conn: AsyncConnection, code: str) -> list[Any]:
+async def latest_two_closes(conn: AsyncConnection, code: str) -> Sequence[Any]:
     return (await conn.execute(text(
         "SELECT trade_date, close, volume FROM marts.daily_prices WHERE stock_code = :code "
         "ORDER BY trade_date DESC LIMIT 2"), {"code": code})).all()
@@ -70,7 +71,7 @@ async def latest_trade_date(conn: AsyncConnection, code: str) -> date | None:
         "SELECT max(trade_date) FROM marts.daily_prices WHERE stock_code = :code"), {"code": code})).scalar()
 
 
-async def daily(conn: AsyncConnection, code: str, start: date, end: date) -> list[Any]:
+async def daily(conn: AsyncConnection, code: str, start: date, end: date) -> Sequence[Any]:
     return (await conn.execute(text(
         "SELECT trade_date, open, high, low, close, volume, is_halt, return_1d, ma_5, ma_20, ma_60, "
         "rsi_14, macd, macd_signal, macd_histogram, bollinger_upper, bollinger_mid, bollinger_lower "
@@ -78,7 +79,7 @@ async def daily(conn: AsyncConnection, code: str, start: date, end: date) -> lis
         "ORDER BY trade_date"), {"code": code, "start": start, "end": end})).all()
 
 
-async def minutes(conn: AsyncConnection, code: str, start: date, end: date) -> list[Any]:
+async def minutes(conn: AsyncConnection, code: str, start: date, end: date) -> Sequence[Any]:
     return (await conn.execute(text(
         "SELECT bar_time, open, high, low, close, volume FROM marts.minute_prices "
         "WHERE stock_code = :code AND trade_date BETWEEN :start AND :end ORDER BY bar_time"),

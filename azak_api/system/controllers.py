@@ -1,5 +1,7 @@
 """Health: public, uncached, 503 when a required dependency is down."""
 
+from typing import Any
+
 import msgspec
 from litestar import Controller, Request, get
 from litestar.openapi.datastructures import ResponseSpec
@@ -29,7 +31,7 @@ class HealthController(Controller):
                                      description="A required dependency is down; `checks` names it.")},
         cache=False,
     )
-    async def health(self, request: Request) -> Response[HealthReport]:
+    async def health(self, request: Request[Any, Any, Any]) -> Response[HealthReport]:
         state = request.app.state
         checks = {"postgres": await check_postgres(state.engine)}
         if state.redis is not None:

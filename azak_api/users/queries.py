@@ -1,5 +1,6 @@
 """SQL for ``app.users``."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -19,7 +20,7 @@ async def by_id(conn: AsyncConnection, user_id: int) -> Any:
     return (await conn.execute(text(f"SELECT {COLUMNS} FROM app.users WHERE id = :id"), {"id": user_id})).first()
 
 
-async def page(conn: AsyncConnection, offset: int, limit: int) -> tuple[list[Any], int]:
+async def page(conn: AsyncConnection, offset: int, limit: int) -> tuple[Sequence[Any], int]:
     return await paged(conn, COLUMNS, "app.users", "TRUE", "id", {}, offset, limit)
 
 
