@@ -29,7 +29,7 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --quiet -o requirements.lock
 
 lint: install
-	$(BIN)/ruff check azak_pipelines azak_api azak_cli tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/mypy azak_pipelines azak_api azak_cli
 
 bench: install

@@ -11,11 +11,12 @@ import argparse
 import csv
 import gzip
 import io
+import itertools
 import json
-import zipfile
 import random
 import shutil
 import sys
+import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -125,7 +126,7 @@ def daily_fixture(code: str, name: str, listing: dict, rows: list[dict]) -> dict
             "stck_lwpr": str(row["low"]), "stck_clpr": str(row["close"]),
             "acml_vol": str(row["volume"]),
             # the facts carry no traded value: an estimate, volume x typical price
-            "acml_tr_pbmn": str(int(round(row["volume"] * typical))),
+            "acml_tr_pbmn": str(round(row["volume"] * typical)),
             "flng_cls_code": "00", "prtt_rate": "0.00", "mod_yn": "N",
             "prdy_vrss_sign": sign(change, previous or 0), "prdy_vrss": str(change),
             "revl_issu_reas": "",
@@ -255,7 +256,7 @@ def build_kis(shared: Path) -> None:
         # investor flows and after-hours prices (synthetic, last sessions; closes are facts)
         flows, overtime = [], []
         recent = rows[-SYNTHETIC_SESSIONS - 1:]
-        for previous, row in zip(recent, recent[1:], strict=False):
+        for previous, row in itertools.pairwise(recent):
             volume, close = row["volume"], row["close"]
             foreign = int(rng.gauss(0, 0.06) * volume)
             institution = int(rng.gauss(0, 0.04) * volume)
@@ -284,7 +285,7 @@ def build_kis(shared: Path) -> None:
         # financial ratios (synthetic demo values) and product info (facts)
         last_close = rows[-1]["close"]
 
-        def ratio_row(period: str) -> dict:
+        def ratio_row(period: str, last_close: float = last_close, rng: random.Random = rng) -> dict:
             eps = last_close / rng.uniform(8, 25)
             bps = last_close / rng.uniform(0.8, 2.5)
             return {"stac_yymm": period, "grs": f"{rng.gauss(5, 15):.2f}",
@@ -386,10 +387,12 @@ TOPICS = {
 }
 # headlines that name groups, unlisted affiliates or look-alike listings (linker traps)
 TRAPS = [
-    ("2025-01-14", "SK그룹, 계열사 리밸런싱 속도…사업 재편 가속", "SK그룹이 계열사 간 사업 조정을 이어가며 리밸런싱에 속도를 내고 있다."),
+    ("2025-01-14", "SK그룹, 계열사 리밸런싱 속도…사업 재편 가속",
+     "SK그룹이 계열사 간 사업 조정을 이어가며 리밸런싱에 속도를 내고 있다."),
     ("2025-02-05", "카카오뱅크, 지난해 순이익 사상 최대", "카카오뱅크가 지난해 역대 최대 순이익을 기록했다고 밝혔다."),
     ("2025-02-20", "KT&G, 자사주 추가 소각 발표", "KT&G가 주주환원 정책의 일환으로 자사주를 추가 소각한다고 공시했다."),
-    ("2025-03-12", "삼성그룹 사장단 워크숍 개최…위기 극복 강조", "삼성그룹 주요 계열사 사장단이 워크숍을 열고 경영 전략을 점검했다."),
+    ("2025-03-12", "삼성그룹 사장단 워크숍 개최…위기 극복 강조",
+     "삼성그룹 주요 계열사 사장단이 워크숍을 열고 경영 전략을 점검했다."),
     ("2025-04-09", "SK온, 배터리 신규 공급 계약 체결", "SK온이 해외 완성차 업체와 배터리 공급 계약을 맺었다."),
     ("2025-05-15", "네이버웹툰 모회사, 분기 흑자 전환", "네이버웹툰의 미국 모회사가 분기 기준 흑자로 돌아섰다."),
     ("2025-06-10", "현대차그룹, 미국 공장 투자 확대 발표", "현대차그룹이 미국 현지 생산 투자를 늘리겠다고 밝혔다."),
@@ -428,7 +431,7 @@ def news_items(shared: Path, listings: dict) -> list[dict]:
     days = sorted(d for d in kospi if NEWS_WINDOW[0] <= d <= NEWS_WINDOW[1])
     rng = random.Random("azak-news")
     seq = 1
-    for previous, day in zip([max(d for d in kospi if d < NEWS_WINDOW[0])] + days, days, strict=False):
+    for previous, day in zip([max(d for d in kospi if d < NEWS_WINDOW[0]), *days], days, strict=False):
         change = (kospi[day] / kospi[previous] - 1) * 100
         who = rng.choice(["외국인", "기관"])
         verb = "상승" if change >= 0 else "하락"
@@ -569,7 +572,7 @@ def dart_dataset(listings: dict) -> tuple[list[dict], bytes]:
         corp_code = "00126380" if code == "005930" else f"99{code}"
         corp_xml.append(f"<list><corp_code>{corp_code}</corp_code><corp_name>{name}</corp_name>"
                         f"<stock_code>{code}</stock_code><modify_date>20250101</modify_date></list>")
-        for seq, (form, remark, month, day) in enumerate(DART_FORMS):
+        for form, remark, month, day in DART_FORMS:
             if code == "005935":
                 continue  # preferred shares file through the common-stock company
             filed = date(2025, month, day + int(code) % 5)
