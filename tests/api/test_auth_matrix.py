@@ -150,3 +150,18 @@ def test_every_route_has_an_operation_id_and_declares_its_security(client):
 async def test_the_documentation_is_public(client, path):
     response = await client.get(path)
     assert response.status_code == 200
+
+
+async def test_options_answers_every_path_with_all_its_methods(client):
+    """The CORS preflight carries no credentials: every path answers 204 (admin paths too) with an
+    ``Allow`` header naming every method the path serves — not only its first handler's."""
+    by_path: dict[str, set[str]] = {}
+    for method, path, _ in routes(client.app):
+        by_path.setdefault(path, set()).add(method)
+    assert any(len(methods) > 1 for methods in by_path.values())  # the case the header got wrong
+    for path, methods in by_path.items():
+        url = re.sub(r"\{user_id:int\}", "1", re.sub(r"\{(\w+):str\}", "005930", path))
+        response = await client.options(url)
+        assert response.status_code == 204, f"OPTIONS {url}: {response.status_code} {response.text[:120]}"
+        allowed = {m.strip() for m in response.headers["allow"].split(",")}
+        assert allowed == methods | {"OPTIONS"}, f"OPTIONS {url}: Allow {sorted(allowed)}"

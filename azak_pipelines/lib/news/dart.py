@@ -84,6 +84,12 @@ class DartPage:
     total_page: int
 
 
+def _reject(result: ParseResult, row: dict[str, Any], locator: str, field: str, reason: str) -> None:
+    """Count the broken field and quarantine the row as DART sent it."""
+    result.lack(field)
+    result.rejected.append(Rejected(locator, reason, json.dumps(row, ensure_ascii=False)))
+
+
 def parse_list(data: bytes) -> DartPage:
     try:
         payload: dict[str, Any] = json.loads(data)
@@ -100,22 +106,18 @@ def parse_list(data: bytes) -> DartPage:
         result.rows_seen += 1
         rcept_no = str(row.get("rcept_no", "")).strip()
         locator = f"dart:{rcept_no or '?'}"
-        raw = json.dumps(row, ensure_ascii=False)
         if len(rcept_no) != 14 or not rcept_no.isdigit():
-            result.lack("rcept_no")
-            result.rejected.append(Rejected(locator, f"rcept_no is not 14 digits: {rcept_no!r}", raw))
+            _reject(result, row, locator, "rcept_no", f"rcept_no is not 14 digits: {rcept_no!r}")
             continue
         title, problem = clean_or_reason(row.get("report_nm"))
         if not title or problem:
-            result.lack("report_nm")
-            result.rejected.append(Rejected(locator, f"report_nm {problem or 'is empty'}", raw))
+            _reject(result, row, locator, "report_nm", f"report_nm {problem or 'is empty'}")
             continue
         day_text = str(row.get("rcept_dt", "")).strip()
         try:
             day = date(int(day_text[:4]), int(day_text[4:6]), int(day_text[6:8]))
         except (ValueError, IndexError):
-            result.lack("rcept_dt")
-            result.rejected.append(Rejected(locator, f"rcept_dt is not YYYYMMDD: {day_text!r}", raw))
+            _reject(result, row, locator, "rcept_dt", f"rcept_dt is not YYYYMMDD: {day_text!r}")
             continue
         corp = clean_or_reason(row.get("corp_name"))[0]
         filer = clean_or_reason(row.get("flr_nm"))[0]
