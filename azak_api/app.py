@@ -23,6 +23,7 @@ from azak_api.auth import AuthState, jwt_auth
 from azak_api.cache import STORE, cache_config, cache_store
 from azak_api.dashboard.controllers import DashboardController
 from azak_api.db import create_engine
+from azak_api.deps import DEPENDENCIES
 from azak_api.errors import HANDLERS
 from azak_api.migrations import migrate
 from azak_api.news.controllers import NewsController
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
 
     app = Litestar(
         route_handlers=CONTROLLERS,
+        dependencies=DEPENDENCIES,
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]

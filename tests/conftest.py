@@ -31,8 +31,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _worker() -> str:
+def _xdist_worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _worker() -> str:
+    """This process's name in database names: ``AZAK_TEST_DB_PREFIX`` (default ``azak_test``)
+    keeps concurrent suites on one server (several checkouts) out of each other's databases."""
+    prefix = os.environ.get("AZAK_TEST_DB_PREFIX", "").strip() or "azak_test"
+    return f"{prefix}_{_xdist_worker()}"
 
 
 _STARTED_EMBEDDED: list[bool] = []
@@ -41,13 +48,13 @@ _STARTED_EMBEDDED: list[bool] = []
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Without AZAK_DATABASE_URL the suite uses the embedded server: the controlling process
     starts it once (before any xdist worker) and stops it at the end if it started it."""
-    if os.environ.get("AZAK_DATABASE_URL", "").strip() or _worker() != "main":
+    if os.environ.get("AZAK_DATABASE_URL", "").strip() or _xdist_worker() != "main":
         return
     _STARTED_EMBEDDED.append(environment.embedded_postgres().start())
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _worker() == "main" and any(_STARTED_EMBEDDED):
+    if _xdist_worker() == "main" and any(_STARTED_EMBEDDED):
         environment.embedded_postgres().stop()
 
 
@@ -72,14 +79,14 @@ def _fresh_database(server: PgUrl, name: str) -> PgUrl:
 @pytest.fixture(scope="session")
 def database(pg_server: PgUrl) -> Iterator[PgUrl]:
     """A database of this test session's own."""
-    url = _fresh_database(pg_server, f"azak_test_{_worker()}")
+    url = _fresh_database(pg_server, _worker())
     yield url
     drop_database(url)
 
 
 @pytest.fixture(scope="session")
 def dagster_database(pg_server: PgUrl) -> Iterator[PgUrl]:
-    url = _fresh_database(pg_server, f"azak_test_{_worker()}_dagster")
+    url = _fresh_database(pg_server, f"{_worker()}_dagster")
     yield url
     drop_database(url)
 

@@ -4,12 +4,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.exceptions import ValidationException
 from litestar.params import Parameter
-from litestar.security.jwt import Token
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.auth import SECURED, CurrentUser
+from azak_api.auth import SECURED
 from azak_api.errors import NotFound, error_responses
 from azak_api.news import queries
 from azak_api.news.schemas import NEWS_ID_PATTERN, Article, ArticleDetail, ArticlePage, Impact, Link, StoryItem
@@ -35,7 +35,7 @@ class NewsController(Controller):
     @get("/", operation_id="listNews", opt={"cache": "news"}, cache=True,
          summary="News and disclosures with filters, sorting and totals", responses=error_responses(401))
     async def list_news(
-        self, request: Request[CurrentUser, Token, Any],
+        self, db: AsyncConnection,
         stock: Annotated[str | None, Parameter(pattern=CODE_PATTERN, description="about this stock (salient links)")]
         = None,
         mentioned: Annotated[bool, Parameter(description="with stock: any mention, not only the subject")] = False,
@@ -52,29 +52,27 @@ class NewsController(Controller):
             raise ValidationException(f"'from' ({start}) is after 'to' ({end})")
         since = datetime.combine(start, time(0), KST) if start else None
         until = datetime.combine(end + timedelta(days=1), time(0), KST) if end else None
-        async with request.app.state.engine.connect() as conn:
-            rows, total = await queries.page(
-                conn, stock=stock, mentioned=mentioned, source=source, q=q, start=since, end=until,
-                ascending=sort == "published_at", offset=(page - 1) * page_size, limit=page_size)
+        rows, total = await queries.page(
+            db, stock=stock, mentioned=mentioned, source=source, q=q, start=since, end=until,
+            ascending=sort == "published_at", offset=(page - 1) * page_size, limit=page_size)
         return ArticlePage([as_article(r) for r in rows], total, page, page_size,
                            (total + page_size - 1) // page_size)
 
     @get("/{news_id:str}", operation_id="getNews", opt={"cache": "article"}, cache=True,
          summary="One article: the companies it is about, their price impact, the same story elsewhere",
          responses=error_responses(401, 404))
-    async def get_news(self, request: Request[CurrentUser, Token, Any],
+    async def get_news(self, db: AsyncConnection,
                        news_id: Annotated[str, Parameter(pattern=NEWS_ID_PATTERN,
                                                          description="the article id (decimal)")]) -> ArticleDetail:
         article_id = int(news_id)
         if article_id > 2**63 - 1:
             raise NotFound(f"no article {news_id}")
-        async with request.app.state.engine.connect() as conn:
-            row = await queries.one(conn, article_id)
-            if row is None:
-                raise NotFound(f"no article {news_id}")
-            links = await queries.links(conn, article_id)
-            impact = await queries.impact(conn, article_id)
-            story = await queries.story(conn, row.cluster_id, article_id)
+        row = await queries.one(db, article_id)
+        if row is None:
+            raise NotFound(f"no article {news_id}")
+        links = await queries.links(db, article_id)
+        impact = await queries.impact(db, article_id)
+        story = await queries.story(db, row.cluster_id, article_id)
         return ArticleDetail(
             article=as_article(row),
             links=[Link(r.stock_code, r.stock_name, float(r.score), r.salient, list(r.surfaces), r.evidence)

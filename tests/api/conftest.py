@@ -47,7 +47,7 @@ def api_warehouse(pg_server: PgUrl) -> Iterator[str]:
     """A warehouse the pipelines filled (replayed sample data) and dbt built: what the API reads."""
     from tests.pipelines.runs import run
 
-    url = pg_server.with_database(f"azak_test_{_worker()}_api")
+    url = pg_server.with_database(f"{_worker()}_api")
     drop_database(url)
     ensure_database(url)
     saved = {k: os.environ.get(k) for k in ("AZAK_DATABASE_URL", "AZAK_SOURCE_MODE")}
