@@ -1,0 +1,79 @@
+"""What the models said: news-impact predictions and stock reports, append-only.
+
+Every attempt is a row, failures included (``status`` says which); nothing is ever overwritten, so
+evaluation can score exactly what was said at ``made_at``.
+"""
+
+from azak_pipelines.lib.warehouse import Column, TableSpec
+
+# Provenance every model output carries (DESIGN §4: model, prompt version, input hash, tokens).
+OUTPUT_COLUMNS = (
+    Column("model_id", "bigint", nullable=False, comment="app.models.id"),
+    Column("model_name", "text", nullable=False),
+    Column("made_at", "timestamptz", nullable=False, comment="the as-of time: no input is newer"),
+    Column("mode", "text", nullable=False, comment="live | simulated (a backfill of a past day)"),
+    Column("status", "text", nullable=False, comment="ok | failed | skipped"),
+    Column("error_class", "text", comment="timeout | credits | rate_limit | server | refusal | "
+                                          "invalid_json | schema | budget | ..."),
+    Column("error_message", "text"),
+    Column("prompt_version", "text", nullable=False),
+    Column("input_hash", "text", nullable=False, comment="sha256 of the rendered input"),
+    Column("tokens_in", "integer", nullable=False),
+    Column("tokens_out", "integer", nullable=False),
+    Column("cost_usd", "numeric(12,6)", nullable=False),
+    Column("latency_ms", "integer", nullable=False),
+    Column("cached", "boolean", nullable=False, comment="answered from the response cache"),
+    Column("created_at", "timestamptz", nullable=False),
+)
+
+NEWS_PREDICTIONS = TableSpec(
+    schema="computed", name="news_predictions",
+    comment="Per salient (article, stock) link × active model: the direction of the price impact.",
+    columns=(
+        Column("prediction_id", "text", nullable=False,
+               comment="sha256 of (model, news_id, stock_code, input_hash, made_at)"),
+        Column("published_day", "date", nullable=False, comment="KST day of the article (partition)"),
+        Column("news_id", "bigint", nullable=False),
+        Column("stock_code", "text", nullable=False),
+        Column("direction", "text", comment="up | down | neutral (null when not ok)"),
+        Column("probability", "double precision", comment="probability that the direction is right, 0–1"),
+        Column("impact", "text", comment="low | medium | high | critical"),
+        Column("relevance", "double precision", comment="0–1"),
+        Column("horizon_sessions", "integer"),
+        Column("reasoning", "text", comment="model text: data, never markup"),
+        *OUTPUT_COLUMNS,
+    ),
+    natural_key=("prediction_id", "published_day"),
+    partition_column="published_day",
+    indexes=(("stock_code", "made_at"), ("news_id",), ("model_name", "made_at")),
+)
+
+STOCK_REPORTS = TableSpec(
+    schema="computed", name="stock_reports",
+    comment="Per watch-list stock × active model: an investment report with scenarios and targets.",
+    columns=(
+        Column("report_id", "text", nullable=False,
+               comment="sha256 of (model, stock_code, input_hash, made_at)"),
+        Column("report_day", "date", nullable=False, comment="KST day of made_at (partition)"),
+        Column("stock_code", "text", nullable=False),
+        Column("summary", "text"),
+        Column("scenarios", "jsonb", comment="{short, medium, long}: each {outlook, rationale}"),
+        Column("recommendation", "text", comment="buy | hold | sell"),
+        Column("direction", "text", comment="up | down | neutral: the short-term call"),
+        Column("probability", "double precision", comment="probability that the short-term call is right"),
+        Column("base_price", "numeric(14,2)"),
+        Column("short_target", "numeric(14,2)"),
+        Column("short_stop", "numeric(14,2)"),
+        Column("short_horizon_sessions", "integer"),
+        Column("medium_target", "numeric(14,2)"),
+        Column("long_target", "numeric(14,2)"),
+        Column("risks", "text[]"),
+        Column("opportunities", "text[]"),
+        Column("limitations", "text"),
+        Column("data_sources", "text[]", comment="which context sections had data"),
+        *OUTPUT_COLUMNS,
+    ),
+    natural_key=("report_id", "report_day"),
+    partition_column="report_day",
+    indexes=(("stock_code", "made_at"), ("model_name", "made_at")),
+)
