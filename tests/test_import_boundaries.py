@@ -26,6 +26,11 @@ def imported_modules(package: str) -> dict[Path, set[str]]:
     ("azak_pipelines", "azak_api"),
     ("azak_pipelines", "azak_cli"),
     ("azak_api", "azak_cli"),
+    ("azak_core", "azak_pipelines"),
+    ("azak_core", "azak_api"),
+    ("azak_core", "azak_cli"),
+    ("azak_core", "dagster"),
+    ("azak_core", "litestar"),
 ])
 def test_packages_do_not_import_each_other(package, forbidden):
     offenders = [
