@@ -25,8 +25,24 @@ SOURCE_TABLES = (
 )
 
 
+# dbt models follow their inputs: whenever an upstream table is updated (an import, a backfill, a
+# schedule, a run from Dagit) the daemon's automation sensor rebuilds the models downstream of it.
+# It is ``eager`` with its "no dependency missing" guard narrowed to the dbt models themselves: a raw
+# table partitioned by day always has missing days (which would hold every mart back forever), and
+# the dbt asset creates missing raw tables empty; a mart that reads another mart waits for it.
+MODEL_AUTOMATION = dg.AutomationCondition.eager().replace(
+    "any_deps_missing",
+    dg.AutomationCondition.any_deps_missing().allow(dg.AssetSelection.key_prefixes(["staging"], ["marts"])),
+)
+
+
 class AzakDbtTranslator(DagsterDbtTranslator):
-    """Asset keys are ``[schema, table]``, like every other asset; sources name their raw asset."""
+    """Asset keys are ``[schema, table]``, like every other asset; sources name their raw asset.
+    Models are kept fresh by declarative automation; seeds change with the code and are built by
+    the jobs that include them."""
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+        return MODEL_AUTOMATION if dbt_resource_props["resource_type"] == "model" else None
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         meta = dbt_resource_props.get("meta") or {}
