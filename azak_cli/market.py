@@ -1,6 +1,5 @@
 """`azak import prices` and `azak backfill prices`: one Dagster run each, recorded in Dagit."""
 
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -9,8 +8,7 @@ from typing import Any
 
 from azak_cli.demo import cli_instance, run_job
 from azak_cli.environment import Runtime
-
-CODE = re.compile(r"^[0-9A-Z]{6}$")
+from azak_core.market import STOCK_CODE
 
 
 class UsageError(ValueError):
@@ -70,7 +68,7 @@ def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto"
     from azak_pipelines.definitions import defs
     from azak_pipelines.defs.calendar.partitions import MARKET_START
 
-    if code is not None and not CODE.match(code):
+    if code is not None and not STOCK_CODE.match(code):
         raise UsageError(f"--code must be 6 characters [0-9A-Z], got {code!r}")
     paths = [p.expanduser().resolve() for p in paths]
     scan = scan_price_files(paths, file_format, code)
@@ -115,7 +113,7 @@ def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] |
     today = date.today()
     if end > today:
         raise UsageError(f"--to {end} is in the future")
-    bad = [c for c in codes or [] if not CODE.match(c)]
+    bad = [c for c in codes or [] if not STOCK_CODE.match(c)]
     if bad:
         raise UsageError(f"--codes must be 6 characters [0-9A-Z]: {bad}")
     sessions = krx_calendar().count_sessions(start, date.fromordinal(end.toordinal() + 1))
@@ -179,14 +177,14 @@ def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dic
         universe = run_job(defs(), cli_instance(), "universe_job", tags={"azak/origin": "import"})
         if not universe.success:
             raise RuntimeError(f"the universe run {universe.run_id} failed:\n  {_failure(universe)}")
-    say(f"importing {first} … {last} through raw/imported_news and raw/news_articles…")
+    say(f"importing {first} … {last} through raw/imported_news and computed/news_articles…")
     result = run_job(defs(), cli_instance(), "imported_news_job", (str(first), str(last)),
                      {"ops": {"raw__imported_news": {"config": {"paths": [str(p) for p in paths]}}}},
                      {"azak/origin": "import"})
     if not result.success:
         raise RuntimeError(f"the import run {result.run_id} failed:\n  {_failure(result)}")
     report = _report(result, "raw/imported_news")
-    articles = _report(result, "raw/news_articles")
+    articles = _report(result, "computed/news_articles")
     say(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_new', 0):,} new items, "
         f"{articles.get('stories', 0):,} stories in the range (run {result.run_id})")
     return {"run_id": result.run_id, **report}

@@ -20,3 +20,29 @@ RETURN_HORIZONS = (1, 3, 5, 20)
 
 def is_stock_code(value: str) -> bool:
     return bool(STOCK_CODE.match(value))
+
+
+def is_halt(open_: float | None, high: float | None, low: float | None, volume: float | None) -> bool:
+    """A session without trades: no volume and no open/high/low (zeros or missing)."""
+    return volume == 0 and all(not v for v in (open_, high, low))
+
+
+def bar_problem(open_: float | None, high: float | None, low: float | None, close: float,
+                volume: float | None) -> str | None:
+    """Why a daily bar is not a valid price (``None`` when it is): the one OHLC rule for every
+    source. A halt (see :func:`is_halt`) is valid; missing open/high/low are not judged."""
+    if volume is not None and volume < 0:
+        return f"volume must not be negative, got {_show(volume)}"
+    if close <= 0:
+        return f"close must be a positive price, got {_show(close)}"
+    if is_halt(open_, high, low, volume):
+        return None
+    if any(v is not None and v <= 0 for v in (open_, high, low)):
+        return "open, high and low must be positive prices"
+    if high is not None and low is not None and high < low:
+        return f"high {_show(high)} is below low {_show(low)}"
+    return None
+
+
+def _show(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

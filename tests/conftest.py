@@ -22,7 +22,7 @@ from azak_cli.postgres import PgUrl, drop_database, ensure_database
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 BIN = Path(sys.executable).parent
-APP_SCHEMAS = ("raw", "staging", "marts", "ops", "app")
+APP_SCHEMAS = ("raw", "computed", "staging", "marts", "ops", "app")
 
 
 def free_port() -> int:

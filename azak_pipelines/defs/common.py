@@ -8,6 +8,16 @@ import dagster as dg
 import psycopg
 
 from azak_pipelines.lib.krx_calendar import KST, krx_calendar, utc_now
+from azak_pipelines.lib.warehouse import TableSpec
+
+# run tags that make one run cover a range of partitions (single-run backfills)
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def asset_key(spec: TableSpec) -> dg.AssetKey:
+    """The asset that writes a table: keys are ``[schema, table]``."""
+    return dg.AssetKey([spec.schema, spec.name])
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-KST = ZoneInfo("Asia/Seoul")
+from azak_core.market import KST
+
 FIRST_DAY = date(1990, 1, 3)
 OVERRIDES_FILE = Path(__file__).with_name("krx_calendar_overrides.csv")
 

@@ -22,7 +22,9 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
-CODE = re.compile(r"^[0-9A-Z]{6}$")
+from azak_core.market import STOCK_CODE, bar_problem, is_halt
+from azak_pipelines.lib.quarantine import Rejected
+
 CODE_IN_NAME = re.compile(r"^([0-9][0-9A-Z]{5})(?:[_.\-].*)?$")  # KRX codes start with a digit
 
 
@@ -69,13 +71,6 @@ class PriceRow(NamedTuple):
     volume: int
     value: int | None
     line: int
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    locator: str  # file:line
-    reason: str
-    raw: str
 
 
 def _normalise(header: list[str]) -> list[str]:
@@ -173,7 +168,7 @@ def read_price_file(path: Path, layout_name: str = "auto", code: str | None = No
                 stock_code = codes.get(raw_code)  # type: ignore[assignment]
                 if stock_code is None:
                     candidate = raw_code.strip().upper()
-                    if not CODE.match(candidate):
+                    if not STOCK_CODE.match(candidate):
                         yield Rejected(f"{name}:{line}", f"stock code {candidate!r} is not 6 characters "
                                        "[0-9A-Z]", ",".join(cells))
                         continue
@@ -218,16 +213,11 @@ def read_price_file(path: Path, layout_name: str = "auto", code: str | None = No
                 yield Rejected(f"{name}:{line}", f"{label} {cells[position]!r} is not a number",  # type: ignore[index]
                                ",".join(cells))
                 continue
-            if volume < 0:
-                yield Rejected(f"{name}:{line}", f"volume must not be negative, got {volume}", ",".join(cells))
-            elif f_close <= 0:
-                yield Rejected(f"{name}:{line}", f"close must be a positive price, got {close}", ",".join(cells))
-            elif volume == 0 and f_open == 0 and f_high == 0 and f_low == 0:
+            problem = bar_problem(f_open, f_high, f_low, f_close, volume)
+            if problem:
+                yield Rejected(f"{name}:{line}", problem, ",".join(cells))
+            elif is_halt(f_open, f_high, f_low, volume):
                 yield _row(PriceRow, (stock_code, trade_date, None, None, None, close, 0, value, line))
-            elif f_open <= 0 or f_high <= 0 or f_low <= 0:
-                yield Rejected(f"{name}:{line}", "open, high and low must be positive prices", ",".join(cells))
-            elif f_high < f_low:
-                yield Rejected(f"{name}:{line}", f"high {high} is below low {low}", ",".join(cells))
             else:
                 yield _row(PriceRow, (stock_code, trade_date, open_, high, low, close, volume, value, line))
 
@@ -256,7 +246,7 @@ def codes_in_file(path: Path, layout_name: str = "auto", code: str | None = None
                     "name the file after the code (e.g. 005930.csv) or pass --code")
             return {named}
         return {row[column].strip().upper() for row in reader
-                if len(row) > column and CODE.match(row[column].strip().upper())}
+                if len(row) > column and STOCK_CODE.match(row[column].strip().upper())}
 
 
 def _lines(reader: "csv._reader") -> Iterator[list[str]]:  # type: ignore[name-defined]

@@ -29,15 +29,18 @@ QUARANTINE = TableSpec(
 )
 
 
-@dataclass(frozen=True)
-class QuarantinedRow:
-    locator: str
-    reason: str
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A row, page or line that was refused, with where it was and why — the one type every
+    parser returns and the quarantine stores."""
+
+    locator: str  # URL, file:line or record id
+    reason: str  # what a person can act on
     raw: Any = None
 
 
 def record_quarantine(conn: psycopg.Connection[Any], asset: str, start: date, end: date,
-                      rows: Iterable[QuarantinedRow], recorded_at: Any) -> WriteResult:
+                      rows: Iterable[Rejected], recorded_at: Any) -> WriteResult:
     """Replace this asset's quarantine for ``[start, end)`` (re-runs do not pile up)."""
     seen: set[tuple[str, str]] = set()
     records = []
@@ -51,7 +54,7 @@ def record_quarantine(conn: psycopg.Connection[Any], asset: str, start: date, en
     return replace_slice(conn, QUARANTINE, records, start, end, scope={"asset": [asset]})
 
 
-def reasons_summary(rows: Iterable[QuarantinedRow], limit: int = 20) -> str:
+def reasons_summary(rows: Iterable[Rejected], limit: int = 20) -> str:
     """A markdown list of the first rejected rows, for asset metadata."""
     lines = [f"- `{row.locator}`: {row.reason}" for _, row in zip(range(limit), rows, strict=False)]
     return "\n".join(lines) or "none"

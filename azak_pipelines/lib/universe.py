@@ -1,12 +1,12 @@
 """The KRX listing (universe) and the watch-list: parsing and validation, no I/O beyond files."""
 
 import csv
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-STOCK_CODE = re.compile(r"^[0-9A-Z]{6}$")
+from azak_core.market import STOCK_CODE
+
 MARKETS = {"KOSPI", "KOSDAQ", "KOSDAQ GLOBAL", "KONEX"}
 
 

@@ -10,6 +10,12 @@ constraint. Two write strategies, both one transaction:
 * :func:`merge_rows` — ``COPY`` into a staging table and upsert on the natural key, for sources
   that are collected incrementally during the day (news), where a later run must never lose what
   an earlier one saw.
+* :func:`append_rows` — for ``append_only`` tables (what models said): rows are only ever added;
+  a row whose natural key is already stored is left as it was, and the database itself refuses
+  ``UPDATE`` and ``DELETE`` on such a table.
+
+A spec may grow: columns added at the end of a spec (nullable) are added to an existing table by
+:func:`ensure_table`; any other difference is refused with what to do.
 """
 
 import re
@@ -49,6 +55,8 @@ class TableSpec:
     comment: str = ""
     # columns an upsert must not overwrite (e.g. when an item was first seen)
     keep_on_merge: tuple[str, ...] = field(default=())
+    # rows are only ever added (append_rows); the database refuses UPDATE and DELETE
+    append_only: bool = False
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -126,12 +134,7 @@ def ensure_table(conn: psycopg.Connection[Any], spec: TableSpec) -> None:
             (spec.schema, spec.name),
         ).fetchall()
         if existing:
-            have = [name for name, _ in existing]
-            if have != spec.column_names:
-                raise WarehouseError(
-                    f"{spec.key} exists with columns {have}, but the code expects "
-                    f"{spec.column_names}; migrate or drop the table (its data can be re-materialized)"
-                )
+            _add_new_columns(conn, spec, [name for name, _ in existing])
             return
         columns = [
             sql.SQL("{} {}{}").format(
@@ -165,13 +168,46 @@ def ensure_table(conn: psycopg.Connection[Any], spec: TableSpec) -> None:
             )
         if spec.comment:
             conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(spec.ident, sql.Literal(spec.comment)))
-        for c in spec.columns:
-            if c.comment:
-                conn.execute(
-                    sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
-                        spec.ident, sql.Identifier(c.name), sql.Literal(c.comment)
-                    )
-                )
+        _comment_columns(conn, spec, spec.columns)
+        if spec.append_only:
+            conn.execute(sql.SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN RAISE EXCEPTION '%.% is append-only: rows are never updated or deleted', "
+                "TG_TABLE_SCHEMA, TG_TABLE_NAME; END $$").format(schema=sql.Identifier(spec.schema)))
+            conn.execute(sql.SQL(
+                "CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION {schema}.refuse_change()").format(
+                name=sql.Identifier(f"{spec.name}_append_only"), table=spec.ident,
+                schema=sql.Identifier(spec.schema)))
+
+
+def _comment_columns(conn: psycopg.Connection[Any], spec: TableSpec, columns: Iterable[Column]) -> None:
+    for c in columns:
+        if c.comment:
+            conn.execute(sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
+                spec.ident, sql.Identifier(c.name), sql.Literal(c.comment)))
+
+
+def _add_new_columns(conn: psycopg.Connection[Any], spec: TableSpec, have: list[str]) -> None:
+    """The additive migration: columns appended to the spec are added to the table (nullable
+    ones only, since stored rows have no value for them); any other difference is refused."""
+    if have == spec.column_names:
+        return
+    added = spec.columns[len(have):]
+    if spec.column_names[:len(have)] != have or not added:
+        raise WarehouseError(
+            f"{spec.key} exists with columns {have}, but the code expects {spec.column_names}; "
+            "only columns appended at the end are added automatically — migrate or drop the table "
+            "(its data can be re-materialized)")
+    required = [c.name for c in added if not c.nullable]
+    if required:
+        raise WarehouseError(
+            f"{spec.key} gains required column(s) {required} that stored rows cannot fill; add them "
+            "as nullable (and backfill), or drop the table and re-materialize it")
+    for c in added:
+        conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+            spec.ident, sql.Identifier(c.name), sql.SQL(c.type)))
+    _comment_columns(conn, spec, added)
 
 
 def partition_bounds(spec: TableSpec, start: date, end: date) -> list[tuple[str, date, date]]:
@@ -324,6 +360,7 @@ def replace_slice(
     imports; the slice check is the same.
     """
     columns = list(columns or spec.column_names)
+    _refuse_append_only(spec, "replace_slice")
     if spec.partition_column is not None and (start is None or end is None):
         raise ValueError(f"{spec.key} is partitioned: give the slice [start, end)")
     ensure_table(conn, spec)
@@ -360,6 +397,7 @@ def merge_rows(
     """
     if spec.partition_column is None:
         raise ValueError(f"{spec.key} is not partitioned; use replace_slice")
+    _refuse_append_only(spec, "merge_rows")
     columns = spec.column_names
     ensure_table(conn, spec)
     created = ensure_partitions(conn, spec, start, end)
@@ -396,3 +434,40 @@ def merge_rows(
         after = conn.execute(count_slice, (start, end)).fetchone()
     new_rows = (after[0] if after else 0) - (before[0] if before else 0)
     return WriteResult(spec.key, 0, staged, tuple(created), new_rows)
+
+
+def _refuse_append_only(spec: TableSpec, how: str) -> None:
+    if spec.append_only:
+        raise ValueError(f"{spec.key} is append-only: write it with append_rows, not {how}")
+
+
+def append_rows(
+    conn: psycopg.Connection[Any],
+    spec: TableSpec,
+    rows: Iterable[Sequence[Any]],
+    start: date,
+    end: date,
+) -> WriteResult:
+    """Add ``rows`` (all inside ``[start, end)``) to an append-only table in one transaction.
+
+    A row whose natural key is already stored is skipped, so re-running a partition adds only what
+    is new; nothing stored is ever changed. ``new_rows`` counts what was added.
+    """
+    if not spec.append_only:
+        raise ValueError(f"{spec.key} is not append-only: use replace_slice or merge_rows")
+    if spec.partition_column is None:
+        raise ValueError(f"{spec.key} must be partitioned to be appended to")
+    columns = spec.column_names
+    ensure_table(conn, spec)
+    created = ensure_partitions(conn, spec, start, end)
+    stage = sql.Identifier(f"_stage_{spec.name}")
+    key = sql.SQL(", ").join(map(sql.Identifier, spec.natural_key))
+    with _explained(spec), conn.transaction():
+        conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
+            stage, spec.ident))
+        staged = _copy(conn, stage, columns, _checked_rows(spec, columns, rows, start, end))
+        added = conn.execute(sql.SQL(
+            "INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({key}) DO NOTHING").format(
+            target=spec.ident, cols=sql.SQL(", ").join(map(sql.Identifier, columns)), stage=stage,
+            key=key)).rowcount
+    return WriteResult(spec.key, 0, staged, tuple(created), added)

@@ -21,7 +21,7 @@ def when(text: str) -> datetime:
 
 
 async def test_the_newest_first_with_totals_and_pages(client, user, api_warehouse):
-    [(total,)] = sql(api_warehouse, "SELECT count(*) FROM raw.news_articles")
+    [(total,)] = sql(api_warehouse, "SELECT count(*) FROM computed.news_articles")
     first = (await client.get("/api/news", params={"page_size": 25}, headers=bearer(user.token))).json()
     assert first["total"] == total > 100 and first["pages"] == math.ceil(total / 25)
     stamps = [when(a["published_at"]) for a in first["items"]]
@@ -31,7 +31,7 @@ async def test_the_newest_first_with_totals_and_pages(client, user, api_warehous
     assert when(second["items"][0]["published_at"]) <= stamps[-1]
     oldest = (await client.get("/api/news", params={"sort": "published_at", "page_size": 1},
                                headers=bearer(user.token))).json()
-    [(earliest,)] = sql(api_warehouse, "SELECT min(published_at) FROM raw.news_articles")
+    [(earliest,)] = sql(api_warehouse, "SELECT min(published_at) FROM computed.news_articles")
     assert when(oldest["items"][0]["published_at"]) == earliest
     beyond = (await client.get("/api/news", params={"page": 10_000}, headers=bearer(user.token))).json()
     assert beyond["items"] == [] and beyond["total"] == total
@@ -40,23 +40,23 @@ async def test_the_newest_first_with_totals_and_pages(client, user, api_warehous
 async def test_filters_by_stock_source_text_and_kst_days(client, user, api_warehouse):
     about = (await client.get("/api/news", params={"stock": SAMSUNG, "page_size": 100},
                               headers=bearer(user.token))).json()
-    [(salient,)] = sql(api_warehouse, "SELECT count(DISTINCT news_id) FROM raw.news_stock_matches "
+    [(salient,)] = sql(api_warehouse, "SELECT count(DISTINCT news_id) FROM computed.news_stock_matches "
                                       "WHERE stock_code = %s AND salient", (SAMSUNG,))
     assert about["total"] == salient > 0 and all(SAMSUNG in a["stock_codes"] for a in about["items"])
     mentioned = (await client.get("/api/news", params={"stock": SAMSUNG, "mentioned": "true"},
                                   headers=bearer(user.token))).json()
-    [(any_link,)] = sql(api_warehouse, "SELECT count(DISTINCT news_id) FROM raw.news_stock_matches "
+    [(any_link,)] = sql(api_warehouse, "SELECT count(DISTINCT news_id) FROM computed.news_stock_matches "
                                        "WHERE stock_code = %s", (SAMSUNG,))
     assert mentioned["total"] == any_link >= salient
 
     dart = (await client.get("/api/news", params={"source": "dart", "page_size": 100},
                              headers=bearer(user.token))).json()
-    [(filings,)] = sql(api_warehouse, "SELECT count(*) FROM raw.news_articles WHERE 'dart' = ANY(sources)")
+    [(filings,)] = sql(api_warehouse, "SELECT count(*) FROM computed.news_articles WHERE 'dart' = ANY(sources)")
     assert dart["total"] == filings > 0 and all("dart" in a["sources"] for a in dart["items"])
 
     word = "실적"
     found = (await client.get("/api/news", params={"q": word, "page_size": 100}, headers=bearer(user.token))).json()
-    [(matching,)] = sql(api_warehouse, "SELECT count(*) FROM raw.news_articles "
+    [(matching,)] = sql(api_warehouse, "SELECT count(*) FROM computed.news_articles "
                                        "WHERE title LIKE %s OR summary LIKE %s", (f"%{word}%", f"%{word}%"))
     assert found["total"] == matching > 0
 
@@ -64,7 +64,7 @@ async def test_filters_by_stock_source_text_and_kst_days(client, user, api_wareh
     one_day = (await client.get("/api/news", params={"from": day.isoformat(), "to": day.isoformat(),
                                                      "page_size": 100}, headers=bearer(user.token))).json()
     start = datetime(day.year, day.month, day.day, tzinfo=KST)
-    [(that_day,)] = sql(api_warehouse, "SELECT count(*) FROM raw.news_articles WHERE published_at >= %s "
+    [(that_day,)] = sql(api_warehouse, "SELECT count(*) FROM computed.news_articles WHERE published_at >= %s "
                                        "AND published_at < %s", (start, start + timedelta(days=1)))
     assert one_day["total"] == that_day > 0
     assert all(when(a["published_at"]).astimezone(KST).date() == day for a in one_day["items"])
@@ -76,7 +76,7 @@ async def test_an_article_with_its_links_impact_and_story(client, user, api_ware
     response = await client.get(f"/api/news/{news_id}", headers=bearer(user.token))
     body = response.json()
     assert response.status_code == 200 and body["article"]["id"] == str(news_id)  # 63 bits: a string
-    links = sql(api_warehouse, "SELECT stock_code, score, salient FROM raw.news_stock_matches WHERE news_id = %s",
+    links = sql(api_warehouse, "SELECT stock_code, score, salient FROM computed.news_stock_matches WHERE news_id = %s",
                 (news_id,))
     assert {(x["code"], x["score"], x["salient"]) for x in body["links"]} == {(c, float(s), sal) for c, s, sal in links}
     assert body["links"][0]["salient"] and body["links"][0]["evidence"]
@@ -87,8 +87,8 @@ async def test_an_article_with_its_links_impact_and_story(client, user, api_ware
     assert impact["base_close"] == float(closes[0][1])
     assert impact["returns"]["5d"] == pytest.approx(float(closes[5][1]) / float(closes[0][1]) - 1)
     assert set(impact["returns"]) == {"1d", "2d", "3d", "5d", "10d", "20d"} == set(impact["excess_over_kospi"])
-    story = sql(api_warehouse, "SELECT count(*) - 1 FROM raw.news_articles WHERE cluster_id = "
-                               "(SELECT cluster_id FROM raw.news_articles WHERE news_id = %s)", (news_id,))
+    story = sql(api_warehouse, "SELECT count(*) - 1 FROM computed.news_articles WHERE cluster_id = "
+                               "(SELECT cluster_id FROM computed.news_articles WHERE news_id = %s)", (news_id,))
     assert len(body["same_story"]) == min(story[0][0], 50)
 
 
@@ -125,16 +125,17 @@ async def test_the_dashboard_is_computed_from_the_data(client, user, api_warehou
                                       "'adjusted' ORDER BY trade_date DESC LIMIT 2", (mover["code"],))
         assert mover["change_pct"] == pytest.approx((float(last_two[0][0]) / float(last_two[1][0]) - 1) * 100)
     [(total, newest, stories)] = sql(api_warehouse, "SELECT count(*), max(published_at), count(DISTINCT cluster_id) "
-                                                    "FROM raw.news_articles")
+                                                    "FROM computed.news_articles")
     news = body["news"]
     assert news["total"] == total and when(news["as_of"]) == newest and news["stories"] == stories
-    [(last_day,)] = sql(api_warehouse, "SELECT count(*) FROM raw.news_articles WHERE published_at > %s",
+    [(last_day,)] = sql(api_warehouse, "SELECT count(*) FROM computed.news_articles WHERE published_at > %s",
                         (newest - timedelta(hours=24),))
     assert news["last_24_hours"] == last_day
     assert sum(news["by_content_type"].values()) == total and news["by_source"]["dart"] > 0
     leader = body["most_covered"][0]
-    [(count,)] = sql(api_warehouse, "SELECT count(DISTINCT m.news_id) FROM raw.news_stock_matches m "
-                                    "JOIN raw.news_articles a USING (news_id) WHERE m.stock_code = %s AND m.salient "
+    [(count,)] = sql(api_warehouse, "SELECT count(DISTINCT m.news_id) FROM computed.news_stock_matches m "
+                                    "JOIN computed.news_articles a USING (news_id) "
+                                    "WHERE m.stock_code = %s AND m.salient "
                                     "AND a.published_at > %s", (leader["code"], newest - timedelta(days=30)))
     assert leader["articles_30_days"] == count > 0
     assert [f["horizon"] for f in body["impact_after_news"]] == ["1d", "5d", "20d"]

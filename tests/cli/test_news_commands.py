@@ -25,17 +25,17 @@ def test_news_import_lands_in_articles_rejects_bad_lines_and_is_idempotent(cli_e
     assert "materializing raw/stocks first" in first.stdout  # an empty warehouse still links
     assert "team.jsonl:3: published_at: '2025-06-02 09:00' has no UTC offset (e.g. +09:00)" in first.stdout
     with psycopg.connect(db_url) as conn:
-        articles = conn.execute("SELECT title, cluster_size, is_canonical FROM raw.news_articles "
+        articles = conn.execute("SELECT title, cluster_size, is_canonical FROM computed.news_articles "
                                 "ORDER BY published_at").fetchall()
         quarantined = conn.execute("SELECT locator FROM ops.quarantine").fetchall()
-        linked = conn.execute("SELECT DISTINCT stock_code FROM raw.news_stock_matches WHERE salient").fetchall()
+        linked = conn.execute("SELECT DISTINCT stock_code FROM computed.news_stock_matches WHERE salient").fetchall()
     assert articles == [("삼성전자, 신규 파운드리 고객 확보", 2, True),
                         ("[속보] 삼성전자, 신규 파운드리 고객 확보", 2, False)]
     assert quarantined == [("team.jsonl:3",)]
     assert linked == [("005930",)]  # the universe loaded first, so the articles were linked
     again = run_azak("import", "news", str(path), env=cli_env)
     assert again.returncode == 0 and "0 new items" in again.stdout
-    assert len(materializations(cli_env, "raw/news_articles")) == 2
+    assert len(materializations(cli_env, "computed/news_articles")) == 2
 
 
 def test_a_news_file_with_nothing_usable_is_an_error(cli_env, tmp_path):

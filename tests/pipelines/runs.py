@@ -1,5 +1,6 @@
 """Running the real code location in-process against the test database."""
 
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -8,9 +9,15 @@ import dagster as dg
 from azak_pipelines.definitions import defs
 
 
-@lru_cache(maxsize=1)
-def definitions() -> dg.Definitions:
+@lru_cache(maxsize=4)
+def _definitions(environment: frozenset[tuple[str, str]]) -> dg.Definitions:
     return defs()
+
+
+def definitions() -> dg.Definitions:
+    """The code location as the current ``AZAK_*`` environment configures its resources (a test that
+    changes a variable gets definitions loaded with it, as a restarted code server would)."""
+    return _definitions(frozenset((k, v) for k, v in os.environ.items() if k.startswith(("AZAK_", "DAGSTER_"))))
 
 
 def run(job: str, partition_range: tuple[str, str] | None = None, run_config: dict | None = None,

@@ -6,14 +6,16 @@
 
 import dagster as dg
 
+from azak_core.market import KST
+
 # Market history reaches back to KRX's electronic era; file imports cover it.
 MARKET_START = "1990-01-01"
 # News has no value before the feeds we read existed.
 NEWS_START = "2015-01-01"
 
 market_days = dg.DailyPartitionsDefinition(
-    start_date=MARKET_START, timezone="Asia/Seoul", end_offset=1
+    start_date=MARKET_START, timezone=KST.key, end_offset=1
 )
 news_days = dg.DailyPartitionsDefinition(
-    start_date=NEWS_START, timezone="Asia/Seoul", end_offset=1
+    start_date=NEWS_START, timezone=KST.key, end_offset=1
 )

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import dagster as dg
 
+from azak_core.market import KOSDAQ, KOSPI, KOSPI200, STOCK_CODE, bar_problem
 from azak_pipelines.defs.calendar.partitions import market_days
 from azak_pipelines.defs.common import (
     Window,
@@ -25,13 +26,13 @@ from azak_pipelines.defs.common import (
     window_of,
 )
 from azak_pipelines.defs.market import tables
-from azak_pipelines.defs.resources import KisResource, KisSession, Warehouse
+from azak_pipelines.defs.market.resources import KisResource, KisSession
+from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.kis import parsers
 from azak_pipelines.lib.kis.parsers import KisApiError
 from azak_pipelines.lib.krx_calendar import KST, krx_calendar, utc_now
-from azak_pipelines.lib.price_files import PriceFileError, Rejected, codes_in_file, read_price_file
-from azak_pipelines.lib.quarantine import QuarantinedRow, reasons_summary, record_quarantine
-from azak_pipelines.lib.universe import STOCK_CODE
+from azak_pipelines.lib.price_files import PriceFileError, codes_in_file, read_price_file
+from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
 from azak_pipelines.lib.warehouse import copy_text, merge_rows, replace_slice
 
 T = TypeVar("T")
@@ -40,7 +41,7 @@ REPLAY_MISSING = "OPSQ0003"  # the replay server has no recording for the reques
 STOCKS = dg.AssetKey(["raw", "stocks"])
 PARTITIONED = {"group_name": "market", "kinds": {"postgres"}, "partitions_def": market_days,
                "backfill_policy": dg.BackfillPolicy.single_run(), "deps": [STOCKS]}
-DEFAULT_INDEX_CODES = ["0001", "1001", "2001"]  # KOSPI, KOSDAQ, KOSPI 200
+DEFAULT_INDEX_CODES = [KOSPI, KOSDAQ, KOSPI200]
 
 
 @dataclass
@@ -110,15 +111,14 @@ class DailyPricesConfig(dg.Config):
 
 
 def _kis_daily(session_rows: dict[str, list[parsers.DailyBar]], basis: str, provenance: str,
-               fetched_at: datetime) -> tuple[list[tuple], list[QuarantinedRow]]:
+               fetched_at: datetime) -> tuple[list[tuple], list[Rejected]]:
     rows, rejected = [], []
     for code, bars in sorted(session_rows.items()):
         for bar in bars:
             locator = f"{provenance}:{code}:{bar.trade_date}"
-            if bar.close <= 0:
-                rejected.append(QuarantinedRow(locator, f"close must be positive, got {bar.close}", repr(bar)))
-            elif bar.high is not None and bar.low is not None and bar.high < bar.low:
-                rejected.append(QuarantinedRow(locator, f"high {bar.high} is below low {bar.low}", repr(bar)))
+            problem = bar_problem(bar.open, bar.high, bar.low, bar.close, bar.volume)
+            if problem:
+                rejected.append(Rejected(locator, problem, repr(bar)))
             else:
                 rows.append((code, bar.trade_date, basis, bar.open, bar.high, bar.low, bar.close,
                              bar.volume, bar.trading_value, provenance, fetched_at))
@@ -126,7 +126,7 @@ def _kis_daily(session_rows: dict[str, list[parsers.DailyBar]], basis: str, prov
 
 
 def _file_rows(paths: list[Path], config: DailyPricesConfig, window: Window,
-               rejected: list[QuarantinedRow], outside: list[int]) -> Iterator[tuple[date, str]]:
+               rejected: list[Rejected], outside: list[int]) -> Iterator[tuple[date, str]]:
     """(trade date, COPY line) per valid row: files are the bulk path, so rows are rendered once."""
     basis = copy_text(config.price_basis)
     start, end = window.start, window.end
@@ -136,7 +136,7 @@ def _file_rows(paths: list[Path], config: DailyPricesConfig, window: Window,
         tail = f"\t{copy_text('file:' + path.name)}\t{fetched_at}\n"
         for item in read_price_file(path, config.file_format, config.code):
             if type(item) is Rejected:
-                rejected.append(QuarantinedRow(item.locator, item.reason, item.raw))
+                rejected.append(item)
                 continue
             code, day, open_, high, low, close, volume, value, _ = item
             if not start <= day < end:
@@ -148,7 +148,7 @@ def _file_rows(paths: list[Path], config: DailyPricesConfig, window: Window,
 
 
 def _import_files(conn: Any, config: DailyPricesConfig, window: Window,
-                  rejected: list[QuarantinedRow]) -> tuple[Any, dict[str, Any]]:
+                  rejected: list[Rejected]) -> tuple[Any, dict[str, Any]]:
     paths = [Path(p).expanduser().resolve() for p in config.paths]
     missing = [str(p) for p in paths if not p.is_file()]
     if not paths or missing:
@@ -178,7 +178,7 @@ def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
     if config.price_basis not in {"adjusted", "raw"}:
         raise dg.Failure(f"price_basis must be adjusted or raw, got {config.price_basis!r}")
     window = window_of(context)
-    rejected: list[QuarantinedRow] = []
+    rejected: list[Rejected] = []
     meta: dict[str, Any] = {"window": str(window), **closed_days_note(window)}
     with warehouse.connect() as conn:
         if config.source == "files":

@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 
 import dagster as dg
 
-from azak_pipelines.defs.jobs import (
+from azak_pipelines.defs.common import RANGE_END, RANGE_START
+from azak_pipelines.defs.market.jobs import (
     daily_prices_job,
     fundamentals_job,
     index_overtime_job,
@@ -16,13 +17,10 @@ from azak_pipelines.defs.jobs import (
     minute_prices_job,
     quote_snapshots_job,
 )
-from azak_pipelines.defs.resources import KisResource
+from azak_pipelines.defs.market.resources import KisResource
 from azak_pipelines.lib.krx_calendar import KST, krx_calendar
-from azak_pipelines.lib.sources import env
 
-TZ = "Asia/Seoul"
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
+TZ = KST.key
 DAILY_PRICES = dg.AssetKey(["raw", "daily_prices"])
 
 
@@ -106,10 +104,10 @@ def missing_sessions(materialized: set[str], sessions: list[date]) -> list[date]
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def price_gaps_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource):
     """Nightly: find daily-price partitions missing or failed within the look-back window
-    (``AZAK_PRICE_HEAL_LOOKBACK_DAYS``, default 10 calendar days) and refill them in one run."""
+    (the KIS resource's ``heal_lookback_days``, default 10 calendar days) and refill them in one run."""
     if kis.mode() != "live":
         return dg.SkipReason("KIS is in replay mode: the bundled recordings hold no new data")
-    lookback = int(env("AZAK_PRICE_HEAL_LOOKBACK_DAYS", "10"))
+    lookback = kis.heal_lookback_days
     today = _local(context).date()
     sessions = krx_calendar().sessions_between(today - timedelta(days=lookback), today + timedelta(days=1))
     materialized = context.instance.get_materialized_partitions(DAILY_PRICES)

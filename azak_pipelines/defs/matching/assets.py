@@ -6,17 +6,18 @@ from typing import Any
 import dagster as dg
 
 from azak_pipelines.defs.calendar.partitions import news_days
-from azak_pipelines.defs.common import preview, window_of
+from azak_pipelines.defs.common import asset_key, preview, window_of
 from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
+from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.krx_calendar import utc_now
 from azak_pipelines.lib.linker import Linker, Match, load_linker_from_rows, tables_version
-from azak_pipelines.lib.warehouse import Column, TableSpec, replace_slice
+from azak_pipelines.lib.warehouse import Column, TableSpec, ensure_table, replace_slice
 
 SEEDS = DBT_PROJECT_DIR / "seeds"
 
 NEWS_STOCK_MATCHES = TableSpec(
-    schema="raw", name="news_stock_matches",
+    schema="computed", name="news_stock_matches",
     comment="Article × listed company links with a score, the salient flag and the evidence.",
     columns=(
         Column("news_id", "bigint", nullable=False),
@@ -35,9 +36,9 @@ NEWS_STOCK_MATCHES = TableSpec(
     indexes=(("stock_code", "published_day"),),
 )
 
-ARTICLES_SQL = """
+ARTICLES_SQL = f"""
 SELECT news_id, published_day, title, summary, source, sources, stock_code_hints
-FROM raw.news_articles WHERE published_day >= %s AND published_day < %s
+FROM {NEWS_ARTICLES.key} WHERE published_day >= %s AND published_day < %s
 """
 
 
@@ -77,9 +78,9 @@ def link_articles(linker: Linker, articles: list[tuple], version: str) -> list[t
     return rows
 
 
-@dg.asset(key=["raw", "news_stock_matches"], group_name="matching", kinds={"postgres"},
+@dg.asset(key=asset_key(NEWS_STOCK_MATCHES), group_name="matching", kinds={"postgres"},
           partitions_def=news_days, backfill_policy=dg.BackfillPolicy.single_run(),
-          deps=[dg.AssetKey(["raw", "news_articles"]), dg.AssetKey(["raw", "stocks"])],
+          deps=[asset_key(NEWS_ARTICLES), dg.AssetKey(["raw", "stocks"])],
           code_version=tables_version(SEEDS))
 def news_stock_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Links every article of the window to zero or more KRX-listed companies (many-to-many):
@@ -93,8 +94,8 @@ def news_stock_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) 
     version = tables_version(SEEDS)
     with warehouse.connect() as conn:
         linker = current_linker(conn)
-        exists = conn.execute("SELECT to_regclass('raw.news_articles')").fetchone()[0]
-        articles = conn.execute(ARTICLES_SQL, (window.start, window.end)).fetchall() if exists else []
+        ensure_table(conn, NEWS_ARTICLES)
+        articles = conn.execute(ARTICLES_SQL, (window.start, window.end)).fetchall()
         rows = link_articles(linker, articles, version)
         result = replace_slice(conn, NEWS_STOCK_MATCHES, rows, window.start, window.end)
     salient = Counter(row[2] for row in rows if row[4])
@@ -110,7 +111,7 @@ def news_stock_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) 
     })
 
 
-@dg.asset_check(asset=dg.AssetKey(["raw", "news_stock_matches"]))
+@dg.asset_check(asset=asset_key(NEWS_STOCK_MATCHES))
 def matches_use_current_linker(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Every stored link comes from the current linker and alias tables; older partitions are
     listed so they can be re-materialized."""
@@ -118,7 +119,7 @@ def matches_use_current_linker(warehouse: Warehouse) -> dg.AssetCheckResult:
     with warehouse.connect() as conn:
         stale = conn.execute(
             "SELECT linker_version, min(published_day), max(published_day), count(*) "
-            "FROM raw.news_stock_matches WHERE linker_version <> %s GROUP BY 1", (version,)).fetchall()
+            f"FROM {NEWS_STOCK_MATCHES.key} WHERE linker_version <> %s GROUP BY 1", (version,)).fetchall()
     return dg.AssetCheckResult(
         passed=not stale, severity=dg.AssetCheckSeverity.WARN,
         metadata={"current": version, "stale": [f"{v}: {a}…{b} ({n} links)" for v, a, b, n in stale]},

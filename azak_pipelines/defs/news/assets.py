@@ -18,14 +18,15 @@ import dagster as dg
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import Window, watchlist_codes, window_of
 from azak_pipelines.defs.news import tables
-from azak_pipelines.defs.resources import NewsSources, Warehouse
+from azak_pipelines.defs.news.resources import NewsSources
+from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.krx_calendar import utc_now
 from azak_pipelines.lib.news import collect
 from azak_pipelines.lib.news.collect import Collection
 from azak_pipelines.lib.news.items import NewsItem
 from azak_pipelines.lib.news.jsonl import NewsFileError, read_news_file
 from azak_pipelines.lib.news.reddit import parse_posts
-from azak_pipelines.lib.quarantine import QuarantinedRow, reasons_summary, record_quarantine
+from azak_pipelines.lib.quarantine import reasons_summary, record_quarantine
 from azak_pipelines.lib.warehouse import TableSpec, merge_rows
 
 T = TypeVar("T")
@@ -110,7 +111,7 @@ def store(context: dg.AssetExecutionContext, warehouse: Warehouse, spec: TableSp
     asset = f"raw/{spec.name}"
     with warehouse.connect() as conn:
         result = merge_rows(conn, spec, rows, window.start, window.end)
-        rejected = [QuarantinedRow(r.locator, r.reason, r.raw) for r in collection.result.rejected]
+        rejected = [r for r in collection.result.rejected]
         record_quarantine(conn, asset, window.start, window.end, rejected, fetched_at)
     context.log.info("%s %s: %s items (%s new), %s rejected, %s outside the window", source, window,
                      len(rows), result.new_rows, len(rejected), outside)

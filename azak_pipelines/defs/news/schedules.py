@@ -5,12 +5,10 @@ from datetime import timedelta
 
 import dagster as dg
 
-from azak_pipelines.defs.jobs import dart_job, news_job
-from azak_pipelines.defs.resources import NewsSources
+from azak_pipelines.defs.common import RANGE_END, RANGE_START
+from azak_pipelines.defs.news.jobs import dart_job, news_job
+from azak_pipelines.defs.news.resources import NewsSources
 from azak_pipelines.lib.krx_calendar import KST
-
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 
 
 def _two_days(context: dg.ScheduleEvaluationContext, name: str) -> dg.RunRequest:

@@ -36,7 +36,7 @@ IMPORTED_NEWS = raw_news_table("imported_news", "News loaded from JSON Lines fil
 RAW_NEWS = (NAVER_FINANCE_NEWS, HANKYUNG_NEWS, MAEIL_NEWS, DART_DISCLOSURES, REDDIT_POSTS, IMPORTED_NEWS)
 
 NEWS_ARTICLES = TableSpec(
-    schema="raw", name="news_articles",
+    schema="computed", name="news_articles",
     comment="Every collected item once per canonical URL, normalised, with its story cluster.",
     columns=(
         Column("news_id", "bigint", nullable=False, comment="stable id from the canonical URL"),

@@ -45,6 +45,7 @@ NEWS_PREDICTIONS = TableSpec(
     ),
     natural_key=("prediction_id", "published_day"),
     partition_column="published_day",
+    append_only=True,
     indexes=(("stock_code", "made_at"), ("news_id",), ("model_name", "made_at")),
 )
 
@@ -75,5 +76,6 @@ STOCK_REPORTS = TableSpec(
     ),
     natural_key=("report_id", "report_day"),
     partition_column="report_day",
+    append_only=True,
     indexes=(("stock_code", "made_at"), ("model_name", "made_at")),
 )

@@ -34,6 +34,12 @@ STOCKS = TableSpec(
     natural_key=("code",),
 )
 
+# The API owns app.stock_watchlist (admins' additions and removals); declared here so Dagit shows
+# that the universe depends on it. ``watchlist_sensor`` re-materializes the universe when it changes.
+STOCK_WATCHLIST = dg.AssetSpec(
+    key=["app", "stock_watchlist"], group_name="reference", kinds={"postgres"},
+    description="Watch-list changes admins make through the API (table owned by the API's migrations).")
+
 WATCHLIST_CHANGES_SQL = """
 SELECT code, name, market, active FROM app.stock_watchlist ORDER BY updated_at
 """
@@ -52,7 +58,7 @@ def _watchlist_changes(conn) -> list[WatchlistChange]:
     return [WatchlistChange(*row) for row in conn.execute(WATCHLIST_CHANGES_SQL)]
 
 
-@dg.asset(key=["raw", "stocks"], group_name="reference", kinds={"postgres"})
+@dg.asset(key=["raw", "stocks"], group_name="reference", kinds={"postgres"}, deps=[STOCK_WATCHLIST])
 def stocks(context: dg.AssetExecutionContext, config: StocksConfig,
            warehouse: Warehouse) -> dg.MaterializeResult:
     """The KRX universe from the bundled listing snapshot (KRX, September 2025; industries from

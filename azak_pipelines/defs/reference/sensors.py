@@ -2,8 +2,9 @@
 
 import dagster as dg
 
-from azak_pipelines.defs.jobs import reference_job
+from azak_pipelines.defs.reference.jobs import reference_job
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib.krx_calendar import KST
 
 
 @dg.sensor(job=reference_job, minimum_interval_seconds=60,
@@ -23,7 +24,7 @@ def watchlist_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
     return dg.RunRequest(run_key=f"watchlist:{marker}")
 
 
-@dg.schedule(cron_schedule="0 1 * * 0", job=reference_job, execution_timezone="Asia/Seoul",
+@dg.schedule(cron_schedule="0 1 * * 0", job=reference_job, execution_timezone=KST.key,
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def reference_schedule(context: dg.ScheduleEvaluationContext):
     """Weekly refresh of the universe and the calendar (Sundays 01:00 KST)."""

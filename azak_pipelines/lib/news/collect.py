@@ -7,7 +7,6 @@ through PRAW, whose HTTP session is swapped for the recordings in replay mode.
 """
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ NAVER_PAGE_SIZE = 20  # rows on a full Naver list page
 
 @dataclass(frozen=True)
 class NewsSettings:
-    """Where the sources live and how politely to read them (``AZAK_*`` variables)."""
+    """Where the sources live and how politely to read them (the news resource's fields)."""
 
     naver_base: str = "https://finance.naver.com"
     naver_market_pages: int = 5
@@ -46,36 +45,6 @@ class NewsSettings:
     reddit_lookback_hours: int = 24
     host_interval: float = 1.0
     fetch_bodies: bool = False
-
-    @classmethod
-    def from_env(cls) -> "NewsSettings":
-        def get(name: str, default: str) -> str:
-            return os.environ.get(name, "").strip() or default
-
-        def words(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-            raw = os.environ.get(name, "").strip()
-            return tuple(w.strip() for w in raw.split(",") if w.strip()) if raw else default
-
-        base = cls()
-        return cls(
-            naver_base=get("AZAK_NAVER_BASE_URL", base.naver_base).rstrip("/"),
-            naver_market_pages=int(get("AZAK_NAVER_MARKET_PAGES", str(base.naver_market_pages))),
-            naver_stock_pages=int(get("AZAK_NAVER_STOCK_PAGES", str(base.naver_stock_pages))),
-            hankyung_rss=get("AZAK_HANKYUNG_RSS_URL", base.hankyung_rss),
-            maeil_rss=get("AZAK_MAEIL_RSS_URL", base.maeil_rss),
-            dart_base=get("AZAK_DART_BASE_URL", base.dart_base).rstrip("/"),
-            dart_key=get("AZAK_DART_API_KEY", ""),
-            reddit_client_id=get("AZAK_REDDIT_CLIENT_ID", ""),
-            reddit_client_secret=get("AZAK_REDDIT_CLIENT_SECRET", ""),
-            reddit_user_agent=get("AZAK_REDDIT_USER_AGENT", base.reddit_user_agent),
-            reddit_subreddits=words("AZAK_REDDIT_SUBREDDITS", base.reddit_subreddits),
-            reddit_keywords=words("AZAK_REDDIT_KEYWORDS", base.reddit_keywords),
-            reddit_min_score=int(get("AZAK_REDDIT_MIN_SCORE", str(base.reddit_min_score))),
-            reddit_min_comments=int(get("AZAK_REDDIT_MIN_COMMENTS", str(base.reddit_min_comments))),
-            reddit_lookback_hours=int(get("AZAK_REDDIT_LOOKBACK_HOURS", str(base.reddit_lookback_hours))),
-            host_interval=float(get("AZAK_NEWS_HOST_INTERVAL", str(base.host_interval))),
-            fetch_bodies=get("AZAK_NEWS_FETCH_BODIES", "false").lower() in {"1", "true", "yes"},
-        )
 
 
 @dataclass

@@ -5,6 +5,9 @@ from datetime import date, datetime
 from typing import Any
 
 from azak_pipelines.lib.krx_calendar import kst_day
+from azak_pipelines.lib.quarantine import Rejected
+
+__all__ = ["NewsItem", "ParseResult", "Rejected"]
 
 CONTENT_TYPES = ("news", "disclosure", "social")
 
@@ -27,13 +30,6 @@ class NewsItem:
     @property
     def published_day(self) -> date:
         return kst_day(self.published_at)
-
-
-@dataclass(frozen=True)
-class Rejected:
-    locator: str  # URL, file:line or record id
-    reason: str
-    raw: str = ""
 
 
 @dataclass

@@ -14,6 +14,7 @@ from azak_pipelines.lib.warehouse import (
     Column,
     TableSpec,
     WarehouseError,
+    append_rows,
     connect,
     merge_rows,
     partition_bounds,
@@ -196,6 +197,40 @@ def test_a_table_whose_shape_changed_is_refused_with_instructions(db_url):
                             partition_column="trade_date")
         with pytest.raises(WarehouseError, match="exists with columns"):
             replace_slice(conn, changed, [], date(2025, 1, 1), date(2025, 1, 2))
+
+
+def test_columns_appended_to_a_spec_are_added_to_the_table_keeping_its_rows(db_url):
+    narrow = TableSpec("raw", "test_prices", PRICES.columns[:3], PRICES.natural_key, partition_column="trade_date")
+    with connect(db_url) as conn:
+        replace_slice(conn, narrow, [("005930", date(2025, 1, 2), 70000)], date(2025, 1, 1), date(2025, 2, 1))
+        replace_slice(conn, PRICES, [("000660", date(2025, 1, 3), 180000, 5)], date(2025, 1, 3), date(2025, 1, 4))
+        required = TableSpec("raw", "test_prices", (*PRICES.columns, Column("basis", "text", nullable=False)),
+                             PRICES.natural_key, partition_column="trade_date")
+        with pytest.raises(WarehouseError, match=r"gains required column\(s\) \['basis'\]"):
+            replace_slice(conn, required, [], date(2025, 1, 1), date(2025, 1, 2))
+    assert fetch(db_url, "SELECT stock_code, volume FROM raw.test_prices ORDER BY 1") == [
+        ("000660", 5), ("005930", None)]
+
+
+PREDICTIONS = TableSpec("raw", "test_predictions", (
+    Column("prediction_id", "text", nullable=False), Column("made_day", "date", nullable=False),
+    Column("direction", "text", nullable=False)), ("prediction_id", "made_day"), "made_day", append_only=True)
+
+
+def test_append_only_tables_keep_what_was_written_and_refuse_changes(db_url):
+    day, next_day = date(2025, 3, 4), date(2025, 3, 5)
+    with connect(db_url) as conn:
+        first = append_rows(conn, PREDICTIONS, [("a", day, "up"), ("b", day, "down")], day, next_day)
+        again = append_rows(conn, PREDICTIONS, [("a", day, "down"), ("c", day, "up")], day, next_day)
+        with pytest.raises(ValueError, match="append-only: write it with append_rows"):
+            replace_slice(conn, PREDICTIONS, [], day, next_day)
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            conn.execute("UPDATE raw.test_predictions SET direction = 'up' WHERE prediction_id = 'b'")
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            conn.execute("DELETE FROM raw.test_predictions")
+    assert (first.new_rows, again.new_rows) == (2, 1)
+    assert fetch(db_url, "SELECT prediction_id, direction FROM raw.test_predictions ORDER BY 1") == [
+        ("a", "up"), ("b", "down"), ("c", "up")]
 
 
 def test_partition_bounds_cover_the_window_by_month_and_year():

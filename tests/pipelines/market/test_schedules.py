@@ -5,19 +5,19 @@ from datetime import datetime
 import dagster as dg
 import pytest
 
+from azak_pipelines.defs.market.resources import kis_from_env
 from azak_pipelines.defs.market.schedules import (
     daily_prices_schedule,
     minute_prices_schedule,
     price_gaps_schedule,
 )
-from azak_pipelines.defs.resources import KisResource
 from azak_pipelines.lib.krx_calendar import KST
 from tests.pipelines.runs import run
 
 
 def evaluate(schedule, at: datetime, instance=None):
     context = dg.build_schedule_context(instance=instance or dg.DagsterInstance.ephemeral(),
-                                        scheduled_execution_time=at, resources={"kis": KisResource()})
+                                        scheduled_execution_time=at, resources={"kis": kis_from_env()})
     return schedule(context)
 
 

@@ -14,34 +14,34 @@ def rows(url: str, query: str) -> list[tuple]:
 
 def test_links_with_evidence_scores_and_metadata(warehouse_with_stocks, replay):
     result = run("all_news_job", ("2025-05-12", "2025-05-23"))
-    meta = materialization(result, "raw/news_stock_matches")
+    meta = materialization(result, "computed/news_stock_matches")
     assert meta["articles"] > 20 and meta["rows_written"] > 20
     assert meta["linker_version"] == tables_version(SEEDS)
     assert "삼성" in meta["top_stocks"] or "SK" in meta["top_stocks"] or meta["top_stocks"]
     evidence = dict(rows(warehouse_with_stocks,
-                         "SELECT evidence, count(*) FROM raw.news_stock_matches GROUP BY 1"))
+                         "SELECT evidence, count(*) FROM computed.news_stock_matches GROUP BY 1"))
     assert evidence.get("dart_filer", 0) >= 15  # every filing links its filer
     filer = rows(warehouse_with_stocks,
-                 "SELECT m.salient, m.score, a.title FROM raw.news_stock_matches m "
-                 "JOIN raw.news_articles a USING (news_id) WHERE m.evidence = 'dart_filer' LIMIT 1")
+                 "SELECT m.salient, m.score, a.title FROM computed.news_stock_matches m "
+                 "JOIN computed.news_articles a USING (news_id) WHERE m.evidence = 'dart_filer' LIMIT 1")
     assert filer[0][0] is True and float(filer[0][1]) == 1.0
-    scores = rows(warehouse_with_stocks, "SELECT min(score), max(score) FROM raw.news_stock_matches")
+    scores = rows(warehouse_with_stocks, "SELECT min(score), max(score) FROM computed.news_stock_matches")
     assert float(scores[0][0]) > 0 and float(scores[0][1]) <= 1
     traps = rows(warehouse_with_stocks,
-                 "SELECT a.title, array_agg(m.stock_code) FROM raw.news_articles a "
-                 "LEFT JOIN raw.news_stock_matches m USING (news_id) "
+                 "SELECT a.title, array_agg(m.stock_code) FROM computed.news_articles a "
+                 "LEFT JOIN computed.news_stock_matches m USING (news_id) "
                  "WHERE a.title LIKE '네이버웹툰%' GROUP BY 1")
     assert traps == [("네이버웹툰 모회사, 분기 흑자 전환", [None])]  # an unlisted affiliate links nothing
 
 
 def test_relinking_replaces_and_the_freshness_check_names_stale_partitions(warehouse_with_stocks, replay):
     run("all_news_job", ("2025-06-02", "2025-06-05"))
-    before = rows(warehouse_with_stocks, "SELECT count(*) FROM raw.news_stock_matches")
+    before = rows(warehouse_with_stocks, "SELECT count(*) FROM computed.news_stock_matches")
     again = run("matching_job", ("2025-06-02", "2025-06-05"))
-    assert rows(warehouse_with_stocks, "SELECT count(*) FROM raw.news_stock_matches") == before
+    assert rows(warehouse_with_stocks, "SELECT count(*) FROM computed.news_stock_matches") == before
     assert checks(again)["matches_use_current_linker"].passed
     with psycopg.connect(warehouse_with_stocks, autocommit=True) as conn:
-        conn.execute("UPDATE raw.news_stock_matches SET linker_version = '0.9+old' "
+        conn.execute("UPDATE computed.news_stock_matches SET linker_version = '0.9+old' "
                      "WHERE published_day = '2025-06-02'")
     stale = checks(run("matching_job", ("2025-06-04", "2025-06-04")))["matches_use_current_linker"]
     assert not stale.passed and "2025-06-02…2025-06-02" in stale.description

@@ -10,6 +10,7 @@ from datetime import date
 import psycopg
 import pytest
 
+from azak_pipelines.defs.news.resources import news_from_env
 from azak_pipelines.lib.http import HttpClient
 from azak_pipelines.lib.news import collect
 from azak_pipelines.lib.news.dart import Corp
@@ -29,20 +30,21 @@ def test_replayed_news_lands_once_per_item_and_reruns_change_nothing(warehouse_w
     naver = materialization(first, "raw/naver_finance_news")
     assert naver["rows_written"] > 10 and naver["rows_rejected"] == 0
     assert materialization(first, "raw/dart_disclosures")["rows_written"] >= 1
-    articles = materialization(first, "raw/news_articles")
+    articles = materialization(first, "computed/news_articles")
     assert articles["items_in_multi_item_stories"] >= 3  # the same story on Naver and both feeds
     assert all(e.passed for e in checks(first).values())
-    before = rows(warehouse_with_stocks, "SELECT news_id, cluster_id, title FROM raw.news_articles ORDER BY 1")
+    before = rows(warehouse_with_stocks, "SELECT news_id, cluster_id, title FROM computed.news_articles ORDER BY 1")
 
     second = run("all_news_job", ("2025-05-14", "2025-06-05"))
     assert materialization(second, "raw/naver_finance_news")["rows_new"] == 0
-    assert rows(warehouse_with_stocks, "SELECT news_id, cluster_id, title FROM raw.news_articles ORDER BY 1") == before
+    assert rows(warehouse_with_stocks,
+                "SELECT news_id, cluster_id, title FROM computed.news_articles ORDER BY 1") == before
     duplicates = rows(warehouse_with_stocks,
-                      "SELECT url, count(*) FROM raw.news_articles GROUP BY 1 HAVING count(*) > 1")
+                      "SELECT url, count(*) FROM computed.news_articles GROUP BY 1 HAVING count(*) > 1")
     assert duplicates == []
     story = rows(warehouse_with_stocks,
-                 "SELECT array_agg(DISTINCT s) FROM raw.news_articles, unnest(sources) s "
-                 "WHERE cluster_id IN (SELECT cluster_id FROM raw.news_articles WHERE cluster_size = 3 LIMIT 1)")
+                 "SELECT array_agg(DISTINCT s) FROM computed.news_articles, unnest(sources) s "
+                 "WHERE cluster_id IN (SELECT cluster_id FROM computed.news_articles WHERE cluster_size = 3 LIMIT 1)")
     assert story == [(["hankyung", "maeil", "naver_finance"],)]
 
 
@@ -118,7 +120,7 @@ def test_dart_pages_and_stops_on_a_quota_error(sites, tmp_path):
                 "report_nm": f"임원ㆍ주요주주특정증권등소유상황보고서 {i}", "flr_nm": "임원", "rm": "",
                 "rcept_dt": "20250602", "rcept_no": f"20250602{i:06d}"} for i in range(230)]
     (fixtures / "dart" / "disclosures.json.gz").write_bytes(gzip.compress(json.dumps(filings).encode()))
-    settings = collect.NewsSettings.from_env()
+    settings = news_from_env().settings()
     samsung = Corp("00126380", "삼성전자", "005930")
 
     async def fetch():

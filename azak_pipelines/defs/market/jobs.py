@@ -1,0 +1,57 @@
+"""Jobs of the market domain: stable names for schedules, backfills, the CLI and the demo."""
+
+import dagster as dg
+
+daily_prices_job = dg.define_asset_job(
+    "daily_prices_job", selection=dg.AssetSelection.assets(["raw", "daily_prices"]),
+    description="Daily bars (KIS or files). Launch with a partition range for a backfill: one run.",
+    tags={"azak/source": "kis"},
+)
+
+minute_prices_job = dg.define_asset_job(
+    "minute_prices_job", selection=dg.AssetSelection.assets(["raw", "minute_prices"]),
+    tags={"azak/source": "kis"},
+)
+
+quote_snapshots_job = dg.define_asset_job(
+    "quote_snapshots_job", selection=dg.AssetSelection.assets(["raw", "quote_snapshots"]),
+    tags={"azak/source": "kis"},
+)
+
+investor_flows_job = dg.define_asset_job(
+    "investor_flows_job", selection=dg.AssetSelection.assets(["raw", "investor_flows"]),
+    tags={"azak/source": "kis"},
+)
+
+index_overtime_job = dg.define_asset_job(
+    "index_overtime_job",
+    selection=dg.AssetSelection.assets(["raw", "index_daily"], ["raw", "overtime_prices"]),
+    tags={"azak/source": "kis"},
+)
+
+fundamentals_job = dg.define_asset_job(
+    "fundamentals_job",
+    selection=dg.AssetSelection.assets(["raw", "financial_ratios"], ["raw", "product_info"]),
+    tags={"azak/source": "kis"},
+)
+
+market_raw_job = dg.define_asset_job(
+    "market_raw_job",
+    selection=dg.AssetSelection.assets(
+        ["raw", "daily_prices"], ["raw", "investor_flows"], ["raw", "index_daily"],
+        ["raw", "overtime_prices"]),
+    description="The daily market series over a partition range (what the demo backfills).",
+    tags={"azak/source": "kis"},
+)
+
+intraday_job = dg.define_asset_job(
+    "intraday_job",
+    selection=dg.AssetSelection.assets(["raw", "minute_prices"], ["raw", "quote_snapshots"]),
+    tags={"azak/source": "kis"},
+)
+
+market_marts_job = dg.define_asset_job(
+    "market_marts_job",
+    selection=dg.AssetSelection.groups("market") - dg.AssetSelection.key_prefixes(["raw"]),
+    description="The dbt staging views and marts over the market tables.",
+)

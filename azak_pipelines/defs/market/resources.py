@@ -1,0 +1,91 @@
+"""KIS OpenAPI as a resource: live with credentials, otherwise replay of the bundled recordings."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import dagster as dg
+
+from azak_pipelines.defs.resources import env_config
+from azak_pipelines.lib.http import NoLimit
+from azak_pipelines.lib.kis.client import KisClient, KisConfig, MemoryTokenStore
+from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock
+from azak_pipelines.lib.kis.store import PgRateLimiter, PgTokenStore
+from azak_pipelines.lib.krx_calendar import utc_now
+from azak_pipelines.lib.sample_data import sample_data_dir
+from azak_pipelines.lib.sources import resolve_mode
+
+
+@dataclass
+class KisSession:
+    client: KisClient
+    mode: str  # live | replay
+    simulator: KisSimulator | None
+
+    @property
+    def provenance(self) -> str:
+        return f"kis:{self.mode}"
+
+
+class KisResource(dg.ConfigurableResource):
+    """KIS OpenAPI. Live when the app key and secret are set (or ``requested_mode`` is ``live``),
+    otherwise replay of the bundled recordings through the same client. ``env`` picks the real or
+    paper host; ``base_url`` overrides it."""
+
+    requested_mode: str = "auto"
+    app_key: str = ""
+    app_secret: str = ""
+    env: str = "paper"
+    base_url: str = ""
+    rate_limit: float | None = None  # requests per second per app key (default: 19 real, 2 paper)
+    concurrency: int = 4
+    heal_lookback_days: int = 10  # calendar days the nightly healer searches for missing prices
+
+    def mode(self) -> str:
+        return resolve_mode("kis", self.requested_mode,
+                            {"AZAK_KIS_APP_KEY": self.app_key, "AZAK_KIS_APP_SECRET": self.app_secret})
+
+    @asynccontextmanager
+    async def session(self, database_url: str, replay_at: datetime | None = None) -> AsyncIterator[KisSession]:
+        """A client for this run. ``replay_at`` is the replay server's clock (the run's "now")."""
+        mode = self.mode()
+        if mode == "live":
+            config = KisConfig(app_key=self.app_key, app_secret=self.app_secret, env=self.env,
+                               base_url=self.base_url or None, rate_per_second=self.rate_limit,
+                               concurrency=self.concurrency)
+            limiter = PgRateLimiter(database_url, f"kis:{config.key_id}", config.rate)
+            try:
+                async with KisClient(config, PgTokenStore(database_url, config.key_id), limiter) as client:
+                    yield KisSession(client, mode, None)
+            finally:
+                await limiter.aclose()
+            return
+        clock = fixed_clock(replay_at) if replay_at else utc_now
+        # replay is not KIS: no remote quota to protect, so no rate limit
+        simulator = KisSimulator(sample_data_dir() / "kis", clock=clock, per_second=10**9)
+        config = KisConfig(app_key="replay", app_secret="replay", env="real", base_url="http://kis.replay",
+                           concurrency=8)
+        async with KisClient(config, MemoryTokenStore(), NoLimit(), transport=simulator.transport()) as client:
+            yield KisSession(client, mode, simulator)
+
+
+KIS_VARIABLES: dict[str, str | tuple[str, ...]] = {
+    "requested_mode": ("AZAK_KIS_MODE", "AZAK_SOURCE_MODE"),
+    "app_key": "AZAK_KIS_APP_KEY",
+    "app_secret": "AZAK_KIS_APP_SECRET",
+    "env": "AZAK_KIS_ENV",
+    "base_url": "AZAK_KIS_BASE_URL",
+    "rate_limit": "AZAK_KIS_RATE_LIMIT",
+    "concurrency": "AZAK_KIS_CONCURRENCY",
+    "heal_lookback_days": "AZAK_PRICE_HEAL_LOOKBACK_DAYS",
+}
+
+
+def kis_from_env() -> KisResource:
+    return KisResource(**env_config(KisResource, KIS_VARIABLES))
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(resources={"kis": kis_from_env()})
