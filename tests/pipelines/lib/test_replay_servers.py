@@ -59,6 +59,6 @@ def kis_get(simulator: KisSimulator, tr: kis.Tr, query: dict[str, str]) -> tuple
     (kis.INDEX_DAILY, {"FID_INPUT_ISCD": "../../secret"}),
 ])
 def test_kis_replay_refuses_what_is_not_a_code_or_a_date(outside, tr, query):
-    status, body = kis_get(KisSimulator(outside), tr, query)
+    _, body = kis_get(KisSimulator(outside), tr, query)
     assert body["rt_cd"] == "1" and body["msg_cd"] == "OPSQ0005", body
     assert SECRET not in json.dumps(body)
