@@ -9,7 +9,9 @@ transport for one that answers from recorded fixtures; nothing else changes.
 
 import asyncio
 import email.utils
+import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +23,32 @@ import httpx
 USER_AGENT = "Azak/0.1 (Korean market data platform; +https://github.com/azak-platform/azak)"
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+
+# query parameters that carry credentials (DART's crtfc_key, api keys, tokens, secrets)
+_SECRET_PARAM = re.compile(
+    r"(?i)\b([\w.-]*(?:key|secret|token|password|passwd|signature|crtfc)[\w.-]*)=([^&\s\"'#<>]+)")
+
+
+def redact_secrets(text: str) -> str:
+    """``…?crtfc_key=abc&corp_code=1`` → ``…?crtfc_key=REDACTED&corp_code=1``: for anything that
+    is stored, shown in Dagit or logged (URLs in errors, quarantine locators, log lines)."""
+    return _SECRET_PARAM.sub(r"\1=REDACTED", text)
+
+
+class _RedactSecrets(logging.Filter):
+    """httpx logs every request's full URL at INFO; keys in query strings must not reach the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_secrets(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+for _name in ("httpx", "httpcore"):
+    if not any(isinstance(f, _RedactSecrets) for f in logging.getLogger(_name).filters):
+        logging.getLogger(_name).addFilter(_RedactSecrets())
 
 
 class RateLimiter(Protocol):
@@ -211,8 +239,8 @@ class HttpClient:
                     self._validators[cache_key] = (etag, modified)
             return response
         raise HttpError(
-            f"{method} {url} failed after {self._retry.attempts} attempts: {last_error}",
-            url, status,
+            redact_secrets(f"{method} {url} failed after {self._retry.attempts} attempts: {last_error}"),
+            redact_secrets(url), status,
         )
 
     async def get(self, url: str, **kwargs: Any) -> httpx.Response:

@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 
+from azak_pipelines.lib.http import redact_secrets
 from azak_pipelines.lib.warehouse import Column, TableSpec, WriteResult, replace_slice
 
 QUARANTINE = TableSpec(
@@ -50,7 +51,9 @@ def record_quarantine(conn: psycopg.Connection[Any], asset: str, start: date, en
         seen.add((row.locator, row.reason))
         raw = row.raw if isinstance(row.raw, str) or row.raw is None else json.dumps(
             row.raw, ensure_ascii=False, default=str)
-        records.append((asset, start, end, row.locator, row.reason, raw, recorded_at))
+        # locators and reasons are often URLs, and URLs can carry a key (DART's crtfc_key)
+        records.append((asset, start, end, redact_secrets(row.locator), redact_secrets(row.reason), raw,
+                        recorded_at))
     return replace_slice(conn, QUARANTINE, records, start, end, scope={"asset": [asset]})
 
 

@@ -8,9 +8,11 @@ and review the diff like code.
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from azak_pipelines.definitions import defs
 from tests.conftest import BIN, PROJECT_ROOT
@@ -60,12 +62,22 @@ def test_definitions_validate_with_the_dagster_cli(dagster_home):
 
 def test_asset_graph_matches_snapshot():
     current = graph_snapshot(defs())
-    if os.environ.get("AZAK_UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
+    if os.environ.get("AZAK_UPDATE_SNAPSHOTS") == "1":
         SNAPSHOT.write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n")
+    assert SNAPSHOT.exists(), f"{SNAPSHOT} is missing: generate it with AZAK_UPDATE_SNAPSHOTS=1 and review it"
     expected = json.loads(SNAPSHOT.read_text())
     assert current == expected, (
         "the asset graph changed; if intended, regenerate with AZAK_UPDATE_SNAPSHOTS=1"
     )
+
+
+def test_a_missing_snapshot_fails_instead_of_being_written(tmp_path, monkeypatch):
+    missing = tmp_path / "asset_graph.json"
+    monkeypatch.setattr(sys.modules[__name__], "SNAPSHOT", missing)
+    monkeypatch.delenv("AZAK_UPDATE_SNAPSHOTS", raising=False)
+    with pytest.raises(AssertionError, match="is missing"):
+        test_asset_graph_matches_snapshot()
+    assert not missing.exists()
 
 
 def test_asset_keys_are_schema_and_table():

@@ -9,6 +9,7 @@ shapes (see ``sample_data/kis``), cut to what the request asks for as of the ser
 
 import gzip
 import json
+import re
 import secrets
 import threading
 import time
@@ -22,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from azak_core.market import is_stock_code
 from azak_pipelines.lib import replay_http
 from azak_pipelines.lib.kis import client as kis
 from azak_pipelines.lib.krx_calendar import KST, utc_now
@@ -44,6 +46,30 @@ def _load(path: Path) -> Any:
 
 class MissingRecording(LookupError):
     """The fixtures hold no recording for this request."""
+
+
+class InvalidField(ValueError):
+    """A query value KIS would refuse (not a code, not a date); never a path to read."""
+
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_]+$")  # recording names: codes, YYYYMMDD, folder names
+
+
+def _code(query: dict[str, str], name: str, index: bool = False) -> str:
+    value = query.get(name, "")
+    valid = (len(value) == 4 and value.isdigit()) if index else is_stock_code(value)
+    if not valid:
+        raise InvalidField(f"{name} must be {'an index code (4 digits)' if index else 'a stock code'}: {value[:20]!r}")
+    return value
+
+
+def _yyyymmdd(value: str, name: str) -> date:
+    try:
+        if len(value) != 8:
+            raise ValueError
+        return datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        raise InvalidField(f"{name} must be a date as YYYYMMDD: {value[:20]!r}") from None
 
 
 class KisSimulator:
@@ -147,11 +173,15 @@ class KisSimulator:
                     return route(query, headers)
                 except MissingRecording as exc:
                     return _error("OPSQ0003", f"replay has no recording: {exc}")
+                except InvalidField as exc:
+                    return _error("OPSQ0005", f"invalid field: {exc}")
         return 404, {}, {"rt_cd": "1", "msg_cd": "OPSQ0001", "msg1": f"unknown path {path}"}
 
     # -- fixtures ---------------------------------------------------------------------------------
 
     def _file(self, *parts: str) -> Any:
+        if not all(SAFE_NAME.match(part) for part in parts):
+            raise InvalidField(f"not a recording name: {'/'.join(parts)!r}")
         for suffix in (".json.gz", ".json"):
             path = self.fixtures.joinpath(*parts[:-1], parts[-1] + suffix)
             if path.exists():
@@ -165,23 +195,23 @@ class KisSimulator:
         today = self._today()
         if not raw:
             return today
-        return min(today, datetime.strptime(raw, "%Y%m%d").date())
+        return min(today, _yyyymmdd(raw, "date"))
 
     @staticmethod
     def _day(row: dict[str, Any]) -> date:
         return datetime.strptime(row["stck_bsop_date"], "%Y%m%d").date()
 
     def _daily_chart(self, q: dict[str, str], _: dict[str, str]) -> Answer:
-        code = q.get("FID_INPUT_ISCD", "")
+        code = _code(q, "FID_INPUT_ISCD")
         basis = "daily" if q.get("FID_ORG_ADJ_PRC", "0") == "0" else "daily_raw"
+        start = _yyyymmdd(q.get("FID_INPUT_DATE_1", ""), "FID_INPUT_DATE_1")
         recording = self._file(basis, code)
-        start = datetime.strptime(q["FID_INPUT_DATE_1"], "%Y%m%d").date()
         end = self._until(q.get("FID_INPUT_DATE_2"))
         rows = [r for r in recording["output2"] if start <= self._day(r) <= end]
         return 200, {}, {**OK, "output1": recording["output1"], "output2": rows[:kis.DAILY_PAGE]}
 
     def _index_daily(self, q: dict[str, str], _: dict[str, str]) -> Answer:
-        recording = self._file("index_daily", q.get("FID_INPUT_ISCD", ""))
+        recording = self._file("index_daily", _code(q, "FID_INPUT_ISCD", index=True))
         end = self._until(q.get("FID_INPUT_DATE_1"))
         rows = [r for r in recording["output2"] if self._day(r) <= end]
         return 200, {}, {**OK, "output1": recording["output1"], "output2": rows[:kis.DAILY_PAGE]}
@@ -193,10 +223,10 @@ class KisSimulator:
         return 200, {}, {**OK, key: rows[:30]}
 
     def _investor(self, q: dict[str, str], _: dict[str, str]) -> Answer:
-        return self._last_sessions("investor", q.get("FID_INPUT_ISCD", ""), "output")
+        return self._last_sessions("investor", _code(q, "FID_INPUT_ISCD"), "output")
 
     def _overtime(self, q: dict[str, str], _: dict[str, str]) -> Answer:
-        status, headers, body = self._last_sessions("overtime", q.get("FID_INPUT_ISCD", ""), "output2")
+        status, headers, body = self._last_sessions("overtime", _code(q, "FID_INPUT_ISCD"), "output2")
         return status, headers, {**body, "output1": {}}
 
     def _minutes(self, code: str, day: date, until: str, page: int) -> Answer:
@@ -207,13 +237,13 @@ class KisSimulator:
     def _minute_today(self, q: dict[str, str], _: dict[str, str]) -> Answer:
         now = self.clock().astimezone(KST)
         until = min(q.get("FID_INPUT_HOUR_1", "153000"), now.strftime("%H%M%S"))
-        return self._minutes(q.get("FID_INPUT_ISCD", ""), now.date(), until, kis.MINUTE_TODAY_PAGE)
+        return self._minutes(_code(q, "FID_INPUT_ISCD"), now.date(), until, kis.MINUTE_TODAY_PAGE)
 
     def _minute_past(self, q: dict[str, str], _: dict[str, str]) -> Answer:
-        day = datetime.strptime(q["FID_INPUT_DATE_1"], "%Y%m%d").date()
+        day = _yyyymmdd(q.get("FID_INPUT_DATE_1", ""), "FID_INPUT_DATE_1")
         if day > self._today():
             return _error("OPSQ0004", "the requested date is in the future")
-        return self._minutes(q.get("FID_INPUT_ISCD", ""), day, q.get("FID_INPUT_HOUR_1", "153000"),
+        return self._minutes(_code(q, "FID_INPUT_ISCD"), day, q.get("FID_INPUT_HOUR_1", "153000"),
                              kis.MINUTE_PAST_PAGE)
 
     def capture_times(self, code: str, day: date) -> list[datetime]:
@@ -233,14 +263,16 @@ class KisSimulator:
         return earlier[-1]
 
     def _quote(self, q: dict[str, str], _: dict[str, str]) -> Answer:
-        return 200, {}, self._capture(q.get("FID_INPUT_ISCD", ""))["price"]
+        return 200, {}, self._capture(_code(q, "FID_INPUT_ISCD"))["price"]
 
     def _orderbook(self, q: dict[str, str], _: dict[str, str]) -> Answer:
-        return 200, {}, self._capture(q.get("FID_INPUT_ISCD", ""))["orderbook"]
+        return 200, {}, self._capture(_code(q, "FID_INPUT_ISCD"))["orderbook"]
 
     def _financial_ratio(self, q: dict[str, str], headers: dict[str, str]) -> Answer:
         kind = {"0": "annual", "1": "quarterly"}.get(q.get("FID_DIV_CLS_CODE", ""), "")
-        rows = self._file("financial_ratio", q.get("fid_input_iscd", ""))[kind]
+        if not kind:
+            raise InvalidField(f"FID_DIV_CLS_CODE must be 0 or 1: {q.get('FID_DIV_CLS_CODE', '')[:20]!r}")
+        rows = self._file("financial_ratio", _code(q, "fid_input_iscd"))[kind]
         page_size = 10  # answer in pages so the client's tr_cont handling is exercised
         start = page_size if headers.get("tr_cont") == "N" else 0
         chunk = rows[start:start + page_size]
@@ -248,7 +280,7 @@ class KisSimulator:
         return 200, {"tr_cont": more}, {**OK, "output": chunk}
 
     def _product_info(self, q: dict[str, str], _: dict[str, str]) -> Answer:
-        return 200, {}, {**OK, "output": self._file("product_info", q.get("PDNO", ""))}
+        return 200, {}, {**OK, "output": self._file("product_info", _code(q, "PDNO"))}
 
 
 def fixed_clock(at: datetime) -> Callable[[], datetime]:

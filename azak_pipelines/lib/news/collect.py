@@ -15,7 +15,7 @@ from typing import Any
 import requests
 from lxml import html as lxml_html
 
-from azak_pipelines.lib.http import HttpClient, HttpError
+from azak_pipelines.lib.http import HttpClient, HttpError, redact_secrets
 from azak_pipelines.lib.news import dart, naver, reddit, rss
 from azak_pipelines.lib.news.items import ParseResult, Rejected
 from azak_pipelines.lib.news.text import clean_or_reason, decode
@@ -64,6 +64,7 @@ class Collection:
         self.by_kind.setdefault(kind, ParseResult(container=parsed.container)).extend(parsed)
 
     def failed(self, locator: str, reason: str) -> None:
+        locator, reason = redact_secrets(locator), redact_secrets(reason)  # URLs carry DART's key
         self.errors.append(f"{locator}: {reason}")
         self.result.rejected.append(Rejected(locator, reason))
 

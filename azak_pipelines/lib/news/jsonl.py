@@ -9,7 +9,7 @@ from pathlib import Path
 from azak_pipelines.lib.news.dates import DateError, parse_iso
 from azak_pipelines.lib.news.items import CONTENT_TYPES, NewsItem, ParseResult, Rejected
 from azak_pipelines.lib.news.text import clean_or_reason
-from azak_pipelines.lib.news.urls import canonical_url
+from azak_pipelines.lib.news.urls import UnsafeUrl, canonical_url
 
 
 class NewsFileError(ValueError):
@@ -60,7 +60,11 @@ def read_news_file(path: Path) -> ParseResult:
         summary = clean_or_reason(record.get("summary") or record.get("content") or "")[0][:2000]
         raw_url = str(record.get("url") or "").strip()
         identity = hashlib.sha256(f"{source}|{title}|{published.isoformat()}".encode()).hexdigest()[:24]
-        url = canonical_url(raw_url) if raw_url else f"urn:azak:file:{identity}"
+        try:
+            url = canonical_url(raw_url) if raw_url else f"urn:azak:file:{identity}"
+        except UnsafeUrl as exc:
+            result.rejected.append(Rejected(where, f"url: {exc}", line[:500]))
+            continue
         result.items.append(NewsItem(
             source=f"file:{path.name}", item_key=f"file:{url}", title=title, summary=summary,
             url=url, press=source, published_at=published, published_precision="second",

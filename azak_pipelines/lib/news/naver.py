@@ -17,7 +17,7 @@ from lxml import html as lxml_html
 from azak_pipelines.lib.news.dates import DateError, parse_kst
 from azak_pipelines.lib.news.items import NewsItem, ParseResult, Rejected
 from azak_pipelines.lib.news.text import clean_or_reason, decode, strip_press_tail
-from azak_pipelines.lib.news.urls import canonical_url, naver_article
+from azak_pipelines.lib.news.urls import UnsafeUrl, canonical_url, naver_article
 
 BASE = "https://finance.naver.com"
 SOURCE = "naver_finance"
@@ -56,9 +56,14 @@ def _item(result: ParseResult, href: str, title_raw: str, summary_raw: str, pres
         result.rejected.append(Rejected(locator, str(exc), title))
         return
     office, article_id = article
+    try:
+        url = canonical_url(href, BASE)
+    except UnsafeUrl as exc:
+        result.rejected.append(Rejected(locator, str(exc), title))
+        return
     result.items.append(NewsItem(
         source=SOURCE, item_key=f"naver:{office}:{article_id}", title=title,
-        summary=strip_press_tail(summary), url=canonical_url(href, BASE),
+        summary=strip_press_tail(summary), url=url,
         press=clean_or_reason(press_raw)[0] or None, published_at=published,
         published_precision=precision, stock_code_hint=stock_code,
         extra={"office_id": office, "article_id": article_id, **extra},

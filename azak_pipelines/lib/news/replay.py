@@ -7,15 +7,29 @@ import gzip
 import hashlib
 import json
 import math
-from datetime import date
+import re
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from azak_core.market import is_stock_code
 from azak_pipelines.lib.replay_http import Answer
 
 RSS_PATHS = {"/feed/finance": "hankyung", "/rss/50200011": "maeil", "/rss/50200011/": "maeil"}
 DART_PAGE_LIMIT = 100
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9]+)*$")  # a file name: no separators, no ".."
+
+
+def _is_day(value: str) -> bool:
+    try:
+        return len(value) == 8 and datetime.strptime(value, "%Y%m%d") is not None
+    except ValueError:
+        return False
+
+
+def _bad_request(reason: str) -> Answer:
+    return 400, {"content-type": "text/plain; charset=utf-8"}, reason.encode()
 
 
 @lru_cache(maxsize=512)
@@ -37,6 +51,8 @@ class NewsSites:
         self.dart_faults: list[str] = []
 
     def _file(self, *parts: str) -> bytes | None:
+        if not all(SAFE_NAME.match(part) for part in parts):
+            raise ValueError(f"not a recording name: {'/'.join(parts)!r}")
         for suffix in (".gz", ""):
             path = self.fixtures.joinpath(*parts[:-1], parts[-1] + suffix)
             if path.exists():
@@ -58,10 +74,15 @@ class NewsSites:
         self.user_agents.append(headers.get("user-agent", ""))
         if path == "/news/news_list.naver":
             day = query.get("date", "")
+            if not _is_day(day):
+                return _bad_request(f"date must be a calendar day as YYYYMMDD, got {day[:20]!r}")
             return self._page(self._file("naver", "market", f"{day}.html"),
                               "text/html;charset=EUC-KR", headers)
         if path == "/item/news_news.naver":
-            return self._page(self._file("naver", "stock", f"{query.get('code', '')}.html"),
+            code = query.get("code", "")
+            if not is_stock_code(code):
+                return _bad_request(f"code must be a KRX stock code, got {code[:20]!r}")
+            return self._page(self._file("naver", "stock", f"{code}.html"),
                               "text/html;charset=EUC-KR", headers)
         if path in RSS_PATHS:
             return self._page(self._file("rss", f"{RSS_PATHS[path]}.xml"),
@@ -83,10 +104,14 @@ class NewsSites:
         data = self._file("dart", "disclosures.json")
         rows: list[dict[str, Any]] = json.loads(data) if data else []
         try:
-            start = date(int(query["bgn_de"][:4]), int(query["bgn_de"][4:6]), int(query["bgn_de"][6:8]))
-            end = date(int(query["end_de"][:4]), int(query["end_de"][4:6]), int(query["end_de"][6:8]))
+            if not (_is_day(query["bgn_de"]) and _is_day(query["end_de"])):
+                raise ValueError("bgn_de and end_de must be YYYYMMDD")
+            start = datetime.strptime(query["bgn_de"], "%Y%m%d").date()
+            end = datetime.strptime(query["end_de"], "%Y%m%d").date()
             page_no = int(query.get("page_no", "1"))
             page_count = int(query.get("page_count", "10"))
+            if page_no < 1:
+                raise ValueError("page_no starts at 1")
         except (KeyError, ValueError):
             return 200, {}, {"status": "100", "message": "필드의 부적절한 값입니다."}
         if not 1 <= page_count <= DART_PAGE_LIMIT:

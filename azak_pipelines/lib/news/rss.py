@@ -7,7 +7,7 @@ from lxml import etree
 from azak_pipelines.lib.news.dates import DateError, parse_rfc822
 from azak_pipelines.lib.news.items import NewsItem, ParseResult, Rejected
 from azak_pipelines.lib.news.text import clean_or_reason, decode, strip_press_tail
-from azak_pipelines.lib.news.urls import canonical_url
+from azak_pipelines.lib.news.urls import UnsafeUrl, canonical_url
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=False, huge_tree=False)
 
@@ -74,7 +74,11 @@ def parse_feed(data: bytes, source: str, press: str, fetched_at: datetime,
         author = node.findtext("author") or node.findtext("{http://purl.org/dc/elements/1.1/}creator")
         if author:
             extra["author"] = clean_or_reason(author)[0]
-        url = canonical_url(link)
+        try:
+            url = canonical_url(link)
+        except UnsafeUrl as exc:
+            result.rejected.append(Rejected(locator, str(exc), title))
+            continue
         result.items.append(NewsItem(
             source=source, item_key=f"{source}:{url}", title=title,
             summary=strip_press_tail(summary)[:1000], url=url, press=press,

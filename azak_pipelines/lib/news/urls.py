@@ -3,6 +3,12 @@
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref", "referrer")
+SCHEMES = ("http", "https")
+
+
+class UnsafeUrl(ValueError):
+    """A link that is not an http(s) address with a host (``javascript:``, ``data:``, ``file:``, …):
+    the API would hand it to browsers, so the item is rejected."""
 
 
 def naver_article(url: str) -> tuple[str, str] | None:
@@ -23,14 +29,18 @@ def naver_article(url: str) -> tuple[str, str] | None:
 
 def canonical_url(url: str, base: str | None = None) -> str:
     """Naver articles → n.news.naver.com/mnews/article/<office>/<article>; others lose tracking
-    parameters, fragments and trailing slashes, with a lower-case scheme and host."""
-    absolute = urljoin(base, url) if base else url
+    parameters, fragments and trailing slashes, with a lower-case scheme and host. Anything but an
+    absolute http(s) URL with a host raises :class:`UnsafeUrl`."""
+    absolute = (urljoin(base, url) if base else url).strip()
+    parts = urlsplit(absolute)
+    if parts.scheme.lower() not in SCHEMES or not parts.hostname:
+        shown = absolute if len(absolute) <= 80 else absolute[:77] + "..."
+        raise UnsafeUrl(f"the link is not an http(s) address with a host: {shown!r}")
     naver = naver_article(absolute) if "naver.com" in absolute else None
     if naver:
         return f"https://n.news.naver.com/mnews/article/{naver[0]}/{naver[1]}"
-    parts = urlsplit(absolute)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if not any(k.lower() == t or (t.endswith("_") and k.lower().startswith(t)) for t in TRACKING)]
     path = parts.path.rstrip("/") or "/"
-    return urlunsplit((parts.scheme.lower() or "https", parts.netloc.lower(), path,
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path,
                        urlencode(query), ""))

@@ -4,9 +4,12 @@ protocol (pages, feeds, DART's API)."""
 import asyncio
 import gzip
 import json
+import logging
+import secrets
 import shutil
 from datetime import date
 
+import dagster as dg
 import psycopg
 import pytest
 
@@ -153,3 +156,32 @@ def test_live_naver_sends_an_honest_user_agent_and_reads_euc_kr(warehouse_with_s
     titles = rows(warehouse_with_stocks, "SELECT title FROM raw.naver_finance_news WHERE title LIKE 'KB금융%'")
     assert titles and titles[0][0].startswith("KB금융, ")
     assert handler.user_agents and all(ua.startswith("Azak/") for ua in handler.user_agents)
+
+
+def test_the_dart_key_is_never_stored_or_logged(warehouse_with_stocks, monkeypatch, caplog):
+    """DART takes its key in the query string; a failing page's URL is quarantined, shown in
+    Dagit and logged by httpx — with the key redacted everywhere."""
+    key = "dart-" + secrets.token_hex(12)
+    sites = NewsSites(BUNDLED / "news", dart_key=key)
+
+    def refusing_lists(method, path, headers, query, body):
+        if path == "/api/list.json":
+            return 403, {"content-type": "text/plain"}, b"forbidden"
+        return sites.handle(method, path, headers, query, body)
+
+    caplog.set_level(logging.DEBUG)
+    instance = dg.DagsterInstance.ephemeral()
+    with serve(refusing_lists) as url:
+        for name, value in {"AZAK_DART_MODE": "live", "AZAK_DART_API_KEY": key, "AZAK_DART_BASE_URL": url,
+                            "AZAK_NEWS_HOST_INTERVAL": "0"}.items():
+            monkeypatch.setenv(name, value)
+        result = run("dart_job", ("2025-06-02", "2025-06-03"), assets=["raw/dart_disclosures"], instance=instance)
+    assert any(query.get("crtfc_key") == key for _, query in sites.requests)  # the key was really used
+    stored = rows(warehouse_with_stocks, "SELECT locator, reason, coalesce(raw, '') FROM ops.quarantine "
+                                         "WHERE asset = 'raw/dart_disclosures'")
+    assert stored and all("crtfc_key=REDACTED" in locator for locator, _, _ in stored), stored
+    assert key not in repr(stored)
+    logged = [repr(entry) for entry in instance.all_logs(result.run_id)]
+    assert logged and not [entry for entry in logged if key in entry]
+    assert "HTTP Request" in caplog.text and "crtfc_key=REDACTED" in caplog.text
+    assert key not in caplog.text

