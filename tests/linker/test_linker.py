@@ -47,9 +47,11 @@ def test_a_ticker_in_parentheses_links_directly_and_scores_higher(linker):
 
 
 def test_securities_firms_citing_a_report_are_not_subjects(linker):
-    assert codes(linker, "LG화학 목표가 하향-미래에셋증권") == ["051910"]
+    # a listed firm cited as the source is linked but never salient; an unlisted one links nothing
+    links = {m.code: m.salient for m in linker.link("LG화학 목표가 하향-미래에셋증권")}
+    assert links == {"051910": True, "006800": False}
     assert codes(linker, "셀트리온 실적 개선 전망(한투증권)") == ["068270"]
-    assert codes(linker, "미래에셋증권, 해외 이익 증가") == ["006800"]
+    assert codes(linker, "미래에셋증권, 해외 이익 증가", salient_only=True) == ["006800"]
 
 
 def test_bylines_and_datelines_are_not_mentions(linker):
