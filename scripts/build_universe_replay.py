@@ -51,8 +51,8 @@ def snapshots() -> dict[str, list[MasterRecord]]:
                for r in october]
     october += [new("0099A0", "누리셀바이오", "KOSDAQ", date(2025, 10, 22), 21_500, 18_400),
                 new("0101B0", "한울로보틱스", "KOSPI", date(2025, 10, 29), 34_000, 41_250_000)]
-    november = october + [new("0041L0", "세진모빌리티", "KOSDAQ", date(2025, 11, 19), 12_800, 22_700),
-                          new("0117C0", "미르에이아이", "KOSDAQ", date(2025, 11, 25), 18_000, 9_650)]
+    november = [*october, new("0041L0", "세진모빌리티", "KOSDAQ", date(2025, 11, 19), 12_800, 22_700),
+                new("0117C0", "미르에이아이", "KOSDAQ", date(2025, 11, 25), 18_000, 9_650)]
     return {"2025-09-26": september, "2025-10-31": october, "2025-11-28": november}
 
 

@@ -8,9 +8,9 @@ import dagster as dg
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import preview, window_of
 from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
+from azak_pipelines.defs.reference.tables import STOCK_HISTORY, STOCKS
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.krx_calendar import utc_now
-from azak_pipelines.defs.reference.tables import STOCK_HISTORY, STOCKS
 from azak_pipelines.lib.linker import Linker, Match, load_linker_from_rows, tables_version
 from azak_pipelines.lib.linker_tables import SEED_FILES, spans_from_rows
 from azak_pipelines.lib.warehouse import Column, TableSpec, replace_slice
