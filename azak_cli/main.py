@@ -142,7 +142,7 @@ def cmd_match(args: argparse.Namespace) -> int:
 
     if args.path != "-" and not Path(args.path).is_file():
         raise UsageError(f"no such file: {args.path}")
-    return match.main(args.path, args.universe)
+    return match.main(args.path, args.universe, args.explain)
 
 
 def cmd_users(args: argparse.Namespace) -> int:
@@ -203,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     matcher = sub.add_parser("match", help="link JSON Lines ({id, title, content}) to listed companies")
     matcher.add_argument("path", nargs="?", default="-", help="a JSONL file, or - for standard input")
     matcher.add_argument("--universe", help="a listing CSV instead of the bundled KRX listing")
+    matcher.add_argument("--explain", action="store_true",
+                         help="add each link's evidence: the rule that decided it and what it saw")
     matcher.set_defaults(func=cmd_match)
 
     users = sub.add_parser("users", help="API users")

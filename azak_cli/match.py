@@ -1,7 +1,9 @@
 """`azak match`: link JSON Lines to listed companies, from a file or standard input.
 
-Input lines: ``{"id": …, "title": …, "content": …}``. Output lines (standard output):
-``{"id": …, "matches": [{"code", "name", "score", "salient", "surface": [...]}]}``. A line that is
+Input lines: ``{"id": …, "title": …, "content": …, "published_at"?: …}``. Output lines (standard
+output): ``{"id": …, "matches": [{"code", "name", "score", "salient", "surface": [...]}]}``; with
+``--explain`` each match also carries ``evidence``: ``[{"rule", "surface", "where", "detail"}]``.
+A ``published_at`` (ISO date or timestamp) links names as of that day (renames, code reuse). A line that is
 not a JSON object is reported on standard error with its number and skipped; the exit status is 1
 if any line was skipped.
 """
@@ -9,17 +11,40 @@ if any line was skipped.
 import json
 import sys
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import IO
 
 
-def run_match(lines: Iterable[str], out: IO[str], err: IO[str], universe: Path | None = None) -> int:
-    from azak_cli.environment import PROJECT_ROOT
-    from azak_pipelines.lib.linker import load_linker
-    from azak_pipelines.lib.sample_data import sample_data_dir
+def _day(record: dict) -> date | None:
+    value = record.get("published_at") or record.get("day")
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
 
-    listing = universe or sample_data_dir() / "universe" / "krx_listed_2025_09.csv"
-    linker = load_linker(listing, PROJECT_ROOT / "dbt_project" / "seeds")
+
+def run_match(lines: Iterable[str], out: IO[str], err: IO[str], universe: Path | None = None,
+              explain: bool = False) -> int:
+    from azak_cli.environment import PROJECT_ROOT
+    from azak_pipelines.lib.linker import load_linker, load_linker_from_rows
+    from azak_pipelines.lib.linker_tables import NameSpan
+    from azak_pipelines.lib.listing_history import apply_snapshot
+    from azak_pipelines.lib.sample_data import sample_data_dir
+    from azak_pipelines.lib.universe import read_master_snapshots, snapshot_rows
+
+    seeds = PROJECT_ROOT / "dbt_project" / "seeds"
+    if universe is not None:
+        linker = load_linker(universe, seeds)
+    else:  # the bundled listing snapshots, with their history of renames and new listings
+        history: list = []
+        for day, records in read_master_snapshots(sample_data_dir() / "universe" / "kis_master"):
+            history, _ = apply_snapshot(history, snapshot_rows(records), day)
+        linker = load_linker_from_rows([(r.code, r.name) for r in history if r.valid_to is None], seeds,
+                                       [NameSpan(r.code, r.name, r.valid_from, r.valid_to, r.ended_by)
+                                        for r in history])
     skipped = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -35,13 +60,13 @@ def run_match(lines: Iterable[str], out: IO[str], err: IO[str], universe: Path |
         title = record.get("title")
         content = record.get("content")
         matches = linker.link(title if isinstance(title, str) else None,
-                              content if isinstance(content, str) else None)
-        out.write(json.dumps({"id": record.get("id"), "matches": [m.as_dict() for m in matches]},
+                              content if isinstance(content, str) else None, _day(record))
+        out.write(json.dumps({"id": record.get("id"), "matches": [m.as_dict(explain) for m in matches]},
                              ensure_ascii=False) + "\n")
         out.flush() if out.isatty() else None
     return 1 if skipped else 0
 
 
-def main(path: str, universe: str | None) -> int:
+def main(path: str, universe: str | None, explain: bool = False) -> int:
     with sys.stdin if path == "-" else Path(path).open(encoding="utf-8") as source:
-        return run_match(source, sys.stdout, sys.stderr, Path(universe) if universe else None)
+        return run_match(source, sys.stdout, sys.stderr, Path(universe) if universe else None, explain)

@@ -1,40 +1,61 @@
 """Which KRX-listed companies a text is about. Pure: no Dagster, no database.
 
-Names come from the KRX universe (official short names) plus a curated alias table (legal and
-English names, abbreviations, market slang); a blocker table lists surfaces that must never link
-(group names such as 삼성그룹, unlisted affiliates such as SK온, sports teams). One Aho-Corasick
-automaton finds every candidate; overlapping candidates are resolved longest-first, so 카카오뱅크
-beats 카카오, KT&G beats KT and SK온 (blocked) swallows SK.
+Names come from the KRX universe (official short names, with the dates each name was held) plus
+the seed tables (``linker_tables.py``): aliases (legal, former and English names, Korean readings,
+brands, group names of financial holdings, market slang, price nicknames), blockers (unlisted
+subsidiaries, groups, teams), securities-firm short forms, and the sector words that decide a bare
+group prefix in a pair. One Aho-Corasick automaton finds every candidate; overlapping candidates
+are resolved longest-first, so 카카오뱅크 beats 카카오, KT&G beats KT and SK온 (blocked) swallows SK.
 
 A candidate must stand on its own: the character before it may not be a letter or syllable, and
-what follows must be a boundary or a Korean particle/suffix (가, 는, 의, 와, 株 …) — a name inside a
-longer word does not count. Short names that are also ordinary words (대상, 동양, NEW …) link only
-with explicit context: a ticker in parentheses, ㈜, a stock word (주가, 株) or the subject slot at the
-start of a title. Securities firms cited as a headline's report source ("…-NH투자증권") and outlets
-in bylines ("…머니투데이|2025-11-04 13:22") are not subjects. A ticker in parentheses ("SK(034730)")
-links directly.
+what follows must be a boundary or a Korean particle/suffix (가, 는, 의, 와, 株 …). The rules, each
+named in a link's evidence (``azak match --explain``):
 
-Each link has a score in [0, 1], a ``salient`` flag and the surface strings found. A company is
-salient when the item is about it: it is named in the title (not as a bystander such as "삼성전자
-협력사"), or — when the title names no company — the content's first sentence begins with it.
+- ``report_source``: a securities firm cited as a report's source — a headline's tail ("…-KB",
+  "…(하나證)") or head before a quote ("키움 "…"", "신한투자證 "…"") — links the firm when it is
+  listed (never salient) and nothing when it is not; never the group's holding company.
+- ``group_phrase``: "…그룹주", "…家", "…계열", "… 일가" name a group, not its holding company.
+- ``group_pair``: a bare group prefix in a pair ("현대·기아", "LG·SK") is the listing whose sector
+  words appear in the sentence, or nothing.
+- ``price_nickname``: "7만전자", "20만닉스" — a price plus a clipped name.
+- ``truncation``: a headline's clipped name ("에코프로머티") when it is the prefix of exactly one listing.
+- ``ticker``: "(005930)" links directly and decides the name before it.
+- ``ambiguous_short``: short names that are ordinary words (대상, 동양, NEW) need stock context.
+- ``dated_name``: a name links to the company that held it on the publication day (renames,
+  delistings, code reuse).
+
+Each link has a score in [0, 1], a ``salient`` flag, the surfaces found and the evidence. A company
+is salient when the item is about it: named in the title (not as a bystander such as "삼성전자
+협력사" or a report source), or — when the title names no company — the content's first sentence
+begins with it.
 """
 
-import csv
 import html
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import ahocorasick
 
-LINKER_VERSION = "1.0"
+from azak_pipelines.lib.linker_tables import (
+    Broker,
+    GroupContext,
+    NameSpan,
+    SeedTables,
+    read_seeds,
+    rows,
+    seeds_digest,
+)
+
+LINKER_VERSION = "2.0"
 
 PARTICLES = sorted(
     ["은", "는", "이", "가", "을", "를", "의", "와", "과", "도", "로", "으로", "에", "에서", "에게", "만",
      "까지", "부터", "보다", "처럼", "이나", "나", "랑", "이랑", "과의", "와의", "에도", "에는", "으로서",
-     "로서", "측", "주", "주가", "株", "發", "向", "표", "發", "쪽", "이며", "이자", "였다", "이다", "엔",
+     "로서", "측", "주", "주가", "株", "發", "向", "표", "쪽", "이며", "이자", "였다", "이다", "엔",
      "와도", "과도", "만의", "뿐", "조차", "마저", "께서", "한테", "보다도", "에선", "에서도", "이라", "라"],
     key=len, reverse=True)
 _PARTICLE_SET = frozenset(PARTICLES)
@@ -49,12 +70,29 @@ def _particle_follows(after: str) -> bool:
 RELATION_WORDS = ("협력사", "협력업체", "납품", "공급사", "출신", "관련주", "테마주", "수혜주", "대장주",
                   "경쟁사", "고객사")
 STOCK_CONTEXT = ("주가", "株", "주식", "종목", "(주)", "㈜")
+# what makes a name the group rather than the company: 삼성그룹주, LG家, SK 계열사, 한화 일가
+GROUP_PHRASE = re.compile(r"\s?(그룹주|그룹|家|계열사|계열|일가|오너家|오너가|오너 일가|총수)")
+# words of a research note: a bare group-wide short before a quote is then the securities firm
+RESEARCH_WORDS = ("목표가", "목표주가", "투자의견", "매수", "비중", "전망", "업황", "밴드", "상향", "하향",
+                  "리포트", "코스피", "코스닥", "증시", "추천", "탑픽", "저평가", "고평가", "실적")
+BROKER_SUFFIXES = ("투자증권", "금융투자", "투자證", "증권", "證")
+PAIR_MARKS = ("·", "ㆍ", "/", "&", ",", "와", "과")
+STRONG_PAIR_MARKS = ("·", "ㆍ", "/", "&")  # the weak ones (",", 와, 과) pair two bare group prefixes only
+_PRICE_BEFORE = re.compile(r"(\d+(?:[.,]\d+)?|[일이삼사오육칠팔구십백]{1,3})$")
 _TICKER = re.compile(r"\(\s*([0-9][0-9A-Z]{5})\s*\)")
 _TAGS = re.compile(r"<[^>]{1,200}>")
 _BYLINE_TAIL = re.compile(r"[\s…]*[^\s|…]{1,20}\s*\|\s*\d{4}[-.]\d{2}[-.]\d{2}\.?(\s+\d{1,2}:\d{2})?\s*$")
 _DATELINE = re.compile(r"^\s*[\[(][^\])]{0,40}(기자|특파원|=)[^\])]{0,20}[\])]\s*")
-_REPORT_SOURCE = re.compile(r"\s*[-–—/]\s*$|\s*[-–—]\s*[\w.]*$")
+_HEAD_TAGS = re.compile(r"^\s*([\[(【][^\])】]{0,12}[\])】]\s*)*")
+_SOURCE_TAIL = re.compile(r"(?:[-–—/]|…)\s*([^\s\-–—/…'\"“”‘’()\[\]]{1,14})\s*$")
+_SOURCE_PAREN = re.compile(r"[(\[]\s*([^()\[\]\s]{1,14})\s*[)\]]\s*$")
+_SOURCE_HEAD = re.compile(r"^\s*(?:[\[【][^\]】]{0,12}[\]】]\s*)*([^\s\"'“‘:,]{1,14})\s*(?=[:\"'“‘])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s|\n")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_PREFERRED = re.compile(r"(\d?우[A-Z]?|\(전환\)|스팩.*|\d+호.*)$")
+
+BASE_SCORE = {"official": 0.9, "ticker": 0.95, "slang": 0.75, "abbreviation": 0.75, "short_form": 0.75,
+              "truncation": 0.7, "price_nickname": 0.75, "report_source": 0.6}
 
 
 def _is_hangul(ch: str) -> bool:
@@ -68,10 +106,12 @@ def _is_word(ch: str) -> bool:
 @dataclass(frozen=True)
 class Surface:
     text: str  # as written in the table (for case checks and output)
-    code: str | None  # None: a blocker
-    kind: str  # official | alias kinds | blocker kinds
+    code: str | None  # None: blocked (or a group prefix / unlisted firm decided by a rule)
+    kind: str  # official | alias kinds | blocker kinds | broker | group_prefix | truncation
     ambiguous: bool = False
-    broker: bool = False
+    broker: Broker | None = None
+    group: bool = False  # a bare group prefix that the pair rule may decide
+    spans: tuple[NameSpan, ...] = ()  # dated holders of an official name
 
 
 @dataclass
@@ -81,10 +121,14 @@ class Match:
     score: float
     salient: bool
     surface: list[str] = field(default_factory=list)
+    evidence: list[dict] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
-        return {"code": self.code, "name": self.name, "score": round(self.score, 3),
-                "salient": self.salient, "surface": self.surface}
+    def as_dict(self, explain: bool = False) -> dict:
+        out = {"code": self.code, "name": self.name, "score": round(self.score, 3),
+               "salient": self.salient, "surface": self.surface}
+        if explain:
+            out["evidence"] = self.evidence
+        return out
 
 
 @dataclass(frozen=True)
@@ -107,41 +151,66 @@ def clean_text(text: str | None) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _key(text: str) -> str:
+    return unicodedata.normalize("NFC", text).translate(_ASCII_LOWER)
+
+
 class Linker:
     def __init__(self, names: Iterable[tuple[str, str]], aliases: Iterable[tuple[str, str, str]] = (),
                  blockers: Iterable[tuple[str, str]] = (), short_overrides: dict[str, str] | None = None,
-                 brokers: Iterable[str] = ()):
-        """``names``: (code, official name); ``aliases``: (alias, code, kind); ``blockers``:
-        (surface, kind); ``short_overrides``: name → safe|ambiguous; ``brokers``: codes of
-        securities firms (cited as report sources)."""
-        self.names: dict[str, str] = {}
-        broker_codes = set(brokers)
+                 brokers: Iterable[Broker] = (), group_context: Iterable[GroupContext] = (),
+                 history: Iterable[NameSpan] = ()):
+        """``names``: (code, current official name); ``aliases``: (alias, code, kind); ``blockers``:
+        (surface, kind); ``short_overrides``: name → safe | ambiguous | alias_wins; ``brokers``: the
+        securities firms' short forms; ``group_context``: sector words for bare group prefixes;
+        ``history``: dated names (``computed.stock_history``) — without it every name is current."""
+        self.names: dict[str, str] = dict(names)
         overrides = short_overrides or {}
+        self.brokers = {b.short: b for b in brokers}
+        self.group_context: dict[str, list[GroupContext]] = {}
+        for rule in group_context:
+            self.group_context.setdefault(rule.prefix, []).append(rule)
+        self._code_spans: dict[str, list[NameSpan]] = {}
+        for span in history:
+            self._code_spans.setdefault(span.code, []).append(span)
         surfaces: dict[str, Surface] = {}
-        for code, name in names:
-            self.names[code] = name
-            surfaces[self._key(name)] = Surface(name, code, "official",
-                                                self._ambiguous(name, overrides), code in broker_codes)
+        for code, name in self.names.items():
+            surfaces[_key(name)] = Surface(name, code, "official", self._ambiguous(name, overrides))
+        self._add_history(surfaces)
+        self._add_truncations(surfaces, aliases, blockers)
         for alias, code, kind in aliases:
             if code not in self.names:
                 raise ValueError(f"alias {alias!r} points at {code}, which is not in the universe")
-            key = self._key(alias)
-            if key in surfaces and surfaces[key].kind == "official":
+            key = _key(alias)
+            if key in surfaces and surfaces[key].kind == "official" and overrides.get(alias) != "alias_wins":
                 continue  # an official name wins over an alias spelled the same
-            # curated aliases are trusted unless the overrides call one ambiguous
-            surfaces[key] = Surface(alias, code, kind, overrides.get(alias) == "ambiguous",
-                                    code in broker_codes or "증권" in alias or "證" in alias)
+            surfaces[key] = Surface(alias, code, kind, overrides.get(alias) == "ambiguous")
         for surface, kind in blockers:
-            surfaces[self._key(surface)] = Surface(surface, None, kind)
+            surfaces[_key(surface)] = Surface(surface, None, kind)
+        for broker in self.brokers.values():
+            for suffix in BROKER_SUFFIXES:
+                key = _key(broker.short + suffix)
+                if key not in surfaces or surfaces[key].kind in {"official", "abbreviation", "short_form"}:
+                    code = broker.code if key not in surfaces else surfaces[key].code
+                    surfaces[key] = Surface(broker.short + suffix, code if broker.code else None,
+                                            "broker", broker=broker)
+        for firm in {b.firm: b for b in self.brokers.values()}.values():
+            key = _key(firm.firm)
+            current = surfaces.get(key)
+            surfaces[key] = Surface(firm.firm, firm.code, current.kind if current else "broker",
+                                    broker=firm, spans=current.spans if current else ())
+        for prefix in self.group_context:
+            current = surfaces.get(_key(prefix))
+            if current is None:
+                surfaces[_key(prefix)] = Surface(prefix, None, "group_prefix", group=True)
+            else:
+                surfaces[_key(prefix)] = Surface(current.text, current.code, current.kind, current.ambiguous,
+                                                 current.broker, True, current.spans)
         self.surfaces = surfaces
         self._automaton = ahocorasick.Automaton()
         for key, surface in surfaces.items():
             self._automaton.add_word(key, (len(key), surface))
         self._automaton.make_automaton()
-
-    @staticmethod
-    def _key(text: str) -> str:
-        return unicodedata.normalize("NFC", text).translate(_ASCII_LOWER)
 
     @staticmethod
     def _ambiguous(name: str, overrides: dict[str, str]) -> bool:
@@ -150,6 +219,39 @@ class Linker:
         if name.isascii():
             return len(name) <= 2 or (len(name) <= 3 and name.isalpha() and not name.isupper())
         return len(name) <= 2
+
+    def _add_history(self, surfaces: dict[str, Surface]) -> None:
+        """Dated names: a current name keeps its spans; an older name links while it was held."""
+        by_name: dict[str, list[NameSpan]] = {}
+        for spans in self._code_spans.values():
+            for span in spans:
+                by_name.setdefault(span.name, []).append(span)
+        for name, spans in by_name.items():
+            ordered = tuple(sorted(spans, key=lambda s: s.valid_from or date.min))
+            current = surfaces.get(_key(name))
+            code = current.code if current else ordered[-1].code
+            surfaces[_key(name)] = Surface(name, code, "official", current.ambiguous if current else len(name) <= 2,
+                                           spans=ordered)
+
+    def _add_truncations(self, surfaces: dict[str, Surface], aliases: Iterable[tuple[str, str, str]],
+                         blockers: Iterable[tuple[str, str]]) -> None:
+        """Headline-clipped names: a prefix (≥ 4 characters, ≥ 3 syllables, 2+ characters cut) of a
+        long official name that starts no other name, alias or blocker."""
+        everything = [n for n in surfaces] + [_key(a) for a, _, _ in aliases] + [_key(b) for b, _ in blockers]
+        everything += [_key(b.firm) for b in self.brokers.values()]
+        starts: dict[str, int] = {}
+        for text in set(everything):
+            for n in range(4, len(text) + 1):
+                starts[text[:n]] = starts.get(text[:n], 0) + 1
+        for code, name in self.names.items():
+            if len(name) < 6 or " " in name or _PREFERRED.search(name) or any(c.isdigit() for c in name):
+                continue
+            for n in range(4, len(name) - 1):
+                prefix = _key(name[:n])
+                if sum(map(_is_hangul, prefix)) < 3 or prefix[-1].isascii():
+                    continue
+                if starts.get(prefix) == 1 and prefix not in surfaces:
+                    surfaces[prefix] = Surface(name[:n], code, "truncation")
 
     # -- candidates -------------------------------------------------------------------------------
 
@@ -161,17 +263,22 @@ class Linker:
             written = text[start:stop]
             if surface.text.isascii() and len(surface.text) <= 3 and written != surface.text:
                 continue  # short Latin names match in their own case only (SK, not "sk" in "ask")
-            if surface.code is not None:  # blockers count wherever they appear
-                if start > 0 and _is_word(text[start - 1]):
-                    continue  # inside a longer word
+            if surface.kind == "price_nickname":
+                price = _PRICE_BEFORE.search(text, 0, start)
+                if not price or (price.start() > 0 and _is_word(text[price.start() - 1])):
+                    continue
+                start = price.start()
+            elif (surface.code is not None or surface.group or surface.broker) and (
+                    start > 0 and _is_word(text[start - 1])):
+                continue  # inside a longer word
+            if surface.code is not None or surface.group or surface.broker:
                 after = text[stop:stop + 6]
                 if after and _is_word(after[0]) and not (_is_hangul(after[0]) and _particle_follows(after)):
                     continue  # followed by more of a word that is not a particle
-            context = self._has_context(text, start, stop)
-            found.append(_Mention(start, stop, surface, in_title, context))
+            found.append(_Mention(start, stop, surface, in_title, self._has_context(text, start, stop)))
         for ticker in _TICKER.finditer(text):
             code = ticker.group(1)
-            if code in self.names:
+            if code in self.names or code in self._code_spans:
                 found.append(_Mention(ticker.start(), ticker.end(),
                                       Surface(ticker.group(0), code, "ticker"), in_title, True))
         return found
@@ -199,17 +306,46 @@ class Linker:
             kept.append(mention)
         return sorted(kept, key=lambda m: (not m.in_title, m.start))
 
-    # -- judgement --------------------------------------------------------------------------------
+    # -- report sources ---------------------------------------------------------------------------
+
+    def _broker_of(self, token: str) -> Broker | None:
+        surface = self.surfaces.get(_key(token))
+        if surface is not None and surface.broker is not None:
+            return surface.broker
+        for suffix in BROKER_SUFFIXES:
+            if token.endswith(suffix) and token[:-len(suffix)] in self.brokers:
+                return self.brokers[token[:-len(suffix)]]
+        return self.brokers.get(token)
+
+    def _report_sources(self, title: str) -> list[tuple[int, int, Broker, str]]:
+        """Spans of the title that cite a securities firm as the source of a report or opinion."""
+        found = []
+        for pattern, where in ((_SOURCE_TAIL, "title tail"), (_SOURCE_PAREN, "title tail")):
+            tail = pattern.search(title)
+            if tail and tail.start() > 0:
+                broker = self._broker_of(tail.group(1))
+                if broker is not None:
+                    found.append((tail.start(1), tail.end(1), broker, where))
+                    break
+        head = _SOURCE_HEAD.match(title)
+        if head:
+            token = head.group(1)
+            broker = self._broker_of(token)
+            explicit = token not in self.brokers  # written with 증권/證: the firm for sure
+            if broker is not None and (explicit or broker.bare_source or
+                                       any(word in title for word in RESEARCH_WORDS)):
+                found.append((head.start(1), head.end(1), broker, "title head before a quote"))
+        return found
 
     @staticmethod
-    def _report_source(text: str, mention: _Mention) -> bool:
-        """A securities firm named as the source of a report: "…목표가 상향-NH투자증권"."""
-        if not mention.surface.broker:
-            return False
+    def _cited_at_end(text: str, mention: _Mention) -> bool:
+        """A firm's full name cited at the end: "…목표가 상향-NH투자증권", "…(한투증권)"."""
         before = text[:mention.start].rstrip()
         tail = text[mention.end:].strip()
         cited = before.endswith(("-", "–", "—", "/", "(", "[", "'")) or before.endswith("…")
         return cited and (not tail or tail in {")", "]", "'", "\""} or tail.startswith(("|", "·")))
+
+    # -- judgement --------------------------------------------------------------------------------
 
     @staticmethod
     def _bystander(text: str, mention: _Mention) -> bool:
@@ -220,22 +356,90 @@ class Linker:
     def _subject_slot(text: str, mention: _Mention) -> bool:
         """At the start of a title (after tags such as [특징주]) and followed by a comma-like mark or
         a subject particle: "대상, 3분기 실적" — not "대상으로" or "동양 철학"."""
-        head = re.sub(r"^\s*([\[(【][^\])】]{0,10}[\])】]\s*)*", "", text[:mention.start])
+        head = _HEAD_TAGS.sub("", text[:mention.start])
         after = text[mention.end:mention.end + 2]
         return head == "" and (after[:1] in {",", "·", "…", ""} or
                                any(after.startswith(p) for p in ("은 ", "는 ", "이 ", "가 ")))
 
     @staticmethod
     def _sentence_subject(content: str, mentions: list[_Mention]) -> str | None:
-        lead = len(content) - len(re.sub(r"^\s*([\[(【][^\])】]{0,12}[\])】]\s*)*", "", content))
+        lead = len(content) - len(_HEAD_TAGS.sub("", content))
         for mention in mentions:
             if not mention.in_title and mention.surface.code and mention.start == lead:
                 return mention.surface.code
         return None
 
-    def link(self, title: str | None, content: str | None = None) -> list[Match]:
+    @staticmethod
+    def _paired(text: str, mention: _Mention, others: list[_Mention]) -> bool:
+        """Next to another name across a pair mark: "현대·기아", "LG·SK", "삼성과 LG"."""
+        before = text[:mention.start].rstrip()
+        after = text[mention.end:].lstrip()
+        for other in others:
+            if other is mention or (other.surface.code is None and not other.surface.group):
+                continue
+            marks = PAIR_MARKS if other.surface.group else STRONG_PAIR_MARKS
+            if other.end <= mention.start and before.endswith(marks) and (
+                    text[other.end:mention.start].strip() in marks):
+                return True
+            if other.start >= mention.end and after.startswith(marks) and (
+                    text[mention.end:other.start].strip() in marks):
+                return True
+        return False
+
+    def _pair_code(self, text: str, mention: _Mention) -> tuple[str | None, str]:
+        """The listing a paired bare group prefix means in this sentence, or None."""
+        sentence = self._sentence_around(text, mention.start)
+        for rule in self.group_context.get(mention.surface.text, []):
+            for word in rule.keywords:
+                if word in sentence:
+                    return rule.code, word
+        return None, ""
+
+    @staticmethod
+    def _sentence_around(text: str, position: int) -> str:
+        start = 0
+        for boundary in _SENTENCE_END.finditer(text):
+            if boundary.start() >= position:
+                return text[start:boundary.start()]
+            start = boundary.end()
+        return text[start:]
+
+    def _code_on(self, surface: Surface, day: date | None) -> tuple[str | None, str]:
+        """The code that held ``surface`` on ``day``, and why (for the evidence)."""
+        if not surface.spans:
+            return surface.code, ""
+        first, last = surface.spans[0], surface.spans[-1]
+        if day is None:  # as of now: the current holder, or the company that took a new name
+            keeps = last.valid_to is None or last.ended_by == "renamed"
+            return (last.code, "") if keeps else (None, "")
+        for span in surface.spans:
+            if span.holds(day):
+                return span.code, f"held the name on {day}"
+        if first.valid_from is not None and day < first.valid_from:
+            if any(s.holds(day) for s in self._code_spans.get(first.code, [])):
+                return None, f"{first.code} belonged to another company on {day}"
+            return first.code, f"listed from {first.valid_from} (news before the listing)"
+        if last.ended_by == "renamed" and any(s.holds(day) for s in self._code_spans.get(last.code, [])
+                                              if s.name != surface.text):
+            return last.code, f"former name (renamed {last.valid_to})"
+        return None, f"no listing held the name on {day} ({last.ended_by or 'ended'} {last.valid_to})"
+
+    def name_on(self, code: str, day: date | None) -> str:
+        """The name ``code`` was listed under on ``day`` (the current name without a day)."""
+        if day is not None:
+            for span in self._code_spans.get(code, []):
+                if span.holds(day):
+                    return span.name
+        if code in self.names:
+            return self.names[code]
+        spans = self._code_spans.get(code)
+        return spans[-1].name if spans else code
+
+    def link(self, title: str | None, content: str | None = None, day: date | None = None) -> list[Match]:
+        """The companies ``title``/``content`` name, as of ``day`` (the publication day) when given."""
         title = clean_text(title)
         content = clean_text(content)
+        sources = self._report_sources(title) if title else []
         mentions: list[_Mention] = []
         for text, in_title in ((title, True), (content, False)):
             if text:
@@ -245,41 +449,84 @@ class Linker:
         title_codes: set[str] = set()
         title_names_a_company = False
         order = 0
+
+        def add(code: str, score: float, written: str, evidence: dict, in_title: bool, subject: bool) -> None:
+            nonlocal order, title_names_a_company
+            match = links.get(code)
+            if match is None:
+                match = links[code] = Match(code, self.name_on(code, day), score, False, [])
+                firsts[code] = order
+                order += 1
+            else:
+                match.score = max(match.score, score) + 0.03
+            if written and written not in match.surface:
+                match.surface.append(written)
+            if evidence not in match.evidence:
+                match.evidence.append(evidence)
+            if in_title and subject:
+                title_names_a_company = True
+                title_codes.add(code)
+            elif in_title:
+                title_names_a_company = True
+
+        for start, stop, broker, where in sources:
+            if broker.code is not None and broker.code in self.names:
+                add(broker.code, BASE_SCORE["report_source"], title[start:stop],
+                    {"rule": "report_source", "surface": title[start:stop], "where": "title",
+                     "detail": f"{where}: cites {broker.firm}"}, True, False)
         for mention in mentions:
             surface = mention.surface
-            if surface.code is None:
-                continue
             text = title if mention.in_title else content
-            if self._report_source(text, mention):
-                continue
+            where = "title" if mention.in_title else "content"
+            written = text[mention.start:mention.end]
+            if mention.in_title and any(s <= mention.start < e or mention.start <= s < mention.end
+                                        for s, e, _, _ in sources):
+                continue  # part of a report-source citation
+            rule, detail = self._rule_of(surface)
+            code = surface.code
+            if surface.spans:
+                code, why = self._code_on(surface, day)
+                if code is None:
+                    continue
+                if why:
+                    rule, detail = "dated_name", f"'{surface.text}' {why}"
+            if surface.group and self._paired(text, mention, [m for m in mentions if m.in_title == mention.in_title]):
+                code, word = self._pair_code(text, mention)
+                if code is None:
+                    continue  # a pair of groups with no sector word: no listing is meant
+                rule, detail = "group_pair", f"bare '{surface.text}' in a pair; the sentence says '{word}'"
+            group_phrase = surface.kind == "group" or (code is not None and (
+                GROUP_PHRASE.match(text, mention.end) is not None or (
+                    surface.text.endswith("그룹") and text[mention.end:mention.end + 1] == "주")))
+            if group_phrase and mention.in_title:
+                title_names_a_company = True  # the title is about a group: its members are bystanders
+            if code is None or group_phrase:
+                continue  # blocked (unlisted subsidiary, group, team), an unlisted firm, or 삼성그룹주,
+                # LG家, SK 계열사: the group, not its holding company
+            follows = _TICKER.match(text[mention.end:mention.end + 12].lstrip())
+            if follows and surface.kind != "ticker" and follows.group(1) != code and (
+                    follows.group(1) in self.names or follows.group(1) in self._code_spans):
+                continue  # "모비스(250060)": the ticker decides
             if surface.ambiguous and not mention.context and not (
                     mention.in_title and self._subject_slot(text, mention)):
                 continue
+            if surface.ambiguous:
+                rule, detail = "ambiguous_short", f"'{surface.text}' is also a word; stock context present"
+            cited = surface.broker is not None and mention.in_title and (
+                self._cited_at_end(text, mention) or text[mention.end:].lstrip().startswith(("\"", "'", "“", "‘")))
+            if cited:
+                rule, detail = "report_source", f"{surface.broker.firm} cited as the source"
             bystander = self._bystander(text, mention)
-            code = surface.code
-            base = {"official": 0.9, "ticker": 0.95}.get(surface.kind, 0.8)
-            if surface.kind in {"slang", "abbreviation", "short_form"}:
-                base = 0.75
+            base = BASE_SCORE["report_source"] if cited else BASE_SCORE.get(surface.kind, 0.8)
             if surface.ambiguous:
                 base -= 0.15
             weight = 1.0 if mention.in_title else (0.8 if mention.start < 120 else 0.6)
             if bystander:
                 weight *= 0.6
-            score = base * weight
-            match = links.get(code)
-            if match is None:
-                match = links[code] = Match(code, self.names[code], score, False, [])
-                firsts[code] = order
-                order += 1
-            else:
-                match.score = max(match.score, score) + 0.03
-            written = text[mention.start:mention.end]
-            if written not in match.surface:
-                match.surface.append(written)
-            if mention.in_title:
-                title_names_a_company = True
-                if not bystander:
-                    title_codes.add(code)
+                detail += "; bystander (followed by a relation word)"
+            add(code, base * weight, written,
+                {"rule": rule, "surface": written, "where": where, "detail": detail},
+                mention.in_title, not bystander and not cited)
         for code, match in links.items():
             match.score = min(1.0, round(match.score, 4))
             match.salient = code in title_codes
@@ -289,38 +536,60 @@ class Linker:
                 links[opener].salient = True
         return sorted(links.values(), key=lambda m: (-m.salient, -m.score, firsts[m.code]))
 
+    @staticmethod
+    def _rule_of(surface: Surface) -> tuple[str, str]:
+        kind = surface.kind
+        if kind == "official":
+            return "official_name", f"listed name '{surface.text}'"
+        if kind == "ticker":
+            return "ticker", f"stock code {surface.code} in parentheses"
+        if kind == "truncation":
+            return "truncation", f"'{surface.text}' starts exactly one listed name"
+        if kind == "price_nickname":
+            return "price_nickname", f"price nickname '…{surface.text}'"
+        if kind == "broker":
+            return "broker", f"securities firm '{surface.text}'"
+        return "alias", f"{kind} '{surface.text}' (stock_aliases)"
+
 
 # -- loading the tables ---------------------------------------------------------------------------
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(line for line in handle if line.strip() and not line.startswith("#")))
+def linker_from_tables(universe: Iterable[tuple[str, str]], tables: SeedTables,
+                       history: Iterable[NameSpan] = ()) -> Linker:
+    return Linker(universe, _with_group_names(universe, tables.aliases), tables.blockers, tables.overrides,
+                  tables.brokers, tables.group_context, history)
 
 
-def load_linker(listing: Path, seeds: Path) -> Linker:
-    """A linker over a listing CSV (``code,name,…,industry``) and the seed tables in ``seeds``."""
-    universe = _rows(listing)
-    return load_linker_from_rows([(r["code"], r["name"], r.get("industry")) for r in universe], seeds)
+def _with_group_names(universe: Iterable[tuple[str, str]],
+                      aliases: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Financial holdings are named by their group: "X금융그룹", "X금융" and "X금융지주" for a
+    listed "X금융" or "X금융지주" (KB금융그룹 → KB금융, 하나금융그룹 → 하나금융지주)."""
+    have = {alias for alias, _, _ in aliases}
+    names = {name for _, name in universe}
+    out = list(aliases)
+    for code, name in universe:
+        stem = re.match(r"^(.+?)금융(지주)?$", name)
+        if not stem or _PREFERRED.search(name):
+            continue
+        for alias in (f"{stem.group(1)}금융", f"{stem.group(1)}금융지주", f"{stem.group(1)}금융그룹"):
+            if alias not in have and alias not in names:
+                out.append((alias, code, "group_name"))
+                have.add(alias)
+    return out
 
 
-def load_linker_from_rows(universe: Iterable[tuple[str, str, str | None]], seeds: Path) -> Linker:
-    """A linker over (code, name, industry) rows — e.g. ``raw.stocks`` — and the seed tables."""
-    universe = list(universe)
-    names = [(code, name) for code, name, _ in universe]
-    brokers = [code for code, name, industry in universe if "증권" in name or "증권" in (industry or "")]
-    aliases = [(r["alias"], r["stock_code"], r["kind"]) for r in _rows(seeds / "stock_aliases.csv")]
-    blockers = [(r["surface"], r["kind"]) for r in _rows(seeds / "entity_blockers.csv")]
-    overrides = {r["name"]: r["treatment"] for r in _rows(seeds / "short_name_overrides.csv")}
-    return Linker(names, aliases, blockers, overrides, brokers)
+def load_linker(listing: Path, seeds: Path, history: Iterable[NameSpan] = ()) -> Linker:
+    """A linker over a listing CSV (``code,name,…``) and the seed tables in ``seeds``."""
+    universe = [(r["code"], r["name"]) for r in rows(listing)]
+    return linker_from_tables(universe, read_seeds(seeds), history)
 
+
+def load_linker_from_rows(universe: Iterable[tuple], seeds: Path, history: Iterable[NameSpan] = ()) -> Linker:
+    """A linker over (code, name, …) rows — e.g. ``raw.stocks`` — and the seed tables."""
+    return linker_from_tables([(row[0], row[1]) for row in universe], read_seeds(seeds), history)
 
 
 def tables_version(seeds: Path) -> str:
-    """A short hash of the alias tables: matches are recomputed when it or the linker changes."""
-    import hashlib
-
-    digest = hashlib.sha256(LINKER_VERSION.encode())
-    for name in ("stock_aliases.csv", "entity_blockers.csv", "short_name_overrides.csv"):
-        digest.update((seeds / name).read_bytes())
-    return f"{LINKER_VERSION}+{digest.hexdigest()[:10]}"
+    """A short hash of the seed tables: matches are recomputed when they or the linker change."""
+    return f"{LINKER_VERSION}+{seeds_digest(seeds)[:10]}"

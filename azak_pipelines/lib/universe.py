@@ -3,10 +3,12 @@
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from azak_core.market import STOCK_CODE
-
+from azak_pipelines.lib.kis.master import FILES, MasterRecord, parse_master, unzip_master
+from azak_pipelines.lib.listing_history import SnapshotRow
 MARKETS = {"KOSPI", "KOSDAQ", "KOSDAQ GLOBAL", "KONEX"}
 
 
@@ -111,3 +113,52 @@ def apply_watchlist(
                 None, None, None, None, None, None,
             )
     return sorted(by_code.values(), key=lambda item: item.code), watched
+
+
+# -- the KIS master files as the listing source --------------------------------------------------
+
+
+def read_master_snapshots(folder: Path) -> list[tuple[date, list[MasterRecord]]]:
+    """The replay sample: ``<folder>/<YYYY-MM-DD>/{kospi,kosdaq,konex}_code.mst.zip``, oldest first."""
+    snapshots = []
+    for day_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        try:
+            day = date.fromisoformat(day_dir.name)
+        except ValueError:
+            raise UniverseError(f"{day_dir}: snapshot folders are named YYYY-MM-DD") from None
+        records: list[MasterRecord] = []
+        for market, name in FILES.items():
+            path = day_dir / f"{name}.zip"
+            if not path.exists():
+                raise UniverseError(f"{path} is missing: a snapshot holds the three master files")
+            records += parse_master(unzip_master(path.read_bytes(), market), market)
+        snapshots.append((day, records))
+    if not snapshots:
+        raise UniverseError(f"{folder}: no snapshot folders")
+    return snapshots
+
+
+def snapshot_rows(records: Iterable[MasterRecord]) -> list[SnapshotRow]:
+    """Companies' shares only (no ETF, ETN, ELW or warrants)."""
+    return [SnapshotRow(r.code, r.name, r.market, r.isin, r.listed_on) for r in records if r.is_share]
+
+
+def listings_from_masters(records: Iterable[MasterRecord], known: dict[str, Listing]) -> list[Listing]:
+    """The current listing from master records; section, industry and the KRX figures come from
+    ``known`` (the bundled KRX export, or the previous ``raw.stocks``) where the code is there."""
+    out = []
+    for r in records:
+        if not r.is_share:
+            continue
+        before = known.get(r.code)
+        shares = r.listed_shares if r.market == "KOSPI" or r.listed_shares is None else r.listed_shares * 1000
+        if before is not None:
+            out.append(Listing(r.code, r.name, before.market or r.market, before.section, before.industry,
+                               before.listed_on or (r.listed_on.isoformat() if r.listed_on else None),
+                               before.close, before.market_cap, before.listed_shares))
+        else:
+            out.append(Listing(r.code, r.name, r.market, None, None,
+                               r.listed_on.isoformat() if r.listed_on else None, r.base_price,
+                               r.market_cap_100m * 100_000_000 if r.market_cap_100m is not None else None,
+                               shares))
+    return out

@@ -38,3 +38,18 @@ def test_a_file_and_a_bad_line(tmp_path):
 def test_a_missing_file_is_a_clear_error():
     result = azak_match("/nonexistent/news.jsonl")
     assert result.returncode == 2 and "no such file: /nonexistent/news.jsonl" in result.stderr
+
+
+def test_explain_shows_the_rule_and_evidence_per_link_and_names_follow_the_day():
+    lines = [{"id": 1, "title": "SK하이닉스 목표가 상향-DB", "content": ""},
+             {"id": 2, "title": "우리기술 수주", "published_at": "2025-12-01T09:00:00+09:00"},
+             {"id": 3, "title": "우리기술 수주", "published_at": "2025-09-01"}]
+    result = azak_match("--explain", stdin="\n".join(json.dumps(line, ensure_ascii=False) for line in lines))
+    assert result.returncode == 0, result.stderr
+    first, renamed, before = (json.loads(line)["matches"] for line in result.stdout.splitlines())
+    assert [(m["code"], m["salient"], [e["rule"] for e in m["evidence"]]) for m in first] == [
+        ("000660", True, ["official_name"]), ("016610", False, ["report_source"])]
+    assert first[1]["evidence"][0] == {"rule": "report_source", "surface": "DB", "where": "title",
+                                       "detail": "title tail: cites DB증권"}
+    assert (renamed[0]["name"], renamed[0]["evidence"][0]["rule"]) == ("우리에너지기술", "dated_name")
+    assert before[0]["name"] == "우리기술"

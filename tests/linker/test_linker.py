@@ -47,9 +47,11 @@ def test_a_ticker_in_parentheses_links_directly_and_scores_higher(linker):
 
 
 def test_securities_firms_citing_a_report_are_not_subjects(linker):
-    assert codes(linker, "LG화학 목표가 하향-미래에셋증권") == ["051910"]
+    # a listed firm cited as the source is linked but never salient; an unlisted one links nothing
+    links = {m.code: m.salient for m in linker.link("LG화학 목표가 하향-미래에셋증권")}
+    assert links == {"051910": True, "006800": False}
     assert codes(linker, "셀트리온 실적 개선 전망(한투증권)") == ["068270"]
-    assert codes(linker, "미래에셋증권, 해외 이익 증가") == ["006800"]
+    assert codes(linker, "미래에셋증권, 해외 이익 증가", salient_only=True) == ["006800"]
 
 
 def test_bylines_and_datelines_are_not_mentions(linker):
@@ -104,3 +106,123 @@ def test_the_alias_tables_are_consistent():
 def test_an_alias_to_an_unknown_code_is_refused():
     with pytest.raises(ValueError, match="not in the universe"):
         Linker([("005930", "삼성전자")], [("삼전", "999999", "slang")])
+
+
+# -- issue 15: the error classes of unseen news ------------------------------------------------------
+
+
+def rules(linker: Linker, title: str, content: str = "", day=None) -> dict[str, tuple[bool, list[str]]]:
+    return {m.code: (m.salient, [e["rule"] for e in m.evidence]) for m in linker.link(title, content, day)}
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("SK하이닉스 목표가 상향-DB", {"000660": (True, ["official_name"]), "016610": (False, ["report_source"])}),
+    ("현대차 관세 우려 과도-유진", {"005380": (True, ["official_name"]), "001200": (False, ["report_source"])}),
+    ("삼성전자 HBM 회복 기대-KB", {"005930": (True, ["official_name"])}),  # KB증권 is not listed; never KB금융
+    ("LG화학 실적 부진(하나證)", {"051910": (True, ["official_name"])}),
+    ("신한투자證 \"코스피 3000 간다\"", {}),  # never 신한지주
+    ("키움 \"반도체 업황 바닥 통과\"", {"039490": (False, ["report_source"])}),
+    ("현대차證 \"자동차 비중 확대\"", {"001500": (False, ["report_source"])}),  # not 현대차
+    ("삼성 \"올해 반도체 투자 확대\"", {}),  # a group speaking, no research words: not 삼성증권
+    ("KB \"하반기 코스피 전망 상향\"", {}),  # research words: KB증권, which is not listed
+])
+def test_report_sources_link_the_listed_firm_or_nothing(linker, title, expected):
+    assert rules(linker, title) == expected
+
+
+@pytest.mark.parametrize(("title", "code"), [
+    ("한전 적자 축소", "015760"), ("모비스 전동화 매출 증가", "012330"), ("신한금융그룹 회장 선임", "055550"),
+    ("KB금융그룹 비은행 강화", "105560"), ("하나금융그룹 인사", "086790"), ("LG CNS 첫 배당", "064400"),
+    ("KEPCO signs deal", "015760"), ("롯데백화점 리뉴얼", "023530"), ("현대중공업 수주", "329180"),
+    ("LS일렉트릭 배전반 수주", "010120"),
+])
+def test_brands_readings_older_and_group_names_link_the_listing(linker, title, code):
+    assert codes(linker, title, salient_only=True) == [code]
+
+
+@pytest.mark.parametrize("title", ["KB국민은행 금리 인상", "신한은행 해외 이익", "포스코 광양제철소 화재",
+                                   "올리브영 매출 4조", "NH농협금융 회장 선임", "하나증권 순이익 증가"])
+def test_unlisted_subsidiaries_do_not_link_their_listed_parent(linker, title):
+    assert codes(linker, title) == []
+
+
+def test_the_ticker_decides_the_name_before_it(linker):
+    assert codes(linker, "모비스(250060) 급등") == ["250060"]
+
+
+@pytest.mark.parametrize("title", ["삼성그룹주 일제히 상승", "LG家 상속 분쟁", "SK 계열 상장사 시총 감소",
+                                   "한화 일가 지분 승계", "두산家 4세 경영", "KB금융그룹주 약세"])
+def test_group_phrases_are_not_the_holding_company(linker, title):
+    assert codes(linker, title) == []
+
+
+def test_a_group_title_makes_members_in_the_content_bystanders(linker):
+    assert codes(linker, "현대차그룹주 동반 하락", "현대차와 기아가 약세를 보였다.", salient_only=True) == []
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("현대·기아 美 판매 증가", {"005380", "000270"}),
+    ("삼성·SK 반도체 수출 최대", {"005930", "000660"}),
+    ("LG·SK 총수 회동", set()),  # no sector word: the groups, no listing
+    ("삼성전자·LG 가전 경쟁", {"005930", "066570"}),
+    ("LG, 자사주 매입 발표", {"003550"}),  # not a pair: the holding company
+    ("SK, SK스퀘어 지분 검토", {"034730", "402340"}),  # a comma pairs bare groups only
+])
+def test_bare_group_prefixes_in_pairs_follow_the_sentence(linker, title, expected):
+    assert set(codes(linker, title)) == expected
+
+
+@pytest.mark.parametrize(("title", "code"), [
+    ("7만전자 회복", "005930"), ("십만전자 재등장", "005930"), ("20만닉스 돌파", "000660"),
+    ("삼전 외국인 매도", "005930"), ("하닉 HBM 1위", "000660"), ("에코프로머티 급등", "450080"),
+])
+def test_slang_price_nicknames_and_truncations(linker, title, code):
+    assert codes(linker, title, salient_only=True) == [code]
+
+
+def test_price_nicknames_need_a_price_and_truncations_a_unique_prefix(linker):
+    assert codes(linker, "만전자 회복") == []  # no price before it
+    assert all(s.kind != "truncation" or len([n for n in linker.names.values() if n.startswith(s.text)]) == 1
+               for s in linker.surfaces.values())
+    assert "삼성바이" not in linker.surfaces or linker.surfaces["삼성바이"].kind != "truncation"
+
+
+def test_names_link_the_company_that_held_them_on_the_day():
+    from datetime import date
+
+    from azak_pipelines.lib.linker_tables import NameSpan
+    history = [NameSpan("032820", "우리기술", date(2000, 6, 22), date(2025, 10, 31), "renamed"),
+               NameSpan("032820", "우리에너지기술", date(2025, 10, 31)),
+               NameSpan("0041L0", "하나35호스팩", date(2025, 9, 26), date(2025, 10, 31), "delisted"),
+               NameSpan("0041L0", "세진모빌리티", date(2025, 11, 19)),
+               NameSpan("005930", "삼성전자", date(1975, 6, 11))]
+    dated = Linker([("032820", "우리에너지기술"), ("0041L0", "세진모빌리티"), ("005930", "삼성전자")],
+                   history=history)
+
+    def on(title: str, day: date) -> list[tuple[str, str]]:
+        return [(m.code, m.name) for m in dated.link(title, "", day)]
+
+    assert on("우리기술 수주", date(2025, 9, 1)) == [("032820", "우리기술")]
+    assert on("우리기술 수주", date(2025, 12, 1)) == [("032820", "우리에너지기술")]  # a former name
+    assert on("하나35호스팩 합병 추진", date(2025, 10, 1)) == [("0041L0", "하나35호스팩")]
+    assert on("하나35호스팩 해산", date(2025, 12, 1)) == []  # delisted; the code is someone else's now
+    assert on("세진모빌리티 수요예측", date(2025, 11, 10)) == [("0041L0", "세진모빌리티")]  # news before listing
+    assert on("세진모빌리티 수요예측", date(2025, 10, 10)) == []  # the code belonged to the SPAC then
+    assert on("(0041L0) 공시", date(2025, 10, 1)) == [("0041L0", "하나35호스팩")]
+
+
+def test_explain_names_the_rule_and_the_evidence(linker):
+    [match] = linker.link("7만전자 회복")
+    assert match.as_dict(explain=True)["evidence"] == [
+        {"rule": "price_nickname", "surface": "7만전자", "where": "title", "detail": "price nickname '…만전자'"}]
+    assert "evidence" not in match.as_dict()
+
+
+def test_seed_tables_carry_provenance_and_point_at_listings():
+    from azak_pipelines.lib.linker_tables import rows
+    with LISTING.open(encoding="utf-8") as handle:
+        universe = {row["code"] for row in csv.DictReader(handle)}
+    for name in ("stock_aliases.csv", "entity_blockers.csv", "brokers.csv", "group_context.csv"):
+        table = rows(SEEDS / name)
+        assert table and all(row["provenance"].strip() for row in table), name
+        assert all(row["stock_code"] in universe for row in table if row.get("stock_code")), name

@@ -9,12 +9,16 @@ from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import asset_key, preview, window_of
 from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
+from azak_pipelines.defs.reference.tables import STOCK_HISTORY, STOCKS
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.krx_calendar import utc_now
 from azak_pipelines.lib.linker import Linker, Match, load_linker_from_rows, tables_version
+from azak_pipelines.lib.linker_tables import SEED_FILES, spans_from_rows
 from azak_pipelines.lib.warehouse import Column, TableSpec, ensure_table, replace_slice
 
 SEEDS = DBT_PROJECT_DIR / "seeds"
+# the seed tables as dbt loads them into the warehouse: upstream of the links in the lineage
+SEED_ASSETS = [dg.AssetKey(["marts", name.removesuffix(".csv")]) for name in SEED_FILES]
 
 NEWS_STOCK_MATCHES = TableSpec(
     schema="computed", name="news_stock_matches",
@@ -43,19 +47,24 @@ FROM {NEWS_ARTICLES.key} WHERE published_day >= %s AND published_day < %s
 
 
 def current_linker(conn: Any) -> Linker:
-    """The universe as materialized (admins' additions included) plus the seed tables."""
-    exists = conn.execute("SELECT to_regclass('raw.stocks')").fetchone()[0]
-    rows = conn.execute("SELECT code, name, industry FROM raw.stocks").fetchall() if exists else []
+    """The universe as materialized (admins' additions included), its dated names when the
+    history exists, and the seed tables."""
+    exists = conn.execute("SELECT to_regclass(%s)", (STOCKS.key,)).fetchone()[0]
+    rows = conn.execute(f"SELECT code, name FROM {STOCKS.key}").fetchall() if exists else []
     if not rows:
-        raise dg.Failure("raw.stocks is empty: materialize raw/stocks first")
-    return load_linker_from_rows(rows, SEEDS)
+        raise dg.Failure(f"{STOCKS.key} is empty: materialize {STOCKS.schema}/{STOCKS.name} first")
+    history = []
+    if conn.execute("SELECT to_regclass(%s)", (STOCK_HISTORY.key,)).fetchone()[0] is not None:
+        history = spans_from_rows(conn.execute(
+            f"SELECT code, name, valid_from, valid_to, ended_by FROM {STOCK_HISTORY.key}").fetchall())
+    return load_linker_from_rows(rows, SEEDS, history)
 
 
 def link_articles(linker: Linker, articles: list[tuple], version: str) -> list[tuple]:
     matched_at = utc_now()
     rows = []
     for news_id, day, title, summary, source, sources, hints in articles:
-        found = {m.code: m for m in linker.link(title, summary)}
+        found = {m.code: m for m in linker.link(title, summary, day)}
         evidence = dict.fromkeys(found, "text")
         for code in hints or []:
             if code not in linker.names:
@@ -64,13 +73,13 @@ def link_articles(linker: Linker, articles: list[tuple], version: str) -> list[t
                 # the filing company is the subject of its own filing, named or not
                 match = found.get(code)
                 if match is None:
-                    found[code] = Match(code, linker.names[code], 1.0, True, [])
+                    found[code] = Match(code, linker.name_on(code, day), 1.0, True, [])
                 else:
                     match.score, match.salient = 1.0, True
                 evidence[code] = "dart_filer"
             elif code not in found:
                 # Naver listed it under the stock but the text never names it: keep, not salient
-                found[code] = Match(code, linker.names[code], 0.5, False, [])
+                found[code] = Match(code, linker.name_on(code, day), 0.5, False, [])
                 evidence[code] = "naver_stock_list"
         for code, match in found.items():
             rows.append((news_id, day, code, round(match.score, 3), match.salient, match.surface,
@@ -80,13 +89,15 @@ def link_articles(linker: Linker, articles: list[tuple], version: str) -> list[t
 
 @dg.asset(key=asset_key(NEWS_STOCK_MATCHES), group_name="matching", kinds={"postgres"},
           partitions_def=news_days, backfill_policy=dg.BackfillPolicy.single_run(),
-          deps=[asset_key(NEWS_ARTICLES), dg.AssetKey(["raw", "stocks"])],
+          deps=[asset_key(NEWS_ARTICLES), asset_key(STOCKS), asset_key(STOCK_HISTORY), *SEED_ASSETS],
           code_version=tables_version(SEEDS))
 def news_stock_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Links every article of the window to zero or more KRX-listed companies (many-to-many):
-    Aho-Corasick over official names and the curated aliases (dbt seeds), longest match first,
-    Korean particle and boundary rules, blockers for group names and unlisted affiliates, ticker
-    codes in parentheses; a DART filing always links its filer. Each link has a score in [0, 1],
+    Aho-Corasick over official names and the seed tables (aliases, blockers, brokers, group
+    context — dbt seeds, upstream in the lineage), longest match first, Korean particle and
+    boundary rules, report sources, group phrases and pairs, ticker codes in parentheses; each
+    name links to the company that held it on the article's day (``computed.stock_history``);
+    a DART filing always links its filer. Each link has a score in [0, 1],
     ``salient`` (the article is about it) and the surfaces found. The code version is the linker
     version plus a hash of the alias tables: when either changes, Dagit marks the partitions for
     re-materialization."""
