@@ -7,7 +7,15 @@ import dagster as dg
 from psycopg import sql
 
 from azak_core.embeddings import EmbeddingError, prepare_text
-from azak_core.vectors import NEIGHBOURS, ArticleVector, NewsVectors, VectorStoreError, earlier_than, min_similarity
+from azak_core.vectors import (
+    NEIGHBOURS,
+    ArticleVector,
+    NewsVectors,
+    UnknownCollection,
+    VectorStoreError,
+    earlier_than,
+    min_similarity,
+)
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import Window, preview, window_of
 from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorStore
@@ -42,7 +50,10 @@ def _articles(warehouse: Warehouse, window: Window) -> list[tuple]:
 
 
 def _failure(error: VectorStoreError) -> dg.Failure:
-    return dg.Failure(f"{error} — start it with `azak milvus start` (embedded) or check AZAK_MILVUS_URI")
+    if isinstance(error, UnknownCollection):
+        return dg.Failure(str(error))
+    return dg.Failure(f"{error} — is Milvus running? `azak milvus start` starts the embedded one; "
+                      "AZAK_MILVUS_URI names an external one")
 
 
 def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
