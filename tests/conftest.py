@@ -149,3 +149,29 @@ def replay(monkeypatch) -> None:
     monkeypatch.setenv("AZAK_SOURCE_MODE", "replay")
     for name in ("AZAK_KIS_MODE", "AZAK_DART_MODE", "AZAK_NAVER_MODE"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real embedded Milvus (milvus-lite run as a server, as `azak` runs it) for this test
+    session: a free port, a throw-away data directory."""
+    from azak_cli.milvus import EmbeddedMilvus
+
+    server = EmbeddedMilvus(tmp_path_factory.mktemp("milvus"), free_port())
+    server.start()
+    yield server.uri
+    server.stop()
+
+
+@pytest.fixture
+def milvus_uri(milvus_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The session's Milvus, emptied, exported as AZAK_MILVUS_URI; the offline embedder."""
+    from pymilvus import MilvusClient
+
+    client = MilvusClient(uri=milvus_server)
+    for name in client.list_collections():
+        client.drop_collection(name)
+    client.close()
+    monkeypatch.setenv("AZAK_MILVUS_URI", milvus_server)
+    monkeypatch.setenv("AZAK_EMBEDDER", "offline")
+    yield milvus_server

@@ -9,6 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from azak_pipelines.defs.calendar.assets import TRADING_CALENDAR
 from azak_pipelines.defs.dbt.project import dbt_env, ensure_manifest
+from azak_pipelines.defs.embeddings.tables import SIMILAR_NEWS
 from azak_pipelines.defs.market import tables as market
 from azak_pipelines.defs.matching.assets import NEWS_STOCK_MATCHES
 from azak_pipelines.defs.news import tables as news
@@ -21,7 +22,7 @@ from azak_pipelines.lib.warehouse import ensure_table
 SOURCE_TABLES = (
     STOCKS, TRADING_CALENDAR, market.DAILY_PRICES, market.MINUTE_PRICES, market.QUOTE_SNAPSHOTS,
     market.INVESTOR_FLOWS, market.INDEX_DAILY, market.OVERTIME_PRICES, market.FINANCIAL_RATIOS,
-    market.PRODUCT_INFO, news.NEWS_ARTICLES, NEWS_STOCK_MATCHES,
+    market.PRODUCT_INFO, news.NEWS_ARTICLES, NEWS_STOCK_MATCHES, SIMILAR_NEWS,
 )
 
 

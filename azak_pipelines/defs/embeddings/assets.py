@@ -1,0 +1,162 @@
+"""``news_embeddings`` (Milvus) and ``similar_news`` (each article's earlier neighbours)."""
+
+import time
+from typing import Any
+
+import dagster as dg
+from psycopg import sql
+
+from azak_core.embeddings import EmbeddingError, prepare_text
+from azak_core.vectors import (
+    NEIGHBOURS,
+    ArticleVector,
+    NewsVectors,
+    UnknownCollection,
+    VectorStoreError,
+    earlier_than,
+    min_similarity,
+)
+from azak_pipelines.defs.calendar.partitions import news_days
+from azak_pipelines.defs.common import Window, preview, window_of
+from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorStore
+from azak_pipelines.defs.embeddings.tables import SIMILAR_NEWS
+from azak_pipelines.defs.matching.assets import NEWS_STOCK_MATCHES
+from azak_pipelines.defs.news.tables import NEWS_ARTICLES
+from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib.krx_calendar import utc_now
+from azak_pipelines.lib.quarantine import QuarantinedRow, reasons_summary, record_quarantine
+from azak_pipelines.lib.warehouse import replace_slice
+
+NEWS_EMBEDDINGS = dg.AssetKey(["milvus", "news_embeddings"])
+
+ARTICLES_SQL = sql.SQL("""
+SELECT a.news_id, a.published_day, a.published_at, a.title, a.summary, a.source, a.content_type, a.cluster_id,
+       coalesce((SELECT array_agg(m.stock_code ORDER BY m.salient DESC, m.score DESC, m.stock_code)
+                 FROM {matches} m WHERE m.news_id = a.news_id AND m.published_day = a.published_day), '{{}}')
+FROM {articles} a WHERE a.published_day >= %s AND a.published_day < %s ORDER BY a.published_at, a.news_id
+""")
+
+
+def _articles(warehouse: Warehouse, window: Window) -> list[tuple]:
+    with warehouse.connect() as conn:
+        exists = conn.execute("SELECT to_regclass(%s)", (NEWS_ARTICLES.key,)).fetchone()[0]
+        if exists is None:
+            raise dg.Failure(f"{NEWS_ARTICLES.key} does not exist yet: materialize the news assets first")
+        matches = conn.execute("SELECT to_regclass(%s)", (NEWS_STOCK_MATCHES.key,)).fetchone()[0]
+        if matches is None:
+            raise dg.Failure(f"{NEWS_STOCK_MATCHES.key} does not exist yet: materialize the links first")
+        query = ARTICLES_SQL.format(articles=NEWS_ARTICLES.ident, matches=NEWS_STOCK_MATCHES.ident)
+        return conn.execute(query, (window.start, window.end)).fetchall()
+
+
+def _failure(error: VectorStoreError) -> dg.Failure:
+    if isinstance(error, UnknownCollection):
+        return dg.Failure(str(error))
+    return dg.Failure(f"{error} — is Milvus running? `azak milvus start` starts the embedded one; "
+                      "AZAK_MILVUS_URI names an external one")
+
+
+def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
+    """The two assets, with the embedder's ``name@version`` as their code version: when the embedder
+    changes Dagit marks every partition stale, and the new vectors go to a new collection."""
+
+    @dg.asset(key=NEWS_EMBEDDINGS, group_name="embeddings", kinds={"milvus"}, partitions_def=news_days,
+              backfill_policy=dg.BackfillPolicy.single_run(), code_version=embedder_key,
+              deps=[dg.AssetKey([NEWS_ARTICLES.schema, NEWS_ARTICLES.name]),
+                    dg.AssetKey([NEWS_STOCK_MATCHES.schema, NEWS_STOCK_MATCHES.name])],
+              automation_condition=dg.AutomationCondition.eager())
+    def news_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
+                        vector_store: VectorStore) -> dg.MaterializeResult:
+        """Embeds each article of the window (title + summary) and makes the embedder's Milvus
+        collection hold exactly those articles for these days (upsert, then delete what is gone), with
+        publication day and time, linked stocks, source, content type and story cluster for filtering.
+        Articles with nothing to embed (empty, emoji-only) are quarantined with the reason. One
+        collection per embedder: vectors of two embedders never mix."""
+        window = window_of(context)
+        model = embedder.embedder()
+        if model.key != embedder_key:
+            raise dg.Failure(f"the run's embedder is {model.key} but the definitions were loaded for {embedder_key}; "
+                             "reload the code location after changing AZAK_EMBEDDER")
+        rows = _articles(warehouse, window)
+        texts, kept, rejected = [], [], []
+        for row in rows:
+            try:
+                texts.append(prepare_text(row[3], row[4]))
+                kept.append(row)
+            except EmbeddingError as error:
+                rejected.append(QuarantinedRow(f"news_id={row[0]}", str(error), {"title": row[3], "summary": row[4]}))
+        started = time.monotonic()
+        try:
+            embedding = model.embed(texts)
+        except EmbeddingError as error:
+            raise dg.Failure(f"{model.key}: {error}") from error
+        seconds = time.monotonic() - started
+        articles = [ArticleVector(r[0], r[1], r[2], r[8], r[5], r[6], r[7], vector)
+                    for r, vector in zip(kept, embedding.vectors, strict=True)]
+        store = vector_store.collection(model)
+        try:
+            removed = store.replace_days(window.days(), articles)
+        except VectorStoreError as error:
+            raise _failure(error) from error
+        finally:
+            store.close()
+        with warehouse.connect() as conn:
+            record_quarantine(conn, NEWS_EMBEDDINGS.to_user_string(), window.start, window.end, rejected, utc_now())
+        return dg.MaterializeResult(metadata={
+            "window": str(window), "count": len(articles), "dagster/row_count": len(articles),
+            "embedder": model.key, "dimension": model.dimension, "collection": store.name,
+            "seconds": round(seconds, 3), "tokens": embedding.tokens,
+            "docs_per_second": round(len(articles) / seconds, 1) if seconds else 0.0,
+            "removed": removed, "quarantined": len(rejected), "quarantine": dg.MetadataValue.md(reasons_summary(rejected)),
+        })
+
+    @dg.asset(key=[SIMILAR_NEWS.schema, SIMILAR_NEWS.name], group_name="embeddings", kinds={"milvus", "postgres"},
+              partitions_def=news_days, backfill_policy=dg.BackfillPolicy.single_run(), code_version=embedder_key,
+              deps=[NEWS_EMBEDDINGS], automation_condition=dg.AutomationCondition.eager())
+    def similar_news(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
+                     vector_store: VectorStore) -> dg.MaterializeResult:
+        """For each article of the window, its ``NEIGHBOURS`` most similar articles published strictly
+        before it (point in time: nothing from its future), itself and copies of its story (same
+        cluster) excluded, above the embedder's ``MIN_SIMILARITY`` (``azak_core/vectors.py``: the
+        thresholds live there and nowhere else). Similarity is the cosine of the unit vectors."""
+        window = window_of(context)
+        model = embedder.embedder()
+        threshold = min_similarity(model.name)
+        store = vector_store.collection(model)
+        try:
+            rows, missing = _neighbours(store, _articles(warehouse, window), model.key, threshold)
+        except VectorStoreError as error:
+            raise _failure(error) from error
+        finally:
+            store.close()
+        if missing:
+            raise dg.Failure(f"{len(missing)} articles of {window} have no vector in {store.name} (e.g. news_id "
+                             f"{missing[0]}): materialize milvus/news_embeddings for these days first")
+        with warehouse.connect() as conn:
+            result = replace_slice(conn, SIMILAR_NEWS, rows, window.start, window.end)
+        with_neighbours = len({r[0] for r in rows})
+        return dg.MaterializeResult(metadata={
+            "window": str(window), **result.metadata(), "dagster/row_count": result.written,
+            "embedder": model.key, "k": NEIGHBOURS, "min_similarity": threshold,
+            "articles_with_neighbours": with_neighbours,
+            "mean_similarity": round(sum(r[4] for r in rows) / len(rows), 3) if rows else 0.0,
+            "preview": preview([r[:5] for r in rows], ["news_id", "day", "neighbor", "rank", "similarity"], limit=10),
+        })
+
+    return [news_embeddings, similar_news]
+
+
+def _neighbours(store: NewsVectors, articles: list[tuple], embedder_key: str,
+                threshold: float) -> tuple[list[tuple[Any, ...]], list[int]]:
+    stored = store.vectors([a[0] for a in articles]) if articles else {}
+    rows: list[tuple[Any, ...]] = []
+    missing = []
+    for news_id, day, published_at, *_, cluster_id, _codes in articles:
+        entity = stored.get(news_id)
+        if entity is None:
+            missing.append(news_id)
+            continue
+        hits = store.search(entity["vector"], NEIGHBOURS, earlier_than(published_at, news_id, cluster_id), threshold)
+        rows.extend((news_id, day, hit.news_id, rank, round(hit.similarity, 6), embedder_key)
+                    for rank, hit in enumerate(hits, start=1))
+    return rows, missing

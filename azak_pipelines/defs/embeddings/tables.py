@@ -1,0 +1,20 @@
+"""``computed.similar_news``: each article's earlier neighbours (the contract the marts read)."""
+
+from azak_pipelines.lib.warehouse import Column, TableSpec
+
+SIMILAR_NEWS = TableSpec(
+    schema="computed", name="similar_news",
+    comment="Per article, its most similar articles published before it (itself and copies of its story "
+            "excluded), by the embedder named in the row.",
+    columns=(
+        Column("news_id", "bigint", nullable=False),
+        Column("published_day", "date", nullable=False, comment="KST day of the article (the partition)"),
+        Column("neighbor_id", "bigint", nullable=False, comment="an earlier article"),
+        Column("rank", "integer", nullable=False, comment="1 = most similar"),
+        Column("similarity", "double precision", nullable=False, comment="cosine, in [-1, 1]"),
+        Column("embedder", "text", nullable=False, comment="name@version of the embedder"),
+    ),
+    natural_key=("news_id", "neighbor_id", "published_day"),
+    partition_column="published_day",
+    indexes=(("neighbor_id",),),
+)

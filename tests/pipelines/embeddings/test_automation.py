@@ -1,0 +1,47 @@
+"""New news partitions flow to embeddings and similar news by declarative automation, as the
+daemon's automation sensor evaluates it."""
+
+import dagster as dg
+
+from azak_pipelines.defs.calendar.partitions import news_days
+from tests.pipelines.runs import definitions
+
+EMBEDDINGS = dg.AssetKey(["milvus", "news_embeddings"])
+SIMILAR = dg.AssetKey(["computed", "similar_news"])
+
+
+def requested(result: dg.EvaluateAutomationConditionsResult, key: dg.AssetKey) -> set[str]:
+    return set(result.get_requested_partitions(key))
+
+
+def materialized(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str) -> None:
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, partition=partition))
+
+
+def test_new_articles_and_links_trigger_embeddings_then_similar_news():
+    defs = definitions()
+    instance = dg.DagsterInstance.ephemeral()
+    today = news_days.get_last_partition_key()
+    selection = dg.AssetSelection.groups("embeddings")
+
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection)
+    assert first.total_requested == 0  # nothing upstream yet
+
+    materialized(instance, dg.AssetKey(["raw", "news_articles"]), today)
+    materialized(instance, dg.AssetKey(["raw", "news_stock_matches"]), today)
+    second = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection,
+                                               cursor=first.cursor)
+    # one tick: the vectors, and the neighbours in the same run after them
+    assert requested(second, EMBEDDINGS) == {today}
+    assert requested(second, SIMILAR) == {today}
+
+    materialized(instance, EMBEDDINGS, today)
+    materialized(instance, SIMILAR, today)
+    quiet = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection,
+                                              cursor=second.cursor)
+    assert quiet.total_requested == 0  # nothing new upstream: nothing re-runs
+
+    materialized(instance, dg.AssetKey(["raw", "news_stock_matches"]), today)  # re-linked (new articles)
+    again = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection,
+                                              cursor=quiet.cursor)
+    assert requested(again, EMBEDDINGS) == {today} and requested(again, SIMILAR) == {today}

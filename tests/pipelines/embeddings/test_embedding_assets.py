@@ -1,0 +1,139 @@
+"""news_embeddings and similar_news materialized into a real embedded Milvus and PostgreSQL."""
+
+import psycopg
+import pytest
+from pymilvus import MilvusClient
+
+from azak_core.embeddings.offline import OfflineEmbedder
+from azak_core.vectors import MIN_SIMILARITY, NEIGHBOURS, collection_name
+from tests.pipelines.runs import checks, materialization, run
+
+WINDOW = ("2025-05-12", "2025-05-23")
+COLLECTION = collection_name(OfflineEmbedder().key)
+
+
+def rows(url: str, query: str, params: tuple = ()) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+@pytest.fixture
+def embedded_news(warehouse_with_stocks, replay, milvus_uri) -> str:
+    run("all_news_job", WINDOW)
+    return warehouse_with_stocks
+
+
+def failure_text(result) -> str:
+    return " ".join(str(e.event_specific_data.error.message) for e in result.all_events
+                    if e.event_type_value == "STEP_FAILURE")
+
+
+def milvus_count(uri: str, name: str = COLLECTION) -> int:
+    client = MilvusClient(uri=uri)
+    try:
+        return client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"]
+    finally:
+        client.close()
+
+
+def test_embeds_each_article_once_and_re_runs_replace_the_days(embedded_news, milvus_uri):
+    articles = rows(embedded_news, "SELECT count(*) FROM raw.news_articles")[0][0]
+    result = run("embeddings_job", WINDOW)
+    meta = materialization(result, "milvus/news_embeddings")
+    assert meta["count"] == articles > 20
+    assert meta["embedder"] == "kiwi-hash@1" and meta["collection"] == COLLECTION
+    assert meta["tokens"] == 0 and meta["seconds"] > 0 and meta["quarantined"] == 0
+    assert milvus_count(milvus_uri) == articles
+    assert checks(result)["embeddings_match_articles"].passed
+
+    # an article deleted upstream disappears from Milvus on the next run; nothing is duplicated
+    with psycopg.connect(embedded_news, autocommit=True) as conn:
+        gone = conn.execute("DELETE FROM raw.news_articles WHERE news_id = (SELECT min(news_id) FROM "
+                            "raw.news_articles WHERE published_day = '2025-05-13') RETURNING news_id").fetchone()[0]
+    again = materialization(run("embeddings_job", ("2025-05-13", "2025-05-13"), assets=["milvus/news_embeddings"]),
+                            "milvus/news_embeddings")
+    assert again["removed"] == 1
+    assert milvus_count(milvus_uri) == articles - 1
+    client = MilvusClient(uri=milvus_uri)
+    assert client.get(COLLECTION, ids=[gone]) == []
+    client.close()
+
+
+def test_similar_news_are_earlier_not_self_not_same_story(embedded_news):
+    meta = materialization(run("embeddings_job", WINDOW), "computed/similar_news")
+    assert meta["rows_written"] > 0 and meta["k"] == NEIGHBOURS
+    assert meta["min_similarity"] == MIN_SIMILARITY["kiwi-hash"]
+    found = rows(embedded_news, """
+        SELECT s.news_id, s.neighbor_id, s.rank, s.similarity, s.embedder, a.published_at, n.published_at,
+               a.cluster_id, n.cluster_id
+        FROM computed.similar_news s JOIN raw.news_articles a ON a.news_id = s.news_id
+        JOIN raw.news_articles n ON n.news_id = s.neighbor_id""")
+    assert len(found) == meta["rows_written"]
+    for news_id, neighbor, rank, similarity, embedder, at, neighbor_at, cluster, neighbor_cluster in found:
+        assert neighbor != news_id and neighbor_at < at and neighbor_cluster != cluster
+        assert 1 <= rank <= NEIGHBOURS and MIN_SIMILARITY["kiwi-hash"] <= similarity <= 1.0 + 1e-6
+        assert embedder == "kiwi-hash@1"
+    ranks = rows(embedded_news, "SELECT news_id, array_agg(similarity ORDER BY rank) FROM computed.similar_news "
+                                "GROUP BY 1")
+    assert all(list(s) == sorted(s, reverse=True) for _, s in ranks)
+    # the first day's earliest article has nothing before it in the store
+    first = rows(embedded_news, "SELECT news_id FROM raw.news_articles ORDER BY published_at, news_id LIMIT 1")[0][0]
+    assert rows(embedded_news, "SELECT count(*) FROM computed.similar_news WHERE news_id = %s", (first,)) == [(0,)]
+
+
+def test_a_wiped_milvus_fails_the_check_with_the_days_and_a_rerun_refills(embedded_news, milvus_uri):
+    run("embeddings_job", WINDOW)
+    client = MilvusClient(uri=milvus_uri)
+    client.delete(COLLECTION, filter="published_day == 20250514")
+    client.close()
+    report = checks(run("embeddings_job", ("2025-05-22", "2025-05-22")))["embeddings_match_articles"]
+    assert not report.passed and "2025-05-14" in report.description and "re-materialize" in report.description
+
+    MilvusClient(uri=milvus_uri).drop_collection(COLLECTION)
+    # similar_news cannot run on vectors that are not there: it says which asset to run first
+    failed = run("embeddings_job", ("2025-05-14", "2025-05-14"), assets=["computed/similar_news"],
+                 raise_on_error=False)
+    assert not failed.success
+    message = failure_text(failed)
+    assert "news_embeddings" in message
+    refilled = run("embeddings_job", WINDOW)
+    assert checks(refilled)["embeddings_match_articles"].passed
+    assert milvus_count(milvus_uri) == rows(embedded_news, "SELECT count(*) FROM raw.news_articles")[0][0]
+
+
+def test_unembeddable_articles_are_quarantined_and_the_check_expects_them_missing(embedded_news, milvus_uri):
+    run("embeddings_job", WINDOW, assets=["milvus/news_embeddings"])
+    with psycopg.connect(embedded_news, autocommit=True) as conn:
+        conn.execute("UPDATE raw.news_articles SET title = '🚀🚀🚀', summary = '' WHERE news_id = "
+                     "(SELECT min(news_id) FROM raw.news_articles WHERE published_day = '2025-05-15')")
+        conn.execute("UPDATE raw.news_articles SET summary = repeat('반도체 수출 급증 HBM ', 6000) WHERE news_id = "
+                     "(SELECT max(news_id) FROM raw.news_articles WHERE published_day = '2025-05-15')")
+    result = run("embeddings_job", ("2025-05-15", "2025-05-15"), assets=["milvus/news_embeddings"])
+    meta = materialization(result, "milvus/news_embeddings")
+    assert meta["quarantined"] == 1 and "no letters or digits" in meta["quarantine"]
+    assert rows(embedded_news, "SELECT reason FROM ops.quarantine WHERE asset = 'milvus/news_embeddings'") == [
+        ("no letters or digits to embed (empty, emoji or punctuation only)",)]
+    assert checks(result)["embeddings_match_articles"].passed
+
+
+def test_milvus_down_fails_with_a_clear_message(embedded_news, monkeypatch):
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("AZAK_MILVUS_URI", f"http://127.0.0.1:{free_port()}")
+    failed = run("embeddings_job", ("2025-05-12", "2025-05-12"), assets=["milvus/news_embeddings"],
+                 raise_on_error=False)
+    assert not failed.success
+    message = failure_text(failed)
+    assert "Milvus" in message and "AZAK_MILVUS_URI" in message
+
+
+def test_articles_without_a_linked_stock_are_embedded_with_an_empty_list(embedded_news, milvus_uri):
+    run("embeddings_job", ("2025-05-12", "2025-05-16"), assets=["milvus/news_embeddings"])
+    unlinked = rows(embedded_news, "SELECT a.news_id FROM raw.news_articles a WHERE a.published_day < '2025-05-17' "
+                                   "AND NOT EXISTS (SELECT 1 FROM raw.news_stock_matches m WHERE m.news_id = a.news_id)")
+    assert unlinked
+    client = MilvusClient(uri=milvus_uri)
+    stored = client.get(COLLECTION, ids=[r[0] for r in unlinked], output_fields=["stock_codes", "published_day"])
+    client.close()
+    assert len(stored) == len(unlinked) and all(s["stock_codes"] == [] for s in stored)
+
