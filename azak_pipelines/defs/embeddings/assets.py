@@ -24,7 +24,7 @@ from azak_pipelines.defs.matching.assets import NEWS_STOCK_MATCHES
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.krx_calendar import utc_now
-from azak_pipelines.lib.quarantine import QuarantinedRow, reasons_summary, record_quarantine
+from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
 from azak_pipelines.lib.warehouse import replace_slice
 
 NEWS_EMBEDDINGS = dg.AssetKey(["milvus", "news_embeddings"])
@@ -84,7 +84,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
                 texts.append(prepare_text(row[3], row[4]))
                 kept.append(row)
             except EmbeddingError as error:
-                rejected.append(QuarantinedRow(f"news_id={row[0]}", str(error), {"title": row[3], "summary": row[4]}))
+                rejected.append(Rejected(f"news_id={row[0]}", str(error), {"title": row[3], "summary": row[4]}))
         started = time.monotonic()
         try:
             embedding = model.embed(texts)

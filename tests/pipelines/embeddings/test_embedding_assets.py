@@ -37,7 +37,7 @@ def milvus_count(uri: str, name: str = COLLECTION) -> int:
 
 
 def test_embeds_each_article_once_and_re_runs_replace_the_days(embedded_news, milvus_uri):
-    articles = rows(embedded_news, "SELECT count(*) FROM raw.news_articles")[0][0]
+    articles = rows(embedded_news, "SELECT count(*) FROM computed.news_articles")[0][0]
     result = run("embeddings_job", WINDOW)
     meta = materialization(result, "milvus/news_embeddings")
     assert meta["count"] == articles > 20
@@ -48,8 +48,8 @@ def test_embeds_each_article_once_and_re_runs_replace_the_days(embedded_news, mi
 
     # an article deleted upstream disappears from Milvus on the next run; nothing is duplicated
     with psycopg.connect(embedded_news, autocommit=True) as conn:
-        gone = conn.execute("DELETE FROM raw.news_articles WHERE news_id = (SELECT min(news_id) FROM "
-                            "raw.news_articles WHERE published_day = '2025-05-13') RETURNING news_id").fetchone()[0]
+        gone = conn.execute("DELETE FROM computed.news_articles WHERE news_id = (SELECT min(news_id) FROM "
+                            "computed.news_articles WHERE published_day = '2025-05-13') RETURNING news_id").fetchone()[0]
     again = materialization(run("embeddings_job", ("2025-05-13", "2025-05-13"), assets=["milvus/news_embeddings"]),
                             "milvus/news_embeddings")
     assert again["removed"] == 1
@@ -66,8 +66,8 @@ def test_similar_news_are_earlier_not_self_not_same_story(embedded_news):
     found = rows(embedded_news, """
         SELECT s.news_id, s.neighbor_id, s.rank, s.similarity, s.embedder, a.published_at, n.published_at,
                a.cluster_id, n.cluster_id
-        FROM computed.similar_news s JOIN raw.news_articles a ON a.news_id = s.news_id
-        JOIN raw.news_articles n ON n.news_id = s.neighbor_id""")
+        FROM computed.similar_news s JOIN computed.news_articles a ON a.news_id = s.news_id
+        JOIN computed.news_articles n ON n.news_id = s.neighbor_id""")
     assert len(found) == meta["rows_written"]
     for news_id, neighbor, rank, similarity, embedder, at, neighbor_at, cluster, neighbor_cluster in found:
         assert neighbor != news_id and neighbor_at < at and neighbor_cluster != cluster
@@ -77,7 +77,7 @@ def test_similar_news_are_earlier_not_self_not_same_story(embedded_news):
                                 "GROUP BY 1")
     assert all(list(s) == sorted(s, reverse=True) for _, s in ranks)
     # the first day's earliest article has nothing before it in the store
-    first = rows(embedded_news, "SELECT news_id FROM raw.news_articles ORDER BY published_at, news_id LIMIT 1")[0][0]
+    first = rows(embedded_news, "SELECT news_id FROM computed.news_articles ORDER BY published_at, news_id LIMIT 1")[0][0]
     assert rows(embedded_news, "SELECT count(*) FROM computed.similar_news WHERE news_id = %s", (first,)) == [(0,)]
 
 
@@ -98,16 +98,16 @@ def test_a_wiped_milvus_fails_the_check_with_the_days_and_a_rerun_refills(embedd
     assert "news_embeddings" in message
     refilled = run("embeddings_job", WINDOW)
     assert checks(refilled)["embeddings_match_articles"].passed
-    assert milvus_count(milvus_uri) == rows(embedded_news, "SELECT count(*) FROM raw.news_articles")[0][0]
+    assert milvus_count(milvus_uri) == rows(embedded_news, "SELECT count(*) FROM computed.news_articles")[0][0]
 
 
 def test_unembeddable_articles_are_quarantined_and_the_check_expects_them_missing(embedded_news, milvus_uri):
     run("embeddings_job", WINDOW, assets=["milvus/news_embeddings"])
     with psycopg.connect(embedded_news, autocommit=True) as conn:
-        conn.execute("UPDATE raw.news_articles SET title = '🚀🚀🚀', summary = '' WHERE news_id = "
-                     "(SELECT min(news_id) FROM raw.news_articles WHERE published_day = '2025-05-15')")
-        conn.execute("UPDATE raw.news_articles SET summary = repeat('반도체 수출 급증 HBM ', 6000) WHERE news_id = "
-                     "(SELECT max(news_id) FROM raw.news_articles WHERE published_day = '2025-05-15')")
+        conn.execute("UPDATE computed.news_articles SET title = '🚀🚀🚀', summary = '' WHERE news_id = "
+                     "(SELECT min(news_id) FROM computed.news_articles WHERE published_day = '2025-05-15')")
+        conn.execute("UPDATE computed.news_articles SET summary = repeat('반도체 수출 급증 HBM ', 6000) WHERE news_id = "
+                     "(SELECT max(news_id) FROM computed.news_articles WHERE published_day = '2025-05-15')")
     result = run("embeddings_job", ("2025-05-15", "2025-05-15"), assets=["milvus/news_embeddings"])
     meta = materialization(result, "milvus/news_embeddings")
     assert meta["quarantined"] == 1 and "no letters or digits" in meta["quarantine"]
@@ -129,7 +129,7 @@ def test_milvus_down_fails_with_a_clear_message(embedded_news, monkeypatch):
 
 def test_articles_without_a_linked_stock_are_embedded_with_an_empty_list(embedded_news, milvus_uri):
     run("embeddings_job", ("2025-05-12", "2025-05-16"), assets=["milvus/news_embeddings"])
-    unlinked = rows(embedded_news, "SELECT a.news_id FROM raw.news_articles a WHERE a.published_day < '2025-05-17' "
+    unlinked = rows(embedded_news, "SELECT a.news_id FROM computed.news_articles a WHERE a.published_day < '2025-05-17' "
                                    "AND NOT EXISTS (SELECT 1 FROM raw.news_stock_matches m WHERE m.news_id = a.news_id)")
     assert unlinked
     client = MilvusClient(uri=milvus_uri)
