@@ -10,6 +10,8 @@ constraint. Two write strategies, both one transaction:
 * :func:`merge_rows` — ``COPY`` into a staging table and upsert on the natural key, for sources
   that are collected incrementally during the day (news), where a later run must never lose what
   an earlier one saw.
+* :func:`append_rows` — the same, but a row whose key exists is left as it was: append-only
+  history (model outputs) that a re-run can never overwrite.
 """
 
 import re
@@ -358,6 +360,18 @@ def merge_rows(
 
     When a batch repeats a key, the row sorting last by ``order_by`` wins.
     """
+    return _insert(conn, spec, rows, start, end, order_by, update=True)
+
+
+def append_rows(conn: psycopg.Connection[Any], spec: TableSpec, rows: Iterable[Sequence[Any]],
+                start: date, end: date) -> WriteResult:
+    """Insert ``rows`` (all inside ``[start, end)``); rows whose natural key exists are skipped,
+    never updated. ``new_rows`` counts what was really added."""
+    return _insert(conn, spec, rows, start, end, None, update=False)
+
+
+def _insert(conn: psycopg.Connection[Any], spec: TableSpec, rows: Iterable[Sequence[Any]], start: date,
+            end: date, order_by: str | None, update: bool) -> WriteResult:
     if spec.partition_column is None:
         raise ValueError(f"{spec.key} is not partitioned; use replace_slice")
     columns = spec.column_names
@@ -374,7 +388,7 @@ def merge_rows(
         sql.SQL("DO UPDATE SET ") + sql.SQL(", ").join(
             sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updatable
         )
-        if updatable else sql.SQL("DO NOTHING")
+        if updatable and update else sql.SQL("DO NOTHING")
     )
     with _explained(spec), conn.transaction():
         conn.execute(
