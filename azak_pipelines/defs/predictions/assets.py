@@ -95,7 +95,7 @@ def _answered(conn: Any, window: Any) -> set[tuple[int, str, int]]:
 
 
 def _runner(conn: Any, llm: LlmResource, models: list[ModelSpec], context: dg.AssetExecutionContext) -> Runner:
-    return Runner(conn, llm.keys(models), llm.provider_settings(), llm.budget(), llm.concurrency_per_provider,
+    return Runner(conn, llm.api_keys(models), llm.provider_settings(), llm.budget(), llm.concurrency_per_provider,
                   log=context.log.warning)
 
 

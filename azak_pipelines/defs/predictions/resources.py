@@ -39,7 +39,7 @@ class LlmResource(dg.ConfigurableResource):
         return ProviderSettings(self.timeout_s, self.max_retries,
                                 {"HTTP-Referer": self.openrouter_referer, "X-Title": self.openrouter_title})
 
-    def keys(self, models: list[ModelSpec]) -> dict[str, str | None]:
+    def api_keys(self, models: list[ModelSpec]) -> dict[str, str | None]:
         """Each model's key by the variable the registry names. The two default names are fields;
         a model registered with another ``--api-key-env`` is read from this run's environment,
         since the registry (read when the run starts) is the only place that names it."""
