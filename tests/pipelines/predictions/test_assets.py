@@ -54,7 +54,8 @@ def test_stock_reports_rerun_costs_nothing(predictions_warehouse, openai_server)
     assert {r[4] for r in first} == {"simulated"}
     assert {r[9].isoformat() for r in first} == {"2025-02-12T07:00:00+00:00"}  # the 16:00 KST slot
     with psycopg.connect(url) as conn:
-        sources = conn.execute("SELECT data_sources FROM computed.stock_reports WHERE stock_code = '005930' LIMIT 1").fetchone()[0]
+        sources = conn.execute("SELECT data_sources FROM computed.stock_reports "
+                               "WHERE stock_code = '005930' LIMIT 1").fetchone()[0]
     assert {"bars", "flows", "ratios", "dart"} <= set(sources)
 
     again = run("stock_reports_job", DAY)
