@@ -36,6 +36,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"demo admin: {email} (password in {runtime.home / 'demo-admin-password'})")
             return 0
         supervisor.start_dagit(dagit)
+        supervisor.env.setdefault("AZAK_DAGSTER_URL", dagit.url)  # on-demand runs (GraphQL)
         supervisor.start_api(api)
         supervisor.wait_ready("Dagit", f"{dagit.url}/server_info")
         supervisor.wait_ready("API", f"{api.url}/health")
@@ -64,6 +65,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             supervisor.wait_ready("Dagit", f"{dagit.url}/server_info")
             print(f"Dagit: {dagit.url}")
         if api in wanted:
+            supervisor.env.setdefault("AZAK_DAGSTER_URL", dagit.url)  # on-demand runs (GraphQL)
             supervisor.start_api(api)
             supervisor.wait_ready("API", f"{api.url}/health")
             print(f"API:   {api.url}")
