@@ -19,6 +19,7 @@ from litestar.stores.registry import StoreRegistry
 from redis.asyncio import Redis
 from sqlalchemy.exc import OperationalError
 
+from azak_api.analysis.controllers import AnalysisController
 from azak_api.auth import AuthState, jwt_auth
 from azak_api.cache import STORE, cache_config, cache_store
 from azak_api.dashboard.controllers import DashboardController
@@ -26,6 +27,7 @@ from azak_api.db import create_engine
 from azak_api.deps import DEPENDENCIES
 from azak_api.errors import HANDLERS
 from azak_api.migrations import migrate
+from azak_api.models.controllers import ModelController
 from azak_api.news.controllers import NewsController
 from azak_api.settings import Settings
 from azak_api.stocks.controllers import StockController, WatchlistController
@@ -34,7 +36,7 @@ from azak_api.users.controllers import AuthController, UserController
 
 LOG = logging.getLogger("azak.api")
 CONTROLLERS = [HealthController, AuthController, UserController, StockController, WatchlistController,
-               NewsController, DashboardController]
+               NewsController, DashboardController, ModelController, AnalysisController]
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Litestar:

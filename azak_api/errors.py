@@ -51,6 +51,16 @@ class Conflict(HTTPException):
     status_code = 409
 
 
+class TooMany(HTTPException):
+    status_code = 429
+
+
+class ServiceUnavailable(HTTPException):
+    """A dependency the route needs (e.g. Dagit for on-demand runs) is not configured or down."""
+
+    status_code = 503
+
+
 def _body(status: int, detail: str, extra: Any = None,
           headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
     content: dict[str, Any] = {"status_code": status, "detail": detail}

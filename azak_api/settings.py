@@ -77,6 +77,8 @@ class Settings:
     auth_cache_seconds: float = 5.0
     max_body_bytes: int = 64 * 1024
     cors_origins: tuple[str, ...] = ()
+    dagster_url: str | None = None  # Dagit's base URL: on-demand runs go through its GraphQL API
+    analysis_refreshes_per_day: int = 3  # per user (admins are not limited)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -112,4 +114,6 @@ class Settings:
             max_body_bytes=_int("AZAK_MAX_BODY_BYTES", 64 * 1024),
             cors_origins=tuple(o.strip() for o in os.environ.get("AZAK_CORS_ORIGINS", "").split(",")
                                if o.strip()),
+            dagster_url=os.environ.get("AZAK_DAGSTER_URL", "").strip().rstrip("/") or None,
+            analysis_refreshes_per_day=_int("AZAK_ANALYSIS_REFRESHES_PER_DAY", 3),
         )

@@ -97,10 +97,12 @@ def run_job(defs: Any, instance: Any, job_name: str, partition_range: tuple[str,
 
 
 def materialize_sample(runtime: Runtime, refresh: bool = False) -> None:
+    from azak_api.cli import run_migrations
     from azak_pipelines.definitions import defs as load_defs
     from azak_pipelines.demo_plan import DEMO_STEPS
 
     url = runtime.database.render()
+    run_migrations(url)  # the model registry (app.models) drives the prediction steps
     current = fingerprint()
     done = set() if refresh else _finished_steps(url, current)
     print("loading the Dagster code location…", flush=True)

@@ -36,6 +36,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"demo admin: {email} (password in {runtime.home / 'demo-admin-password'})")
             return 0
         supervisor.start_dagit(dagit)
+        supervisor.env.setdefault("AZAK_DAGSTER_URL", dagit.url)  # on-demand runs (GraphQL)
         supervisor.start_api(api)
         supervisor.wait_ready("Dagit", f"{dagit.url}/server_info")
         supervisor.wait_ready("API", f"{api.url}/health")
@@ -64,6 +65,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             supervisor.wait_ready("Dagit", f"{dagit.url}/server_info")
             print(f"Dagit: {dagit.url}")
         if api in wanted:
+            supervisor.env.setdefault("AZAK_DAGSTER_URL", dagit.url)  # on-demand runs (GraphQL)
             supervisor.start_api(api)
             supervisor.wait_ready("API", f"{api.url}/health")
             print(f"API:   {api.url}")
@@ -165,6 +167,33 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    from azak_cli import models
+
+    runtime = environment.resolve()
+    try:
+        if args.action == "add":
+            return models.add(runtime, args)
+        if args.action == "set":
+            if args.active == args.inactive:
+                raise UsageError("give exactly one of --active / --inactive")
+            return models.set_model(runtime, args.name, args.active)
+        return models.list_models(runtime)
+    finally:
+        runtime.stop_if_started()
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from azak_cli import models
+
+    runtime = environment.resolve()
+    runtime.apply()
+    try:
+        return models.predict(runtime, args.stock, args.model)
+    finally:
+        runtime.stop_if_started()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="azak", description="Azak data platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -216,6 +245,36 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--reset-password", action="store_true",
                         help="if the e-mail exists, set its password and role instead of failing")
     create.set_defaults(func=cmd_users)
+
+    registry = sub.add_parser("models", help="the model registry (app.models)")
+    model_actions = registry.add_subparsers(dest="action", required=True)
+    add = model_actions.add_parser("add", help="register a model; the next prediction run uses it")
+    add.add_argument("--name", required=True)
+    add.add_argument("--provider", required=True,
+                     choices=["openai", "openrouter", "openai-compatible", "baseline", "external"])
+    add.add_argument("--model", required=True, help="the provider's model identifier")
+    add.add_argument("--base-url", help="an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
+    add.add_argument("--kind", default="chat", choices=["chat", "reasoning"])
+    add.add_argument("--structured", choices=["json_schema", "json_object", "prompt"],
+                     help="default: json_schema (openai, openai-compatible), prompt (openrouter)")
+    add.add_argument("--api-key-env", help="the variable holding its key (default by provider)")
+    add.add_argument("--temperature", type=float)
+    add.add_argument("--max-tokens", type=int)
+    add.add_argument("--price-in", type=float, default=0.0, help="USD per 1M input tokens")
+    add.add_argument("--price-out", type=float, default=0.0, help="USD per 1M output tokens")
+    add.add_argument("--inactive", action="store_true")
+    add.set_defaults(func=cmd_models)
+    model_actions.add_parser("list", help="every registered model").set_defaults(func=cmd_models)
+    setter = model_actions.add_parser("set", help="activate or deactivate a model")
+    setter.add_argument("name")
+    setter.add_argument("--active", action="store_true")
+    setter.add_argument("--inactive", action="store_true")
+    setter.set_defaults(func=cmd_models)
+
+    predict = sub.add_parser("predict", help="run stock_reports now for one stock; print the reports as JSON")
+    predict.add_argument("--stock", required=True, help="stock code, e.g. 005930")
+    predict.add_argument("--model", help="one registered model (default: every active model)")
+    predict.set_defaults(func=cmd_predict)
 
     db = sub.add_parser("db", help="the PostgreSQL in use")
     db.add_argument("action", choices=["url", "start", "stop", "status", "migrate"])

@@ -15,6 +15,8 @@ SAMPLE_END = "2025-06-17"
 INTRADAY_START = "2025-06-16"
 # the team's news fixtures cover the first half of 2025
 NEWS_START = "2025-01-02"
+# simulated reports (one per stock, model and trading day at 16:00 KST) for the last month
+REPORTS_START = "2025-05-19"
 
 
 @dataclass(frozen=True)
@@ -37,4 +39,9 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("news and disclosures (replayed), articles and company links", "all_news_job",
              (NEWS_START, SAMPLE_END)),
     DemoStep("news, link and price-impact dbt models", "news_marts_job"),
+    DemoStep("news-impact predictions of the active models (offline baseline without keys)",
+             "news_predictions_job", (NEWS_START, SAMPLE_END)),
+    DemoStep("stock reports of the active models over the last sample month", "stock_reports_job",
+             (REPORTS_START, SAMPLE_END)),
+    DemoStep("model cost mart", "predictions_marts_job"),
 )

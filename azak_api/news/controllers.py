@@ -9,6 +9,8 @@ from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from azak_api.analysis import queries as analysis_queries
+from azak_api.analysis.controllers import as_prediction
 from azak_api.auth import SECURED
 from azak_api.errors import NotFound, error_responses
 from azak_api.news import queries
@@ -73,6 +75,8 @@ class NewsController(Controller):
         links = await queries.links(db, article_id)
         impact = await queries.impact(db, article_id)
         story = await queries.story(db, row.cluster_id, article_id)
+        predictions, _ = await analysis_queries.predictions(
+            db, stock=None, model=None, status=None, news_id=article_id, start=None, end=None, offset=0, limit=100)
         return ArticleDetail(
             article=as_article(row),
             links=[Link(r.stock_code, r.stock_name, float(r.score), r.salient, list(r.surfaces), r.evidence)
@@ -83,4 +87,5 @@ class NewsController(Controller):
                 excess_over_kospi={f"{h}d": getattr(r, f"excess_{h}d") for h in queries.HORIZONS})
                 for r in impact],
             same_story=[StoryItem(str(r.news_id), r.title, r.source, r.published_at) for r in story],
+            predictions=[as_prediction(r) for r in predictions],
         )

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import msgspec
 
+from azak_api.analysis.schemas import Prediction
+
 NEWS_ID_PATTERN = r"^[1-9][0-9]{0,18}$"
 NewsId = Annotated[str, msgspec.Meta(pattern=NEWS_ID_PATTERN, description="a 63-bit id as a decimal string")]
 
@@ -66,3 +68,4 @@ class ArticleDetail(msgspec.Struct):
     links: list[Link]
     price_impact: list[Impact]
     same_story: list[StoryItem]
+    predictions: list[Prediction]  # every model's attempt for this article, failures included

@@ -395,9 +395,24 @@ def merge_rows(
 
     When a batch repeats a key, the row sorting last by ``order_by`` wins.
     """
+    return _insert(conn, spec, rows, start, end, order_by, update=True)
+
+
+def append_rows(conn: psycopg.Connection[Any], spec: TableSpec, rows: Iterable[Sequence[Any]],
+                start: date, end: date) -> WriteResult:
+    """Insert ``rows`` (all inside ``[start, end)``); rows whose natural key exists are skipped,
+    never updated. ``new_rows`` counts what was really added."""
+    return _insert(conn, spec, rows, start, end, None, update=False)
+
+
+def _insert(conn: psycopg.Connection[Any], spec: TableSpec, rows: Iterable[Sequence[Any]], start: date,
+            end: date, order_by: str | None, update: bool) -> WriteResult:
     if spec.partition_column is None:
         raise ValueError(f"{spec.key} is not partitioned; use replace_slice")
-    _refuse_append_only(spec, "merge_rows")
+    if update:
+        _refuse_append_only(spec, "merge_rows")
+    elif not spec.append_only:
+        raise ValueError(f"{spec.key} is not append-only: use replace_slice or merge_rows")
     columns = spec.column_names
     ensure_table(conn, spec)
     created = ensure_partitions(conn, spec, start, end)
@@ -412,7 +427,7 @@ def merge_rows(
         sql.SQL("DO UPDATE SET ") + sql.SQL(", ").join(
             sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updatable
         )
-        if updatable else sql.SQL("DO NOTHING")
+        if updatable and update else sql.SQL("DO NOTHING")
     )
     with _explained(spec), conn.transaction():
         conn.execute(
@@ -440,34 +455,3 @@ def _refuse_append_only(spec: TableSpec, how: str) -> None:
     if spec.append_only:
         raise ValueError(f"{spec.key} is append-only: write it with append_rows, not {how}")
 
-
-def append_rows(
-    conn: psycopg.Connection[Any],
-    spec: TableSpec,
-    rows: Iterable[Sequence[Any]],
-    start: date,
-    end: date,
-) -> WriteResult:
-    """Add ``rows`` (all inside ``[start, end)``) to an append-only table in one transaction.
-
-    A row whose natural key is already stored is skipped, so re-running a partition adds only what
-    is new; nothing stored is ever changed. ``new_rows`` counts what was added.
-    """
-    if not spec.append_only:
-        raise ValueError(f"{spec.key} is not append-only: use replace_slice or merge_rows")
-    if spec.partition_column is None:
-        raise ValueError(f"{spec.key} must be partitioned to be appended to")
-    columns = spec.column_names
-    ensure_table(conn, spec)
-    created = ensure_partitions(conn, spec, start, end)
-    stage = sql.Identifier(f"_stage_{spec.name}")
-    key = sql.SQL(", ").join(map(sql.Identifier, spec.natural_key))
-    with _explained(spec), conn.transaction():
-        conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
-            stage, spec.ident))
-        staged = _copy(conn, stage, columns, _checked_rows(spec, columns, rows, start, end))
-        added = conn.execute(sql.SQL(
-            "INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({key}) DO NOTHING").format(
-            target=spec.ident, cols=sql.SQL(", ").join(map(sql.Identifier, columns)), stage=stage,
-            key=key)).rowcount
-    return WriteResult(spec.key, 0, staged, tuple(created), added)

@@ -13,6 +13,7 @@ from azak_pipelines.defs.embeddings.tables import SIMILAR_NEWS
 from azak_pipelines.defs.market import tables as market
 from azak_pipelines.defs.matching.assets import NEWS_STOCK_MATCHES
 from azak_pipelines.defs.news import tables as news
+from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
 from azak_pipelines.defs.reference.assets import STOCKS
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.warehouse import ensure_table
@@ -23,6 +24,7 @@ SOURCE_TABLES = (
     STOCKS, TRADING_CALENDAR, market.DAILY_PRICES, market.MINUTE_PRICES, market.QUOTE_SNAPSHOTS,
     market.INVESTOR_FLOWS, market.INDEX_DAILY, market.OVERTIME_PRICES, market.FINANCIAL_RATIOS,
     market.PRODUCT_INFO, news.NEWS_ARTICLES, NEWS_STOCK_MATCHES, SIMILAR_NEWS,
+    NEWS_PREDICTIONS, STOCK_REPORTS,
 )
 
 

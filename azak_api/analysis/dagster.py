@@ -1,0 +1,76 @@
+"""Launching and watching Dagster runs through Dagit's GraphQL API (the API never imports the
+pipelines: it asks the Dagster webserver, which queues the run for the daemon)."""
+
+from typing import Any
+
+import httpx
+
+from azak_api.errors import ServiceUnavailable
+
+LOCATION, REPOSITORY = "azak", "__repository__"  # workspace.yaml's location; a Definitions object's repository
+
+LAUNCH = """
+mutation Launch($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on Error { message }
+  }
+}
+"""
+STATUS = """
+query Run($id: ID!) {
+  runOrError(runId: $id) {
+    __typename
+    ... on Run { runId status jobName startTime endTime tags { key value } }
+    ... on Error { message }
+  }
+}
+"""
+
+
+class DagsterError(RuntimeError):
+    """Dagster refused (or could not be reached); the message says why."""
+
+
+async def _graphql(base_url: str | None, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    if not base_url:
+        raise ServiceUnavailable("on-demand runs need Dagit: set AZAK_DAGSTER_URL (e.g. http://127.0.0.1:3000)")
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            response = await client.post(f"{base_url}/graphql", json={"query": query, "variables": variables})
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailable(f"Dagit at {base_url} is unreachable: {exc}") from None
+    if response.status_code != 200:
+        raise ServiceUnavailable(f"Dagit at {base_url} answered HTTP {response.status_code}")
+    body: dict[str, Any] = response.json()
+    if body.get("errors"):
+        raise DagsterError("; ".join(e.get("message", "?") for e in body["errors"]))
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def launch(base_url: str | None, job: str, partition: str, run_config: dict[str, Any],
+                 tags: dict[str, str]) -> str:
+    params = {
+        "selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job},
+        "runConfigData": run_config,
+        "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in
+                                       {"dagster/partition": partition, **tags}.items()]},
+    }
+    result = (await _graphql(base_url, LAUNCH, {"params": params}))["launchRun"]
+    if result["__typename"] == "LaunchRunSuccess":
+        run_id: str = result["run"]["runId"]
+        return run_id
+    detail = result.get("message") or "; ".join(e["message"] for e in result.get("errors", []))
+    raise DagsterError(f"Dagster refused the run ({result['__typename']}): {detail}")
+
+
+async def run_status(base_url: str | None, run_id: str) -> dict[str, Any] | None:
+    result: dict[str, Any] = (await _graphql(base_url, STATUS, {"id": run_id}))["runOrError"]
+    if result["__typename"] == "RunNotFoundError":
+        return None
+    if result["__typename"] != "Run":
+        raise DagsterError(result.get("message", result["__typename"]))
+    return result

@@ -1,0 +1,87 @@
+"""Reports and predictions as the API serves them: model text is data (JSON strings), never HTML."""
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+
+class Provenance(msgspec.Struct):
+    model_name: str
+    made_at: datetime
+    mode: str
+    status: str
+    error_class: str | None
+    error_message: str | None
+    prompt_version: str
+    input_hash: str
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    latency_ms: int
+    cached: bool
+
+
+class Report(msgspec.Struct):
+    report_id: str
+    stock_code: str
+    summary: str | None
+    scenarios: dict[str, Any] | None
+    recommendation: str | None
+    direction: str | None
+    probability: float | None
+    base_price: float | None
+    short_target: float | None
+    short_stop: float | None
+    short_horizon_sessions: int | None
+    medium_target: float | None
+    long_target: float | None
+    risks: list[str]
+    opportunities: list[str]
+    limitations: str | None
+    data_sources: list[str]
+    provenance: Provenance
+
+
+class Analysis(msgspec.Struct):
+    """The latest successful report of every active model."""
+
+    stock_code: str
+    reports: list[Report]
+    last_updated: datetime | None
+
+
+class Prediction(msgspec.Struct):
+    prediction_id: str
+    news_id: str
+    stock_code: str
+    direction: str | None
+    probability: float | None
+    impact: str | None
+    relevance: float | None
+    horizon_sessions: int | None
+    reasoning: str | None
+    provenance: Provenance
+
+
+class PredictionPage(msgspec.Struct):
+    items: list[Prediction]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class RunLaunched(msgspec.Struct):
+    run_id: str
+    status_url: str
+    refreshes_left_today: int | None  # None: not limited (admin)
+
+
+class RunStatus(msgspec.Struct):
+    run_id: str
+    status: str
+    job: str
+    tags: dict[str, str]
+    start_time: float | None
+    end_time: float | None

@@ -1,0 +1,105 @@
+"""`azak models add|list|set` (the registry in app.models) and `azak predict` (a stock_reports run)."""
+
+import json
+import re
+import time
+from typing import Any
+
+import psycopg
+
+from azak_cli.demo import cli_instance, run_job
+from azak_cli.environment import Runtime
+from azak_cli.market import CODE, UsageError, _failure, _report
+
+PROVIDERS = ("openai", "openrouter", "openai-compatible", "baseline", "external")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+LIST_SQL = ("SELECT id, name, provider, model, coalesce(base_url, ''), kind, coalesce(structured, ''), "
+            "coalesce(api_key_env, ''), params::text, price_in_per_m::float8, price_out_per_m::float8, active "
+            "FROM app.models ORDER BY id")
+
+
+def _connect(runtime: Runtime) -> psycopg.Connection[Any]:
+    from azak_api.cli import run_migrations
+
+    url = runtime.database.render()
+    run_migrations(url)
+    return psycopg.connect(url, autocommit=True)
+
+
+def add(runtime: Runtime, args: Any) -> int:
+    if not NAME.match(args.name):
+        raise UsageError(f"--name must match {NAME.pattern}, got {args.name!r}")
+    if args.base_url and not re.match(r"^https?://", args.base_url):
+        raise UsageError(f"--base-url must start with http:// or https://, got {args.base_url!r}")
+    if args.provider == "openai-compatible" and not args.base_url:
+        raise UsageError("an openai-compatible model needs --base-url (e.g. http://localhost:8000/v1)")
+    if args.api_key_env and not ENV_NAME.match(args.api_key_env):
+        raise UsageError(f"--api-key-env must be an environment variable name, got {args.api_key_env!r}")
+    params = {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
+    with _connect(runtime) as conn:
+        try:
+            row = conn.execute(
+                "INSERT INTO app.models (name, provider, model, base_url, kind, structured, api_key_env, params, "
+                "price_in_per_m, price_out_per_m, active) VALUES (%s,%s,%s,%s,%s,%s,%s,%s::jsonb,%s,%s,%s) "
+                "RETURNING id",
+                (args.name, args.provider, args.model, args.base_url, args.kind, args.structured, args.api_key_env,
+                 json.dumps(params), args.price_in, args.price_out, not args.inactive)).fetchone()
+        except psycopg.errors.UniqueViolation:
+            raise UsageError(f"a model named {args.name!r} exists; change it with `azak models set`") from None
+    state = "inactive" if args.inactive else "active"
+    print(f"added model {args.name} (id {row[0]}, {args.provider} {args.model}, {state}); "
+          "the next prediction run uses it")
+    return 0
+
+
+def list_models(runtime: Runtime) -> int:
+    with _connect(runtime) as conn:
+        rows = conn.execute(LIST_SQL).fetchall()
+    header = ("id", "name", "provider", "model", "base_url", "kind", "structured", "key env", "params",
+              "$/M in", "$/M out", "active")
+    table = [header, *[tuple(str(v) for v in r) for r in rows]]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for r in table:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    return 0
+
+
+def set_model(runtime: Runtime, name: str, active: bool) -> int:
+    with _connect(runtime) as conn:
+        found = conn.execute("UPDATE app.models SET active = %s, updated_at = now() WHERE name = %s RETURNING id",
+                             (active, name)).fetchone()
+    if not found:
+        raise UsageError(f"no model named {name!r} (see `azak models list`)")
+    print(f"{name} is now {'active' if active else 'inactive'}")
+    return 0
+
+
+def predict(runtime: Runtime, code: str, model: str | None) -> int:
+    """Run stock_reports for today's partition and one stock; print the reports as JSON."""
+    from azak_pipelines.definitions import defs
+    from azak_pipelines.defs.common import kst_today
+
+    if not CODE.match(code):
+        raise UsageError(f"--stock must be 6 characters [0-9A-Z], got {code!r}")
+    config: dict[str, Any] = {"stocks": [code]}
+    if model:
+        config["models"] = [model]
+    day = str(kst_today())
+    print(f"running stock_reports for {code} ({day}, {model or 'every active model'})…", flush=True)
+    started = time.monotonic()
+    result = run_job(defs(), cli_instance(), "stock_reports_job", (day, day),
+                     {"ops": {"computed__stock_reports": {"config": config}}}, {"azak/origin": "cli"})
+    if not result.success:
+        raise RuntimeError(f"the run {result.run_id} failed:\n  {_failure(result)}")
+    ids = _report(result, "computed/stock_reports").get("report_ids", [])
+    with psycopg.connect(runtime.database.render()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT to_jsonb(r) FROM computed.stock_reports AS r WHERE report_id = ANY(%s) "
+                    "ORDER BY model_name", (ids,))
+        reports = [row[0] for row in cur.fetchall()]
+    print(json.dumps(reports, ensure_ascii=False, indent=2, default=str))
+    failed = [r for r in reports if r["status"] != "ok"]
+    print(f"{len(reports)} report(s) in {time.monotonic() - started:.1f} s (run {result.run_id})", flush=True)
+    for r in failed:
+        print(f"azak: {r['model_name']} {r['status']}: {r['error_class']}: {r['error_message']}")
+    return 1 if failed or not reports else 0

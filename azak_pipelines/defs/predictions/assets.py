@@ -1,0 +1,199 @@
+"""``news_predictions`` and ``stock_reports``: what every active model says, append-only.
+
+The registry (``app.models``) is read when a run starts. A past day is *simulated*: each output is
+made as of the time it would have been made (the article's publication; the report slot of that
+day) from point-in-time context. Today's work is *live*: as of now. Failures are rows with their
+error class, and the asset check beside each asset fails when a model failed in the run.
+"""
+
+from collections import Counter
+from datetime import datetime, time
+from typing import Any
+
+import dagster as dg
+
+from azak_pipelines.defs.calendar.partitions import news_days
+from azak_pipelines.defs.common import closed_days_note, kst_today, preview, watchlist_codes, window_of
+from azak_pipelines.defs.predictions.resources import LlmResource
+from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
+from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib.krx_calendar import KST, krx_calendar, utc_now
+from azak_pipelines.lib.predictions.context import articles_to_predict, build_context, existing_tables
+from azak_pipelines.lib.predictions.models import ModelSpec, load_models
+from azak_pipelines.lib.predictions.rows import news_row, report_row
+from azak_pipelines.lib.predictions.runner import Attempt, Job, Runner
+from azak_pipelines.lib.warehouse import append_rows, ensure_table
+
+MARTS = [dg.AssetKey(["marts", name]) for name in ("daily_prices", "index_daily", "trading_days", "stocks",
+                                                    "news_articles", "news_stock_matches", "news_price_impact")]
+STAGING = [dg.AssetKey(["staging", f"stg_kis__{name}"]) for name in ("investor_flows", "financial_ratios",
+                                                                    "product_info")]
+SIMILAR = [dg.AssetKey(["computed", "similar_news"]), dg.AssetKey(["marts", "similar_news_outcomes"])]
+COMMON = {"group_name": "predictions", "kinds": {"postgres"}, "partitions_def": news_days,
+          "backfill_policy": dg.BackfillPolicy.single_run(), "pool": "llm"}
+
+
+class PredictionsConfig(dg.Config):
+    models: list[str] = []  # registry names; empty: every active model
+    stocks: list[str] = []  # stock codes; empty: the watch-list
+
+
+class ReportsConfig(PredictionsConfig):
+    slot: str = "16:00"  # KST time a simulated (past-day) report is made as of
+
+
+def _models(conn: Any, config: PredictionsConfig) -> list[ModelSpec]:
+    try:
+        models = load_models(conn, active_only=not config.models, names=config.models or None)
+    except LookupError as exc:
+        raise dg.Failure(str(exc)) from None
+    unknown = set(config.models) - {m.name for m in models}
+    if unknown:
+        raise dg.Failure(f"no such model(s) in app.models: {sorted(unknown)} (see `azak models list`)")
+    models = [m for m in models if m.provider != "external"]  # external outputs are imported, not made
+    if not models:
+        raise dg.Failure("no active model in app.models: `azak models set baseline --active`")
+    return models
+
+
+def _codes(conn: Any, config: PredictionsConfig) -> list[str]:
+    return config.stocks or watchlist_codes(conn)
+
+
+def _summary(attempts: list[Attempt], runner: Runner, result: Any) -> dict[str, Any]:
+    by_model: dict[str, Counter] = {}
+    for a in attempts:
+        by_model.setdefault(a.model.name, Counter())[a.status] += 1
+    failures = Counter(f"{a.model.name}: {a.error_class}" for a in attempts if a.status != "ok")
+    return {
+        **result.metadata(), "dagster/row_count": result.new_rows, "attempts": len(attempts),
+        "ok": sum(a.status == "ok" for a in attempts), "failed": sum(a.status == "failed" for a in attempts),
+        "skipped": sum(a.status == "skipped" for a in attempts), "cached": sum(a.cached for a in attempts),
+        "provider_requests": runner.requests, "cost_usd": round(sum(a.cost_usd for a in attempts), 6),
+        "tokens_in": sum(a.tokens_in for a in attempts), "tokens_out": sum(a.tokens_out for a in attempts),
+        "by_model": {name: dict(counts) for name, counts in by_model.items()},
+        "failures": dict(failures),
+    }
+
+
+def _check(attempts: list[Attempt], asset: str) -> dg.AssetCheckResult:
+    failed = [a for a in attempts if a.status != "ok"]
+    examples = [f"{a.model.name} {a.context.stock_code}: {a.status} {a.error_class}: {(a.error_message or '')[:160]}"
+                for a in failed[:10]]
+    return dg.AssetCheckResult(
+        check_name="every_model_answered", passed=not failed, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"failed_or_skipped": len(failed), "examples": examples},
+        description=f"every attempt of this run succeeded ({len(attempts)})" if not failed else
+        f"{len(failed)} of {len(attempts)} attempts failed or were skipped; they are stored as such in {asset}")
+
+
+def _answered(conn: Any, window: Any) -> set[tuple[int, str, int]]:
+    """(news, stock, model) answered successfully already: not asked again."""
+    return set(conn.execute(
+        f"SELECT news_id, stock_code, model_id FROM {NEWS_PREDICTIONS.key} "
+        "WHERE published_day >= %s AND published_day < %s AND status = 'ok'", (window.start, window.end)))
+
+
+def _runner(conn: Any, llm: LlmResource, models: list[ModelSpec], context: dg.AssetExecutionContext) -> Runner:
+    return Runner(conn, llm.api_keys(models), llm.provider_settings(), llm.budget(), llm.concurrency_per_provider,
+                  log=context.log.warning)
+
+
+@dg.asset(key=["computed", "news_predictions"], deps=[*MARTS, *STAGING, *SIMILAR],
+          check_specs=[dg.AssetCheckSpec("every_model_answered", asset=["computed", "news_predictions"])],
+          **COMMON)
+def news_predictions(context: dg.AssetExecutionContext, config: PredictionsConfig, warehouse: Warehouse,
+                     llm: LlmResource) -> dg.MaterializeResult:
+    """Per salient (article, watch-list stock) link of the window × every active model: direction
+    (up/down/neutral), the probability it is right, impact, relevance, horizon and reasoning, from a
+    point-in-time context (prices of sessions closed before the article, indicators, index moves,
+    DART filings of the last 7 days, similar-news outcomes, the stock's news-impact history). Past
+    days are simulated as of each article's publication; today is live (as of now). Append-only:
+    a re-run adds only what is new (failed attempts are retried, successes never repeated)."""
+    window = window_of(context)
+    today, now = kst_today(), utc_now()
+    with warehouse.connect() as conn:
+        ensure_table(conn, NEWS_PREDICTIONS)
+        models = _models(conn, config)
+        articles = articles_to_predict(conn, window.start, window.end, _codes(conn, config))
+        tables = existing_tables(conn)
+        done = _answered(conn, window)
+        jobs = []
+        for article in articles:
+            todo = [m for m in models if (article.news_id, article.stock_code, m.id) not in done]
+            if not todo:
+                continue
+            as_of = now if article.published_day >= today else article.available_at
+            ctx = build_context(conn, article.stock_code, as_of, article, tables)
+            jobs += [Job(model, "news_impact", ctx) for model in todo]
+        context.log.info("%s: %s links × %s models, %s already answered", window, len(articles),
+                         len(models), len(articles) * len(models) - len(jobs))
+        runner = _runner(conn, llm, models, context)
+        attempts = runner.run(jobs)
+        rows = [news_row(a, "live" if a.context.article.published_day >= today else "simulated",
+                         context.run_id, now) for a in attempts]
+        result = append_rows(conn, NEWS_PREDICTIONS, rows, window.start, window.end)
+    shown = [(r[2], r[3], r[11], r[4], r[5], r[14]) for r in rows]
+    return dg.MaterializeResult(
+        metadata={"window": str(window), "links": len(articles),
+                  "already_answered": len(articles) * len(models) - len(jobs), "models": [m.name for m in models],
+                  **_summary(attempts, runner, result),
+                  "preview": preview(shown, ["news_id", "stock", "model", "direction", "probability", "status"])},
+        check_results=[_check(attempts, NEWS_PREDICTIONS.key)])
+
+
+def report_times(window_days: list, slot: time, today: Any, now: datetime) -> list[tuple[datetime, str]]:
+    """(as-of, mode) per day: past trading days at the slot (simulated); today now (live)."""
+    calendar = krx_calendar()
+    times = []
+    for day in window_days:
+        if day >= today:
+            times.append((now, "live"))
+        elif calendar.is_trading_day(day):
+            times.append((datetime.combine(day, slot, KST), "simulated"))
+    return times
+
+
+@dg.asset(key=["computed", "stock_reports"],
+          deps=[*MARTS, *STAGING, dg.AssetKey(["computed", "news_predictions"])],
+          check_specs=[dg.AssetCheckSpec("every_model_answered", asset=["computed", "stock_reports"])],
+          **COMMON)
+def stock_reports(context: dg.AssetExecutionContext, config: ReportsConfig, warehouse: Warehouse,
+                  llm: LlmResource) -> dg.MaterializeResult:
+    """Per watch-list stock × every active model: an investment report — summary, short/medium/long
+    scenarios, buy/hold/sell, base price, short-term target and stop with their horizon, medium and
+    long targets, the probability of the short-term call, up to 3 risks and opportunities,
+    limitations and which data sources were present. Today's partition is live (as of now; the
+    schedules run it at 08:30, 13:05 and 16:00 KST on trading days); a past trading day is simulated
+    as of its ``slot`` (16:00 KST by default). Append-only history: every report is kept."""
+    window = window_of(context)
+    try:
+        slot = time.fromisoformat(config.slot)
+    except ValueError:
+        raise dg.Failure(f"slot must be HH:MM (KST), got {config.slot!r}") from None
+    today, now = kst_today(), utc_now()
+    with warehouse.connect() as conn:
+        ensure_table(conn, STOCK_REPORTS)
+        models = _models(conn, config)
+        codes = _codes(conn, config)
+        tables = existing_tables(conn)
+        times = report_times(window.days(), slot, today, now)
+        jobs, modes = [], {}
+        for as_of, mode in times:
+            for code in codes:
+                ctx = build_context(conn, code, as_of, None, tables)
+                modes[id(ctx)] = mode
+                jobs += [Job(model, "stock_report", ctx) for model in models]
+        context.log.info("%s: %s stocks × %s times × %s models", window, len(codes), len(times), len(models))
+        runner = _runner(conn, llm, models, context)
+        attempts = runner.run(jobs)
+        rows = [report_row(a, modes[id(a.context)], context.run_id, now) for a in attempts]
+        result = append_rows(conn, STOCK_REPORTS, rows, window.start, window.end)
+    shown = [(r[2], r[19], r[1], r[5], r[6], r[7], r[22]) for r in rows]
+    return dg.MaterializeResult(
+        metadata={"window": str(window), **closed_days_note(window), "stocks": len(codes),
+                  "models": [m.name for m in models], **_summary(attempts, runner, result),
+                  "report_ids": [r[0] for r in rows] if len(rows) <= 200 else [],
+                  "preview": preview(shown, ["stock", "model", "day", "recommendation", "direction",
+                                             "probability", "status"])},
+        check_results=[_check(attempts, STOCK_REPORTS.key)])

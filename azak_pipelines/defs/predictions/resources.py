@@ -1,0 +1,68 @@
+"""The LLM settings every prediction run uses: keys, budget, timeouts, concurrency."""
+
+import os
+
+import dagster as dg
+
+from azak_pipelines.lib.predictions.budget import Budget
+from azak_pipelines.lib.predictions.models import DEFAULT_KEY_ENV, ModelSpec
+from azak_pipelines.lib.predictions.providers import ProviderSettings
+
+
+class LlmResource(dg.ConfigurableResource):
+    """LLM providers. Keys come from the environment variables the registry names
+    (``AZAK_OPENAI_API_KEY``, ``AZAK_OPENROUTER_API_KEY`` by default); ``AZAK_LLM_BUDGET_USD`` caps
+    what one run may spend (empty: no cap); calls are bounded per provider endpoint."""
+
+    openai_api_key: str | None = None
+    openrouter_api_key: str | None = None
+    budget_usd: str = ""  # text so that an unset variable means "no cap"
+    timeout_s: float = 60.0
+    max_retries: int = 2
+    concurrency_per_provider: int = 4
+    openrouter_referer: str = "https://github.com/azak-ai/azak"
+    openrouter_title: str = "Azak"
+
+    def budget(self) -> Budget:
+        text = self.budget_usd.strip()
+        if not text:
+            return Budget(None)
+        try:
+            limit = float(text)
+        except ValueError:
+            raise dg.Failure(f"AZAK_LLM_BUDGET_USD must be a number of US dollars, got {text!r}") from None
+        if limit < 0:
+            raise dg.Failure(f"AZAK_LLM_BUDGET_USD must not be negative, got {limit}")
+        return Budget(limit)
+
+    def provider_settings(self) -> ProviderSettings:
+        return ProviderSettings(self.timeout_s, self.max_retries,
+                                {"HTTP-Referer": self.openrouter_referer, "X-Title": self.openrouter_title})
+
+    def api_keys(self, models: list[ModelSpec]) -> dict[str, str | None]:
+        """Each model's key by the variable the registry names. The two default names are fields;
+        a model registered with another ``--api-key-env`` is read from this run's environment,
+        since the registry (read when the run starts) is the only place that names it."""
+        declared = {DEFAULT_KEY_ENV["openai"]: self.openai_api_key,
+                    DEFAULT_KEY_ENV["openrouter"]: self.openrouter_api_key}
+        keys: dict[str, str | None] = {}
+        for model in models:
+            name = model.key_env
+            if name:
+                keys[name] = declared[name] if name in declared else (os.environ.get(name) or None)
+        return keys
+
+
+def env_or(name: str, default: object) -> object:
+    """``dg.EnvVar(name)`` when the variable is set (Dagit shows the name, never the value), else
+    ``default``: Dagster refuses an EnvVar that is unset, and these settings are optional."""
+    return dg.EnvVar(name) if os.environ.get(name, "").strip() else default
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(resources={"llm": LlmResource(
+        openai_api_key=env_or("AZAK_OPENAI_API_KEY", None),
+        openrouter_api_key=env_or("AZAK_OPENROUTER_API_KEY", None),
+        budget_usd=env_or("AZAK_LLM_BUDGET_USD", ""),
+    )})

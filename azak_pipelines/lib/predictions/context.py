@@ -1,0 +1,114 @@
+"""The point-in-time context: what could be known about a stock at ``as_of``, and nothing later.
+
+Each section is read by a named query in ``context.sql`` that filters on when a row became
+available (``available_at``); :func:`build_context` also refuses a row newer than ``as_of``, so a
+query that forgot its filter fails loudly instead of leaking the future into a prompt.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from azak_pipelines.lib.sql_files import load_queries
+
+QUERIES = Path(__file__).with_name("context.sql")
+# sections and the tables they need (a section whose table does not exist yet is empty)
+SECTIONS: dict[str, str] = {
+    "bars": "marts.daily_prices", "flows": "staging.stg_kis__investor_flows",
+    "ratios": "staging.stg_kis__financial_ratios", "product": "staging.stg_kis__product_info",
+    "indices": "marts.index_daily", "dart": "marts.news_articles",
+    "impact_history": "marts.news_price_impact", "recent_predictions": "computed.news_predictions",
+}
+SIMILAR = "marts.similar_news_outcomes"
+
+
+class LookAheadError(RuntimeError):
+    """A context row is newer than the as-of time: a query lost its point-in-time filter."""
+
+
+@dataclass(frozen=True)
+class Article:
+    news_id: int
+    stock_code: str
+    title: str
+    summary: str | None
+    published_at: datetime
+    published_day: date
+    score: float
+    available_at: datetime
+
+
+@dataclass
+class Context:
+    """Everything one prompt (or the baseline) may use, each row with its ``available_at``."""
+
+    stock_code: str
+    stock_name: str
+    as_of: datetime
+    sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    article: Article | None = None
+
+    def rows(self, section: str) -> list[dict[str, Any]]:
+        return self.sections.get(section, [])
+
+    def present(self) -> list[str]:
+        """The sections that had data (stored with every report as ``data_sources``)."""
+        return [name for name, rows in self.sections.items() if rows]
+
+    def newest_input(self) -> datetime | None:
+        stamps = [r["available_at"] for rows in self.sections.values() for r in rows
+                  if r.get("available_at") is not None]
+        if self.article is not None:
+            stamps.append(self.article.available_at)
+        return max(stamps) if stamps else None
+
+
+def existing_tables(conn: psycopg.Connection[Any]) -> set[str]:
+    names = [*SECTIONS.values(), SIMILAR, "marts.stocks", "marts.trading_days"]
+    found = conn.execute("SELECT t, to_regclass(t) IS NOT NULL FROM unnest(%s::text[]) AS t", (names,))
+    return {name for name, exists in found if exists}
+
+
+def _read(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cursor:
+        return cursor.execute(load_queries(QUERIES)[name], params).fetchall()
+
+
+def build_context(conn: psycopg.Connection[Any], code: str, as_of: datetime,
+                  article: Article | None = None, tables: set[str] | None = None) -> Context:
+    """The context of ``code`` as of ``as_of`` (and of ``article``, for a news prediction)."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    tables = existing_tables(conn) if tables is None else tables
+    params = {"code": code, "as_of": as_of}
+    stock = _read(conn, "stock", params) if "marts.stocks" in tables else []
+    context = Context(code, stock[0]["stock_name"] if stock else code, as_of, article=article)
+    calendar = "marts.trading_days" in tables
+    for section, table in SECTIONS.items():
+        needs_calendar = section in {"bars", "flows", "indices", "impact_history"}
+        ok = table in tables and (calendar or not needs_calendar)
+        context.sections[section] = _read(conn, section, params) if ok else []
+    if article is not None:
+        context.sections["similar_outcomes"] = (
+            _read(conn, "similar_outcomes", {**params, "news_id": article.news_id})
+            if SIMILAR in tables else [])
+    newest = context.newest_input()
+    if newest is not None and newest > as_of:
+        raise LookAheadError(f"context for {code} as of {as_of.isoformat()} holds a row from "
+                             f"{newest.isoformat()}")
+    return context
+
+
+def articles_to_predict(conn: psycopg.Connection[Any], start: date, end: date,
+                        codes: list[str]) -> list[Article]:
+    """Salient (article, stock) links of ``[start, end)`` for the watch-list ``codes``."""
+    tables = existing_tables(conn)
+    if not {"marts.news_articles"} <= tables or conn.execute(
+            "SELECT to_regclass('marts.news_stock_matches')").fetchone()[0] is None:
+        return []
+    rows = _read(conn, "articles", {"start": start, "end": end, "codes": codes})
+    return [Article(**row) for row in rows]

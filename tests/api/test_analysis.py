@@ -1,0 +1,118 @@
+"""Analyses, report history, predictions and on-demand refreshes over a warehouse the prediction
+assets filled (baseline plus a failing model), through the real app."""
+
+import os
+import subprocess
+import time
+import urllib.request
+from dataclasses import replace
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from azak_api.app import create_app
+from tests.api.conftest import account, bearer, settings_for
+from tests.conftest import BIN, PROJECT_ROOT, free_port
+from tests.pipelines.predictions.conftest import ARTICLE_ID, CODE, add_model, build_warehouse, openai_server  # noqa: F401 (fixture)
+from tests.pipelines.runs import run
+
+DAY = ("2025-02-12", "2025-02-12")
+
+
+@pytest.fixture
+def filled(db_url, openai_server) -> str:
+    build_warehouse(db_url)
+    add_model(db_url, "local-broke", "local/credits", openai_server.base_url)
+    run("news_predictions_job", DAY, raise_on_error=False)
+    run("stock_reports_job", DAY, raise_on_error=False)
+    return db_url
+
+
+@pytest.fixture
+async def api(filled):
+    async with AsyncTestClient(app=create_app(settings_for(filled))) as client:
+        yield client
+
+
+async def test_analysis_serves_latest_ok_report_per_active_model(api, filled):
+    user = await account(api, filled)
+    response = await api.get(f"/api/stocks/{CODE}/analysis", headers=bearer(user.token))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [r["provenance"]["model_name"] for r in body["reports"]] == ["baseline"]  # the failed model has none
+    report = body["reports"][0]
+    assert report["provenance"]["mode"] == "simulated" and report["provenance"]["status"] == "ok"
+    assert report["recommendation"] in {"buy", "hold", "sell"} and report["base_price"] > 0
+    assert "bars" in report["data_sources"] and report["provenance"]["input_hash"]
+    assert response.headers["content-type"].startswith("application/json")
+
+    history = await api.get(f"/api/stocks/{CODE}/reports", params={"model": "baseline", "from": "2025-02-12",
+                                                                  "to": "2025-02-12"}, headers=bearer(user.token))
+    assert history.status_code == 200 and len(history.json()) == 1
+    empty = await api.get(f"/api/stocks/{CODE}/reports", params={"from": "2025-02-13"}, headers=bearer(user.token))
+    assert empty.json() == []
+
+
+async def test_predictions_show_failures_as_failures(api, filled):
+    user = await account(api, filled)
+    failed = await api.get("/api/predictions", params={"status": "failed"}, headers=bearer(user.token))
+    assert failed.status_code == 200
+    items = failed.json()["items"]
+    assert items and all(i["provenance"]["error_class"] == "credits" and i["direction"] is None for i in items)
+    ok = await api.get("/api/predictions", params={"stock": CODE, "model": "baseline"}, headers=bearer(user.token))
+    assert ok.json()["total"] == 1 and ok.json()["items"][0]["news_id"] == str(ARTICLE_ID)
+
+
+async def test_analysis_requires_login(api):
+    assert (await api.get(f"/api/stocks/{CODE}/analysis")).status_code == 401
+    assert (await api.post(f"/api/stocks/{CODE}/analysis/refresh")).status_code == 401
+
+
+async def test_refresh_without_dagit_is_503(api, filled):
+    admin = await account(api, filled, admin=True)
+    response = await api.post(f"/api/stocks/{CODE}/analysis/refresh", headers=bearer(admin.token))
+    assert response.status_code == 503 and "AZAK_DAGSTER_URL" in response.json()["detail"]
+
+
+def _wait_for_dagit(port: int, server: subprocess.Popen, log) -> None:
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()[-3000:]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5):
+                return
+        except OSError:
+            time.sleep(1)
+    raise AssertionError("Dagit did not start")
+
+
+@pytest.mark.slow
+async def test_refresh_launches_a_dagster_run_within_the_quota(filled, dagster_home, tmp_path):
+    port = free_port()
+    log = tmp_path / "webserver.log"
+    server = subprocess.Popen(
+        [str(BIN / "dagster-webserver"), "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", "127.0.0.1",
+         "-p", str(port)], cwd=PROJECT_ROOT, env=dict(os.environ), stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        _wait_for_dagit(port, server, log)
+        settings = replace(settings_for(filled), dagster_url=f"http://127.0.0.1:{port}", analysis_refreshes_per_day=1)
+        async with AsyncTestClient(app=create_app(settings)) as api:
+            user = await account(api, filled)
+            launched = await api.post(f"/api/stocks/{CODE}/analysis/refresh", headers=bearer(user.token))
+            assert launched.status_code == 202, launched.text
+            body = launched.json()
+            assert body["refreshes_left_today"] == 0 and body["status_url"] == f"/api/runs/{body['run_id']}"
+            status = await api.get(body["status_url"], headers=bearer(user.token))
+            assert status.status_code == 200, status.text
+            run_info = status.json()
+            assert run_info["job"] == "stock_reports_job" and run_info["tags"]["azak/requested_by"] == str(user.id)
+            assert run_info["status"] in {"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "SUCCESS"}
+            again = await api.post(f"/api/stocks/{CODE}/analysis/refresh", headers=bearer(user.token))
+            assert again.status_code == 429 and "daily limit" in again.json()["detail"]
+            unknown = await api.get("/api/runs/00000000-0000-0000-0000-000000000000", headers=bearer(user.token))
+            assert unknown.status_code == 404
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+

@@ -1,0 +1,78 @@
+"""The point-in-time guard: no context row is newer than the as-of time."""
+
+from datetime import datetime, timedelta
+
+import psycopg
+import pytest
+
+from azak_pipelines.lib.krx_calendar import KST
+from azak_pipelines.lib.predictions import baseline
+from azak_pipelines.lib.predictions.context import Article, LookAheadError, build_context
+from azak_pipelines.lib.predictions.prompt import render
+from azak_pipelines.lib.predictions.schemas import StockReport
+from tests.pipelines.predictions.conftest import ARTICLE_AT, ARTICLE_ID, CODE
+
+
+@pytest.mark.parametrize("as_of", [ARTICLE_AT, datetime(2025, 2, 12, 15, 29, tzinfo=KST),
+                                   datetime(2025, 2, 12, 16, 0, tzinfo=KST)])
+def test_no_input_row_is_newer_than_as_of(predictions_warehouse, as_of):
+    article = Article(ARTICLE_ID, CODE, "t", None, ARTICLE_AT, ARTICLE_AT.date(), 0.9, ARTICLE_AT)
+    with psycopg.connect(predictions_warehouse) as conn:
+        ctx = build_context(conn, CODE, as_of, article)
+    for section, rows in ctx.sections.items():
+        for row in rows:
+            assert row["available_at"] is None or row["available_at"] <= as_of, (section, row)
+    bars = ctx.rows("bars")
+    # the warehouse holds sessions up to March; only those closed by as_of are read
+    closed = bars[0]["trade_date"]
+    assert closed == (as_of.date() if as_of.time() >= datetime(2025, 1, 1, 15, 30).time() else
+                      as_of.date() - timedelta(days=1))
+    assert {r["news_id"] for r in ctx.rows("dart")} == {201}  # 3 days before in; 10 before and after out
+    assert [r["period"] for r in ctx.rows("ratios")] == ["202409", "2023"]  # 2024 annual not due until April
+    assert {r["horizon"] for r in ctx.rows("impact_history")} == {1, 5, 20}
+    assert [r["horizon_days"] for r in ctx.rows("similar_outcomes")] == [1, 3, 5, 20]
+    assert ctx.rows("flows") and ctx.rows("product") and ctx.rows("indices")
+
+
+def test_guard_refuses_a_leaked_row(predictions_warehouse):
+    with psycopg.connect(predictions_warehouse, autocommit=True) as conn:
+        # a similar-news row claiming publication after the article would be a leak in the mart
+        conn.execute("UPDATE marts.similar_news_outcomes SET published_at = published_at + interval '1 day'")
+        article = Article(ARTICLE_ID, CODE, "t", None, ARTICLE_AT, ARTICLE_AT.date(), 0.9, ARTICLE_AT)
+        ctx = build_context(conn, CODE, ARTICLE_AT, article)
+        assert ctx.rows("similar_outcomes") == []  # filtered by the query
+        conn.execute("UPDATE marts.similar_news_outcomes SET published_at = published_at - interval '1 day'")
+        later = Article(ARTICLE_ID, CODE, "t", None, ARTICLE_AT, ARTICLE_AT.date(), 0.9,
+                        ARTICLE_AT + timedelta(hours=1))
+        with pytest.raises(LookAheadError):
+            build_context(conn, CODE, ARTICLE_AT, later)
+
+
+def test_without_similar_news_mart_the_prompt_says_so(predictions_warehouse):
+    with psycopg.connect(predictions_warehouse, autocommit=True) as conn:
+        conn.execute("DROP TABLE marts.similar_news_outcomes")
+        article = Article(ARTICLE_ID, CODE, "제목", None, ARTICLE_AT, ARTICLE_AT.date(), 0.9, ARTICLE_AT)
+        ctx = build_context(conn, CODE, ARTICLE_AT, article)
+    prompt = render("news_impact", ctx, "json_schema", StockReport)
+    assert "유사 항목 이력 없음" in prompt.messages[1]["content"]
+    assert "공시 201" in prompt.messages[1]["content"]  # DART of the last 7 days really in the prompt
+
+
+def test_baseline_is_deterministic_and_consistent(predictions_warehouse):
+    as_of = datetime(2025, 2, 12, 16, 0, tzinfo=KST)
+    with psycopg.connect(predictions_warehouse) as conn:
+        first = baseline.report(build_context(conn, CODE, as_of))
+        second = baseline.report(build_context(conn, CODE, as_of))
+    assert first == second
+    if first.direction == "up":
+        assert first.short_stop < first.base_price < first.short_target
+    elif first.direction == "down":
+        assert first.short_target < first.base_price < first.short_stop
+    assert 0.5 <= first.probability <= 0.9 and len(first.risks) <= 3
+
+
+def test_baseline_without_prices_fails_instead_of_guessing(predictions_warehouse):
+    with psycopg.connect(predictions_warehouse) as conn:
+        ctx = build_context(conn, CODE, datetime(2024, 9, 1, tzinfo=KST))
+    with pytest.raises(baseline.BaselineUnavailable, match="no closed session"):
+        baseline.report(ctx)
