@@ -2,11 +2,11 @@
 
 -- Which two models are compared, with the history of every configuration: a new pair is a new
 -- row and deactivates the previous active one; nothing is updated in place except `active`.
+-- Results are always given for live and simulated predictions apart.
 CREATE TABLE app.ab_tests (
     id bigserial PRIMARY KEY,
     model_a_id bigint NOT NULL REFERENCES app.models (id),
     model_b_id bigint NOT NULL REFERENCES app.models (id),
-    mode text NOT NULL DEFAULT 'live' CHECK (mode IN ('live', 'simulated')),
     min_n integer NOT NULL DEFAULT 30 CHECK (min_n BETWEEN 2 AND 100000),
     note text CHECK (note IS NULL OR length(note) <= 500),
     active boolean NOT NULL DEFAULT true,

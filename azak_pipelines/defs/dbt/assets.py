@@ -9,9 +9,11 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from azak_pipelines.defs.calendar.assets import TRADING_CALENDAR
 from azak_pipelines.defs.dbt.project import dbt_env, ensure_manifest
+from azak_pipelines.defs.evaluation.tables import EXTERNAL_PREDICTIONS
 from azak_pipelines.defs.market import tables as market
 from azak_pipelines.defs.matching.assets import NEWS_STOCK_MATCHES
 from azak_pipelines.defs.news import tables as news
+from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
 from azak_pipelines.defs.reference.assets import STOCKS
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.warehouse import ensure_table
@@ -22,6 +24,7 @@ SOURCE_TABLES = (
     STOCKS, TRADING_CALENDAR, market.DAILY_PRICES, market.MINUTE_PRICES, market.QUOTE_SNAPSHOTS,
     market.INVESTOR_FLOWS, market.INDEX_DAILY, market.OVERTIME_PRICES, market.FINANCIAL_RATIOS,
     market.PRODUCT_INFO, news.NEWS_ARTICLES, NEWS_STOCK_MATCHES,
+    NEWS_PREDICTIONS, STOCK_REPORTS, EXTERNAL_PREDICTIONS,
 )
 
 
