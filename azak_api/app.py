@@ -25,6 +25,7 @@ from azak_api.dashboard.controllers import DashboardController
 from azak_api.db import create_engine
 from azak_api.deps import DEPENDENCIES
 from azak_api.errors import HANDLERS
+from azak_api.evaluations.controllers import AbTestController, EvaluationController, ModelEvaluationController
 from azak_api.migrations import migrate
 from azak_api.news.controllers import NewsController
 from azak_api.settings import Settings
@@ -34,7 +35,8 @@ from azak_api.users.controllers import AuthController, UserController
 
 LOG = logging.getLogger("azak.api")
 CONTROLLERS = [HealthController, AuthController, UserController, StockController, WatchlistController,
-               NewsController, DashboardController]
+               NewsController, DashboardController, EvaluationController, ModelEvaluationController,
+               AbTestController]
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Litestar:

@@ -104,3 +104,24 @@ def reliability_plot(rows: Sequence[dict[str, Any]], window_days: int = 0) -> di
                  "size": {"field": "n", "type": "quantitative"}}},
         ],
     }
+
+
+SUMMARY_FIELDS = ("hit_rate", "mean_return", "mean_excess_return", "brier", "ece", "target_hit_rate",
+                  "stop_hit_rate", "ic", "rank_ic")
+
+
+def model_summaries(items: Sequence[Scored], model: str | None = None, start: date | None = None,
+                    end: date | None = None) -> list[dict[str, Any]]:
+    """Per model and mode (never mixed), over predictions made on KST days [start, end]: counts,
+    the scores (final evaluations only) and their 95 % bootstrap intervals."""
+    chosen = [s for s in items
+              if (model is None or s.outcome.model_name == model)
+              and (start is None or s.outcome.made_day >= start) and (end is None or s.outcome.made_day <= end)]
+    out = []
+    for (name, mode), group in sorted(group_by(chosen, lambda s: (s.outcome.model_name, s.outcome.mode)).items()):
+        summary = summarize(group)
+        ci = bootstrap_ci(group)
+        out.append({"model": name, "mode": mode, "n": summary["n"], "n_final": summary["n_final"],
+                    **{k: summary[k] for k in SUMMARY_FIELDS},
+                    "ci": {k: ci.get(k) for k in SUMMARY_FIELDS}})
+    return out

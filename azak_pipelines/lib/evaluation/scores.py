@@ -109,12 +109,12 @@ def legacy_scores(o: Outcome) -> tuple[float, float, float, float] | None:
             or o.stop_price is None):
         return None
     base, target, stop = o.base_price, o.target_price, o.stop_price
-    if o.direction == "up":
-        favourable, adverse = o.window_high, o.window_low
-        gain = (lambda price: price - base)
-    else:
-        favourable, adverse = o.window_low, o.window_high
-        gain = (lambda price: base - price)
+    sign = SIGN[o.direction]
+    favourable, adverse = (o.window_high, o.window_low) if sign > 0 else (o.window_low, o.window_high)
+
+    def gain(price: float) -> float:
+        return sign * (price - base)
+
     if o.target_first_days is not None:
         accuracy = 100.0
     elif favourable is not None and gain(favourable) > 0 and gain(target) > 0:
