@@ -37,4 +37,6 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("news and disclosures (replayed), articles and company links", "all_news_job",
              (NEWS_START, SAMPLE_END)),
     DemoStep("news, link and price-impact dbt models", "news_marts_job"),
+    # after the predictions: outcomes, scores, leaderboard and A/B (empty but valid without predictions)
+    DemoStep("evaluation of predictions and reports (outcomes, scores, leaderboard, A/B)", "evaluation_job"),
 )
