@@ -26,6 +26,7 @@ from azak_api.dashboard.controllers import DashboardController
 from azak_api.db import create_engine
 from azak_api.deps import DEPENDENCIES
 from azak_api.errors import HANDLERS
+from azak_api.evaluations.controllers import AbTestController, EvaluationController, ModelEvaluationController
 from azak_api.migrations import migrate
 from azak_api.models.controllers import ModelController
 from azak_api.news.controllers import NewsController
@@ -36,7 +37,8 @@ from azak_api.users.controllers import AuthController, UserController
 
 LOG = logging.getLogger("azak.api")
 CONTROLLERS = [HealthController, AuthController, UserController, StockController, WatchlistController,
-               NewsController, DashboardController, ModelController, AnalysisController]
+               NewsController, DashboardController, ModelController, AnalysisController,
+               EvaluationController, ModelEvaluationController, AbTestController]
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Litestar:

@@ -45,6 +45,7 @@ def _bool(name: str, default: bool) -> bool:
 # Seconds each cached route keeps its response; AZAK_CACHE_TTLS="prices=60,news=30" overrides.
 DEFAULT_CACHE_TTLS = {
     "stocks": 60, "stock": 30, "prices": 60, "news": 30, "article": 60, "dashboard": 30, "me": 30,
+    "evaluations": 300,  # evaluations change when the nightly evaluation runs
     "analysis": 900,  # analyses are expensive and change slowly (the legacy system's 15 minutes)
 }
 

@@ -120,8 +120,24 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         if args.kind == "prices":
             market.import_prices(runtime, [Path(p) for p in args.paths], args.format, args.basis, args.code)
+        elif args.kind == "predictions":
+            from azak_cli import evaluation
+
+            evaluation.import_predictions(runtime, [Path(p) for p in args.paths])
         else:
             market.import_news(runtime, [Path(p) for p in args.paths])
+        return 0
+    finally:
+        runtime.stop_if_started()
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from azak_cli import evaluation
+
+    runtime = environment.resolve()
+    runtime.apply()
+    try:
+        evaluation.evaluate(runtime, args.model, args.start, args.end, args.json)
         return 0
     finally:
         runtime.stop_if_started()
@@ -220,6 +236,18 @@ def build_parser() -> argparse.ArgumentParser:
                                          "(ISO 8601 with offset), source, url (optional)")
     news.add_argument("paths", nargs="+", help="JSONL files")
     news.set_defaults(func=cmd_import)
+    predictions = kinds.add_parser("predictions", help="another system's predictions as JSON Lines: model, code, "
+                                                       "made_at, horizon_sessions, direction, probability, "
+                                                       "base_price/target_price/stop_price (optional)")
+    predictions.add_argument("paths", nargs="+", help="JSONL files")
+    predictions.set_defaults(func=cmd_import)
+
+    evaluate = sub.add_parser("evaluate", help="evaluate every prediction that is due and print the leaderboard")
+    evaluate.add_argument("--model", help="only this model")
+    evaluate.add_argument("--from", dest="start", type=_date, help="predictions made on or after this KST day")
+    evaluate.add_argument("--to", dest="end", type=_date, help="predictions made on or before this KST day")
+    evaluate.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    evaluate.set_defaults(func=cmd_evaluate)
 
     backfill = sub.add_parser("backfill", help="fill a date range from KIS in a single run")
     backfill.add_argument("what", choices=["prices"])

@@ -44,4 +44,6 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("stock reports of the active models over the last sample month", "stock_reports_job",
              (REPORTS_START, SAMPLE_END)),
     DemoStep("model cost mart", "predictions_marts_job"),
+    # after the predictions: outcomes, scores, leaderboard and A/B (empty but valid without predictions)
+    DemoStep("evaluation of predictions and reports (outcomes, scores, leaderboard, A/B)", "evaluation_job"),
 )

@@ -41,9 +41,10 @@ def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
     assert "(embedded PostgreSQL)" in out
     assert "demo data ready in" in out
     summary = {line.split()[0]: line.split()[1:] for line in out.splitlines()
-               if line.startswith(("raw/", "staging/", "marts/"))}
+               if line.startswith(("raw/", "staging/", "marts/", "computed/"))}
     assert summary["raw/stocks"] == ["1", "2,882"]  # the replayed listing of 2025-11-28
     assert summary["marts/stocks"][1] == "2,882"
+    assert summary["computed/model_leaderboard"][0] == "1"
     # the run is in the real instance under AZAK_HOME, not a temporary one
     assert (demo_home["AZAK_HOME"] and os.path.exists(os.path.join(demo_home["AZAK_HOME"], "dagster",
                                                                    "dagster.yaml")))

@@ -28,13 +28,7 @@ with links as (
 anchored as (
     select
         l.*,
-        (
-            select td.session_number
-            from {{ ref('trading_days') }} as td
-            where td.close_at >= l.effective_at
-            order by td.close_at
-            limit 1
-        ) as anchor_session
+        {{ anchor_session('l.effective_at') }} as anchor_session
     from links as l
 ),
 

@@ -1,0 +1,227 @@
+"""Evaluations (list, detail, human rating), the model leaderboard and performance, A/B tests."""
+
+import json
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import ValidationException
+from litestar.params import Parameter
+from litestar.security.jwt import Token
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from azak_api.auth import SECURED, CurrentUser, admin_only
+from azak_api.db import MAX_ID
+from azak_api.errors import NotFound, error_responses
+from azak_api.evaluations import queries
+from azak_api.evaluations.schemas import (
+    EVALUATION_ID_PATTERN,
+    AbResults,
+    AbScore,
+    AbTest,
+    AbTestIn,
+    DailyPerformance,
+    Evaluation,
+    EvaluationDetail,
+    EvaluationPage,
+    HumanRatings,
+    Leaderboard,
+    LeaderboardRow,
+    LegacyScores,
+    ModelPerformance,
+    RatingChange,
+    RatingIn,
+    RatingOut,
+    Scores,
+    StockPerformance,
+)
+from azak_api.stocks.controllers import CODE_PATTERN
+
+Status = Literal["pending", "partial", "final"]
+Mode = Literal["live", "simulated"]
+WINDOWS = (7, 30, 90, 0)
+EvaluationId = Annotated[str, Parameter(pattern=EVALUATION_ID_PATTERN,
+                                        description="kind:id, e.g. report:<sha256> (news | report | external)")]
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def as_evaluation(r: Any) -> Evaluation:
+    return Evaluation(
+        id=r.evaluation_id, model=r.model_name, model_id=r.model_id, mode=r.mode, source_kind=r.source_kind,
+        stock_code=r.stock_code, news_id=None if r.news_id is None else str(r.news_id), made_at=r.made_at,
+        horizon_sessions=r.horizon_sessions, direction=r.direction, probability=r.probability,
+        base_price=r.base_price, target_price=r.target_price, stop_price=r.stop_price, anchor_date=r.anchor_date,
+        window_end_date=r.window_end_date, status=r.status, sessions_observed=r.sessions_observed,
+        missing_sessions=r.missing_sessions, realised_return=r.realised_return, excess_return=r.excess_return,
+        direction_hit=r.direction_hit, outcome=r.outcome, outcome_days=r.outcome_days,
+        outcome_date=r.outcome_date, ambiguous_session=r.ambiguous_session)
+
+
+def as_human(r: Any) -> HumanRatings:
+    return HumanRatings(n=int(r.n), quality=_float(r.quality), usefulness=_float(r.usefulness),
+                        overall=_float(r.overall))
+
+
+async def as_rating(conn: AsyncConnection, r: Any) -> RatingOut:
+    history = await queries.rating_history(conn, r.id)
+    return RatingOut(evaluation_id=r.evaluation_id, quality=r.quality, usefulness=r.usefulness, overall=r.overall,
+                     reason=r.reason, created_at=r.created_at, updated_at=r.updated_at,
+                     history=[RatingChange(h.changed_at, h.changed_by, h.old_values, h.new_values) for h in history])
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def as_board_rows(conn: AsyncConnection, rows: Any) -> list[LeaderboardRow]:
+    out = []
+    for r in rows:
+        human = await queries.human(conn, model=r.model_name)
+        out.append(LeaderboardRow(
+            model=r.model_name, model_id=r.model_id, mode=r.mode, window_days=r.window_days, as_of=r.as_of, n=r.n,
+            n_final=r.n_final, n_failed=r.n_failed, scores=_json(r.scores), ci=_json(r.ci),
+            reliability=_json(r.reliability), human=as_human(human)))
+    return out
+
+
+class EvaluationController(Controller):
+    path = "/api/evaluations"
+    tags = ["evaluations"]
+    security = SECURED
+
+    @get("/", operation_id="listEvaluations", opt={"cache": "evaluations"}, cache=True,
+         summary="Realised outcomes of predictions and reports, newest first", responses=error_responses(401))
+    async def list_evaluations(
+        self, db: AsyncConnection,
+        model: Annotated[str | None, Parameter(min_length=1, max_length=64, description="model name")] = None,
+        stock: Annotated[str | None, Parameter(pattern=CODE_PATTERN)] = None,
+        status: Status | None = None,
+        mode: Mode | None = None,
+        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
+        page_size: Annotated[int, Parameter(ge=1, le=100)] = 20,
+    ) -> EvaluationPage:
+        rows, total = await queries.page(db, model=model, stock=stock, status=status, mode=mode,
+                                         offset=(page - 1) * page_size, limit=page_size)
+        return EvaluationPage([as_evaluation(r) for r in rows], total, page, page_size,
+                              (total + page_size - 1) // page_size)
+
+    @get("/{evaluation_id:str}", operation_id="getEvaluation",
+         summary="One evaluation: outcome, automatic scores (legacy apart), people's ratings beside them",
+         responses=error_responses(401, 404))
+    async def get_evaluation(self, db: AsyncConnection, request: Request[CurrentUser, Token, Any],
+                             evaluation_id: EvaluationId) -> EvaluationDetail:
+        row = await queries.one(db, evaluation_id)
+        if row is None:
+            raise NotFound(f"no evaluation {evaluation_id}")
+        s = await queries.scores(db, evaluation_id)
+        mine = await queries.my_rating(db, evaluation_id, request.user.id)
+        return EvaluationDetail(
+            evaluation=as_evaluation(row),
+            scores=None if s is None else Scores(s.hit, s.signed_return, s.signed_excess, s.brier, s.signed_score,
+                                                 s.ambition_z, s.target_score),
+            legacy=None if s is None else LegacyScores(s.legacy_accuracy, s.legacy_timing, s.legacy_risk,
+                                                       s.legacy_auto),
+            human=as_human(await queries.human(db, [evaluation_id])),
+            my_rating=None if mine is None else await as_rating(db, mine))
+
+    @post("/{evaluation_id:str}/rating", operation_id="rateEvaluation", status_code=200,
+          summary="Rate an evaluation 1–5 (quality, usefulness, overall) with a reason; changes are audited",
+          responses=error_responses(401, 404))
+    async def rate(self, tx: AsyncConnection, request: Request[CurrentUser, Token, Any],
+                   evaluation_id: EvaluationId, data: RatingIn) -> RatingOut:
+        if await queries.one(tx, evaluation_id) is None:
+            raise NotFound(f"no evaluation {evaluation_id}")
+        values = {"quality": data.quality, "usefulness": data.usefulness, "overall": data.overall,
+                  "reason": data.reason}
+        row = await queries.save_rating(tx, evaluation_id, request.user.id, values)
+        return await as_rating(tx, row)
+
+
+class ModelEvaluationController(Controller):
+    """``/api/models/leaderboard`` and ``/api/models/{id}/performance`` (the registry's CRUD lives in
+    ``azak_api/models``; a static segment wins over ``{id:int}`` in Litestar's router)."""
+
+    path = "/api/models"
+    tags = ["evaluations"]
+    security = SECURED
+
+    @get("/leaderboard", operation_id="getLeaderboard", opt={"cache": "evaluations"}, cache=True,
+         summary="Models ranked over a window, with 95 % bootstrap intervals; live and simulated apart",
+         responses=error_responses(401))
+    async def leaderboard(
+        self, db: AsyncConnection,
+        days: Annotated[int, Parameter(description="7, 30, 90, or 0 for everything")] = 30,
+        mode: Mode | None = None,
+    ) -> Leaderboard:
+        if days not in WINDOWS:
+            raise ValidationException(f"days must be one of 7, 30, 90 or 0 (everything), got {days}")
+        rows = await queries.leaderboard(db, days, mode)
+        return Leaderboard(window_days=days, mode=mode, models=await as_board_rows(db, rows))
+
+    @get("/{model_id:int}/performance", operation_id="getModelPerformance", opt={"cache": "evaluations"},
+         cache=True, summary="A model's scores per window, per day and per stock", responses=error_responses(401, 404))
+    async def performance(self, db: AsyncConnection, model_id: Id,
+                          days: Annotated[int, Parameter(ge=1, le=3660, description="daily rows")] = 90
+                          ) -> ModelPerformance:
+        found = await queries.model(db, model_id)
+        if found is None:
+            raise NotFound(f"no model {model_id}")
+        windows = await as_board_rows(db, await queries.leaderboard(db, -1, None, found.name))
+        daily = [DailyPerformance(
+            day=r.day, mode=r.mode, n=r.n, n_final=r.n_final, n_failed=r.n_failed, hit_rate=r.hit_rate,
+            mean_return=r.mean_return, mean_excess_return=r.mean_excess_return, brier=r.brier,
+            target_hit_rate=r.target_hit_rate, stop_hit_rate=r.stop_hit_rate, target_score=r.target_score,
+            ic=r.ic, rank_ic=r.rank_ic, legacy_auto=r.legacy_auto) for r in await queries.daily(db, found.name, days)]
+        stocks = [StockPerformance(r.stock_code, r.mode, r.n, r.n_final, _float(r.hit_rate), _float(r.mean_return),
+                                   _float(r.brier)) for r in await queries.by_stock(db, found.name)]
+        return ModelPerformance(model_id=found.id, model=found.name, windows=windows, daily=daily, by_stock=stocks)
+
+
+def as_ab_test(r: Any) -> AbTest:
+    return AbTest(id=r.id, model_a_id=r.model_a_id, model_a=r.model_a, model_b_id=r.model_b_id, model_b=r.model_b,
+                  min_n=r.min_n, note=r.note, active=r.active, created_at=r.created_at,
+                  deactivated_at=r.deactivated_at)
+
+
+class AbTestController(Controller):
+    path = "/api/ab-tests"
+    tags = ["evaluations"]
+    security = SECURED
+
+    @get("/", operation_id="listAbTests", summary="Every A/B pair configured, newest first (the history)",
+         responses=error_responses(401))
+    async def list_ab_tests(self, db: AsyncConnection) -> list[AbTest]:
+        return [as_ab_test(r) for r in await queries.ab_tests(db)]
+
+    @post("/", operation_id="createAbTest", guards=[admin_only], status_code=201,
+          summary="Compare two models (admin): the new pair becomes the active one, the old is kept",
+          responses=error_responses(401, 403))
+    async def create(self, tx: AsyncConnection, request: Request[CurrentUser, Token, Any], data: AbTestIn) -> AbTest:
+        if data.model_a_id == data.model_b_id:
+            raise ValidationException("model_a_id and model_b_id must be two different models")
+        unknown = {data.model_a_id, data.model_b_id} - await queries.models_exist(tx, [data.model_a_id,
+                                                                                       data.model_b_id])
+        if unknown:
+            raise ValidationException(f"no model with id {', '.join(map(str, sorted(unknown)))} (see GET /api/models)")
+        new_id = await queries.create_ab_test(tx, data.model_a_id, data.model_b_id, data.min_n, data.note,
+                                              request.user.id)
+        return as_ab_test(await queries.ab_test(tx, new_id))
+
+    @get("/{ab_test_id:int}/results", operation_id="getAbTestResults",
+         summary="Paired differences A − B per score with 95 % bootstrap CIs and sign-test p-values",
+         responses=error_responses(401, 404))
+    async def results(self, db: AsyncConnection, ab_test_id: Id) -> AbResults:
+        test = await queries.ab_test(db, ab_test_id)
+        if test is None:
+            raise NotFound(f"no A/B test {ab_test_id}")
+        rows = await queries.ab_results(db, ab_test_id) or []
+        scores = {mode: [AbScore(r.score, r.n, r.higher_is_better, r.mean_a, r.mean_b, r.mean_diff, r.ci_low,
+                                 r.ci_high, r.sign_test_p, r.min_n, r.verdict) for r in rows if r.mode == mode]
+                  for mode in ("live", "simulated")}
+        detail = ("paired on the items both models answered; 'not enough data' below min_n" if rows else
+                  "not computed yet: the nightly evaluation (or `azak evaluate`) computes new pairs")
+        return AbResults(ab_test=as_ab_test(test), computed=bool(rows), detail=detail, live=scores["live"],
+                         simulated=scores["simulated"])

@@ -1,0 +1,1 @@
+"""Scoring predictions against what happened: per prediction, per model, and paired A/B (pure)."""
