@@ -102,6 +102,7 @@ class Story:
     press: str | None
     outlets: int
     published_at: datetime
+    made_at: datetime  # the latest call: the alert is due from then
     calls: tuple[ModelCall, ...]
 
 

@@ -28,6 +28,7 @@ ALLOWED = {"b", "i", "a", "code", "pre"}
 def story(reasoning: str = "실적 개선", title: str = "삼성전자, 3분기 영업이익 급증") -> Story:
     return Story(cluster_id=77, stock_code="005930", stock_name="삼성전자", news_id=78, title=title,
                  press="한국경제", outlets=5, published_at=datetime(2026, 11, 30, 1, tzinfo=UTC),
+                 made_at=datetime(2026, 11, 30, 2, tzinfo=UTC),
                  calls=(ModelCall("baseline", "up", "high", 0.72, reasoning),
                         ModelCall("gpt-4o", "down", "critical", None, None)))
 
