@@ -3,6 +3,7 @@
 import asyncio
 import os
 from datetime import date, timedelta
+from typing import Any
 
 import dagster as dg
 
@@ -54,7 +55,7 @@ class TelegramResource(dg.ConfigurableResource):
                                    chat_interval=self.chat_interval_s))
 
 
-def env_or(name: str, default: object) -> object:
+def env_or(name: str, default: Any) -> Any:
     """``dg.EnvVar(name)`` when the variable is set (Dagit shows the name, never the value), else
     ``default``: Dagster refuses an EnvVar that is unset, and these settings are optional."""
     return dg.EnvVar(name) if os.environ.get(name, "").strip() else default

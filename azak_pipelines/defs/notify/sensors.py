@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
+from dagster._core.execution.plan.objects import StepFailureData
 
 from azak_pipelines.defs.notify.resources import TelegramResource
 from azak_pipelines.defs.resources import Warehouse
@@ -28,7 +29,7 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[FailedCheck
     for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
         event = entry.dagster_event
         data = event.event_specific_data if event else None
-        if data is None or data.passed:
+        if not isinstance(data, dg.AssetCheckEvaluation) or data.passed:
             continue
         found.append(FailedCheck(data.asset_key.to_user_string(), data.check_name, data.partition,
                                  data.description, datetime.fromtimestamp(entry.timestamp, UTC)))
@@ -72,7 +73,7 @@ def telegram_run_failure_sensor(context: dg.RunFailureSensorContext, warehouse: 
     at = _ended_at(context.instance, run.run_id)
     steps = sorted({e.step_key for e in context.get_step_failure_events() if e.step_key})
     errors = [e.event_specific_data.error.message for e in context.get_step_failure_events()
-              if e.event_specific_data is not None and getattr(e.event_specific_data, "error", None)]
+              if isinstance(e.event_specific_data, StepFailureData) and e.event_specific_data.error]
     body = run_failure_message(run.job_name, run.run_id, "\n".join(errors) or context.failure_event.message,
                                steps, telegram.run_url(run.run_id))
     messages = [outbox.Outgoing(chat_id, "run_failure", f"run-failure:{run.run_id}", kst_day(at), body, at),

@@ -11,7 +11,7 @@ value escaped. :func:`serve` long-polls ``getUpdates`` and delivers due outbox m
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,7 +185,8 @@ HANDLERS: dict[str, Handler] = {"start": on_start, "help": on_help, "watch": on_
                                 "list": on_list, "report": on_report, "quiet": on_quiet, "stop": on_stop}
 
 
-def _command(bot: BotContext, handler: Handler) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+def _command(bot: BotContext, handler: Handler
+             ) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         chat = update.effective_chat

@@ -61,7 +61,7 @@ class Subscriber:
 
 
 def _query(name: str, **tables: sql.Composable) -> sql.Composed:
-    return sql.SQL(load_queries(QUERIES)[name]).format(**tables)  # type: ignore[arg-type]
+    return sql.SQL(load_queries(QUERIES)[name]).format(**tables)
 
 
 def subscribers(conn: psycopg.Connection[Any]) -> list[Subscriber]:
