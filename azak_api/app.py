@@ -33,12 +33,13 @@ from azak_api.news.controllers import NewsController
 from azak_api.settings import Settings
 from azak_api.stocks.controllers import StockController, WatchlistController
 from azak_api.system.controllers import HealthController
+from azak_api.telegram.controllers import TelegramController
 from azak_api.users.controllers import AuthController, UserController
 
 LOG = logging.getLogger("azak.api")
 CONTROLLERS = [HealthController, AuthController, UserController, StockController, WatchlistController,
                NewsController, DashboardController, ModelController, AnalysisController,
-               EvaluationController, ModelEvaluationController, AbTestController]
+               EvaluationController, ModelEvaluationController, AbTestController, TelegramController]
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Litestar:

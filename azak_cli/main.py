@@ -54,6 +54,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from azak_cli import services
 
+    if args.what == "telegram":
+        return cmd_telegram(args)
     dagit, api = services.endpoints()
     wanted = {"all": [dagit, api], "dagit": [dagit], "api": [api]}[args.what]
     services.check_ports_free(wanted)
@@ -210,6 +212,34 @@ def cmd_predict(args: argparse.Namespace) -> int:
         runtime.stop_if_started()
 
 
+def cmd_notify(args: argparse.Namespace) -> int:
+    from azak_cli import telegram
+
+    runtime = environment.resolve()
+    runtime.apply()
+    try:
+        telegram.notify(runtime, args.day, args.send)
+        return 0
+    finally:
+        runtime.stop_if_started()
+
+
+def cmd_telegram(args: argparse.Namespace) -> int:
+    from azak_cli import telegram
+
+    runtime = environment.resolve()
+    try:
+        if args.what == "telegram":
+            telegram.serve_bot(runtime)
+        elif args.action == "subscribe":
+            telegram.subscribe(runtime, telegram.chat_id(args.chat), [telegram.stock_arg(s) for s in args.stock])
+        else:
+            telegram.show_outbox(runtime, args.day, args.limit)
+        return 0
+    finally:
+        runtime.stop_if_started()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="azak", description="Azak data platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -220,7 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="serve Dagit (with the daemon) and/or the API")
-    serve.add_argument("what", nargs="?", choices=["all", "dagit", "api"], default="all")
+    serve.add_argument("what", nargs="?", choices=["all", "dagit", "api", "telegram"], default="all",
+                       help="telegram: the bot (long polling) and outbox delivery, in the foreground")
     serve.set_defaults(func=cmd_serve)
 
     imports = sub.add_parser("import", help="load files into the raw tables through their assets")
@@ -303,6 +334,22 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--stock", required=True, help="stock code, e.g. 005930")
     predict.add_argument("--model", help="one registered model (default: every active model)")
     predict.set_defaults(func=cmd_predict)
+
+    notify = sub.add_parser("notify", help="write a KST day's Telegram messages to the outbox (a Dagster run)")
+    notify.add_argument("--day", type=_date, help="the KST day (default: today)")
+    notify.add_argument("--send", action="store_true", help="then deliver what is due and print each receipt")
+    notify.set_defaults(func=cmd_notify)
+
+    telegram = sub.add_parser("telegram", help="Telegram subscribers and the outbox")
+    telegram_actions = telegram.add_subparsers(dest="action", required=True)
+    subscribe = telegram_actions.add_parser("subscribe", help="subscribe a chat to stocks (codes or names)")
+    subscribe.add_argument("--chat", required=True, help="the Telegram chat id")
+    subscribe.add_argument("--stock", required=True, action="append", help="a code or name; repeatable")
+    subscribe.set_defaults(func=cmd_telegram, what="subscribe")
+    show = telegram_actions.add_parser("outbox", help="what was (or would be) sent, newest first")
+    show.add_argument("--day", type=_date, help="only this KST day")
+    show.add_argument("--limit", type=int, default=50)
+    show.set_defaults(func=cmd_telegram, what="outbox")
 
     db = sub.add_parser("db", help="the PostgreSQL in use")
     db.add_argument("action", choices=["url", "start", "stop", "status", "migrate"])

@@ -37,6 +37,9 @@ REQUESTS: dict[str, dict[str, Any]] = {
     "listNews": {},
     "getNews": {"path": {"news_id": "article"}},
     "getDashboardSummary": {},
+    "listTelegramSubscribers": {},
+    "deactivateTelegramSubscriber": {"path": {"chat_id": "424242"}},
+    "listTelegramNotifications": {},
 }
 IDENTITIES = ("anonymous", "user", "admin", "expired", "tampered", "revoked")
 

@@ -1,0 +1,1 @@
+"""Telegram subscribers and the outbox, for admins."""

@@ -1,0 +1,1 @@
+"""Telegram notifications: the outbox asset, the operators' sensors and the Telegram resource."""

@@ -1,0 +1,1 @@
+"""Telegram notifications: message templates, the outbox, the sender and the bot (no Dagster)."""

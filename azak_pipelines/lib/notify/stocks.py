@@ -1,0 +1,53 @@
+"""Which stock a user means: a code, an official name or any alias the linker knows (삼전 → 005930),
+and close matches when the name is unknown."""
+
+import difflib
+from dataclasses import dataclass
+
+from azak_pipelines.lib.linker import Linker
+
+
+@dataclass(frozen=True)
+class Stock:
+    code: str
+    name: str
+
+    def label(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    stock: Stock | None
+    suggestions: tuple[Stock, ...] = ()
+
+
+class StockResolver:
+    """Resolves what a user typed through the same names and aliases the news linker uses."""
+
+    def __init__(self, linker: Linker):
+        self.names = dict(linker.names)
+        # surface (lower-cased, NFC) → code; blockers (group names, unlisted affiliates) excluded
+        self.surfaces = {key: s.code for key, s in linker.surfaces.items() if s.code is not None}
+
+    def stock(self, code: str) -> Stock:
+        return Stock(code, self.names.get(code, code))
+
+    def resolve(self, text: str, suggestions: int = 5) -> Resolution:
+        query = " ".join(text.split())
+        if not query:
+            return Resolution(None)
+        if query.upper() in self.names:
+            return Resolution(self.stock(query.upper()))
+        key = Linker._key(query)
+        code = self.surfaces.get(key) or self.surfaces.get(key.replace(" ", ""))
+        if code is not None:
+            return Resolution(self.stock(code))
+        found: list[str] = []
+        # a part of a name ("삼성" → 삼성전자, 삼성SDI…), shortest first, then similar spellings
+        partial = sorted((k for k in self.surfaces if key in k or (len(k) >= 2 and k in key)), key=len)
+        found += [self.surfaces[k] for k in partial]
+        for surface in difflib.get_close_matches(key, list(self.surfaces), n=suggestions * 2, cutoff=0.5):
+            found.append(self.surfaces[surface])
+        unique = list(dict.fromkeys(found))[:suggestions]
+        return Resolution(None, tuple(self.stock(c) for c in unique))

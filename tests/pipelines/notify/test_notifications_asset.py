@@ -1,0 +1,112 @@
+"""telegram_notifications materialized on real PostgreSQL: once per story, changes, digests,
+re-runs, delivery to a local Bot API server, and the automation that triggers it."""
+
+import html
+from datetime import date
+
+import dagster as dg
+import psycopg
+
+from azak_pipelines.defs.common import kst_today
+from azak_pipelines.defs.notify.assets import key_of
+from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS
+from tests.pipelines.notify.botapi import BotApi
+from tests.pipelines.notify.warehouse_rows import HOSTILE, subscribe, write, write_leaderboard
+from tests.pipelines.runs import definitions, materialization, run
+
+DAY = date(2025, 6, 16)
+JOB = "telegram_notifications_job"
+ASSET = "app/telegram_notifications"
+
+
+def config(**telegram) -> dict:
+    return {"resources": {"telegram": {"config": {"max_age_days": 100_000, "public_url": "https://azak.example",
+                                                  **telegram}}}}
+
+
+def outbox(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT chat_id, kind, dedup_key, status, body, telegram_message_id "
+                            "FROM app.telegram_notifications ORDER BY chat_id, kind, dedup_key").fetchall()
+
+
+def test_one_message_per_story_per_subscriber_and_reruns_add_nothing(app_db):
+    instance = dg.DagsterInstance.ephemeral()
+    write(app_db, DAY, instance)
+    subscribe(app_db, 100, ["005930"])
+    subscribe(app_db, 200, ["005930", "000660"])
+    subscribe(app_db, 300, ["005930"], active=False)
+    result = run(JOB, (str(DAY), str(DAY)), run_config=config(), instance=instance)
+    meta = materialization(result, ASSET)
+    assert meta["stories"] == 2 and meta["report_changes"] == 1 and meta["subscribers"] == 2
+    assert "off: no AZAK_TELEGRAM_BOT_TOKEN" in meta["delivery"]
+    assert meta["inputs_not_materialized"] == ["leaderboard"]
+    rows = outbox(app_db)
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (100, "digest", "digest:2025-06-16"),
+        (100, "prediction", "story:100:005930"),  # five outlets, two models: one message
+        (100, "report_change", "report:r-new"),
+        (200, "digest", "digest:2025-06-16"),
+        (200, "prediction", "story:100:005930"),
+        (200, "prediction", "story:200:000660"),
+        (200, "report_change", "report:r-new"),
+    ]
+    assert {r[3] for r in rows} == {"pending"}
+    story = rows[1][4]
+    assert "한국경제 외 4곳 보도" in story and "영향 높음" in story and "영향 매우 높음" in story
+    assert HOSTILE not in story and html.escape(HOSTILE) in story  # model text is text
+    assert 'href="https://azak.example/news/100"' in story
+    assert "보합" not in story and "broken" not in story  # failed calls never alert
+    change = rows[2][4]
+    assert "관망 → <b>매수</b>" in change
+    digest = rows[3][4]
+    assert "71,000원 (+1.43%)" in digest and "SK하이닉스 (000660)</a>: 오늘 시세 없음" in digest
+    assert "아직 모델 순위가 없습니다" in digest and "오늘 보낸 주요 알림: 3건" in digest
+
+    again = materialization(run(JOB, (str(DAY), str(DAY)), run_config=config(), instance=instance), ASSET)
+    assert again["rows_new"] == 0 and outbox(app_db) == rows
+
+    write_leaderboard(app_db, instance)  # the digest, not sent yet, picks up the leaderboard
+    third = materialization(run(JOB, (str(DAY), str(DAY)), run_config=config(), instance=instance), ASSET)
+    assert third["rows_new"] == 0 and third["rows_refreshed"] == 2
+    digest = outbox(app_db)[3][4]
+    assert "1. gpt-4o (점수 0.610, 38건)" in digest and "2. baseline (점수 0.550, 40건)" in digest
+
+
+def test_a_run_with_a_token_delivers_and_a_rerun_never_sends_twice(app_db):
+    instance = dg.DagsterInstance.ephemeral()
+    write(app_db, DAY, instance)
+    subscribe(app_db, 100, ["005930"])
+    with BotApi() as api:
+        telegram = config(bot_token=api.token, api_url=api.url, chat_interval_s=0.05)
+        meta = materialization(run(JOB, (str(DAY), str(DAY)), run_config=telegram, instance=instance), ASSET)
+        assert meta["delivery"].startswith("3 sent")
+        assert len(api.texts(100)) == 3
+        run(JOB, (str(DAY), str(DAY)), run_config=telegram, instance=instance)
+        assert len(api.texts(100)) == 3
+    rows = outbox(app_db)
+    assert {r[3] for r in rows} == {"sent"} and sorted(r[5] for r in rows) == sorted(s.message_id for s in api.sent)
+
+
+def test_old_days_are_recorded_but_never_sent(app_db):
+    instance = dg.DagsterInstance.ephemeral()
+    write(app_db, DAY, instance)
+    subscribe(app_db, 100, ["005930"])
+    with BotApi() as api:
+        telegram = {"resources": {"telegram": {"config": {"bot_token": api.token, "api_url": api.url}}}}
+        run(JOB, (str(DAY), str(DAY)), run_config=telegram, instance=instance)
+        assert api.sent == []
+    assert {r[3] for r in outbox(app_db)} == {"skipped"}
+
+
+def test_new_predictions_trigger_the_latest_day(app_db):
+    instance = dg.DagsterInstance.ephemeral()
+    defs = definitions()
+    key = dg.AssetKey(["app", "telegram_notifications"])
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    instance.report_runless_asset_event(dg.AssetMaterialization(key_of(NEWS_PREDICTIONS)))
+    second = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    assert first.get_requested_partitions(key) == set()  # nothing new upstream: nothing to do
+    assert second.get_requested_partitions(key) == {str(kst_today())}  # only the latest day
+    third = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=second.cursor)
+    assert third.get_num_requested(key) == 0  # handled: not requested again
