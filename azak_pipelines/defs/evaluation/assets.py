@@ -17,7 +17,7 @@ from azak_pipelines.lib.evaluation.external import PredictionFileError, read_pre
 from azak_pipelines.lib.evaluation.metrics import Scored, daily_ic, group_by, summarize
 from azak_pipelines.lib.evaluation.scores import Outcome, Score, score
 from azak_pipelines.lib.krx_calendar import CalendarRangeError, krx_calendar, kst_day, utc_now
-from azak_pipelines.lib.quarantine import QuarantinedRow, reasons_summary, record_quarantine
+from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
 from azak_pipelines.lib.sql_files import load_queries
 from azak_pipelines.lib.warehouse import merge_rows, replace_slice
 
@@ -68,12 +68,12 @@ def external_predictions(context: dg.AssetExecutionContext, config: ExternalPred
             parsed = read_prediction_file(Path(raw_path))
         except PredictionFileError as exc:
             raise dg.Failure(str(exc)) from None
-        rejected += [QuarantinedRow(r.locator, r.reason, r.raw) for r in parsed.rejected]
+        rejected += [Rejected(r.locator, r.reason, r.raw) for r in parsed.rejected]
         for p in parsed.predictions:
             try:
                 anchor_close = calendar.session(calendar.anchor_session(p.made_at)).close
             except CalendarRangeError as exc:
-                rejected.append(QuarantinedRow(p.locator, f"made_at: {exc}", None))
+                rejected.append(Rejected(p.locator, f"made_at: {exc}", None))
                 continue
             accepted.append((p, "live" if imported_at <= anchor_close else "simulated"))
     today = kst_day(imported_at)

@@ -27,8 +27,8 @@ def test_new_articles_and_links_trigger_embeddings_then_similar_news():
     first = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection)
     assert first.total_requested == 0  # nothing upstream yet
 
-    materialized(instance, dg.AssetKey(["raw", "news_articles"]), today)
-    materialized(instance, dg.AssetKey(["raw", "news_stock_matches"]), today)
+    materialized(instance, dg.AssetKey(["computed", "news_articles"]), today)
+    materialized(instance, dg.AssetKey(["computed", "news_stock_matches"]), today)
     second = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection,
                                                cursor=first.cursor)
     # one tick: the vectors, and the neighbours in the same run after them
@@ -41,7 +41,7 @@ def test_new_articles_and_links_trigger_embeddings_then_similar_news():
                                               cursor=second.cursor)
     assert quiet.total_requested == 0  # nothing new upstream: nothing re-runs
 
-    materialized(instance, dg.AssetKey(["raw", "news_stock_matches"]), today)  # re-linked (new articles)
+    materialized(instance, dg.AssetKey(["computed", "news_stock_matches"]), today)  # re-linked (new articles)
     again = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection,
                                               cursor=quiet.cursor)
     assert requested(again, EMBEDDINGS) == {today} and requested(again, SIMILAR) == {today}
