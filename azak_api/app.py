@@ -28,13 +28,14 @@ from azak_api.errors import HANDLERS
 from azak_api.migrations import migrate
 from azak_api.news.controllers import NewsController
 from azak_api.settings import Settings
+from azak_api.similar.controllers import SimilarNewsController
 from azak_api.stocks.controllers import StockController, WatchlistController
 from azak_api.system.controllers import HealthController
 from azak_api.users.controllers import AuthController, UserController
 
 LOG = logging.getLogger("azak.api")
 CONTROLLERS = [HealthController, AuthController, UserController, StockController, WatchlistController,
-               NewsController, DashboardController]
+               SimilarNewsController, NewsController, DashboardController]
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Litestar:

@@ -100,11 +100,11 @@ def _client(uri: str, timeout: float) -> Any:
 
 
 class NewsVectors:
-    """One embedder's collection in the Milvus at ``uri``."""
+    """One embedder's collection in the Milvus at ``uri`` (``name`` overrides it for throw-away ones)."""
 
-    def __init__(self, uri: str, embedder_key: str, dimension: int, timeout: float = 10.0):
+    def __init__(self, uri: str, embedder_key: str, dimension: int, timeout: float = 10.0, name: str | None = None):
         self.uri = uri
-        self.name = collection_name(embedder_key)
+        self.name = name or collection_name(embedder_key)
         self.embedder_key = embedder_key
         self.dimension = dimension
         self.timeout = timeout

@@ -37,4 +37,7 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("news and disclosures (replayed), articles and company links", "all_news_job",
              (NEWS_START, SAMPLE_END)),
     DemoStep("news, link and price-impact dbt models", "news_marts_job"),
+    DemoStep("article embeddings (Milvus) and each article's earlier similar articles", "embeddings_job",
+             (NEWS_START, SAMPLE_END)),
+    DemoStep("what prices did after similar earlier news (dbt)", "embeddings_marts_job"),
 )

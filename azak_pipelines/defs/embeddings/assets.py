@@ -109,7 +109,8 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
             "embedder": model.key, "dimension": model.dimension, "collection": store.name,
             "seconds": round(seconds, 3), "tokens": embedding.tokens,
             "docs_per_second": round(len(articles) / seconds, 1) if seconds else 0.0,
-            "removed": removed, "quarantined": len(rejected), "quarantine": dg.MetadataValue.md(reasons_summary(rejected)),
+            "removed": removed, "quarantined": len(rejected),
+            "quarantine": dg.MetadataValue.md(reasons_summary(rejected)),
         })
 
     @dg.asset(key=[SIMILAR_NEWS.schema, SIMILAR_NEWS.name], group_name="embeddings", kinds={"milvus", "postgres"},

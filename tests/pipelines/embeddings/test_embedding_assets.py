@@ -141,8 +141,8 @@ def test_milvus_down_fails_with_a_clear_message(embedded_news, monkeypatch):
 
 def test_articles_without_a_linked_stock_are_embedded_with_an_empty_list(embedded_news, milvus_uri):
     run("embeddings_job", ("2025-05-12", "2025-05-16"), assets=["milvus/news_embeddings"])
-    unlinked = rows(embedded_news, "SELECT a.news_id FROM raw.news_articles a WHERE a.published_day < '2025-05-17' "
-                                   "AND NOT EXISTS (SELECT 1 FROM raw.news_stock_matches m WHERE m.news_id = a.news_id)")
+    unlinked = rows(embedded_news, "SELECT a.news_id FROM raw.news_articles a WHERE a.published_day < '2025-05-17' AND "
+                                   "NOT EXISTS (SELECT 1 FROM raw.news_stock_matches m WHERE m.news_id = a.news_id)")
     assert unlinked
     client = MilvusClient(uri=milvus_uri)
     stored = client.get(COLLECTION, ids=[r[0] for r in unlinked], output_fields=["stock_codes", "published_day"])
