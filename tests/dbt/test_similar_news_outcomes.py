@@ -15,10 +15,10 @@ from tests.pipelines.runs import run
 @pytest.mark.slow
 def test_outcomes_of_similar_earlier_articles_are_point_in_time(warehouse_with_stocks, replay, milvus_uri):
     run("reference_job")
-    run("daily_prices_job", ("2025-03-01", "2025-06-17"))
-    run("market_raw_job", ("2025-03-01", "2025-06-17"), assets=["raw/index_daily"])
-    run("all_news_job", ("2025-03-04", "2025-06-17"))
-    run("embeddings_job", ("2025-03-04", "2025-06-17"))
+    run("daily_prices_job", ("2025-04-01", "2025-06-17"))
+    run("market_raw_job", ("2025-04-01", "2025-06-17"), assets=["raw/index_daily"])
+    run("all_news_job", ("2025-05-02", "2025-06-17"))
+    run("embeddings_job", ("2025-05-02", "2025-06-17"))
     run("market_marts_job")
     run("news_marts_job")
     run("embeddings_marts_job")

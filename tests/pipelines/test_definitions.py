@@ -69,4 +69,4 @@ def test_asset_graph_matches_snapshot():
 
 def test_asset_keys_are_schema_and_table():
     for key in defs().resolve_asset_graph().get_all_asset_keys():
-        assert len(key.path) == 2 and key.path[0] in {"raw", "staging", "marts", "ops"}, key
+        assert len(key.path) == 2 and key.path[0] in {"raw", "computed", "staging", "marts", "ops", "milvus"}, key
