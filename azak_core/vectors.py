@@ -41,6 +41,9 @@ INDEX = {"index_type": "HNSW", "metric_type": METRIC, "params": {"M": 16, "efCon
 MIN_EF = 64
 MAX_LIMIT = 16384  # Milvus's largest topk
 MAX_STOCKS = 64
+# pymilvus pings idle connections every 10 s; gRPC servers that keep gRPC's defaults (milvus-lite)
+# answer that with GOAWAY "too many pings", so long-lived clients (the API) ping only while busy.
+GRPC_OPTIONS = {"grpc.keepalive_time_ms": 600_000, "grpc.keepalive_permit_without_calls": 0}
 PREFIX = "news_"
 
 
@@ -94,7 +97,7 @@ def _client(uri: str, timeout: float) -> Any:
     from pymilvus.exceptions import MilvusException
 
     try:
-        return MilvusClient(uri=uri, timeout=timeout)
+        return MilvusClient(uri=uri, timeout=timeout, grpc_options=GRPC_OPTIONS)
     except MilvusException as error:
         raise VectorStoreError(f"cannot connect to Milvus at {uri}: {error.message}") from error
 

@@ -52,10 +52,19 @@ class NewsIndex:
     async def call(self, work: Callable[["NewsIndex"], T]) -> T:
         """Run ``work(self)`` in a thread; vector-store and provider failures become a clear 503."""
 
+        def attempt() -> T:
+            try:
+                return work(self)
+            except UnknownCollection:
+                raise
+            except VectorStoreError:  # a dropped connection: once more on a fresh one
+                self._reset()
+                return work(self)
+
         def locked() -> T:
             with self._lock:
                 try:
-                    return work(self)
+                    return attempt()
                 except UnknownCollection as error:
                     raise Unavailable(f"{error}; until then there is nothing to search") from error
                 except VectorStoreError as error:
