@@ -31,6 +31,7 @@ from azak_api.migrations import migrate
 from azak_api.models.controllers import ModelController
 from azak_api.news.controllers import NewsController
 from azak_api.settings import Settings
+from azak_api.similar.controllers import SimilarNewsController
 from azak_api.stocks.controllers import StockController, WatchlistController
 from azak_api.system.controllers import HealthController
 from azak_api.telegram.controllers import TelegramController
@@ -38,7 +39,7 @@ from azak_api.users.controllers import AuthController, UserController
 
 LOG = logging.getLogger("azak.api")
 CONTROLLERS = [HealthController, AuthController, UserController, StockController, WatchlistController,
-               NewsController, DashboardController, ModelController, AnalysisController,
+               SimilarNewsController, NewsController, DashboardController, ModelController, AnalysisController,
                EvaluationController, ModelEvaluationController, AbTestController, TelegramController]
 
 

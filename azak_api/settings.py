@@ -4,6 +4,8 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from azak_core.embeddings import EMBEDDER_CHOICES
+
 
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message names the variable."""
@@ -42,11 +44,19 @@ def _bool(name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
 
+def _embedder() -> str:
+    choice = os.environ.get("AZAK_EMBEDDER", "").strip() or "auto"
+    if choice not in EMBEDDER_CHOICES:
+        raise SettingsError(f"AZAK_EMBEDDER must be one of {', '.join(EMBEDDER_CHOICES)}, got {choice!r}")
+    return choice
+
+
 # Seconds each cached route keeps its response; AZAK_CACHE_TTLS="prices=60,news=30" overrides.
 DEFAULT_CACHE_TTLS = {
     "stocks": 60, "stock": 30, "prices": 60, "news": 30, "article": 60, "dashboard": 30, "me": 30,
     "evaluations": 300,  # evaluations change when the nightly evaluation runs
     "analysis": 900,  # analyses are expensive and change slowly (the legacy system's 15 minutes)
+    "similar": 300, "search": 60,  # neighbours change when a day is embedded; searches embed the query
 }
 
 
@@ -80,6 +90,11 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     dagster_url: str | None = None  # Dagit's base URL: on-demand runs go through its GraphQL API
     analysis_refreshes_per_day: int = 3  # per user (admins are not limited)
+    # the embedder search queries are embedded with: the pipelines' (AZAK_EMBEDDER, OpenAI settings)
+    embedder: str = "auto"
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    openai_embedding_model: str = "text-embedding-3-small"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -117,4 +132,10 @@ class Settings:
                                if o.strip()),
             dagster_url=os.environ.get("AZAK_DAGSTER_URL", "").strip().rstrip("/") or None,
             analysis_refreshes_per_day=_int("AZAK_ANALYSIS_REFRESHES_PER_DAY", 3),
+            embedder=_embedder(),
+            openai_api_key=(os.environ.get("AZAK_OPENAI_API_KEY", "").strip()
+                            or os.environ.get("OPENAI_API_KEY", "").strip() or None),
+            openai_base_url=os.environ.get("AZAK_OPENAI_BASE_URL", "").strip() or None,
+            openai_embedding_model=os.environ.get("AZAK_OPENAI_EMBEDDING_MODEL", "").strip()
+            or "text-embedding-3-small",
         )

@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from azak_cli.milvus import EmbeddedMilvus
 from azak_cli.postgres import (
     DatabaseConfigError,
     EmbeddedPostgres,
@@ -41,6 +42,9 @@ class Runtime:
     dagster_database: PgUrl
     embedded: EmbeddedPostgres | None
     started_embedded: bool = False
+    milvus_uri: str | None = None
+    milvus: EmbeddedMilvus | None = None
+    started_milvus: bool = False
 
     @property
     def dagster_home(self) -> Path:
@@ -60,7 +64,21 @@ class Runtime:
                 "AZAK_JWT_SECRET": os.environ.get("AZAK_JWT_SECRET") or self.demo_jwt_secret(),
             }
         )
+        if self.milvus_uri:
+            env["AZAK_MILVUS_URI"] = self.milvus_uri
         return env
+
+    def ensure_milvus(self) -> str:
+        """``AZAK_MILVUS_URI`` when set, otherwise the embedded Milvus under the home (started if needed)."""
+        if self.milvus_uri is None:
+            external = os.environ.get("AZAK_MILVUS_URI", "").strip()
+            if external:
+                self.milvus_uri = external
+            else:
+                self.milvus = embedded_milvus()
+                self.started_milvus = self.milvus.start()
+                self.milvus_uri = self.milvus.uri
+        return self.milvus_uri
 
     def apply(self) -> None:
         """Export :meth:`child_env` into this process (for in-process Dagster runs)."""
@@ -76,6 +94,9 @@ class Runtime:
         return path.read_text().strip()
 
     def stop_if_started(self) -> None:
+        if self.milvus is not None and self.started_milvus:
+            self.milvus.stop()
+            self.started_milvus = False
         if self.embedded is not None and self.started_embedded:
             self.embedded.stop()
             self.started_embedded = False
@@ -88,6 +109,10 @@ def azak_home() -> Path:
 
 def embedded_postgres() -> EmbeddedPostgres:
     return EmbeddedPostgres(azak_home() / "pg", _int_setting("AZAK_PG_PORT", 54329))
+
+
+def embedded_milvus() -> EmbeddedMilvus:
+    return EmbeddedMilvus(azak_home() / "milvus", _int_setting("AZAK_MILVUS_PORT", 19530))
 
 
 def resolve(start: bool = True) -> Runtime:

@@ -21,12 +21,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not args.no_serve:
         services.check_ports_free([dagit, api])
     runtime = environment.resolve()
-    runtime.apply()
-    where = "embedded PostgreSQL" if runtime.embedded else "AZAK_DATABASE_URL"
-    print(f"PostgreSQL: {mask(runtime.database.render())} ({where})")
-    print(f"Dagster home: {runtime.dagster_home}")
-    supervisor = services.Supervisor(runtime)
+    supervisor: services.Supervisor | None = None
     try:
+        milvus = runtime.ensure_milvus()
+        runtime.apply()
+        where = "embedded PostgreSQL" if runtime.embedded else "AZAK_DATABASE_URL"
+        print(f"PostgreSQL: {mask(runtime.database.render())} ({where})")
+        print(f"Milvus: {milvus} ({'embedded milvus-lite' if runtime.milvus else 'AZAK_MILVUS_URI'})")
+        print(f"Dagster home: {runtime.dagster_home}")
+        supervisor = services.Supervisor(runtime)
         demo.materialize_sample(runtime, refresh=args.refresh)
         email, password = demo.ensure_demo_admin(runtime)
         print(f"demo data ready in {time.monotonic() - started:.1f} s")
@@ -47,7 +50,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         supervisor.wait()
         return 0
     finally:
-        supervisor.stop()
+        if supervisor is not None:
+            supervisor.stop()
         runtime.stop_if_started()
 
 
@@ -60,8 +64,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     wanted = {"all": [dagit, api], "dagit": [dagit], "api": [api]}[args.what]
     services.check_ports_free(wanted)
     runtime = environment.resolve()
-    supervisor = services.Supervisor(runtime)
+    supervisor: services.Supervisor | None = None
     try:
+        runtime.ensure_milvus()
+        supervisor = services.Supervisor(runtime)
         if dagit in wanted:
             supervisor.start_dagit(dagit)
             supervisor.wait_ready("Dagit", f"{dagit.url}/server_info")
@@ -74,7 +80,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         supervisor.wait()
         return 0
     finally:
-        supervisor.stop()
+        if supervisor is not None:
+            supervisor.stop()
         runtime.stop_if_started()
 
 
@@ -163,6 +170,30 @@ def cmd_match(args: argparse.Namespace) -> int:
     if args.path != "-" and not Path(args.path).is_file():
         raise UsageError(f"no such file: {args.path}")
     return match.main(args.path, args.universe, args.explain)
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from azak_cli import similar
+
+    if args.path != "-" and not Path(args.path).is_file():
+        raise UsageError(f"no such file: {args.path}")
+    if not 1 <= args.k <= 100:
+        raise UsageError(f"--k must be between 1 and 100, got {args.k}")
+    return similar.main(args.path, args.k)
+
+
+def cmd_milvus(args: argparse.Namespace) -> int:
+    server = environment.embedded_milvus()
+    if args.action == "start":
+        started = server.start()
+        print(f"{server.uri} ({'started' if started else 'already running'}; data in {server.data_dir})")
+    elif args.action == "stop":
+        print("stopped" if server.stop() else "not running")
+    else:
+        running = server.is_running()
+        print(f"embedded Milvus ({server.data_dir}): {'running on ' + server.uri if running else 'stopped'}")
+        return 0 if running else 3
+    return 0
 
 
 def cmd_users(args: argparse.Namespace) -> int:
@@ -294,6 +325,16 @@ def build_parser() -> argparse.ArgumentParser:
     matcher.add_argument("--explain", action="store_true",
                          help="add each link's evidence: the rule that decided it and what it saw")
     matcher.set_defaults(func=cmd_match)
+
+    similar = sub.add_parser("similar", help="nearest neighbours of JSON Lines ({id, title, content}) among "
+                                            "themselves, with the configured embedder")
+    similar.add_argument("path", nargs="?", default="-", help="a JSONL file, or - for standard input")
+    similar.add_argument("--k", type=int, default=5, help="neighbours per input (default 5)")
+    similar.set_defaults(func=cmd_similar)
+
+    milvus = sub.add_parser("milvus", help="the embedded Milvus (milvus-lite server under AZAK_HOME)")
+    milvus.add_argument("action", choices=["start", "stop", "status"])
+    milvus.set_defaults(func=cmd_milvus)
 
     users = sub.add_parser("users", help="API users")
     actions = users.add_subparsers(dest="action", required=True)

@@ -39,7 +39,11 @@ def min_similarity(embedder_name: str) -> float:
 
 INDEX = {"index_type": "HNSW", "metric_type": METRIC, "params": {"M": 16, "efConstruction": 200}}
 MIN_EF = 64
+MAX_LIMIT = 16384  # Milvus's largest topk
 MAX_STOCKS = 64
+# pymilvus pings idle connections every 10 s; gRPC servers that keep gRPC's defaults (milvus-lite)
+# answer that with GOAWAY "too many pings", so long-lived clients (the API) ping only while busy.
+GRPC_OPTIONS = {"grpc.keepalive_time_ms": 600_000, "grpc.keepalive_permit_without_calls": 0}
 PREFIX = "news_"
 
 
@@ -93,17 +97,17 @@ def _client(uri: str, timeout: float) -> Any:
     from pymilvus.exceptions import MilvusException
 
     try:
-        return MilvusClient(uri=uri, timeout=timeout)
+        return MilvusClient(uri=uri, timeout=timeout, grpc_options=GRPC_OPTIONS)
     except MilvusException as error:
         raise VectorStoreError(f"cannot connect to Milvus at {uri}: {error.message}") from error
 
 
 class NewsVectors:
-    """One embedder's collection in the Milvus at ``uri``."""
+    """One embedder's collection in the Milvus at ``uri`` (``name`` overrides it for throw-away ones)."""
 
-    def __init__(self, uri: str, embedder_key: str, dimension: int, timeout: float = 10.0):
+    def __init__(self, uri: str, embedder_key: str, dimension: int, timeout: float = 10.0, name: str | None = None):
         self.uri = uri
-        self.name = collection_name(embedder_key)
+        self.name = name or collection_name(embedder_key)
         self.embedder_key = embedder_key
         self.dimension = dimension
         self.timeout = timeout
@@ -135,7 +139,7 @@ class NewsVectors:
 
     def exists(self) -> bool:
         with self._errors("listing collections"):
-            return bool(self.milvus.has_collection(self.name))
+            return bool(self.milvus.has_collection(self.name, timeout=self.timeout))
 
     def ensure(self) -> bool:
         """Create the collection and its index if missing, and load it. True when created now."""
@@ -143,7 +147,7 @@ class NewsVectors:
 
         with self._errors(f"creating {self.name}"):
             created = False
-            if not self.milvus.has_collection(self.name):
+            if not self.milvus.has_collection(self.name, timeout=self.timeout):
                 schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False,
                                                     description=f"news vectors of {self.embedder_key}")
                 schema.add_field("id", DataType.INT64, is_primary=True)
@@ -161,11 +165,11 @@ class NewsVectors:
                 created = True
             else:
                 self._check_dimension()
-            self.milvus.load_collection(self.name)
+            self.milvus.load_collection(self.name, timeout=self.timeout)
             return created
 
     def _check_dimension(self) -> None:
-        fields = self.milvus.describe_collection(self.name)["fields"]
+        fields = self.milvus.describe_collection(self.name, timeout=self.timeout)["fields"]
         dim = next(int(f["params"]["dim"]) for f in fields if f["name"] == "vector")
         if dim != self.dimension:
             raise VectorStoreError(
@@ -174,8 +178,8 @@ class NewsVectors:
 
     def drop(self) -> None:
         with self._errors(f"dropping {self.name}"):
-            if self.milvus.has_collection(self.name):
-                self.milvus.drop_collection(self.name)
+            if self.milvus.has_collection(self.name, timeout=self.timeout):
+                self.milvus.drop_collection(self.name, timeout=self.timeout)
 
     def _require(self) -> None:
         if not self.exists():
@@ -193,14 +197,15 @@ class NewsVectors:
         numbers = [day_number(d) for d in days]
         with self._errors(f"writing {self.name}"):
             for start in range(0, len(articles), batch):
-                self.milvus.upsert(self.name, [a.entity() for a in articles[start:start + batch]])
+                self.milvus.upsert(self.name, [a.entity() for a in articles[start:start + batch]],
+                                   timeout=self.timeout)
             keep = {a.news_id for a in articles}
             stale = [row["id"] for row in self.milvus.query(
-                self.name, filter=f"published_day in {numbers}", output_fields=["id"])
+                self.name, filter=f"published_day in {numbers}", output_fields=["id"], timeout=self.timeout)
                 if row["id"] not in keep] if numbers else []
             for start in range(0, len(stale), batch):
-                self.milvus.delete(self.name, ids=stale[start:start + batch])
-            self.milvus.flush(self.name)
+                self.milvus.delete(self.name, ids=stale[start:start + batch], timeout=self.timeout)
+            self.milvus.flush(self.name, timeout=self.timeout)
         return len(stale)
 
     # -- reads ----------------------------------------------------------------------------------
@@ -212,7 +217,7 @@ class NewsVectors:
         counts: dict[date, int] = {}
         with self._errors(f"counting {self.name}"):
             iterator = self.milvus.query_iterator(self.name, batch_size=5000, filter=filter_,
-                                                  output_fields=["published_day"])
+                                                  output_fields=["published_day"], timeout=self.timeout)
             try:
                 while rows := iterator.next():
                     for row in rows:
@@ -229,20 +234,26 @@ class NewsVectors:
         if not ids:
             return {}
         with self._errors(f"reading {self.name}"):
-            rows = self.milvus.get(self.name, ids=list(ids))
+            rows = self.milvus.get(self.name, ids=list(ids), timeout=self.timeout)
         return {int(row["id"]): row for row in rows}
 
     def search(self, vector: np.ndarray, limit: int, filter_: str = "", min_similarity: float = -1.0) -> list[Hit]:
         """The ``limit`` nearest entities passing the Milvus boolean ``filter_``, most similar first."""
+        return self.search_many([vector], limit, filter_, min_similarity)[0]
+
+    def search_many(self, vectors: Sequence[np.ndarray], limit: int, filter_: str = "",
+                    min_similarity: float = -1.0) -> list[list[Hit]]:
+        """One request for several query vectors sharing a filter: a list of hits per vector."""
         self._require()
+        data = [np.asarray(v, dtype=np.float32).tolist() for v in vectors]
         with self._errors(f"searching {self.name}"):
             result = self.milvus.search(
-                self.name, data=[np.asarray(vector, dtype=np.float32).tolist()], limit=limit, filter=filter_,
+                self.name, data=data, limit=min(limit, MAX_LIMIT), filter=filter_,
                 output_fields=["published_at", "cluster_id"], anns_field="vector",
-                search_params={"metric_type": METRIC, "params": {"ef": max(MIN_EF, 2 * limit)}})
-        hits = [Hit(int(h["id"]), float(h["distance"]), int(h["entity"]["published_at"]),
-                    int(h["entity"]["cluster_id"])) for h in result[0]]
-        return [h for h in hits if h.similarity >= min_similarity]
+                search_params={"metric_type": METRIC, "params": {"ef": max(MIN_EF, 2 * limit)}}, timeout=self.timeout)
+        return [[hit for hit in (Hit(int(h["id"]), float(h["distance"]), int(h["entity"]["published_at"]),
+                                     int(h["entity"]["cluster_id"])) for h in hits)
+                 if hit.similarity >= min_similarity] for hits in result]
 
 
 def earlier_than(published_at: datetime, news_id: int, cluster_id: int) -> str:
@@ -250,6 +261,11 @@ def earlier_than(published_at: datetime, news_id: int, cluster_id: int) -> str:
     itself, not a copy of its story."""
     return (f"published_at < {int(published_at.timestamp())} and id != {news_id} "
             f"and cluster_id != {cluster_id}")
+
+
+def is_earlier_neighbour(hit: Hit, published_at: datetime, news_id: int, cluster_id: int) -> bool:
+    """:func:`earlier_than` in Python, for hits of a search shared by several articles."""
+    return hit.published_at < int(published_at.timestamp()) and hit.news_id != news_id and hit.cluster_id != cluster_id
 
 
 def mentions_stock(code: str) -> str:

@@ -11,6 +11,7 @@ land in a new collection and Dagit marks the partitions stale.
 """
 
 import hashlib
+import itertools
 import math
 import re
 from collections import Counter
@@ -59,7 +60,7 @@ def features(title: str, body: str) -> Counter[str]:
         counts: Counter[str] = Counter()
         for form, tag in morphemes:
             counts[f"m:{form}"] += TAG_WEIGHTS[tag]
-        for (a, _), (b, _) in zip(morphemes, morphemes[1:], strict=False):
+        for (a, _), (b, _) in itertools.pairwise(morphemes):
             counts[f"p:{a} {b}"] += PAIR_WEIGHT
         for word in WORD.findall(part.lower()):
             padded = f"<{word}>"

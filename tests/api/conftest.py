@@ -38,27 +38,44 @@ def redis_url() -> str:
 
 def settings_for(db_url: str, **overrides) -> Settings:
     base = Settings(database_url=db_url.replace("postgresql://", "postgresql+psycopg://", 1),
-                    environment="test", jwt_secret=SECRET, cache_ttls=dict(DEFAULT_CACHE_TTLS))
+                    environment="test", jwt_secret=SECRET, cache_ttls=dict(DEFAULT_CACHE_TTLS), embedder="offline")
     return replace(base, **overrides)
 
 
 @pytest.fixture(scope="session")
-def api_warehouse(pg_server: PgUrl) -> Iterator[str]:
-    """A warehouse the pipelines filled (replayed sample data) and dbt built: what the API reads."""
+def api_milvus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The API warehouse's own embedded Milvus (pipeline tests empty theirs between tests)."""
+    from azak_cli.milvus import EmbeddedMilvus
+    from tests.conftest import free_port
+
+    server = EmbeddedMilvus(tmp_path_factory.mktemp("api_milvus"), free_port())
+    server.start()
+    yield server.uri
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def api_warehouse(pg_server: PgUrl, api_milvus: str) -> Iterator[str]:
+    """A warehouse the pipelines filled (replayed sample data) and dbt built, and the articles'
+    vectors in Milvus (offline embedder): what the API reads."""
     from tests.pipelines.runs import run
 
     url = pg_server.with_database(f"{_worker()}_api")
     drop_database(url)
     ensure_database(url)
-    saved = {k: os.environ.get(k) for k in ("AZAK_DATABASE_URL", "AZAK_SOURCE_MODE")}
-    os.environ.update({"AZAK_DATABASE_URL": url.render(), "AZAK_SOURCE_MODE": "replay"})
+    variables = ("AZAK_DATABASE_URL", "AZAK_SOURCE_MODE", "AZAK_MILVUS_URI", "AZAK_EMBEDDER")
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update({"AZAK_DATABASE_URL": url.render(), "AZAK_SOURCE_MODE": "replay",
+                       "AZAK_MILVUS_URI": api_milvus, "AZAK_EMBEDDER": "offline"})
     try:
         run("reference_job")
         run("market_raw_job", ("2025-03-03", "2025-06-17"))
         run("intraday_job", ("2025-06-16", "2025-06-17"))
         run("all_news_job", ("2025-05-01", "2025-06-17"))
+        run("embeddings_job", ("2025-05-01", "2025-06-17"))
         run("market_marts_job")
         run("news_marts_job")
+        run("embeddings_marts_job")
     finally:
         for key, value in saved.items():
             if value is None:
@@ -77,8 +94,8 @@ class Account:
 
 
 @pytest.fixture
-def app_settings(api_warehouse: str) -> Settings:
-    return settings_for(api_warehouse)
+def app_settings(api_warehouse: str, api_milvus: str) -> Settings:
+    return settings_for(api_warehouse, milvus_uri=api_milvus)
 
 
 @pytest.fixture

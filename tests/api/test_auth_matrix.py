@@ -10,6 +10,7 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import pytest
@@ -36,6 +37,8 @@ REQUESTS: dict[str, dict[str, Any]] = {
     "removeWatchlistStock": {"path": {"code": "035720"}},
     "listNews": {},
     "getNews": {"path": {"news_id": "article"}},
+    "getSimilarNews": {"path": {"news_id": "article"}},
+    "searchNews": {"query": {"q": "삼성전자 반도체"}},
     "getDashboardSummary": {},
     "listTelegramSubscribers": {},
     "deactivateTelegramSubscriber": {"path": {"chat_id": "424242"}},
@@ -112,6 +115,8 @@ async def call_every_route(client, table, tokens, context, values, failures) -> 
         url = path
         for name, value in spec.get("path", {}).items():
             url = re.sub(r"\{" + name + r"(:\w+)?\}", str(values.get(value, value)), url)
+        if "query" in spec:
+            url += "?" + urlencode(spec["query"])
         for identity in IDENTITIES:
             token = tokens.get(identity)
             if spec.get("fresh_token") and identity in {"user", "admin"}:

@@ -19,9 +19,10 @@ from tests.conftest import BIN, PROJECT_ROOT, free_port, run_azak
 def demo_home(tmp_path_factory):
     """A fresh AZAK_HOME with the embedded server on its own port; stopped afterwards."""
     home = tmp_path_factory.mktemp("demo") / "home"
-    env = embedded_env(home, free_port())
+    env = {**embedded_env(home, free_port()), "AZAK_MILVUS_PORT": str(free_port()), "AZAK_EMBEDDER": "offline"}
     yield env
     run_azak("db", "stop", env=env)
+    run_azak("milvus", "stop", env=env)
 
 
 def table_count(env: dict[str, str], table: str) -> int:
@@ -38,18 +39,23 @@ def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
     result = run_azak("demo", "--no-serve", env=demo_home, timeout=1800)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     out = result.stdout
-    assert "(embedded PostgreSQL)" in out
+    assert "(embedded PostgreSQL)" in out and "(embedded milvus-lite)" in out
     assert "demo data ready in" in out
     summary = {line.split()[0]: line.split()[1:] for line in out.splitlines()
-               if line.startswith(("raw/", "staging/", "marts/", "computed/"))}
+               if line.startswith(("raw/", "staging/", "marts/", "computed/", "milvus/"))}
     assert summary["raw/stocks"] == ["1", "2,882"]  # the replayed listing of 2025-11-28
     assert summary["marts/stocks"][1] == "2,882"
     assert summary["computed/model_leaderboard"][0] == "1"
     # the run is in the real instance under AZAK_HOME, not a temporary one
     assert (demo_home["AZAK_HOME"] and os.path.exists(os.path.join(demo_home["AZAK_HOME"], "dagster",
                                                                    "dagster.yaml")))
-    # the command stops the embedded server it started
+    # embeddings over every news day, each article's earlier neighbours, and what followed them
+    assert summary["milvus/news_embeddings"][0] == summary["raw/news_articles"][0]
+    assert int(summary["computed/similar_news"][1].replace(",", "")) > 1000
+    assert int(summary["marts/similar_news_outcomes"][1].replace(",", "")) > 100
+    # the command stops the embedded servers it started
     assert run_azak("db", "status", env=demo_home).returncode == 3
+    assert run_azak("milvus", "status", env=demo_home).returncode == 3
 
     again = run_azak("demo", "--no-serve", env=demo_home, timeout=600)
     assert again.returncode == 0, again.stderr
@@ -85,9 +91,13 @@ def test_demo_serves_dagit_and_the_api_with_the_demo_admin_until_sigterm(demo_ho
         password = (Path(demo_home["AZAK_HOME"]) / "demo-admin-password").read_text().strip()
         login = httpx.post(f"{api}/api/auth/login", json={"email": "admin@azak.local", "password": password})
         assert login.status_code == 200, login.text
-        stock = httpx.get(f"{api}/api/stocks/005930",
-                          headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        stock = httpx.get(f"{api}/api/stocks/005930", headers=headers)
         assert stock.status_code == 200 and stock.json()["latest"]["date"] == "2025-06-17"
+        found = httpx.get(f"{api}/api/news/search", params={"q": "삼성전자 실적", "k": 3}, headers=headers, timeout=60)
+        assert found.status_code == 200 and len(found.json()["items"]) == 3, found.text
+        similar = httpx.get(f"{api}/api/news/{found.json()['items'][0]['id']}/similar", headers=headers, timeout=60)
+        assert similar.status_code == 200, similar.text
         # what a process manager sends: everything stops, after the demo's in-process Dagster runs too
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=60)

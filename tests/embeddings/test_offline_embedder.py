@@ -11,7 +11,8 @@ from azak_core.embeddings.offline import DIMENSION, OfflineEmbedder, features
 from azak_core.embeddings.quality import evaluate, evaluate_baseline
 from tests.conftest import PROJECT_ROOT
 
-LABELLED = [PROJECT_ROOT / "tests/linker/labelled_news.jsonl", PROJECT_ROOT / "tests/embeddings/duplicate_stories.jsonl"]
+LABELLED = [PROJECT_ROOT / "tests/linker/labelled_news.jsonl",
+            PROJECT_ROOT / "tests/embeddings/duplicate_stories.jsonl"]
 
 
 def embed(*texts: str) -> np.ndarray:
@@ -22,7 +23,8 @@ def test_vectors_are_float32_unit_and_the_same_on_every_run():
     first = embed("삼성전자, 2분기 영업이익 4조6천억원\n메모리 재고 조정", "SK하이닉스 HBM3E 양산")
     assert first.dtype == np.float32 and first.shape == (2, DIMENSION)
     assert np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
-    assert np.array_equal(first, embed("삼성전자, 2분기 영업이익 4조6천억원\n메모리 재고 조정", "SK하이닉스 HBM3E 양산"))
+    again = embed("삼성전자, 2분기 영업이익 4조6천억원\n메모리 재고 조정", "SK하이닉스 HBM3E 양산")
+    assert np.array_equal(first, again)
 
 
 def test_korean_morphemes_make_inflected_forms_meet():

@@ -96,7 +96,7 @@ def test_retries_429_and_5xx_with_backoff_then_succeeds(fake_openai):
 def test_gives_up_after_the_retries_with_the_providers_message(fake_openai):
     fake_openai.failures = [(429, {"retry-after": "0"})] * 3
     embedder = OpenAIEmbedder("sk-local", base_url=fake_openai.url, max_retries=2)
-    with pytest.raises(EmbeddingError, match="HTTP 429 after retries: .*scripted 429"):
+    with pytest.raises(EmbeddingError, match=r"HTTP 429 after retries: .*scripted 429"):
         embedder.embed(["삼성전자"])
     assert len(fake_openai.requests) == 3
 

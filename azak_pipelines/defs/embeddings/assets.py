@@ -1,6 +1,7 @@
 """``news_embeddings`` (Milvus) and ``similar_news`` (each article's earlier neighbours)."""
 
 import time
+from collections import defaultdict
 from typing import Any
 
 import dagster as dg
@@ -13,7 +14,7 @@ from azak_core.vectors import (
     NewsVectors,
     UnknownCollection,
     VectorStoreError,
-    earlier_than,
+    is_earlier_neighbour,
     min_similarity,
 )
 from azak_pipelines.defs.calendar.partitions import news_days
@@ -32,7 +33,8 @@ NEWS_EMBEDDINGS = dg.AssetKey(["milvus", "news_embeddings"])
 ARTICLES_SQL = sql.SQL("""
 SELECT a.news_id, a.published_day, a.published_at, a.title, a.summary, a.source, a.content_type, a.cluster_id,
        coalesce((SELECT array_agg(m.stock_code ORDER BY m.salient DESC, m.score DESC, m.stock_code)
-                 FROM {matches} m WHERE m.news_id = a.news_id AND m.published_day = a.published_day), '{{}}')
+                 FROM {matches} m WHERE m.news_id = a.news_id AND m.published_day = a.published_day), '{{}}'),
+       a.cluster_size
 FROM {articles} a WHERE a.published_day >= %s AND a.published_day < %s ORDER BY a.published_at, a.news_id
 """)
 
@@ -107,7 +109,8 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
             "embedder": model.key, "dimension": model.dimension, "collection": store.name,
             "seconds": round(seconds, 3), "tokens": embedding.tokens,
             "docs_per_second": round(len(articles) / seconds, 1) if seconds else 0.0,
-            "removed": removed, "quarantined": len(rejected), "quarantine": dg.MetadataValue.md(reasons_summary(rejected)),
+            "removed": removed, "quarantined": len(rejected),
+            "quarantine": dg.MetadataValue.md(reasons_summary(rejected)),
         })
 
     @dg.asset(key=[SIMILAR_NEWS.schema, SIMILAR_NEWS.name], group_name="embeddings", kinds={"milvus", "postgres"},
@@ -148,15 +151,28 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
 
 def _neighbours(store: NewsVectors, articles: list[tuple], embedder_key: str,
                 threshold: float) -> tuple[list[tuple[Any, ...]], list[int]]:
+    """Each article's point-in-time neighbours, one Milvus search per KST day.
+
+    A day's articles share a search filtered to everything published before the day's last
+    article; each then keeps the hits published before itself, not itself and not its story. The
+    shared search asks for ``NEIGHBOURS`` plus every hit the per-article rule can drop (the day's
+    articles and the largest story's copies, wherever published), so the result equals a search
+    per article."""
     stored = store.vectors([a[0] for a in articles]) if articles else {}
+    missing = [a[0] for a in articles if a[0] not in stored]
+    by_day: dict[Any, list[tuple]] = defaultdict(list)
+    for article in articles:
+        if article[0] in stored:
+            by_day[article[1]].append(article)
     rows: list[tuple[Any, ...]] = []
-    missing = []
-    for news_id, day, published_at, *_, cluster_id, _codes in articles:
-        entity = stored.get(news_id)
-        if entity is None:
-            missing.append(news_id)
-            continue
-        hits = store.search(entity["vector"], NEIGHBOURS, earlier_than(published_at, news_id, cluster_id), threshold)
-        rows.extend((news_id, day, hit.news_id, rank, round(hit.similarity, 6), embedder_key)
-                    for rank, hit in enumerate(hits, start=1))
+    for day_articles in by_day.values():
+        latest = max(a[2] for a in day_articles)
+        limit = NEIGHBOURS + len(day_articles) + max(a[9] for a in day_articles)
+        hits = store.search_many([stored[a[0]]["vector"] for a in day_articles], limit,
+                                 f"published_at <= {int(latest.timestamp())}", threshold)
+        for (news_id, day, published_at, *_, cluster_id, _codes, _size), found in zip(day_articles, hits,
+                                                                                     strict=True):
+            kept = [h for h in found if is_earlier_neighbour(h, published_at, news_id, cluster_id)][:NEIGHBOURS]
+            rows.extend((news_id, day, hit.news_id, rank, round(hit.similarity, 6), embedder_key)
+                        for rank, hit in enumerate(kept, start=1))
     return rows, missing

@@ -28,8 +28,9 @@ def embeddings() -> dg.Definitions:
         assets=embedding_assets(embedder_key),
         asset_checks=[embeddings_match_articles],
         resources={
-            "embedder": EmbedderResource(choice=choice, openai_api_key=dg.EnvVar(key_variable) if key_variable else None,
-                                         openai_base_url=base_url, openai_model=model),
+            "embedder": EmbedderResource(
+                choice=choice, openai_api_key=dg.EnvVar(key_variable) if key_variable else None,
+                openai_base_url=base_url, openai_model=model),
             "vector_store": VectorStore(milvus_uri=dg.EnvVar("AZAK_MILVUS_URI")),
         },
     )

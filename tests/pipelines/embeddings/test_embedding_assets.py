@@ -4,8 +4,8 @@ import psycopg
 import pytest
 from pymilvus import MilvusClient
 
-from azak_core.embeddings.offline import OfflineEmbedder
-from azak_core.vectors import MIN_SIMILARITY, NEIGHBOURS, collection_name
+from azak_core.embeddings.offline import DIMENSION, OfflineEmbedder
+from azak_core.vectors import MIN_SIMILARITY, NEIGHBOURS, NewsVectors, collection_name, earlier_than
 from tests.pipelines.runs import checks, materialization, run
 
 WINDOW = ("2025-05-12", "2025-05-23")
@@ -59,7 +59,7 @@ def test_embeds_each_article_once_and_re_runs_replace_the_days(embedded_news, mi
     client.close()
 
 
-def test_similar_news_are_earlier_not_self_not_same_story(embedded_news):
+def test_similar_news_are_earlier_not_self_not_same_story(embedded_news, milvus_uri):
     meta = materialization(run("embeddings_job", WINDOW), "computed/similar_news")
     assert meta["rows_written"] > 0 and meta["k"] == NEIGHBOURS
     assert meta["min_similarity"] == MIN_SIMILARITY["kiwi-hash"]
@@ -76,6 +76,18 @@ def test_similar_news_are_earlier_not_self_not_same_story(embedded_news):
     ranks = rows(embedded_news, "SELECT news_id, array_agg(similarity ORDER BY rank) FROM computed.similar_news "
                                 "GROUP BY 1")
     assert all(list(s) == sorted(s, reverse=True) for _, s in ranks)
+    # the day-batched search gives exactly what a search per article with the full filter gives
+    store = NewsVectors(milvus_uri, OfflineEmbedder().key, DIMENSION)
+    articles = rows(embedded_news, "SELECT news_id, published_at, cluster_id FROM raw.news_articles "
+                                   "ORDER BY news_id LIMIT 25")
+    vectors = store.vectors([a[0] for a in articles])
+    for news_id, published_at, cluster in articles:
+        alone = store.search(vectors[news_id]["vector"], NEIGHBOURS, earlier_than(published_at, news_id, cluster),
+                             MIN_SIMILARITY["kiwi-hash"])
+        stored = rows(embedded_news, "SELECT neighbor_id FROM computed.similar_news WHERE news_id = %s ORDER BY rank",
+                      (news_id,))
+        assert [h.news_id for h in alone] == [r[0] for r in stored], news_id
+    store.close()
     # the first day's earliest article has nothing before it in the store
     first = rows(embedded_news, "SELECT news_id FROM computed.news_articles ORDER BY published_at, news_id LIMIT 1")[0][0]
     assert rows(embedded_news, "SELECT count(*) FROM computed.similar_news WHERE news_id = %s", (first,)) == [(0,)]
@@ -130,7 +142,8 @@ def test_milvus_down_fails_with_a_clear_message(embedded_news, monkeypatch):
 def test_articles_without_a_linked_stock_are_embedded_with_an_empty_list(embedded_news, milvus_uri):
     run("embeddings_job", ("2025-05-12", "2025-05-16"), assets=["milvus/news_embeddings"])
     unlinked = rows(embedded_news, "SELECT a.news_id FROM computed.news_articles a WHERE a.published_day < '2025-05-17' "
-                                   "AND NOT EXISTS (SELECT 1 FROM computed.news_stock_matches m WHERE m.news_id = a.news_id)")
+                                   "AND NOT EXISTS (SELECT 1 FROM computed.news_stock_matches m "
+                                   "WHERE m.news_id = a.news_id)")
     assert unlinked
     client = MilvusClient(uri=milvus_uri)
     stored = client.get(COLLECTION, ids=[r[0] for r in unlinked], output_fields=["stock_codes", "published_day"])

@@ -1,0 +1,118 @@
+"""Similar news (``/api/news/{id}/similar``) and semantic search (``/api/news/search``) over Milvus.
+
+Neighbours of an article are published before it (what happened after similar news *before*),
+itself and its story's copies excluded; the default threshold is the embedder's, from the one
+place thresholds live (``azak_core.vectors``). A search query is embedded with the pipelines'
+embedder. An unreachable Milvus, a collection that was never built and a failing provider are
+503s saying what to do.
+"""
+
+from datetime import date
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.di import Provide
+from litestar.exceptions import ValidationException
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from azak_api.auth import SECURED
+from azak_api.errors import NotFound, error_responses
+from azak_api.news.schemas import NEWS_ID_PATTERN
+from azak_api.similar import queries
+from azak_api.similar.index import NewsIndex, Unavailable, provide_news_index
+from azak_api.similar.schemas import Neighbour, Outcome, SearchResults, SimilarNews
+from azak_api.stocks.controllers import CODE_PATTERN
+from azak_core.embeddings import EmbeddingError, prepare_text
+from azak_core.market import RETURN_HORIZONS
+from azak_core.vectors import NEIGHBOURS, Hit, day_number, earlier_than, mentions_stock, min_similarity
+
+MAX_K = 50
+
+
+async def neighbours(db: AsyncConnection, hits: list[Hit], stock: str | None) -> list[Neighbour]:
+    ids = [hit.news_id for hit in hits]
+    rows = await queries.articles(db, ids)
+    impacts = await queries.outcomes(db, ids, stock)
+    found = []
+    for hit in hits:
+        row = rows.get(hit.news_id)
+        if row is None:  # in Milvus but no longer in the warehouse: the next run removes it
+            continue
+        found.append(Neighbour(
+            id=str(hit.news_id), similarity=round(hit.similarity, 4), title=row.title, source=row.source,
+            press=row.press, url=row.url, published_at=row.published_at, stock_codes=list(row.stock_codes),
+            outcomes=[Outcome(i.stock_code, {f"{h}d": getattr(i, f"return_{h}d") for h in RETURN_HORIZONS})
+                      for i in impacts.get(hit.news_id, [])]))
+    return found
+
+
+class SimilarNewsController(Controller):
+    path = "/api/news"
+    tags = ["news"]
+    security = SECURED
+    dependencies = {"news_index": Provide(provide_news_index, sync_to_thread=False)}
+
+    @get("/{news_id:str}/similar", operation_id="getSimilarNews", opt={"cache": "similar"}, cache=True,
+         summary="Earlier articles most similar to this one, with what their stocks did next",
+         responses=error_responses(401, 404))
+    async def similar(
+        self, db: AsyncConnection, news_index: NewsIndex,
+        news_id: Annotated[str, Parameter(pattern=NEWS_ID_PATTERN, description="the article id (decimal)")],
+        k: Annotated[int, Parameter(ge=1, le=MAX_K, description="how many neighbours")] = NEIGHBOURS,
+        min_similarity_: Annotated[float | None, Parameter(
+            query="min_similarity", ge=-1.0, le=1.0,
+            description="least cosine similarity (default: the embedder's threshold)")] = None,
+        stock: Annotated[str | None, Parameter(pattern=CODE_PATTERN,
+                                               description="only neighbours linked to this stock")] = None,
+    ) -> SimilarNews:
+        article_id = int(news_id)
+        row = await queries.article(db, article_id) if article_id <= 2**63 - 1 else None
+        if row is None:
+            raise NotFound(f"no article {news_id}")
+
+        def search(index: NewsIndex) -> tuple[str, float, list[Hit]]:
+            store, embedder = index.vectors(), index.embedder()
+            threshold = min_similarity(embedder.name) if min_similarity_ is None else min_similarity_
+            stored = store.vectors([article_id])
+            if article_id not in stored:
+                raise Unavailable(f"article {news_id} has no vector in {store.name} yet: materialize "
+                                  f"milvus/news_embeddings for {row.published_day}")
+            filter_ = earlier_than(row.published_at, article_id, row.cluster_id)
+            if stock:
+                filter_ += " and " + mentions_stock(stock)
+            return embedder.key, threshold, store.search(stored[article_id]["vector"], k, filter_, threshold)
+
+        embedder_key, threshold, hits = await news_index.call(search)
+        return SimilarNews(news_id, embedder_key, k, threshold, await neighbours(db, hits, stock))
+
+    @get("/search", operation_id="searchNews", opt={"cache": "search"}, cache=True,
+         summary="Semantic search: articles closest in meaning to the query", responses=error_responses(401))
+    async def search(
+        self, db: AsyncConnection, news_index: NewsIndex,
+        q: Annotated[str, Parameter(min_length=1, max_length=500, description="what to look for, in any language")],
+        stock: Annotated[str | None, Parameter(pattern=CODE_PATTERN, description="linked to this stock")] = None,
+        start: Annotated[date | None, Parameter(query="from", description="first KST day (YYYY-MM-DD)")] = None,
+        end: Annotated[date | None, Parameter(query="to", description="last KST day (YYYY-MM-DD)")] = None,
+        k: Annotated[int, Parameter(ge=1, le=MAX_K, description="how many results")] = NEIGHBOURS,
+    ) -> SearchResults:
+        if start and end and start > end:
+            raise ValidationException(f"'from' ({start}) is after 'to' ({end})")
+        try:
+            text = prepare_text(q)
+        except EmbeddingError as error:
+            raise ValidationException(f"q: {error}; search with words or numbers") from error
+        conditions = [mentions_stock(stock)] if stock else []
+        if start:
+            conditions.append(f"published_day >= {day_number(start)}")
+        if end:
+            conditions.append(f"published_day <= {day_number(end)}")
+
+        def run(index: NewsIndex) -> tuple[str, list[Hit]]:
+            store, embedder = index.vectors(), index.embedder()
+            vector = embedder.embed([text]).vectors[0]
+            return embedder.key, store.search(vector, k, " and ".join(conditions))
+
+        embedder_key, hits = await news_index.call(run)
+        return SearchResults(q, embedder_key, await neighbours(db, hits, stock))
+

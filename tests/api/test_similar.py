@@ -1,0 +1,120 @@
+"""/api/news/{id}/similar and /api/news/search against the warehouse and the Milvus the pipelines
+filled (offline embedder), over the real app."""
+
+from datetime import datetime
+
+from litestar.testing import AsyncTestClient
+
+from azak_api.app import create_app
+from azak_core.vectors import MIN_SIMILARITY, NEIGHBOURS
+from tests.api.conftest import bearer, settings_for, sql
+from tests.conftest import free_port
+
+SAMSUNG = "005930"
+
+
+def when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def article_with_neighbours(url: str) -> tuple[int, datetime, int]:
+    [(news_id, published_at, cluster)] = sql(url, """
+        SELECT s.news_id, a.published_at, a.cluster_id FROM computed.similar_news s
+        JOIN raw.news_articles a USING (news_id) WHERE s.rank = 3 ORDER BY a.published_at DESC LIMIT 1""")
+    return news_id, published_at, cluster
+
+
+async def test_neighbours_are_earlier_and_match_the_similar_news_table(client, user, api_warehouse):
+    news_id, published_at, cluster = article_with_neighbours(api_warehouse)
+    response = await client.get(f"/api/news/{news_id}/similar", headers=bearer(user.token))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["id"] == str(news_id) and body["embedder"] == "kiwi-hash@1"
+    assert body["k"] == NEIGHBOURS and body["min_similarity"] == MIN_SIMILARITY["kiwi-hash"]
+    stored = sql(api_warehouse, "SELECT neighbor_id, similarity FROM computed.similar_news WHERE news_id = %s "
+                                "ORDER BY rank", (news_id,))
+    assert [int(n["id"]) for n in body["items"]] == [r[0] for r in stored]
+    assert [n["similarity"] for n in body["items"]] == [round(r[1], 4) for r in stored]
+    clusters = dict(sql(api_warehouse, "SELECT news_id, cluster_id FROM raw.news_articles"))
+    for item in body["items"]:
+        assert when(item["published_at"]) < published_at and clusters[int(item["id"])] != cluster
+        assert item["title"] and item["url"]
+        for outcome in item["outcomes"]:
+            assert set(outcome["returns"]) == {"1d", "3d", "5d", "20d"}
+
+
+async def test_k_threshold_and_stock_filters(client, user, api_warehouse):
+    news_id, _, _ = article_with_neighbours(api_warehouse)
+    two = (await client.get(f"/api/news/{news_id}/similar", params={"k": 2}, headers=bearer(user.token))).json()
+    assert len(two["items"]) == 2
+    strict = (await client.get(f"/api/news/{news_id}/similar", params={"min_similarity": 0.99},
+                               headers=bearer(user.token))).json()
+    assert strict["items"] == [] and strict["min_similarity"] == 0.99
+    [(samsung_article,)] = sql(api_warehouse, """
+        SELECT m.news_id FROM raw.news_stock_matches m JOIN raw.news_articles a USING (news_id)
+        WHERE m.stock_code = %s AND m.salient ORDER BY a.published_at DESC LIMIT 1""", (SAMSUNG,))
+    about = (await client.get(f"/api/news/{samsung_article}/similar", params={"stock": SAMSUNG, "k": 5},
+                              headers=bearer(user.token))).json()
+    assert about["items"]
+    linked = {r[0] for r in sql(api_warehouse, "SELECT news_id FROM raw.news_stock_matches WHERE stock_code = %s",
+                                (SAMSUNG,))}
+    assert all(int(item["id"]) in linked for item in about["items"])
+    assert all(o["code"] == SAMSUNG for item in about["items"] for o in item["outcomes"])
+    matured = [o for item in about["items"] for o in item["outcomes"] if o["returns"]["1d"] is not None]
+    assert matured  # earlier Samsung news has realised returns
+
+
+async def test_semantic_search_finds_the_topic_with_filters(client, user, api_warehouse):
+    response = await client.get("/api/news/search", params={"q": "삼성전자 반도체", "k": 5},
+                                headers=bearer(user.token))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["embedder"] == "kiwi-hash@1" and len(body["items"]) == 5
+    assert any("삼성" in item["title"] for item in body["items"][:3])
+    similarities = [item["similarity"] for item in body["items"]]
+    assert similarities == sorted(similarities, reverse=True)
+    dated = (await client.get("/api/news/search", params={"q": "반도체", "from": "2025-06-02", "to": "2025-06-05",
+                                                          "stock": "000660"}, headers=bearer(user.token))).json()
+    assert dated["items"]
+    for item in dated["items"]:
+        assert "2025-06-01T15:00:00+00:00" <= item["published_at"].replace("Z", "+00:00") < "2025-06-05T15:00:00"
+        assert "000660" in [o["code"] for o in item["outcomes"]]
+
+
+async def test_bad_input_is_a_400_and_unknown_articles_a_404(client, user):
+    cases = [
+        ("/api/news/search", {"q": "🚀🚀🚀"}, 400, "no letters or digits"),
+        ("/api/news/search", {"q": ""}, 400, None),
+        ("/api/news/search", {"q": "x" * 501}, 400, None),
+        ("/api/news/search", {"q": "삼성", "from": "2025-06-05", "to": "2025-06-01"}, 400, "after"),
+        ("/api/news/search", {"q": "삼성", "stock": "samsung"}, 400, None),
+        ("/api/news/1/similar", {"k": 0}, 400, None),
+        ("/api/news/1/similar", {"min_similarity": 2}, 400, None),
+        ("/api/news/1/similar", {}, 404, "no article 1"),
+        ("/api/news/99999999999999999999/similar", {}, 400, None),
+    ]
+    for path, params, status, detail in cases:
+        response = await client.get(path, params=params, headers=bearer(user.token))
+        assert response.status_code == status, (path, params, response.text)
+        if detail:
+            assert detail in response.json()["detail"]
+
+
+async def test_a_down_milvus_or_a_missing_collection_is_a_clear_503(api_warehouse, user, api_milvus):
+    news_id, _, _ = article_with_neighbours(api_warehouse)
+    down = settings_for(api_warehouse, milvus_uri=f"http://127.0.0.1:{free_port()}")
+    async with AsyncTestClient(app=create_app(down)) as client:
+        for path in (f"/api/news/{news_id}/similar", "/api/news/search?q=삼성전자"):
+            response = await client.get(path, headers=bearer(user.token))
+            assert response.status_code == 503, response.text
+            assert "vector store is unavailable" in response.json()["detail"]
+    unset = settings_for(api_warehouse, milvus_uri=None)
+    async with AsyncTestClient(app=create_app(unset)) as client:
+        response = await client.get("/api/news/search?q=삼성전자", headers=bearer(user.token))
+        assert response.status_code == 503 and "AZAK_MILVUS_URI" in response.json()["detail"]
+    # an embedder whose collection was never built (e.g. OpenAI switched on, nothing embedded yet)
+    other = settings_for(api_warehouse, milvus_uri=api_milvus, embedder="openai", openai_api_key="sk-unused")
+    async with AsyncTestClient(app=create_app(other)) as client:
+        response = await client.get(f"/api/news/{news_id}/similar", headers=bearer(user.token))
+        assert response.status_code == 503
+        assert "news_openai_text_embedding_3_small" in response.json()["detail"]
