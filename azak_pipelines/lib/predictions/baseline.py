@@ -123,7 +123,10 @@ def _factors(ctx: Context, parts: dict[str, float]) -> tuple[list[str], list[str
     flows = ctx.rows("flows")
     if flows:
         foreign = sum(f["foreign_net_qty"] or 0 for f in flows)
-        (opportunities if foreign > 0 else risks).append(f"외국인 {len(flows)}일 순매수 {foreign:+,}주")
+        if foreign > 0:
+            opportunities.append(f"외국인 {len(flows)}일 순매수 {foreign:,}주")
+        elif foreign < 0:
+            risks.append(f"외국인 {len(flows)}일 순매도 {-foreign:,}주")
     if parts["momentum"] < 0:
         risks.append(f"단기 모멘텀 약세 ({_momentum(ctx, 5) * 100:+.1f}%, 5거래일)")
     elif parts["momentum"] > 0:
