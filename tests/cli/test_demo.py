@@ -41,8 +41,11 @@ def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
     assert "(embedded PostgreSQL)" in out
     assert "demo data ready in" in out
     summary = {line.split()[0]: line.split()[1:] for line in out.splitlines()
-               if line.startswith(("raw/", "staging/", "marts/"))}
+               if line.startswith(("raw/", "staging/", "marts/", "computed/"))}
     assert summary["raw/stocks"] == ["1", "2,879"]
+    # with no keys the offline baseline predicts and reports
+    assert int(summary["computed/news_predictions"][1].replace(",", "")) > 0
+    assert int(summary["computed/stock_reports"][1].replace(",", "")) > 0
     assert summary["marts/stocks"][1] == "2,879"
     # the run is in the real instance under AZAK_HOME, not a temporary one
     assert (demo_home["AZAK_HOME"] and os.path.exists(os.path.join(demo_home["AZAK_HOME"], "dagster",
@@ -87,6 +90,10 @@ def test_demo_serves_dagit_and_the_api_with_the_demo_admin_until_sigterm(demo_ho
         stock = httpx.get(f"{api}/api/stocks/005930",
                           headers={"Authorization": f"Bearer {login.json()['access_token']}"})
         assert stock.status_code == 200 and stock.json()["latest"]["date"] == "2025-06-17"
+        analysis = httpx.get(f"{api}/api/stocks/005930/analysis",
+                             headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+        assert analysis.status_code == 200
+        assert [r["provenance"]["model_name"] for r in analysis.json()["reports"]] == ["baseline"]
         # what a process manager sends: everything stops, after the demo's in-process Dagster runs too
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=60)
