@@ -47,6 +47,7 @@ def add(runtime: Runtime, args: Any) -> int:
                  json.dumps(params), args.price_in, args.price_out, not args.inactive)).fetchone()
         except psycopg.errors.UniqueViolation:
             raise UsageError(f"a model named {args.name!r} exists; change it with `azak models set`") from None
+    assert row is not None  # INSERT … RETURNING always returns the row
     state = "inactive" if args.inactive else "active"
     print(f"added model {args.name} (id {row[0]}, {args.provider} {args.model}, {state}); "
           "the next prediction run uses it")

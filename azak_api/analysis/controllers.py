@@ -34,7 +34,7 @@ def _window(start: date | None, end: date | None) -> tuple[datetime | None, date
     if start and end and start > end:
         raise ValidationException(f"'from' ({start}) is after 'to' ({end})")
     since = datetime.fromisoformat(f"{start}T00:00:00+09:00") if start else None
-    until = datetime.fromisoformat(f"{end + timedelta(days=1)}T00:00:00+09:00") if end else None
+    until = datetime.fromisoformat(f"{end + timedelta(days=1)}T00:00:00+09:00") if end and end < date.max else None
     return since, until
 
 

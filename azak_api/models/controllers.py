@@ -36,7 +36,7 @@ class ModelController(Controller):
         return [as_model(r) for r in await queries.all_models(db)]
 
     @post("/", operation_id="createModel", summary="Register a model (admin); the next run uses it",
-          responses=error_responses(401, 403, 409))
+          responses=error_responses(401, 403, 409, 413))
     async def create_model(self, tx: AsyncConnection, data: ModelCreate) -> Model:
         if data.provider == "openai-compatible" and not data.base_url:
             raise ValidationException("an openai-compatible model needs base_url (e.g. http://host:8000/v1)")
@@ -49,7 +49,7 @@ class ModelController(Controller):
         return as_model(row)
 
     @patch("/{model_id:int}", operation_id="updateModel", summary="Change a model (admin): activate, prices, …",
-           responses=error_responses(401, 403, 404))
+           responses=error_responses(401, 403, 404, 413))
     async def update_model(self, tx: AsyncConnection, model_id: ModelId, data: ModelUpdate) -> Model:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         if "params" in changes:

@@ -43,6 +43,16 @@ REQUESTS: dict[str, dict[str, Any]] = {
     "listTelegramSubscribers": {},
     "deactivateTelegramSubscriber": {"path": {"chat_id": "424242"}},
     "listTelegramNotifications": {},
+    "listModels": {},
+    "createModel": {"body": lambda ctx: {"name": f"m-{uuid.uuid4().hex[:8]}", "provider": "openai",
+                                         "model": "gpt-4o-mini", "active": False}},
+    "updateModel": {"path": {"model_id": "1"}, "body": lambda ctx: {"active": True}},  # the baseline row
+    "getStockAnalysis": {"path": {"code": "005930"}},
+    "listStockReports": {"path": {"code": "005930"}},
+    "listPredictions": {},
+    # these two talk to Dagit, which this app is not given: past auth they answer 503 (see test_analysis)
+    "refreshStockAnalysis": {"path": {"code": "005930"}, "needs_dagit": True},
+    "getRun": {"path": {"run_id": "00000000-0000-0000-0000-000000000000"}, "needs_dagit": True},
 }
 IDENTITIES = ("anonymous", "user", "admin", "expired", "tampered", "revoked")
 
@@ -127,6 +137,8 @@ async def call_every_route(client, table, tokens, context, values, failures) -> 
                                             headers=bearer(token) if token else {})
             calls += 1
             got = outcome(response.status_code)
+            if spec.get("needs_dagit") and response.status_code == 503:
+                got = "open"
             if got not in expected(handler, identity):
                 failures.append(f"{method} {url} as {identity}: {response.status_code} {response.text[:120]}")
     return calls

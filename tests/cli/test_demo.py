@@ -46,6 +46,9 @@ def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
     assert summary["raw/stocks"] == ["1", "2,882"]  # the replayed listing of 2025-11-28
     assert summary["marts/stocks"][1] == "2,882"
     assert summary["computed/model_leaderboard"][0] == "1"
+    # with no keys the offline baseline predicts and reports
+    assert int(summary["computed/news_predictions"][1].replace(",", "")) > 0
+    assert int(summary["computed/stock_reports"][1].replace(",", "")) > 0
     # the run is in the real instance under AZAK_HOME, not a temporary one
     assert (demo_home["AZAK_HOME"] and os.path.exists(os.path.join(demo_home["AZAK_HOME"], "dagster",
                                                                    "dagster.yaml")))
@@ -98,6 +101,10 @@ def test_demo_serves_dagit_and_the_api_with_the_demo_admin_until_sigterm(demo_ho
         assert found.status_code == 200 and len(found.json()["items"]) == 3, found.text
         similar = httpx.get(f"{api}/api/news/{found.json()['items'][0]['id']}/similar", headers=headers, timeout=60)
         assert similar.status_code == 200, similar.text
+        analysis = httpx.get(f"{api}/api/stocks/005930/analysis",
+                             headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+        assert analysis.status_code == 200
+        assert [r["provenance"]["model_name"] for r in analysis.json()["reports"]] == ["baseline"]
         # what a process manager sends: everything stops, after the demo's in-process Dagster runs too
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=60)

@@ -15,7 +15,7 @@ session before as-of there is no price to anchor on: that is a failure, not a gu
 
 import math
 import statistics
-from typing import Any
+from typing import Any, Literal
 
 from azak_pipelines.lib.predictions.context import Context
 from azak_pipelines.lib.predictions.schemas import NewsImpact, Scenario, Scenarios, StockReport
@@ -44,7 +44,7 @@ def _momentum(ctx: Context, sessions: int) -> float:
     bars = ctx.rows("bars")
     if len(bars) <= sessions:
         return 0.0
-    return bars[0]["close"] / bars[sessions]["close"] - 1
+    return float(bars[0]["close"]) / float(bars[sessions]["close"]) - 1
 
 
 def _history(ctx: Context, horizon: int) -> tuple[float | None, int]:
@@ -79,13 +79,16 @@ def signal(ctx: Context, horizon: int = 5) -> dict[str, float]:
     return parts
 
 
-def call(z: float) -> tuple[str, float]:
+Direction = Literal["up", "down", "neutral"]
+
+
+def call(z: float) -> tuple[Direction, float]:
     if abs(z) < NEUTRAL_BAND:
         return "neutral", 0.5
     return ("up" if z > 0 else "down"), round(0.5 + 0.4 * math.tanh(abs(z)), 4)
 
 
-def _impact(z: float) -> str:
+def _impact(z: float) -> Literal["low", "medium", "high", "critical"]:
     size = abs(z)
     return "low" if size < 0.5 else "medium" if size < 1.0 else "high" if size < 2.0 else "critical"
 
@@ -123,7 +126,10 @@ def _factors(ctx: Context, parts: dict[str, float]) -> tuple[list[str], list[str
     flows = ctx.rows("flows")
     if flows:
         foreign = sum(f["foreign_net_qty"] or 0 for f in flows)
-        (opportunities if foreign > 0 else risks).append(f"외국인 {len(flows)}일 순매수 {foreign:+,}주")
+        if foreign > 0:
+            opportunities.append(f"외국인 {len(flows)}일 순매수 {foreign:,}주")
+        elif foreign < 0:
+            risks.append(f"외국인 {len(flows)}일 순매도 {-foreign:,}주")
     if parts["momentum"] < 0:
         risks.append(f"단기 모멘텀 약세 ({_momentum(ctx, 5) * 100:+.1f}%, 5거래일)")
     elif parts["momentum"] > 0:
@@ -150,7 +156,7 @@ def report(ctx: Context) -> StockReport:
         short_target, short_stop = base, _level(base, -1.5 * short_move)
     medium = _level(base, sign * 0.5 * vol * math.sqrt(20))
     long = _level(base, sign * 0.5 * vol * math.sqrt(120))
-    recommendation = "buy" if direction == "up" and probability >= 0.55 else (
+    recommendation: Literal["buy", "hold", "sell"] = "buy" if direction == "up" and probability >= 0.55 else (
         "sell" if direction == "down" and probability >= 0.55 else "hold")
     risks, opportunities = _factors(ctx, parts)
     missing = [s for s in ("flows", "ratios", "dart", "impact_history", "recent_predictions")

@@ -1,0 +1,49 @@
+"""`azak models add|list|set` and `azak predict` through the real console script."""
+
+import json
+import os
+
+import psycopg
+import pytest
+
+from tests.conftest import run_azak
+from tests.pipelines.predictions.conftest import CODE, build_warehouse, openai_server  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def cli_env(db_url, dagster_database, tmp_path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZAK_", "DAGSTER_"))}
+    with psycopg.connect(dagster_database.render(), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    build_warehouse(db_url)
+    env.update({"AZAK_DATABASE_URL": db_url, "AZAK_DAGSTER_DATABASE_URL": dagster_database.render(),
+                "AZAK_HOME": str(tmp_path / "home")})
+    return env
+
+
+def test_models_add_list_set(cli_env, openai_server):
+    added = run_azak("models", "add", "--name", "local", "--provider", "openai-compatible", "--model", "local/ok",
+                     "--base-url", openai_server.base_url, "--max-tokens", "500", "--price-in", "0.5", env=cli_env)
+    assert added.returncode == 0, added.stderr
+    listed = run_azak("models", "list", env=cli_env)
+    assert "baseline" in listed.stdout and "local/ok" in listed.stdout and '"max_tokens": 500' in listed.stdout
+    assert run_azak("models", "set", "local", "--inactive", env=cli_env).returncode == 0
+    with psycopg.connect(cli_env["AZAK_DATABASE_URL"]) as conn:
+        assert conn.execute("SELECT active FROM app.models WHERE name = 'local'").fetchone() == (False,)
+    duplicate = run_azak("models", "add", "--name", "local", "--provider", "openai", "--model", "x", env=cli_env)
+    assert duplicate.returncode == 2 and "exists" in duplicate.stderr
+    missing = run_azak("models", "add", "--name", "y", "--provider", "openai-compatible", "--model", "x", env=cli_env)
+    assert missing.returncode == 2 and "--base-url" in missing.stderr
+
+
+def test_predict_prints_reports_and_fails_when_a_model_failed(cli_env, openai_server):
+    ok = run_azak("predict", "--stock", CODE, "--model", "baseline", env=cli_env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    reports = json.loads(ok.stdout[ok.stdout.index("["):ok.stdout.rindex("]") + 1])
+    assert len(reports) == 1 and reports[0]["status"] == "ok" and reports[0]["mode"] == "live"
+    assert reports[0]["stock_code"] == CODE and reports[0]["recommendation"] in {"buy", "hold", "sell"}
+    run_azak("models", "add", "--name", "broke", "--provider", "openai-compatible", "--model", "local/credits",
+             "--base-url", openai_server.base_url, env=cli_env)
+    failed = run_azak("predict", "--stock", CODE, "--model", "broke", env=cli_env)
+    assert failed.returncode == 1
+    assert '"error_class": "credits"' in failed.stdout and "broke failed: credits" in failed.stdout
