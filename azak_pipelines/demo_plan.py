@@ -37,4 +37,6 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("news and disclosures (replayed), articles and company links", "all_news_job",
              (NEWS_START, SAMPLE_END)),
     DemoStep("news, link and price-impact dbt models", "news_marts_job"),
+    DemoStep("Telegram outbox (past days: recorded as skipped, never sent)", "telegram_notifications_job",
+             (NEWS_START, SAMPLE_END)),
 )

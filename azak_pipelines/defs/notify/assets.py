@@ -100,7 +100,7 @@ def telegram_notifications(context: dg.AssetExecutionContext, warehouse: Warehou
         "inputs_not_materialized": [name for name, value in vars(read).items() if value is None],
         "delivery": delivery.summary() if delivery else
         "off: no AZAK_TELEGRAM_BOT_TOKEN — the outbox holds what would have been sent",
-        "messages": preview([(r[2], r[3], r[5], r[9].split("\n", 1)[0][:80]) for r in latest],
+        "outbox_preview": preview([(r[2], r[3], r[5], r[9].split("\n", 1)[0][:80]) for r in latest],
                             ["chat", "kind", "status", "first line"], limit=20),
     }
     return dg.MaterializeResult(metadata=metadata)

@@ -122,8 +122,9 @@ def leaderboard(conn: psycopg.Connection[Any], sources: Sources) -> list[Standin
 
 def digests(conn: psycopg.Connection[Any], sources: Sources, day: date, subs: list[Subscriber],
             names: dict[str, str], rules: Rules, extra_alerts: dict[int, int]) -> list[Outgoing]:
-    """One digest per subscriber, due at ``digest_hour`` KST of the day. ``extra_alerts`` counts
-    the alerts this run is about to write (they are not in the outbox yet)."""
+    """One digest per subscriber whose stocks had a session, a report or an alert that day, due
+    at ``digest_hour`` KST. ``extra_alerts`` counts the alerts this run is about to write (they
+    are not in the outbox yet)."""
     codes = sorted({c for s in subs for c in s.stocks})
     if not subs:
         return []
@@ -145,6 +146,8 @@ def digests(conn: psycopg.Connection[Any], sources: Sources, day: date, subs: li
         moves = [Move(code, names.get(code), *closes.get(code, (None, None))) for code in sub.stocks]
         day_reports = [(code, names.get(code), model, rec) for code in sub.stocks for model, rec in reports[code]]
         alerts = max(sent.get(sub.chat_id, 0), extra_alerts.get(sub.chat_id, 0))
+        if not alerts and not day_reports and all(m.close is None for m in moves):
+            continue  # nothing happened to their stocks (a closed day): no digest
         body = digest_message(day, moves, day_reports, alerts, standings, rules.links)
         out.append(Outgoing(sub.chat_id, "digest", digest_key(day), day, body, due))
     return out

@@ -72,6 +72,10 @@ def test_one_message_per_story_per_subscriber_and_reruns_add_nothing(app_db):
     digest = outbox(app_db)[3][4]
     assert "1. gpt-4o (점수 0.610, 38건)" in digest and "2. baseline (점수 0.550, 40건)" in digest
 
+    # a range in one run (a backfill); the 17th had no session, report or alert: no digest
+    both = materialization(run(JOB, (str(DAY), "2025-06-17"), run_config=config(), instance=instance), ASSET)
+    assert both["messages"] == len(rows) and both["rows_new"] == 0 and len(outbox(app_db)) == len(rows)
+
 
 def test_a_run_with_a_token_delivers_and_a_rerun_never_sends_twice(app_db):
     instance = dg.DagsterInstance.ephemeral()
