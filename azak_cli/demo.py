@@ -105,6 +105,9 @@ def materialize_sample(runtime: Runtime, refresh: bool = False) -> None:
     run_migrations(url)  # the model registry (app.models) drives the prediction steps
     current = fingerprint()
     done = set() if refresh else _finished_steps(url, current)
+    from azak_cli.telegram import ensure_demo_subscriber
+
+    ensure_demo_subscriber(runtime)  # the notifications step writes its (never sent) messages
     print("loading the Dagster code location…", flush=True)
     definitions = load_defs()
     instance = cli_instance()

@@ -1,6 +1,7 @@
 """The `azak` command."""
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -43,6 +44,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         supervisor.start_api(api)
         supervisor.wait_ready("Dagit", f"{dagit.url}/server_info")
         supervisor.wait_ready("API", f"{api.url}/health")
+        if os.environ.get("AZAK_TELEGRAM_BOT_TOKEN", "").strip():
+            supervisor.start_telegram()
+            print("Telegram bot: running (log in .azak/logs/telegram.log)")
         print(f"Dagit: {dagit.url}  (assets: {dagit.url}/assets, lineage: {dagit.url}/asset-groups)")
         print(f"API:   {api.url}  (health: {api.url}/health, docs: {api.url}/docs)")
         print(f"Log in as the demo admin ({email}):\n  {login}")
@@ -61,7 +65,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.what == "telegram":
         return cmd_telegram(args)
     dagit, api = services.endpoints()
-    wanted = {"all": [dagit, api], "dagit": [dagit], "api": [api]}[args.what]
+    what = args.what
+    wanted = {"all": [dagit, api], "dagit": [dagit], "api": [api]}[what]
     services.check_ports_free(wanted)
     runtime = environment.resolve()
     supervisor: services.Supervisor | None = None
@@ -77,6 +82,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             supervisor.start_api(api)
             supervisor.wait_ready("API", f"{api.url}/health")
             print(f"API:   {api.url}")
+        if what == "all" and os.environ.get("AZAK_TELEGRAM_BOT_TOKEN", "").strip():
+            supervisor.start_telegram()
+            print("Telegram bot: running")
         supervisor.wait()
         return 0
     finally:

@@ -92,6 +92,10 @@ class Supervisor:
                            "--host", endpoint.host, "--port", str(endpoint.port),
                            "--no-access-log", "--log-level", "warning"])
 
+    def start_telegram(self) -> None:
+        """The Telegram bot and outbox delivery (only when AZAK_TELEGRAM_BOT_TOKEN is set)."""
+        self.start("telegram", [str(BIN / "azak"), "serve", "telegram"])
+
     def wait_ready(self, name: str, url: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -176,6 +176,18 @@ def serve_bot(runtime: Runtime) -> None:
     print("bot stopped")
 
 
+def ensure_demo_subscriber(runtime: Runtime) -> None:
+    """The demo's subscriber: ``AZAK_TELEGRAM_DEMO_CHAT_ID`` (or a placeholder chat) watching
+    the sample watch-list's first stocks. Migrates the app schema first."""
+    from azak_pipelines.lib.sample_data import sample_data_dir
+    from azak_pipelines.lib.universe import read_watchlist
+
+    _migrate(runtime)
+    chat = chat_id(_setting("AZAK_TELEGRAM_DEMO_CHAT_ID", "1"))
+    codes = read_watchlist(sample_data_dir() / "watchlist.csv")[:3]
+    asyncio.run(_subscribe(runtime.database.render(), chat, codes))
+
+
 def chat_id(text: str) -> int:
     try:
         return int(text)

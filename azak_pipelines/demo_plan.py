@@ -49,4 +49,6 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("model cost mart", "predictions_marts_job"),
     # after the predictions: outcomes, scores, leaderboard and A/B (empty but valid without predictions)
     DemoStep("evaluation of predictions and reports (outcomes, scores, leaderboard, A/B)", "evaluation_job"),
+    DemoStep("Telegram outbox (past days: recorded as skipped, never sent)", "telegram_notifications_job",
+             (NEWS_START, SAMPLE_END)),
 )

@@ -28,11 +28,10 @@ def as_notification(row: Any) -> Notification:
                         row.telegram_message_id, row.error, row.body, row.not_before, row.created_at, row.sent_at)
 
 
-def _chat(text: str) -> int:
+def _chat(text: str) -> int | None:
+    """The chat id, or ``None`` when no chat can have it (beyond a 64-bit integer)."""
     value = int(text)
-    if not -(2**63) <= value < 2**63:
-        raise NotFound(f"no subscriber {text}")
-    return value
+    return value if -(2**63) <= value < 2**63 else None
 
 
 class TelegramController(Controller):
@@ -57,7 +56,8 @@ class TelegramController(Controller):
           summary="Stop sending to a subscriber (admin); their pending messages are skipped",
           responses=error_responses(401, 403, 404))
     async def deactivate(self, tx: AsyncConnection, chat_id: ChatId) -> Subscriber:
-        row = await queries.deactivate(tx, _chat(chat_id), "deactivated by an admin")
+        chat = _chat(chat_id)
+        row = await queries.deactivate(tx, chat, "deactivated by an admin") if chat is not None else None
         if row is None:
             raise NotFound(f"no subscriber {chat_id}")
         return as_subscriber(row)
@@ -72,6 +72,8 @@ class TelegramController(Controller):
         page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
         page_size: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> NotificationPage:
-        rows, total = await queries.notifications(db, day, status, _chat(chat) if chat else None,
-                                                  (page - 1) * page_size, page_size)
+        chat_id = _chat(chat) if chat else None
+        if chat and chat_id is None:
+            return NotificationPage([], 0, page, page_size)  # no chat has that id
+        rows, total = await queries.notifications(db, day, status, chat_id, (page - 1) * page_size, page_size)
         return NotificationPage([as_notification(r) for r in rows], total, page, page_size)

@@ -80,3 +80,6 @@ async def test_the_outbox_filters_by_day_and_status(tg_client, db_url):
     assert none["total"] == 0 and none["items"] == []
     assert (await tg_client.get("/api/admin/telegram/notifications", params={"status": "lost"},
                                 headers=bearer(admin.token))).status_code == 400
+    huge = await tg_client.get("/api/admin/telegram/notifications", params={"chat": "9" * 19},
+                               headers=bearer(admin.token))
+    assert huge.status_code == 200 and huge.json()["total"] == 0

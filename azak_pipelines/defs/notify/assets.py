@@ -22,6 +22,9 @@ OUTBOX_KEY = dg.AssetKey(["app", "telegram_notifications"])
 # the evaluation issue's computed.model_leaderboard (its MODEL_LEADERBOARD spec once merged)
 LEADERBOARD = dg.AssetKey(["computed", "model_leaderboard"])
 LEADERBOARD_IDENT = sql.Identifier("computed", "model_leaderboard")
+# the embeddings issue's computed.similar_news (its SIMILAR_NEWS spec once merged)
+SIMILAR = dg.AssetKey(["computed", "similar_news"])
+SIMILAR_IDENT = sql.Identifier("computed", "similar_news")
 
 
 def key_of(spec: TableSpec) -> dg.AssetKey:
@@ -30,7 +33,7 @@ def key_of(spec: TableSpec) -> dg.AssetKey:
 
 READS = {"predictions": NEWS_PREDICTIONS, "reports": STOCK_REPORTS, "articles": NEWS_ARTICLES,
          "stocks": STOCKS, "prices": DAILY_PRICES}
-DEPS = [*(key_of(spec) for spec in READS.values()), LEADERBOARD]
+DEPS = [*(key_of(spec) for spec in READS.values()), LEADERBOARD, SIMILAR]
 
 # Runs as soon as predictions, reports (or anything else it reads) change for the latest day —
 # a missing input (no prices before the close) does not hold the alerts back — and once more in
@@ -47,7 +50,7 @@ def sources(context: dg.AssetExecutionContext) -> Sources:
         return value if context.instance.get_latest_materialization_event(key) is not None else None
 
     tables = {name: ident(key_of(spec), spec.ident) for name, spec in READS.items()}
-    return Sources(**tables, leaderboard=ident(LEADERBOARD, LEADERBOARD_IDENT))
+    return Sources(**tables, leaderboard=ident(LEADERBOARD, LEADERBOARD_IDENT), similar=ident(SIMILAR, SIMILAR_IDENT))
 
 
 @dg.asset(key=OUTBOX_KEY, group_name="notify", kinds={"postgres", "telegram"}, partitions_def=news_days,
@@ -70,7 +73,7 @@ def telegram_notifications(context: dg.AssetExecutionContext, warehouse: Warehou
     skipped, so a backfill shows what it would have sent and sends nothing. With a bot token the
     run then delivers what is due; without one the outbox keeps it."""
     window = window_of(context)
-    rules = Rules(telegram.links(), telegram.high_probability, telegram.digest_hour)
+    rules = Rules(telegram.links(), telegram.high_probability, telegram.similarity, telegram.digest_hour)
     read = sources(context)
     totals: dict[str, int] = {"subscribers": 0, "stories": 0, "report_changes": 0, "messages": 0,
                               "rows_new": 0, "rows_refreshed": 0, "rows_unchanged": 0}
@@ -100,7 +103,7 @@ def telegram_notifications(context: dg.AssetExecutionContext, warehouse: Warehou
         "inputs_not_materialized": [name for name, value in vars(read).items() if value is None],
         "delivery": delivery.summary() if delivery else
         "off: no AZAK_TELEGRAM_BOT_TOKEN — the outbox holds what would have been sent",
-        "messages": preview([(r[2], r[3], r[5], r[9].split("\n", 1)[0][:80]) for r in latest],
+        "outbox_preview": preview([(r[2], r[3], r[5], r[9].split("\n", 1)[0][:80]) for r in latest],
                             ["chat", "kind", "status", "first line"], limit=20),
     }
     return dg.MaterializeResult(metadata=metadata)

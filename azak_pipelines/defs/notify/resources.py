@@ -24,6 +24,7 @@ class TelegramResource(dg.ConfigurableResource):
     public_url: str = "http://127.0.0.1:8000/api"
     dagit_url: str = ""
     high_probability: float = 0.8
+    similarity: float = 0.95  # cosine at which an earlier article is the same story
     digest_hour: int = 18
     max_age_days: int = 2  # older partitions record their messages as skipped: a backfill never sends
     per_second: float = 30.0

@@ -45,12 +45,14 @@ class Sources:
     stocks: sql.Composable | None
     prices: sql.Composable | None
     leaderboard: sql.Composable | None
+    similar: sql.Composable | None = None
 
 
 @dataclass(frozen=True)
 class Rules:
     links: Links
     high_probability: float = 0.8  # a call this sure is an alert whatever its impact
+    similarity: float = 0.95  # an earlier article this similar is the same story
     digest_hour: int = 18  # KST
 
 
@@ -102,6 +104,24 @@ def stories(conn: psycopg.Connection[Any], sources: Sources, day: date, codes: l
     return found
 
 
+def repeats(conn: psycopg.Connection[Any], sources: Sources, day: date, found: list[Story], rules: Rules
+            ) -> set[tuple[int, int, str]]:
+    """(chat, cluster, stock) whose story repeats one the chat was already told about: an earlier
+    article the embeddings found similar carries the same stock under another cluster."""
+    if sources.similar is None or sources.articles is None or not found:
+        return set()
+    earlier: dict[int, set[int]] = defaultdict(set)
+    for cluster, previous in conn.execute(
+            _query("earlier_stories", articles=sources.articles, similar=sources.similar),
+            {"day": day, "clusters": sorted({s.cluster_id for s in found}), "similarity": rules.similarity}):
+        earlier[cluster].add(previous)
+    keys = {story_key(c, s.stock_code): (s.cluster_id, s.stock_code) for s in found for c in earlier[s.cluster_id]}
+    if not keys:
+        return set()
+    told = conn.execute(load_queries(QUERIES)["already_told"], {"keys": list(keys)}).fetchall()
+    return {(chat_id, *keys[key]) for chat_id, key in told}
+
+
 def report_changes(conn: psycopg.Connection[Any], sources: Sources, day: date, codes: list[str],
                    names: dict[str, str]) -> list[ReportChange]:
     if sources.reports is None or not codes:
@@ -122,8 +142,9 @@ def leaderboard(conn: psycopg.Connection[Any], sources: Sources) -> list[Standin
 
 def digests(conn: psycopg.Connection[Any], sources: Sources, day: date, subs: list[Subscriber],
             names: dict[str, str], rules: Rules, extra_alerts: dict[int, int]) -> list[Outgoing]:
-    """One digest per subscriber, due at ``digest_hour`` KST of the day. ``extra_alerts`` counts
-    the alerts this run is about to write (they are not in the outbox yet)."""
+    """One digest per subscriber whose stocks had a session, a report or an alert that day, due
+    at ``digest_hour`` KST. ``extra_alerts`` counts the alerts this run is about to write (they
+    are not in the outbox yet)."""
     codes = sorted({c for s in subs for c in s.stocks})
     if not subs:
         return []
@@ -145,6 +166,8 @@ def digests(conn: psycopg.Connection[Any], sources: Sources, day: date, subs: li
         moves = [Move(code, names.get(code), *closes.get(code, (None, None))) for code in sub.stocks]
         day_reports = [(code, names.get(code), model, rec) for code in sub.stocks for model, rec in reports[code]]
         alerts = max(sent.get(sub.chat_id, 0), extra_alerts.get(sub.chat_id, 0))
+        if not alerts and not day_reports and all(m.close is None for m in moves):
+            continue  # nothing happened to their stocks (a closed day): no digest
         body = digest_message(day, moves, day_reports, alerts, standings, rules.links)
         out.append(Outgoing(sub.chat_id, "digest", digest_key(day), day, body, due))
     return out
@@ -167,9 +190,12 @@ def plan_day(conn: psycopg.Connection[Any], sources: Sources, day: date, rules: 
     messages: list[Outgoing] = []
     alerts: dict[int, int] = defaultdict(int)
     found = stories(conn, sources, day, codes, rules, names)
+    repeated = repeats(conn, sources, day, found, rules)
     for story in found:
         body = prediction_message(story, rules.links)
         for chat_id in watchers[story.stock_code]:
+            if (chat_id, story.cluster_id, story.stock_code) in repeated:
+                continue
             messages.append(Outgoing(chat_id, "prediction", story_key(story.cluster_id, story.stock_code), day,
                                      body, story.made_at))
             alerts[chat_id] += 1

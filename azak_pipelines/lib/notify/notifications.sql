@@ -73,3 +73,18 @@ select distinct on (model_name) model_name, n, (scores ->> 'hit_rate')::double p
 from {leaderboard}
 where window_days = 0
 order by model_name, (mode = 'live') desc;
+
+-- name: earlier_stories
+-- The stories the day's stories repeat: clusters of earlier articles the embeddings found at least
+-- %(similarity)s similar (outlets' copies the clustering kept apart, follow-ups a day later).
+select distinct a.cluster_id, n.cluster_id
+from {articles} a
+join {similar} s on s.news_id = a.news_id and s.published_day = a.published_day
+join {articles} n on n.news_id = s.neighbor_id
+where a.published_day = %(day)s and a.cluster_id = any(%(clusters)s)
+  and s.similarity >= %(similarity)s and n.cluster_id <> a.cluster_id;
+
+-- name: already_told
+-- Which chats already have (or are about to get) a message under one of these keys.
+select chat_id, dedup_key from app.telegram_notifications
+where dedup_key = any(%(keys)s) and status in ('pending', 'sending', 'sent');

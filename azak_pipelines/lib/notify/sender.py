@@ -124,6 +124,7 @@ class Sender:
         report = DeliveryReport()
         now = self.clock()
         hour = now.astimezone(KST).hour
+        # one connection for the pass: psycopg serialises the chats' small updates on it
         async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True,
                                                          application_name="azak-telegram") as conn:
             report.skipped_inactive = await outbox.skip_inactive(conn)
@@ -131,19 +132,21 @@ class Sender:
             ready = [row_id for row_id, _, start, end in candidates if not is_quiet(hour, start, end)]
             report.quiet_held = len(candidates) - len(ready)
             claimed = await outbox.claim(conn, ready, now) if ready else []
-        if not claimed:
-            return report
-        by_chat: dict[int, list[outbox.Claimed]] = {}
-        for item in claimed:
-            by_chat.setdefault(item.chat_id, []).append(item)
-        pacer = Pacer(self.per_second, self.chat_interval, self.monotonic or asyncio.get_running_loop().time)
-        await asyncio.gather(*(self._chat(messages, pacer, report) for messages in by_chat.values()))
+            if not claimed:
+                return report
+            by_chat: dict[int, list[outbox.Claimed]] = {}
+            for item in claimed:
+                by_chat.setdefault(item.chat_id, []).append(item)
+            pacer = Pacer(self.per_second, self.chat_interval, self.monotonic or asyncio.get_running_loop().time)
+            # more chats in flight than the global rate allows would only queue on the pacer
+            gate = asyncio.Semaphore(max(1, int(self.per_second * 2)))
+            await asyncio.gather(*(self._chat(conn, messages, pacer, gate, report) for messages in by_chat.values()))
         report.receipts.sort(key=lambda r: r.outbox_id)
         return report
 
-    async def _chat(self, messages: list[outbox.Claimed], pacer: Pacer, report: DeliveryReport) -> None:
-        async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True,
-                                                         application_name="azak-telegram") as conn:
+    async def _chat(self, conn: psycopg.AsyncConnection[Any], messages: list[outbox.Claimed], pacer: Pacer,
+                    gate: asyncio.Semaphore, report: DeliveryReport) -> None:
+        async with gate:
             blocked: str | None = None
             for item in messages:
                 first_line = item.body.split("\n", 1)[0][:120]

@@ -2,16 +2,27 @@
 re-runs, delivery to a local Bot API server, and the automation that triggers it."""
 
 import html
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import psycopg
 
 from azak_pipelines.defs.common import kst_today
-from azak_pipelines.defs.notify.assets import key_of
+from azak_pipelines.defs.news.tables import NEWS_ARTICLES
+from azak_pipelines.defs.notify.assets import SIMILAR, key_of
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS
+from azak_pipelines.lib.warehouse import connect, replace_slice
 from tests.pipelines.notify.botapi import BotApi
-from tests.pipelines.notify.warehouse_rows import HOSTILE, subscribe, write, write_leaderboard
+from tests.pipelines.notify.warehouse_rows import (
+    HOSTILE,
+    SIMILAR_NEWS,
+    article,
+    one_day,
+    prediction,
+    subscribe,
+    write,
+    write_leaderboard,
+)
 from tests.pipelines.runs import definitions, materialization, run
 
 DAY = date(2025, 6, 16)
@@ -72,6 +83,10 @@ def test_one_message_per_story_per_subscriber_and_reruns_add_nothing(app_db):
     digest = outbox(app_db)[3][4]
     assert "1. gpt-4o (점수 0.610, 38건)" in digest and "2. baseline (점수 0.550, 40건)" in digest
 
+    # a range in one run (a backfill); the 17th had no session, report or alert: no digest
+    both = materialization(run(JOB, (str(DAY), "2025-06-17"), run_config=config(), instance=instance), ASSET)
+    assert both["messages"] == len(rows) and both["rows_new"] == 0 and len(outbox(app_db)) == len(rows)
+
 
 def test_a_run_with_a_token_delivers_and_a_rerun_never_sends_twice(app_db):
     instance = dg.DagsterInstance.ephemeral()
@@ -110,3 +125,23 @@ def test_new_predictions_trigger_the_latest_day(app_db):
     assert second.get_requested_partitions(key) == {str(kst_today())}  # only the latest day
     third = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=second.cursor)
     assert third.get_num_requested(key) == 0  # handled: not requested again
+
+
+def test_a_story_the_embeddings_find_again_under_another_cluster_is_not_sent_twice(app_db):
+    instance = dg.DagsterInstance.ephemeral()
+    write(app_db, DAY, instance)
+    subscribe(app_db, 100, ["005930"])
+    run(JOB, (str(DAY), str(DAY)), run_config=config(), instance=instance)
+    later = DAY + timedelta(days=1)
+    with connect(app_db) as conn:
+        replace_slice(conn, NEWS_ARTICLES, [article(600, later, 600, True, "뉴스1", "삼성전자 영업이익 급증, 후속"),
+                                            article(700, later, 700, True, "뉴스1", "삼성전자 신공장 착공")],
+                      *one_day(later))
+        replace_slice(conn, NEWS_PREDICTIONS, [prediction(600, later, "005930", "high", 0.7),
+                                               prediction(700, later, "005930", "high", 0.7)], *one_day(later))
+        replace_slice(conn, SIMILAR_NEWS, [(600, later, 103, 1, 0.97, "test@1"),  # a copy of story 100
+                                           (700, later, 100, 1, 0.80, "test@1")], *one_day(later))
+    instance.report_runless_asset_event(dg.AssetMaterialization(SIMILAR))
+    run(JOB, (str(later), str(later)), run_config=config(), instance=instance)
+    keys = [r[2] for r in outbox(app_db) if r[1] == "prediction"]
+    assert sorted(keys) == ["story:100:005930", "story:700:005930"]

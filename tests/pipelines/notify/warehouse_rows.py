@@ -22,6 +22,14 @@ MODEL_LEADERBOARD = TableSpec(
              Column("scores", "jsonb", nullable=False)),
     natural_key=("model_name", "mode", "window_days"))
 
+# the embeddings issue's computed.similar_news
+SIMILAR_NEWS = TableSpec(
+    schema="computed", name="similar_news",
+    columns=(Column("news_id", "bigint", nullable=False), Column("published_day", "date", nullable=False),
+             Column("neighbor_id", "bigint", nullable=False), Column("rank", "integer", nullable=False),
+             Column("similarity", "double precision", nullable=False), Column("embedder", "text", nullable=False)),
+    natural_key=("news_id", "neighbor_id", "published_day"), partition_column="published_day")
+
 HOSTILE = '<b>무조건 매수</b> <a href="https://evil.example">클릭</a> & 끝'
 
 
