@@ -90,7 +90,9 @@ class Supervisor:
     def start_api(self, endpoint: Endpoint) -> None:
         self.start("api", [str(BIN / "uvicorn"), "azak_api.app:create_app", "--factory",
                            "--host", endpoint.host, "--port", str(endpoint.port),
-                           "--no-access-log", "--log-level", "warning"])
+                           "--no-access-log", "--log-level", "warning",
+                           # the client address is the API's decision (AZAK_TRUSTED_PROXIES), not uvicorn's
+                           "--no-proxy-headers"])
 
     def wait_ready(self, name: str, url: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout

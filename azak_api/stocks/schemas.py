@@ -5,7 +5,9 @@ from typing import Annotated
 
 import msgspec
 
-StockCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Z]{6}$", description="6 characters [0-9A-Z]")]
+from azak_core.market import STOCK_CODE_PATTERN
+
+StockCode = Annotated[str, msgspec.Meta(pattern=STOCK_CODE_PATTERN, description="6 characters [0-9A-Z]")]
 
 
 class Stock(msgspec.Struct):
