@@ -1,8 +1,10 @@
 """The Litestar application factory: ``create_app(settings)``.
 
-Serve with ``azak serve api`` (or ``uvicorn azak_api.app:create_app --factory``). Every route
+Serve with ``azak serve api`` (or ``uvicorn azak_api.app:create_app --factory --no-proxy-headers``:
+the client address comes from ``AZAK_TRUSTED_PROXIES``, not from uvicorn). Every route
 needs a token except those marked public (health, login, the OpenAPI documents); admin routes and
-every mutation of shared data are guarded by role.
+every mutation of shared data are guarded by role; cookie-authenticated changes pass the CSRF
+checks (``csrf.py``). The app's parts are built here and reach handlers only through ``deps.py``.
 """
 
 import logging
@@ -13,6 +15,7 @@ from datetime import UTC, datetime
 import msgspec
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.stores.registry import StoreRegistry
@@ -20,16 +23,18 @@ from redis.asyncio import Redis
 from sqlalchemy.exc import OperationalError
 
 from azak_api.analysis.controllers import AnalysisController
-from azak_api.auth import AuthState, jwt_auth
-from azak_api.cache import STORE, cache_config, cache_store
+from azak_api.auth import AuthState, SessionTokens, jwt_auth
+from azak_api.cache import STORE, cache_config, cache_store, declare_cache_keys
+from azak_api.csrf import CsrfMiddleware
 from azak_api.dashboard.controllers import DashboardController
 from azak_api.db import create_engine
 from azak_api.deps import DEPENDENCIES
-from azak_api.errors import HANDLERS
+from azak_api.errors import exception_handlers
 from azak_api.evaluations.controllers import AbTestController, EvaluationController, ModelEvaluationController
 from azak_api.migrations import migrate
 from azak_api.models.controllers import ModelController
 from azak_api.news.controllers import NewsController
+from azak_api.options import AllowHeaderMiddleware
 from azak_api.settings import Settings
 from azak_api.similar.controllers import SimilarNewsController
 from azak_api.stocks.controllers import StockController, WatchlistController
@@ -46,37 +51,38 @@ CONTROLLERS = [HealthController, AuthController, UserController, StockController
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    store = cache_store(redis, settings.cache_ttls)
-    auth = jwt_auth(settings)
+    engine = create_engine(settings)  # connects on first use
+    auth_state = AuthState(engine, settings, redis)
+    store = cache_store(redis, settings.cache_ttls, settings.cache_memory_bytes)
+    auth = jwt_auth(settings, auth_state)
+    options = AllowHeaderMiddleware()
+    # what deps.py hands to handlers; nothing else reads the app's state
+    state = State({"settings": settings, "engine": engine, "redis": redis, "tokens": SessionTokens(auth),
+                   "auth": auth_state, "response_cache": store, "clock": clock or (lambda: datetime.now(UTC))})
 
     @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.settings = settings
-        app.state.engine = create_engine(settings)
-        app.state.redis = redis
-        app.state.jwt = auth
-        app.state.auth = AuthState(app.state.engine, settings, redis)
-        app.state.response_cache = store
-        app.state.clock = clock or (lambda: datetime.now(UTC))
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
         if settings.auto_migrate:
             try:
-                await migrate(app.state.engine)
+                await migrate(engine)
             except OperationalError as exc:  # keep serving: /health reports the database as down
                 LOG.warning("could not apply app migrations (database unavailable: %s); run "
                             "`azak db migrate` when it is back", str(exc.orig).strip().splitlines()[0])
         try:
             yield
         finally:
-            await app.state.engine.dispose()
+            await engine.dispose()
             if redis is not None:
                 await redis.aclose()
 
     app = Litestar(
         route_handlers=CONTROLLERS,
         dependencies=DEPENDENCIES,
+        state=state,
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
-        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        middleware=[options, CsrfMiddleware(settings.cors_origins)],
+        exception_handlers=exception_handlers(settings.max_body_bytes),  # type: ignore[arg-type]
         stores=StoreRegistry({STORE: store}),
         response_cache_config=cache_config(),
         request_max_body_size=settings.max_body_bytes,
@@ -86,26 +92,16 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
             title="Azak API", version="0.1.0", path="/docs",
             description="AI insights on the Korean stock market. Log in with POST /api/auth/login; "
                         "send the token as `Authorization: Bearer <token>` or keep the azak_session "
-                        "cookie.",
+                        "cookie (then changes need a JSON body and an allowed Origin).",
             render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
             use_handler_docstrings=True,
         ),
         debug=False,
     )
     _declare_closed_bodies(app)
-    _complete_allow_headers(app)
+    declare_cache_keys(app)
+    options.learn(app)
     return app
-
-
-def _complete_allow_headers(app: Litestar) -> None:
-    """Litestar 2.25 creates a path's automatic OPTIONS handler with the path's first handler, and
-    its ``Allow`` header keeps listing only that handler's methods (``DELETE, OPTIONS`` on a path
-    that also has GET and PATCH); point each at the finished route."""
-    for route in app.routes:
-        for handler in getattr(route, "route_handlers", []):
-            closure = handler.fn.__closure__ if handler.handler_name == "options_handler" else None
-            if closure:
-                closure[0].cell_contents = route
 
 
 def _closed_structs(base: type = msgspec.Struct) -> Iterator[type]:

@@ -2,15 +2,25 @@
 
 The token's subject is the user id; the role and the active flag are read from ``app.users`` on
 every request (briefly cached in-process), so demoting or deactivating a user takes effect without
-waiting for tokens to expire. Logging out revokes the token's ``jti`` (``app.revoked_tokens``): the
-instance that revoked it refuses it at once, other instances within ``AZAK_AUTH_CACHE_SECONDS``.
+waiting for tokens to expire. Tokens carry the user's ``token_version``; changing the password or
+the active flag moves it on, so every token issued before is refused. Logging out revokes the
+token's ``jti`` (``app.revoked_tokens``): the instance that revoked it refuses it at once, other
+instances within ``AZAK_AUTH_CACHE_SECONDS``.
+
+Logins are limited per account and per client address (sliding one-minute windows), and argon2
+runs in worker threads, a few at a time, never on the event loop.
 """
 
+import ipaddress
 import time
+import uuid
+from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar.connection import ASGIConnection
@@ -29,7 +39,10 @@ SCHEME = "BearerToken"
 # OpenAPI security requirements, declared on every operation: a token, or none at all
 SECURED: list[dict[str, list[str]]] = [{SCHEME: []}]
 ANONYMOUS: list[dict[str, list[str]]] = [{}]
+TOKEN_VERSION = "ver"  # token claim (in extras): app.users.token_version when the token was issued
 _HASHER = PasswordHasher()
+
+Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class CurrentUser:
     email: str
     role: str
     display_name: str | None
+    token_version: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -55,17 +69,121 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+class LoginLimiter:
+    """Sliding one-minute windows of login attempts, per key (an account, a client address):
+    Redis sorted sets shared by every instance when configured, pruned deques in memory otherwise.
+    An attempt is recorded against every key or, when one is over its limit, against none (so a
+    blocked address cannot spend an account's budget, and hammering does not extend a ban)."""
+
+    WINDOW = 60.0
+    MAX_MEMORY_KEYS = 100_000
+
+    def __init__(self, redis: Redis | None):
+        self.redis = redis
+        self._memory: dict[str, deque[float]] = {}
+        self._calls = 0
+
+    def __len__(self) -> int:
+        return len(self._memory)
+
+    async def attempt(self, limits: dict[str, int]) -> float | None:
+        """Count one attempt against each key (with its limit); the seconds to wait if refused."""
+        if self.redis is not None:
+            return await self._redis_attempt(self.redis, limits)
+        return self._memory_attempt(limits, time.monotonic())
+
+    def prune(self, now: float) -> None:
+        """Forget keys without an attempt in the window: the map holds the last minute only."""
+        for key in [k for k, window in self._memory.items() if not window or window[-1] <= now - self.WINDOW]:
+            del self._memory[key]
+
+    def _memory_attempt(self, limits: dict[str, int], now: float) -> float | None:
+        self._calls += 1
+        if self._calls % 1000 == 0 or len(self._memory) > self.MAX_MEMORY_KEYS:
+            self.prune(now)
+        wait = 0.0
+        for key, limit in limits.items():
+            window = self._memory.setdefault(key, deque())
+            while window and window[0] <= now - self.WINDOW:
+                window.popleft()
+            if len(window) >= limit:
+                wait = max(wait, window[len(window) - limit] + self.WINDOW - now)
+        if wait > 0:
+            return wait
+        for key in limits:
+            self._memory[key].append(now)
+        return None
+
+    async def _redis_attempt(self, redis: Redis, limits: dict[str, int]) -> float | None:
+        now, member = time.time(), uuid.uuid4().hex
+        names = {key: f"azak:login:{key}" for key in limits}
+        async with redis.pipeline(transaction=True) as pipe:
+            for name in names.values():
+                pipe.zremrangebyscore(name, 0, now - self.WINDOW)
+                pipe.zadd(name, {member: now})
+                pipe.zcard(name)
+                pipe.expire(name, int(self.WINDOW) + 1)
+            results = await pipe.execute()
+        wait = 0.0
+        for index, (key, limit) in enumerate(limits.items()):
+            count = int(results[index * 4 + 2])
+            if count > limit:  # the attempt that must leave the window before another is allowed
+                rank = count - 1 - limit
+                entries = await redis.zrange(names[key], rank, rank, withscores=True)
+                wait = max(wait, float(entries[0][1]) + self.WINDOW - now, 0.001)
+        if wait > 0:
+            async with redis.pipeline(transaction=True) as pipe:
+                for name in names.values():
+                    pipe.zrem(name, member)
+                await pipe.execute()
+            return wait
+        return None
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted: Networks) -> str:
+    """The caller's address: the peer, unless the peer is a trusted proxy — then the right-most
+    ``X-Forwarded-For`` entry that is not itself a trusted proxy (entries further left are the
+    client's own claims and can be forged)."""
+
+    def parsed(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+        try:
+            return ipaddress.ip_address(address.strip())
+        except ValueError:
+            return None
+
+    def is_trusted(address: str) -> bool:
+        ip = parsed(address)
+        return ip is not None and any(ip in network for network in trusted)
+
+    if not peer or not forwarded_for or not is_trusted(peer):
+        return peer or "unknown"
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not is_trusted(hop):
+            ip = parsed(hop)
+            return str(ip) if ip is not None else peer  # a malformed entry: the proxy is all we know
+    return peer
+
+
 class AuthState:
-    """Per-app caches of users and revocations, and the login limiter."""
+    """Per-app caches of users and revocations, the login limiter, and the password-hashing slots."""
 
     def __init__(self, engine: AsyncEngine, settings: Settings, redis: Redis | None):
         self.engine = engine
+        self.settings = settings
         self.ttl = settings.auth_cache_seconds
-        self.attempts = settings.login_attempts_per_minute
-        self.redis = redis
+        self.limiter = LoginLimiter(redis)
+        self.trusted_proxies: Networks = tuple(ipaddress.ip_network(n, strict=False) for n in settings.trusted_proxies)
+        self.hash_slots = anyio.CapacityLimiter(settings.password_hash_concurrency)
         self._users: dict[int, tuple[float, CurrentUser | None]] = {}
         self._revoked: dict[str, tuple[float, bool]] = {}
-        self._logins: dict[str, list[float]] = {}
+
+    async def verify_password(self, password_hash: str, password: str) -> bool:
+        """argon2 (64 MiB, 3 passes) in a worker thread, at most ``AZAK_PASSWORD_HASH_CONCURRENCY`` at once."""
+        return await anyio.to_thread.run_sync(verify_password, password_hash, password, limiter=self.hash_slots)
+
+    async def hash_password(self, password: str) -> str:
+        return await anyio.to_thread.run_sync(hash_password, password, limiter=self.hash_slots)
 
     async def user(self, user_id: int) -> CurrentUser | None:
         cached = self._users.get(user_id)
@@ -73,9 +191,10 @@ class AuthState:
             return cached[1]
         async with self.engine.connect() as conn:
             row = (await conn.execute(text(
-                "SELECT id, email, role, display_name, is_active FROM app.users WHERE id = :id"),
+                "SELECT id, email, role, display_name, is_active, token_version FROM app.users WHERE id = :id"),
                 {"id": user_id})).first()
-        user = CurrentUser(row.id, row.email, row.role, row.display_name) if row and row.is_active else None
+        user = (CurrentUser(row.id, row.email, row.role, row.display_name, row.token_version)
+                if row and row.is_active else None)
         self._users[user_id] = (time.monotonic() + self.ttl, user)
         return user
 
@@ -104,39 +223,51 @@ class AuthState:
         if token.jti:
             self._revoked[str(token.jti)] = (time.monotonic() + 86400.0, True)
 
-    async def login_allowed(self, key: str) -> float | None:
-        """Count a login attempt; the seconds to wait when over the limit, else None."""
-        if self.redis is not None:
-            bucket = f"azak:login:{key}:{int(time.time() // 60)}"
-            count = await self.redis.incr(bucket)
-            if count == 1:
-                await self.redis.expire(bucket, 61)
-            return 60 - time.time() % 60 if count > self.attempts else None
-        now = time.monotonic()
-        recent = [t for t in self._logins.get(key, []) if now - t < 60]
-        recent.append(now)
-        self._logins[key] = recent
-        return 60 - (now - recent[0]) if len(recent) > self.attempts else None
+    async def login_allowed(self, email: str, address: str) -> float | None:
+        """Count a login attempt for the account and for the client address; the seconds to wait
+        when either is over its limit, else None."""
+        return await self.limiter.attempt({
+            f"account:{email.lower()}": self.settings.login_attempts_per_minute,
+            f"address:{address}": self.settings.login_attempts_per_address_per_minute,
+        })
+
+    def caller_address(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        peer = connection.client.host if connection.client else None
+        return client_address(peer, connection.headers.get("x-forwarded-for"), self.trusted_proxies)
 
 
-async def _retrieve_user(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
-    try:
-        user_id = int(token.sub)
-    except ValueError:
-        return None
-    auth: AuthState = connection.app.state.auth
-    return await auth.user(user_id)
+class SessionTokens:
+    """Issues session tokens (what handlers get as ``tokens``; a plain class, so Litestar passes it
+    through instead of validating the JWT configuration on every request)."""
+
+    def __init__(self, auth: JWTCookieAuth[CurrentUser, Token]):
+        self._auth = auth
+        self.expires_in = int(auth.default_token_expiration.total_seconds())
+        self.secure = bool(auth.secure)
+
+    def issue(self, user_id: int, role: str, token_version: int) -> str:
+        return self._auth.create_token(identifier=str(user_id), token_unique_jwt_id=uuid.uuid4().hex,
+                                       token_extras={"role": role, TOKEN_VERSION: token_version})
 
 
-async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    auth: AuthState = connection.app.state.auth
-    return await auth.revoked(str(token.jti) if token.jti else None)
+def jwt_auth(settings: Settings, auth: AuthState) -> JWTCookieAuth[CurrentUser, Token]:
+    async def retrieve_user(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
+        try:
+            user_id = int(token.sub)
+        except ValueError:
+            return None
+        user = await auth.user(user_id)
+        # a password change or a deactivation moves the version on: tokens issued before stop working
+        if user is None or token.extras.get(TOKEN_VERSION) != user.token_version:
+            return None
+        return user
 
+    async def is_revoked(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> bool:
+        return await auth.revoked(str(token.jti) if token.jti else None)
 
-def jwt_auth(settings: Settings) -> JWTCookieAuth[CurrentUser, Token]:
     return JWTCookieAuth[CurrentUser, Token](
-        retrieve_user_handler=_retrieve_user,
-        revoked_token_handler=_is_revoked,
+        retrieve_user_handler=retrieve_user,
+        revoked_token_handler=is_revoked,
         token_secret=settings.jwt_secret,
         algorithm="HS256",
         key=COOKIE,

@@ -1,33 +1,115 @@
-"""Response caching: Redis when ``AZAK_REDIS_URL`` is set, memory otherwise.
+"""Response caching: Redis when ``AZAK_REDIS_URL`` is set, a bounded memory store otherwise.
 
 Each cached route names its cache entry in ``opt["cache"]`` (e.g. ``prices``); the time to live
-comes from the settings at run time (``AZAK_CACHE_TTLS``), 0 disables it. A route whose answer
-depends on the caller sets ``opt["cache_scope"] = "user"``: its key carries the user id, so one
-user's response is never served to another. Shared routes are still authenticated and guarded
-before the cache is consulted.
+comes from the settings at run time (``AZAK_CACHE_TTLS``), 0 disables it.
+
+The key is a hash of what the handler can see: the method, the path, and the values of the query
+parameters the route declares (as a canonical JSON document) — an undeclared parameter
+(``?zz=<random>``) does not make a new entry, and no two different requests share one, however
+their values are encoded. Answers are keyed by user unless the route says its answer is the same
+for everyone (``opt["cache_scope"] = "shared"``): a route forgetting to say so costs hit rate,
+never another user's data. Shared routes are still authenticated and guarded before the cache is
+consulted.
 """
 
+import hashlib
+import time
+from collections import OrderedDict
 from datetime import timedelta
 from typing import Any
 
-from litestar import Request
+import msgspec
+from litestar import Litestar, Request
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.stores.base import NamespacedStore, Store
-from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
 STORE = "response_cache"
+SHARED = "shared"  # opt["cache_scope"]: the answer does not depend on the caller
+QUERY_NAMES = "cache_query_names"  # opt key filled by declare_cache_keys()
+
+
+def declare_cache_keys(app: Litestar) -> None:
+    """Record, on each handler, the query parameters its route declares (its own and its
+    dependencies'), so the key is built from those alone."""
+    for route in app.routes:
+        for handler, kwargs_model in getattr(route, "route_handler_map", {}).values():
+            handler.opt[QUERY_NAMES] = tuple(sorted(p.field_alias for p in kwargs_model.expected_query_params))
 
 
 def cache_key(request: Request[Any, Any, Any]) -> str:
     opt = request.route_handler.opt
-    query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
-    key = f"{opt.get('cache', 'default')}:{request.method}:{request.url.path}?{query}"
-    if opt.get("cache_scope") == "user":
-        user = request.scope.get("user")
-        key += f"|user={getattr(user, 'id', 'anonymous')}"
-    return key
+    query = request.query_params
+    declared = [[name, query.getall(name)] for name in opt.get(QUERY_NAMES, ()) if name in query]
+    caller = None if opt.get("cache_scope") == SHARED else getattr(request.scope.get("user"), "id", None)
+    document = msgspec.json.encode([request.method, request.scope["path"], declared, caller])
+    return f"{opt.get('cache', 'default')}:{hashlib.sha256(document).hexdigest()}"
+
+
+class BoundedMemoryStore(Store):
+    """An in-process store with a byte budget: least recently used entries go first, expired ones
+    whenever the budget is reached (and on read)."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._entries: OrderedDict[str, tuple[bytes, float | None]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _drop(self, key: str) -> None:
+        value, _ = self._entries.pop(key)
+        self.size -= len(key) + len(value)
+
+    def _live(self, key: str) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[1] is not None and entry[1] <= time.monotonic():
+            self._drop(key)
+            return None
+        return entry[0]
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        data = value.encode() if isinstance(value, str) else value
+        if len(key) + len(data) > self.max_bytes:
+            return  # larger than the whole budget: serve it uncached
+        if key in self._entries:
+            self._drop(key)
+        seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
+        self._entries[key] = (data, time.monotonic() + seconds if seconds else None)
+        self.size += len(key) + len(data)
+        if self.size > self.max_bytes:
+            now = time.monotonic()
+            for old in [k for k, (_, at) in self._entries.items() if at is not None and at <= now]:
+                self._drop(old)
+        while self.size > self.max_bytes:
+            self._drop(next(iter(self._entries)))
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        value = self._live(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    async def delete(self, key: str) -> None:
+        if key in self._entries:
+            self._drop(key)
+
+    async def delete_all(self) -> None:
+        self._entries.clear()
+        self.size = 0
+
+    async def exists(self, key: str) -> bool:
+        return self._live(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        if self._live(key) is None:
+            return None
+        at = self._entries[key][1]
+        return None if at is None else int(at - time.monotonic())
 
 
 class TtlStore(Store):
@@ -58,9 +140,9 @@ class TtlStore(Store):
         return await self.inner.expires_in(key)
 
 
-def cache_store(redis: Redis | None, ttls: dict[str, int]) -> TtlStore:
-    inner: NamespacedStore | MemoryStore = (
-        RedisStore(redis, namespace="azak:response-cache") if redis is not None else MemoryStore())
+def cache_store(redis: Redis | None, ttls: dict[str, int], max_bytes: int) -> TtlStore:
+    inner: NamespacedStore | BoundedMemoryStore = (
+        RedisStore(redis, namespace="azak:response-cache") if redis is not None else BoundedMemoryStore(max_bytes))
     return TtlStore(inner, ttls)
 
 

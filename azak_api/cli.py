@@ -46,7 +46,8 @@ async def upsert_user_async(database_url: str, email: str, password: str, role: 
             if not reset:
                 raise UserExists(f"a user with e-mail {email.lower()} already exists")
             row = (await conn.execute(text(
-                "UPDATE app.users SET password_hash = :h, role = :r, is_active = true, updated_at = now() "
+                "UPDATE app.users SET password_hash = :h, role = :r, is_active = true, updated_at = now(), "
+                "token_version = token_version + 1 "
                 "WHERE email = :e RETURNING id"),
                 {"e": email.lower(), "h": hash_password(password), "r": role})).one()
             return row.id, False

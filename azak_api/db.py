@@ -1,12 +1,14 @@
 """The async database engine the API reads through (SQLAlchemy Core over psycopg 3)."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from azak_api.settings import Settings
+
+RowT = TypeVar("RowT", bound=NamedTuple)
 
 # Largest id a path accepts: JSON clients (and schema tools) hold numbers as doubles, exact to here.
 MAX_ID = 2**53 - 1
@@ -37,3 +39,15 @@ async def paged(conn: AsyncConnection, columns: str, source: str, where: str, or
         return rows, int(rows[0].total)
     total: int = (await conn.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params)).scalar_one()
     return rows, total
+
+
+def rows_as(row_type: type[RowT], rows: Sequence[Any]) -> list[RowT]:
+    """Typed rows from a query whose columns are ``row_type``'s fields, by name (extra columns,
+    such as ``paged``'s ``total``, are left out)."""
+    fields = row_type._fields
+    return [row_type(*(row._mapping[name] for name in fields)) for row in rows]
+
+
+def row_as(row_type: type[RowT], row: Any) -> RowT | None:
+    """One typed row (or None for no row), as :func:`rows_as`."""
+    return None if row is None else rows_as(row_type, [row])[0]

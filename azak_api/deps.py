@@ -1,20 +1,24 @@
 """What handlers receive by parameter name (Litestar ``Provide``): the app's state stays in the app.
 
 A handler asks for ``db`` (a read connection), ``tx`` (a connection inside one transaction that
-commits when the handler returns), ``settings``, ``clock``, ``auth_state`` or ``response_cache``
-instead of reaching into ``request.app.state``.
+commits when the handler returns), ``settings``, ``clock``, ``auth_state``, ``response_cache``,
+``current_user`` (the authenticated caller), ``tokens`` (issues session tokens), ``engine`` or
+``redis`` instead of reaching into ``request.app.state``; ``create_app`` fills the state.
 """
 
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.security.jwt import Token
 from litestar.stores.base import Store
-from sqlalchemy.ext.asyncio import AsyncConnection
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from azak_api.auth import AuthState
+from azak_api.auth import AuthState, CurrentUser, SessionTokens
 from azak_api.settings import Settings
 
 
@@ -48,6 +52,26 @@ def provide_response_cache(state: State) -> Store:
     return store
 
 
+def provide_current_user(request: Request[CurrentUser, Token, Any]) -> CurrentUser:
+    """The caller the authentication middleware identified (routes that are not public)."""
+    return request.user
+
+
+def provide_tokens(state: State) -> SessionTokens:
+    tokens: SessionTokens = state.tokens
+    return tokens
+
+
+def provide_engine(state: State) -> AsyncEngine:
+    engine: AsyncEngine = state.engine
+    return engine
+
+
+def provide_redis(state: State) -> Redis | None:
+    redis: Redis | None = state.redis
+    return redis
+
+
 DEPENDENCIES: dict[str, Any] = {
     "db": Provide(provide_db),
     "tx": Provide(provide_tx),
@@ -55,4 +79,8 @@ DEPENDENCIES: dict[str, Any] = {
     "clock": Provide(provide_clock, sync_to_thread=False),
     "auth_state": Provide(provide_auth_state, sync_to_thread=False),
     "response_cache": Provide(provide_response_cache, sync_to_thread=False),
+    "current_user": Provide(provide_current_user, sync_to_thread=False),
+    "tokens": Provide(provide_tokens, sync_to_thread=False),
+    "engine": Provide(provide_engine, sync_to_thread=False),
+    "redis": Provide(provide_redis, sync_to_thread=False),
 }

@@ -6,6 +6,7 @@ else is a 500 without internals.
 """
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -28,7 +29,8 @@ class ErrorBody(msgspec.Struct):
 MEANING = {
     400: "The request is malformed or a value is invalid; `detail` and `extra` say which.",
     401: "No valid token: log in (POST /api/auth/login); expired, revoked or tampered tokens fail too.",
-    403: "The token is valid but the route needs the admin role.",
+    403: "The token is valid but the route needs the admin role, or a cookie-authenticated change came "
+         "from another origin or without a JSON body (use the Bearer header from scripts).",
     404: "No such resource.",
     409: "The request conflicts with the current state.",
     413: "The request body is too large.",
@@ -86,16 +88,18 @@ def _field_problems(request: Request[Any, Any, Any], extra: Any) -> Any:
     return extra
 
 
-def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    detail, extra = exc.detail, exc.extra
-    if isinstance(exc.__cause__, SerializationException):
-        detail = f"the request body is not valid JSON ({detail}); send a JSON object"
-    elif exc.status_code == 400:
-        extra = _field_problems(request, extra)
-    elif exc.status_code == 413:
-        limit = request.app.state.settings.max_body_bytes
-        detail = f"the request body is too large: at most {limit} bytes (AZAK_MAX_BODY_BYTES)"
-    return _body(exc.status_code, detail, extra, dict(exc.headers or {}))
+def _http_error(max_body_bytes: int) -> Callable[[Request[Any, Any, Any], HTTPException], Response[dict[str, Any]]]:
+    def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+        detail, extra = exc.detail, exc.extra
+        if isinstance(exc.__cause__, SerializationException):
+            detail = f"the request body is not valid JSON ({detail}); send a JSON object"
+        elif exc.status_code == 400:
+            extra = _field_problems(request, extra)
+        elif exc.status_code == 413:
+            detail = f"the request body is too large: at most {max_body_bytes} bytes (AZAK_MAX_BODY_BYTES)"
+        return _body(exc.status_code, detail, extra, dict(exc.headers or {}))
+
+    return http_error
 
 
 def database_error(_: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
@@ -117,4 +121,5 @@ def unexpected_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict
     return _body(500, "Internal Server Error")
 
 
-HANDLERS = {HTTPException: http_error, DBAPIError: database_error, Exception: unexpected_error}
+def exception_handlers(max_body_bytes: int) -> dict[type[Exception], Callable[..., Response[dict[str, Any]]]]:
+    return {HTTPException: _http_error(max_body_bytes), DBAPIError: database_error, Exception: unexpected_error}

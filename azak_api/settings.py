@@ -1,6 +1,10 @@
 """API settings, read from the environment (prefix ``AZAK_``) when the app is created."""
 
+import ipaddress
+import itertools
+import math
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -73,6 +77,52 @@ def _cache_ttls(raw: str) -> dict[str, int]:
     return ttls
 
 
+# Secrets that are public knowledge: the placeholders of .env.example and the usual suspects.
+PLACEHOLDER_SECRETS = ("change-me", "changeme", "change_me", "example", "placeholder", "secret", "password",
+                       "replace-me", "your-", "xxxxxxxx", "12345678", "test-secret")
+MIN_SECRET_BITS = 128.0
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why ``secret`` cannot sign production tokens, or None. Entropy is estimated from the secret's
+    own character frequencies (a lower bound for a random string, an overestimate for words), so
+    the placeholder check comes first."""
+    lowered = secret.lower()
+    if len(secret) < 32:
+        return "must be at least 32 characters"
+    if any(word in lowered for word in PLACEHOLDER_SECRETS):
+        return "is a placeholder (it contains a well-known word such as 'change-me' or 'secret')"
+    steps = sum(abs(ord(a) - ord(b)) <= 1 for a, b in itertools.pairwise(secret))
+    if steps > len(secret) // 2:
+        return "is too predictable (runs of repeated or consecutive characters)"
+    counts = Counter(secret)
+    bits = max(0.0, -sum(n * math.log2(n / len(secret)) for n in counts.values()))
+    if bits < MIN_SECRET_BITS:
+        return f"is too predictable ({bits:.0f} bits of entropy estimated, at least {MIN_SECRET_BITS:.0f} needed)"
+    return None
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    networks = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise SettingsError(f"AZAK_TRUSTED_PROXIES: {part!r} is not an IP address or network (CIDR)") from None
+    return tuple(networks)
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    if "*" in origins:
+        raise SettingsError("AZAK_CORS_ORIGINS: '*' cannot be used: the API accepts credentials (the session "
+                            "cookie), so name each origin, e.g. https://app.example.com")
+    for origin in origins:
+        if not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+            raise SettingsError(f"AZAK_CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port])")
+    return origins
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -82,7 +132,11 @@ class Settings:
     jwt_secret: str = ""
     cookie_secure: bool = False
     token_ttl_seconds: int = 24 * 3600
-    login_attempts_per_minute: int = 10
+    login_attempts_per_minute: int = 10  # per account (e-mail), any address
+    login_attempts_per_address_per_minute: int = 30  # per client address, any account
+    trusted_proxies: tuple[str, ...] = ()  # addresses or CIDR networks whose X-Forwarded-For is believed
+    password_hash_concurrency: int = 2  # argon2 verifications at once (64 MiB each), off the event loop
+    cache_memory_bytes: int = 64 * 1024 * 1024  # the in-memory response cache's budget
     cache_ttls: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CACHE_TTLS))
     auto_migrate: bool = True
     auth_cache_seconds: float = 5.0
@@ -95,6 +149,10 @@ class Settings:
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     openai_embedding_model: str = "text-embedding-3-small"
+
+    def __post_init__(self) -> None:
+        if "*" in self.cors_origins:  # settings built in code get the same refusal as the environment's
+            _origins(",".join(self.cors_origins))
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -113,8 +171,10 @@ class Settings:
                 "AZAK_JWT_SECRET is not set; the `azak` commands generate one for development, "
                 "production must provide its own (at least 32 characters)"
             )
-        if environment == "production" and len(secret) < 32:
-            raise SettingsError("AZAK_JWT_SECRET must be at least 32 characters in production")
+        problem = secret_problem(secret) if environment == "production" else None
+        if problem:
+            raise SettingsError(f"AZAK_JWT_SECRET {problem}; generate one with "
+                                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
         return cls(
             database_url=_async_url(raw_url),
             environment=environment,
@@ -124,12 +184,15 @@ class Settings:
             cookie_secure=_bool("AZAK_COOKIE_SECURE", environment == "production"),
             token_ttl_seconds=_int("AZAK_TOKEN_TTL_SECONDS", 24 * 3600),
             login_attempts_per_minute=_int("AZAK_LOGIN_ATTEMPTS_PER_MINUTE", 10),
+            login_attempts_per_address_per_minute=_int("AZAK_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30),
+            trusted_proxies=_networks(os.environ.get("AZAK_TRUSTED_PROXIES", "")),
+            password_hash_concurrency=max(1, _int("AZAK_PASSWORD_HASH_CONCURRENCY", 2)),
+            cache_memory_bytes=_int("AZAK_CACHE_MEMORY_BYTES", 64 * 1024 * 1024),
             cache_ttls=_cache_ttls(os.environ.get("AZAK_CACHE_TTLS", "")),
             auto_migrate=_bool("AZAK_AUTO_MIGRATE", True),
             auth_cache_seconds=float(_int("AZAK_AUTH_CACHE_SECONDS", 5)),
             max_body_bytes=_int("AZAK_MAX_BODY_BYTES", 64 * 1024),
-            cors_origins=tuple(o.strip() for o in os.environ.get("AZAK_CORS_ORIGINS", "").split(",")
-                               if o.strip()),
+            cors_origins=_origins(os.environ.get("AZAK_CORS_ORIGINS", "")),
             dagster_url=os.environ.get("AZAK_DAGSTER_URL", "").strip().rstrip("/") or None,
             analysis_refreshes_per_day=_int("AZAK_ANALYSIS_REFRESHES_PER_DAY", 3),
             embedder=_embedder(),

@@ -90,7 +90,9 @@ class Supervisor:
     def start_api(self, endpoint: Endpoint) -> None:
         self.start("api", [str(BIN / "uvicorn"), "azak_api.app:create_app", "--factory",
                            "--host", endpoint.host, "--port", str(endpoint.port),
-                           "--no-access-log", "--log-level", "warning"])
+                           "--no-access-log", "--log-level", "warning",
+                           # the client address is the API's decision (AZAK_TRUSTED_PROXIES), not uvicorn's
+                           "--no-proxy-headers"])
 
     def start_telegram(self) -> None:
         """The Telegram bot and outbox delivery (only when AZAK_TELEGRAM_BOT_TOKEN is set)."""

@@ -16,6 +16,8 @@ KOSPI200 = "2001"
 
 # Sessions after an article (or a prediction) whose close-to-close returns are measured.
 RETURN_HORIZONS = (1, 3, 5, 20)
+# The horizons marts.news_price_impact measures (a superset of RETURN_HORIZONS).
+PRICE_IMPACT_HORIZONS = (1, 2, 3, 5, 10, 20)
 
 
 def is_stock_code(value: str) -> bool:

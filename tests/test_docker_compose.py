@@ -44,8 +44,18 @@ def test_our_services_share_the_image_and_the_platform_environment():
         assert env["AZAK_DATABASE_URL"].startswith("postgresql://")
         assert env["DAGSTER_PG_URL"].startswith("postgresql+psycopg2://")
         assert "AZAK_JWT_SECRET" in env and env["AZAK_ENV"] == "production"
-    assert SERVICES["dagster-webserver"]["ports"] == ["3000:3000"]
     assert SERVICES["api"]["ports"] == ["8000:8000"]
+
+
+def test_only_the_api_is_published_beyond_this_machine():
+    """Dagit launches runs and imports and has no login: it listens on the loopback only; the
+    backing services are not published at all."""
+    assert SERVICES["dagster-webserver"]["ports"] == ["127.0.0.1:3000:3000"]
+    published = {name: service["ports"] for name, service in SERVICES.items() if service.get("ports")}
+    for name, ports in published.items():
+        for port in ports:
+            if name != "api":
+                assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
 
 
 def test_secrets_come_from_the_environment_not_the_file():

@@ -1,8 +1,7 @@
 """News list and detail (with the companies it is about and what their prices did next)."""
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Annotated, Literal
 
 from litestar import Controller, get
 from litestar.exceptions import ValidationException
@@ -12,16 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from azak_api.analysis import queries as analysis_queries
 from azak_api.analysis.controllers import as_prediction
 from azak_api.auth import SECURED
+from azak_api.cache import SHARED
 from azak_api.errors import NotFound, error_responses
 from azak_api.news import queries
 from azak_api.news.schemas import NEWS_ID_PATTERN, Article, ArticleDetail, ArticlePage, Impact, Link, StoryItem
-from azak_api.stocks.controllers import CODE_PATTERN
+from azak_core.market import KST, STOCK_CODE_PATTERN
 
-KST = ZoneInfo("Asia/Seoul")
 Source = Literal["naver_finance", "hankyung", "maeil", "dart", "reddit"]
 
 
-def as_article(row: Any) -> Article:
+def as_article(row: queries.ArticleRow) -> Article:
     return Article(id=str(row.news_id), title=row.title, summary=row.summary, url=row.url, press=row.press,
                    source=row.source, sources=list(row.sources), content_type=row.content_type,
                    published_at=row.published_at, published_precision=row.published_precision,
@@ -34,12 +33,12 @@ class NewsController(Controller):
     tags = ["news"]
     security = SECURED
 
-    @get("/", operation_id="listNews", opt={"cache": "news"}, cache=True,
+    @get("/", operation_id="listNews", opt={"cache": "news", "cache_scope": SHARED}, cache=True,
          summary="News and disclosures with filters, sorting and totals", responses=error_responses(401))
     async def list_news(
         self, db: AsyncConnection,
-        stock: Annotated[str | None, Parameter(pattern=CODE_PATTERN, description="about this stock (salient links)")]
-        = None,
+        stock: Annotated[str | None, Parameter(pattern=STOCK_CODE_PATTERN,
+                                               description="about this stock (salient links)")] = None,
         mentioned: Annotated[bool, Parameter(description="with stock: any mention, not only the subject")] = False,
         source: Source | None = None,
         q: Annotated[str | None, Parameter(min_length=1, max_length=100,
@@ -60,7 +59,7 @@ class NewsController(Controller):
         return ArticlePage([as_article(r) for r in rows], total, page, page_size,
                            (total + page_size - 1) // page_size)
 
-    @get("/{news_id:str}", operation_id="getNews", opt={"cache": "article"}, cache=True,
+    @get("/{news_id:str}", operation_id="getNews", opt={"cache": "article", "cache_scope": SHARED}, cache=True,
          summary="One article: the companies it is about, their price impact, the same story elsewhere",
          responses=error_responses(401, 404))
     async def get_news(self, db: AsyncConnection,
@@ -83,8 +82,8 @@ class NewsController(Controller):
                    for r in links],
             price_impact=[Impact(
                 code=r.stock_code, anchor_date=r.anchor_date, base_close=r.base_close,
-                returns={f"{h}d": getattr(r, f"return_{h}d") for h in queries.HORIZONS},
-                excess_over_kospi={f"{h}d": getattr(r, f"excess_{h}d") for h in queries.HORIZONS})
+                returns={f"{h}d": value for h, value in r.returns.items()},
+                excess_over_kospi={f"{h}d": value for h, value in r.excess.items()})
                 for r in impact],
             same_story=[StoryItem(str(r.news_id), r.title, r.source, r.published_at) for r in story],
             predictions=[as_prediction(r) for r in predictions],

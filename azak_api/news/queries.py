@@ -1,22 +1,62 @@
 """SQL over ``marts.news_articles``, ``marts.news_stock_matches`` and ``marts.news_price_impact``."""
 
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import paged
+from azak_api.db import paged, rows_as
+from azak_core.market import PRICE_IMPACT_HORIZONS
 
 ARTICLE = ("news_id, title, left(summary, 300) AS summary, url, press, source, sources, content_type, "
            "published_at, published_precision, stock_codes, cluster_id, cluster_size, is_canonical")
-HORIZONS = (1, 2, 3, 5, 10, 20)
+
+
+class ArticleRow(NamedTuple):
+    news_id: int
+    title: str
+    summary: str
+    url: str
+    press: str | None
+    source: str
+    sources: list[str]
+    content_type: str
+    published_at: datetime
+    published_precision: str
+    stock_codes: list[str]
+    cluster_id: int
+    cluster_size: int
+    is_canonical: bool
+
+
+class LinkRow(NamedTuple):
+    stock_code: str
+    stock_name: str | None
+    score: float
+    salient: bool
+    surfaces: list[str]
+    evidence: str
+
+
+class ImpactRow(NamedTuple):
+    stock_code: str
+    anchor_date: date | None
+    base_close: float | None
+    returns: dict[int, float | None]  # by horizon (sessions)
+    excess: dict[int, float | None]  # over KOSPI, by horizon
+
+
+class StoryRow(NamedTuple):
+    news_id: int
+    title: str
+    source: str
+    published_at: datetime
 
 
 async def page(conn: AsyncConnection, *, stock: str | None, mentioned: bool, source: str | None,
                q: str | None, start: datetime | None, end: datetime | None, ascending: bool,
-               offset: int, limit: int) -> tuple[Sequence[Any], int]:
+               offset: int, limit: int) -> tuple[list[ArticleRow], int]:
     conditions: list[str] = ["TRUE"]
     params: dict[str, Any] = {}
     if stock:
@@ -36,30 +76,35 @@ async def page(conn: AsyncConnection, *, stock: str | None, mentioned: bool, sou
         conditions.append("published_at < :end")
         params["end"] = end
     order = "ASC" if ascending else "DESC"
-    return await paged(conn, ARTICLE, "marts.news_articles", " AND ".join(conditions),
-                       f"published_at {order}, news_id {order}", params, offset, limit)
+    rows, total = await paged(conn, ARTICLE, "marts.news_articles", " AND ".join(conditions),
+                              f"published_at {order}, news_id {order}", params, offset, limit)
+    return rows_as(ArticleRow, rows), total
 
 
-async def one(conn: AsyncConnection, news_id: int) -> Any:
-    return (await conn.execute(text(f"SELECT {ARTICLE} FROM marts.news_articles WHERE news_id = :id"),
-                               {"id": news_id})).first()
+async def one(conn: AsyncConnection, news_id: int) -> ArticleRow | None:
+    rows = rows_as(ArticleRow, (await conn.execute(
+        text(f"SELECT {ARTICLE} FROM marts.news_articles WHERE news_id = :id"), {"id": news_id})).all())
+    return rows[0] if rows else None
 
 
-async def links(conn: AsyncConnection, news_id: int) -> Sequence[Any]:
-    return (await conn.execute(text(
+async def links(conn: AsyncConnection, news_id: int) -> list[LinkRow]:
+    return rows_as(LinkRow, (await conn.execute(text(
         "SELECT stock_code, stock_name, score, salient, surfaces, evidence FROM marts.news_stock_matches "
-        "WHERE news_id = :id ORDER BY salient DESC, score DESC"), {"id": news_id})).all()
+        "WHERE news_id = :id ORDER BY salient DESC, score DESC"), {"id": news_id})).all())
 
 
-async def impact(conn: AsyncConnection, news_id: int) -> Sequence[Any]:
-    columns = ", ".join(f"return_{h}d, excess_{h}d" for h in HORIZONS)
-    return (await conn.execute(text(
+async def impact(conn: AsyncConnection, news_id: int) -> list[ImpactRow]:
+    columns = ", ".join(f"return_{h}d, excess_{h}d" for h in PRICE_IMPACT_HORIZONS)
+    rows = (await conn.execute(text(
         f"SELECT stock_code, anchor_date, base_close, {columns} FROM marts.news_price_impact "
         "WHERE news_id = :id ORDER BY salient DESC, score DESC"), {"id": news_id})).all()
+    return [ImpactRow(r.stock_code, r.anchor_date, r.base_close,
+                      {h: r._mapping[f"return_{h}d"] for h in PRICE_IMPACT_HORIZONS},
+                      {h: r._mapping[f"excess_{h}d"] for h in PRICE_IMPACT_HORIZONS}) for r in rows]
 
 
-async def story(conn: AsyncConnection, cluster_id: int, news_id: int) -> Sequence[Any]:
-    return (await conn.execute(text(
+async def story(conn: AsyncConnection, cluster_id: int, news_id: int) -> list[StoryRow]:
+    return rows_as(StoryRow, (await conn.execute(text(
         "SELECT news_id, title, source, published_at FROM marts.news_articles "
         "WHERE cluster_id = :c AND news_id <> :id ORDER BY published_at LIMIT 50"),
-        {"c": cluster_id, "id": news_id})).all()
+        {"c": cluster_id, "id": news_id})).all())

@@ -1,14 +1,14 @@
 """SQL over ``marts.stocks``, ``marts.daily_prices``, ``marts.minute_prices`` and the API's
 ``app.stock_watchlist`` (admin changes apply at once, before the pipelines pick them up)."""
 
-from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import paged
+from azak_api.db import paged, rows_as
 
 # the universe as marts know it, with admins' live changes and additions
 UNIVERSE = """
@@ -21,10 +21,79 @@ UNIVERSE = """
     FROM app.stock_watchlist w
     WHERE NOT EXISTS (SELECT 1 FROM marts.stocks s WHERE s.stock_code = w.code)
 """
+Number = Decimal | float | int
+
+
+class StockRow(NamedTuple):
+    code: str
+    name: str
+    market: str | None
+    section: str | None
+    industry: str | None
+    listed_on: date | None
+    market_cap: int | None
+    listed_shares: int | None
+    is_watchlist: bool
+
+
+class Close(NamedTuple):
+    trade_date: date
+    close: Number
+    volume: int
+
+
+class Span(NamedTuple):
+    high: Number | None
+    low: Number | None
+
+
+class NewsCountRow(NamedTuple):
+    total: int
+    last_7: int
+    last_30: int
+    latest: datetime | None
+
+
+class DailyRow(NamedTuple):
+    trade_date: date
+    open: Number | None
+    high: Number | None
+    low: Number | None
+    close: Number
+    volume: int
+    is_halt: bool
+    return_1d: float | None
+    ma_5: float | None
+    ma_20: float | None
+    ma_60: float | None
+    rsi_14: float | None
+    macd: float | None
+    macd_signal: float | None
+    macd_histogram: float | None
+    bollinger_upper: float | None
+    bollinger_mid: float | None
+    bollinger_lower: float | None
+
+
+class MinuteRow(NamedTuple):
+    bar_time: datetime
+    open: Number
+    high: Number
+    low: Number
+    close: Number
+    volume: int
+
+
+class WatchlistRow(NamedTuple):
+    code: str
+    name: str | None
+    market: str | None
+    active: bool
+    updated_at: datetime
 
 
 async def page(conn: AsyncConnection, q: str | None, market: str | None, watchlist: bool | None,
-               offset: int, limit: int) -> tuple[Sequence[Any], int]:
+               offset: int, limit: int) -> tuple[list[StockRow], int]:
     conditions: list[str] = ["TRUE"]
     params: dict[str, Any] = {}
     if q:
@@ -36,63 +105,66 @@ async def page(conn: AsyncConnection, q: str | None, market: str | None, watchli
     if watchlist is not None:
         conditions.append("u.is_watchlist = :watchlist")
         params["watchlist"] = watchlist
-    return await paged(conn, "u.*", f"({UNIVERSE}) u", " AND ".join(conditions),
-                       "u.is_watchlist DESC, u.market_cap DESC NULLS LAST, u.code", params, offset, limit)
+    rows, total = await paged(conn, "u.*", f"({UNIVERSE}) u", " AND ".join(conditions),
+                              "u.is_watchlist DESC, u.market_cap DESC NULLS LAST, u.code", params, offset, limit)
+    return rows_as(StockRow, rows), total
 
 
-async def one(conn: AsyncConnection, code: str) -> Any:
-    return (await conn.execute(text(f"SELECT * FROM ({UNIVERSE}) u WHERE u.code = :code"), {"code": code})).first()
+async def one(conn: AsyncConnection, code: str) -> StockRow | None:
+    rows = (await conn.execute(text(f"SELECT * FROM ({UNIVERSE}) u WHERE u.code = :code"), {"code": code})).all()
+    return rows_as(StockRow, rows)[0] if rows else None
 
 
-async def latest_two_closes(conn: AsyncConnection, code: str) -> Sequence[Any]:
-    return (await conn.execute(text(
+async def latest_two_closes(conn: AsyncConnection, code: str) -> list[Close]:
+    return rows_as(Close, (await conn.execute(text(
         "SELECT trade_date, close, volume FROM marts.daily_prices WHERE stock_code = :code "
-        "ORDER BY trade_date DESC LIMIT 2"), {"code": code})).all()
+        "ORDER BY trade_date DESC LIMIT 2"), {"code": code})).all())
 
 
-async def range_since(conn: AsyncConnection, code: str, since: date) -> Any:
-    return (await conn.execute(text(
+async def range_since(conn: AsyncConnection, code: str, since: date) -> Span:
+    return rows_as(Span, (await conn.execute(text(
         "SELECT max(coalesce(high, close)) AS high, min(coalesce(low, close)) AS low "
         "FROM marts.daily_prices WHERE stock_code = :code AND trade_date >= :since"),
-        {"code": code, "since": since})).first()
+        {"code": code, "since": since})).all())[0]
 
 
-async def news_counts(conn: AsyncConnection, code: str, now: datetime) -> Any:
-    return (await conn.execute(text(
+async def news_counts(conn: AsyncConnection, code: str, now: datetime) -> NewsCountRow:
+    return rows_as(NewsCountRow, (await conn.execute(text(
         "SELECT count(*) AS total, "
         "count(*) FILTER (WHERE published_at >= :now - interval '7 days') AS last_7, "
         "count(*) FILTER (WHERE published_at >= :now - interval '30 days') AS last_30, "
         "max(published_at) AS latest FROM marts.news_articles WHERE :code = ANY(stock_codes)"),
-        {"code": code, "now": now})).first()
+        {"code": code, "now": now})).all())[0]
 
 
 async def latest_trade_date(conn: AsyncConnection, code: str) -> date | None:
-    return (await conn.execute(text(
+    latest: date | None = (await conn.execute(text(
         "SELECT max(trade_date) FROM marts.daily_prices WHERE stock_code = :code"), {"code": code})).scalar()
+    return latest
 
 
-async def daily(conn: AsyncConnection, code: str, start: date, end: date) -> Sequence[Any]:
-    return (await conn.execute(text(
+async def daily(conn: AsyncConnection, code: str, start: date, end: date) -> list[DailyRow]:
+    return rows_as(DailyRow, (await conn.execute(text(
         "SELECT trade_date, open, high, low, close, volume, is_halt, return_1d, ma_5, ma_20, ma_60, "
         "rsi_14, macd, macd_signal, macd_histogram, bollinger_upper, bollinger_mid, bollinger_lower "
         "FROM marts.daily_prices WHERE stock_code = :code AND trade_date BETWEEN :start AND :end "
-        "ORDER BY trade_date"), {"code": code, "start": start, "end": end})).all()
+        "ORDER BY trade_date"), {"code": code, "start": start, "end": end})).all())
 
 
-async def minutes(conn: AsyncConnection, code: str, start: date, end: date) -> Sequence[Any]:
-    return (await conn.execute(text(
+async def minutes(conn: AsyncConnection, code: str, start: date, end: date) -> list[MinuteRow]:
+    return rows_as(MinuteRow, (await conn.execute(text(
         "SELECT bar_time, open, high, low, close, volume FROM marts.minute_prices "
         "WHERE stock_code = :code AND trade_date BETWEEN :start AND :end ORDER BY bar_time"),
-        {"code": code, "start": start, "end": end})).all()
+        {"code": code, "start": start, "end": end})).all())
 
 
 async def upsert_watchlist(conn: AsyncConnection, code: str, name: str | None, market: str | None,
-                           active: bool, user_id: int) -> Any:
-    return (await conn.execute(text(
+                           active: bool, user_id: int) -> WatchlistRow:
+    return rows_as(WatchlistRow, (await conn.execute(text(
         "INSERT INTO app.stock_watchlist (code, name, market, active, updated_by) "
         "VALUES (:code, :name, :market, :active, :user) ON CONFLICT (code) DO UPDATE SET "
         "name = coalesce(EXCLUDED.name, app.stock_watchlist.name), "
         "market = coalesce(EXCLUDED.market, app.stock_watchlist.market), "
         "active = EXCLUDED.active, updated_by = EXCLUDED.updated_by, updated_at = now() "
         "RETURNING code, name, market, active, updated_at"),
-        {"code": code, "name": name, "market": market, "active": active, "user": user_id})).first()
+        {"code": code, "name": name, "market": market, "active": active, "user": user_id})).all())[0]

@@ -5,7 +5,11 @@ from typing import Annotated
 
 import msgspec
 
-StockCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Z]{6}$", description="6 characters [0-9A-Z]")]
+from azak_core.market import STOCK_CODE_PATTERN
+
+# a display name: no control characters (PostgreSQL text cannot hold NUL; the rest are never meant)
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+StockCode = Annotated[str, msgspec.Meta(pattern=STOCK_CODE_PATTERN, description="6 characters [0-9A-Z]")]
 
 
 class Stock(msgspec.Struct):
@@ -101,13 +105,13 @@ class PriceSeries(msgspec.Struct):
 
 class WatchlistEntry(msgspec.Struct, forbid_unknown_fields=True):
     code: StockCode
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    name: Name | None = None
     market: Annotated[str, msgspec.Meta(pattern=r"^(KOSPI|KOSDAQ|KOSDAQ GLOBAL|KONEX)$")] | None = None
 
 
 class WatchlistUpdate(msgspec.Struct, forbid_unknown_fields=True):
     is_watchlist: bool | None = None
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    name: Name | None = None
     market: Annotated[str, msgspec.Meta(pattern=r"^(KOSPI|KOSDAQ|KOSDAQ GLOBAL|KONEX)$")] | None = None
 
 

@@ -1,13 +1,14 @@
 """Health: public, uncached, 503 when a required dependency is down."""
 
-from typing import Any
-
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from azak_api.auth import ANONYMOUS, PUBLIC
+from azak_api.settings import Settings
 from azak_api.system.health import DependencyStatus, check_postgres, check_redis, check_tcp
 
 
@@ -31,13 +32,12 @@ class HealthController(Controller):
                                      description="A required dependency is down; `checks` names it.")},
         cache=False,
     )
-    async def health(self, request: Request[Any, Any, Any]) -> Response[HealthReport]:
-        state = request.app.state
-        checks = {"postgres": await check_postgres(state.engine)}
-        if state.redis is not None:
-            checks["redis"] = await check_redis(state.redis)
-        if state.settings.milvus_uri:
-            checks["milvus"] = await check_tcp(state.settings.milvus_uri)
+    async def health(self, engine: AsyncEngine, redis: Redis | None, settings: Settings) -> Response[HealthReport]:
+        checks = {"postgres": await check_postgres(engine)}
+        if redis is not None:
+            checks["redis"] = await check_redis(redis)
+        if settings.milvus_uri:
+            checks["milvus"] = await check_tcp(settings.milvus_uri)
         healthy = all(check.status == "ok" for check in checks.values())
         return Response(
             HealthReport("ok" if healthy else "unavailable", checks),

@@ -1,6 +1,8 @@
-"""Real checks of the API's dependencies."""
+"""Real checks of the API's dependencies. Anonymous callers learn which dependency is down and
+whether it timed out or refused, never its host, user or the driver's message (those are logged)."""
 
 import asyncio
+import logging
 import time
 from urllib.parse import urlsplit
 
@@ -10,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 CHECK_TIMEOUT_SECONDS = 3.0
+LOG = logging.getLogger("azak.api")
 
 
 class DependencyStatus(msgspec.Struct):
@@ -18,13 +21,16 @@ class DependencyStatus(msgspec.Struct):
     error: str | None = None
 
 
-async def _timed(check: object) -> DependencyStatus:
+async def _timed(name: str, check: object) -> DependencyStatus:
     started = time.perf_counter()
     try:
         await asyncio.wait_for(check, CHECK_TIMEOUT_SECONDS)  # type: ignore[arg-type]
+    except TimeoutError:
+        LOG.warning("health: %s did not answer within %.0f s", name, CHECK_TIMEOUT_SECONDS)
+        return DependencyStatus("down", error=f"no answer within {CHECK_TIMEOUT_SECONDS:.0f} s")
     except Exception as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return DependencyStatus("down", error=message[:200])
+        LOG.warning("health: %s is down: %s", name, str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
+        return DependencyStatus("down", error="unreachable or refused the connection")
     return DependencyStatus("ok", latency_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
@@ -33,11 +39,11 @@ async def check_postgres(engine: AsyncEngine) -> DependencyStatus:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
-    return await _timed(probe())
+    return await _timed("postgres", probe())
 
 
 async def check_redis(redis: Redis) -> DependencyStatus:
-    return await _timed(redis.ping())
+    return await _timed("redis", redis.ping())
 
 
 async def check_tcp(uri: str) -> DependencyStatus:
@@ -48,4 +54,4 @@ async def check_tcp(uri: str) -> DependencyStatus:
         writer.close()
         await writer.wait_closed()
 
-    return await _timed(probe())
+    return await _timed("milvus", probe())

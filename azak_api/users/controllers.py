@@ -1,5 +1,6 @@
 """Login, logout, the current user, and user management (admin)."""
 
+import math
 import uuid
 from typing import Annotated, Any
 
@@ -8,16 +9,19 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.params import Parameter
 from litestar.security.jwt import Token
+from litestar.stores.base import Store
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from azak_api.auth import (
     ANONYMOUS,
     COOKIE,
     PUBLIC,
     SECURED,
+    AuthState,
     CurrentUser,
+    SessionTokens,
     admin_only,
     hash_password,
-    verify_password,
 )
 from azak_api.db import MAX_ID
 from azak_api.errors import Conflict, NotFound, error_responses
@@ -36,8 +40,8 @@ _DUMMY_HASH = hash_password("no-such-user-" + uuid.uuid4().hex)
 UserId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="user id")]
 
 
-def as_user(row: Any) -> User:
-    return User(id=row.id, email=row.email, role=row.role, display_name=row.display_name,
+def as_user(row: queries.UserRow) -> User:
+    return User(id=row.id, email=row.email, role=row.role, display_name=row.display_name,  # type: ignore[arg-type]
                 is_active=row.is_active, created_at=row.created_at, last_login_at=row.last_login_at)
 
 
@@ -48,35 +52,31 @@ class AuthController(Controller):
     @post("/login", operation_id="login", opt={PUBLIC: True}, security=ANONYMOUS, status_code=200,
           summary="Log in with e-mail and password",
           description="Sets the HttpOnly `azak_session` cookie (24 h) and returns the same token for "
-                      "`Authorization: Bearer` use. 10 attempts per minute per address and e-mail.",
+                      "`Authorization: Bearer` use. At most 10 attempts a minute per account and 30 per "
+                      "client address (sliding windows), then 429 with `Retry-After`.",
           responses=error_responses(401, 413, 429))
-    async def login(self, request: Request[Any, Any, Any], data: LoginRequest) -> Response[LoginResponse]:
-        state = request.app.state
-        client = request.client.host if request.client else "unknown"
-        wait = await state.auth.login_allowed(f"{client}|{data.email.lower()}")
+    async def login(self, request: Request[Any, Any, Any], data: LoginRequest, auth_state: AuthState,
+                    tokens: SessionTokens, tx: AsyncConnection) -> Response[LoginResponse]:
+        wait = await auth_state.login_allowed(data.email, auth_state.caller_address(request))
         if wait is not None:
             raise TooManyRequestsException("too many login attempts; try again later",
-                                           headers={"Retry-After": str(int(wait) + 1)})
-        async with state.engine.begin() as conn:
-            row = await queries.by_email(conn, data.email)
-            valid = verify_password(row.password_hash if row else _DUMMY_HASH, data.password)
-            if row is None or not valid or not row.is_active:
-                raise NotAuthorizedException("wrong e-mail or password, or the account is disabled")
-            await queries.touch_login(conn, row.id)
-            row = await queries.by_id(conn, row.id)
-        jwt = state.jwt
-        jti = uuid.uuid4().hex
-        token = jwt.create_token(identifier=str(row.id), token_unique_jwt_id=jti,
-                                 token_extras={"role": row.role})
-        expires_in = int(jwt.default_token_expiration.total_seconds())
+                                           headers={"Retry-After": str(math.ceil(wait))})
+        found = await queries.credentials(tx, data.email)
+        valid = await auth_state.verify_password(found.password_hash if found else _DUMMY_HASH, data.password)
+        if found is None or not valid or not found.is_active:
+            raise NotAuthorizedException("wrong e-mail or password, or the account is disabled")
+        row = await queries.touch_login(tx, found.id)
+        token = tokens.issue(row.id, row.role, row.token_version)
+        expires_in = tokens.expires_in
         body = LoginResponse(access_token=token, token_type="bearer", expires_in=expires_in, user=as_user(row))
         return Response(body, cookies=[Cookie(key=COOKIE, value=token, max_age=expires_in, httponly=True,
-                                              secure=jwt.secure, samesite="lax", path="/")])
+                                              secure=tokens.secure, samesite="lax", path="/")])
 
     @post("/logout", operation_id="logout", security=SECURED, status_code=200, summary="Revoke the current token",
           responses=error_responses(401))
-    async def logout(self, request: Request[CurrentUser, Token, Any]) -> Response[dict[str, str]]:
-        await request.app.state.auth.revoke(request.auth, request.user.id)
+    async def logout(self, request: Request[CurrentUser, Token, Any], current_user: CurrentUser,
+                     auth_state: AuthState) -> Response[dict[str, str]]:
+        await auth_state.revoke(request.auth, current_user.id)
         response: Response[dict[str, str]] = Response({"detail": "logged out"})
         response.delete_cookie(COOKIE, path="/")
         return response
@@ -88,47 +88,45 @@ class UserController(Controller):
     security = SECURED
 
     @get("/me", operation_id="getCurrentUser", summary="The logged-in user", responses=error_responses(401),
-         opt={"cache": "me", "cache_scope": "user"}, cache=True)
-    async def me(self, request: Request[CurrentUser, Token, Any]) -> User:
-        async with request.app.state.engine.connect() as conn:
-            row = await queries.by_id(conn, request.user.id)
+         opt={"cache": "me"}, cache=True)  # keyed by caller (the default scope)
+    async def me(self, db: AsyncConnection, current_user: CurrentUser) -> User:
+        row = await queries.by_id(db, current_user.id)
         if row is None:
             raise NotFound("the user no longer exists")
         return as_user(row)
 
     @get("/", operation_id="listUsers", guards=[admin_only], summary="List users (admin)",
          responses=error_responses(401, 403))
-    async def list_users(self, request: Request[CurrentUser, Token, Any],
+    async def list_users(self, db: AsyncConnection,
                          page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
                          page_size: Annotated[int, Parameter(ge=1, le=200)] = 50) -> UserPage:
-        async with request.app.state.engine.connect() as conn:
-            rows, total = await queries.page(conn, (page - 1) * page_size, page_size)
+        rows, total = await queries.page(db, (page - 1) * page_size, page_size)
         return UserPage([as_user(r) for r in rows], total, page, page_size)
 
     @post("/", operation_id="createUser", guards=[admin_only], summary="Create a user (admin)",
           responses=error_responses(401, 403, 409, 413))
-    async def create_user(self, request: Request[CurrentUser, Token, Any], data: UserCreate) -> User:
-        async with request.app.state.engine.begin() as conn:
-            row = await queries.create(conn, data.email, hash_password(data.password), data.role,
-                                       data.display_name)
+    async def create_user(self, data: UserCreate, tx: AsyncConnection, auth_state: AuthState) -> User:
+        password_hash = await auth_state.hash_password(data.password)
+        row = await queries.create(tx, data.email, password_hash, data.role, data.display_name)
         if row is None:
             raise Conflict(f"a user with e-mail {data.email.lower()} already exists")
         return as_user(row)
 
     @get("/{user_id:int}", operation_id="getUser", guards=[admin_only], summary="One user (admin)",
          responses=error_responses(401, 403, 404))
-    async def get_user(self, request: Request[CurrentUser, Token, Any], user_id: UserId) -> User:
-        async with request.app.state.engine.connect() as conn:
-            row = await queries.by_id(conn, user_id)
+    async def get_user(self, db: AsyncConnection, user_id: UserId) -> User:
+        row = await queries.by_id(db, user_id)
         if row is None:
             raise NotFound(f"no user {user_id}")
         return as_user(row)
 
     @patch("/{user_id:int}", operation_id="updateUser", guards=[admin_only],
            summary="Change a user's role, status, password or name (admin)",
+           description="A new password or a change of status ends the user's sessions: tokens issued "
+                       "before are refused.",
            responses=error_responses(401, 403, 404, 409, 413))
-    async def update_user(self, request: Request[CurrentUser, Token, Any], user_id: UserId,
-                          data: UserUpdate) -> User:
+    async def update_user(self, user_id: UserId, data: UserUpdate, current_user: CurrentUser,
+                          auth_state: AuthState, response_cache: Store, engine: AsyncEngine) -> User:
         changes: dict[str, Any] = {}
         if data.role is not None:
             changes["role"] = data.role
@@ -137,27 +135,28 @@ class UserController(Controller):
         if data.display_name is not None:
             changes["display_name"] = data.display_name
         if data.password is not None:
-            changes["password_hash"] = hash_password(data.password)
-        if user_id == request.user.id and (changes.get("role") == "user" or changes.get("is_active") is False):
+            changes["password_hash"] = await auth_state.hash_password(data.password)
+        if user_id == current_user.id and (changes.get("role") == "user" or changes.get("is_active") is False):
             raise Conflict("admins cannot demote or disable themselves")
-        async with request.app.state.engine.begin() as conn:
+        async with engine.begin() as conn:  # committed before the caches below are cleared
             row = await queries.update(conn, user_id, changes) if changes else await queries.by_id(conn, user_id)
         if row is None:
             raise NotFound(f"no user {user_id}")
-        request.app.state.auth.forget_user(user_id)
-        await request.app.state.response_cache.delete_all()
+        auth_state.forget_user(user_id)
+        await response_cache.delete_all()
         return as_user(row)
 
     @delete("/{user_id:int}", operation_id="deactivateUser", guards=[admin_only], status_code=200,
             summary="Deactivate a user (admin); their tokens stop working",
             responses=error_responses(401, 403, 404, 409))
-    async def deactivate_user(self, request: Request[CurrentUser, Token, Any], user_id: UserId) -> User:
-        if user_id == request.user.id:
+    async def deactivate_user(self, user_id: UserId, current_user: CurrentUser, auth_state: AuthState,
+                              response_cache: Store, engine: AsyncEngine) -> User:
+        if user_id == current_user.id:
             raise Conflict("admins cannot deactivate themselves")
-        async with request.app.state.engine.begin() as conn:
+        async with engine.begin() as conn:
             row = await queries.update(conn, user_id, {"is_active": False})
         if row is None:
             raise NotFound(f"no user {user_id}")
-        request.app.state.auth.forget_user(user_id)
-        await request.app.state.response_cache.delete_all()
+        auth_state.forget_user(user_id)
+        await response_cache.delete_all()
         return as_user(row)

@@ -1,43 +1,74 @@
 """SQL for ``app.users``."""
 
-from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import paged
+from azak_api.db import paged, row_as, rows_as
 
-COLUMNS = "id, email, role, display_name, is_active, created_at, last_login_at"
-
-
-async def by_email(conn: AsyncConnection, email: str) -> Any:
-    return (await conn.execute(text(f"SELECT {COLUMNS}, password_hash FROM app.users WHERE email = :e"),
-                               {"e": email.lower()})).first()
+COLUMNS = "id, email, role, display_name, is_active, created_at, last_login_at, token_version"
 
 
-async def by_id(conn: AsyncConnection, user_id: int) -> Any:
-    return (await conn.execute(text(f"SELECT {COLUMNS} FROM app.users WHERE id = :id"), {"id": user_id})).first()
+class UserRow(NamedTuple):
+    id: int
+    email: str
+    role: str
+    display_name: str | None
+    is_active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+    token_version: int
 
 
-async def page(conn: AsyncConnection, offset: int, limit: int) -> tuple[Sequence[Any], int]:
-    return await paged(conn, COLUMNS, "app.users", "TRUE", "id", {}, offset, limit)
+class Credentials(NamedTuple):
+    id: int
+    password_hash: str
+    is_active: bool
+
+
+async def credentials(conn: AsyncConnection, email: str) -> Credentials | None:
+    row = (await conn.execute(text("SELECT id, password_hash, is_active FROM app.users WHERE email = :e"),
+                              {"e": email.lower()})).first()
+    return row_as(Credentials, row)
+
+
+async def by_id(conn: AsyncConnection, user_id: int) -> UserRow | None:
+    row = (await conn.execute(text(f"SELECT {COLUMNS} FROM app.users WHERE id = :id"), {"id": user_id})).first()
+    return row_as(UserRow, row)
+
+
+async def page(conn: AsyncConnection, offset: int, limit: int) -> tuple[list[UserRow], int]:
+    rows, total = await paged(conn, COLUMNS, "app.users", "TRUE", "id", {}, offset, limit)
+    return rows_as(UserRow, rows), total
 
 
 async def create(conn: AsyncConnection, email: str, password_hash: str, role: str,
-                 display_name: str | None) -> Any:
-    return (await conn.execute(text(
+                 display_name: str | None) -> UserRow | None:
+    row = (await conn.execute(text(
         f"INSERT INTO app.users (email, password_hash, role, display_name) "
         f"VALUES (:e, :h, :r, :d) ON CONFLICT (email) DO NOTHING RETURNING {COLUMNS}"),
         {"e": email.lower(), "h": password_hash, "r": role, "d": display_name})).first()
+    return row_as(UserRow, row)
 
 
-async def update(conn: AsyncConnection, user_id: int, changes: dict[str, Any]) -> Any:
-    sets = ", ".join(f"{column} = :{column}" for column in changes)
-    return (await conn.execute(text(
-        f"UPDATE app.users SET {sets}, updated_at = now() WHERE id = :id RETURNING {COLUMNS}"),
+async def update(conn: AsyncConnection, user_id: int, changes: dict[str, Any]) -> UserRow | None:
+    """Apply ``changes``; a new password or a change of the active flag moves ``token_version``
+    on, so every token issued before is refused."""
+    sets = [f"{column} = :{column}" for column in changes]
+    if "password_hash" in changes or "is_active" in changes:
+        # only when the flag really changes (re-sending is_active=true keeps sessions)
+        sets.append("token_version = token_version + CASE WHEN :bump_always OR is_active IS DISTINCT FROM "
+                    ":new_active THEN 1 ELSE 0 END")
+        changes = {**changes, "bump_always": "password_hash" in changes,
+                   "new_active": changes.get("is_active")}
+    row = (await conn.execute(text(
+        f"UPDATE app.users SET {', '.join(sets)}, updated_at = now() WHERE id = :id RETURNING {COLUMNS}"),
         {**changes, "id": user_id})).first()
+    return row_as(UserRow, row)
 
 
-async def touch_login(conn: AsyncConnection, user_id: int) -> None:
-    await conn.execute(text("UPDATE app.users SET last_login_at = now() WHERE id = :id"), {"id": user_id})
+async def touch_login(conn: AsyncConnection, user_id: int) -> UserRow:
+    return rows_as(UserRow, [(await conn.execute(text(
+        f"UPDATE app.users SET last_login_at = now() WHERE id = :id RETURNING {COLUMNS}"), {"id": user_id})).one()])[0]

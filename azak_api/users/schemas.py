@@ -39,14 +39,14 @@ class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     password: Password
     role: Role = "user"
-    display_name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    display_name: Annotated[str, msgspec.Meta(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
 
 
 class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
     role: Role | None = None
     is_active: bool | None = None
     password: Password | None = None
-    display_name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    display_name: Annotated[str, msgspec.Meta(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
 
 
 class UserPage(msgspec.Struct):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import psycopg
 import pytest
 import uvicorn
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from azak_api.app import create_app
@@ -148,13 +149,14 @@ __all__ = ["reset_schemas"]
 
 
 @contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """The real app behind a real uvicorn on a free loopback port (in a thread); yields its base URL."""
+def serving(settings: Settings, app: Litestar | None = None) -> Iterator[str]:
+    """The real app (``app``, or one built from ``settings``) behind a real uvicorn on a free
+    loopback port (in a thread); yields its base URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app or create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on", proxy_headers=False))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

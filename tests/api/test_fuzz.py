@@ -24,7 +24,8 @@ EXAMPLES = 60  # per operation; ~1,100 requests in all
 
 @pytest.fixture(scope="module")
 def served_api(api_warehouse: str, api_milvus: str) -> Iterator[str]:
-    with serving(settings_for(api_warehouse, login_attempts_per_minute=10_000, milvus_uri=api_milvus)) as base_url:
+    with serving(settings_for(api_warehouse, login_attempts_per_minute=10_000, milvus_uri=api_milvus,
+                              login_attempts_per_address_per_minute=10_000)) as base_url:
         yield base_url
     # what the fuzzer created or changed in shared state goes, so the other tests see the sample data
     sql(api_warehouse, "DELETE FROM app.stock_watchlist")

@@ -6,13 +6,12 @@ joins and the API's filters are both on trial.
 
 import math
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from azak_core.market import KST
 from tests.api.conftest import bearer, sql
 
-KST = ZoneInfo("Asia/Seoul")
 SAMSUNG = "005930"
 
 

@@ -1,0 +1,100 @@
+"""What the stock routes compute from the rows: latest change, 52-week range, price windows."""
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from litestar.exceptions import ValidationException
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from azak_api.errors import NotFound
+from azak_api.stocks import queries
+from azak_api.stocks.schemas import (
+    DailyBar,
+    LatestPrice,
+    MinuteBar,
+    NewsCounts,
+    PriceRange,
+    PriceSeries,
+    Stock,
+    StockDetail,
+    WatchlistState,
+)
+
+MAX_DAILY_SPAN = timedelta(days=366 * 20)
+MAX_MINUTE_SPAN = timedelta(days=7)
+
+
+def _f(value: queries.Number | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+def as_stock(row: queries.StockRow) -> Stock:
+    return Stock(code=row.code, name=row.name, market=row.market, industry=row.industry,
+                 market_cap=row.market_cap, is_watchlist=row.is_watchlist)
+
+
+def latest_price(closes: list[queries.Close]) -> LatestPrice | None:
+    """The newest close and its change from the one before (none for a first session)."""
+    if not closes:
+        return None
+    last = closes[0]
+    previous = float(closes[1].close) if len(closes) > 1 else None
+    change = float(last.close) - previous if previous else None
+    return LatestPrice(last.trade_date, float(last.close), change,
+                       change / previous * 100 if change is not None and previous else None, last.volume)
+
+
+async def stock_detail(conn: AsyncConnection, code: str, now: datetime) -> StockDetail:
+    row = await queries.one(conn, code)
+    if row is None:
+        raise NotFound(f"no listed stock {code}")
+    latest = latest_price(await queries.latest_two_closes(conn, code))
+    span = None
+    if latest is not None:
+        since = latest.date - timedelta(days=364)
+        found = await queries.range_since(conn, code, since)
+        span = PriceRange(_f(found.high), _f(found.low), since)
+    counts = await queries.news_counts(conn, code, now)
+    return StockDetail(
+        code=row.code, name=row.name, market=row.market, section=row.section, industry=row.industry,
+        listed_on=row.listed_on, market_cap=row.market_cap, listed_shares=row.listed_shares,
+        is_watchlist=row.is_watchlist, latest=latest, range_52_weeks=span,
+        news=NewsCounts(counts.total, counts.last_7, counts.last_30, counts.latest))
+
+
+async def price_series(conn: AsyncConnection, code: str, start: date | None, end: date | None, interval: str,
+                       today: Callable[[], date]) -> PriceSeries:
+    """Daily bars (default window: the year to the latest bar) or minute bars (the last session)."""
+    if await queries.one(conn, code) is None:
+        raise NotFound(f"no listed stock {code}")
+    last = end or await queries.latest_trade_date(conn, code) or today()
+    first = start or (last - timedelta(days=364) if interval == "daily" else last)
+    if first > last:
+        raise ValidationException(f"'from' ({first}) is after 'to' ({last})")
+    span = MAX_DAILY_SPAN if interval == "daily" else MAX_MINUTE_SPAN
+    if last - first > span:
+        raise ValidationException(f"at most {span.days} days of {interval} bars per request")
+    if interval == "daily":
+        return PriceSeries(code, interval, first, last, daily=[
+            DailyBar(r.trade_date, _f(r.open), _f(r.high), _f(r.low), float(r.close), r.volume, r.is_halt,
+                     r.return_1d, r.ma_5, r.ma_20, r.ma_60, r.rsi_14, r.macd, r.macd_signal, r.macd_histogram,
+                     r.bollinger_upper, r.bollinger_mid, r.bollinger_lower)
+            for r in await queries.daily(conn, code, first, last)])
+    return PriceSeries(code, interval, first, last, minute=[
+        MinuteBar(r.bar_time, float(r.open), float(r.high), float(r.low), float(r.close), r.volume)
+        for r in await queries.minutes(conn, code, first, last)])
+
+
+async def set_watchlist(conn: AsyncConnection, code: str, user_id: int, *, active: bool | None,
+                        name: str | None = None, market: str | None = None, may_add: bool = False) -> WatchlistState:
+    """Add a stock to the watch-list, change its flag, name or market; ``active=None`` keeps the flag.
+    A code missing from the universe (a new listing) can only be added, and needs its name."""
+    known = await queries.one(conn, code)
+    if known is None and not may_add:
+        raise NotFound(f"no listed stock {code}")
+    if known is None and not name:
+        raise ValidationException(f"{code} is not in the universe: give its name (and market)")
+    flag = active if active is not None else bool(known and known.is_watchlist)
+    row = await queries.upsert_watchlist(conn, code, name, market, flag, user_id)
+    return WatchlistState(row.code, row.name or (known.name if known else None),
+                          row.market or (known.market if known else None), row.active, row.updated_at)
