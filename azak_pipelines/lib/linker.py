@@ -61,6 +61,11 @@ PARTICLES = sorted(
 
 
 _PARTICLE = re.compile("|".join(map(re.escape, PARTICLES)))
+_PARTICLE_SYLLABLES = frozenset("은는이가을를의와과도로에만나랑")
+COMPANY_SUFFIXES = frozenset(["홀딩스", "지주", "제약", "그룹", "에셋", "산업", "건설", "화학", "전자", "증권", "리츠",
+                              "코리아", "테크", "바이오", "생명", "보험", "은행", "캐피탈", "인베스트먼트", "파트너스",
+                              "글로벌", "시스템", "시스템즈", "솔루션", "솔루션즈", "에너지", "벤처스", "인터내셔널",
+                              "코퍼레이션", "엔터테인먼트", "테크놀로지", "테크놀로지스", "공사", "기업", "스팩"])
 
 
 def _particle_follows(after: str) -> bool:
@@ -246,23 +251,36 @@ class Linker:
 
     def _add_truncations(self, surfaces: dict[str, Surface], aliases: Iterable[tuple[str, str, str]],
                          blockers: Iterable[tuple[str, str]]) -> None:
-        """Headline-clipped names: a prefix (≥ 4 characters, ≥ 3 syllables, 2+ characters cut) of a
-        long official name that starts no other name, alias or blocker."""
+        """Clipped names: a prefix (≥ 3 syllables, 2+ characters cut) of a long official name that
+        starts no other name, alias or blocker. Whether a found prefix counts is decided in
+        :meth:`_truncation_holds` (a list page's ".." after it, or a long, word-final prefix)."""
         everything = [n for n in surfaces] + [_key(a) for a, _, _ in aliases] + [_key(b) for b, _ in blockers]
         everything += [_key(b.firm) for b in self.brokers.values()]
         starts: dict[str, int] = {}
         for text in set(everything):
-            for n in range(4, len(text) + 1):
+            for n in range(3, len(text) + 1):
                 starts[text[:n]] = starts.get(text[:n], 0) + 1
         for code, name in self.names.items():
-            if len(name) < 6 or " " in name or _PREFERRED.search(name) or any(c.isdigit() for c in name):
+            if len(name) < 5 or " " in name or _PREFERRED.search(name) or any(c.isdigit() for c in name):
                 continue
-            for n in range(4, len(name) - 1):
+            for n in range(3, len(name) - 1):
                 prefix = _key(name[:n])
                 if sum(map(_is_hangul, prefix)) < 3 or prefix[-1].isascii():
                     continue
                 if starts.get(prefix) == 1 and prefix not in surfaces:
                     surfaces[prefix] = Surface(name[:n], code, "truncation")
+
+    def _truncation_holds(self, text: str, start: int, stop: int, surface: Surface) -> bool:
+        """A clipped name counts when a list page's ellipsis follows it ("에이비엘바이.."), or when
+        it keeps ≥ 5 characters and ≥ 60% of a name of ≥ 7, does not end in a particle syllable
+        (so "바이오에 투자" is not a clipped "바이오에…" company) and what it cuts off is not a word of
+        its own ("유나이티드|제약", "한진중공업|홀딩스": the prefix is then a different name)."""
+        if text.startswith(("..", "…"), stop):
+            return True
+        full = self.names.get(surface.code or "", "")
+        return (len(surface.text) >= 5 and len(full) >= 7 and len(surface.text) >= 0.6 * len(full)
+                and surface.text[-1] not in _PARTICLE_SYLLABLES
+                and full[len(surface.text):] not in COMPANY_SUFFIXES)
 
     # -- candidates -------------------------------------------------------------------------------
 
@@ -282,6 +300,8 @@ class Linker:
             elif (surface.code is not None or surface.group or surface.broker) and (
                     start > 0 and _is_word(text[start - 1])):
                 continue  # inside a longer word
+            if surface.kind == "truncation" and not self._truncation_holds(text, start, stop, surface):
+                continue
             if surface.code is not None or surface.group or surface.broker:
                 after = text[stop:stop + 6]
                 if after and _is_word(after[0]) and not (_is_hangul(after[0]) and _particle_follows(after)):
