@@ -16,10 +16,10 @@ from azak_api.analysis.schemas import Analysis, Prediction, PredictionPage, Prov
 from azak_api.auth import SECURED, CurrentUser
 from azak_api.errors import NotFound, ServiceUnavailable, TooMany, error_responses
 from azak_api.settings import Settings
-from azak_api.stocks.controllers import CODE_PATTERN
+from azak_core.market import STOCK_CODE_PATTERN
 
 KST_OFFSET = timedelta(hours=9)  # Korea has no daylight saving time
-Code = Annotated[str, Parameter(pattern=CODE_PATTERN, description="stock code")]
+Code = Annotated[str, Parameter(pattern=STOCK_CODE_PATTERN, description="stock code")]
 ModelName = Annotated[str | None, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")]
 From = Annotated[date | None, Parameter(query="from", description="first KST day (YYYY-MM-DD)")]
 To = Annotated[date | None, Parameter(query="to", description="last KST day (YYYY-MM-DD)")]
@@ -86,7 +86,7 @@ class AnalysisController(Controller):
          summary="News-impact predictions, failures included (filter by status)", responses=error_responses(401))
     async def predictions(
         self, db: AsyncConnection,
-        stock: Annotated[str | None, Parameter(pattern=CODE_PATTERN)] = None, model: ModelName = None,
+        stock: Annotated[str | None, Parameter(pattern=STOCK_CODE_PATTERN)] = None, model: ModelName = None,
         status: Literal["ok", "failed", "skipped"] | None = None, start: From = None, end: To = None,
         page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
         page_size: Annotated[int, Parameter(ge=1, le=100)] = 20,

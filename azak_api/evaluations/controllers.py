@@ -34,7 +34,7 @@ from azak_api.evaluations.schemas import (
     Scores,
     StockPerformance,
 )
-from azak_api.stocks.controllers import CODE_PATTERN
+from azak_core.market import STOCK_CODE_PATTERN
 
 Status = Literal["pending", "partial", "final"]
 Mode = Literal["live", "simulated"]
@@ -97,7 +97,7 @@ class EvaluationController(Controller):
     async def list_evaluations(
         self, db: AsyncConnection,
         model: Annotated[str | None, Parameter(min_length=1, max_length=64, description="model name")] = None,
-        stock: Annotated[str | None, Parameter(pattern=CODE_PATTERN)] = None,
+        stock: Annotated[str | None, Parameter(pattern=STOCK_CODE_PATTERN)] = None,
         status: Status | None = None,
         mode: Mode | None = None,
         page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,

@@ -22,7 +22,7 @@ from azak_api.news.schemas import NEWS_ID_PATTERN
 from azak_api.similar import queries
 from azak_api.similar.index import NewsIndex, Unavailable, provide_news_index
 from azak_api.similar.schemas import Neighbour, Outcome, SearchResults, SimilarNews
-from azak_api.stocks.controllers import CODE_PATTERN
+from azak_core.market import STOCK_CODE_PATTERN
 from azak_core.embeddings import EmbeddingError, prepare_text
 from azak_core.market import RETURN_HORIZONS
 from azak_core.vectors import NEIGHBOURS, Hit, day_number, earlier_than, mentions_stock, min_similarity
@@ -63,7 +63,7 @@ class SimilarNewsController(Controller):
         min_similarity_: Annotated[float | None, Parameter(
             query="min_similarity", ge=-1.0, le=1.0,
             description="least cosine similarity (default: the embedder's threshold)")] = None,
-        stock: Annotated[str | None, Parameter(pattern=CODE_PATTERN,
+        stock: Annotated[str | None, Parameter(pattern=STOCK_CODE_PATTERN,
                                                description="only neighbours linked to this stock")] = None,
     ) -> SimilarNews:
         article_id = int(news_id)
@@ -91,7 +91,7 @@ class SimilarNewsController(Controller):
     async def search(
         self, db: AsyncConnection, news_index: NewsIndex,
         q: Annotated[str, Parameter(min_length=1, max_length=500, description="what to look for, in any language")],
-        stock: Annotated[str | None, Parameter(pattern=CODE_PATTERN, description="linked to this stock")] = None,
+        stock: Annotated[str | None, Parameter(pattern=STOCK_CODE_PATTERN, description="linked to this stock")] = None,
         start: Annotated[date | None, Parameter(query="from", description="first KST day (YYYY-MM-DD)")] = None,
         end: Annotated[date | None, Parameter(query="to", description="last KST day (YYYY-MM-DD)")] = None,
         k: Annotated[int, Parameter(ge=1, le=MAX_K, description="how many results")] = NEIGHBOURS,

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.auth import SECURED, admin_only
 from azak_api.errors import NotFound, error_responses
-from azak_api.stocks.controllers import CODE_PATTERN
+from azak_core.market import STOCK_CODE_PATTERN
 from azak_api.telegram import queries
 from azak_api.telegram.schemas import Notification, NotificationPage, Subscriber, SubscriberPage
 
@@ -45,7 +45,7 @@ class TelegramController(Controller):
     async def list_subscribers(
         self, db: AsyncConnection,
         active: bool | None = None,
-        stock: Annotated[str | None, Parameter(pattern=CODE_PATTERN, description="who watches this stock")] = None,
+        stock: Annotated[str | None, Parameter(pattern=STOCK_CODE_PATTERN, description="who watches this stock")] = None,
         page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
         page_size: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> SubscriberPage:

@@ -58,17 +58,24 @@ PARTICLES = sorted(
      "로서", "측", "주", "주가", "株", "發", "向", "표", "쪽", "이며", "이자", "였다", "이다", "엔",
      "와도", "과도", "만의", "뿐", "조차", "마저", "께서", "한테", "보다도", "에선", "에서도", "이라", "라"],
     key=len, reverse=True)
-_PARTICLE_SET = frozenset(PARTICLES)
-_PARTICLE_MAX = max(map(len, PARTICLES))
+
+
+_PARTICLE = re.compile("|".join(map(re.escape, PARTICLES)))
+_PARTICLE_SYLLABLES = frozenset("은는이가을를의와과도로에만나랑")
+COMPANY_SUFFIXES = frozenset(["홀딩스", "지주", "제약", "그룹", "에셋", "산업", "건설", "화학", "전자", "증권", "리츠",
+                              "코리아", "테크", "바이오", "생명", "보험", "은행", "캐피탈", "인베스트먼트", "파트너스",
+                              "글로벌", "시스템", "시스템즈", "솔루션", "솔루션즈", "에너지", "벤처스", "인터내셔널",
+                              "코퍼레이션", "엔터테인먼트", "테크놀로지", "테크놀로지스", "공사", "기업", "스팩"])
 
 
 def _particle_follows(after: str) -> bool:
-    return any(after[:n] in _PARTICLE_SET for n in range(1, _PARTICLE_MAX + 1))
+    return _PARTICLE.match(after) is not None
 
 
 # words after a name that make it a bystander: "삼성전자 협력사 A" is about A
 RELATION_WORDS = ("협력사", "협력업체", "납품", "공급사", "출신", "관련주", "테마주", "수혜주", "대장주",
                   "경쟁사", "고객사")
+_RELATION = re.compile(r"\s*(?:" + "|".join(RELATION_WORDS) + ")")
 STOCK_CONTEXT = ("주가", "株", "주식", "종목", "(주)", "㈜")
 # what makes a name the group rather than the company: 삼성그룹주, LG家, SK 계열사, 한화 일가
 GROUP_PHRASE = re.compile(r"\s?(그룹주|그룹|家|계열사|계열|일가|오너家|오너가|오너 일가|총수)")
@@ -89,6 +96,7 @@ _SOURCE_PAREN = re.compile(r"[(\[]\s*([^()\[\]\s]{1,14})\s*[)\]]\s*$")
 _SOURCE_HEAD = re.compile(r"^\s*(?:[\[【][^\]】]{0,12}[\]】]\s*)*([^\s\"'“‘:,]{1,14})\s*(?=[:\"'“‘])")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s|\n")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_SPACES = re.compile(r"\s+")
 _PREFERRED = re.compile(r"(\d?우[A-Z]?|\(전환\)|스팩.*|\d+호.*)$")
 
 BASE_SCORE = {"official": 0.9, "ticker": 0.95, "slang": 0.75, "abbreviation": 0.75, "short_form": 0.75,
@@ -148,11 +156,19 @@ def clean_text(text: str | None) -> str:
     text = unicodedata.normalize("NFC", text)
     text = _DATELINE.sub("", text)
     text = _BYLINE_TAIL.sub("", text)
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
+
+
+def _fold(text: str) -> str:
+    """Lower case for matching, offsets kept. ``str.lower`` is several times faster than a
+    translate table on Korean text; it also lowers non-ASCII letters, in the text and in the
+    table's keys alike. A character whose lower case is longer (İ) falls back to ASCII-only."""
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
 
 
 def _key(text: str) -> str:
-    return unicodedata.normalize("NFC", text).translate(_ASCII_LOWER)
+    return _fold(unicodedata.normalize("NFC", text))
 
 
 class Linker:
@@ -235,23 +251,36 @@ class Linker:
 
     def _add_truncations(self, surfaces: dict[str, Surface], aliases: Iterable[tuple[str, str, str]],
                          blockers: Iterable[tuple[str, str]]) -> None:
-        """Headline-clipped names: a prefix (≥ 4 characters, ≥ 3 syllables, 2+ characters cut) of a
-        long official name that starts no other name, alias or blocker."""
+        """Clipped names: a prefix (≥ 3 syllables, 2+ characters cut) of a long official name that
+        starts no other name, alias or blocker. Whether a found prefix counts is decided in
+        :meth:`_truncation_holds` (a list page's ".." after it, or a long, word-final prefix)."""
         everything = [n for n in surfaces] + [_key(a) for a, _, _ in aliases] + [_key(b) for b, _ in blockers]
         everything += [_key(b.firm) for b in self.brokers.values()]
         starts: dict[str, int] = {}
         for text in set(everything):
-            for n in range(4, len(text) + 1):
+            for n in range(3, len(text) + 1):
                 starts[text[:n]] = starts.get(text[:n], 0) + 1
         for code, name in self.names.items():
-            if len(name) < 6 or " " in name or _PREFERRED.search(name) or any(c.isdigit() for c in name):
+            if len(name) < 5 or " " in name or _PREFERRED.search(name) or any(c.isdigit() for c in name):
                 continue
-            for n in range(4, len(name) - 1):
+            for n in range(3, len(name) - 1):
                 prefix = _key(name[:n])
                 if sum(map(_is_hangul, prefix)) < 3 or prefix[-1].isascii():
                     continue
                 if starts.get(prefix) == 1 and prefix not in surfaces:
                     surfaces[prefix] = Surface(name[:n], code, "truncation")
+
+    def _truncation_holds(self, text: str, start: int, stop: int, surface: Surface) -> bool:
+        """A clipped name counts when a list page's ellipsis follows it ("에이비엘바이.."), or when
+        it keeps ≥ 5 characters and ≥ 60% of a name of ≥ 7, does not end in a particle syllable
+        (so "바이오에 투자" is not a clipped "바이오에…" company) and what it cuts off is not a word of
+        its own ("유나이티드|제약", "한진중공업|홀딩스": the prefix is then a different name)."""
+        if text.startswith(("..", "…"), stop):
+            return True
+        full = self.names.get(surface.code or "", "")
+        return (len(surface.text) >= 5 and len(full) >= 7 and len(surface.text) >= 0.6 * len(full)
+                and surface.text[-1] not in _PARTICLE_SYLLABLES
+                and full[len(surface.text):] not in COMPANY_SUFFIXES)
 
     # -- candidates -------------------------------------------------------------------------------
 
@@ -271,11 +300,15 @@ class Linker:
             elif (surface.code is not None or surface.group or surface.broker) and (
                     start > 0 and _is_word(text[start - 1])):
                 continue  # inside a longer word
+            if surface.kind == "truncation" and not self._truncation_holds(text, start, stop, surface):
+                continue
             if surface.code is not None or surface.group or surface.broker:
                 after = text[stop:stop + 6]
                 if after and _is_word(after[0]) and not (_is_hangul(after[0]) and _particle_follows(after)):
                     continue  # followed by more of a word that is not a particle
-            found.append(_Mention(start, stop, surface, in_title, self._has_context(text, start, stop)))
+            # stock context matters for ambiguous names only: look for it only then
+            found.append(_Mention(start, stop, surface, in_title,
+                                  surface.ambiguous and self._has_context(text, start, stop)))
         for ticker in _TICKER.finditer(text):
             code = ticker.group(1)
             if code in self.names or code in self._code_spans:
@@ -349,8 +382,7 @@ class Linker:
 
     @staticmethod
     def _bystander(text: str, mention: _Mention) -> bool:
-        after = text[mention.end:mention.end + 8].lstrip()
-        return any(after.startswith(word) for word in RELATION_WORDS)
+        return _RELATION.match(text, mention.end) is not None
 
     @staticmethod
     def _subject_slot(text: str, mention: _Mention) -> bool:
@@ -443,7 +475,7 @@ class Linker:
         mentions: list[_Mention] = []
         for text, in_title in ((title, True), (content, False)):
             if text:
-                mentions += self._resolve(self._candidates(text, text.translate(_ASCII_LOWER), in_title))
+                mentions += self._resolve(self._candidates(text, _fold(text), in_title))
         links: dict[str, Match] = {}
         firsts: dict[str, int] = {}
         title_codes: set[str] = set()
@@ -503,7 +535,8 @@ class Linker:
             if code is None or group_phrase:
                 continue  # blocked (unlisted subsidiary, group, team), an unlisted firm, or 삼성그룹주,
                 # LG家, SK 계열사: the group, not its holding company
-            follows = _TICKER.match(text[mention.end:mention.end + 12].lstrip())
+            follows = "(" in text[mention.end:mention.end + 3] and _TICKER.match(
+                text[mention.end:mention.end + 12].lstrip())
             if follows and surface.kind != "ticker" and follows.group(1) != code and (
                     follows.group(1) in self.names or follows.group(1) in self._code_spans):
                 continue  # "모비스(250060)": the ticker decides

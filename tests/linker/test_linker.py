@@ -226,3 +226,14 @@ def test_seed_tables_carry_provenance_and_point_at_listings():
         table = rows(SEEDS / name)
         assert table and all(row["provenance"].strip() for row in table), name
         assert all(row["stock_code"] in universe for row in table if row.get("stock_code")), name
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("에이비엘바이.. 급등", ["298380"]),  # a list page's ellipsis: the clipped name counts
+    ("한화에어로스 수주", ["012450"]),
+    ("맨체스터 유나이티드 우승", []),  # 유나이티드|제약: the cut-off part is a word of its own
+    ("바이오에 투자 확대", []),  # ends in a particle syllable
+    ("한국경제 성장률 둔화", []),  # a 4-character prefix needs the ellipsis
+])
+def test_clipped_names_count_only_when_the_clipping_is_plain(linker, title, expected):
+    assert codes(linker, title) == expected

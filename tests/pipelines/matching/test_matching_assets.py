@@ -49,3 +49,22 @@ def test_relinking_replaces_and_the_freshness_check_names_stale_partitions(wareh
 
 def test_the_code_version_follows_the_linker_and_its_tables():
     assert news_stock_matches.code_versions_by_key[news_stock_matches.key] == tables_version(SEEDS)
+
+
+def test_links_follow_the_listing_history_of_the_publication_day(db_url):
+    from datetime import date
+
+    from azak_pipelines.defs.matching.assets import current_linker, link_articles
+
+    run("stock_listing_job")  # replay: the rename of 우리기술 and the reuse of 0041L0 are in the history
+    with psycopg.connect(db_url) as conn:
+        linker = current_linker(conn)
+    articles = [(1, date(2025, 9, 10), "우리기술 원전 설비 납품", None, "naver", ["naver"], []),
+                (2, date(2025, 12, 1), "우리기술 신규 수주", None, "naver", ["naver"], []),
+                (3, date(2025, 10, 1), "하나35호스팩 합병 추진", None, "naver", ["naver"], []),
+                (4, date(2025, 12, 1), "하나35호스팩 해산", None, "naver", ["naver"], []),
+                (5, date(2025, 12, 1), "세진모빌리티 수주", None, "naver", ["naver"], [])]
+    links = [(row[0], row[2]) for row in link_articles(linker, articles, "test")]
+    assert links == [(1, "032820"), (2, "032820"), (3, "0041L0"), (5, "0041L0")]
+    assert linker.name_on("0041L0", date(2025, 10, 1)) == "하나35호스팩"
+    assert linker.name_on("0041L0", date(2025, 12, 1)) == "세진모빌리티"
