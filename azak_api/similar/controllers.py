@@ -22,9 +22,8 @@ from azak_api.news.schemas import NEWS_ID_PATTERN
 from azak_api.similar import queries
 from azak_api.similar.index import NewsIndex, Unavailable, provide_news_index
 from azak_api.similar.schemas import Neighbour, Outcome, SearchResults, SimilarNews
-from azak_core.market import STOCK_CODE_PATTERN
 from azak_core.embeddings import EmbeddingError, prepare_text
-from azak_core.market import RETURN_HORIZONS
+from azak_core.market import RETURN_HORIZONS, STOCK_CODE_PATTERN
 from azak_core.vectors import NEIGHBOURS, Hit, day_number, earlier_than, mentions_stock, min_similarity
 
 MAX_K = 50

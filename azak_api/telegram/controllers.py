@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.auth import SECURED, admin_only
 from azak_api.errors import NotFound, error_responses
-from azak_core.market import STOCK_CODE_PATTERN
 from azak_api.telegram import queries
 from azak_api.telegram.schemas import Notification, NotificationPage, Subscriber, SubscriberPage
+from azak_core.market import STOCK_CODE_PATTERN
 
 CHAT_PATTERN = r"^-?[0-9]{1,19}$"
 ChatId = Annotated[str, Parameter(pattern=CHAT_PATTERN, description="the Telegram chat id (decimal)")]
@@ -45,7 +45,8 @@ class TelegramController(Controller):
     async def list_subscribers(
         self, db: AsyncConnection,
         active: bool | None = None,
-        stock: Annotated[str | None, Parameter(pattern=STOCK_CODE_PATTERN, description="who watches this stock")] = None,
+        stock: Annotated[str | None,
+                         Parameter(pattern=STOCK_CODE_PATTERN, description="who watches this stock")] = None,
         page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
         page_size: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> SubscriberPage:

@@ -27,10 +27,17 @@ USER_OPERATIONS = {
     "listStocks", "getStock", "getStockPrices",
     "listNews", "getNews",
     "getDashboardSummary",
+    "getSimilarNews", "searchNews",
+    "getStockAnalysis", "listStockReports", "listPredictions", "refreshStockAnalysis", "getRun",
+    "listEvaluations", "getEvaluation", "rateEvaluation", "getLeaderboard", "getModelPerformance",
+    "listAbTests", "getAbTestResults",
 }
 ADMIN_OPERATIONS = {
     "listUsers", "createUser", "getUser", "updateUser", "deactivateUser",
     "addWatchlistStock", "updateWatchlistStock", "removeWatchlistStock",
+    "listModels", "createModel", "updateModel",
+    "createAbTest",
+    "listTelegramSubscribers", "deactivateTelegramSubscriber", "listTelegramNotifications",
 }
 
 # how to call each route (by operation id): path parameters and body
@@ -68,6 +75,15 @@ REQUESTS: dict[str, dict[str, Any]] = {
     # these two talk to Dagit, which this app is not given: past auth they answer 503 (see test_analysis)
     "refreshStockAnalysis": {"path": {"code": "005930"}, "needs_dagit": True},
     "getRun": {"path": {"run_id": "00000000-0000-0000-0000-000000000000"}, "needs_dagit": True},
+    "listEvaluations": {},
+    "getEvaluation": {"path": {"evaluation_id": "unknown"}},
+    "rateEvaluation": {"path": {"evaluation_id": "unknown"},
+                       "body": lambda ctx: {"quality": 4, "usefulness": 4, "overall": 4}},
+    "getLeaderboard": {},
+    "getModelPerformance": {"path": {"model_id": "1"}},
+    "listAbTests": {},
+    "createAbTest": {"body": lambda ctx: {"model_a_id": 1, "model_b_id": 1}},
+    "getAbTestResults": {"path": {"ab_test_id": "1"}},
 }
 IDENTITIES = ("anonymous", "user", "admin", "expired", "tampered", "revoked")
 

@@ -82,4 +82,5 @@ def test_a_missing_snapshot_fails_instead_of_being_written(tmp_path, monkeypatch
 
 def test_asset_keys_are_schema_and_table():
     for key in defs().resolve_asset_graph().get_all_asset_keys():
-        assert len(key.path) == 2 and key.path[0] in {"raw", "computed", "staging", "marts", "ops", "app", "milvus"}, key
+        assert len(key.path) == 2, key
+        assert key.path[0] in {"raw", "computed", "staging", "marts", "ops", "app", "milvus"}, key

@@ -49,7 +49,8 @@ def test_embeds_each_article_once_and_re_runs_replace_the_days(embedded_news, mi
     # an article deleted upstream disappears from Milvus on the next run; nothing is duplicated
     with psycopg.connect(embedded_news, autocommit=True) as conn:
         gone = conn.execute("DELETE FROM computed.news_articles WHERE news_id = (SELECT min(news_id) FROM "
-                            "computed.news_articles WHERE published_day = '2025-05-13') RETURNING news_id").fetchone()[0]
+                            "computed.news_articles WHERE published_day = '2025-05-13') "
+                            "RETURNING news_id").fetchone()[0]
     again = materialization(run("embeddings_job", ("2025-05-13", "2025-05-13"), assets=["milvus/news_embeddings"]),
                             "milvus/news_embeddings")
     assert again["removed"] == 1
@@ -89,7 +90,8 @@ def test_similar_news_are_earlier_not_self_not_same_story(embedded_news, milvus_
         assert [h.news_id for h in alone] == [r[0] for r in stored], news_id
     store.close()
     # the first day's earliest article has nothing before it in the store
-    first = rows(embedded_news, "SELECT news_id FROM computed.news_articles ORDER BY published_at, news_id LIMIT 1")[0][0]
+    first = rows(embedded_news,
+                 "SELECT news_id FROM computed.news_articles ORDER BY published_at, news_id LIMIT 1")[0][0]
     assert rows(embedded_news, "SELECT count(*) FROM computed.similar_news WHERE news_id = %s", (first,)) == [(0,)]
 
 
@@ -118,7 +120,8 @@ def test_unembeddable_articles_are_quarantined_and_the_check_expects_them_missin
     with psycopg.connect(embedded_news, autocommit=True) as conn:
         conn.execute("UPDATE computed.news_articles SET title = '🚀🚀🚀', summary = '' WHERE news_id = "
                      "(SELECT min(news_id) FROM computed.news_articles WHERE published_day = '2025-05-15')")
-        conn.execute("UPDATE computed.news_articles SET summary = repeat('반도체 수출 급증 HBM ', 6000) WHERE news_id = "
+        conn.execute("UPDATE computed.news_articles SET summary = repeat('반도체 수출 급증 HBM ', 6000) "
+                     "WHERE news_id = "
                      "(SELECT max(news_id) FROM computed.news_articles WHERE published_day = '2025-05-15')")
     result = run("embeddings_job", ("2025-05-15", "2025-05-15"), assets=["milvus/news_embeddings"])
     meta = materialization(result, "milvus/news_embeddings")
@@ -141,7 +144,8 @@ def test_milvus_down_fails_with_a_clear_message(embedded_news, monkeypatch):
 
 def test_articles_without_a_linked_stock_are_embedded_with_an_empty_list(embedded_news, milvus_uri):
     run("embeddings_job", ("2025-05-12", "2025-05-16"), assets=["milvus/news_embeddings"])
-    unlinked = rows(embedded_news, "SELECT a.news_id FROM computed.news_articles a WHERE a.published_day < '2025-05-17' "
+    unlinked = rows(embedded_news, "SELECT a.news_id FROM computed.news_articles a "
+                                   "WHERE a.published_day < '2025-05-17' "
                                    "AND NOT EXISTS (SELECT 1 FROM computed.news_stock_matches m "
                                    "WHERE m.news_id = a.news_id)")
     assert unlinked
