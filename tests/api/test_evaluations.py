@@ -43,7 +43,7 @@ def evaluated(api_warehouse: str) -> Iterator[dict[str, Any]]:
                                      previous * 0.97, 5))
             reports.append(fx.report("rival", code, made_at, "down", 0.55, previous, previous * 0.97,
                                      previous * 1.03, 5))
-    reports.append(fx.report("baseline", "005930", fx.kst("2025-04-30T08:30"), "up", 0.6, None, None, None, 5,
+    reports.append(fx.report("baseline", "005930", fx.kst("2025-04-30T13:05"), "up", 0.6, None, None, None, 5,
                              status="failed"))
     fx.write_predictions(api_warehouse, reports, [])
     saved = os.environ.get("AZAK_DATABASE_URL")
