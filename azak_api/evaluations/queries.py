@@ -39,7 +39,8 @@ async def one(conn: AsyncConnection, evaluation_id: str) -> Any:
 
 
 async def scores(conn: AsyncConnection, evaluation_id: str) -> Any:
-    exists = (await conn.execute(text("SELECT to_regclass('computed.prediction_scores')"))).scalar_one()
+    exists: str | None = (await conn.execute(text("SELECT to_regclass('computed.prediction_scores')::text"))
+                          ).scalar_one()
     if exists is None:
         return None
     return (await conn.execute(text("SELECT * FROM computed.prediction_scores WHERE evaluation_id = :id"),
@@ -49,6 +50,7 @@ async def scores(conn: AsyncConnection, evaluation_id: str) -> Any:
 async def human(conn: AsyncConnection, evaluation_ids: Sequence[str] | None = None,
                 model: str | None = None) -> Any:
     """Mean ratings of some evaluations (or of every evaluation of a model)."""
+    params: dict[str, Any]
     if model is not None:
         where, params = ("r.evaluation_id IN (SELECT evaluation_id FROM marts.prediction_outcomes "
                          "WHERE model_name = :model)"), {"model": model}
@@ -152,7 +154,8 @@ async def create_ab_test(tx: AsyncConnection, model_a_id: int, model_b_id: int, 
 
 
 async def ab_results(conn: AsyncConnection, ab_test_id: int) -> Sequence[Any] | None:
-    exists = (await conn.execute(text("SELECT to_regclass('computed.ab_comparisons')"))).scalar_one()
+    exists: str | None = (await conn.execute(text("SELECT to_regclass('computed.ab_comparisons')::text"))
+                          ).scalar_one()
     if exists is None:
         return None
     return (await conn.execute(text(

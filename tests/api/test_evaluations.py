@@ -43,7 +43,7 @@ def evaluated(api_warehouse: str) -> Iterator[dict[str, Any]]:
                                      previous * 0.97, 5))
             reports.append(fx.report("rival", code, made_at, "down", 0.55, previous, previous * 0.97,
                                      previous * 1.03, 5))
-    reports.append(fx.report("baseline", "005930", fx.kst("2025-04-30T08:30"), "up", 0.6, None, None, None, 5,
+    reports.append(fx.report("baseline", "005930", fx.kst("2025-04-30T13:05"), "up", 0.6, None, None, None, 5,
                              status="failed"))
     fx.write_predictions(api_warehouse, reports, [])
     saved = os.environ.get("AZAK_DATABASE_URL")
@@ -135,7 +135,8 @@ async def test_model_performance_per_window_day_and_stock(client, user, evaluate
 
 async def test_ab_tests_admin_writes_history_and_paired_results(client, user, admin, evaluated):
     results = (await client.get(f"/api/ab-tests/{evaluated['ab_id']}/results", headers=bearer(user.token))).json()
-    assert results["computed"] and results["live"] == []
+    assert results["computed"]
+    assert {(r["n"], r["verdict"]) for r in results["live"]} == {(0, "not enough data")}  # no live reports
     hit = {r["score"]: r for r in results["simulated"]}["hit"]
     days = len(krx_calendar().sessions_between(date(2025, 4, 1), date(2025, 5, 1)))
     assert hit["n"] == days * len(CODES) and hit["verdict"] != "not enough data"

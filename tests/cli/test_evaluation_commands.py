@@ -46,7 +46,7 @@ def test_import_then_evaluate_on_a_fresh_warehouse(cli_env, db_url, tmp_path):
 
     prices = run_azak("import", "prices", str(IMPORTS / "005930_D.csv"), str(IMPORTS / "000660.csv"), env=cli_env)
     assert prices.returncode == 0, prices.stderr
-    result = run_azak("evaluate", "--json", env=cli_env)
+    result = run_azak("evaluate", "--json", env=cli_env, timeout=1500)  # three dbt builds on a busy machine
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     (model,) = report["models"]

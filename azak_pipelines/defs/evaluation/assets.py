@@ -60,6 +60,9 @@ def external_predictions(context: dg.AssetExecutionContext, config: ExternalPred
     code, made_at, horizon): re-importing a file changes nothing. It is ``live`` when imported
     before its anchor session closed (so it could not have seen the outcome), else ``simulated``.
     """
+    if not config.paths:
+        raise dg.Failure("no files to import: give their paths in the run config (paths), "
+                         "or run `azak import predictions FILE.jsonl`")
     imported_at = utc_now()
     calendar = krx_calendar()
     accepted, rejected = [], []

@@ -42,7 +42,7 @@ def sign_test(differences: Sequence[float]) -> float | None:
     if n == 0:
         return None
     tail = sum(math.comb(n, k) for k in range(min(positive, negative) + 1)) / 2**n
-    return min(1.0, 2 * tail)
+    return float(min(1.0, 2 * tail))
 
 
 def compare(a: Sequence[Scored], b: Sequence[Scored], min_n: int = DEFAULT_MIN_N,

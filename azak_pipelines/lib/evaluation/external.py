@@ -60,7 +60,7 @@ def prediction_id(model: str, code: str, made_at: datetime, horizon: int) -> str
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _price(record: dict, name: str) -> float | None:
+def _price(record: dict[str, object], name: str) -> float | None:
     value = record.get(name)
     if value is None:
         return None
@@ -69,8 +69,10 @@ def _price(record: dict, name: str) -> float | None:
     return float(value)
 
 
-def parse_record(record: object) -> tuple[str, str, datetime, int, str, float | None, float | None,
-                                           float | None, float | None]:
+Parsed = tuple[str, str, datetime, int, str, float | None, float | None, float | None, float | None]
+
+
+def parse_record(record: object) -> Parsed:
     """Validate one object; ``ValueError`` says what is wrong with it."""
     if not isinstance(record, dict):
         raise ValueError("each line must be a JSON object")
@@ -118,7 +120,7 @@ def read_prediction_file(path: Path) -> PredictionFile:
         raise PredictionFileError(f"{path}: cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise PredictionFileError(f"{path}: not UTF-8 text") from None
-    seen: dict[str, tuple[ExternalPrediction, tuple]] = {}
+    seen: dict[str, tuple[ExternalPrediction, Parsed]] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -131,17 +133,17 @@ def read_prediction_file(path: Path) -> PredictionFile:
         except ValueError as exc:
             result.rejected.append(Rejected(where, str(exc), line[:500]))
             continue
-        model, code, made_at, horizon, *said = parsed
+        model, code, made_at, horizon, direction, probability, base, target, stop = parsed
         pid = prediction_id(model, code, made_at, horizon)
         if pid in seen:
-            earlier, earlier_said = seen[pid]
-            if earlier_said != tuple(said):
+            earlier, earlier_parsed = seen[pid]
+            if earlier_parsed != parsed:
                 result.rejected.append(Rejected(
                     where, f"repeats the prediction of {earlier.locator} (same model, code, made_at, "
                            "horizon) with different values", line[:500]))
             continue
         prediction = ExternalPrediction(pid, made_at.astimezone(KST).date(), model, code, made_at, horizon,
-                                        *said, locator=where)
-        seen[pid] = (prediction, tuple(said))
+                                        direction, probability, base, target, stop, locator=where)
+        seen[pid] = (prediction, parsed)
         result.predictions.append(prediction)
     return result

@@ -86,8 +86,8 @@ def ece(probabilities: Sequence[float], hits: Sequence[float], bins: int = BINS)
     total = len(probabilities)
     if not total:
         return None
-    return sum(row["n"] / total * abs(row["mean_stated"] - row["observed"])
-               for row in reliability(probabilities, hits, bins) if row["n"])
+    return float(sum(row["n"] / total * abs(row["mean_stated"] - row["observed"])
+               for row in reliability(probabilities, hits, bins) if row["n"]))
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -105,7 +105,7 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def pearson(x: Sequence[float], y: Sequence[float]) -> float | None:
+def pearson(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> float | None:
     a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(a) < 2 or a.std() == 0 or b.std() == 0:
         return None
