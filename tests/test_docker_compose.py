@@ -28,7 +28,7 @@ def test_dependencies_wait_for_healthy_services():
         "dagster-code": {"postgres", "redis", "milvus"},
         "dagster-webserver": {"postgres", "dagster-code"},
         "dagster-daemon": {"postgres", "dagster-code"},
-        "api": {"postgres", "redis"},
+        "api": {"postgres", "redis", "milvus"},
     }
     for name, deps in expected.items():
         declared = SERVICES[name]["depends_on"]

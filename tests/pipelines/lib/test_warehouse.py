@@ -193,12 +193,14 @@ def test_merge_keeps_items_from_earlier_runs_and_first_seen(db_url):
 def test_append_never_overwrites_existing_rows(db_url):
     day = date(2025, 6, 2)
     end = day + timedelta(1)
+    news = TableSpec(NEWS.schema, NEWS.name, NEWS.columns, NEWS.natural_key, NEWS.partition_column,
+                     append_only=True)
     with connect(db_url) as conn:
-        append_rows(conn, NEWS, [("a", day, "A", "09:00", "09:00")], day, end)
-        later = append_rows(conn, NEWS, [("a", day, "A rewritten", "15:00", "15:00"),
+        append_rows(conn, news, [("a", day, "A", "09:00", "09:00")], day, end)
+        later = append_rows(conn, news, [("a", day, "A rewritten", "15:00", "15:00"),
                                          ("b", day, "B", "15:00", "15:00")], day, end)
         with pytest.raises(WarehouseError, match="outside the slice"):
-            append_rows(conn, NEWS, [("c", end, "C", "15:00", "15:00")], day, end)
+            append_rows(conn, news, [("c", end, "C", "15:00", "15:00")], day, end)
     assert later.new_rows == 1
     rows = fetch(db_url, "SELECT item_key, title, fetched_at FROM raw.test_news ORDER BY item_key")
     assert rows == [("a", "A", "09:00"), ("b", "B", "15:00")]

@@ -123,7 +123,7 @@ def test_dart_pages_and_stops_on_a_quota_error(sites, tmp_path):
                 "report_nm": f"임원ㆍ주요주주특정증권등소유상황보고서 {i}", "flr_nm": "임원", "rm": "",
                 "rcept_dt": "20250602", "rcept_no": f"20250602{i:06d}"} for i in range(230)]
     (fixtures / "dart" / "disclosures.json.gz").write_bytes(gzip.compress(json.dumps(filings).encode()))
-    settings = news_from_env().settings()
+    settings = news_from_env().process_config_and_initialize().settings()
     samsung = Corp("00126380", "삼성전자", "005930")
 
     async def fetch():
