@@ -100,7 +100,7 @@ class AnalysisController(Controller):
 
     @post("/stocks/{code:str}/analysis/refresh", operation_id="refreshStockAnalysis", status_code=202,
           summary="Launch a stock_reports run for this stock (admin, or a user within the daily quota)",
-          responses=error_responses(401, 403, 429))
+          responses=error_responses(401, 403, 413, 429))
     async def refresh(self, request: Request[CurrentUser, Token, Any], tx: AsyncConnection, settings: Settings,
                       clock: Callable[[], datetime], code: Code) -> RunLaunched:
         user = request.user

@@ -129,7 +129,7 @@ class EvaluationController(Controller):
 
     @post("/{evaluation_id:str}/rating", operation_id="rateEvaluation", status_code=200,
           summary="Rate an evaluation 1–5 (quality, usefulness, overall) with a reason; changes are audited",
-          responses=error_responses(401, 404))
+          responses=error_responses(401, 404, 413))
     async def rate(self, tx: AsyncConnection, request: Request[CurrentUser, Token, Any],
                    evaluation_id: EvaluationId, data: RatingIn) -> RatingOut:
         if await queries.one(tx, evaluation_id) is None:
@@ -198,7 +198,7 @@ class AbTestController(Controller):
 
     @post("/", operation_id="createAbTest", guards=[admin_only], status_code=201,
           summary="Compare two models (admin): the new pair becomes the active one, the old is kept",
-          responses=error_responses(401, 403))
+          responses=error_responses(401, 403, 413))
     async def create(self, tx: AsyncConnection, request: Request[CurrentUser, Token, Any], data: AbTestIn) -> AbTest:
         if data.model_a_id == data.model_b_id:
             raise ValidationException("model_a_id and model_b_id must be two different models")

@@ -55,7 +55,7 @@ class TelegramController(Controller):
 
     @post("/subscribers/{chat_id:str}/deactivate", operation_id="deactivateTelegramSubscriber", status_code=200,
           summary="Stop sending to a subscriber (admin); their pending messages are skipped",
-          responses=error_responses(401, 403, 404))
+          responses=error_responses(401, 403, 404, 413))
     async def deactivate(self, tx: AsyncConnection, chat_id: ChatId) -> Subscriber:
         chat = _chat(chat_id)
         row = await queries.deactivate(tx, chat, "deactivated by an admin") if chat is not None else None

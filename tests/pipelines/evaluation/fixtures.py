@@ -72,7 +72,7 @@ def write_predictions(url: str, reports: list[tuple], news: list[tuple]) -> None
             if rows:
                 first = min(r[1] for r in rows)
                 last = max(r[1] for r in rows)
-                warehouse.replace_slice(conn, spec, rows, first, last + timedelta(days=1))
+                warehouse.append_rows(conn, spec, rows, first, last + timedelta(days=1))
 
 
 def fetch(url: str, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
