@@ -167,7 +167,7 @@ def _fold(text: str) -> str:
     return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
 
 
-def _key(text: str) -> str:
+def surface_key(text: str) -> str:
     return _fold(unicodedata.normalize("NFC", text))
 
 
@@ -191,36 +191,36 @@ class Linker:
             self._code_spans.setdefault(span.code, []).append(span)
         surfaces: dict[str, Surface] = {}
         for code, name in self.names.items():
-            surfaces[_key(name)] = Surface(name, code, "official", self._ambiguous(name, overrides))
+            surfaces[surface_key(name)] = Surface(name, code, "official", self._ambiguous(name, overrides))
         self._add_history(surfaces)
         self._add_truncations(surfaces, aliases, blockers)
         for alias, code, kind in aliases:
             if code not in self.names:
                 raise ValueError(f"alias {alias!r} points at {code}, which is not in the universe")
-            key = _key(alias)
+            key = surface_key(alias)
             if key in surfaces and surfaces[key].kind == "official" and overrides.get(alias) != "alias_wins":
                 continue  # an official name wins over an alias spelled the same
             surfaces[key] = Surface(alias, code, kind, overrides.get(alias) == "ambiguous")
         for surface, kind in blockers:
-            surfaces[_key(surface)] = Surface(surface, None, kind)
+            surfaces[surface_key(surface)] = Surface(surface, None, kind)
         for broker in self.brokers.values():
             for suffix in BROKER_SUFFIXES:
-                key = _key(broker.short + suffix)
+                key = surface_key(broker.short + suffix)
                 if key not in surfaces or surfaces[key].kind in {"official", "abbreviation", "short_form"}:
                     code = broker.code if key not in surfaces else surfaces[key].code
                     surfaces[key] = Surface(broker.short + suffix, code if broker.code else None,
                                             "broker", broker=broker)
         for firm in {b.firm: b for b in self.brokers.values()}.values():
-            key = _key(firm.firm)
+            key = surface_key(firm.firm)
             current = surfaces.get(key)
             surfaces[key] = Surface(firm.firm, firm.code, current.kind if current else "broker",
                                     broker=firm, spans=current.spans if current else ())
         for prefix in self.group_context:
-            current = surfaces.get(_key(prefix))
+            current = surfaces.get(surface_key(prefix))
             if current is None:
-                surfaces[_key(prefix)] = Surface(prefix, None, "group_prefix", group=True)
+                surfaces[surface_key(prefix)] = Surface(prefix, None, "group_prefix", group=True)
             else:
-                surfaces[_key(prefix)] = Surface(current.text, current.code, current.kind, current.ambiguous,
+                surfaces[surface_key(prefix)] = Surface(current.text, current.code, current.kind, current.ambiguous,
                                                  current.broker, True, current.spans)
         self.surfaces = surfaces
         self._automaton = ahocorasick.Automaton()
@@ -244,9 +244,9 @@ class Linker:
                 by_name.setdefault(span.name, []).append(span)
         for name, spans in by_name.items():
             ordered = tuple(sorted(spans, key=lambda s: s.valid_from or date.min))
-            current = surfaces.get(_key(name))
+            current = surfaces.get(surface_key(name))
             code = current.code if current else ordered[-1].code
-            surfaces[_key(name)] = Surface(name, code, "official", current.ambiguous if current else len(name) <= 2,
+            surfaces[surface_key(name)] = Surface(name, code, "official", current.ambiguous if current else len(name) <= 2,
                                            spans=ordered)
 
     def _add_truncations(self, surfaces: dict[str, Surface], aliases: Iterable[tuple[str, str, str]],
@@ -254,8 +254,8 @@ class Linker:
         """Clipped names: a prefix (≥ 3 syllables, 2+ characters cut) of a long official name that
         starts no other name, alias or blocker. Whether a found prefix counts is decided in
         :meth:`_truncation_holds` (a list page's ".." after it, or a long, word-final prefix)."""
-        everything = [n for n in surfaces] + [_key(a) for a, _, _ in aliases] + [_key(b) for b, _ in blockers]
-        everything += [_key(b.firm) for b in self.brokers.values()]
+        everything = [n for n in surfaces] + [surface_key(a) for a, _, _ in aliases] + [surface_key(b) for b, _ in blockers]
+        everything += [surface_key(b.firm) for b in self.brokers.values()]
         starts: dict[str, int] = {}
         for text in set(everything):
             for n in range(3, len(text) + 1):
@@ -264,7 +264,7 @@ class Linker:
             if len(name) < 5 or " " in name or _PREFERRED.search(name) or any(c.isdigit() for c in name):
                 continue
             for n in range(3, len(name) - 1):
-                prefix = _key(name[:n])
+                prefix = surface_key(name[:n])
                 if sum(map(_is_hangul, prefix)) < 3 or prefix[-1].isascii():
                     continue
                 if starts.get(prefix) == 1 and prefix not in surfaces:
@@ -342,7 +342,7 @@ class Linker:
     # -- report sources ---------------------------------------------------------------------------
 
     def _broker_of(self, token: str) -> Broker | None:
-        surface = self.surfaces.get(_key(token))
+        surface = self.surfaces.get(surface_key(token))
         if surface is not None and surface.broker is not None:
             return surface.broker
         for suffix in BROKER_SUFFIXES:

@@ -4,7 +4,7 @@ and close matches when the name is unknown."""
 import difflib
 from dataclasses import dataclass
 
-from azak_pipelines.lib.linker import Linker
+from azak_pipelines.lib.linker import Linker, surface_key
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class StockResolver:
             return Resolution(None)
         if query.upper() in self.names:
             return Resolution(self.stock(query.upper()))
-        key = Linker._key(query)
+        key = surface_key(query)
         code = self.surfaces.get(key) or self.surfaces.get(key.replace(" ", ""))
         if code is not None:
             return Resolution(self.stock(code))

@@ -14,7 +14,7 @@ from azak_pipelines.lib.notify.bot import BotContext, build_application, serve
 from azak_pipelines.lib.notify.messages import Links
 from azak_pipelines.lib.notify.stocks import StockResolver
 from azak_pipelines.lib.sample_data import sample_data_dir
-from azak_pipelines.lib.warehouse import connect, replace_slice
+from azak_pipelines.lib.warehouse import append_rows, connect
 from tests.pipelines.notify.botapi import BotApi
 from tests.pipelines.notify.warehouse_rows import HOSTILE, one_day, report
 
@@ -86,7 +86,7 @@ async def test_a_user_subscribes_watches_and_stops(app_db, resolver, bot_api):
 async def test_report_shows_each_models_latest_report_as_text(app_db, resolver, bot_api):
     day = date(2025, 6, 16)
     with connect(app_db) as conn:
-        replace_slice(conn, STOCK_REPORTS, [
+        append_rows(conn, STOCK_REPORTS, [
             report("a", day, "005930", "hold", hour=1), report("b", day, "005930", "buy", hour=5, summary=HOSTILE),
             report("c", day, "005930", "sell", hour=3, model="gpt-4o")], *one_day(day))
     bot = BotContext(app_db, resolver, STOCK_REPORTS.ident, Links("https://azak.example"))

@@ -11,7 +11,7 @@ from azak_pipelines.defs.common import kst_today
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.notify.assets import SIMILAR, key_of
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS
-from azak_pipelines.lib.warehouse import connect, replace_slice
+from azak_pipelines.lib.warehouse import append_rows, connect, replace_slice
 from tests.pipelines.notify.botapi import BotApi
 from tests.pipelines.notify.warehouse_rows import (
     HOSTILE,
@@ -51,7 +51,7 @@ def test_one_message_per_story_per_subscriber_and_reruns_add_nothing(app_db):
     meta = materialization(result, ASSET)
     assert meta["stories"] == 2 and meta["report_changes"] == 1 and meta["subscribers"] == 2
     assert "off: no AZAK_TELEGRAM_BOT_TOKEN" in meta["delivery"]
-    assert meta["inputs_not_materialized"] == ["leaderboard"]
+    assert meta["inputs_not_materialized"] == ["leaderboard", "similar"]  # neither asset was run here
     rows = outbox(app_db)
     assert [(r[0], r[1], r[2]) for r in rows] == [
         (100, "digest", "digest:2025-06-16"),
@@ -137,7 +137,7 @@ def test_a_story_the_embeddings_find_again_under_another_cluster_is_not_sent_twi
         replace_slice(conn, NEWS_ARTICLES, [article(600, later, 600, True, "뉴스1", "삼성전자 영업이익 급증, 후속"),
                                             article(700, later, 700, True, "뉴스1", "삼성전자 신공장 착공")],
                       *one_day(later))
-        replace_slice(conn, NEWS_PREDICTIONS, [prediction(600, later, "005930", "high", 0.7),
+        append_rows(conn, NEWS_PREDICTIONS, [prediction(600, later, "005930", "high", 0.7),
                                                prediction(700, later, "005930", "high", 0.7)], *one_day(later))
         replace_slice(conn, SIMILAR_NEWS, [(600, later, 103, 1, 0.97, "test@1"),  # a copy of story 100
                                            (700, later, 100, 1, 0.80, "test@1")], *one_day(later))

@@ -12,7 +12,7 @@ from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.notify.assets import LEADERBOARD, key_of
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
 from azak_pipelines.defs.reference.assets import STOCKS
-from azak_pipelines.lib.warehouse import Column, TableSpec, connect, replace_slice
+from azak_pipelines.lib.warehouse import Column, TableSpec, append_rows, connect, replace_slice
 
 # the columns of the evaluation issue's computed.model_leaderboard that the digest reads
 MODEL_LEADERBOARD = TableSpec(
@@ -86,10 +86,10 @@ def write(url: str, day: date, instance: dg.DagsterInstance) -> None:
                         prediction(300, day, "005930", "low", 0.55),  # neither: no alert
                         prediction(300, day, "005930", "critical", 0.99, model="broken", status="failed"),
                         prediction(100, day, "035420", "critical", 0.9)]  # nobody watches NAVER
-        replace_slice(conn, NEWS_PREDICTIONS, predictions, *one_day(day))
-        replace_slice(conn, STOCK_REPORTS, [report("r-old", prev, "005930", "hold"),
+        append_rows(conn, NEWS_PREDICTIONS, predictions, *one_day(day))
+        append_rows(conn, STOCK_REPORTS, [report("r-old", prev, "005930", "hold"),
                                             report("r-old2", prev, "000660", "buy")], *one_day(prev))
-        replace_slice(conn, STOCK_REPORTS, [report("r-new", day, "005930", "buy"),
+        append_rows(conn, STOCK_REPORTS, [report("r-new", day, "005930", "buy"),
                                             report("r-new2", day, "000660", "buy")], *one_day(day))
         replace_slice(conn, DAILY_PRICES, [price("005930", prev, 70000), price("005930", day, 71000),
                                            price("000660", prev, 200000)], date(day.year, 1, 1),
