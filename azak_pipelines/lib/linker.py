@@ -246,15 +246,17 @@ class Linker:
             ordered = tuple(sorted(spans, key=lambda s: s.valid_from or date.min))
             current = surfaces.get(surface_key(name))
             code = current.code if current else ordered[-1].code
-            surfaces[surface_key(name)] = Surface(name, code, "official", current.ambiguous if current else len(name) <= 2,
-                                           spans=ordered)
+            surfaces[surface_key(name)] = Surface(name, code, "official",
+                                                  current.ambiguous if current else len(name) <= 2,
+                                                  spans=ordered)
 
     def _add_truncations(self, surfaces: dict[str, Surface], aliases: Iterable[tuple[str, str, str]],
                          blockers: Iterable[tuple[str, str]]) -> None:
         """Clipped names: a prefix (≥ 3 syllables, 2+ characters cut) of a long official name that
         starts no other name, alias or blocker. Whether a found prefix counts is decided in
         :meth:`_truncation_holds` (a list page's ".." after it, or a long, word-final prefix)."""
-        everything = [n for n in surfaces] + [surface_key(a) for a, _, _ in aliases] + [surface_key(b) for b, _ in blockers]
+        everything = ([n for n in surfaces] + [surface_key(a) for a, _, _ in aliases]
+                      + [surface_key(b) for b, _ in blockers])
         everything += [surface_key(b.firm) for b in self.brokers.values()]
         starts: dict[str, int] = {}
         for text in set(everything):
