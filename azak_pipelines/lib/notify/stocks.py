@@ -29,6 +29,8 @@ class StockResolver:
         self.names = dict(linker.names)
         # surface (lower-cased, NFC) → code; blockers (group names, unlisted affiliates) excluded
         self.surfaces = {key: s.code for key, s in linker.surfaces.items() if s.code is not None}
+        # official names come first among suggestions (aliases and truncations are shorter)
+        self.official = {surface_key(name) for name in self.names.values()}
 
     def stock(self, code: str) -> Stock:
         return Stock(code, self.names.get(code, code))
@@ -43,11 +45,12 @@ class StockResolver:
         code = self.surfaces.get(key) or self.surfaces.get(key.replace(" ", ""))
         if code is not None:
             return Resolution(self.stock(code))
-        found: list[str] = []
-        # a part of a name ("삼성" → 삼성전자, 삼성SDI…), shortest first, then similar spellings
-        partial = sorted((k for k in self.surfaces if key in k or (len(k) >= 2 and k in key)), key=len)
-        found += [self.surfaces[k] for k in partial]
-        for surface in difflib.get_close_matches(key, list(self.surfaces), n=suggestions * 2, cutoff=0.5):
-            found.append(self.surfaces[surface])
+        # names containing what was typed ("삼성" → 삼성전자, 삼성SDI…, shortest first), then similar
+        # spellings ("삼성전ㅈ" → 삼성전자), then known names inside what was typed
+        found = [self.surfaces[k] for k in sorted((k for k in self.surfaces if key in k),
+                                                  key=lambda k: (k not in self.official, len(k)))]
+        found += [self.surfaces[k] for k in
+                  difflib.get_close_matches(key, list(self.surfaces), n=suggestions * 2, cutoff=0.5)]
+        found += [self.surfaces[k] for k in sorted((k for k in self.surfaces if len(k) >= 2 and k in key), key=len)]
         unique = list(dict.fromkeys(found))[:suggestions]
         return Resolution(None, tuple(self.stock(c) for c in unique))
