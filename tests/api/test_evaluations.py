@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from litestar import Controller, get
 from litestar.testing import AsyncTestClient
 
 from azak_api.app import create_app
@@ -159,24 +158,14 @@ async def test_ab_tests_admin_writes_history_and_paired_results(client, user, ad
     assert (await client.get("/api/ab-tests/999999/results", headers=bearer(user.token))).status_code == 404
 
 
-class RegistryStandIn(Controller):
-    """What the predictions branch mounts at /api/models: a parameter route beside ours."""
-
-    path = "/api/models"
-
-    @get("/{model_id:int}", operation_id="standInGetModel")
-    async def one(self, model_id: int) -> dict[str, int]:
-        return {"registry": model_id}
-
-
 async def test_leaderboard_route_wins_over_the_registry_id_route(api_warehouse, evaluated):
+    # the registry's own /api/models/{model_id:int} (PATCH) is mounted beside the leaderboard
     app = create_app(settings_for(api_warehouse))
-    app.register(RegistryStandIn)
+    assert any(r.path == "/api/models/{model_id:int}" for r in app.routes)
     async with AsyncTestClient(app=app) as client:
         from tests.api.conftest import account
 
         me = await account(client, api_warehouse)
-        assert (await client.get("/api/models/7", headers=bearer(me.token))).json() == {"registry": 7}
         board = await client.get("/api/models/leaderboard", params={"days": 0}, headers=bearer(me.token))
         assert board.status_code == 200 and "models" in board.json()
         perf = await client.get(f"/api/models/{evaluated['baseline_id']}/performance", headers=bearer(me.token))

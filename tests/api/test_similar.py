@@ -20,7 +20,7 @@ def when(text: str) -> datetime:
 def article_with_neighbours(url: str) -> tuple[int, datetime, int]:
     [(news_id, published_at, cluster)] = sql(url, """
         SELECT s.news_id, a.published_at, a.cluster_id FROM computed.similar_news s
-        JOIN raw.news_articles a USING (news_id) WHERE s.rank = 3 ORDER BY a.published_at DESC LIMIT 1""")
+        JOIN computed.news_articles a USING (news_id) WHERE s.rank = 3 ORDER BY a.published_at DESC LIMIT 1""")
     return news_id, published_at, cluster
 
 
@@ -35,7 +35,7 @@ async def test_neighbours_are_earlier_and_match_the_similar_news_table(client, u
                                 "ORDER BY rank", (news_id,))
     assert [int(n["id"]) for n in body["items"]] == [r[0] for r in stored]
     assert [n["similarity"] for n in body["items"]] == [round(r[1], 4) for r in stored]
-    clusters = dict(sql(api_warehouse, "SELECT news_id, cluster_id FROM raw.news_articles"))
+    clusters = dict(sql(api_warehouse, "SELECT news_id, cluster_id FROM computed.news_articles"))
     for item in body["items"]:
         assert when(item["published_at"]) < published_at and clusters[int(item["id"])] != cluster
         assert item["title"] and item["url"]
@@ -51,12 +51,12 @@ async def test_k_threshold_and_stock_filters(client, user, api_warehouse):
                                headers=bearer(user.token))).json()
     assert strict["items"] == [] and strict["min_similarity"] == 0.99
     [(samsung_article,)] = sql(api_warehouse, """
-        SELECT m.news_id FROM raw.news_stock_matches m JOIN raw.news_articles a USING (news_id)
+        SELECT m.news_id FROM computed.news_stock_matches m JOIN computed.news_articles a USING (news_id)
         WHERE m.stock_code = %s AND m.salient ORDER BY a.published_at DESC LIMIT 1""", (SAMSUNG,))
     about = (await client.get(f"/api/news/{samsung_article}/similar", params={"stock": SAMSUNG, "k": 5},
                               headers=bearer(user.token))).json()
     assert about["items"]
-    linked = {r[0] for r in sql(api_warehouse, "SELECT news_id FROM raw.news_stock_matches WHERE stock_code = %s",
+    linked = {r[0] for r in sql(api_warehouse, "SELECT news_id FROM computed.news_stock_matches WHERE stock_code = %s",
                                 (SAMSUNG,))}
     assert all(int(item["id"]) in linked for item in about["items"])
     assert all(o["code"] == SAMSUNG for item in about["items"] for o in item["outcomes"])

@@ -24,8 +24,8 @@ def test_outcomes_of_similar_earlier_articles_are_point_in_time(warehouse_with_s
     run("embeddings_marts_job")
     calendar = krx_calendar()
     with psycopg.connect(warehouse_with_stocks) as conn:
-        links = conn.execute("SELECT m.news_id, m.stock_code, a.published_at FROM raw.news_stock_matches m "
-                             "JOIN raw.news_articles a USING (news_id)").fetchall()
+        links = conn.execute("SELECT m.news_id, m.stock_code, a.published_at FROM computed.news_stock_matches m "
+                             "JOIN computed.news_articles a USING (news_id)").fetchall()
         neighbours = defaultdict(list)
         for news_id, neighbor in conn.execute("SELECT news_id, neighbor_id FROM computed.similar_news"):
             neighbours[news_id].append(neighbor)

@@ -79,7 +79,7 @@ def test_similar_news_are_earlier_not_self_not_same_story(embedded_news, milvus_
     assert all(list(s) == sorted(s, reverse=True) for _, s in ranks)
     # the day-batched search gives exactly what a search per article with the full filter gives
     store = NewsVectors(milvus_uri, OfflineEmbedder().key, DIMENSION)
-    articles = rows(embedded_news, "SELECT news_id, published_at, cluster_id FROM raw.news_articles "
+    articles = rows(embedded_news, "SELECT news_id, published_at, cluster_id FROM computed.news_articles "
                                    "ORDER BY news_id LIMIT 25")
     vectors = store.vectors([a[0] for a in articles])
     for news_id, published_at, cluster in articles:
