@@ -9,6 +9,7 @@ from azak_core.embeddings import EmbedderSettings
 from azak_pipelines.defs.embeddings.assets import embedding_assets
 from azak_pipelines.defs.embeddings.checks import embeddings_match_articles
 from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorStore
+from azak_pipelines.defs.resources import env_config
 
 
 def _key_variable() -> str | None:
@@ -31,6 +32,6 @@ def embeddings() -> dg.Definitions:
             "embedder": EmbedderResource(
                 choice=choice, openai_api_key=dg.EnvVar(key_variable) if key_variable else None,
                 openai_base_url=base_url, openai_model=model),
-            "vector_store": VectorStore(milvus_uri=dg.EnvVar("AZAK_MILVUS_URI")),
+            "vector_store": VectorStore(**env_config(VectorStore, {"milvus_uri": "AZAK_MILVUS_URI"})),
         },
     )

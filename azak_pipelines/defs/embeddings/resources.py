@@ -27,7 +27,10 @@ class EmbedderResource(dg.ConfigurableResource):
 class VectorStore(dg.ConfigurableResource):
     """Milvus (``AZAK_MILVUS_URI``; ``azak`` starts an embedded milvus-lite server and sets it)."""
 
-    milvus_uri: str
+    milvus_uri: str = ""
 
     def collection(self, embedder: Embedder) -> NewsVectors:
+        if not self.milvus_uri:
+            raise dg.Failure("AZAK_MILVUS_URI is not set: run through `azak` (it starts the embedded Milvus) "
+                             "or point AZAK_MILVUS_URI at a Milvus server")
         return NewsVectors(self.milvus_uri, embedder.key, embedder.dimension)
