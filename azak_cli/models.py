@@ -9,7 +9,8 @@ import psycopg
 
 from azak_cli.demo import cli_instance, run_job
 from azak_cli.environment import Runtime
-from azak_cli.market import CODE, UsageError, _failure, _report
+from azak_cli.market import UsageError, _failure, _report
+from azak_core.market import STOCK_CODE
 
 PROVIDERS = ("openai", "openrouter", "openai-compatible", "baseline", "external")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
@@ -81,7 +82,7 @@ def predict(runtime: Runtime, code: str, model: str | None) -> int:
     from azak_pipelines.definitions import defs
     from azak_pipelines.defs.common import kst_today
 
-    if not CODE.match(code):
+    if not STOCK_CODE.match(code):
         raise UsageError(f"--stock must be 6 characters [0-9A-Z], got {code!r}")
     config: dict[str, Any] = {"stocks": [code]}
     if model:

@@ -10,7 +10,8 @@ from typing import Any
 
 from azak_cli.demo import cli_instance, run_job
 from azak_cli.environment import Runtime
-from azak_cli.market import CODE, UsageError
+from azak_cli.market import UsageError
+from azak_core.market import STOCK_CODE
 
 TAGS = re.compile(r"<[^>]+>")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/api"
@@ -199,4 +200,4 @@ def stock_arg(text: str) -> str:
     text = text.strip()
     if not text:
         raise UsageError("--stock must not be empty")
-    return text.upper() if CODE.match(text.upper()) else text
+    return text.upper() if STOCK_CODE.match(text.upper()) else text
