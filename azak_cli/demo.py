@@ -5,7 +5,9 @@ in ``ops.demo_steps`` only after its run succeeds, together with a fingerprint o
 sample data: re-running skips finished steps and redoes interrupted or outdated ones.
 """
 
+import contextlib
 import hashlib
+import sys
 import time
 from typing import Any
 
@@ -84,7 +86,11 @@ def ensure_demo_admin(runtime: Runtime) -> tuple[str, str]:
 
 def run_job(defs: Any, instance: Any, job_name: str, partition_range: tuple[str, str] | None = None,
             run_config: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> Any:
-    """Execute a job of the code location in this process, recorded in ``instance``."""
+    """Execute a job of the code location in this process, recorded in ``instance``.
+
+    What the run prints (dbt's log lines) goes to standard error: standard output is the command's
+    answer, which ``--json`` callers parse.
+    """
     run_tags = dict(tags or {})
     if partition_range is not None:
         run_tags["dagster/asset_partition_range_start"] = partition_range[0]
@@ -92,8 +98,8 @@ def run_job(defs: Any, instance: Any, job_name: str, partition_range: tuple[str,
     config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     config.update(run_config or {})
     job = defs.resolve_job_def(job_name)
-    return job.execute_in_process(instance=instance, run_config=config, tags=run_tags,
-                                  raise_on_error=False)
+    with contextlib.redirect_stdout(sys.stderr):
+        return job.execute_in_process(instance=instance, run_config=config, tags=run_tags, raise_on_error=False)
 
 
 def materialize_sample(runtime: Runtime, refresh: bool = False) -> None:
