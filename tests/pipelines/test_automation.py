@@ -20,9 +20,10 @@ def test_every_sensor_and_schedule_of_the_code_location_evaluates(warehouse_with
     instance = dg.DagsterInstance.get()
     defs = definitions()
     evaluated = []
+    repository = defs.get_repository_def()  # partitioned run requests resolve against it, as in the daemon
     for schedule in defs.schedules:
         context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 6, 4, 15, 40, tzinfo=KST),
-                                            **_context_kwargs(instance))
+                                            repository_def=repository, **_context_kwargs(instance))
         result = schedule.evaluate_tick(context)
         assert result.skip_message or result.run_requests, schedule.name
         evaluated.append(schedule.name)
@@ -31,7 +32,7 @@ def test_every_sensor_and_schedule_of_the_code_location_evaluates(warehouse_with
             continue  # evaluated below through Dagster's own automation evaluator
         if isinstance(sensor, dg.RunStatusSensorDefinition):
             continue  # need a run to react to: tests/pipelines/notify/test_sensors.py evaluates them with one
-        context = dg.build_sensor_context(repository_def=defs.get_repository_def(), **_context_kwargs(instance))
+        context = dg.build_sensor_context(repository_def=repository, **_context_kwargs(instance))
         result = sensor.evaluate_tick(context)
         assert result.skip_message or result.run_requests, sensor.name
         evaluated.append(sensor.name)
