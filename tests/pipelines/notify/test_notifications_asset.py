@@ -119,7 +119,8 @@ def test_new_predictions_trigger_the_latest_day(app_db):
     defs = definitions()
     key = dg.AssetKey(["app", "telegram_notifications"])
     first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
-    instance.report_runless_asset_event(dg.AssetMaterialization(key_of(NEWS_PREDICTIONS)))
+    # the predictions of today's partition land (the predictions asset is partitioned by KST day)
+    instance.report_runless_asset_event(dg.AssetMaterialization(key_of(NEWS_PREDICTIONS), partition=str(kst_today())))
     second = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
     assert first.get_requested_partitions(key) == set()  # nothing new upstream: nothing to do
     assert second.get_requested_partitions(key) == {str(kst_today())}  # only the latest day
