@@ -92,7 +92,8 @@ class Hit:
     cluster_id: int
 
 
-def _client(uri: str, timeout: float) -> Any:
+def milvus_client(uri: str, timeout: float = 10.0) -> Any:
+    """A pymilvus client with the keep-alive settings every Azak process (and test) uses."""
     from pymilvus import MilvusClient  # importing pymilvus takes seconds: only when used
     from pymilvus.exceptions import MilvusException
 
@@ -116,7 +117,7 @@ class NewsVectors:
     @property
     def milvus(self) -> Any:
         if self._milvus is None:
-            self._milvus = _client(self.uri, self.timeout)
+            self._milvus = milvus_client(self.uri, self.timeout)
         return self._milvus
 
     @contextmanager

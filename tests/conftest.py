@@ -166,9 +166,9 @@ def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def milvus_uri(milvus_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The session's Milvus, emptied, exported as AZAK_MILVUS_URI; the offline embedder."""
-    from pymilvus import MilvusClient
+    from azak_core.vectors import milvus_client
 
-    client = MilvusClient(uri=milvus_server)
+    client = milvus_client(milvus_server)
     for name in client.list_collections():
         client.drop_collection(name)
     client.close()

@@ -4,10 +4,10 @@ import os
 import socket
 
 import pytest
-from pymilvus import MilvusClient
 
 from azak_cli.milvus import EmbeddedMilvus
 from azak_cli.postgres import DatabaseConfigError
+from azak_core.vectors import milvus_client
 from tests.conftest import free_port, run_azak
 
 
@@ -16,7 +16,7 @@ def test_start_reuse_and_stop(tmp_path):
     try:
         assert server.start() is True and server.is_running()
         assert server.start() is False  # already running: reused
-        client = MilvusClient(uri=server.uri)
+        client = milvus_client(server.uri)
         assert client.list_collections() == []
         client.close()
         other = EmbeddedMilvus(tmp_path / "milvus", free_port())

@@ -5,8 +5,7 @@ import json
 import os
 import subprocess
 
-from pymilvus import MilvusClient
-
+from azak_core.vectors import milvus_client
 from tests.conftest import BIN, PROJECT_ROOT
 
 LINES = [
@@ -24,7 +23,7 @@ def azak_similar(*args: str, stdin: str = "", env: dict[str, str] | None = None)
 
 
 def test_nearest_other_inputs_through_a_throw_away_collection(milvus_uri):
-    before = set(MilvusClient(uri=milvus_uri).list_collections())
+    before = set(milvus_client(milvus_uri).list_collections())
     stdin = "\n".join(json.dumps(line, ensure_ascii=False) for line in LINES) + "\nnot json\n"
     result = azak_similar("--k", "2", stdin=stdin, env=dict(os.environ))
     assert result.returncode == 1, result.stderr  # one line skipped
@@ -38,7 +37,7 @@ def test_nearest_other_inputs_through_a_throw_away_collection(milvus_uri):
         assert len(o["neighbors"]) == 2 and all(n["id"] != o["id"] for n in o["neighbors"])
         assert o["neighbors"][0]["similarity"] >= o["neighbors"][1]["similarity"]
     assert by_id["e5"]["neighbors"] == [] and "no letters or digits" in by_id["e5"]["error"]
-    assert set(MilvusClient(uri=milvus_uri).list_collections()) == before  # dropped afterwards
+    assert set(milvus_client(milvus_uri).list_collections()) == before  # dropped afterwards
 
 
 def test_starts_and_stops_its_own_embedded_milvus(tmp_path):

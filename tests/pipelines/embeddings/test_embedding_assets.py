@@ -2,10 +2,9 @@
 
 import psycopg
 import pytest
-from pymilvus import MilvusClient
 
 from azak_core.embeddings.offline import DIMENSION, OfflineEmbedder
-from azak_core.vectors import MIN_SIMILARITY, NEIGHBOURS, NewsVectors, collection_name, earlier_than
+from azak_core.vectors import MIN_SIMILARITY, NEIGHBOURS, NewsVectors, collection_name, earlier_than, milvus_client
 from tests.pipelines.runs import checks, materialization, run
 
 WINDOW = ("2025-05-12", "2025-05-23")
@@ -29,7 +28,7 @@ def failure_text(result) -> str:
 
 
 def milvus_count(uri: str, name: str = COLLECTION) -> int:
-    client = MilvusClient(uri=uri)
+    client = milvus_client(uri)
     try:
         return client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"]
     finally:
@@ -55,7 +54,7 @@ def test_embeds_each_article_once_and_re_runs_replace_the_days(embedded_news, mi
                             "milvus/news_embeddings")
     assert again["removed"] == 1
     assert milvus_count(milvus_uri) == articles - 1
-    client = MilvusClient(uri=milvus_uri)
+    client = milvus_client(milvus_uri)
     assert client.get(COLLECTION, ids=[gone]) == []
     client.close()
 
@@ -97,13 +96,13 @@ def test_similar_news_are_earlier_not_self_not_same_story(embedded_news, milvus_
 
 def test_a_wiped_milvus_fails_the_check_with_the_days_and_a_rerun_refills(embedded_news, milvus_uri):
     run("embeddings_job", WINDOW)
-    client = MilvusClient(uri=milvus_uri)
+    client = milvus_client(milvus_uri)
     client.delete(COLLECTION, filter="published_day == 20250514")
     client.close()
     report = checks(run("embeddings_job", ("2025-05-22", "2025-05-22")))["embeddings_match_articles"]
     assert not report.passed and "2025-05-14" in report.description and "re-materialize" in report.description
 
-    MilvusClient(uri=milvus_uri).drop_collection(COLLECTION)
+    milvus_client(milvus_uri).drop_collection(COLLECTION)
     # similar_news cannot run on vectors that are not there: it says which asset to run first
     failed = run("embeddings_job", ("2025-05-14", "2025-05-14"), assets=["computed/similar_news"],
                  raise_on_error=False)
@@ -149,7 +148,7 @@ def test_articles_without_a_linked_stock_are_embedded_with_an_empty_list(embedde
                                    "AND NOT EXISTS (SELECT 1 FROM computed.news_stock_matches m "
                                    "WHERE m.news_id = a.news_id)")
     assert unlinked
-    client = MilvusClient(uri=milvus_uri)
+    client = milvus_client(milvus_uri)
     stored = client.get(COLLECTION, ids=[r[0] for r in unlinked], output_fields=["stock_codes", "published_day"])
     client.close()
     assert len(stored) == len(unlinked) and all(s["stock_codes"] == [] for s in stored)
