@@ -113,6 +113,7 @@ class NewsVectors:
         self.dimension = dimension
         self.timeout = timeout
         self._milvus: Any = None
+        self._loaded = False
 
     @property
     def milvus(self) -> Any:
@@ -129,6 +130,7 @@ class NewsVectors:
         except VectorStoreError:
             raise
         except MilvusException as error:
+            self._loaded = False  # a restarted Milvus released the collection: load it again next time
             raise VectorStoreError(f"Milvus at {self.uri} failed while {doing}: {error.message}") from error
 
     def close(self) -> None:
@@ -167,6 +169,7 @@ class NewsVectors:
             else:
                 self._check_dimension()
             self.milvus.load_collection(self.name, timeout=self.timeout)
+            self._loaded = True
             return created
 
     def _check_dimension(self) -> None:
@@ -181,12 +184,19 @@ class NewsVectors:
         with self._errors(f"dropping {self.name}"):
             if self.milvus.has_collection(self.name, timeout=self.timeout):
                 self.milvus.drop_collection(self.name, timeout=self.timeout)
+            self._loaded = False
 
     def _require(self) -> None:
+        """The collection exists and is loaded: a restarted Milvus keeps collections but releases them."""
+        if self._loaded:
+            return
         if not self.exists():
             raise UnknownCollection(
                 f"no Milvus collection {self.name} for embedder {self.embedder_key}: materialize "
                 "milvus/news_embeddings with this embedder first")
+        with self._errors(f"loading {self.name}"):
+            self.milvus.load_collection(self.name, timeout=self.timeout)
+        self._loaded = True
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -245,13 +255,22 @@ class NewsVectors:
     def search_many(self, vectors: Sequence[np.ndarray], limit: int, filter_: str = "",
                     min_similarity: float = -1.0) -> list[list[Hit]]:
         """One request for several query vectors sharing a filter: a list of hits per vector."""
-        self._require()
         data = [np.asarray(v, dtype=np.float32).tolist() for v in vectors]
-        with self._errors(f"searching {self.name}"):
-            result = self.milvus.search(
-                self.name, data=data, limit=min(limit, MAX_LIMIT), filter=filter_,
-                output_fields=["published_at", "cluster_id"], anns_field="vector",
-                search_params={"metric_type": METRIC, "params": {"ef": max(MIN_EF, 2 * limit)}}, timeout=self.timeout)
+        retry = self._loaded  # a collection loaded earlier may have been released since: load, then once more
+        while True:
+            self._require()
+            try:
+                with self._errors(f"searching {self.name}"):
+                    result = self.milvus.search(
+                        self.name, data=data, limit=min(limit, MAX_LIMIT), filter=filter_,
+                        output_fields=["published_at", "cluster_id"], anns_field="vector",
+                        search_params={"metric_type": METRIC, "params": {"ef": max(MIN_EF, 2 * limit)}},
+                        timeout=self.timeout)
+                break
+            except VectorStoreError:
+                if not retry:
+                    raise
+                retry = False
         return [[hit for hit in (Hit(int(h["id"]), float(h["distance"]), int(h["entity"]["published_at"]),
                                      int(h["entity"]["cluster_id"])) for h in hits)
                  if hit.similarity >= min_similarity] for hits in result]

@@ -53,7 +53,7 @@ def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
     assert (demo_home["AZAK_HOME"] and os.path.exists(os.path.join(demo_home["AZAK_HOME"], "dagster",
                                                                    "dagster.yaml")))
     # embeddings over every news day, each article's earlier neighbours, and what followed them
-    assert summary["milvus/news_embeddings"][0] == summary["raw/news_articles"][0]
+    assert summary["milvus/news_embeddings"][0] == summary["computed/news_articles"][0]
     assert int(summary["computed/similar_news"][1].replace(",", "")) > 1000
     assert int(summary["marts/similar_news_outcomes"][1].replace(",", "")) > 100
     # the command stops the embedded servers it started

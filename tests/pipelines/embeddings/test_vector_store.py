@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from azak_core.embeddings import EmbedderSettings
-from azak_core.vectors import ArticleVector, NewsVectors, UnknownCollection, VectorStoreError, collection_name
+from azak_core.vectors import (
+    ArticleVector,
+    NewsVectors,
+    UnknownCollection,
+    VectorStoreError,
+    collection_name,
+    milvus_client,
+)
 from azak_pipelines.defs.embeddings.assets import NEWS_EMBEDDINGS, embedding_assets
 
 
@@ -48,6 +55,22 @@ def test_replacing_a_day_keeps_the_others(milvus_uri):
     assert store.replace_days([first], articles(3, 16, first)) == 1  # one article gone from the first day
     assert store.count_by_day() == {first: 3, second: 2}
     store.close()
+
+
+def test_a_released_collection_is_loaded_again_before_searching(milvus_uri):
+    """A restarted Milvus keeps its collections but releases them (the demo's serve phase after its
+    materialize phase): readers load the collection instead of failing."""
+    day = date(2025, 5, 12)
+    written = articles(4, 16, day)
+    NewsVectors(milvus_uri, "kiwi-hash@1", 16).replace_days([day], written)
+    client = milvus_client(milvus_uri)
+    client.release_collection(collection_name("kiwi-hash@1"))
+    reader = NewsVectors(milvus_uri, "kiwi-hash@1", 16)
+    assert reader.search(written[0].vector, 1)[0].news_id == 1
+    client.release_collection(collection_name("kiwi-hash@1"))  # released under a long-lived reader (the API)
+    assert reader.search(written[0].vector, 1)[0].news_id == 1  # loaded again and searched once more
+    reader.close()
+    client.close()
 
 
 def test_a_changed_embedder_changes_the_code_version():
