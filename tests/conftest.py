@@ -6,6 +6,7 @@ in the URL: each test session creates its own throw-away databases on that serve
 """
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -26,9 +27,19 @@ APP_SCHEMAS = ("raw", "computed", "staging", "marts", "ops", "app")
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port free now and below the kernel's ephemeral range (32768+ on Linux): servers started
+    minutes later (the demo's PostgreSQL) must not find it taken by some client connection's
+    kernel-assigned local port, as a port from ``bind(0)`` can be."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def _xdist_worker() -> str:

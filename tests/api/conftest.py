@@ -2,7 +2,6 @@
 real tokens; real Redis when configured."""
 
 import os
-import socket
 import threading
 import time
 import uuid
@@ -20,7 +19,7 @@ from azak_api.app import create_app
 from azak_api.cli import upsert_user_async
 from azak_api.settings import DEFAULT_CACHE_TTLS, Settings
 from azak_cli.postgres import PgUrl, drop_database, ensure_database
-from tests.conftest import _worker, reset_schemas
+from tests.conftest import _worker, free_port, reset_schemas
 
 SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct-horse-battery"
@@ -153,9 +152,7 @@ __all__ = ["reset_schemas"]
 def serving(settings: Settings, app: Litestar | None = None) -> Iterator[str]:
     """The real app (``app``, or one built from ``settings``) behind a real uvicorn on a free
     loopback port (in a thread); yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app or create_app(settings), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on", proxy_headers=False))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
