@@ -1,7 +1,7 @@
 """What handlers receive by parameter name (Litestar ``Provide``): the app's state stays in the app.
 
 A handler asks for ``db`` (a read connection), ``tx`` (a connection inside one transaction that
-commits when the handler returns), ``settings``, ``clock``, ``auth_state``, ``response_cache``,
+commits when the handler returns, then clears the response cache), ``settings``, ``clock``, ``auth_state``, ``response_cache``,
 ``current_user`` (the authenticated caller), ``tokens`` (issues session tokens), ``engine`` or
 ``redis`` instead of reaching into ``request.app.state``; ``create_app`` fills the state.
 """
@@ -28,8 +28,11 @@ async def provide_db(state: State) -> AsyncIterator[AsyncConnection]:
 
 
 async def provide_tx(state: State) -> AsyncIterator[AsyncConnection]:
+    """One transaction, committed when the handler returns; then the cached answers are dropped, so
+    a write (a model, an A/B pair, a rating) shows at once — before the response is sent."""
     async with state.engine.begin() as conn:
         yield conn
+    await state.response_cache.delete_all()
 
 
 def provide_settings(state: State) -> Settings:

@@ -12,7 +12,7 @@ from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.analysis import dagster, queries
-from azak_api.analysis.schemas import Analysis, Prediction, PredictionPage, Provenance, Report, RunLaunched, RunStatus
+from azak_api.analysis.schemas import AbPair, Analysis, Prediction, PredictionPage, Provenance, Report, RunLaunched, RunStatus
 from azak_api.auth import SECURED, CurrentUser
 from azak_api.errors import NotFound, ServiceUnavailable, TooMany, error_responses
 from azak_api.settings import Settings
@@ -69,11 +69,18 @@ class AnalysisController(Controller):
     security = SECURED
 
     @get("/stocks/{code:str}/analysis", operation_id="getStockAnalysis", opt={"cache": "analysis"}, cache=True,
-         summary="The latest successful report of every active model", responses=error_responses(401))
+         summary="The latest successful report of every active model; the active A/B pair side by side",
+         responses=error_responses(401))
     async def analysis(self, db: AsyncConnection, code: Code) -> Analysis:
         reports = [as_report(r) for r in await queries.latest_reports(db, code)]
         last = max((r.provenance.made_at for r in reports), default=None)
-        return Analysis(stock_code=code, reports=reports, last_updated=last)
+        pair = None
+        if found := await queries.ab_pair_reports(db, code):
+            test, by_model = found
+            a, b = by_model.get(test.model_a_id), by_model.get(test.model_b_id)
+            pair = AbPair(ab_test_id=test.id, model_a=test.model_a, model_b=test.model_b,
+                          a=as_report(a) if a else None, b=as_report(b) if b else None)
+        return Analysis(stock_code=code, reports=reports, last_updated=last, ab_pair=pair)
 
     @get("/stocks/{code:str}/reports", operation_id="listStockReports",
          summary="History of successful reports (newest first)", responses=error_responses(401))

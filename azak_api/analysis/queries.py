@@ -46,6 +46,27 @@ async def latest_reports(conn: AsyncConnection, code: str) -> Sequence[Any]:
         {"code": code})).all()
 
 
+async def ab_pair_reports(conn: AsyncConnection, code: str) -> tuple[Any, dict[int, Any]] | None:
+    """The active A/B test (with its models' names) and the newest successful report of each of
+    its two models on ``code``, by model id — whether or not the models are still active."""
+    if not await exists(conn, "app.ab_tests"):
+        return None
+    test = (await conn.execute(text(
+        "SELECT t.id, t.model_a_id, t.model_b_id, a.name AS model_a, b.name AS model_b FROM app.ab_tests AS t "
+        "JOIN app.models AS a ON a.id = t.model_a_id JOIN app.models AS b ON b.id = t.model_b_id "
+        "WHERE t.active"))).first()
+    if test is None:
+        return None
+    if not await exists(conn, "computed.stock_reports"):
+        return test, {}
+    rows = (await conn.execute(text(
+        f"SELECT DISTINCT ON (r.model_id) r.model_id, {REPORT} FROM computed.stock_reports AS r "
+        "WHERE r.stock_code = :code AND r.status = 'ok' AND r.model_id IN (:a, :b) "
+        "ORDER BY r.model_id, r.made_at DESC, r.created_at DESC"),
+        {"code": code, "a": test.model_a_id, "b": test.model_b_id})).all()
+    return test, {row.model_id: row for row in rows}
+
+
 async def report_history(conn: AsyncConnection, code: str, model: str | None, start: datetime | None,
                          end: datetime | None, limit: int) -> Sequence[Any]:
     if not await exists(conn, "computed.stock_reports"):

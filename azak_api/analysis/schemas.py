@@ -43,12 +43,23 @@ class Report(msgspec.Struct):
     provenance: Provenance
 
 
+class AbPair(msgspec.Struct):
+    """The active A/B pair's latest successful reports on the stock, side by side (None: none yet)."""
+
+    ab_test_id: int
+    model_a: str
+    model_b: str
+    a: Report | None
+    b: Report | None
+
+
 class Analysis(msgspec.Struct):
-    """The latest successful report of every active model."""
+    """The latest successful report of every active model, and the A/B pair when one is configured."""
 
     stock_code: str
     reports: list[Report]
     last_updated: datetime | None
+    ab_pair: AbPair | None
 
 
 class Prediction(msgspec.Struct):

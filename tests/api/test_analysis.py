@@ -53,6 +53,22 @@ async def test_analysis_serves_latest_ok_report_per_active_model(api, filled):
     assert empty.json() == []
 
 
+async def test_analysis_shows_the_active_ab_pair_side_by_side(api, filled):
+    user, admin = await account(api, filled), await account(api, filled, admin=True)
+    plain = (await api.get(f"/api/stocks/{CODE}/analysis", headers=bearer(user.token))).json()
+    assert plain["ab_pair"] is None  # no A/B test configured (and this answer is now cached)
+    models = {m["name"]: m["id"] for m in (await api.get("/api/models", headers=bearer(admin.token))).json()}
+    created = await api.post("/api/ab-tests", headers=bearer(admin.token),
+                             json={"model_a_id": models["local-broke"], "model_b_id": models["baseline"]})
+    assert created.status_code == 201, created.text
+    pair = (await api.get(f"/api/stocks/{CODE}/analysis", headers=bearer(user.token))).json()["ab_pair"]
+    assert pair is not None, "the cached analysis outlived the new A/B pair"
+    assert pair["ab_test_id"] == created.json()["id"]
+    assert (pair["model_a"], pair["model_b"]) == ("local-broke", "baseline")
+    assert pair["a"] is None  # the failing model has no successful report
+    assert pair["b"]["provenance"]["model_name"] == "baseline" and pair["b"]["report_id"]
+
+
 async def test_predictions_show_failures_as_failures(api, filled):
     user = await account(api, filled)
     failed = await api.get("/api/predictions", params={"status": "failed"}, headers=bearer(user.token))
