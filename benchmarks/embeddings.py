@@ -61,7 +61,7 @@ def embedding_figures() -> list[tuple[str, str]]:
     baseline = 1500 / (time.perf_counter() - started)
     mine, theirs = evaluate(embedder, items), evaluate_baseline(items)
     return [
-        ("offline embedder (kiwi-hash@1), one core", f"{ours:,.0f} docs/s ({len(work)} docs)"),
+        (f"offline embedder ({embedder.key}), one core", f"{ours:,.0f} docs/s ({len(work)} docs)"),
         ("char 2-4-gram TF-IDF baseline, same core", f"{baseline:,.0f} docs/s (fit + transform, 1,500 docs)"),
         ("labelled set", f"{mine.queries} company queries, {mine.duplicate_queries} duplicate-story queries"),
         ("P@1 shared salient company", f"{mine.p_at_1:.3f} vs baseline {theirs.p_at_1:.3f}"),
@@ -80,12 +80,13 @@ def clustered(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
 
 def milvus_figures(n: int) -> list[tuple[str, str]]:
     from azak_cli.milvus import EmbeddedMilvus
+    from azak_core.embeddings.offline import DIMENSION
     from azak_core.vectors import INDEX, ArticleVector, NewsVectors, day_number, mentions_stock
     from tests.conftest import free_port
 
     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
     rng = np.random.default_rng(7)
-    dim = 512
+    dim = DIMENSION  # the offline embedder's vectors
     vectors = clustered(n, dim, rng)
     codes = [f"{c:06d}" for c in rng.integers(1, 200, n)]
     start = datetime(2020, 1, 1, 9, tzinfo=UTC)

@@ -29,7 +29,7 @@ async def test_neighbours_are_earlier_and_match_the_similar_news_table(client, u
     response = await client.get(f"/api/news/{news_id}/similar", headers=bearer(user.token))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["id"] == str(news_id) and body["embedder"] == "kiwi-hash@1"
+    assert body["id"] == str(news_id) and body["embedder"] == "kiwi-hash@2"
     assert body["k"] == NEIGHBOURS and body["min_similarity"] == MIN_SIMILARITY["kiwi-hash"]
     stored = sql(api_warehouse, "SELECT neighbor_id, similarity FROM computed.similar_news WHERE news_id = %s "
                                 "ORDER BY rank", (news_id,))
@@ -69,7 +69,7 @@ async def test_semantic_search_finds_the_topic_with_filters(client, user, api_wa
                                 headers=bearer(user.token))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["embedder"] == "kiwi-hash@1" and len(body["items"]) == 5
+    assert body["embedder"] == "kiwi-hash@2" and len(body["items"]) == 5
     assert any("삼성" in item["title"] for item in body["items"][:3])
     similarities = [item["similarity"] for item in body["items"]]
     assert similarities == sorted(similarities, reverse=True)

@@ -27,7 +27,7 @@ def test_nearest_other_inputs_through_a_throw_away_collection(milvus_uri):
     stdin = "\n".join(json.dumps(line, ensure_ascii=False) for line in LINES) + "\nnot json\n"
     result = azak_similar("--k", "2", stdin=stdin, env=dict(os.environ))
     assert result.returncode == 1, result.stderr  # one line skipped
-    assert "line 6:" in result.stderr and "kiwi-hash@1" in result.stderr
+    assert "line 6:" in result.stderr and "kiwi-hash@2" in result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["id"] for o in out] == ["a1", "a2", 3, "b4", "e5"]
     by_id = {o["id"]: o for o in out}

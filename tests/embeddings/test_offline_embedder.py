@@ -8,7 +8,7 @@ import pytest
 from azak_core.embeddings import EmbedderSettings, EmbeddingError, prepare_text, select_embedder
 from azak_core.embeddings.base import MAX_CHARS
 from azak_core.embeddings.offline import DIMENSION, OfflineEmbedder, features
-from azak_core.embeddings.quality import evaluate, evaluate_baseline
+from azak_core.embeddings.quality import evaluate, evaluate_baseline, halves
 from tests.conftest import PROJECT_ROOT
 
 LABELLED = [PROJECT_ROOT / "tests/linker/labelled_news.jsonl",
@@ -32,6 +32,18 @@ def test_korean_morphemes_make_inflected_forms_meet():
     a, b, c = embed("삼성전자가 반도체 투자를 늘렸다", "삼성전자는 반도체 투자 확대", "현대차 인도 공장 증설")
     assert a @ b > 0.5 > a @ c
     assert "m:삼성전자" in features("삼성전자가 반도체", "") and "m:가" not in features("삼성전자가 반도체", "")
+
+
+def test_names_make_the_ngrams_and_market_words_weigh_less():
+    found = features("SK하이닉스가 목표가 상향", "")
+    assert "c:<sk" in found and "c:하이닉" in found
+    assert "c:스가" not in found and "c:가>" not in found  # particles make no n-grams
+    assert found["m:상향"] < found["m:하이닉스"] / 5  # a market word against a proper noun
+    # a company abbreviated still shares its name's n-grams
+    full, short, other = embed("SK하이닉스 HBM 증설", "하이닉스 HBM 증설", "카카오 HBM 증설")
+    assert full @ short > full @ other
+    # nothing Kiwi calls content ("ㅋㅋㅋ") still embeds, from the words as written
+    assert features("ㅋㅋㅋ", "") and embed("ㅋㅋㅋ").shape == (1, DIMENSION)
 
 
 @pytest.mark.parametrize("title, content", [("", ""), ("   ", "\n\t"), ("🚀🚀🔥", "📈"), ("…!!", "?")])
@@ -60,7 +72,7 @@ def test_batches_respect_count_and_characters():
 
 
 def test_selection_follows_the_settings():
-    assert select_embedder(EmbedderSettings("auto")).key == "kiwi-hash@1"
+    assert select_embedder(EmbedderSettings("auto")).key == "kiwi-hash@2"
     assert EmbedderSettings("auto", openai_api_key="sk-test").embedder_key() == "openai@text-embedding-3-small"
     with pytest.raises(EmbeddingError, match="AZAK_EMBEDDER must be one of"):
         EmbedderSettings("bert").resolved()
@@ -83,12 +95,26 @@ def labelled_items() -> list[dict]:
 def test_beats_a_char_ngram_tfidf_baseline_on_the_labelled_set():
     items = labelled_items()
     ours, baseline = evaluate(OfflineEmbedder(), items), evaluate_baseline(items)
-    assert ours.queries >= 150 and ours.duplicate_queries == 60
-    # measured on the grown set (265 queries, 365 labelled items): P@1 0.777 vs 0.747, hit@5 0.909 vs
-    # 0.913, duplicate P@1 0.867 vs 0.817, duplicate hit@5 1.0 vs 1.0. hit@5 is NOT better than the
-    # baseline on this set (it was, 0.933 vs 0.909, on the first 201 items): a known gap, stated in
-    # the README; this asserts it does not get worse.
-    assert ours.p_at_1 > baseline.p_at_1 and ours.p_at_1 >= 0.77
-    assert ours.hit_at_5 >= baseline.hit_at_5 - 0.01 and ours.hit_at_5 >= 0.90
+    assert ours.queries == 265 and ours.duplicate_queries == 60
+    # kiwi-hash@2 on the 365 labelled items + 60 duplicate-story items (424 usable, 265 company
+    # queries): P@1 0.845 vs 0.747, hit@5 0.951 vs 0.913, duplicate P@1 0.867 vs 0.817, duplicate
+    # hit@5 1.000 vs 1.000 (kiwi-hash@1 had 0.777, 0.909, 0.867, 1.000: it lost on hit@5).
+    assert ours.p_at_1 > baseline.p_at_1 + 0.05 and ours.p_at_1 >= 0.84
+    assert ours.hit_at_5 > baseline.hit_at_5 + 0.02 and ours.hit_at_5 >= 0.95
     assert ours.duplicate_p_at_1 > baseline.duplicate_p_at_1 and ours.duplicate_p_at_1 >= 0.86
     assert ours.duplicate_hit_at_5 >= baseline.duplicate_hit_at_5
+
+
+def test_beats_the_baseline_on_each_half_of_the_labelled_set():
+    # @2's changes were chosen on the first half's figures; the second checks they are not fitted
+    # to it. First (112 + 26 queries): P@1 0.857 vs 0.652, hit@5 0.946 vs 0.911, duplicate P@1
+    # 0.962 vs 0.962 (one miss each), duplicate hit@5 1.000 for both. Second (127 + 34): 0.795 vs
+    # 0.724, 0.937 vs 0.882, 0.941 vs 0.912, 1.000 for both.
+    tuned, held_out = halves(labelled_items())
+    for part, least_p_at_1 in ((tuned, 0.85), (held_out, 0.79)):
+        ours, baseline = evaluate(OfflineEmbedder(), part), evaluate_baseline(part)
+        assert ours.queries >= 100 and ours.duplicate_queries >= 26
+        assert ours.p_at_1 > baseline.p_at_1 and ours.p_at_1 >= least_p_at_1
+        assert ours.hit_at_5 > baseline.hit_at_5 and ours.hit_at_5 >= 0.93
+        assert ours.duplicate_p_at_1 >= baseline.duplicate_p_at_1 and ours.duplicate_p_at_1 >= 0.94
+        assert ours.duplicate_hit_at_5 >= baseline.duplicate_hit_at_5

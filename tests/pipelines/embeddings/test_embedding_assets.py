@@ -40,7 +40,7 @@ def test_embeds_each_article_once_and_re_runs_replace_the_days(embedded_news, mi
     result = run("embeddings_job", WINDOW)
     meta = materialization(result, "milvus/news_embeddings")
     assert meta["count"] == articles > 20
-    assert meta["embedder"] == "kiwi-hash@1" and meta["collection"] == COLLECTION
+    assert meta["embedder"] == "kiwi-hash@2" and meta["collection"] == COLLECTION
     assert meta["tokens"] == 0 and meta["seconds"] > 0 and meta["quarantined"] == 0
     assert milvus_count(milvus_uri) == articles
     assert checks(result)["embeddings_match_articles"].passed
@@ -72,7 +72,7 @@ def test_similar_news_are_earlier_not_self_not_same_story(embedded_news, milvus_
     for news_id, neighbor, rank, similarity, embedder, at, neighbor_at, cluster, neighbor_cluster in found:
         assert neighbor != news_id and neighbor_at < at and neighbor_cluster != cluster
         assert 1 <= rank <= NEIGHBOURS and MIN_SIMILARITY["kiwi-hash"] <= similarity <= 1.0 + 1e-6
-        assert embedder == "kiwi-hash@1"
+        assert embedder == "kiwi-hash@2"
     ranks = rows(embedded_news, "SELECT news_id, array_agg(similarity ORDER BY rank) FROM computed.similar_news "
                                 "GROUP BY 1")
     assert all(list(s) == sorted(s, reverse=True) for _, s in ranks)

@@ -78,5 +78,5 @@ def test_a_changed_embedder_changes_the_code_version():
     openai = EmbedderSettings("auto", openai_api_key="set").embedder_key()
     versions = {key: {a.key: a.code_versions_by_key[a.key] for a in embedding_assets(key)}
                 for key in (offline, openai)}
-    assert versions[offline][NEWS_EMBEDDINGS] == "kiwi-hash@1"
+    assert versions[offline][NEWS_EMBEDDINGS] == "kiwi-hash@2"
     assert versions[openai][NEWS_EMBEDDINGS] == "openai@text-embedding-3-small"
