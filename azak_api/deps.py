@@ -1,9 +1,10 @@
 """What handlers receive by parameter name (Litestar ``Provide``): the app's state stays in the app.
 
 A handler asks for ``db`` (a read connection), ``tx`` (a connection inside one transaction that
-commits when the handler returns, then clears the response cache), ``settings``, ``clock``, ``auth_state``, ``response_cache``,
-``current_user`` (the authenticated caller), ``tokens`` (issues session tokens), ``engine`` or
-``redis`` instead of reaching into ``request.app.state``; ``create_app`` fills the state.
+commits when the handler returns, then clears the response cache), ``settings``, ``clock``,
+``auth_state``, ``response_cache``, ``current_user`` (the authenticated caller), ``tokens``
+(issues session tokens), ``engine`` or ``redis`` instead of reaching into ``request.app.state``;
+``create_app`` fills the state.
 """
 
 from collections.abc import AsyncIterator, Callable

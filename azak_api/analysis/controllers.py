@@ -12,7 +12,16 @@ from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.analysis import dagster, queries
-from azak_api.analysis.schemas import AbPair, Analysis, Prediction, PredictionPage, Provenance, Report, RunLaunched, RunStatus
+from azak_api.analysis.schemas import (
+    AbPair,
+    Analysis,
+    Prediction,
+    PredictionPage,
+    Provenance,
+    Report,
+    RunLaunched,
+    RunStatus,
+)
 from azak_api.auth import SECURED, CurrentUser
 from azak_api.errors import NotFound, ServiceUnavailable, TooMany, error_responses
 from azak_api.settings import Settings
