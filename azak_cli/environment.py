@@ -6,6 +6,8 @@ starts (Dagster webserver, daemon, code server, API), so they all use the same d
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +115,20 @@ def embedded_postgres() -> EmbeddedPostgres:
 
 def embedded_milvus() -> EmbeddedMilvus:
     return EmbeddedMilvus(azak_home() / "milvus", _int_setting("AZAK_MILVUS_PORT", 19530))
+
+
+@contextmanager
+def session(apply: bool = False) -> Iterator[Runtime]:
+    """The runtime of one command: resolved (the embedded PostgreSQL started if needed), exported
+    into this process when the command runs Dagster in it (``apply``), and the servers this
+    command started stopped afterwards, whatever happens."""
+    runtime = resolve()
+    try:
+        if apply:
+            runtime.apply()
+        yield runtime
+    finally:
+        runtime.stop_if_started()
 
 
 def resolve(start: bool = True) -> Runtime:

@@ -102,11 +102,8 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.action == "migrate":
         from azak_api.cli import run_migrations
 
-        runtime = environment.resolve()
-        try:
+        with environment.session() as runtime:
             applied = run_migrations(runtime.database.render())
-        finally:
-            runtime.stop_if_started()
         print(f"applied {', '.join(applied)}" if applied else "the app schema is up to date")
         return 0
     if args.action == "start":
@@ -132,9 +129,7 @@ def _date(text: str) -> date:
 def cmd_import(args: argparse.Namespace) -> int:
     from azak_cli import market
 
-    runtime = environment.resolve()
-    runtime.apply()
-    try:
+    with environment.session(apply=True) as runtime:
         if args.kind == "prices":
             market.import_prices(runtime, [Path(p) for p in args.paths], args.format, args.basis, args.code)
         elif args.kind == "predictions":
@@ -144,32 +139,22 @@ def cmd_import(args: argparse.Namespace) -> int:
         else:
             market.import_news(runtime, [Path(p) for p in args.paths])
         return 0
-    finally:
-        runtime.stop_if_started()
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from azak_cli import evaluation
 
-    runtime = environment.resolve()
-    runtime.apply()
-    try:
+    with environment.session(apply=True) as runtime:
         evaluation.evaluate(runtime, args.model, args.start, args.end, args.json)
         return 0
-    finally:
-        runtime.stop_if_started()
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     from azak_cli import market
 
-    runtime = environment.resolve()
-    runtime.apply()
-    try:
+    with environment.session(apply=True) as runtime:
         market.backfill_prices(runtime, args.start, args.end, args.codes, args.basis)
         return 0
-    finally:
-        runtime.stop_if_started()
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -211,14 +196,12 @@ def cmd_users(args: argparse.Namespace) -> int:
         raise UsageError(f"--email must be an e-mail address, got {args.email!r}")
     if not 10 <= len(args.password) <= 128:
         raise UsageError("--password must be 10 to 128 characters")
-    runtime = environment.resolve()
-    try:
-        user_id, created = upsert_user(runtime.database.render(), args.email, args.password, args.admin,
-                                       args.reset_password)
-    except UserExists as exc:
-        raise UsageError(f"{exc}; pass --reset-password to set its password and role") from None
-    finally:
-        runtime.stop_if_started()
+    with environment.session() as runtime:
+        try:
+            user_id, created = upsert_user(runtime.database.render(), args.email, args.password, args.admin,
+                                           args.reset_password)
+        except UserExists as exc:
+            raise UsageError(f"{exc}; pass --reset-password to set its password and role") from None
     role = "admin" if args.admin else "user"
     print(f"{'created' if created else 'updated'} {role} {args.email.lower()} (id {user_id})")
     return 0
@@ -227,47 +210,35 @@ def cmd_users(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from azak_cli import models
 
-    runtime = environment.resolve()
-    try:
+    if args.action == "set" and args.active == args.inactive:
+        raise UsageError("give exactly one of --active / --inactive")
+    with environment.session() as runtime:
         if args.action == "add":
             return models.add(runtime, args)
         if args.action == "set":
-            if args.active == args.inactive:
-                raise UsageError("give exactly one of --active / --inactive")
             return models.set_model(runtime, args.name, args.active)
         return models.list_models(runtime)
-    finally:
-        runtime.stop_if_started()
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from azak_cli import models
 
-    runtime = environment.resolve()
-    runtime.apply()
-    try:
+    with environment.session(apply=True) as runtime:
         return models.predict(runtime, args.stock, args.model)
-    finally:
-        runtime.stop_if_started()
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
     from azak_cli import telegram
 
-    runtime = environment.resolve()
-    runtime.apply()
-    try:
+    with environment.session(apply=True) as runtime:
         telegram.notify(runtime, args.day, args.send)
         return 0
-    finally:
-        runtime.stop_if_started()
 
 
 def cmd_telegram(args: argparse.Namespace) -> int:
     from azak_cli import telegram
 
-    runtime = environment.resolve()
-    try:
+    with environment.session() as runtime:
         if args.what == "telegram":
             telegram.serve_bot(runtime)
         elif args.action == "subscribe":
@@ -275,8 +246,6 @@ def cmd_telegram(args: argparse.Namespace) -> int:
         else:
             telegram.show_outbox(runtime, args.day, args.limit)
         return 0
-    finally:
-        runtime.stop_if_started()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,10 +13,10 @@ import sys
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
-def _day(record: dict) -> date | None:
+def _day(record: dict[str, Any]) -> date | None:
     value = record.get("published_at") or record.get("day")
     if not isinstance(value, str) or len(value) < 10:
         return None
@@ -31,7 +31,7 @@ def run_match(lines: Iterable[str], out: IO[str], err: IO[str], universe: Path |
     from azak_cli.environment import PROJECT_ROOT
     from azak_pipelines.lib.linker import load_linker, load_linker_from_rows
     from azak_pipelines.lib.linker_tables import NameSpan
-    from azak_pipelines.lib.listing_history import apply_snapshot
+    from azak_pipelines.lib.listing_history import HistoryRow, apply_snapshot
     from azak_pipelines.lib.sample_data import sample_data_dir
     from azak_pipelines.lib.universe import read_master_snapshots, snapshot_rows
 
@@ -39,7 +39,7 @@ def run_match(lines: Iterable[str], out: IO[str], err: IO[str], universe: Path |
     if universe is not None:
         linker = load_linker(universe, seeds)
     else:  # the bundled listing snapshots, with their history of renames and new listings
-        history: list = []
+        history: list[HistoryRow] = []
         for day, records in read_master_snapshots(sample_data_dir() / "universe" / "kis_master"):
             history, _ = apply_snapshot(history, snapshot_rows(records), day)
         linker = load_linker_from_rows([(r.code, r.name) for r in history if r.valid_to is None], seeds,
