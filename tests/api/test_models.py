@@ -23,7 +23,8 @@ async def api(migrated):
 async def test_admin_registers_lists_and_changes_models(api, db_url):
     admin = await account(api, db_url, admin=True)
     listed = await api.get("/api/models", headers=bearer(admin.token))
-    assert listed.status_code == 200 and [m["name"] for m in listed.json()] == ["baseline"]
+    assert listed.status_code == 200 and [(m["name"], m["model"]) for m in listed.json()] == [
+        ("baseline", "azak-baseline-v1"), ("momentum", "azak-momentum-v1")]  # the offline models (migrations)
     created = await api.post("/api/models", headers=bearer(admin.token), json={
         "name": "vllm-qwen", "provider": "openai-compatible", "model": "Qwen/Qwen2.5-7B-Instruct",
         "base_url": "http://gpu:8000/v1", "params": {"temperature": 0.3, "max_tokens": 1000},
