@@ -47,9 +47,11 @@ async def test_bad_registrations_are_400(api, db_url):
                  {"name": "bad name!", "provider": "openai", "model": "m"},
                  {"name": "x", "provider": "openai", "model": "m", "api_key_env": "lower"},
                  {"name": "x", "provider": "openai", "model": "m", "params": {"temperature": 5}},
-                 {"name": "x", "provider": "nope", "model": "m"}):
+                 {"name": "x", "provider": "nope", "model": "m"},
+                 {"name": "x", "provider": "baseline", "model": "azak-baseline-v2"}):  # no such offline model
         response = await api.post("/api/models", headers=bearer(admin.token), json=body)
         assert response.status_code == 400, (body, response.text)
+    assert "azak-baseline-v1, azak-momentum-v1" in response.text  # the last one says what exists
 
 
 async def test_models_are_admin_only(api, db_url):
