@@ -1,12 +1,15 @@
 """What the ``azak`` command does on the API's side: migrations and users."""
 
 import asyncio
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from azak_api.auth import hash_password
+from azak_api.evaluations import queries as evaluations
+from azak_api.evaluations.schemas import DEFAULT_MIN_N
 from azak_api.migrations import migrate
 
 
@@ -58,3 +61,39 @@ async def upsert_user_async(database_url: str, email: str, password: str, role: 
 def upsert_user(database_url: str, email: str, password: str, admin: bool, reset: bool = False) -> tuple[int, bool]:
     """Create a user (or, with ``reset``, set an existing one's password and role)."""
     return asyncio.run(upsert_user_async(database_url, email, password, "admin" if admin else "user", reset))
+
+
+@dataclass(frozen=True)
+class AbPair:
+    id: int
+    model_a: str
+    model_b: str
+    created: bool  # False: a pair was active already and is kept
+
+
+async def ensure_ab_test_async(database_url: str, model_a: str, model_b: str, note: str) -> AbPair:
+    engine = _engine(database_url)
+    try:
+        await migrate(engine)
+        async with engine.begin() as conn:
+            await evaluations.lock_ab_tests(conn)
+            active = await evaluations.active_ab_test(conn)
+            if active is not None:
+                return AbPair(active.id, active.model_a, active.model_b, created=False)
+            found = await conn.execute(text("SELECT name, id FROM app.models WHERE name IN (:a, :b)"),
+                                       {"a": model_a, "b": model_b})
+            ids: dict[str, int] = {row.name: row.id for row in found}
+            missing = [name for name in (model_a, model_b) if name not in ids]
+            if missing:
+                raise LookupError(f"no model named {', '.join(missing)} in app.models (see `azak models list`)")
+            new_id = await evaluations.create_ab_test(conn, ids[model_a], ids[model_b], DEFAULT_MIN_N, note,
+                                                     None)
+            return AbPair(new_id, model_a, model_b, created=True)
+    finally:
+        await engine.dispose()
+
+
+def ensure_ab_test(database_url: str, model_a: str, model_b: str, note: str) -> AbPair:
+    """An active A/B pair: the one configured already (an admin's pair is never replaced), else
+    ``model_a`` vs ``model_b``, made now under the lock ``POST /api/ab-tests`` takes."""
+    return asyncio.run(ensure_ab_test_async(database_url, model_a, model_b, note))

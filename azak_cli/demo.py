@@ -84,6 +84,22 @@ def ensure_demo_admin(runtime: Runtime) -> tuple[str, str]:
     return DEMO_ADMIN, password
 
 
+DEMO_AB_TEST = ("baseline", "momentum")
+
+
+def ensure_demo_ab_test(runtime: Runtime) -> bool:
+    """An active A/B pair for the evaluation step: the full baseline against its price-only variant
+    (does the news context add anything over momentum alone?), unless a pair is active already.
+    Returns whether the pair was made now."""
+    from azak_api.cli import ensure_ab_test
+
+    pair = ensure_ab_test(runtime.database.render(), *DEMO_AB_TEST,
+                          note="demo: does news context add anything over price momentum alone?")
+    state = "configured now" if pair.created else "active already"
+    print(f"A/B test {pair.id}: {pair.model_a} vs {pair.model_b} ({state})", flush=True)
+    return pair.created
+
+
 def run_job(defs: Any, instance: Any, job_name: str, partition_range: tuple[str, str] | None = None,
             run_config: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> Any:
     """Execute a job of the code location in this process, recorded in ``instance``.
@@ -114,6 +130,8 @@ def materialize_sample(runtime: Runtime, refresh: bool = False) -> None:
     from azak_cli.telegram import ensure_demo_subscriber
 
     ensure_demo_subscriber(runtime)  # the notifications step writes its (never sent) messages
+    if ensure_demo_ab_test(runtime):  # a new pair is compared by the evaluation step: run it again
+        done -= {step.name for step in DEMO_STEPS if step.job == "evaluation_job"}
     print("loading the Dagster code location…", flush=True)
     definitions = load_defs()
     instance = cli_instance()

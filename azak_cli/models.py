@@ -10,6 +10,7 @@ import psycopg
 from azak_cli.demo import cli_instance, run_job
 from azak_cli.environment import Runtime
 from azak_cli.market import UsageError, _failure, _report
+from azak_core.baselines import baseline_model_problem
 from azak_core.market import STOCK_CODE
 
 PROVIDERS = ("openai", "openrouter", "openai-compatible", "baseline", "external")
@@ -35,6 +36,9 @@ def add(runtime: Runtime, args: Any) -> int:
         raise UsageError(f"--base-url must start with http:// or https://, got {args.base_url!r}")
     if args.provider == "openai-compatible" and not args.base_url:
         raise UsageError("an openai-compatible model needs --base-url (e.g. http://localhost:8000/v1)")
+    problem = baseline_model_problem(args.provider, args.model)
+    if problem:
+        raise UsageError(f"--model: {problem}")
     if args.api_key_env and not ENV_NAME.match(args.api_key_env):
         raise UsageError(f"--api-key-env must be an environment variable name, got {args.api_key_env!r}")
     params = {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}

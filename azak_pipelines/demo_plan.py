@@ -42,7 +42,7 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("article embeddings (Milvus) and each article's earlier similar articles", "embeddings_job",
              (NEWS_START, SAMPLE_END)),
     DemoStep("what prices did after similar earlier news (dbt)", "embeddings_marts_job"),
-    DemoStep("news-impact predictions of the active models (offline baseline without keys)",
+    DemoStep("news-impact predictions of the active models (the offline baselines without keys)",
              "news_predictions_job", (NEWS_START, SAMPLE_END)),
     DemoStep("stock reports of the active models over the last sample month", "stock_reports_job",
              (REPORTS_START, SAMPLE_END)),

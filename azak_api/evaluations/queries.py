@@ -141,10 +141,20 @@ async def models_exist(conn: AsyncConnection, ids: Sequence[int]) -> set[int]:
     return {r.id for r in rows}
 
 
-async def create_ab_test(tx: AsyncConnection, model_a_id: int, model_b_id: int, min_n: int, note: str | None,
-                         user_id: int) -> int:
-    """A new active pair; the previous active one is kept, deactivated (the history)."""
+async def lock_ab_tests(tx: AsyncConnection) -> None:
+    """Serialise changes of the active pair until the transaction ends (one active pair at most)."""
     await tx.execute(text("SELECT pg_advisory_xact_lock(hashtext('azak-ab-tests'))"))
+
+
+async def active_ab_test(conn: AsyncConnection) -> Any:
+    return (await conn.execute(text(f"SELECT {AB_TEST} FROM {AB_TESTS} WHERE t.active"))).first()
+
+
+async def create_ab_test(tx: AsyncConnection, model_a_id: int, model_b_id: int, min_n: int, note: str | None,
+                         user_id: int | None) -> int:
+    """A new active pair; the previous active one is kept, deactivated (the history). ``user_id`` is
+    None when the system configures the pair (the demo)."""
+    await lock_ab_tests(tx)
     await tx.execute(text("UPDATE app.ab_tests SET active = false, deactivated_at = now() WHERE active"))
     new_id: int = (await tx.execute(text(
         "INSERT INTO app.ab_tests (model_a_id, model_b_id, min_n, note, created_by) "

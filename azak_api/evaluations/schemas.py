@@ -167,10 +167,13 @@ class ModelPerformance(msgspec.Struct):
     by_stock: list[StockPerformance]
 
 
+DEFAULT_MIN_N = 30  # common items a pair needs before it gets a verdict
+
+
 class AbTestIn(msgspec.Struct, forbid_unknown_fields=True):
     model_a_id: Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
     model_b_id: Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
-    min_n: Annotated[int, msgspec.Meta(ge=2, le=100_000)] = 30
+    min_n: Annotated[int, msgspec.Meta(ge=2, le=100_000)] = DEFAULT_MIN_N
     note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 

@@ -14,6 +14,7 @@ from azak_api.db import MAX_ID
 from azak_api.errors import Conflict, NotFound, error_responses
 from azak_api.models import queries
 from azak_api.models.schemas import Model, ModelCreate, ModelUpdate
+from azak_core.baselines import baseline_model_problem
 
 ModelId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="model id")]
 
@@ -40,6 +41,9 @@ class ModelController(Controller):
     async def create_model(self, tx: AsyncConnection, data: ModelCreate) -> Model:
         if data.provider == "openai-compatible" and not data.base_url:
             raise ValidationException("an openai-compatible model needs base_url (e.g. http://host:8000/v1)")
+        problem = baseline_model_problem(data.provider, data.model)
+        if problem:
+            raise ValidationException(f"model: {problem}")
         values = msgspec.structs.asdict(data)
         values["params"] = msgspec.to_builtins(data.params)
         try:

@@ -39,7 +39,8 @@ async def test_analysis_serves_latest_ok_report_per_active_model(api, filled):
     response = await api.get(f"/api/stocks/{CODE}/analysis", headers=bearer(user.token))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert [r["provenance"]["model_name"] for r in body["reports"]] == ["baseline"]  # the failed model has none
+    # the two offline baselines report; the failed model has none
+    assert [r["provenance"]["model_name"] for r in body["reports"]] == ["baseline", "momentum"]
     report = body["reports"][0]
     assert report["provenance"]["mode"] == "simulated" and report["provenance"]["status"] == "ok"
     assert report["recommendation"] in {"buy", "hold", "sell"} and report["base_price"] > 0

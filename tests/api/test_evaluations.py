@@ -3,6 +3,7 @@ pipelines built and evaluated (stock reports written as the predictions branch w
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from azak_api.app import create_app
-from azak_api.cli import run_migrations
+from azak_api.cli import ensure_ab_test, run_migrations
 from azak_pipelines.lib.krx_calendar import krx_calendar
 from tests.api.conftest import bearer, settings_for, sql
 from tests.pipelines.evaluation import fixtures as fx
@@ -172,3 +173,20 @@ async def test_leaderboard_route_wins_over_the_registry_id_route(api_warehouse, 
         assert perf.status_code == 200
 
 
+
+
+def test_the_demo_pair_is_made_once_and_never_replaces_an_active_pair(db_url):
+    run_migrations(db_url)
+    made = ensure_ab_test(db_url, "baseline", "momentum", "demo")
+    assert made.created and (made.model_a, made.model_b) == ("baseline", "momentum")
+    assert ensure_ab_test(db_url, "baseline", "momentum", "demo") == replace(made, created=False)
+    # an admin's pair made since (it deactivated the demo's) is the one kept
+    sql(db_url, "UPDATE app.ab_tests SET active = false, deactivated_at = now()")
+    sql(db_url, "INSERT INTO app.ab_tests (model_a_id, model_b_id) SELECT b.id, a.id FROM app.models a, "
+                "app.models b WHERE a.name = 'baseline' AND b.name = 'momentum'")
+    kept = ensure_ab_test(db_url, "baseline", "momentum", "demo")
+    assert not kept.created and (kept.model_a, kept.model_b) == ("momentum", "baseline")
+    assert sql(db_url, "SELECT count(*) FROM app.ab_tests WHERE active") == [(1,)]
+    sql(db_url, "UPDATE app.ab_tests SET active = false, deactivated_at = now()")
+    with pytest.raises(LookupError, match="no model named gpt-x"):
+        ensure_ab_test(db_url, "baseline", "gpt-x", "demo")

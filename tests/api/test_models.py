@@ -23,7 +23,8 @@ async def api(migrated):
 async def test_admin_registers_lists_and_changes_models(api, db_url):
     admin = await account(api, db_url, admin=True)
     listed = await api.get("/api/models", headers=bearer(admin.token))
-    assert listed.status_code == 200 and [m["name"] for m in listed.json()] == ["baseline"]
+    assert listed.status_code == 200 and [(m["name"], m["model"]) for m in listed.json()] == [
+        ("baseline", "azak-baseline-v1"), ("momentum", "azak-momentum-v1")]  # the offline models (migrations)
     created = await api.post("/api/models", headers=bearer(admin.token), json={
         "name": "vllm-qwen", "provider": "openai-compatible", "model": "Qwen/Qwen2.5-7B-Instruct",
         "base_url": "http://gpu:8000/v1", "params": {"temperature": 0.3, "max_tokens": 1000},
@@ -46,9 +47,11 @@ async def test_bad_registrations_are_400(api, db_url):
                  {"name": "bad name!", "provider": "openai", "model": "m"},
                  {"name": "x", "provider": "openai", "model": "m", "api_key_env": "lower"},
                  {"name": "x", "provider": "openai", "model": "m", "params": {"temperature": 5}},
-                 {"name": "x", "provider": "nope", "model": "m"}):
+                 {"name": "x", "provider": "nope", "model": "m"},
+                 {"name": "x", "provider": "baseline", "model": "azak-baseline-v2"}):  # no such offline model
         response = await api.post("/api/models", headers=bearer(admin.token), json=body)
         assert response.status_code == 400, (body, response.text)
+    assert "azak-baseline-v1, azak-momentum-v1" in response.text  # the last one says what exists
 
 
 async def test_models_are_admin_only(api, db_url):

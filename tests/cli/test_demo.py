@@ -25,13 +25,17 @@ def demo_home(tmp_path_factory):
     run_azak("milvus", "stop", env=env)
 
 
-def table_count(env: dict[str, str], table: str) -> int:
+def query(env: dict[str, str], sql: str) -> list[tuple]:
+    """Rows from the demo's warehouse (the embedded server is started for it)."""
     url = run_azak("db", "url", "--show-password", env=env).stdout.strip()
     started = run_azak("db", "start", env=env)
     assert started.returncode == 0, started.stderr
     with psycopg.connect(url) as conn:
-        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
-    return row[0]
+        return conn.execute(sql).fetchall()
+
+
+def table_count(env: dict[str, str], table: str) -> int:
+    return query(env, f"SELECT count(*) FROM {table}")[0][0]
 
 
 @pytest.mark.slow
@@ -46,9 +50,13 @@ def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
     assert summary["raw/stocks"] == ["1", "2,882"]  # the replayed listing of 2025-11-28
     assert summary["marts/stocks"][1] == "2,882"
     assert summary["computed/model_leaderboard"][0] == "1"
-    # with no keys the offline baseline predicts and reports
+    # with no keys the offline baselines predict and report
     assert int(summary["computed/news_predictions"][1].replace(",", "")) > 0
     assert int(summary["computed/stock_reports"][1].replace(",", "")) > 0
+    # the demo's A/B pair (full baseline vs its price-only variant) is configured and compared
+    assert "A/B test 1: baseline vs momentum (configured now)" in out
+    assert summary["computed/ab_comparisons"][0] == "1"
+    assert int(summary["computed/ab_comparisons"][1].replace(",", "")) > 0
     # the run is in the real instance under AZAK_HOME, not a temporary one
     assert (demo_home["AZAK_HOME"] and os.path.exists(os.path.join(demo_home["AZAK_HOME"], "dagster",
                                                                    "dagster.yaml")))
@@ -59,6 +67,11 @@ def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
     # the command stops the embedded servers it started
     assert run_azak("db", "status", env=demo_home).returncode == 3
     assert run_azak("milvus", "status", env=demo_home).returncode == 3
+    # both baselines answered the same links: the pair's hit rates are compared on real data
+    [(n, verdict)] = query(demo_home, "SELECT n, verdict FROM computed.ab_comparisons WHERE ab_test_id = 1 "
+                                      "AND mode = 'simulated' AND score = 'hit'")
+    assert n >= 30 and verdict != "not enough data"
+    run_azak("db", "stop", env=demo_home)
 
     again = run_azak("demo", "--no-serve", env=demo_home, timeout=600)
     assert again.returncode == 0, again.stderr
@@ -68,7 +81,9 @@ def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        assert process.poll() is None, f"azak demo exited with {process.returncode} before {url} answered"
+        if process.poll() is not None:
+            said = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"azak demo exited with {process.returncode} before {url} answered:\n{said[-3000:]}")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return
@@ -104,7 +119,11 @@ def test_demo_serves_dagit_and_the_api_with_the_demo_admin_until_sigterm(demo_ho
         analysis = httpx.get(f"{api}/api/stocks/005930/analysis",
                              headers={"Authorization": f"Bearer {login.json()['access_token']}"})
         assert analysis.status_code == 200
-        assert [r["provenance"]["model_name"] for r in analysis.json()["reports"]] == ["baseline"]
+        assert [r["provenance"]["model_name"] for r in analysis.json()["reports"]] == ["baseline", "momentum"]
+        [pair] = httpx.get(f"{api}/api/ab-tests", headers=headers).json()
+        assert (pair["model_a"], pair["model_b"], pair["active"]) == ("baseline", "momentum", True)
+        results = httpx.get(f"{api}/api/ab-tests/{pair['id']}/results", headers=headers).json()
+        assert results["computed"] and "hit" in {r["score"] for r in results["simulated"]}
         # what a process manager sends: everything stops, after the demo's in-process Dagster runs too
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=60)

@@ -26,7 +26,8 @@ def test_models_add_list_set(cli_env, openai_server):
                      "--base-url", openai_server.base_url, "--max-tokens", "500", "--price-in", "0.5", env=cli_env)
     assert added.returncode == 0, added.stderr
     listed = run_azak("models", "list", env=cli_env)
-    assert "baseline" in listed.stdout and "local/ok" in listed.stdout and '"max_tokens": 500' in listed.stdout
+    assert "azak-baseline-v1" in listed.stdout and "azak-momentum-v1" in listed.stdout
+    assert "local/ok" in listed.stdout and '"max_tokens": 500' in listed.stdout
     assert run_azak("models", "set", "local", "--inactive", env=cli_env).returncode == 0
     with psycopg.connect(cli_env["AZAK_DATABASE_URL"]) as conn:
         assert conn.execute("SELECT active FROM app.models WHERE name = 'local'").fetchone() == (False,)
@@ -34,6 +35,15 @@ def test_models_add_list_set(cli_env, openai_server):
     assert duplicate.returncode == 2 and "exists" in duplicate.stderr
     missing = run_azak("models", "add", "--name", "y", "--provider", "openai-compatible", "--model", "x", env=cli_env)
     assert missing.returncode == 2 and "--base-url" in missing.stderr
+    typo = run_azak("models", "add", "--name", "b2", "--provider", "baseline", "--model", "azak-baseline-v2",
+                    env=cli_env)
+    assert typo.returncode == 2 and "'azak-baseline-v2'" in typo.stderr and "azak-momentum-v1" in typo.stderr
+    variant = run_azak("models", "add", "--name", "momentum-off", "--provider", "baseline", "--model",
+                       "azak-momentum-v1", "--inactive", env=cli_env)
+    assert variant.returncode == 0, variant.stderr
+    with psycopg.connect(cli_env["AZAK_DATABASE_URL"]) as conn:
+        assert conn.execute("SELECT name FROM app.models WHERE provider = 'baseline' ORDER BY id").fetchall() == [
+            ("baseline",), ("momentum",), ("momentum-off",)]  # the typo was not registered
 
 
 def test_predict_prints_reports_and_fails_when_a_model_failed(cli_env, openai_server):

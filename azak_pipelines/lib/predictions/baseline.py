@@ -1,11 +1,17 @@
-"""The offline baseline model: deterministic, no key, the same output schemas as the LLMs.
+"""The offline baseline models: deterministic, no key, the same output schemas as the LLMs.
 
-Direction and probability come from a signal in units of the stock's realised volatility:
+Direction and probability come from a signal in units of the stock's realised volatility, the sum
+of the components the variant uses:
 
-* similar-news outcomes (earlier similar articles about the stock, mean 5-session return, shrunk
-  towards zero by their count),
-* the stock's own news-impact history (mean 5-session return after its salient news, shrunk),
-* momentum (5- and 20-session returns) and mean reversion (RSI away from 50).
+* ``similar``: similar-news outcomes (earlier similar articles about the stock, mean 5-session
+  return, shrunk towards zero by their count),
+* ``history``: the stock's own news-impact history (mean 5-session return after its salient news,
+  shrunk),
+* ``momentum`` (5- and 20-session returns) and ``reversion`` (RSI away from 50).
+
+The registry's model identifier picks the variant: ``azak-baseline-v1`` uses all four;
+``azak-momentum-v1`` only the price components, so an A/B of the two asks whether the news context
+adds anything over price momentum alone.
 
 ``probability`` = 0.5 + 0.4·tanh(|z|) for a directional call, where z is the signal over the
 volatility of the horizon; |z| < 0.25 is a neutral call with probability 0.5. Targets and stops
@@ -15,12 +21,14 @@ session before as-of there is no price to anchor on: that is a failure, not a gu
 
 import math
 import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
+from azak_core.baselines import BASELINE_MODELS
 from azak_pipelines.lib.predictions.context import Context
 from azak_pipelines.lib.predictions.schemas import NewsImpact, Scenario, Scenarios, StockReport
 
-VERSION = "azak-baseline-v1"
 NEUTRAL_BAND = 0.25
 DEFAULT_DAILY_VOL = 0.02  # used only when fewer than 5 daily returns exist (said in limitations)
 
@@ -61,18 +69,62 @@ def _similar(ctx: Context, horizon: int) -> tuple[float | None, int]:
     return None, 0
 
 
-def signal(ctx: Context, horizon: int = 5) -> dict[str, float]:
-    """The components (each an expected return over ``horizon`` sessions) and the z-score."""
-    vol, _ = daily_volatility(ctx)
+def _reversion(ctx: Context, vol: float) -> float:
     rsi = ctx.rows("bars")[0]["rsi_14"] if ctx.rows("bars") else None
-    similar_mean, similar_n = _similar(ctx, 5)
-    history_mean, history_n = _history(ctx, 5)
-    parts = {
-        "similar": _shrunk(similar_mean, similar_n),
-        "history": _shrunk(history_mean, history_n),
-        "momentum": 0.15 * _momentum(ctx, 5) + 0.05 * _momentum(ctx, 20),
-        "reversion": 0.0 if rsi is None else (50.0 - rsi) / 50.0 * vol,
-    }
+    return 0.0 if rsi is None else (50.0 - rsi) / 50.0 * vol
+
+
+# Each component: an expected 5-session return from (context, daily volatility).
+COMPONENTS: dict[str, Callable[[Context, float], float]] = {
+    "similar": lambda ctx, _: _shrunk(*_similar(ctx, 5)),
+    "history": lambda ctx, _: _shrunk(*_history(ctx, 5)),
+    "momentum": lambda ctx, _: 0.15 * _momentum(ctx, 5) + 0.05 * _momentum(ctx, 20),
+    "reversion": _reversion,
+}
+NEWS_COMPONENTS = ("similar", "history")
+NEWS_SECTIONS = ("similar_outcomes", "impact_history", "dart")  # context a price-only variant never reads
+COMPONENT_NAMES = {"similar": "유사 항목 이후 수익률", "history": "이 종목의 과거 항목 이후 수익률",
+                   "momentum": "모멘텀", "reversion": "RSI 평균회귀"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One baseline model: the registry identifier (recorded as the rows' version) and its components."""
+
+    version: str
+    components: tuple[str, ...]
+    label: str  # how its reasoning and reports introduce it
+
+    @property
+    def uses_news(self) -> bool:
+        return any(c in NEWS_COMPONENTS for c in self.components)
+
+
+FULL = Variant("azak-baseline-v1", ("similar", "history", "momentum", "reversion"),
+               "기준 모델(데이터 기반, LLM 아님)")
+MOMENTUM = Variant("azak-momentum-v1", ("momentum", "reversion"),
+                   "가격 기준 모델(모멘텀·RSI만, 뉴스 신호 미사용, LLM 아님)")
+VARIANTS = {v.version: v for v in (FULL, MOMENTUM)}
+
+
+class UnknownVariant(LookupError):
+    """The registry names a baseline model this code does not compute."""
+
+
+def variant_for(identifier: str) -> Variant:
+    """The variant a registry row's ``model`` names; an unknown one is an error, never the full baseline."""
+    try:
+        return VARIANTS[identifier]
+    except KeyError:
+        raise UnknownVariant(f"there is no offline baseline model {identifier!r} (provider baseline offers "
+                             f"{', '.join(BASELINE_MODELS)}): register the model again with one of them, "
+                             "or `azak models set NAME --inactive`") from None
+
+
+def signal(ctx: Context, horizon: int = 5, variant: Variant = FULL) -> dict[str, float]:
+    """The variant's components (each an expected return over 5 sessions), their sum and the z-score."""
+    vol, _ = daily_volatility(ctx)
+    parts = {name: COMPONENTS[name](ctx, vol) for name in variant.components}
     expected = sum(parts.values())
     parts["expected"] = expected
     parts["z"] = expected / (vol * math.sqrt(horizon))
@@ -94,28 +146,26 @@ def _impact(z: float) -> Literal["low", "medium", "high", "critical"]:
 
 
 def _explain(parts: dict[str, float]) -> str:
-    names = {"similar": "유사 항목 이후 수익률", "history": "이 종목의 과거 항목 이후 수익률",
-             "momentum": "모멘텀", "reversion": "RSI 평균회귀"}
-    terms = ", ".join(f"{names[k]} {parts[k] * 100:+.2f}%p" for k in names)
+    terms = ", ".join(f"{name} {parts[k] * 100:+.2f}%p" for k, name in COMPONENT_NAMES.items() if k in parts)
     return f"기대 수익률 {parts['expected'] * 100:+.2f}% (변동성 대비 z={parts['z']:+.2f}); 구성: {terms}."
 
 
-def predict_news(ctx: Context) -> NewsImpact:
-    """The baseline's judgement of one (article, stock) link."""
+def predict_news(ctx: Context, variant: Variant = FULL) -> NewsImpact:
+    """The variant's judgement of one (article, stock) link."""
     if ctx.article is None:
         raise ValueError("a news prediction needs its article in the context")
-    parts = signal(ctx)
+    parts = signal(ctx, variant=variant)
     direction, probability = call(parts["z"])
     return NewsImpact(direction=direction, probability=probability, impact=_impact(parts["z"]),
                       relevance=round(min(max(ctx.article.score, 0.0), 1.0), 3), horizon_sessions=5,
-                      reasoning="기준 모델(데이터 기반, LLM 아님). " + _explain(parts))
+                      reasoning=f"{variant.label}. " + _explain(parts))
 
 
 def _level(base: float, move: float) -> float:
     return round(base * max(1 + move, 0.05), 2)
 
 
-def _factors(ctx: Context, parts: dict[str, float]) -> tuple[list[str], list[str]]:
+def _factors(ctx: Context, parts: dict[str, float], variant: Variant) -> tuple[list[str], list[str]]:
     risks, opportunities = [], []
     bar: dict[str, Any] = ctx.rows("bars")[0]
     rsi = bar["rsi_14"]
@@ -134,19 +184,19 @@ def _factors(ctx: Context, parts: dict[str, float]) -> tuple[list[str], list[str
         risks.append(f"단기 모멘텀 약세 ({_momentum(ctx, 5) * 100:+.1f}%, 5거래일)")
     elif parts["momentum"] > 0:
         opportunities.append(f"단기 모멘텀 강세 ({_momentum(ctx, 5) * 100:+.1f}%, 5거래일)")
-    if ctx.rows("dart"):
+    if variant.uses_news and ctx.rows("dart"):
         risks.append(f"최근 7일 공시 {len(ctx.rows('dart'))}건: 내용 확인 필요")
     return risks[:3], opportunities[:3]
 
 
-def report(ctx: Context) -> StockReport:
-    """The baseline's report on one stock."""
+def report(ctx: Context, variant: Variant = FULL) -> StockReport:
+    """The variant's report on one stock."""
     if not ctx.rows("bars"):
         raise BaselineUnavailable(f"no closed session of {ctx.stock_code} before {ctx.as_of.isoformat()}: "
                                   "materialize daily prices and the market marts")
     base = float(ctx.rows("bars")[0]["close"])
     vol, measured = daily_volatility(ctx)
-    parts = signal(ctx)
+    parts = signal(ctx, variant=variant)
     direction, probability = call(parts["z"])
     sign = {"up": 1, "down": -1, "neutral": 0}[direction]
     short_move = vol * math.sqrt(5)
@@ -158,10 +208,11 @@ def report(ctx: Context) -> StockReport:
     long = _level(base, sign * 0.5 * vol * math.sqrt(120))
     recommendation: Literal["buy", "hold", "sell"] = "buy" if direction == "up" and probability >= 0.55 else (
         "sell" if direction == "down" and probability >= 0.55 else "hold")
-    risks, opportunities = _factors(ctx, parts)
+    risks, opportunities = _factors(ctx, parts, variant)
     missing = [s for s in ("flows", "ratios", "dart", "impact_history", "recent_predictions")
-               if not ctx.rows(s)]
-    limitations = "기준 모델: 가격·지표·과거 수익률만으로 계산한 결과이며 정성 판단은 없습니다."
+               if not ctx.rows(s) and (variant.uses_news or s not in NEWS_SECTIONS)]
+    limitations = ("기준 모델: 가격·지표·과거 수익률만으로 계산한 결과이며 정성 판단은 없습니다." if variant.uses_news
+                   else "가격 기준 모델: 가격과 지표만으로 계산한 결과이며 뉴스 신호와 정성 판단은 없습니다.")
     if not measured:
         limitations += f" 일간 수익률이 5개 미만이라 변동성을 {DEFAULT_DAILY_VOL:.0%}로 가정했습니다."
     if missing:

@@ -1,10 +1,12 @@
 """The point-in-time guard: no context row is newer than the as-of time."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import psycopg
 import pytest
 
+from azak_core.baselines import BASELINE_MODELS
 from azak_pipelines.lib.krx_calendar import KST
 from azak_pipelines.lib.predictions import baseline
 from azak_pipelines.lib.predictions.context import Article, LookAheadError, build_context
@@ -76,3 +78,34 @@ def test_baseline_without_prices_fails_instead_of_guessing(predictions_warehouse
         ctx = build_context(conn, CODE, datetime(2024, 9, 1, tzinfo=KST))
     with pytest.raises(baseline.BaselineUnavailable, match="no closed session"):
         baseline.report(ctx)
+
+
+def test_momentum_variant_ignores_the_news_signals_the_full_baseline_uses(predictions_warehouse):
+    article = Article(ARTICLE_ID, CODE, "t", None, ARTICLE_AT, ARTICLE_AT.date(), 0.9, ARTICLE_AT)
+    with psycopg.connect(predictions_warehouse) as conn:
+        ctx = build_context(conn, CODE, ARTICLE_AT, article)
+    # the article has similar-news outcomes and the stock a news-impact history: news signals exist
+    full, price = baseline.signal(ctx, variant=baseline.FULL), baseline.signal(ctx, variant=baseline.MOMENTUM)
+    assert full["similar"] > 0 and full["history"] != 0
+    assert set(price) == {"momentum", "reversion", "expected", "z"}
+    assert (price["momentum"], price["reversion"]) == (full["momentum"], full["reversion"])
+    assert price["z"] != pytest.approx(full["z"])
+    news_full, news_price = baseline.predict_news(ctx, baseline.FULL), baseline.predict_news(ctx, baseline.MOMENTUM)
+    assert news_price.probability != news_full.probability
+    assert "유사 항목" in news_full.reasoning and "유사 항목" not in news_price.reasoning
+    report_full, report_price = baseline.report(ctx, baseline.FULL), baseline.report(ctx, baseline.MOMENTUM)
+    assert report_price.probability != report_full.probability
+
+    # without the news sections the price-only answers are the same; the full baseline's change
+    bare = replace(ctx, sections={**ctx.sections, "similar_outcomes": [], "impact_history": [], "dart": []})
+    assert baseline.predict_news(bare, baseline.MOMENTUM) == news_price
+    assert baseline.report(bare, baseline.MOMENTUM) == report_price
+    assert baseline.predict_news(bare, baseline.FULL) != news_full
+    assert baseline.report(bare, baseline.FULL) != report_full
+
+
+def test_every_registrable_baseline_identifier_has_a_variant_and_no_other():
+    assert set(baseline.VARIANTS) == set(BASELINE_MODELS)
+    assert baseline.variant_for("azak-momentum-v1") is baseline.MOMENTUM
+    with pytest.raises(baseline.UnknownVariant, match=r"azak-baseline-v2.*azak-baseline-v1, azak-momentum-v1"):
+        baseline.variant_for("azak-baseline-v2")
