@@ -105,3 +105,27 @@ async def test_the_bot_process_delivers_the_outbox(app_db, resolver, bot_api):
         enqueue(conn, [Outgoing(CHAT, "prediction", "story:1:005930", date(2025, 6, 16), "알림", NOON_KST)])
     bot = BotContext(app_db, resolver, STOCK_REPORTS.ident, Links("https://azak.example"))
     assert await converse(bot_api, bot, replies=1) == ["알림"]
+
+
+async def test_a_watcher_gets_one_message_per_story_and_a_digest(app_db, resolver, bot_api):
+    """End to end: a user /watches through the bot; the day's notifications are a Dagster run (five
+    outlets' copies of one story, two models' calls); the bot process delivers them."""
+    import dagster as dg
+
+    from tests.pipelines.notify.test_notifications_asset import DAY, JOB, config
+    from tests.pipelines.notify.warehouse_rows import write
+    from tests.pipelines.runs import run
+
+    bot = BotContext(app_db, resolver, STOCK_REPORTS.ident, Links("https://azak.example"))
+    assert len(await converse(bot_api, bot, "/start", "/watch 삼전", replies=2)) == 2
+    instance = dg.DagsterInstance.ephemeral()
+    write(app_db, DAY, instance)
+    result = await asyncio.to_thread(run, JOB, (str(DAY), str(DAY)), run_config=config(), instance=instance)
+    assert result.success
+    delivered = (await converse(bot_api, bot, replies=5))[2:]
+    assert len(delivered) == 3, delivered
+    stories = [t for t in delivered if "외 4곳 보도" in t]
+    assert len(stories) == 1 and "삼성전자" in stories[0]  # one message for the story, not five or ten
+    assert sum("관망 → <b>매수</b>" in t for t in delivered) == 1  # the changed recommendation
+    assert sum("오늘 보낸 주요 알림" in t for t in delivered) == 1  # the digest
+    assert not any("SK하이닉스" in t and "보도" in t for t in delivered)  # not watched: not sent
