@@ -68,9 +68,12 @@ def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
     assert run_azak("db", "status", env=demo_home).returncode == 3
     assert run_azak("milvus", "status", env=demo_home).returncode == 3
     # both baselines answered the same links: the pair's hit rates are compared on real data
-    [(n, verdict)] = query(demo_home, "SELECT n, verdict FROM computed.ab_comparisons WHERE ab_test_id = 1 "
-                                      "AND mode = 'simulated' AND score = 'hit'")
+    [(n, diff, low, high, verdict)] = query(
+        demo_home, "SELECT n, mean_diff, ci_low, ci_high, verdict FROM computed.ab_comparisons "
+                   "WHERE ab_test_id = 1 AND mode = 'simulated' AND score = 'hit'")
     assert n >= 30 and verdict != "not enough data"
+    # the figures the README's Evaluation section quotes (deterministic: offline models, bundled data)
+    assert (n, round(diff, 3), round(low, 3), round(high, 3), verdict) == (962, 0.22, 0.189, 0.253, "A better")
     run_azak("db", "stop", env=demo_home)
 
     again = run_azak("demo", "--no-serve", env=demo_home, timeout=600)

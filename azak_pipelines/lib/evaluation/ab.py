@@ -10,6 +10,7 @@ import numpy as np
 from azak_pipelines.lib.evaluation.metrics import BOOTSTRAP_REPS, BOOTSTRAP_SEED, Scored
 
 DEFAULT_MIN_N = 30
+SIGNIFICANCE = 0.05  # the sign test's two-sided level, beside the 95 % interval
 # the paired scores, and whether more is better
 PAIRED_SCORES = {"hit": True, "signed_return": True, "signed_excess": True, "brier": False,
                  "target_score": True}
@@ -67,9 +68,12 @@ def compare(a: Sequence[Scored], b: Sequence[Scored], min_n: int = DEFAULT_MIN_N
             draws = rng.integers(0, len(common), size=(reps, len(common)))
             low, high = np.percentile(diffs[draws].mean(axis=1), [2.5, 97.5])
             row["ci_low"], row["ci_high"] = float(low), float(high)
+        p = row["sign_test_p"]
         if len(common) < min_n:
             row["verdict"] = "not enough data"
-        elif row["ci_low"] > 0 or row["ci_high"] < 0:
+        elif (row["ci_low"] > 0 or row["ci_high"] < 0) and p is not None and p < SIGNIFICANCE:
+            # both must agree: a few large differences can pull a bootstrap interval of the mean
+            # off zero while most items go the other way (the sign test sees that)
             a_better = (row["ci_low"] > 0) == higher_is_better
             row["verdict"] = "A better" if a_better else "B better"
         else:

@@ -132,6 +132,13 @@ def _items(hits, probability=0.6, model="m"):
             for i, h in enumerate(hits)]
 
 
+def _confident(probabilities, model):
+    """Items every model got right, each with its own stated probability."""
+    return [Scored(o := replace(BASE, evaluation_id=f"{model}{i}", model_name=model, stock_code=f"{i:06d}",
+                                direction_hit=True, probability=p), score(o))
+            for i, p in enumerate(probabilities)]
+
+
 def test_bootstrap_is_reproducible_and_matches_the_normal_approximation():
     rng = np.random.default_rng(1)
     items = _items(rng.random(400) < 0.6)
@@ -160,6 +167,12 @@ def test_ab_pairs_common_items_and_refuses_small_samples():
     assert hit["n"] == 50 and hit["mean_diff"] == pytest.approx(0.4)
     assert hit["verdict"] == "A better" and hit["ci_low"] > 0
     assert rows["brier"]["verdict"] == "A better"  # lower Brier is better
+    # an interval off zero is not enough when most items go the other way: both tests must agree
+    sure = _confident([0.6] * 100, "a")
+    mixed = _confident([0.99] * 45 + [0.55] * 55, "b")  # B far better on 45 items, a bit worse on 55
+    brier = next(r for r in ab.compare(sure, mixed, min_n=30) if r["score"] == "brier")
+    assert brier["ci_low"] > 0 and brier["sign_test_p"] > 0.3  # mean favours B; the signs do not
+    assert brier["verdict"] == "no significant difference"
     small = {r["score"]: r for r in ab.compare(a[:10], b[:10], min_n=30)}
     assert small["hit"]["verdict"] == "not enough data" and small["hit"]["n"] == 10
     # items only one model answered are not compared
