@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import dagster as dg
 import psycopg
@@ -13,6 +13,21 @@ from azak_pipelines.lib.warehouse import TableSpec
 # run tags that make one run cover a range of partitions (single-run backfills)
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+
+
+class AssetOptions(TypedDict, total=False):
+    """Keyword arguments a module shares among its ``@dg.asset`` calls.
+
+    Typed (rather than ``dict[str, Any]``) so that ``**options`` cannot stand for ``dg.asset``'s
+    positional ``compute_fn``, which would leave mypy unable to pick an overload.
+    """
+
+    group_name: str
+    kinds: set[str]
+    partitions_def: dg.PartitionsDefinition[str]
+    backfill_policy: dg.BackfillPolicy
+    automation_condition: dg.AutomationCondition[Any]
+    pool: str
 
 
 def asset_key(spec: TableSpec) -> dg.AssetKey:

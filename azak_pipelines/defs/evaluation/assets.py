@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 import psycopg
 
-from azak_pipelines.defs.common import preview
+from azak_pipelines.defs.common import AssetOptions, preview
 from azak_pipelines.defs.evaluation import tables
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.evaluation import ab, report
@@ -24,8 +24,8 @@ from azak_pipelines.lib.warehouse import merge_rows, replace_slice
 QUERIES = Path(__file__).with_name("queries.sql")
 OUTCOMES = dg.AssetKey(["marts", "prediction_outcomes"])
 SCORES = dg.AssetKey([tables.PREDICTION_SCORES.schema, tables.PREDICTION_SCORES.name])
-EVALUATION = {"group_name": "evaluation", "kinds": {"postgres", "python"}}
-DOWNSTREAM = {**EVALUATION, "automation_condition": dg.AutomationCondition.eager()}
+EVALUATION: AssetOptions = {"group_name": "evaluation", "kinds": {"postgres", "python"}}
+DOWNSTREAM: AssetOptions = {**EVALUATION, "automation_condition": dg.AutomationCondition.eager()}
 
 
 def _query(conn: psycopg.Connection[Any], name: str, params: tuple = ()) -> list[tuple]:

@@ -18,6 +18,7 @@ import dagster as dg
 from azak_core.market import KOSDAQ, KOSPI, KOSPI200, STOCK_CODE, bar_problem
 from azak_pipelines.defs.calendar.partitions import market_days
 from azak_pipelines.defs.common import (
+    AssetOptions,
     Window,
     closed_days_note,
     kst_today,
@@ -39,7 +40,11 @@ T = TypeVar("T")
 NULL = copy_text(None)
 REPLAY_MISSING = "OPSQ0003"  # the replay server has no recording for the request
 STOCKS = dg.AssetKey(["raw", "stocks"])
-PARTITIONED = {"group_name": "market", "kinds": {"postgres"}, "partitions_def": market_days,
+class MarketOptions(AssetOptions, total=False):
+    deps: list[dg.AssetKey]  # not in AssetOptions: most modules pass ``deps=`` next to their options
+
+
+PARTITIONED: MarketOptions = {"group_name": "market", "kinds": {"postgres"}, "partitions_def": market_days,
                "backfill_policy": dg.BackfillPolicy.single_run(), "deps": [STOCKS]}
 DEFAULT_INDEX_CODES = [KOSPI, KOSDAQ, KOSPI200]
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import dagster as dg
 
 from azak_pipelines.defs.calendar.partitions import news_days
-from azak_pipelines.defs.common import Window, watchlist_codes, window_of
+from azak_pipelines.defs.common import AssetOptions, Window, watchlist_codes, window_of
 from azak_pipelines.defs.news import tables
 from azak_pipelines.defs.news.resources import NewsSources
 from azak_pipelines.defs.resources import Warehouse
@@ -31,7 +31,7 @@ from azak_pipelines.lib.warehouse import TableSpec, merge_rows
 
 T = TypeVar("T")
 STOCKS = dg.AssetKey(["raw", "stocks"])
-NEWS = {"group_name": "news", "kinds": {"postgres"}, "partitions_def": news_days,
+NEWS: AssetOptions = {"group_name": "news", "kinds": {"postgres"}, "partitions_def": news_days,
         "backfill_policy": dg.BackfillPolicy.single_run()}
 DROP_TOLERANCE = 0.05  # a parser may lose this share of rows before the drift check fails
 

@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 
 from azak_pipelines.defs.calendar.partitions import news_days
-from azak_pipelines.defs.common import closed_days_note, kst_today, preview, watchlist_codes, window_of
+from azak_pipelines.defs.common import AssetOptions, closed_days_note, kst_today, preview, watchlist_codes, window_of
 from azak_pipelines.defs.predictions.resources import LlmResource
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
 from azak_pipelines.defs.resources import Warehouse
@@ -29,7 +29,7 @@ MARTS = [dg.AssetKey(["marts", name]) for name in ("daily_prices", "index_daily"
 STAGING = [dg.AssetKey(["staging", f"stg_kis__{name}"]) for name in ("investor_flows", "financial_ratios",
                                                                     "product_info")]
 SIMILAR = [dg.AssetKey(["computed", "similar_news"]), dg.AssetKey(["marts", "similar_news_outcomes"])]
-COMMON = {"group_name": "predictions", "kinds": {"postgres"}, "partitions_def": news_days,
+COMMON: AssetOptions = {"group_name": "predictions", "kinds": {"postgres"}, "partitions_def": news_days,
           "backfill_policy": dg.BackfillPolicy.single_run(), "pool": "llm"}
 
 
