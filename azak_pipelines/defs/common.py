@@ -93,7 +93,7 @@ def closed_days_note(window: Window) -> dict[str, Any]:
     return note
 
 
-def preview(rows: list[tuple], columns: list[str], limit: int = 5) -> dg.MetadataValue:
+def preview(rows: list[tuple[Any, ...]], columns: list[str], limit: int = 5) -> dg.MetadataValue:
     head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
     body = "\n".join("| " + " | ".join("" if v is None else str(v) for v in row) + " |"
                      for row in rows[:limit])

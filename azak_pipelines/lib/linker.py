@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import ahocorasick
 
@@ -129,9 +130,9 @@ class Match:
     score: float
     salient: bool
     surface: list[str] = field(default_factory=list)
-    evidence: list[dict] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_dict(self, explain: bool = False) -> dict:
+    def as_dict(self, explain: bool = False) -> dict[str, Any]:
         out = {"code": self.code, "name": self.name, "score": round(self.score, 3),
                "salient": self.salient, "surface": self.surface}
         if explain:
@@ -484,7 +485,7 @@ class Linker:
         title_names_a_company = False
         order = 0
 
-        def add(code: str, score: float, written: str, evidence: dict, in_title: bool, subject: bool) -> None:
+        def add(code: str, score: float, written: str, evidence: dict[str, Any], in_title: bool, subject: bool) -> None:
             nonlocal order, title_names_a_company
             match = links.get(code)
             if match is None:
@@ -620,7 +621,7 @@ def load_linker(listing: Path, seeds: Path, history: Iterable[NameSpan] = ()) ->
     return linker_from_tables(universe, read_seeds(seeds), history)
 
 
-def load_linker_from_rows(universe: Iterable[tuple], seeds: Path, history: Iterable[NameSpan] = ()) -> Linker:
+def load_linker_from_rows(universe: Iterable[tuple[Any, ...]], seeds: Path, history: Iterable[NameSpan] = ()) -> Linker:
     """A linker over (code, name, …) rows — e.g. ``raw.stocks`` — and the seed tables."""
     return linker_from_tables([(row[0], row[1]) for row in universe], read_seeds(seeds), history)
 

@@ -1,6 +1,7 @@
 """The KRX trading calendar as a table, so SQL (dbt) does business-day arithmetic the same way."""
 
 from datetime import timedelta
+from typing import Any
 
 import dagster as dg
 
@@ -32,7 +33,7 @@ TRADING_CALENDAR = TableSpec(
     kinds={"postgres"},
     code_version="1",
 )
-def trading_calendar(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def trading_calendar(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult[Any]:
     """KRX trading days from 1990 to the end of the published calendar (exchange-calendars XKRX
     plus the project's overrides): session open/close and off-session windows in KST, or why the
     market is closed. Drives schedules, business-day arithmetic, labels and evaluation windows."""

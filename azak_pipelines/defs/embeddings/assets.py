@@ -39,7 +39,7 @@ FROM {articles} a WHERE a.published_day >= %s AND a.published_day < %s ORDER BY 
 """)
 
 
-def _articles(warehouse: Warehouse, window: Window) -> list[tuple]:
+def _articles(warehouse: Warehouse, window: Window) -> list[tuple[Any, ...]]:
     with warehouse.connect() as conn:
         exists = conn.execute("SELECT to_regclass(%s)", (NEWS_ARTICLES.key,)).fetchone()[0]
         if exists is None:
@@ -68,7 +68,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
                     dg.AssetKey([NEWS_STOCK_MATCHES.schema, NEWS_STOCK_MATCHES.name])],
               automation_condition=dg.AutomationCondition.eager())
     def news_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
-                        vector_store: VectorStore) -> dg.MaterializeResult:
+                        vector_store: VectorStore) -> dg.MaterializeResult[Any]:
         """Embeds each article of the window (title + summary) and makes the embedder's Milvus
         collection hold exactly those articles for these days (upsert, then delete what is gone), with
         publication day and time, linked stocks, source, content type and story cluster for filtering.
@@ -117,7 +117,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
               partitions_def=news_days, backfill_policy=dg.BackfillPolicy.single_run(), code_version=embedder_key,
               deps=[NEWS_EMBEDDINGS], automation_condition=dg.AutomationCondition.eager())
     def similar_news(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
-                     vector_store: VectorStore) -> dg.MaterializeResult:
+                     vector_store: VectorStore) -> dg.MaterializeResult[Any]:
         """For each article of the window, its ``NEIGHBOURS`` most similar articles published strictly
         before it (point in time: nothing from its future), itself and copies of its story (same
         cluster) excluded, above the embedder's ``MIN_SIMILARITY`` (``azak_core/vectors.py``: the
@@ -149,7 +149,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
     return [news_embeddings, similar_news]
 
 
-def _neighbours(store: NewsVectors, articles: list[tuple], embedder_key: str,
+def _neighbours(store: NewsVectors, articles: list[tuple[Any, ...]], embedder_key: str,
                 threshold: float) -> tuple[list[tuple[Any, ...]], list[int]]:
     """Each article's point-in-time neighbours, one Milvus search per KST day.
 
@@ -160,7 +160,7 @@ def _neighbours(store: NewsVectors, articles: list[tuple], embedder_key: str,
     per article."""
     stored = store.vectors([a[0] for a in articles]) if articles else {}
     missing = [a[0] for a in articles if a[0] not in stored]
-    by_day: dict[Any, list[tuple]] = defaultdict(list)
+    by_day: dict[Any, list[tuple[Any, ...]]] = defaultdict(list)
     for article in articles:
         if article[0] in stored:
             by_day[article[1]].append(article)

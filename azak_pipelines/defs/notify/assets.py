@@ -56,7 +56,7 @@ def sources(context: dg.AssetExecutionContext) -> Sources:
 @dg.asset(key=OUTBOX_KEY, group_name="notify", kinds={"postgres", "telegram"}, partitions_def=news_days,
           backfill_policy=dg.BackfillPolicy.single_run(), deps=DEPS, automation_condition=AUTOMATION)
 def telegram_notifications(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                           telegram: TelegramResource) -> dg.MaterializeResult:
+                           telegram: TelegramResource) -> dg.MaterializeResult[Any]:
     """Telegram messages for the day, written first to the outbox ``app.telegram_notifications``
     (subscriber chat, kind, dedup key, body, status, attempts, Telegram message id, error):
 

@@ -61,7 +61,7 @@ def _codes(conn: Any, config: PredictionsConfig) -> list[str]:
 
 
 def _summary(attempts: list[Attempt], runner: Runner, result: Any) -> dict[str, Any]:
-    by_model: dict[str, Counter] = {}
+    by_model: dict[str, Counter[str]] = {}
     for a in attempts:
         by_model.setdefault(a.model.name, Counter())[a.status] += 1
     failures = Counter(f"{a.model.name}: {a.error_class}" for a in attempts if a.status != "ok")
@@ -103,7 +103,7 @@ def _runner(conn: Any, llm: LlmResource, models: list[ModelSpec], context: dg.As
           check_specs=[dg.AssetCheckSpec("every_model_answered", asset=["computed", "news_predictions"])],
           **COMMON)
 def news_predictions(context: dg.AssetExecutionContext, config: PredictionsConfig, warehouse: Warehouse,
-                     llm: LlmResource) -> dg.MaterializeResult:
+                     llm: LlmResource) -> dg.MaterializeResult[Any]:
     """Per salient (article, watch-list stock) link of the window × every active model: direction
     (up/down/neutral), the probability it is right, impact, relevance, horizon and reasoning, from a
     point-in-time context (prices of sessions closed before the article, indicators, index moves,
@@ -142,7 +142,7 @@ def news_predictions(context: dg.AssetExecutionContext, config: PredictionsConfi
         check_results=[_check(attempts, NEWS_PREDICTIONS.key)])
 
 
-def report_times(window_days: list, slot: time, today: Any, now: datetime) -> list[tuple[datetime, str]]:
+def report_times(window_days: list[Any], slot: time, today: Any, now: datetime) -> list[tuple[datetime, str]]:
     """(as-of, mode) per day: past trading days at the slot (simulated); today now (live)."""
     calendar = krx_calendar()
     times = []
@@ -159,7 +159,7 @@ def report_times(window_days: list, slot: time, today: Any, now: datetime) -> li
           check_specs=[dg.AssetCheckSpec("every_model_answered", asset=["computed", "stock_reports"])],
           **COMMON)
 def stock_reports(context: dg.AssetExecutionContext, config: ReportsConfig, warehouse: Warehouse,
-                  llm: LlmResource) -> dg.MaterializeResult:
+                  llm: LlmResource) -> dg.MaterializeResult[Any]:
     """Per watch-list stock × every active model: an investment report — summary, short/medium/long
     scenarios, buy/hold/sell, base price, short-term target and stop with their horizon, medium and
     long targets, the probability of the short-term call, up to 3 risks and opportunities,

@@ -1,6 +1,7 @@
 """The KRX universe with the watch-list flag, and its history (renames, listings, delistings)."""
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -54,7 +55,7 @@ FROM computed.stock_history ORDER BY code, valid_from
 """
 
 
-def _fold(snapshots, history: list[HistoryRow]) -> tuple[list[HistoryRow], list]:
+def _fold(snapshots, history: list[HistoryRow]) -> tuple[list[HistoryRow], list[Any]]:
     changes = []
     for day, records in snapshots:
         history, found = apply_snapshot(history, snapshot_rows(records), day)

@@ -66,7 +66,7 @@ COLUMNS = ("id, name, provider, model, base_url, kind, structured, api_key_env, 
            "price_in_per_m::float8, price_out_per_m::float8, active")
 
 
-def _spec(row: tuple) -> ModelSpec:
+def _spec(row: tuple[Any, ...]) -> ModelSpec:
     return ModelSpec(*row[:8], params=row[8] or {}, price_in_per_m=row[9], price_out_per_m=row[10],
                      active=row[11])
 
