@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import dagster as dg
 import psycopg
@@ -13,6 +13,15 @@ from azak_pipelines.lib.warehouse import TableSpec
 # run tags that make one run cover a range of partitions (single-run backfills)
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+
+
+if TYPE_CHECKING:
+    AssetResult = dg.MaterializeResult[Any]
+else:
+    # Dagster recognises an asset's result by the bare class (``annotation in (MaterializeResult, ...)``
+    # in dagster/_core/definitions/op_definition.py): a subscripted annotation fails for assets with
+    # check specs, so what an asset's return annotation evaluates to must stay unsubscripted
+    AssetResult = dg.MaterializeResult
 
 
 class AssetOptions(TypedDict, total=False):

@@ -18,7 +18,7 @@ from azak_core.vectors import (
     min_similarity,
 )
 from azak_pipelines.defs.calendar.partitions import news_days
-from azak_pipelines.defs.common import Window, preview, window_of
+from azak_pipelines.defs.common import AssetResult, Window, preview, window_of
 from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorStore
 from azak_pipelines.defs.embeddings.tables import SIMILAR_NEWS
 from azak_pipelines.defs.matching.assets import NEWS_STOCK_MATCHES
@@ -68,7 +68,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
                     dg.AssetKey([NEWS_STOCK_MATCHES.schema, NEWS_STOCK_MATCHES.name])],
               automation_condition=dg.AutomationCondition.eager())
     def news_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
-                        vector_store: VectorStore) -> dg.MaterializeResult[Any]:
+                        vector_store: VectorStore) -> AssetResult:
         """Embeds each article of the window (title + summary) and makes the embedder's Milvus
         collection hold exactly those articles for these days (upsert, then delete what is gone), with
         publication day and time, linked stocks, source, content type and story cluster for filtering.
@@ -117,7 +117,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
               partitions_def=news_days, backfill_policy=dg.BackfillPolicy.single_run(), code_version=embedder_key,
               deps=[NEWS_EMBEDDINGS], automation_condition=dg.AutomationCondition.eager())
     def similar_news(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
-                     vector_store: VectorStore) -> dg.MaterializeResult[Any]:
+                     vector_store: VectorStore) -> AssetResult:
         """For each article of the window, its ``NEIGHBOURS`` most similar articles published strictly
         before it (point in time: nothing from its future), itself and copies of its story (same
         cluster) excluded, above the embedder's ``MIN_SIMILARITY`` (``azak_core/vectors.py``: the

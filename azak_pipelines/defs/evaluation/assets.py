@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 import psycopg
 
-from azak_pipelines.defs.common import AssetOptions, preview
+from azak_pipelines.defs.common import AssetOptions, AssetResult, preview
 from azak_pipelines.defs.evaluation import tables
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.evaluation import ab, report
@@ -52,7 +52,7 @@ def _register_models(conn: psycopg.Connection[Any], names: set[str]) -> tuple[di
 
 @dg.asset(key=[tables.EXTERNAL_PREDICTIONS.schema, tables.EXTERNAL_PREDICTIONS.name], **EVALUATION)
 def external_predictions(context: dg.AssetExecutionContext, config: ExternalPredictionsConfig,
-                         warehouse: Warehouse) -> dg.MaterializeResult[Any]:
+                         warehouse: Warehouse) -> AssetResult:
     """Predictions of other systems from JSON Lines files (``azak import predictions``).
 
     Bad lines are quarantined (``ops.quarantine``) with file, line and reason; models not in
@@ -134,7 +134,7 @@ def load_failed(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
 
 
 @dg.asset(key=[tables.PREDICTION_SCORES.schema, tables.PREDICTION_SCORES.name], deps=[OUTCOMES], **DOWNSTREAM)
-def prediction_scores(warehouse: Warehouse) -> dg.MaterializeResult[Any]:
+def prediction_scores(warehouse: Warehouse) -> AssetResult:
     """Per prediction: hit, return and excess in the stated direction, Brier, signed score,
     ambition z and the ambition-adjusted target score, and the legacy 0–100 scores (labelled legacy).
     Realised scores only for final outcomes; the table is rebuilt whole (it follows the mart)."""
@@ -155,7 +155,7 @@ def prediction_scores(warehouse: Warehouse) -> dg.MaterializeResult[Any]:
 
 @dg.asset(key=[tables.MODEL_DAILY_PERFORMANCE.schema, tables.MODEL_DAILY_PERFORMANCE.name], deps=[SCORES],
           **DOWNSTREAM)
-def model_daily_performance(warehouse: Warehouse) -> dg.MaterializeResult[Any]:
+def model_daily_performance(warehouse: Warehouse) -> AssetResult:
     """Per model × mode × KST day the predictions were made: n, final, failed, hit rate, mean
     return and excess in the stated direction, Brier, target/stop hit rates, target score, IC and
     rank IC across stocks that day, and the legacy auto score."""
@@ -186,7 +186,7 @@ def _as_of(conn: psycopg.Connection[Any]) -> date | None:
 
 
 @dg.asset(key=[tables.MODEL_LEADERBOARD.schema, tables.MODEL_LEADERBOARD.name], deps=[SCORES], **DOWNSTREAM)
-def model_leaderboard(warehouse: Warehouse) -> dg.MaterializeResult[Any]:
+def model_leaderboard(warehouse: Warehouse) -> AssetResult:
     """Per model × mode (live and simulated apart) over the last 7, 30, 90 days and everything
     (window_days 0) before the last priced session: every score with its 95 % bootstrap CI
     (fixed seed), and the 10-bin reliability table. Dagit shows the all-time table and a
@@ -214,7 +214,7 @@ def _ab_tests(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
 
 
 @dg.asset(key=[tables.AB_COMPARISONS.schema, tables.AB_COMPARISONS.name], deps=[SCORES], **DOWNSTREAM)
-def ab_comparisons(warehouse: Warehouse) -> dg.MaterializeResult[Any]:
+def ab_comparisons(warehouse: Warehouse) -> AssetResult:
     """Every A/B pair configured by admins (``app.ab_tests``, history included), live and simulated
     apart: per score, the items both models answered, the mean difference A − B with a 95 % paired
     bootstrap CI, the sign-test p-value, and "not enough data" below the pair's minimum n."""

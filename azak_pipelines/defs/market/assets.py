@@ -19,6 +19,7 @@ from azak_core.market import KOSDAQ, KOSPI, KOSPI200, STOCK_CODE, bar_problem
 from azak_pipelines.defs.calendar.partitions import market_days
 from azak_pipelines.defs.common import (
     AssetOptions,
+    AssetResult,
     Window,
     closed_days_note,
     kst_today,
@@ -175,7 +176,7 @@ def _import_files(conn: Any, config: DailyPricesConfig, window: Window,
 
 @dg.asset(key=["raw", "daily_prices"], **PARTITIONED)
 def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
-                 warehouse: Warehouse, kis: KisResource) -> dg.MaterializeResult[Any]:
+                 warehouse: Warehouse, kis: KisResource) -> AssetResult:
     """Daily OHLCV per stock: the watch-list from KIS FHKST03010100 (adjusted prices unless
     ``price_basis: raw``; both bases are kept apart), or CSV files (English or pykrx layouts) when
     ``source: files``. The selected window is replaced per stock in one transaction. Halt days
@@ -225,7 +226,7 @@ def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
 
 @dg.asset(key=["raw", "minute_prices"], **PARTITIONED)
 def minute_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                  kis: KisResource) -> dg.MaterializeResult[Any]:
+                  kis: KisResource) -> AssetResult:
     """One-minute bars for the watch-list. Today's partition (during the session) is topped up
     with the newest bars (FHKST03010200) and never loses earlier ones; past sessions are fetched
     whole (FHKST03010230, real accounts, about a year of history) and replaced."""
@@ -295,7 +296,7 @@ def _latest_bar(conn: Any, code: str, day: date) -> time | None:
 
 @dg.asset(key=["raw", "quote_snapshots"], **PARTITIONED)
 def quote_snapshots(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                    kis: KisResource) -> dg.MaterializeResult[Any]:
+                    kis: KisResource) -> AssetResult:
     """Quote (FHKST01010100) and 10-level order book (FHKST01010200) per watch-list stock. Live,
     a run adds one snapshot per stock to today's partition (every 5 minutes in session); a quote
     cannot be fetched for the past. Replay re-takes the recorded snapshots of each day."""
@@ -372,7 +373,7 @@ def _covered_write(conn: Any, spec: Any, rows: list[tuple[Any, ...]], window: Wi
 
 @dg.asset(key=["raw", "investor_flows"], **PARTITIONED)
 def investor_flows(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                   kis: KisResource) -> dg.MaterializeResult[Any]:
+                   kis: KisResource) -> AssetResult:
     """Daily net buying by individuals, foreigners and institutions (FHKST01010900; quantities
     in shares, values in millions of KRW). KIS serves the last 30 sessions, so a backfill fills what
     it still has and leaves older days as they are."""
@@ -399,7 +400,7 @@ def investor_flows(context: dg.AssetExecutionContext, warehouse: Warehouse,
 
 @dg.asset(key=["raw", "overtime_prices"], **PARTITIONED)
 def overtime_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                    kis: KisResource) -> dg.MaterializeResult[Any]:
+                    kis: KisResource) -> AssetResult:
     """After-hours single-price session results (FHPST02320000), last 30 sessions per stock."""
     window = window_of(context)
     with warehouse.connect() as conn:
@@ -431,7 +432,7 @@ class IndexDailyConfig(dg.Config):
 @dg.asset(key=["raw", "index_daily"], group_name="market", kinds={"postgres"},
           partitions_def=market_days, backfill_policy=dg.BackfillPolicy.single_run())
 def index_daily(context: dg.AssetExecutionContext, config: IndexDailyConfig, warehouse: Warehouse,
-                kis: KisResource) -> dg.MaterializeResult[Any]:
+                kis: KisResource) -> AssetResult:
     """Daily index levels (FHPUP02120000): KOSPI 0001, KOSDAQ 1001 and KOSPI 200 2001 by default;
     add KIS sector codes in the run config. Volume is in thousands of shares, value in millions of
     KRW, as KIS reports them."""
@@ -465,7 +466,7 @@ def index_daily(context: dg.AssetExecutionContext, config: IndexDailyConfig, war
 
 @dg.asset(key=["raw", "financial_ratios"], group_name="market", kinds={"postgres"}, deps=[STOCKS])
 def financial_ratios(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                     kis: KisResource) -> dg.MaterializeResult[Any]:
+                     kis: KisResource) -> AssetResult:
     """Annual and quarterly financial ratios per watch-list stock (FHKST66430300): growth of
     revenue, operating and net income, ROE, EPS, BPS, debt and reserve ratios. The table is range
     partitioned by period; re-runs replace the periods KIS returns for each stock."""
@@ -502,7 +503,7 @@ def financial_ratios(context: dg.AssetExecutionContext, warehouse: Warehouse,
 
 @dg.asset(key=["raw", "product_info"], group_name="market", kinds={"postgres"}, deps=[STOCKS])
 def product_info(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                 kis: KisResource) -> dg.MaterializeResult[Any]:
+                 kis: KisResource) -> AssetResult:
     """Listing metadata per watch-list stock (CTPF1604R): product name, classification, type,
     risk grade and first registration date."""
     with warehouse.connect() as conn:

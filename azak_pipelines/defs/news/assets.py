@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import dagster as dg
 
 from azak_pipelines.defs.calendar.partitions import news_days
-from azak_pipelines.defs.common import AssetOptions, Window, watchlist_codes, window_of
+from azak_pipelines.defs.common import AssetOptions, AssetResult, Window, watchlist_codes, window_of
 from azak_pipelines.defs.news import tables
 from azak_pipelines.defs.news.resources import NewsSources
 from azak_pipelines.defs.resources import Warehouse
@@ -97,7 +97,7 @@ def _row(item: NewsItem, fetched_at: datetime) -> tuple[Any, ...]:
 
 def store(context: dg.AssetExecutionContext, warehouse: Warehouse, spec: TableSpec,
           window: Window, collection: Collection, mode: str, source: str,
-          extra: dict[str, Any] | None = None) -> dg.MaterializeResult[Any]:
+          extra: dict[str, Any] | None = None) -> AssetResult:
     """Merge the window's items, quarantine the rejects, report the drift check."""
     fetched_at = utc_now()
     items: dict[str, NewsItem] = {}
@@ -139,7 +139,7 @@ def run_async(work: Callable[[], Awaitable[T]]) -> T:
 @dg.asset(key=["raw", "naver_finance_news"], deps=[STOCKS],
           check_specs=[drift_spec("naver_finance_news")], **NEWS)
 def naver_finance_news(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                       news: NewsSources) -> dg.MaterializeResult[Any]:
+                       news: NewsSources) -> AssetResult:
     """Naver Finance: the securities news list day by day (``date`` parameter, paged) and every
     watch-list stock's news list (newest first, with Naver's related-news clusters). Titles,
     list summaries (press/date tail removed), press, KST times; canonical n.news.naver.com URLs."""
@@ -176,7 +176,7 @@ def _rss_asset(name: str, source: str, press: str, url_of: Callable[[collect.New
                doc: str) -> dg.AssetsDefinition:
     @dg.asset(key=["raw", name], check_specs=[drift_spec(name)], description=doc, **NEWS)
     def feed_asset(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                   news: NewsSources) -> dg.MaterializeResult[Any]:
+                   news: NewsSources) -> AssetResult:
         window = window_of(context)
         mode, settings = news.mode("rss"), news.settings()
 
@@ -202,7 +202,7 @@ maeil_news = _rss_asset(
 @dg.asset(key=["raw", "dart_disclosures"], deps=[STOCKS],
           check_specs=[drift_spec("dart_disclosures")], **NEWS)
 def dart_disclosures(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                     news: NewsSources) -> dg.MaterializeResult[Any]:
+                     news: NewsSources) -> AssetResult:
     """OpenDART filings (``list.json``) of every watch-list company, queried by its 8-digit
     ``corp_code`` (resolved from DART's corp-code list), paged, with DART's status codes handled:
     013 is no data, 020 (quota) or a key error stops the run's DART calls and is reported."""
@@ -236,7 +236,7 @@ def dart_disclosures(context: dg.AssetExecutionContext, warehouse: Warehouse,
 
 @dg.asset(key=["raw", "reddit_posts"], check_specs=[drift_spec("reddit_posts")], **NEWS)
 def reddit_posts(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                 news: NewsSources) -> dg.MaterializeResult[Any]:
+                 news: NewsSources) -> AssetResult:
     """Reddit through PRAW: hot and new posts of the configured subreddits (AZAK_REDDIT_SUBREDDITS),
     kept when they pass the score, comment, age and keyword filters. Replay serves PRAW the
     recorded listings and judges age against the window instead of the wall clock."""
@@ -262,7 +262,7 @@ class ImportedNewsConfig(dg.Config):
 
 @dg.asset(key=["raw", "imported_news"], check_specs=[drift_spec("imported_news")], **NEWS)
 def imported_news(context: dg.AssetExecutionContext, config: ImportedNewsConfig,
-                  warehouse: Warehouse) -> dg.MaterializeResult[Any]:
+                  warehouse: Warehouse) -> AssetResult:
     """News from JSON Lines files (``azak import news``); nothing to do without files."""
     window = window_of(context)
     collection = Collection()

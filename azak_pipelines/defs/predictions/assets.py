@@ -13,7 +13,15 @@ from typing import Any
 import dagster as dg
 
 from azak_pipelines.defs.calendar.partitions import news_days
-from azak_pipelines.defs.common import AssetOptions, closed_days_note, kst_today, preview, watchlist_codes, window_of
+from azak_pipelines.defs.common import (
+    AssetOptions,
+    AssetResult,
+    closed_days_note,
+    kst_today,
+    preview,
+    watchlist_codes,
+    window_of,
+)
 from azak_pipelines.defs.predictions.resources import LlmResource
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
 from azak_pipelines.defs.resources import Warehouse
@@ -103,7 +111,7 @@ def _runner(conn: Any, llm: LlmResource, models: list[ModelSpec], context: dg.As
           check_specs=[dg.AssetCheckSpec("every_model_answered", asset=["computed", "news_predictions"])],
           **COMMON)
 def news_predictions(context: dg.AssetExecutionContext, config: PredictionsConfig, warehouse: Warehouse,
-                     llm: LlmResource) -> dg.MaterializeResult[Any]:
+                     llm: LlmResource) -> AssetResult:
     """Per salient (article, watch-list stock) link of the window × every active model: direction
     (up/down/neutral), the probability it is right, impact, relevance, horizon and reasoning, from a
     point-in-time context (prices of sessions closed before the article, indicators, index moves,
@@ -159,7 +167,7 @@ def report_times(window_days: list[Any], slot: time, today: Any, now: datetime) 
           check_specs=[dg.AssetCheckSpec("every_model_answered", asset=["computed", "stock_reports"])],
           **COMMON)
 def stock_reports(context: dg.AssetExecutionContext, config: ReportsConfig, warehouse: Warehouse,
-                  llm: LlmResource) -> dg.MaterializeResult[Any]:
+                  llm: LlmResource) -> AssetResult:
     """Per watch-list stock × every active model: an investment report — summary, short/medium/long
     scenarios, buy/hold/sell, base price, short-term target and stop with their horizon, medium and
     long targets, the probability of the short-term call, up to 3 risks and opportunities,
