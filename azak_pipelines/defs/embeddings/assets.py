@@ -26,7 +26,7 @@ from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.krx_calendar import utc_now
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
-from azak_pipelines.lib.warehouse import replace_slice
+from azak_pipelines.lib.warehouse import replace_slice, scalar
 
 NEWS_EMBEDDINGS = dg.AssetKey(["milvus", "news_embeddings"])
 
@@ -41,10 +41,10 @@ FROM {articles} a WHERE a.published_day >= %s AND a.published_day < %s ORDER BY 
 
 def _articles(warehouse: Warehouse, window: Window) -> list[tuple[Any, ...]]:
     with warehouse.connect() as conn:
-        exists = conn.execute("SELECT to_regclass(%s)", (NEWS_ARTICLES.key,)).fetchone()[0]
+        exists = scalar(conn, "SELECT to_regclass(%s)", (NEWS_ARTICLES.key,))
         if exists is None:
             raise dg.Failure(f"{NEWS_ARTICLES.key} does not exist yet: materialize the news assets first")
-        matches = conn.execute("SELECT to_regclass(%s)", (NEWS_STOCK_MATCHES.key,)).fetchone()[0]
+        matches = scalar(conn, "SELECT to_regclass(%s)", (NEWS_STOCK_MATCHES.key,))
         if matches is None:
             raise dg.Failure(f"{NEWS_STOCK_MATCHES.key} does not exist yet: materialize the links first")
         query = ARTICLES_SQL.format(articles=NEWS_ARTICLES.ident, matches=NEWS_STOCK_MATCHES.ident)

@@ -19,7 +19,7 @@ from azak_pipelines.lib.evaluation.scores import Outcome, Score, score
 from azak_pipelines.lib.krx_calendar import CalendarRangeError, krx_calendar, kst_day, utc_now
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
 from azak_pipelines.lib.sql_files import load_queries
-from azak_pipelines.lib.warehouse import merge_rows, replace_slice
+from azak_pipelines.lib.warehouse import merge_rows, replace_slice, scalar
 
 QUERIES = Path(__file__).with_name("queries.sql")
 OUTCOMES = dg.AssetKey(["marts", "prediction_outcomes"])
@@ -44,9 +44,9 @@ def _register_models(conn: psycopg.Connection[Any], names: set[str]) -> tuple[di
     added = sorted(names - ids.keys())
     with conn.transaction():
         for name in added:
-            ids[name] = conn.execute(
-                "INSERT INTO app.models (name, provider, model, active) VALUES (%s, 'external', %s, true) "
-                "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id", (name, name)).fetchone()[0]
+            ids[name] = scalar(
+                conn, "INSERT INTO app.models (name, provider, model, active) VALUES (%s, 'external', %s, true) "
+                "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id", (name, name))
     return ids, added
 
 

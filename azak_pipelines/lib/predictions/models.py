@@ -6,6 +6,8 @@ from typing import Any
 
 import psycopg
 
+from azak_pipelines.lib.warehouse import scalar
+
 PROVIDERS = ("openai", "openrouter", "openai-compatible", "baseline", "external")
 DEFAULT_KEY_ENV = {"openai": "AZAK_OPENAI_API_KEY", "openrouter": "AZAK_OPENROUTER_API_KEY"}
 DEFAULT_STRUCTURED = {"openai": "json_schema", "openai-compatible": "json_schema", "openrouter": "prompt"}
@@ -74,7 +76,7 @@ def _spec(row: tuple[Any, ...]) -> ModelSpec:
 def load_models(conn: psycopg.Connection[Any], active_only: bool = True,
                 names: list[str] | None = None) -> list[ModelSpec]:
     """The registry as it is now. Missing table: the API has not migrated it yet — say so."""
-    if conn.execute("SELECT to_regclass('app.models')").fetchone()[0] is None:
+    if scalar(conn, "SELECT to_regclass('app.models')") is None:
         raise LookupError("app.models does not exist: run `azak db migrate` (or start the API once)")
     where, params = [], []
     if active_only:
