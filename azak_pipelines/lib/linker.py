@@ -208,8 +208,8 @@ class Linker:
             for suffix in BROKER_SUFFIXES:
                 key = surface_key(broker.short + suffix)
                 if key not in surfaces or surfaces[key].kind in {"official", "abbreviation", "short_form"}:
-                    code = broker.code if key not in surfaces else surfaces[key].code
-                    surfaces[key] = Surface(broker.short + suffix, code if broker.code else None,
+                    broker_code = broker.code if key not in surfaces else surfaces[key].code
+                    surfaces[key] = Surface(broker.short + suffix, broker_code if broker.code else None,
                                             "broker", broker=broker)
         for firm in {b.firm: b for b in self.brokers.values()}.values():
             key = surface_key(firm.firm)
@@ -225,8 +225,8 @@ class Linker:
                                                  current.broker, True, current.spans)
         self.surfaces = surfaces
         self._automaton = ahocorasick.Automaton()
-        for key, surface in surfaces.items():
-            self._automaton.add_word(key, (len(key), surface))
+        for key, entry in surfaces.items():
+            self._automaton.add_word(key, (len(key), entry))
         self._automaton.make_automaton()
 
     @staticmethod
@@ -550,7 +550,7 @@ class Linker:
                 rule, detail = "ambiguous_short", f"'{surface.text}' is also a word; stock context present"
             cited = surface.broker is not None and mention.in_title and (
                 self._cited_at_end(text, mention) or text[mention.end:].lstrip().startswith(("\"", "'", "“", "‘")))
-            if cited:
+            if cited and surface.broker is not None:  # cited implies a broker; says so to mypy
                 rule, detail = "report_source", f"{surface.broker.firm} cited as the source"
             bystander = self._bystander(text, mention)
             base = BASE_SCORE["report_source"] if cited else BASE_SCORE.get(surface.kind, 0.8)
