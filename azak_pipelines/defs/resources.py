@@ -47,6 +47,8 @@ def env_config(resource: type[dg.ConfigurableResource[Any]],
         else:
             raw = os.environ[var].strip()
             parsed: Any = [w.strip() for w in raw.split(",") if w.strip()] if typing.get_origin(kind) is list else raw
+            if annotation is None:  # a resource's fields are always annotated
+                raise TypeError(f"{resource.__name__}.{name} has no type annotation")
             try:
                 values[name] = pydantic.TypeAdapter(annotation).validate_python(parsed)
             except pydantic.ValidationError as exc:

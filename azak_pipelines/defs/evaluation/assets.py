@@ -182,7 +182,8 @@ def model_daily_performance(warehouse: Warehouse) -> AssetResult:
 def _as_of(conn: psycopg.Connection[Any]) -> date | None:
     if conn.execute("SELECT to_regclass('marts.daily_prices')").fetchone() == (None,):
         return None
-    return _query(conn, "as_of")[0][0]
+    as_of: date | None = _query(conn, "as_of")[0][0]
+    return as_of
 
 
 @dg.asset(key=[tables.MODEL_LEADERBOARD.schema, tables.MODEL_LEADERBOARD.name], deps=[SCORES], **DOWNSTREAM)

@@ -1,6 +1,7 @@
 """The LLM settings every prediction run uses: keys, budget, timeouts, concurrency."""
 
 import os
+from typing import overload
 
 import dagster as dg
 
@@ -53,7 +54,11 @@ class LlmResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscri
         return keys
 
 
-def env_or(name: str, default: object) -> object:
+@overload
+def env_or(name: str, default: str) -> str: ...
+@overload
+def env_or(name: str, default: None) -> str | None: ...
+def env_or(name: str, default: str | None) -> str | None:
     """``dg.EnvVar(name)`` when the variable is set (Dagit shows the name, never the value), else
     ``default``: Dagster refuses an EnvVar that is unset, and these settings are optional."""
     return dg.EnvVar(name) if os.environ.get(name, "").strip() else default

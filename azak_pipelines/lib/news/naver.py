@@ -24,11 +24,12 @@ BASE = "https://finance.naver.com"
 SOURCE = "naver_finance"
 
 
-def _text(node) -> str:
-    return node.text_content() if node is not None else ""
+def _text(node: Any) -> str:  # lxml elements (lxml has no type information here)
+    text: str = node.text_content() if node is not None else ""
+    return text
 
 
-def _first(node, selector: str):
+def _first(node: Any, selector: str) -> Any:
     found = node.cssselect(selector)
     return found[0] if found else None
 

@@ -69,8 +69,9 @@ COLUMNS = ("id, name, provider, model, base_url, kind, structured, api_key_env, 
 
 
 def _spec(row: tuple[Any, ...]) -> ModelSpec:
-    return ModelSpec(*row[:8], params=row[8] or {}, price_in_per_m=row[9], price_out_per_m=row[10],
-                     active=row[11])
+    return ModelSpec(id=row[0], name=row[1], provider=row[2], model=row[3], base_url=row[4], kind=row[5],
+                     structured=row[6], api_key_env=row[7], params=row[8] or {}, price_in_per_m=row[9],
+                     price_out_per_m=row[10], active=row[11])
 
 
 def load_models(conn: psycopg.Connection[Any], active_only: bool = True,
