@@ -141,7 +141,7 @@ def _file_rows(paths: list[Path], config: DailyPricesConfig, window: Window,
         fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
         tail = f"\t{copy_text('file:' + path.name)}\t{fetched_at}\n"
         for item in read_price_file(path, config.file_format, config.code):
-            if type(item) is Rejected:
+            if isinstance(item, Rejected):
                 rejected.append(item)
                 continue
             code, day, open_, high, low, close, volume, value, _ = item
@@ -242,8 +242,10 @@ def minute_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
             bars: list[parsers.MinuteBar] = []
             missing: list[str] = []
             for day in past:
-                found, absent = await per_code(session, codes,
-                                               lambda code, d=day: session.client.minute_bars_past(code, d))
+                def past_bars(code: str, d: date = day) -> Awaitable[list[parsers.MinuteBar]]:
+                    return session.client.minute_bars_past(code, d)
+
+                found, absent = await per_code(session, codes, past_bars)
                 missing += [f"{code}@{day}" for code in absent]
                 bars += [bar for code_bars in found.values() for bar in code_bars]
             if live_today:
@@ -325,7 +327,10 @@ def quote_snapshots(context: dg.AssetExecutionContext, warehouse: Warehouse,
             for day in window.trading_days():
                 stamps = sorted({t for code in codes for t in session.simulator.capture_times(code, day)})
                 for stamp in stamps:
-                    session.simulator.clock = lambda at=stamp: at
+                    def frozen(at: datetime = stamp) -> datetime:
+                        return at
+
+                    session.simulator.clock = frozen
                     rows += await snapshot(session, stamp)
             return rows
 
