@@ -1,6 +1,7 @@
 """The KRX trading calendar as a table, so SQL (dbt) does business-day arithmetic the same way."""
 
 from datetime import timedelta
+from typing import Any
 
 import dagster as dg
 
@@ -38,7 +39,7 @@ def trading_calendar(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
     plus the project's overrides): session open/close and off-session windows in KST, or why the
     market is closed. Drives schedules, business-day arithmetic, labels and evaluation windows."""
     calendar = krx_calendar()
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     day = calendar.first
     while day <= calendar.last:
         if calendar.is_trading_day(day):

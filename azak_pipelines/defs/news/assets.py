@@ -8,7 +8,7 @@ saw; rows it could not use go to ``ops.quarantine`` with their reason.
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,9 +21,9 @@ from azak_pipelines.defs.news import tables
 from azak_pipelines.defs.news.resources import NewsSources
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.krx_calendar import utc_now
-from azak_pipelines.lib.news import collect
+from azak_pipelines.lib.news import collect, dart, reddit
 from azak_pipelines.lib.news.collect import Collection
-from azak_pipelines.lib.news.items import NewsItem
+from azak_pipelines.lib.news.items import NewsItem, Rejected
 from azak_pipelines.lib.news.jsonl import NewsFileError, read_news_file
 from azak_pipelines.lib.news.reddit import parse_posts
 from azak_pipelines.lib.quarantine import reasons_summary, record_quarantine
@@ -132,7 +132,7 @@ def store(context: dg.AssetExecutionContext, warehouse: Warehouse, spec: TableSp
     )
 
 
-def run_async(work: Callable[[], Awaitable[T]]) -> T:
+def run_async(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return asyncio.run(work())
 
 
@@ -217,7 +217,7 @@ def dart_disclosures(context: dg.AssetExecutionContext, warehouse: Warehouse,
             settings_used = collect.NewsSettings(dart_key="replay") if mode == "replay" else settings
             try:
                 corps = await collect.dart_corps(client, settings_used, cache)
-            except collect.dart.DartApiError as exc:
+            except dart.DartApiError as exc:
                 failed = Collection(fetches=1)
                 failed.failed(f"{settings_used.dart_base}/api/corpCode.xml", str(exc))
                 return failed
@@ -227,7 +227,7 @@ def dart_disclosures(context: dg.AssetExecutionContext, warehouse: Warehouse,
             collection.fetches += 1
             for code in codes:
                 if code not in corps:
-                    collection.result.rejected.append(collect.Rejected(
+                    collection.result.rejected.append(Rejected(
                         f"stock:{code}", "no DART corp_code for this stock code (not in corpCode.xml)"))
             return collection
 
@@ -247,7 +247,7 @@ def reddit_posts(context: dg.AssetExecutionContext, warehouse: Warehouse,
     rules = collect.reddit_filter(settings)
     judged_at = window.replay_clock() if replay else utc_now()
     if replay:  # recordings are old: an item is recent enough when it falls in the window
-        rules = collect.reddit.RedditFilter(rules.keywords, rules.min_score, rules.min_comments,
+        rules = reddit.RedditFilter(rules.keywords, rules.min_score, rules.min_comments,
                                             rules.max_age + timedelta(days=(window.end - window.start).days))
     result, filtered = parse_posts(posts, rules, judged_at)
     collection = Collection(fetches=fetches)

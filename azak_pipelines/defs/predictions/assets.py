@@ -138,8 +138,11 @@ def news_predictions(context: dg.AssetExecutionContext, config: PredictionsConfi
                          len(models), len(articles) * len(models) - len(jobs))
         runner = _runner(conn, llm, models, context)
         attempts = runner.run(jobs)
-        rows = [news_row(a, "live" if a.context.article.published_day >= today else "simulated",
-                         context.run_id, now) for a in attempts]
+        rows = []
+        for a in attempts:
+            linked = a.context.article
+            assert linked is not None  # news_impact jobs are built from an article (above)
+            rows.append(news_row(a, "live" if linked.published_day >= today else "simulated", context.run_id, now))
         result = append_rows(conn, NEWS_PREDICTIONS, rows, window.start, window.end)
     shown = [(r[2], r[3], r[11], r[4], r[5], r[14]) for r in rows]
     return dg.MaterializeResult(
