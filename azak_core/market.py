@@ -1,6 +1,7 @@
 """The market's fixed facts, written once: time zone, stock codes, index codes, return horizons."""
 
 import re
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 KST = ZoneInfo("Asia/Seoul")
@@ -24,13 +25,17 @@ def is_stock_code(value: str) -> bool:
     return bool(STOCK_CODE.match(value))
 
 
-def is_halt(open_: float | None, high: float | None, low: float | None, volume: float | None) -> bool:
+# prices arrive as floats (files) or Decimals (KIS parsers); both compare and print alike here
+Price = float | Decimal
+
+
+def is_halt(open_: Price | None, high: Price | None, low: Price | None, volume: Price | None) -> bool:
     """A session without trades: no volume and no open/high/low (zeros or missing)."""
     return volume == 0 and all(not v for v in (open_, high, low))
 
 
-def bar_problem(open_: float | None, high: float | None, low: float | None, close: float,
-                volume: float | None) -> str | None:
+def bar_problem(open_: Price | None, high: Price | None, low: Price | None, close: Price,
+                volume: Price | None) -> str | None:
     """Why a daily bar is not a valid price (``None`` when it is): the one OHLC rule for every
     source. A halt (see :func:`is_halt`) is valid; missing open/high/low are not judged."""
     if volume is not None and volume < 0:
@@ -46,5 +51,5 @@ def bar_problem(open_: float | None, high: float | None, low: float | None, clos
     return None
 
 
-def _show(value: float) -> str:
+def _show(value: Price) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import dagster as dg
 import psycopg
@@ -13,6 +13,30 @@ from azak_pipelines.lib.warehouse import TableSpec
 # run tags that make one run cover a range of partitions (single-run backfills)
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+
+
+if TYPE_CHECKING:
+    AssetResult = dg.MaterializeResult[Any]
+else:
+    # Dagster recognises an asset's result by the bare class (``annotation in (MaterializeResult, ...)``
+    # in dagster/_core/definitions/op_definition.py): a subscripted annotation fails for assets with
+    # check specs, so what an asset's return annotation evaluates to must stay unsubscripted
+    AssetResult = dg.MaterializeResult
+
+
+class AssetOptions(TypedDict, total=False):
+    """Keyword arguments a module shares among its ``@dg.asset`` calls.
+
+    Typed (rather than ``dict[str, Any]``) so that ``**options`` cannot stand for ``dg.asset``'s
+    positional ``compute_fn``, which would leave mypy unable to pick an overload.
+    """
+
+    group_name: str
+    kinds: set[str]
+    partitions_def: dg.PartitionsDefinition[str]
+    backfill_policy: dg.BackfillPolicy
+    automation_condition: dg.AutomationCondition[Any]
+    pool: str
 
 
 def asset_key(spec: TableSpec) -> dg.AssetKey:
@@ -78,7 +102,7 @@ def closed_days_note(window: Window) -> dict[str, Any]:
     return note
 
 
-def preview(rows: list[tuple], columns: list[str], limit: int = 5) -> dg.MetadataValue:
+def preview(rows: list[tuple[Any, ...]], columns: list[str], limit: int = 5) -> dg.MetadataValue:
     head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
     body = "\n".join("| " + " | ".join("" if v is None else str(v) for v in row) + " |"
                      for row in rows[:limit])

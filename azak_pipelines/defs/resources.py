@@ -17,7 +17,7 @@ import pydantic
 from azak_pipelines.lib import warehouse
 
 
-class Warehouse(dg.ConfigurableResource):
+class Warehouse(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
     """The PostgreSQL warehouse (``AZAK_DATABASE_URL``): raw, computed, staging, marts and ops schemas."""
 
     database_url: str
@@ -26,7 +26,8 @@ class Warehouse(dg.ConfigurableResource):
         return warehouse.connect(self.database_url)
 
 
-def env_config(resource: type[dg.ConfigurableResource], variables: dict[str, str | tuple[str, ...]]) -> dict[str, Any]:
+def env_config(resource: type[dg.ConfigurableResource[Any]],
+               variables: dict[str, str | tuple[str, ...]]) -> dict[str, Any]:
     """Field values for ``resource`` from the environment: ``{field: VARIABLE}`` (or several
     variables, the first that is set wins). Unset variables leave the field's default. Text and
     whole numbers stay ``EnvVar`` references; other types (decimals, flags, comma-separated lists)
@@ -46,6 +47,8 @@ def env_config(resource: type[dg.ConfigurableResource], variables: dict[str, str
         else:
             raw = os.environ[var].strip()
             parsed: Any = [w.strip() for w in raw.split(",") if w.strip()] if typing.get_origin(kind) is list else raw
+            if annotation is None:  # a resource's fields are always annotated
+                raise TypeError(f"{resource.__name__}.{name} has no type annotation")
             try:
                 values[name] = pydantic.TypeAdapter(annotation).validate_python(parsed)
             except pydantic.ValidationError as exc:

@@ -100,7 +100,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         if retry_after is not None:
             return min(retry_after, self.max_delay)
-        backoff = self.base_delay * (2 ** (attempt - 1))
+        backoff = self.base_delay * (2.0 ** (attempt - 1))
         return min(self.max_delay, backoff * (0.5 + random.random()))
 
 

@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import ahocorasick
 
@@ -129,9 +130,9 @@ class Match:
     score: float
     salient: bool
     surface: list[str] = field(default_factory=list)
-    evidence: list[dict] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_dict(self, explain: bool = False) -> dict:
+    def as_dict(self, explain: bool = False) -> dict[str, Any]:
         out = {"code": self.code, "name": self.name, "score": round(self.score, 3),
                "salient": self.salient, "surface": self.surface}
         if explain:
@@ -207,8 +208,8 @@ class Linker:
             for suffix in BROKER_SUFFIXES:
                 key = surface_key(broker.short + suffix)
                 if key not in surfaces or surfaces[key].kind in {"official", "abbreviation", "short_form"}:
-                    code = broker.code if key not in surfaces else surfaces[key].code
-                    surfaces[key] = Surface(broker.short + suffix, code if broker.code else None,
+                    broker_code = broker.code if key not in surfaces else surfaces[key].code
+                    surfaces[key] = Surface(broker.short + suffix, broker_code if broker.code else None,
                                             "broker", broker=broker)
         for firm in {b.firm: b for b in self.brokers.values()}.values():
             key = surface_key(firm.firm)
@@ -224,8 +225,8 @@ class Linker:
                                                  current.broker, True, current.spans)
         self.surfaces = surfaces
         self._automaton = ahocorasick.Automaton()
-        for key, surface in surfaces.items():
-            self._automaton.add_word(key, (len(key), surface))
+        for key, entry in surfaces.items():
+            self._automaton.add_word(key, (len(key), entry))
         self._automaton.make_automaton()
 
     @staticmethod
@@ -484,7 +485,7 @@ class Linker:
         title_names_a_company = False
         order = 0
 
-        def add(code: str, score: float, written: str, evidence: dict, in_title: bool, subject: bool) -> None:
+        def add(code: str, score: float, written: str, evidence: dict[str, Any], in_title: bool, subject: bool) -> None:
             nonlocal order, title_names_a_company
             match = links.get(code)
             if match is None:
@@ -549,7 +550,7 @@ class Linker:
                 rule, detail = "ambiguous_short", f"'{surface.text}' is also a word; stock context present"
             cited = surface.broker is not None and mention.in_title and (
                 self._cited_at_end(text, mention) or text[mention.end:].lstrip().startswith(("\"", "'", "“", "‘")))
-            if cited:
+            if cited and surface.broker is not None:  # cited implies a broker; says so to mypy
                 rule, detail = "report_source", f"{surface.broker.firm} cited as the source"
             bystander = self._bystander(text, mention)
             base = BASE_SCORE["report_source"] if cited else BASE_SCORE.get(surface.kind, 0.8)
@@ -620,7 +621,7 @@ def load_linker(listing: Path, seeds: Path, history: Iterable[NameSpan] = ()) ->
     return linker_from_tables(universe, read_seeds(seeds), history)
 
 
-def load_linker_from_rows(universe: Iterable[tuple], seeds: Path, history: Iterable[NameSpan] = ()) -> Linker:
+def load_linker_from_rows(universe: Iterable[tuple[Any, ...]], seeds: Path, history: Iterable[NameSpan] = ()) -> Linker:
     """A linker over (code, name, …) rows — e.g. ``raw.stocks`` — and the seed tables."""
     return linker_from_tables([(row[0], row[1]) for row in universe], read_seeds(seeds), history)
 

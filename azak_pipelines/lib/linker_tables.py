@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 SEED_FILES = ("stock_aliases.csv", "entity_blockers.csv", "short_name_overrides.csv", "brokers.csv",
               "group_context.csv")
@@ -84,7 +85,7 @@ def read_seeds(seeds: Path) -> SeedTables:
     )
 
 
-def spans_from_rows(history: Iterable[tuple]) -> list[NameSpan]:
+def spans_from_rows(history: Iterable[tuple[Any, ...]]) -> list[NameSpan]:
     """``computed.stock_history`` rows ``(code, name, valid_from, valid_to, ended_by)``."""
     return [NameSpan(code, name, start, end, ended_by) for code, name, start, end, ended_by in history]
 

@@ -12,6 +12,7 @@ snapshots a rename is placed within a week of the real day.
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 
 class HistoryError(ValueError):
@@ -39,7 +40,7 @@ class HistoryRow:
     ended_by: str | None  # renamed | delisted | code_reused
     last_seen: date
 
-    def as_tuple(self) -> tuple:
+    def as_tuple(self) -> tuple[Any, ...]:
         return (self.code, self.name, self.market, self.isin, self.valid_from, self.valid_to,
                 self.began_by, self.ended_by, self.last_seen)
 

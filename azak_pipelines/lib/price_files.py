@@ -187,6 +187,10 @@ def read_price_file(path: Path, layout_name: str = "auto", code: str | None = No
                 continue
             o, h, lo, c, v = cells[i_open], cells[i_high], cells[i_low], cells[i_close], cells[i_volume]
             label = "open"
+            f_open: float
+            f_high: float
+            f_low: float
+            f_close: float
             try:
                 if (o.isdigit() and h.isdigit() and lo.isdigit() and c.isdigit() and v.isdigit()
                         and (o + h + lo + c + v).isascii()):

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg import sql
@@ -110,6 +110,15 @@ def connect(url: str) -> psycopg.Connection[Any]:
     return psycopg.connect(url, application_name="azak-pipelines", autocommit=True)
 
 
+def scalar(conn: psycopg.Connection[Any], query: LiteralString | sql.SQL | sql.Composed,
+           params: Sequence[Any] = ()) -> Any:
+    """The first column of the one row ``query`` returns (``SELECT to_regclass(...)``, ``RETURNING id``)."""
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        raise WarehouseError(f"expected a row from {query!r}, got none")
+    return row[0]
+
+
 def _require_autocommit(conn: psycopg.Connection[Any]) -> None:
     if not conn.autocommit:
         raise ValueError("warehouse writes need an autocommit connection (see warehouse.connect)")
@@ -148,7 +157,7 @@ def ensure_table(conn: psycopg.Connection[Any], spec: TableSpec) -> None:
                 sql.SQL(", ").join(map(sql.Identifier, spec.natural_key)),
             )
         )
-        partitioning = sql.SQL("")
+        partitioning: sql.Composable = sql.SQL("")
         if spec.partition_column:
             partitioning = sql.SQL(" PARTITION BY RANGE ({})").format(
                 sql.Identifier(spec.partition_column)
@@ -212,7 +221,7 @@ def _add_new_columns(conn: psycopg.Connection[Any], spec: TableSpec, have: list[
 
 def partition_bounds(spec: TableSpec, start: date, end: date) -> list[tuple[str, date, date]]:
     """Child partitions (name, lower, upper) covering ``[start, end)``."""
-    bounds = []
+    bounds: list[tuple[str, date, date]] = []
     if end <= start:
         return bounds
     if spec.granularity == "year":
@@ -244,7 +253,7 @@ def ensure_partitions(conn: psycopg.Connection[Any], spec: TableSpec, start: dat
             (spec.schema, spec.name),
         )
     }
-    created = []
+    created: list[str] = []
     missing = [b for b in wanted if b[0] not in existing]
     if not missing:
         return created

@@ -1,9 +1,11 @@
 """The KRX trading calendar as a table, so SQL (dbt) does business-day arithmetic the same way."""
 
 from datetime import timedelta
+from typing import Any
 
 import dagster as dg
 
+from azak_pipelines.defs.common import AssetResult
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.krx_calendar import krx_calendar
 from azak_pipelines.lib.warehouse import Column, TableSpec, replace_slice
@@ -32,12 +34,12 @@ TRADING_CALENDAR = TableSpec(
     kinds={"postgres"},
     code_version="1",
 )
-def trading_calendar(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def trading_calendar(context: dg.AssetExecutionContext, warehouse: Warehouse) -> AssetResult:
     """KRX trading days from 1990 to the end of the published calendar (exchange-calendars XKRX
     plus the project's overrides): session open/close and off-session windows in KST, or why the
     market is closed. Drives schedules, business-day arithmetic, labels and evaluation windows."""
     calendar = krx_calendar()
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     day = calendar.first
     while day <= calendar.last:
         if calendar.is_trading_day(day):

@@ -45,7 +45,7 @@ class AzakDbtTranslator(DagsterDbtTranslator):
     Models are kept fresh by declarative automation; seeds change with the code and are built by
     the jobs that include them."""
 
-    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition[Any] | None:
         return MODEL_AUTOMATION if dbt_resource_props["resource_type"] == "model" else None
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:

@@ -18,7 +18,7 @@ from azak_core.vectors import (
     min_similarity,
 )
 from azak_pipelines.defs.calendar.partitions import news_days
-from azak_pipelines.defs.common import Window, preview, window_of
+from azak_pipelines.defs.common import AssetResult, Window, preview, window_of
 from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorStore
 from azak_pipelines.defs.embeddings.tables import SIMILAR_NEWS
 from azak_pipelines.defs.matching.assets import NEWS_STOCK_MATCHES
@@ -26,7 +26,7 @@ from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.krx_calendar import utc_now
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
-from azak_pipelines.lib.warehouse import replace_slice
+from azak_pipelines.lib.warehouse import replace_slice, scalar
 
 NEWS_EMBEDDINGS = dg.AssetKey(["milvus", "news_embeddings"])
 
@@ -39,12 +39,12 @@ FROM {articles} a WHERE a.published_day >= %s AND a.published_day < %s ORDER BY 
 """)
 
 
-def _articles(warehouse: Warehouse, window: Window) -> list[tuple]:
+def _articles(warehouse: Warehouse, window: Window) -> list[tuple[Any, ...]]:
     with warehouse.connect() as conn:
-        exists = conn.execute("SELECT to_regclass(%s)", (NEWS_ARTICLES.key,)).fetchone()[0]
+        exists = scalar(conn, "SELECT to_regclass(%s)", (NEWS_ARTICLES.key,))
         if exists is None:
             raise dg.Failure(f"{NEWS_ARTICLES.key} does not exist yet: materialize the news assets first")
-        matches = conn.execute("SELECT to_regclass(%s)", (NEWS_STOCK_MATCHES.key,)).fetchone()[0]
+        matches = scalar(conn, "SELECT to_regclass(%s)", (NEWS_STOCK_MATCHES.key,))
         if matches is None:
             raise dg.Failure(f"{NEWS_STOCK_MATCHES.key} does not exist yet: materialize the links first")
         query = ARTICLES_SQL.format(articles=NEWS_ARTICLES.ident, matches=NEWS_STOCK_MATCHES.ident)
@@ -68,7 +68,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
                     dg.AssetKey([NEWS_STOCK_MATCHES.schema, NEWS_STOCK_MATCHES.name])],
               automation_condition=dg.AutomationCondition.eager())
     def news_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
-                        vector_store: VectorStore) -> dg.MaterializeResult:
+                        vector_store: VectorStore) -> AssetResult:
         """Embeds each article of the window (title + summary) and makes the embedder's Milvus
         collection hold exactly those articles for these days (upsert, then delete what is gone), with
         publication day and time, linked stocks, source, content type and story cluster for filtering.
@@ -117,7 +117,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
               partitions_def=news_days, backfill_policy=dg.BackfillPolicy.single_run(), code_version=embedder_key,
               deps=[NEWS_EMBEDDINGS], automation_condition=dg.AutomationCondition.eager())
     def similar_news(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
-                     vector_store: VectorStore) -> dg.MaterializeResult:
+                     vector_store: VectorStore) -> AssetResult:
         """For each article of the window, its ``NEIGHBOURS`` most similar articles published strictly
         before it (point in time: nothing from its future), itself and copies of its story (same
         cluster) excluded, above the embedder's ``MIN_SIMILARITY`` (``azak_core/vectors.py``: the
@@ -149,7 +149,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
     return [news_embeddings, similar_news]
 
 
-def _neighbours(store: NewsVectors, articles: list[tuple], embedder_key: str,
+def _neighbours(store: NewsVectors, articles: list[tuple[Any, ...]], embedder_key: str,
                 threshold: float) -> tuple[list[tuple[Any, ...]], list[int]]:
     """Each article's point-in-time neighbours, one Milvus search per KST day.
 
@@ -160,7 +160,7 @@ def _neighbours(store: NewsVectors, articles: list[tuple], embedder_key: str,
     per article."""
     stored = store.vectors([a[0] for a in articles]) if articles else {}
     missing = [a[0] for a in articles if a[0] not in stored]
-    by_day: dict[Any, list[tuple]] = defaultdict(list)
+    by_day: dict[Any, list[tuple[Any, ...]]] = defaultdict(list)
     for article in articles:
         if article[0] in stored:
             by_day[article[1]].append(article)

@@ -11,6 +11,7 @@ from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorSto
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.quarantine import QUARANTINE
+from azak_pipelines.lib.warehouse import scalar
 
 EXPECTED_SQL = sql.SQL("""
 SELECT a.published_day, count(*) FROM {articles} a
@@ -23,9 +24,9 @@ GROUP BY 1
 def expected_per_day(warehouse: Warehouse) -> dict[date, int]:
     """Articles per day in PostgreSQL, less those quarantined as having nothing to embed."""
     with warehouse.connect() as conn:
-        if conn.execute("SELECT to_regclass(%s)", (NEWS_ARTICLES.key,)).fetchone()[0] is None:
+        if scalar(conn, "SELECT to_regclass(%s)", (NEWS_ARTICLES.key,)) is None:
             return {}
-        if conn.execute("SELECT to_regclass(%s)", (QUARANTINE.key,)).fetchone()[0] is None:
+        if scalar(conn, "SELECT to_regclass(%s)", (QUARANTINE.key,)) is None:
             query = sql.SQL("SELECT published_day, count(*) FROM {} GROUP BY 1").format(NEWS_ARTICLES.ident)
             return dict(conn.execute(query).fetchall())
         query = EXPECTED_SQL.format(articles=NEWS_ARTICLES.ident, quarantine=QUARANTINE.ident)

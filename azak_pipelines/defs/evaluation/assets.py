@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 import psycopg
 
-from azak_pipelines.defs.common import preview
+from azak_pipelines.defs.common import AssetOptions, AssetResult, preview
 from azak_pipelines.defs.evaluation import tables
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.evaluation import ab, report
@@ -19,16 +19,16 @@ from azak_pipelines.lib.evaluation.scores import Outcome, Score, score
 from azak_pipelines.lib.krx_calendar import CalendarRangeError, krx_calendar, kst_day, utc_now
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
 from azak_pipelines.lib.sql_files import load_queries
-from azak_pipelines.lib.warehouse import merge_rows, replace_slice
+from azak_pipelines.lib.warehouse import merge_rows, replace_slice, scalar
 
 QUERIES = Path(__file__).with_name("queries.sql")
 OUTCOMES = dg.AssetKey(["marts", "prediction_outcomes"])
 SCORES = dg.AssetKey([tables.PREDICTION_SCORES.schema, tables.PREDICTION_SCORES.name])
-EVALUATION = {"group_name": "evaluation", "kinds": {"postgres", "python"}}
-DOWNSTREAM = {**EVALUATION, "automation_condition": dg.AutomationCondition.eager()}
+EVALUATION: AssetOptions = {"group_name": "evaluation", "kinds": {"postgres", "python"}}
+DOWNSTREAM: AssetOptions = {**EVALUATION, "automation_condition": dg.AutomationCondition.eager()}
 
 
-def _query(conn: psycopg.Connection[Any], name: str, params: tuple = ()) -> list[tuple]:
+def _query(conn: psycopg.Connection[Any], name: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return conn.execute(load_queries(QUERIES)[name], params).fetchall()
 
 
@@ -44,15 +44,15 @@ def _register_models(conn: psycopg.Connection[Any], names: set[str]) -> tuple[di
     added = sorted(names - ids.keys())
     with conn.transaction():
         for name in added:
-            ids[name] = conn.execute(
-                "INSERT INTO app.models (name, provider, model, active) VALUES (%s, 'external', %s, true) "
-                "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id", (name, name)).fetchone()[0]
+            ids[name] = scalar(
+                conn, "INSERT INTO app.models (name, provider, model, active) VALUES (%s, 'external', %s, true) "
+                "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id", (name, name))
     return ids, added
 
 
 @dg.asset(key=[tables.EXTERNAL_PREDICTIONS.schema, tables.EXTERNAL_PREDICTIONS.name], **EVALUATION)
 def external_predictions(context: dg.AssetExecutionContext, config: ExternalPredictionsConfig,
-                         warehouse: Warehouse) -> dg.MaterializeResult:
+                         warehouse: Warehouse) -> AssetResult:
     """Predictions of other systems from JSON Lines files (``azak import predictions``).
 
     Bad lines are quarantined (``ops.quarantine``) with file, line and reason; models not in
@@ -127,14 +127,14 @@ def load_scored(conn: psycopg.Connection[Any]) -> list[Scored]:
             for r in rows if r[0] in outcomes]
 
 
-def load_failed(conn: psycopg.Connection[Any]) -> list[tuple]:
+def load_failed(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
     if conn.execute("SELECT to_regclass('staging.stg_predictions__items')").fetchone() == (None,):
         return []
     return _query(conn, "failed_attempts")
 
 
 @dg.asset(key=[tables.PREDICTION_SCORES.schema, tables.PREDICTION_SCORES.name], deps=[OUTCOMES], **DOWNSTREAM)
-def prediction_scores(warehouse: Warehouse) -> dg.MaterializeResult:
+def prediction_scores(warehouse: Warehouse) -> AssetResult:
     """Per prediction: hit, return and excess in the stated direction, Brier, signed score,
     ambition z and the ambition-adjusted target score, and the legacy 0–100 scores (labelled legacy).
     Realised scores only for final outcomes; the table is rebuilt whole (it follows the mart)."""
@@ -155,7 +155,7 @@ def prediction_scores(warehouse: Warehouse) -> dg.MaterializeResult:
 
 @dg.asset(key=[tables.MODEL_DAILY_PERFORMANCE.schema, tables.MODEL_DAILY_PERFORMANCE.name], deps=[SCORES],
           **DOWNSTREAM)
-def model_daily_performance(warehouse: Warehouse) -> dg.MaterializeResult:
+def model_daily_performance(warehouse: Warehouse) -> AssetResult:
     """Per model × mode × KST day the predictions were made: n, final, failed, hit rate, mean
     return and excess in the stated direction, Brier, target/stop hit rates, target score, IC and
     rank IC across stocks that day, and the legacy auto score."""
@@ -182,11 +182,12 @@ def model_daily_performance(warehouse: Warehouse) -> dg.MaterializeResult:
 def _as_of(conn: psycopg.Connection[Any]) -> date | None:
     if conn.execute("SELECT to_regclass('marts.daily_prices')").fetchone() == (None,):
         return None
-    return _query(conn, "as_of")[0][0]
+    as_of: date | None = _query(conn, "as_of")[0][0]
+    return as_of
 
 
 @dg.asset(key=[tables.MODEL_LEADERBOARD.schema, tables.MODEL_LEADERBOARD.name], deps=[SCORES], **DOWNSTREAM)
-def model_leaderboard(warehouse: Warehouse) -> dg.MaterializeResult:
+def model_leaderboard(warehouse: Warehouse) -> AssetResult:
     """Per model × mode (live and simulated apart) over the last 7, 30, 90 days and everything
     (window_days 0) before the last priced session: every score with its 95 % bootstrap CI
     (fixed seed), and the 10-bin reliability table. Dagit shows the all-time table and a
@@ -207,14 +208,14 @@ def model_leaderboard(warehouse: Warehouse) -> dg.MaterializeResult:
     })
 
 
-def _ab_tests(conn: psycopg.Connection[Any]) -> list[tuple]:
+def _ab_tests(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
     if conn.execute("SELECT to_regclass('app.ab_tests')").fetchone() == (None,):
         return []
     return _query(conn, "ab_tests")
 
 
 @dg.asset(key=[tables.AB_COMPARISONS.schema, tables.AB_COMPARISONS.name], deps=[SCORES], **DOWNSTREAM)
-def ab_comparisons(warehouse: Warehouse) -> dg.MaterializeResult:
+def ab_comparisons(warehouse: Warehouse) -> AssetResult:
     """Every A/B pair configured by admins (``app.ab_tests``, history included), live and simulated
     apart: per score, the items both models answered, the mean difference A − B with a 95 % paired
     bootstrap CI, the sign-test p-value, and "not enough data" below the pair's minimum n."""

@@ -8,7 +8,7 @@ from azak_pipelines.lib.krx_calendar import KST, krx_calendar
 
 @dg.schedule(cron_schedule="0 20 * * 1-5", job=evaluation_job, execution_timezone=KST.key,
              default_status=dg.DefaultScheduleStatus.RUNNING)
-def evaluation_schedule(context: dg.ScheduleEvaluationContext):
+def evaluation_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     """20:00 KST on trading days (after daily bars 15:40, index 18:00 and the 19:30 price healer):
     re-evaluate every prediction that is not final yet, then scores, leaderboard and A/B."""
     day = context.scheduled_execution_time.astimezone(KST).date()

@@ -18,6 +18,8 @@ import dagster as dg
 from azak_core.market import KOSDAQ, KOSPI, KOSPI200, STOCK_CODE, bar_problem
 from azak_pipelines.defs.calendar.partitions import market_days
 from azak_pipelines.defs.common import (
+    AssetOptions,
+    AssetResult,
     Window,
     closed_days_note,
     kst_today,
@@ -39,7 +41,11 @@ T = TypeVar("T")
 NULL = copy_text(None)
 REPLAY_MISSING = "OPSQ0003"  # the replay server has no recording for the request
 STOCKS = dg.AssetKey(["raw", "stocks"])
-PARTITIONED = {"group_name": "market", "kinds": {"postgres"}, "partitions_def": market_days,
+class MarketOptions(AssetOptions, total=False):
+    deps: list[dg.AssetKey]  # not in AssetOptions: most modules pass ``deps=`` next to their options
+
+
+PARTITIONED: MarketOptions = {"group_name": "market", "kinds": {"postgres"}, "partitions_def": market_days,
                "backfill_policy": dg.BackfillPolicy.single_run(), "deps": [STOCKS]}
 DEFAULT_INDEX_CODES = [KOSPI, KOSDAQ, KOSPI200]
 
@@ -111,7 +117,7 @@ class DailyPricesConfig(dg.Config):
 
 
 def _kis_daily(session_rows: dict[str, list[parsers.DailyBar]], basis: str, provenance: str,
-               fetched_at: datetime) -> tuple[list[tuple], list[Rejected]]:
+               fetched_at: datetime) -> tuple[list[tuple[Any, ...]], list[Rejected]]:
     rows, rejected = [], []
     for code, bars in sorted(session_rows.items()):
         for bar in bars:
@@ -135,7 +141,7 @@ def _file_rows(paths: list[Path], config: DailyPricesConfig, window: Window,
         fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
         tail = f"\t{copy_text('file:' + path.name)}\t{fetched_at}\n"
         for item in read_price_file(path, config.file_format, config.code):
-            if type(item) is Rejected:
+            if isinstance(item, Rejected):
                 rejected.append(item)
                 continue
             code, day, open_, high, low, close, volume, value, _ = item
@@ -170,7 +176,7 @@ def _import_files(conn: Any, config: DailyPricesConfig, window: Window,
 
 @dg.asset(key=["raw", "daily_prices"], **PARTITIONED)
 def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
-                 warehouse: Warehouse, kis: KisResource) -> dg.MaterializeResult:
+                 warehouse: Warehouse, kis: KisResource) -> AssetResult:
     """Daily OHLCV per stock: the watch-list from KIS FHKST03010100 (adjusted prices unless
     ``price_basis: raw``; both bases are kept apart), or CSV files (English or pykrx layouts) when
     ``source: files``. The selected window is replaced per stock in one transaction. Halt days
@@ -220,7 +226,7 @@ def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
 
 @dg.asset(key=["raw", "minute_prices"], **PARTITIONED)
 def minute_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                  kis: KisResource) -> dg.MaterializeResult:
+                  kis: KisResource) -> AssetResult:
     """One-minute bars for the watch-list. Today's partition (during the session) is topped up
     with the newest bars (FHKST03010200) and never loses earlier ones; past sessions are fetched
     whole (FHKST03010230, real accounts, about a year of history) and replaced."""
@@ -236,8 +242,10 @@ def minute_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
             bars: list[parsers.MinuteBar] = []
             missing: list[str] = []
             for day in past:
-                found, absent = await per_code(session, codes,
-                                               lambda code, d=day: session.client.minute_bars_past(code, d))
+                def past_bars(code: str, d: date = day) -> Awaitable[list[parsers.MinuteBar]]:
+                    return session.client.minute_bars_past(code, d)
+
+                found, absent = await per_code(session, codes, past_bars)
                 missing += [f"{code}@{day}" for code in absent]
                 bars += [bar for code_bars in found.values() for bar in code_bars]
             if live_today:
@@ -252,7 +260,7 @@ def minute_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
         fetched_at = utc_now()
         provenance = f"kis:{collected.mode}"
 
-        def rows(selected: list[parsers.MinuteBar]) -> list[tuple]:
+        def rows(selected: list[parsers.MinuteBar]) -> list[tuple[Any, ...]]:
             return [(b.stock_code, b.trade_date, b.bar_time, b.open, b.high, b.low, b.close,
                      b.volume, provenance, fetched_at) for b in selected]
 
@@ -290,7 +298,7 @@ def _latest_bar(conn: Any, code: str, day: date) -> time | None:
 
 @dg.asset(key=["raw", "quote_snapshots"], **PARTITIONED)
 def quote_snapshots(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                    kis: KisResource) -> dg.MaterializeResult:
+                    kis: KisResource) -> AssetResult:
     """Quote (FHKST01010100) and 10-level order book (FHKST01010200) per watch-list stock. Live,
     a run adds one snapshot per stock to today's partition (every 5 minutes in session); a quote
     cannot be fetched for the past. Replay re-takes the recorded snapshots of each day."""
@@ -300,7 +308,7 @@ def quote_snapshots(context: dg.AssetExecutionContext, warehouse: Warehouse,
     with warehouse.connect() as conn:
         codes = watchlist_codes(conn)
 
-        async def snapshot(session: KisSession, captured_at: datetime) -> list[tuple]:
+        async def snapshot(session: KisSession, captured_at: datetime) -> list[tuple[Any, ...]]:
             async def both(code: str) -> tuple[parsers.Quote, parsers.OrderBook]:
                 return await session.client.quote(code), await session.client.orderbook(code)
 
@@ -309,8 +317,8 @@ def quote_snapshots(context: dg.AssetExecutionContext, warehouse: Warehouse,
             return [_quote_row(code, day, captured_at, quote, book, session.provenance)
                     for code, (quote, book) in sorted(found.items())]
 
-        async def work(session: KisSession) -> list[tuple]:
-            rows: list[tuple] = []
+        async def work(session: KisSession) -> list[tuple[Any, ...]]:
+            rows: list[tuple[Any, ...]] = []
             if session.mode == "live":
                 if window.start <= today < window.end and krx_calendar().phase(utc_now()) != "closed":
                     rows += await snapshot(session, utc_now())
@@ -319,7 +327,10 @@ def quote_snapshots(context: dg.AssetExecutionContext, warehouse: Warehouse,
             for day in window.trading_days():
                 stamps = sorted({t for code in codes for t in session.simulator.capture_times(code, day)})
                 for stamp in stamps:
-                    session.simulator.clock = lambda at=stamp: at
+                    def frozen(at: datetime = stamp) -> datetime:
+                        return at
+
+                    session.simulator.clock = frozen
                     rows += await snapshot(session, stamp)
             return rows
 
@@ -338,7 +349,7 @@ def quote_snapshots(context: dg.AssetExecutionContext, warehouse: Warehouse,
 
 
 def _quote_row(code: str, day: date, captured_at: datetime, quote: parsers.Quote,
-               book: parsers.OrderBook, provenance: str) -> tuple:
+               book: parsers.OrderBook, provenance: str) -> tuple[Any, ...]:
     return (code, day, captured_at, quote.price, quote.change, quote.change_sign, quote.change_rate,
             quote.open, quote.high, quote.low, quote.volume, quote.trading_value, quote.per,
             quote.pbr, quote.eps, quote.bps, quote.market_cap_100m_krw, book.ask_prices,
@@ -349,7 +360,7 @@ def _quote_row(code: str, day: date, captured_at: datetime, quote: parsers.Quote
 # -- investor flows and after-hours prices (KIS keeps 30 sessions) -------------------------------------
 
 
-def _covered_write(conn: Any, spec: Any, rows: list[tuple], window: Window,
+def _covered_write(conn: Any, spec: Any, rows: list[tuple[Any, ...]], window: Window,
                    codes: list[str]) -> tuple[Any, dict[str, Any]]:
     """Replace only the part of the window KIS still covers, so older history is never erased."""
     dates = sorted({row[1] for row in rows})
@@ -367,7 +378,7 @@ def _covered_write(conn: Any, spec: Any, rows: list[tuple], window: Window,
 
 @dg.asset(key=["raw", "investor_flows"], **PARTITIONED)
 def investor_flows(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                   kis: KisResource) -> dg.MaterializeResult:
+                   kis: KisResource) -> AssetResult:
     """Daily net buying by individuals, foreigners and institutions (FHKST01010900; quantities
     in shares, values in millions of KRW). KIS serves the last 30 sessions, so a backfill fills what
     it still has and leaves older days as they are."""
@@ -394,7 +405,7 @@ def investor_flows(context: dg.AssetExecutionContext, warehouse: Warehouse,
 
 @dg.asset(key=["raw", "overtime_prices"], **PARTITIONED)
 def overtime_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                    kis: KisResource) -> dg.MaterializeResult:
+                    kis: KisResource) -> AssetResult:
     """After-hours single-price session results (FHPST02320000), last 30 sessions per stock."""
     window = window_of(context)
     with warehouse.connect() as conn:
@@ -426,7 +437,7 @@ class IndexDailyConfig(dg.Config):
 @dg.asset(key=["raw", "index_daily"], group_name="market", kinds={"postgres"},
           partitions_def=market_days, backfill_policy=dg.BackfillPolicy.single_run())
 def index_daily(context: dg.AssetExecutionContext, config: IndexDailyConfig, warehouse: Warehouse,
-                kis: KisResource) -> dg.MaterializeResult:
+                kis: KisResource) -> AssetResult:
     """Daily index levels (FHPUP02120000): KOSPI 0001, KOSDAQ 1001 and KOSPI 200 2001 by default;
     add KIS sector codes in the run config. Volume is in thousands of shares, value in millions of
     KRW, as KIS reports them."""
@@ -460,7 +471,7 @@ def index_daily(context: dg.AssetExecutionContext, config: IndexDailyConfig, war
 
 @dg.asset(key=["raw", "financial_ratios"], group_name="market", kinds={"postgres"}, deps=[STOCKS])
 def financial_ratios(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                     kis: KisResource) -> dg.MaterializeResult:
+                     kis: KisResource) -> AssetResult:
     """Annual and quarterly financial ratios per watch-list stock (FHKST66430300): growth of
     revenue, operating and net income, ROE, EPS, BPS, debt and reserve ratios. The table is range
     partitioned by period; re-runs replace the periods KIS returns for each stock."""
@@ -497,7 +508,7 @@ def financial_ratios(context: dg.AssetExecutionContext, warehouse: Warehouse,
 
 @dg.asset(key=["raw", "product_info"], group_name="market", kinds={"postgres"}, deps=[STOCKS])
 def product_info(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                 kis: KisResource) -> dg.MaterializeResult:
+                 kis: KisResource) -> AssetResult:
     """Listing metadata per watch-list stock (CTPF1604R): product name, classification, type,
     risk grade and first registration date."""
     with warehouse.connect() as conn:

@@ -50,7 +50,7 @@ def ohlc_sanity(warehouse: Warehouse) -> dg.AssetCheckResult:
     that miss by 1 KRW — the vendor rounds each adjusted price on its own — are listed, not failed."""
     result = _result("ohlc_violations", warehouse, dg.AssetCheckSeverity.ERROR, "bars break OHLC order")
     columns, rounding = _rows(warehouse, "ohlc_rounding")
-    metadata = dict(result.metadata)
+    metadata: dict[str, Any] = dict(result.metadata)
     metadata["adjustment_rounding"] = len(rounding)
     if rounding:
         metadata["rounding_rows"] = _table(columns, rounding)

@@ -28,7 +28,7 @@ class KisSession:
         return f"kis:{self.mode}"
 
 
-class KisResource(dg.ConfigurableResource):
+class KisResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
     """KIS OpenAPI. Live when the app key and secret are set (or ``requested_mode`` is ``live``),
     otherwise replay of the bundled recordings through the same client. ``env`` picks the real or
     paper host; ``base_url`` overrides it."""

@@ -53,42 +53,42 @@ def _request(context: dg.ScheduleEvaluationContext, kis: KisResource, name: str,
 
 @dg.schedule(cron_schedule="40 15 * * 1-5", job=daily_prices_job, execution_timezone=TZ,
              default_status=dg.DefaultScheduleStatus.RUNNING)
-def daily_prices_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource):
+def daily_prices_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource) -> dg.RunRequest | dg.SkipReason:
     """Today's daily bars at 15:40, after the closing auction."""
     return _request(context, kis, "daily_prices")
 
 
 @dg.schedule(cron_schedule="* 9-15 * * 1-5", job=minute_prices_job, execution_timezone=TZ,
              default_status=dg.DefaultScheduleStatus.RUNNING)
-def minute_prices_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource):
+def minute_prices_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource) -> dg.RunRequest | dg.SkipReason:
     """Top up today's one-minute bars every minute of the regular session."""
     return _request(context, kis, "minute_prices", {"regular"})
 
 
 @dg.schedule(cron_schedule="*/5 9-15 * * 1-5", job=quote_snapshots_job, execution_timezone=TZ,
              default_status=dg.DefaultScheduleStatus.RUNNING)
-def quote_snapshots_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource):
+def quote_snapshots_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource) -> dg.RunRequest | dg.SkipReason:
     """A quote and order-book snapshot every five minutes of the regular session."""
     return _request(context, kis, "quote_snapshots", {"regular"})
 
 
 @dg.schedule(cron_schedule="0 16 * * 1-5", job=investor_flows_job, execution_timezone=TZ,
              default_status=dg.DefaultScheduleStatus.RUNNING)
-def investor_flows_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource):
+def investor_flows_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource) -> dg.RunRequest | dg.SkipReason:
     """Investor flows at 16:00 (KIS may revise them later; the healing run re-reads 30 sessions)."""
     return _request(context, kis, "investor_flows")
 
 
 @dg.schedule(cron_schedule="0 18 * * 1-5", job=index_overtime_job, execution_timezone=TZ,
              default_status=dg.DefaultScheduleStatus.RUNNING)
-def index_overtime_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource):
+def index_overtime_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource) -> dg.RunRequest | dg.SkipReason:
     """Index levels and after-hours results at 18:00, when the after-hours session has ended."""
     return _request(context, kis, "index_overtime")
 
 
 @dg.schedule(cron_schedule="0 2 * * 0", job=fundamentals_job, execution_timezone=TZ,
              default_status=dg.DefaultScheduleStatus.RUNNING)
-def fundamentals_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource):
+def fundamentals_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource) -> dg.RunRequest | dg.SkipReason:
     """Financial ratios and product info, Sundays at 02:00."""
     if kis.mode() != "live":
         return dg.SkipReason("KIS is in replay mode: the bundled recordings hold no new data")
@@ -102,7 +102,7 @@ def missing_sessions(materialized: set[str], sessions: list[date]) -> list[date]
 
 @dg.schedule(cron_schedule="30 19 * * *", job=daily_prices_job, execution_timezone=TZ,
              default_status=dg.DefaultScheduleStatus.RUNNING)
-def price_gaps_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource):
+def price_gaps_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource) -> dg.RunRequest | dg.SkipReason:
     """Nightly: find daily-price partitions missing or failed within the look-back window
     (the KIS resource's ``heal_lookback_days``, default 10 calendar days) and refill them in one run."""
     if kis.mode() != "live":

@@ -6,7 +6,7 @@ from typing import Any
 import dagster as dg
 
 from azak_pipelines.defs.calendar.partitions import news_days
-from azak_pipelines.defs.common import asset_key, preview, window_of
+from azak_pipelines.defs.common import AssetResult, asset_key, preview, window_of
 from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.reference.tables import STOCK_HISTORY, STOCKS
@@ -60,7 +60,7 @@ def current_linker(conn: Any) -> Linker:
     return load_linker_from_rows(rows, SEEDS, history)
 
 
-def link_articles(linker: Linker, articles: list[tuple], version: str) -> list[tuple]:
+def link_articles(linker: Linker, articles: list[tuple[Any, ...]], version: str) -> list[tuple[Any, ...]]:
     matched_at = utc_now()
     rows = []
     for news_id, day, title, summary, source, sources, hints in articles:
@@ -91,7 +91,7 @@ def link_articles(linker: Linker, articles: list[tuple], version: str) -> list[t
           partitions_def=news_days, backfill_policy=dg.BackfillPolicy.single_run(),
           deps=[asset_key(NEWS_ARTICLES), asset_key(STOCKS), asset_key(STOCK_HISTORY), *SEED_ASSETS],
           code_version=tables_version(SEEDS))
-def news_stock_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def news_stock_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> AssetResult:
     """Links every article of the window to zero or more KRX-listed companies (many-to-many):
     Aho-Corasick over official names and the seed tables (aliases, blockers, brokers, group
     context — dbt seeds, upstream in the lineage), longest match first, Korean particle and

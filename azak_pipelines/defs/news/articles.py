@@ -6,7 +6,7 @@ from typing import Any
 import dagster as dg
 from psycopg import sql
 
-from azak_pipelines.defs.common import asset_key, preview, window_of
+from azak_pipelines.defs.common import AssetResult, asset_key, preview, window_of
 from azak_pipelines.defs.news import tables
 from azak_pipelines.defs.news.assets import NEWS
 from azak_pipelines.defs.resources import Warehouse
@@ -18,7 +18,7 @@ COLUMNS = ("item_key", "published_at", "published_precision", "title", "summary"
 
 
 @dg.asset(key=asset_key(tables.NEWS_ARTICLES), deps=[asset_key(spec) for spec in tables.RAW_NEWS], **NEWS)
-def news_articles(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def news_articles(context: dg.AssetExecutionContext, warehouse: Warehouse) -> AssetResult:
     """One row per article (canonical URL) published in the window, across every source: the
     earliest copy represents it, ``sources`` lists every source that carried it. Near-duplicate
     headlines (MinHash candidates confirmed by bigram Jaccard ≥ 0.6 within 48 h, figures agreeing)

@@ -8,7 +8,7 @@ saw; rows it could not use go to ``ops.quarantine`` with their reason.
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,14 +16,14 @@ from typing import Any, TypeVar
 import dagster as dg
 
 from azak_pipelines.defs.calendar.partitions import news_days
-from azak_pipelines.defs.common import Window, watchlist_codes, window_of
+from azak_pipelines.defs.common import AssetOptions, AssetResult, Window, watchlist_codes, window_of
 from azak_pipelines.defs.news import tables
 from azak_pipelines.defs.news.resources import NewsSources
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.krx_calendar import utc_now
-from azak_pipelines.lib.news import collect
+from azak_pipelines.lib.news import collect, dart, reddit
 from azak_pipelines.lib.news.collect import Collection
-from azak_pipelines.lib.news.items import NewsItem
+from azak_pipelines.lib.news.items import NewsItem, Rejected
 from azak_pipelines.lib.news.jsonl import NewsFileError, read_news_file
 from azak_pipelines.lib.news.reddit import parse_posts
 from azak_pipelines.lib.quarantine import reasons_summary, record_quarantine
@@ -31,7 +31,7 @@ from azak_pipelines.lib.warehouse import TableSpec, merge_rows
 
 T = TypeVar("T")
 STOCKS = dg.AssetKey(["raw", "stocks"])
-NEWS = {"group_name": "news", "kinds": {"postgres"}, "partitions_def": news_days,
+NEWS: AssetOptions = {"group_name": "news", "kinds": {"postgres"}, "partitions_def": news_days,
         "backfill_policy": dg.BackfillPolicy.single_run()}
 DROP_TOLERANCE = 0.05  # a parser may lose this share of rows before the drift check fails
 
@@ -88,7 +88,7 @@ def layout_drift(collection: Collection, mode: str, source: str) -> dg.AssetChec
                                description=f"{source}: {len(result.items)} items from {result.rows_seen} rows")
 
 
-def _row(item: NewsItem, fetched_at: datetime) -> tuple:
+def _row(item: NewsItem, fetched_at: datetime) -> tuple[Any, ...]:
     return (item.item_key, item.published_day, item.published_at, item.published_precision,
             item.title, item.summary, item.url, item.press, item.source, item.content_type,
             item.stock_code_hint, json.dumps(item.extra, ensure_ascii=False, default=str), item.body,
@@ -97,7 +97,7 @@ def _row(item: NewsItem, fetched_at: datetime) -> tuple:
 
 def store(context: dg.AssetExecutionContext, warehouse: Warehouse, spec: TableSpec,
           window: Window, collection: Collection, mode: str, source: str,
-          extra: dict[str, Any] | None = None) -> dg.MaterializeResult:
+          extra: dict[str, Any] | None = None) -> AssetResult:
     """Merge the window's items, quarantine the rejects, report the drift check."""
     fetched_at = utc_now()
     items: dict[str, NewsItem] = {}
@@ -132,14 +132,14 @@ def store(context: dg.AssetExecutionContext, warehouse: Warehouse, spec: TableSp
     )
 
 
-def run_async(work: Callable[[], Awaitable[T]]) -> T:
+def run_async(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return asyncio.run(work())
 
 
 @dg.asset(key=["raw", "naver_finance_news"], deps=[STOCKS],
           check_specs=[drift_spec("naver_finance_news")], **NEWS)
 def naver_finance_news(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                       news: NewsSources) -> dg.MaterializeResult:
+                       news: NewsSources) -> AssetResult:
     """Naver Finance: the securities news list day by day (``date`` parameter, paged) and every
     watch-list stock's news list (newest first, with Naver's related-news clusters). Titles,
     list summaries (press/date tail removed), press, KST times; canonical n.news.naver.com URLs."""
@@ -176,7 +176,7 @@ def _rss_asset(name: str, source: str, press: str, url_of: Callable[[collect.New
                doc: str) -> dg.AssetsDefinition:
     @dg.asset(key=["raw", name], check_specs=[drift_spec(name)], description=doc, **NEWS)
     def feed_asset(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                   news: NewsSources) -> dg.MaterializeResult:
+                   news: NewsSources) -> AssetResult:
         window = window_of(context)
         mode, settings = news.mode("rss"), news.settings()
 
@@ -202,7 +202,7 @@ maeil_news = _rss_asset(
 @dg.asset(key=["raw", "dart_disclosures"], deps=[STOCKS],
           check_specs=[drift_spec("dart_disclosures")], **NEWS)
 def dart_disclosures(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                     news: NewsSources) -> dg.MaterializeResult:
+                     news: NewsSources) -> AssetResult:
     """OpenDART filings (``list.json``) of every watch-list company, queried by its 8-digit
     ``corp_code`` (resolved from DART's corp-code list), paged, with DART's status codes handled:
     013 is no data, 020 (quota) or a key error stops the run's DART calls and is reported."""
@@ -217,7 +217,7 @@ def dart_disclosures(context: dg.AssetExecutionContext, warehouse: Warehouse,
             settings_used = collect.NewsSettings(dart_key="replay") if mode == "replay" else settings
             try:
                 corps = await collect.dart_corps(client, settings_used, cache)
-            except collect.dart.DartApiError as exc:
+            except dart.DartApiError as exc:
                 failed = Collection(fetches=1)
                 failed.failed(f"{settings_used.dart_base}/api/corpCode.xml", str(exc))
                 return failed
@@ -227,7 +227,7 @@ def dart_disclosures(context: dg.AssetExecutionContext, warehouse: Warehouse,
             collection.fetches += 1
             for code in codes:
                 if code not in corps:
-                    collection.result.rejected.append(collect.Rejected(
+                    collection.result.rejected.append(Rejected(
                         f"stock:{code}", "no DART corp_code for this stock code (not in corpCode.xml)"))
             return collection
 
@@ -236,7 +236,7 @@ def dart_disclosures(context: dg.AssetExecutionContext, warehouse: Warehouse,
 
 @dg.asset(key=["raw", "reddit_posts"], check_specs=[drift_spec("reddit_posts")], **NEWS)
 def reddit_posts(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                 news: NewsSources) -> dg.MaterializeResult:
+                 news: NewsSources) -> AssetResult:
     """Reddit through PRAW: hot and new posts of the configured subreddits (AZAK_REDDIT_SUBREDDITS),
     kept when they pass the score, comment, age and keyword filters. Replay serves PRAW the
     recorded listings and judges age against the window instead of the wall clock."""
@@ -247,7 +247,7 @@ def reddit_posts(context: dg.AssetExecutionContext, warehouse: Warehouse,
     rules = collect.reddit_filter(settings)
     judged_at = window.replay_clock() if replay else utc_now()
     if replay:  # recordings are old: an item is recent enough when it falls in the window
-        rules = collect.reddit.RedditFilter(rules.keywords, rules.min_score, rules.min_comments,
+        rules = reddit.RedditFilter(rules.keywords, rules.min_score, rules.min_comments,
                                             rules.max_age + timedelta(days=(window.end - window.start).days))
     result, filtered = parse_posts(posts, rules, judged_at)
     collection = Collection(fetches=fetches)
@@ -262,7 +262,7 @@ class ImportedNewsConfig(dg.Config):
 
 @dg.asset(key=["raw", "imported_news"], check_specs=[drift_spec("imported_news")], **NEWS)
 def imported_news(context: dg.AssetExecutionContext, config: ImportedNewsConfig,
-                  warehouse: Warehouse) -> dg.MaterializeResult:
+                  warehouse: Warehouse) -> AssetResult:
     """News from JSON Lines files (``azak import news``); nothing to do without files."""
     window = window_of(context)
     collection = Collection()

@@ -15,7 +15,7 @@ from azak_pipelines.lib.sources import resolve_mode
 DEFAULTS = NewsSettings()
 
 
-class NewsSources(dg.ConfigurableResource):
+class NewsSources(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
     """Naver Finance, the Hankyung and Maeil RSS feeds, OpenDART and Reddit.
 
     DART and Reddit are live when their credentials are set; Naver and the RSS feeds need none, so

@@ -20,7 +20,7 @@ def _two_days(context: dg.ScheduleEvaluationContext, name: str) -> dg.RunRequest
 
 @dg.schedule(cron_schedule="*/10 * * * *", job=news_job, execution_timezone="Asia/Seoul",
              default_status=dg.DefaultScheduleStatus.RUNNING)
-def news_schedule(context: dg.ScheduleEvaluationContext, news: NewsSources):
+def news_schedule(context: dg.ScheduleEvaluationContext, news: NewsSources) -> dg.RunRequest | dg.SkipReason:
     """Naver Finance, the RSS feeds and Reddit every 10 minutes, then news_articles."""
     modes = {source: news.mode(source) for source in ("naver", "rss", "reddit")}
     if all(mode == "replay" for mode in modes.values()):
@@ -30,7 +30,7 @@ def news_schedule(context: dg.ScheduleEvaluationContext, news: NewsSources):
 
 @dg.schedule(cron_schedule="*/5 7-19 * * 1-5", job=dart_job, execution_timezone="Asia/Seoul",
              default_status=dg.DefaultScheduleStatus.RUNNING)
-def dart_schedule(context: dg.ScheduleEvaluationContext, news: NewsSources):
+def dart_schedule(context: dg.ScheduleEvaluationContext, news: NewsSources) -> dg.RunRequest | dg.SkipReason:
     """OpenDART every 5 minutes on business days, 07:00-19:55 KST (filings cluster in office
     hours; the daily quota is 20,000 calls per key)."""
     if news.mode("dart") == "replay":

@@ -6,7 +6,7 @@ import dagster as dg
 from psycopg import sql
 
 from azak_pipelines.defs.calendar.partitions import news_days
-from azak_pipelines.defs.common import kst_today, preview, window_of
+from azak_pipelines.defs.common import AssetResult, kst_today, preview, window_of
 from azak_pipelines.defs.market.tables import DAILY_PRICES
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.notify.resources import TelegramResource
@@ -56,7 +56,7 @@ def sources(context: dg.AssetExecutionContext) -> Sources:
 @dg.asset(key=OUTBOX_KEY, group_name="notify", kinds={"postgres", "telegram"}, partitions_def=news_days,
           backfill_policy=dg.BackfillPolicy.single_run(), deps=DEPS, automation_condition=AUTOMATION)
 def telegram_notifications(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                           telegram: TelegramResource) -> dg.MaterializeResult:
+                           telegram: TelegramResource) -> AssetResult:
     """Telegram messages for the day, written first to the outbox ``app.telegram_notifications``
     (subscriber chat, kind, dedup key, body, status, attempts, Telegram message id, error):
 

@@ -13,7 +13,15 @@ from typing import Any
 import dagster as dg
 
 from azak_pipelines.defs.calendar.partitions import news_days
-from azak_pipelines.defs.common import closed_days_note, kst_today, preview, watchlist_codes, window_of
+from azak_pipelines.defs.common import (
+    AssetOptions,
+    AssetResult,
+    closed_days_note,
+    kst_today,
+    preview,
+    watchlist_codes,
+    window_of,
+)
 from azak_pipelines.defs.predictions.resources import LlmResource
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
 from azak_pipelines.defs.resources import Warehouse
@@ -29,7 +37,7 @@ MARTS = [dg.AssetKey(["marts", name]) for name in ("daily_prices", "index_daily"
 STAGING = [dg.AssetKey(["staging", f"stg_kis__{name}"]) for name in ("investor_flows", "financial_ratios",
                                                                     "product_info")]
 SIMILAR = [dg.AssetKey(["computed", "similar_news"]), dg.AssetKey(["marts", "similar_news_outcomes"])]
-COMMON = {"group_name": "predictions", "kinds": {"postgres"}, "partitions_def": news_days,
+COMMON: AssetOptions = {"group_name": "predictions", "kinds": {"postgres"}, "partitions_def": news_days,
           "backfill_policy": dg.BackfillPolicy.single_run(), "pool": "llm"}
 
 
@@ -61,7 +69,7 @@ def _codes(conn: Any, config: PredictionsConfig) -> list[str]:
 
 
 def _summary(attempts: list[Attempt], runner: Runner, result: Any) -> dict[str, Any]:
-    by_model: dict[str, Counter] = {}
+    by_model: dict[str, Counter[str]] = {}
     for a in attempts:
         by_model.setdefault(a.model.name, Counter())[a.status] += 1
     failures = Counter(f"{a.model.name}: {a.error_class}" for a in attempts if a.status != "ok")
@@ -103,7 +111,7 @@ def _runner(conn: Any, llm: LlmResource, models: list[ModelSpec], context: dg.As
           check_specs=[dg.AssetCheckSpec("every_model_answered", asset=["computed", "news_predictions"])],
           **COMMON)
 def news_predictions(context: dg.AssetExecutionContext, config: PredictionsConfig, warehouse: Warehouse,
-                     llm: LlmResource) -> dg.MaterializeResult:
+                     llm: LlmResource) -> AssetResult:
     """Per salient (article, watch-list stock) link of the window × every active model: direction
     (up/down/neutral), the probability it is right, impact, relevance, horizon and reasoning, from a
     point-in-time context (prices of sessions closed before the article, indicators, index moves,
@@ -130,8 +138,11 @@ def news_predictions(context: dg.AssetExecutionContext, config: PredictionsConfi
                          len(models), len(articles) * len(models) - len(jobs))
         runner = _runner(conn, llm, models, context)
         attempts = runner.run(jobs)
-        rows = [news_row(a, "live" if a.context.article.published_day >= today else "simulated",
-                         context.run_id, now) for a in attempts]
+        rows = []
+        for a in attempts:
+            linked = a.context.article
+            assert linked is not None  # news_impact jobs are built from an article (above)
+            rows.append(news_row(a, "live" if linked.published_day >= today else "simulated", context.run_id, now))
         result = append_rows(conn, NEWS_PREDICTIONS, rows, window.start, window.end)
     shown = [(r[2], r[3], r[11], r[4], r[5], r[14]) for r in rows]
     return dg.MaterializeResult(
@@ -142,7 +153,7 @@ def news_predictions(context: dg.AssetExecutionContext, config: PredictionsConfi
         check_results=[_check(attempts, NEWS_PREDICTIONS.key)])
 
 
-def report_times(window_days: list, slot: time, today: Any, now: datetime) -> list[tuple[datetime, str]]:
+def report_times(window_days: list[Any], slot: time, today: Any, now: datetime) -> list[tuple[datetime, str]]:
     """(as-of, mode) per day: past trading days at the slot (simulated); today now (live)."""
     calendar = krx_calendar()
     times = []
@@ -159,7 +170,7 @@ def report_times(window_days: list, slot: time, today: Any, now: datetime) -> li
           check_specs=[dg.AssetCheckSpec("every_model_answered", asset=["computed", "stock_reports"])],
           **COMMON)
 def stock_reports(context: dg.AssetExecutionContext, config: ReportsConfig, warehouse: Warehouse,
-                  llm: LlmResource) -> dg.MaterializeResult:
+                  llm: LlmResource) -> AssetResult:
     """Per watch-list stock × every active model: an investment report — summary, short/medium/long
     scenarios, buy/hold/sell, base price, short-term target and stop with their horizon, medium and
     long targets, the probability of the short-term call, up to 3 risks and opportunities,

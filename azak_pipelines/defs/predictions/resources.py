@@ -1,6 +1,7 @@
 """The LLM settings every prediction run uses: keys, budget, timeouts, concurrency."""
 
 import os
+from typing import overload
 
 import dagster as dg
 
@@ -9,7 +10,7 @@ from azak_pipelines.lib.predictions.models import DEFAULT_KEY_ENV, ModelSpec
 from azak_pipelines.lib.predictions.providers import ProviderSettings
 
 
-class LlmResource(dg.ConfigurableResource):
+class LlmResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
     """LLM providers. Keys come from the environment variables the registry names
     (``AZAK_OPENAI_API_KEY``, ``AZAK_OPENROUTER_API_KEY`` by default); ``AZAK_LLM_BUDGET_USD`` caps
     what one run may spend (empty: no cap); calls are bounded per provider endpoint."""
@@ -53,7 +54,11 @@ class LlmResource(dg.ConfigurableResource):
         return keys
 
 
-def env_or(name: str, default: object) -> object:
+@overload
+def env_or(name: str, default: str) -> str: ...
+@overload
+def env_or(name: str, default: None) -> str | None: ...
+def env_or(name: str, default: str | None) -> str | None:
     """``dg.EnvVar(name)`` when the variable is set (Dagit shows the name, never the value), else
     ``default``: Dagster refuses an EnvVar that is unset, and these settings are optional."""
     return dg.EnvVar(name) if os.environ.get(name, "").strip() else default

@@ -21,14 +21,14 @@ def trading_day_request(context: dg.ScheduleEvaluationContext, name: str) -> dg.
 
 @dg.schedule(cron_schedule=["30 8 * * 1-5", "5 13 * * 1-5", "0 16 * * 1-5"], job=stock_reports_job,
              execution_timezone=TZ, default_status=dg.DefaultScheduleStatus.RUNNING)
-def stock_reports_schedule(context: dg.ScheduleEvaluationContext):
+def stock_reports_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     """Watch-list reports before the open (08:30), after lunch (13:05) and after the close (16:00)."""
     return trading_day_request(context, "stock_reports")
 
 
 @dg.schedule(cron_schedule="*/10 7-18 * * 1-5", job=news_predictions_job, execution_timezone=TZ,
              default_status=dg.DefaultScheduleStatus.RUNNING)
-def news_predictions_schedule(context: dg.ScheduleEvaluationContext):
+def news_predictions_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     """Predictions for today's newly linked articles every 10 minutes, 07:00–18:59 on trading days
     (append-only: links already predicted successfully are not asked again)."""
     return trading_day_request(context, "news_predictions")

@@ -1,15 +1,20 @@
 """The KRX universe with the watch-list flag, and its history (renames, listings, delistings)."""
 
+from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import psycopg
 
-from azak_pipelines.defs.common import asset_key
+from azak_pipelines.defs.common import AssetResult, asset_key
 from azak_pipelines.defs.reference.resources import ListingSource
 from azak_pipelines.defs.reference.tables import STOCK_HISTORY, STOCKS
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib.kis.master import MasterRecord
 from azak_pipelines.lib.krx_calendar import KST, utc_now
-from azak_pipelines.lib.listing_history import HistoryRow, apply_snapshot
+from azak_pipelines.lib.listing_history import Change, HistoryRow, apply_snapshot
 from azak_pipelines.lib.sample_data import sample_data_dir
 from azak_pipelines.lib.universe import (
     Listing,
@@ -20,7 +25,7 @@ from azak_pipelines.lib.universe import (
     read_watchlist,
     snapshot_rows,
 )
-from azak_pipelines.lib.warehouse import ensure_table, replace_slice
+from azak_pipelines.lib.warehouse import ensure_table, replace_slice, scalar
 
 __all__ = ["STOCKS", "STOCK_HISTORY", "stocks"]
 
@@ -40,7 +45,7 @@ class StocksConfig(dg.Config):
     watchlist_file: str | None = None
 
 
-def _watchlist_changes(conn) -> list[WatchlistChange]:
+def _watchlist_changes(conn: psycopg.Connection[Any]) -> list[WatchlistChange]:
     """Admin changes made through the API, when its table exists (the API owns ``app``)."""
     exists = conn.execute("SELECT to_regclass('app.stock_watchlist')").fetchone()
     if not exists or exists[0] is None:
@@ -54,8 +59,9 @@ FROM computed.stock_history ORDER BY code, valid_from
 """
 
 
-def _fold(snapshots, history: list[HistoryRow]) -> tuple[list[HistoryRow], list]:
-    changes = []
+def _fold(snapshots: Iterable[tuple[date, list[MasterRecord]]],
+          history: list[HistoryRow]) -> tuple[list[HistoryRow], list[Change]]:
+    changes: list[Change] = []
     for day, records in snapshots:
         history, found = apply_snapshot(history, snapshot_rows(records), day)
         changes += found
@@ -73,7 +79,7 @@ def _fold(snapshots, history: list[HistoryRow]) -> tuple[list[HistoryRow], list]
     can_subset=True,
 )
 def stocks(context: dg.AssetExecutionContext, config: StocksConfig, warehouse: Warehouse,
-           listing_source: ListingSource):
+           listing_source: ListingSource) -> Iterator[AssetResult]:
     """The KRX universe from the KIS master files (KOSPI, KOSDAQ, KONEX): live, today's files;
     replay, the bundled weekly snapshots (2025-09-26 … 2025-11-28, carrying a few listings, a
     rename, a delisting and a reused code). Each snapshot is folded into ``computed.stock_history``
@@ -131,9 +137,9 @@ def stocks(context: dg.AssetExecutionContext, config: StocksConfig, warehouse: W
             })
 
 
-def _previous_listing(conn) -> dict[str, Listing]:
+def _previous_listing(conn: psycopg.Connection[Any]) -> dict[str, Listing]:
     """Section, industry and figures of the last materialized listing (live refreshes keep them)."""
-    if conn.execute("SELECT to_regclass('raw.stocks')").fetchone()[0] is None:
+    if scalar(conn, "SELECT to_regclass('raw.stocks')") is None:
         return {}
     rows = conn.execute("SELECT code, name, market, section, industry, listed_on::text, close::bigint, "
                         "market_cap, listed_shares FROM raw.stocks").fetchall()

@@ -13,7 +13,7 @@ from azak_pipelines.lib.sample_data import sample_data_dir
 from azak_pipelines.lib.universe import read_master_snapshots
 
 
-class ListingSource(dg.ConfigurableResource):
+class ListingSource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
     """The KOSPI/KOSDAQ/KONEX master files KIS publishes. ``live`` downloads today's files from
     ``base_url``; ``replay`` folds the bundled snapshots (``replay_dir``, one folder per day)."""
 

@@ -11,7 +11,7 @@ stock_listing_job = dg.define_asset_job(
 
 @dg.schedule(cron_schedule="30 7 * * 1", job=stock_listing_job, execution_timezone="Asia/Seoul",
              default_status=dg.DefaultScheduleStatus.RUNNING)
-def stock_listing_schedule(context: dg.ScheduleEvaluationContext):
+def stock_listing_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """Mondays 07:30 KST, before the open: KIS rebuilds its master files overnight, so the week's
     listings, renames and delistings are in."""
     return dg.RunRequest(run_key=f"stock_listing:{context.scheduled_execution_time:%Y-%m-%d}")

@@ -170,8 +170,8 @@ def render_master(records: list[MasterRecord], market: str) -> bytes:
             if len(text) != width:
                 raise MasterFileError(f"{record.code}: {name} does not fit in {width} characters")
             tail += text
-        name = record.name.encode("cp949")
-        head = record.code.ljust(9) + record.isin.ljust(12) + (name + b" " * max(0, NAME_BYTES - len(name))
+        name_bytes = record.name.encode("cp949")
+        head = record.code.ljust(9) + record.isin.ljust(12) + (name_bytes + b" " * max(0, NAME_BYTES - len(name_bytes))
                                                                ).decode("cp949")
         lines.append(head + tail)
     return ("\n".join(lines) + "\n").encode("cp949")

@@ -260,7 +260,8 @@ class KisSimulator:
         earlier = [c for c in captures if datetime.fromisoformat(c["captured_at"]) <= now]
         if not earlier:
             raise MissingRecording(f"quotes/{code} before {now.isoformat()}")
-        return earlier[-1]
+        latest: dict[str, Any] = earlier[-1]
+        return latest
 
     def _quote(self, q: dict[str, str], _: dict[str, str]) -> Answer:
         return 200, {}, self._capture(_code(q, "FID_INPUT_ISCD"))["price"]

@@ -220,7 +220,9 @@ class RedditRecordings(requests.adapters.BaseAdapter):
         self.fixtures = fixtures
         self.requests: list[str] = []
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
+             timeout: float | tuple[float | None, float | None] | None = None, verify: bool | str = True,
+             cert: str | tuple[str, str] | None = None, proxies: dict[str, str] | None = None) -> requests.Response:
         from urllib.parse import urlsplit
 
         parts = urlsplit(request.url or "")

@@ -31,7 +31,7 @@ def read_news_file(path: Path) -> ParseResult:
         where = f"{path.name}:{number}"
         try:
             record = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             result.rejected.append(Rejected(where, f"not JSON: {exc.msg}", line[:500]))
             continue
         if not isinstance(record, dict):

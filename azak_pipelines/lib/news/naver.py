@@ -11,6 +11,7 @@ The live pages are EUC-KR; :func:`~azak_pipelines.lib.news.text.decode` reads th
 """
 
 from datetime import datetime
+from typing import Any
 
 from lxml import html as lxml_html
 
@@ -23,17 +24,18 @@ BASE = "https://finance.naver.com"
 SOURCE = "naver_finance"
 
 
-def _text(node) -> str:
-    return node.text_content() if node is not None else ""
+def _text(node: Any) -> str:  # lxml elements (lxml has no type information here)
+    text: str = node.text_content() if node is not None else ""
+    return text
 
 
-def _first(node, selector: str):
+def _first(node: Any, selector: str) -> Any:
     found = node.cssselect(selector)
     return found[0] if found else None
 
 
 def _item(result: ParseResult, href: str, title_raw: str, summary_raw: str, press_raw: str,
-          date_raw: str, fetched_at: datetime, extra: dict, stock_code: str | None) -> None:
+          date_raw: str, fetched_at: datetime, extra: dict[str, Any], stock_code: str | None) -> None:
     locator = href or "(no link)"
     article = naver_article(href) if href else None
     if article is None:
@@ -135,7 +137,7 @@ def parse_stock_list(data: bytes, stock_code: str, fetched_at: datetime,
         href = link.get("href", "")
         article = naver_article(href)
         key = f"naver:{article[0]}:{article[1]}" if article else None
-        extra: dict = {"list": f"stock:{stock_code}"}
+        extra: dict[str, Any] = {"list": f"stock:{stock_code}"}
         if "relation_tit" in classes:
             cluster_head = key
         elif nested and cluster_head:

@@ -22,7 +22,8 @@ def _html_text(fragment: str) -> str:
     from lxml import html as lxml_html
 
     try:
-        return lxml_html.fromstring(f"<div>{fragment}</div>").text_content()
+        text: str = lxml_html.fromstring(f"<div>{fragment}</div>").text_content()
+        return text
     except (etree.ParserError, ValueError):
         return fragment
 

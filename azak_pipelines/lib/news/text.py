@@ -56,9 +56,9 @@ def declared_charset(data: bytes, content_type: str | None = None) -> str | None
                 return charset
     head = data[:4096]
     for pattern in (_XML_ENCODING, _CHARSET):
-        match = pattern.search(head)
-        if match:
-            return normalise_charset(match.group(1).decode("ascii", "replace"))
+        declared = pattern.search(head)
+        if declared:
+            return normalise_charset(declared.group(1).decode("ascii", "replace"))
     return None
 
 

@@ -14,6 +14,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from azak_pipelines.lib.sql_files import load_queries
+from azak_pipelines.lib.warehouse import scalar
 
 QUERIES = Path(__file__).with_name("context.sql")
 # sections and the tables they need (a section whose table does not exist yet is empty)
@@ -107,8 +108,8 @@ def articles_to_predict(conn: psycopg.Connection[Any], start: date, end: date,
                         codes: list[str]) -> list[Article]:
     """Salient (article, stock) links of ``[start, end)`` for the watch-list ``codes``."""
     tables = existing_tables(conn)
-    if not {"marts.news_articles"} <= tables or conn.execute(
-            "SELECT to_regclass('marts.news_stock_matches')").fetchone()[0] is None:
+    if not {"marts.news_articles"} <= tables or scalar(
+            conn, "SELECT to_regclass('marts.news_stock_matches')") is None:
         return []
     rows = _read(conn, "articles", {"start": start, "end": end, "codes": codes})
     return [Article(**row) for row in rows]

@@ -6,6 +6,8 @@ from typing import Any
 
 import psycopg
 
+from azak_pipelines.lib.warehouse import scalar
+
 PROVIDERS = ("openai", "openrouter", "openai-compatible", "baseline", "external")
 DEFAULT_KEY_ENV = {"openai": "AZAK_OPENAI_API_KEY", "openrouter": "AZAK_OPENROUTER_API_KEY"}
 DEFAULT_STRUCTURED = {"openai": "json_schema", "openai-compatible": "json_schema", "openrouter": "prompt"}
@@ -66,15 +68,16 @@ COLUMNS = ("id, name, provider, model, base_url, kind, structured, api_key_env, 
            "price_in_per_m::float8, price_out_per_m::float8, active")
 
 
-def _spec(row: tuple) -> ModelSpec:
-    return ModelSpec(*row[:8], params=row[8] or {}, price_in_per_m=row[9], price_out_per_m=row[10],
-                     active=row[11])
+def _spec(row: tuple[Any, ...]) -> ModelSpec:
+    return ModelSpec(id=row[0], name=row[1], provider=row[2], model=row[3], base_url=row[4], kind=row[5],
+                     structured=row[6], api_key_env=row[7], params=row[8] or {}, price_in_per_m=row[9],
+                     price_out_per_m=row[10], active=row[11])
 
 
 def load_models(conn: psycopg.Connection[Any], active_only: bool = True,
                 names: list[str] | None = None) -> list[ModelSpec]:
     """The registry as it is now. Missing table: the API has not migrated it yet — say so."""
-    if conn.execute("SELECT to_regclass('app.models')").fetchone()[0] is None:
+    if scalar(conn, "SELECT to_regclass('app.models')") is None:
         raise LookupError("app.models does not exist: run `azak db migrate` (or start the API once)")
     where, params = [], []
     if active_only:

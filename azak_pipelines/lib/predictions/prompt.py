@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from openai.types.chat import ChatCompletionMessageParam
 
 from azak_pipelines.lib.krx_calendar import KST
 from azak_pipelines.lib.predictions.context import SECTIONS, Context
@@ -28,7 +29,7 @@ NONE = "자료 없음"
 @dataclass(frozen=True)
 class Prompt:
     version: str
-    messages: list[dict[str, str]]
+    messages: list[ChatCompletionMessageParam]
     input_hash: str
 
 
@@ -118,7 +119,7 @@ def render(output: str, ctx: Context, mode: str, output_type: type[msgspec.Struc
     if ctx.article is not None:
         values.update(title=ctx.article.title, summary=(ctx.article.summary or "")[:300],
                       published_at=f"{ctx.article.published_at.astimezone(KST):%Y-%m-%d %H:%M} KST")
-    messages = [{"role": "system", "content": system.format(**values)},
-                {"role": "user", "content": user.format(**values)}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": system.format(**values)},
+                                                  {"role": "user", "content": user.format(**values)}]
     digest = hashlib.sha256(json.dumps([mode, messages], ensure_ascii=False).encode()).hexdigest()
     return Prompt(version, messages, digest)

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from azak_pipelines.lib.predictions.extract import InvalidJson, last_json_object
 from azak_pipelines.lib.predictions.models import ModelSpec
@@ -85,7 +86,7 @@ def _status_failure(exc: openai.APIStatusError) -> CallFailed:
     return CallFailed("bad_request", f"HTTP {status}: {body}")
 
 
-async def complete(client: openai.AsyncOpenAI, model: ModelSpec, messages: list[dict[str, str]],
+async def complete(client: openai.AsyncOpenAI, model: ModelSpec, messages: list[ChatCompletionMessageParam],
                    options: dict[str, Any]) -> Answer:
     """One chat completion; provider errors become :class:`CallFailed`."""
     try:

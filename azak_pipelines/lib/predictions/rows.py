@@ -18,7 +18,7 @@ def _id(*parts: Any) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
 
 
-def _provenance(a: Attempt, made_at: datetime, mode: str, created_at: datetime) -> tuple:
+def _provenance(a: Attempt, made_at: datetime, mode: str, created_at: datetime) -> tuple[Any, ...]:
     return (a.model.id, a.model.name, made_at, mode, a.status, a.error_class, a.error_message,
             a.prompt_version, a.input_hash, a.tokens_in, a.tokens_out, round(a.cost_usd, 6), a.latency_ms,
             a.cached, created_at)
@@ -29,7 +29,7 @@ def attempt_id(a: Attempt, run_id: str, *subject: Any) -> str:
     return _id(a.model.name, *subject, a.input_hash, a.context.as_of.isoformat(), *extra)
 
 
-def news_row(a: Attempt, mode: str, run_id: str, created_at: datetime) -> tuple:
+def news_row(a: Attempt, mode: str, run_id: str, created_at: datetime) -> tuple[Any, ...]:
     article = a.context.article
     assert article is not None
     v = a.output if isinstance(a.output, NewsImpact) else None
@@ -40,7 +40,7 @@ def news_row(a: Attempt, mode: str, run_id: str, created_at: datetime) -> tuple:
             *_provenance(a, a.context.as_of, mode, created_at))
 
 
-def report_row(a: Attempt, mode: str, run_id: str, created_at: datetime) -> tuple:
+def report_row(a: Attempt, mode: str, run_id: str, created_at: datetime) -> tuple[Any, ...]:
     ctx = a.context
     v = a.output if isinstance(a.output, StockReport) else None
     scenarios = msgspec.json.encode(v.scenarios).decode() if v else None

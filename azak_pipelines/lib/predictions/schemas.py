@@ -81,7 +81,8 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
             return [walk(v) for v in node]
         return node
 
-    return walk(schema)
+    strict: dict[str, Any] = walk(schema)
+    return strict
 
 
 def json_schema(output: type[msgspec.Struct]) -> dict[str, Any]:
