@@ -1,5 +1,6 @@
 """Long-running processes: the Dagster webserver and daemon, and the API."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -133,11 +134,18 @@ class Supervisor:
     def stop(self) -> None:
         for _, process in self.children:
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                _signal_group(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 20
         for _, process in self.children:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        # each child leads its own process group: what is left in it (a code server Dagit or the
+        # daemon spawned while shutting down, orphaned by its parent's exit) goes too
+        for _, process in self.children:
+            _signal_group(process.pid, signal.SIGKILL)
         self.children.clear()
+
+
+def _signal_group(group: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signum)

@@ -139,6 +139,23 @@ def test_demo_serves_dagit_and_the_api_with_the_demo_admin_until_sigterm(demo_ho
     for port in (dagit_port, api_port):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
+    # nothing the demo started is left running (a Dagster code server spawned during shutdown was)
+    deadline = time.monotonic() + 15
+    while (left := processes_with(f"AZAK_HOME={demo_home['AZAK_HOME']}")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert left == [], left
+
+
+def processes_with(variable: str) -> list[str]:
+    """Command lines of the processes whose environment holds ``variable`` (NAME=value)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if variable.encode() in environ.read_bytes().split(b"\0"):
+                found.append((environ.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:160])
+        except OSError:
+            continue
+    return found
 
 
 @pytest.mark.slow
