@@ -8,9 +8,10 @@
 
     python -m benchmarks.embeddings [vectors] [--filtered 100] [--milvus-only]
 
-100 filtered searches take ~20 min at 100,000 vectors: milvus-lite evaluates ``array_contains``
-row by row in Python, converting every row of every segment — the 1,024 floats of its vector
-included — to Python objects on each search.
+A run at 100,000 vectors takes ~22 min on the shared 2-core machine: 1 min writing, 3–4 min
+building the index, ~15 min for the 100 filtered searches — milvus-lite evaluates
+``array_contains`` row by row in Python, converting every row of every segment (the 1,024 floats
+of its vector included) to Python objects on each search.
 """
 
 import argparse

@@ -18,7 +18,8 @@ in a fresh server:
   ``array_contains(stock_codes, …)``.
 
 Milvus is the demo's (the embedded milvus-lite under AZAK_HOME, started if it is not running), so
-run ``azak demo --no-serve`` first.
+run ``azak demo --no-serve`` first, with the same AZAK_HOME / AZAK_PG_PORT / AZAK_MILVUS_PORT (or
+AZAK_DATABASE_URL / AZAK_MILVUS_URI).
 
     python -m benchmarks.similar [--seconds 10] [--connections 16]
 """
