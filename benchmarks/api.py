@@ -35,7 +35,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from benchmarks.common import report
+from benchmarks.common import percentile, report
 
 ROOT = Path(__file__).resolve().parents[1]
 UVICORN = Path(sys.executable).parent / "uvicorn"
@@ -56,8 +56,7 @@ class Load:
         return self.requests / self.seconds
 
     def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        return percentile(self.latencies, q) * 1000
 
     def line(self) -> str:
         return (f"{self.rps:,.0f} req/s, p50 {self.percentile(0.5):.1f} ms, p99 {self.percentile(0.99):.1f} ms"

@@ -56,6 +56,12 @@ def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The value ``q`` of the way up the sorted values (the largest for q=0.99 and 100 values)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 def report(title: str, rows: list[tuple[str, str]]) -> None:
     width = max(len(k) for k, _ in rows)
     print(f"\n## {title}")
