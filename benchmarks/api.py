@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,15 +184,25 @@ def main(seconds: float = 10.0, connections: int = 16) -> None:
         rows = [("bare Litestar, tiny JSON", tiny.line()), ("bare Litestar, the same document", same.line())]
         rows += [(label, f"{load.line()}; {load.rps / same.rps:.2f}× bare same document, "
                          f"{load.rps / tiny.rps:.2f}× bare tiny") for label, load in measured]
-    cores = "server on CPU 0, load on CPU 1" if (os.cpu_count() or 1) >= 2 else "one CPU shared"
-    rows.append(("setup", f"one uvicorn worker each, {connections} keep-alive connections, "
-                          f"{seconds:.0f} s after a 2 s warm-up, {cores}"))
+    rows.append(("setup", setup(seconds, connections)))
     report("API on loopback (benchmarks/api.py)", rows)
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def setup(seconds: float, connections: int) -> str:
+    """How a load run was set up, for its report."""
+    cores = "server on CPU 0, load on CPU 1" if (os.cpu_count() or 1) >= 2 else "one CPU shared"
+    return (f"one uvicorn worker each, up to {connections} keep-alive connections, {seconds:.0f} s after a 2 s "
+            f"warm-up, {cores}")
+
+
+def command_line(run: Callable[[float, int], None], doc: str) -> None:
+    """``--seconds`` and ``--connections`` from the command line, then ``run``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=16)
     arguments = parser.parse_args()
-    main(arguments.seconds, arguments.connections)
+    run(arguments.seconds, arguments.connections)
+
+
+if __name__ == "__main__":
+    command_line(main, __doc__ or "")

@@ -24,14 +24,13 @@ AZAK_DATABASE_URL / AZAK_MILVUS_URI).
     python -m benchmarks.similar [--seconds 10] [--connections 16]
 """
 
-import argparse
 import os
 
 import httpx
 import psycopg
 
 from azak_core.vectors import PREFIX, milvus_client
-from benchmarks.api import EMAIL, PASSWORD, PRICES, _pin, demo_copy, drive, served
+from benchmarks.api import EMAIL, PASSWORD, PRICES, _pin, command_line, demo_copy, drive, served, setup
 from benchmarks.common import report
 
 LATEST_WITH_NEIGHBOURS = """
@@ -100,15 +99,9 @@ def main(seconds: float = 10.0, connections: int = 16) -> None:
                                      f"{baseline.line()}; load average {load_average()}"))
     finally:
         runtime.stop_if_started()
-    cores = "server on CPU 0, load on CPU 1" if (os.cpu_count() or 1) >= 2 else "one CPU shared"
-    rows.append(("setup", f"one uvicorn worker each, keep-alive connections, {seconds:.0f} s after a 2 s warm-up, "
-                          f"{cores}; Milvus {milvus_uri} ({sizes})"))
+    rows.append(("setup", f"{setup(seconds, connections)}; Milvus {milvus_uri} ({sizes})"))
     report("similar news on loopback (benchmarks/similar.py)", rows)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--connections", type=int, default=16)
-    arguments = parser.parse_args()
-    main(arguments.seconds, arguments.connections)
+    command_line(main, __doc__ or "")
