@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.db import paged
+from azak_api.evaluations.queries import active_ab_test
 
 PROVENANCE = ("model_name, made_at, mode, status, error_class, error_message, prompt_version, input_hash, "
               "tokens_in, tokens_out, cost_usd::float8 AS cost_usd, latency_ms, cached")
@@ -51,10 +52,7 @@ async def ab_pair_reports(conn: AsyncConnection, code: str) -> tuple[Any, dict[i
     its two models on ``code``, by model id — whether or not the models are still active."""
     if not await exists(conn, "app.ab_tests"):
         return None
-    test = (await conn.execute(text(
-        "SELECT t.id, t.model_a_id, t.model_b_id, a.name AS model_a, b.name AS model_b FROM app.ab_tests AS t "
-        "JOIN app.models AS a ON a.id = t.model_a_id JOIN app.models AS b ON b.id = t.model_b_id "
-        "WHERE t.active"))).first()
+    test = await active_ab_test(conn)
     if test is None:
         return None
     if not await exists(conn, "computed.stock_reports"):
