@@ -18,7 +18,10 @@ MANIFESTS = {
     for path in sorted(DEPLOY.glob("*.yaml")) if path.name not in {"kustomization.yaml", "dagster-values.yaml"}
 }
 OBJECTS = [doc for docs in MANIFESTS.values() for doc in docs]
-VALUES = yaml.safe_load((DEPLOY / "dagster-values.yaml").read_text())
+VALUES_TEXT = (DEPLOY / "dagster-values.yaml").read_text()
+VALUES = yaml.safe_load(VALUES_TEXT)
+# The install command in the values' header: the release name names the chart's objects.
+RELEASE, CHART_VERSION = re.findall(r"helm upgrade --install (\S+) dagster/dagster --version (\S+)", VALUES_TEXT)[0]
 USER_CODE = VALUES["dagster-user-deployments"]["deployments"]
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
 # Names that hold credentials (a database URL carries its password): never a literal value.
@@ -78,7 +81,7 @@ def test_every_container_runs_a_pinned_image():
         assert image and tag and tag != "latest", f"{name}: {container['image']} has no fixed tag"
     for component in ("dagsterWebserver", "dagsterDaemon"):
         assert VALUES[component]["image"]["tag"] == dagster_version, component
-    assert f"--version {dagster_version}" in (DEPLOY / "dagster-values.yaml").read_text()
+    assert dagster_version == CHART_VERSION  # the chart is versioned with the library
 
 
 def test_the_api_and_the_code_location_run_the_same_build_of_the_project_image():
@@ -101,6 +104,8 @@ def test_the_services_get_what_they_need():
     api_needs = {"AZAK_DATABASE_URL", "AZAK_JWT_SECRET", "AZAK_REDIS_URL", "AZAK_MILVUS_URI", "AZAK_DAGSTER_URL"}
     assert api_needs <= set(env["api"])
     assert env["api"]["AZAK_ENV"]["value"] == "production"
+    # the chart's webserver Service, `<release>-dagster-webserver` on the chart's port 80
+    assert env["api"]["AZAK_DAGSTER_URL"]["value"] == f"http://{RELEASE}-dagster-webserver:80"
     assert {"AZAK_DATABASE_URL", "AZAK_MILVUS_URI", "AZAK_EMBEDDER"} <= set(env["azak"])
     # docker-compose is the reference production configuration: Kubernetes sets every variable it
     # sets, except Dagster's storage URLs (the chart renders the instance from `postgresql`).
@@ -154,6 +159,12 @@ def test_dagster_launches_runs_as_kubernetes_jobs_from_the_code_location():
     compose_code = COMPOSE["services"]["dagster-code"]["command"]
     assert " ".join(args) in shlex.join(compose_code)
     assert location["includeConfigInLaunchedRuns"]["enabled"] is True
+    # the code server reads the chart's instance, not the image's docker-compose one
+    [volume] = location["volumes"]
+    [mount] = location["volumeMounts"]
+    assert volume["configMap"]["name"] == f"{RELEASE}-instance" and mount["name"] == volume["name"]
+    assert mount["mountPath"] == f"{VALUES['global']['dagsterHome']}/dagster.yaml"
+    assert mount["subPath"] == "dagster.yaml"
     # the image runs the launcher the instance names, from the same lock file as everything else
     assert importlib.metadata.version("dagster-k8s") == importlib.metadata.version("dagster-postgres")
     lock = (PROJECT_ROOT / "requirements.lock").read_text()
