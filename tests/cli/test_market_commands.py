@@ -1,4 +1,4 @@
-"""`azak import prices` and `azak backfill prices`: real runs recorded in a real Dagster instance."""
+"""`azak import prices`, `azak backfill prices`, `azak housekeeping`: real runs in a real Dagster instance."""
 
 import os
 from datetime import datetime
@@ -11,6 +11,7 @@ from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock, serve
 from azak_pipelines.lib.krx_calendar import KST
 from azak_pipelines.lib.sample_data import BUNDLED
 from tests.conftest import run_azak
+from tests.pipelines.market.test_retention import MINUTE_DAYS, load_intraday, rows_by_day
 
 IMPORTS = BUNDLED / "imports"
 
@@ -136,3 +137,18 @@ def test_backfill_is_one_run_paging_kis_within_its_limits(cli_env, db_url):
 def test_backfill_arguments_are_checked(cli_env, args, message):
     result = run_azak("backfill", "prices", *args, env=cli_env)
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_housekeeping_dry_run_reports_and_a_bad_window_is_refused(cli_env, db_url):
+    load_intraday(db_url)
+    planned = run_azak("housekeeping", "--dry-run", "--as-of", "2026-11-30", env=cli_env)
+    assert planned.returncode == 0, planned.stderr
+    assert ("raw/minute_prices: would drop minute_prices_y2025m09, minute_prices_y2025m10 (before 2025-11-01, "
+            "12 months kept): 8 rows") in planned.stdout
+    assert "raw/quote_snapshots: would drop quote_snapshots_y2026m06, quote_snapshots_y2026m07" in planned.stdout
+    assert len(rows_by_day(db_url, "minute_prices")) == len(MINUTE_DAYS)
+
+    refused = run_azak("housekeeping", env={**cli_env, "AZAK_RETENTION_QUOTE_SNAPSHOTS_MONTHS": "0"})
+    assert refused.returncode == 1
+    assert "quote_snapshots_months (AZAK_RETENTION_QUOTE_SNAPSHOTS_MONTHS) must be at least 1 month" in refused.stderr
+    assert len(rows_by_day(db_url, "minute_prices")) == len(MINUTE_DAYS)
