@@ -135,6 +135,22 @@ def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] |
     return {"run_id": result.run_id, **report}
 
 
+def build_marts(full_refresh: bool = False) -> dict[str, Any]:
+    """Every dbt model in one run: incremental marts resume where their inputs changed, or are
+    rebuilt from scratch with ``full_refresh``."""
+    from azak_pipelines.definitions import defs
+
+    print(f"building the marts{' from scratch' if full_refresh else ''}…", flush=True)
+    started = time.monotonic()
+    result = run_job(defs(), cli_instance(), "marts_job",
+                     run_config={"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}})
+    if not result.success:
+        raise RuntimeError(f"the marts run {result.run_id} failed:\n  {_failure(result)}")
+    built = len(result.get_asset_materialization_events())
+    print(f"done in {time.monotonic() - started:.1f} s: {built} models and seeds, run {result.run_id}")
+    return {"run_id": result.run_id, "built": built}
+
+
 def _universe_loaded(runtime: Runtime) -> bool:
     import psycopg
 

@@ -63,6 +63,22 @@ def test_import_of_both_layouts_is_a_materialization_and_idempotent(cli_env, db_
     assert recorded[0]["source"] == "files" and recorded[0]["rows_written"] == 948
 
 
+def test_marts_resume_after_an_import_and_rebuild_from_scratch_on_request(cli_env, db_url):
+    files = [str(IMPORTS / "005930_D.csv"), str(IMPORTS / "000660.csv")]
+    assert run_azak("import", "prices", *files, env=cli_env).returncode == 0
+    built = run_azak("marts", env=cli_env)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.startswith("building the marts…") and "models and seeds, run " in built.stdout
+    query = "SELECT * FROM marts.daily_prices ORDER BY stock_code, trade_date"
+    first = table(db_url, query)
+    assert len(first) == 948 and {row[0] for row in first} == {"005930", "000660"}
+
+    rebuilt = run_azak("marts", "--full-refresh", env=cli_env)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "building the marts from scratch…" in rebuilt.stdout
+    assert table(db_url, query) == first
+
+
 def test_bad_rows_are_rejected_with_file_line_and_reason(cli_env, db_url, tmp_path):
     bad = tmp_path / "005380.csv"
     bad.write_text(
