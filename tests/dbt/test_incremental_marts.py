@@ -102,3 +102,25 @@ def test_a_mart_stored_without_the_resume_state_is_rebuilt_in_full(warehouse_wit
         assert conn.execute("SELECT count(*), count(macd_signal) FROM marts.daily_prices").fetchone() == full
         assert conn.execute("SELECT count(*) FROM marts.daily_prices WHERE bar_number IS NULL").fetchone()[0] == 0
 
+
+
+@pytest.mark.slow
+def test_news_articles_rewrite_only_the_days_that_changed_and_equal_a_full_rebuild(warehouse_with_stocks, replay):
+    run("reference_job")
+    run("market_marts_job")  # the price impact model beside it reads the (here empty) price marts
+    run("all_news_job", ("2025-05-01", "2025-05-31"))
+    run("news_marts_job")
+    with connect(warehouse_with_stocks) as conn:
+        query = "SELECT news_id, xmin::text FROM marts.news_articles"
+        before = dict(conn.execute(query).fetchall())
+        run("all_news_job", ("2025-06-01", "2025-06-17"))
+        run("news_marts_job")
+        after = dict(conn.execute(query).fetchall())
+        kept = [news_id for news_id, version in before.items() if after.get(news_id) == version]
+        assert len(after) > len(before) and len(kept) > 0.9 * len(before)
+
+        conn.execute("CREATE TABLE public.incremental_news AS SELECT * FROM marts.news_articles")
+        run("news_marts_job", run_config=FULL_REFRESH)
+        assert all(version not in before.values() for version in dict(conn.execute(query).fetchall()).values())
+        assert differences(conn, "public.incremental_news", "marts.news_articles") == 0
+        assert differences(conn, "marts.news_articles", "public.incremental_news") == 0

@@ -1,28 +1,10 @@
-with matches as (
-    select
-        news_id,
-        array_agg(stock_code order by score desc) filter (where salient) as stock_codes,
-        array_agg(stock_code order by score desc) as mentioned_codes
-    from {{ ref('stg_news__stock_matches') }}
-    group by news_id
-)
+{#- Incremental: each day is rewritten from its first changed article on (a new article, a new
+cluster, new links after a relink), see macros/resume_from.sql. -#}
+{{ config(materialized='incremental', incremental_strategy='resume_from', on_schema_change='fail',
+          unique_key='published_day', resume_order_by='news_id') }}
 
-select
-    a.news_id,
-    a.published_at,
-    a.published_day,
-    a.published_precision,
-    a.title,
-    a.summary,
-    a.url,
-    a.press,
-    a.source,
-    a.sources,
-    a.content_type,
-    a.cluster_id,
-    a.is_canonical,
-    a.cluster_size,
-    coalesce(m.stock_codes, array[]::text[]) as stock_codes,
-    coalesce(m.mentioned_codes, array[]::text[]) as mentioned_codes
-from {{ ref('stg_news__articles') }} as a
-left join matches as m on m.news_id = a.news_id
+select a.*
+from {{ ref('stg_news__articles_linked') }} as a
+{% if is_incremental() %}
+join {{ this.identifier }}__resume as r on r.published_day = a.published_day and a.news_id >= r.since
+{% endif %}
