@@ -1,12 +1,11 @@
 """The Telegram settings every notification run and sensor uses."""
 
 import asyncio
-import os
 from datetime import date, timedelta
-from typing import Any
 
 import dagster as dg
 
+from azak_pipelines.defs.resources import env_config
 from azak_pipelines.lib.notify.messages import Links
 from azak_pipelines.lib.notify.sender import DEFAULT_API_URL, DeliveryReport, deliver
 
@@ -56,18 +55,9 @@ class TelegramResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # su
                                    chat_interval=self.chat_interval_s))
 
 
-def env_or(name: str, default: Any) -> Any:
-    """``dg.EnvVar(name)`` when the variable is set (Dagit shows the name, never the value), else
-    ``default``: Dagster refuses an EnvVar that is unset, and these settings are optional."""
-    return dg.EnvVar(name) if os.environ.get(name, "").strip() else default
-
-
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources={"telegram": TelegramResource(
-        bot_token=env_or("AZAK_TELEGRAM_BOT_TOKEN", None),
-        api_url=env_or("AZAK_TELEGRAM_API_URL", DEFAULT_API_URL),
-        admin_chat_id=env_or("AZAK_TELEGRAM_ADMIN_CHAT_ID", ""),
-        public_url=env_or("AZAK_PUBLIC_URL", "http://127.0.0.1:8000/api"),
-        dagit_url=env_or("AZAK_DAGIT_URL", ""),
-    )})
+    return dg.Definitions(resources={"telegram": TelegramResource(**env_config(TelegramResource, {
+        "bot_token": "AZAK_TELEGRAM_BOT_TOKEN", "api_url": "AZAK_TELEGRAM_API_URL",
+        "admin_chat_id": "AZAK_TELEGRAM_ADMIN_CHAT_ID", "public_url": "AZAK_PUBLIC_URL",
+        "dagit_url": "AZAK_DAGIT_URL"}))})

@@ -1,10 +1,10 @@
 """The LLM settings every prediction run uses: keys, budget, timeouts, concurrency."""
 
 import os
-from typing import overload
 
 import dagster as dg
 
+from azak_pipelines.defs.resources import env_config
 from azak_pipelines.lib.predictions.budget import Budget
 from azak_pipelines.lib.predictions.models import DEFAULT_KEY_ENV, ModelSpec
 from azak_pipelines.lib.predictions.providers import ProviderSettings
@@ -54,20 +54,8 @@ class LlmResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscri
         return keys
 
 
-@overload
-def env_or(name: str, default: str) -> str: ...
-@overload
-def env_or(name: str, default: None) -> str | None: ...
-def env_or(name: str, default: str | None) -> str | None:
-    """``dg.EnvVar(name)`` when the variable is set (Dagit shows the name, never the value), else
-    ``default``: Dagster refuses an EnvVar that is unset, and these settings are optional."""
-    return dg.EnvVar(name) if os.environ.get(name, "").strip() else default
-
-
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources={"llm": LlmResource(
-        openai_api_key=env_or("AZAK_OPENAI_API_KEY", None),
-        openrouter_api_key=env_or("AZAK_OPENROUTER_API_KEY", None),
-        budget_usd=env_or("AZAK_LLM_BUDGET_USD", ""),
-    )})
+    return dg.Definitions(resources={"llm": LlmResource(**env_config(LlmResource, {
+        "openai_api_key": "AZAK_OPENAI_API_KEY", "openrouter_api_key": "AZAK_OPENROUTER_API_KEY",
+        "budget_usd": "AZAK_LLM_BUDGET_USD"}))})
