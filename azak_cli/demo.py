@@ -24,12 +24,14 @@ CREATE TABLE IF NOT EXISTS ops.demo_steps (
     finished_at timestamptz NOT NULL DEFAULT now()
 );
 """
-FINGERPRINTED = ("azak_pipelines", "dbt_project/models", "dbt_project/macros", "dbt_project/seeds",
+# azak_core too: the pipelines' embedder and vector-store schema live there (a new schema must rebuild Milvus)
+FINGERPRINTED = ("azak_pipelines", "azak_core", "dbt_project/models", "dbt_project/macros", "dbt_project/seeds",
                  "dbt_project/dbt_project.yml")
 
 
 def fingerprint() -> str:
-    """A hash of the pipeline code, dbt project and bundled data (names, sizes, contents)."""
+    """A hash of the pipeline code (with the core it imports), dbt project and bundled data (names, sizes,
+    contents)."""
     digest = hashlib.sha256()
     for root in FINGERPRINTED:
         path = PROJECT_ROOT / root

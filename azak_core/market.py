@@ -22,7 +22,8 @@ PRICE_IMPACT_HORIZONS = (1, 2, 3, 5, 10, 20)
 
 
 def is_stock_code(value: str) -> bool:
-    return bool(STOCK_CODE.match(value))
+    # fullmatch: ``$`` alone also matches before a trailing newline
+    return bool(STOCK_CODE.fullmatch(value))
 
 
 # prices arrive as floats (files) or Decimals (KIS parsers); both compare and print alike here

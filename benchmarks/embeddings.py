@@ -4,14 +4,18 @@
   the char 2–4-gram TF-IDF baseline in the same process, and both on the retrieval metrics;
 * Milvus (the embedded milvus-lite server `azak` runs): recall@10 of the HNSW index against exact
   search (numpy) on 100,000 news-like unit vectors, and p50/p99 of a filtered top-10 search (one
-  stock, a year), against the same queries with the year only and with no filter, in the same run.
+  stock, a year), against the same queries with the year only and with no filter, in the same run;
+  with ``--before``, also the same stock-filtered queries on a collection of the schema before
+  (stock codes as an array, ``array_contains``: schema 1 in azak_core/vectors.py), same vectors and
+  index, and whether both return the same hits.
 
-    python -m benchmarks.embeddings [vectors] [--filtered 100] [--milvus-only]
+    python -m benchmarks.embeddings [vectors] [--filtered 100] [--before] [--milvus-only]
 
-A run at 100,000 vectors takes ~22 min on the shared 2-core machine: 1 min writing, 3–4 min
-building the index, ~15 min for the 100 filtered searches — milvus-lite evaluates
-``array_contains`` row by row in Python, converting every row of every segment (the 1,024 floats
-of its vector included) to Python objects on each search.
+A run at 100,000 vectors takes ~6 min on the shared 2-core machine: 1 min writing, 3–4 min
+building the index, seconds for the searches. ``--before`` adds a second load and index build and
+the old filter's searches, which milvus-lite evaluates row by row in Python, converting every row
+of every segment (the 1,024 floats of its vector included) to Python objects on each search:
+~2.4 s a search at 20,000 vectors, ~7.8 s at 100,000.
 """
 
 import argparse
@@ -20,6 +24,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -123,9 +128,10 @@ def news_like(n: int, dim: int, rng: np.random.Generator, topics: int = 2000) ->
     return Corpus(vectors, story_topic[stories], stories, [start + timedelta(minutes=int(m)) for m in minutes])
 
 
-def bulk_load(store: Any, articles: list[Any], batch: int = 5000) -> tuple[float, float]:
-    """Fill a new collection of the production schema and index: (seconds writing, seconds building
-    the HNSW index).
+def bulk_load(milvus: Any, name: str, articles: list[Any], entity: Callable[[Any], dict[str, Any]],
+              batch: int = 5000) -> tuple[float, float]:
+    """Fill a new, empty collection (``entity`` makes each article's row): (seconds writing, seconds
+    building the HNSW index).
 
     Not ``NewsVectors.replace_days``, which keeps the collection loaded: milvus-lite then builds each
     flushed segment's HNSW index in a background thread while writes go on, and until that thread
@@ -136,14 +142,13 @@ def bulk_load(store: Any, articles: list[Any], batch: int = 5000) -> tuple[float
     collection is released while written and loaded afterwards, which builds every segment's index
     before returning. The ids are new, so ``insert`` (``upsert`` costs the same on new ids, and
     batch size makes no difference between 500 and 10,000: measured)."""
-    store.ensure()  # the production schema and INDEX
-    store.milvus.release_collection(store.name, timeout=store.timeout)
+    milvus.release_collection(name)
     started = time.perf_counter()
     for at in range(0, len(articles), batch):
-        store.milvus.insert(store.name, [a.entity() for a in articles[at:at + batch]], timeout=store.timeout)
-    store.milvus.flush(store.name, timeout=store.timeout)
+        milvus.insert(name, [entity(a) for a in articles[at:at + batch]])
+    milvus.flush(name)
     written = time.perf_counter()
-    store.milvus.load_collection(store.name, timeout=store.timeout)
+    milvus.load_collection(name)
     return written - started, time.perf_counter() - written
 
 
@@ -162,14 +167,14 @@ def load_average() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def milvus_figures(n: int, filtered: int = 100) -> list[tuple[str, str]]:
+def milvus_figures(n: int, filtered: int = 100, before: bool = False) -> list[tuple[str, str]]:
     from azak_cli.milvus import EmbeddedMilvus
     from azak_core.embeddings.offline import DIMENSION
-    from azak_core.vectors import INDEX, MIN_EF, ArticleVector, NewsVectors, day_number, mentions_stock
-    from tests.conftest import free_port
+    from azak_core.vectors import INDEX, MIN_EF, SCHEMA_VERSION, ArticleVector, NewsVectors, day_number, mentions_stock
+    from tests.conftest import free_port, schema_1_collection
 
     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
-    before = load_average()
+    before_load = load_average()
     rng = np.random.default_rng(7)
     dim = DIMENSION  # the offline embedder's vectors
     corpus = news_like(n, dim, rng)
@@ -181,9 +186,10 @@ def milvus_figures(n: int, filtered: int = 100) -> list[tuple[str, str]]:
         server.start()
         try:
             store = NewsVectors(server.uri, "bench@1", dim, timeout=3600)
+            store.ensure()  # the production schema and INDEX
             articles = [ArticleVector(i + 1, when[i].date(), when[i], [corpus.code(i)], "bench", "news",
                                       int(corpus.stories[i]) + 1, vectors[i]) for i in range(n)]
-            write_seconds, index_seconds = bulk_load(store, articles)
+            write_seconds, index_seconds = bulk_load(store.milvus, store.name, articles, ArticleVector.entity)
             after_load = load_average()
             found: list[list[int]] = []
             for at in range(0, len(queries), 50):
@@ -191,45 +197,64 @@ def milvus_figures(n: int, filtered: int = 100) -> list[tuple[str, str]]:
                 found += [[h.news_id for h in hits] for hits in store.search_many([vectors[q] for q in batch], 10)]
             recall = statistics.mean(len(set(f) & exact_top(vectors, vectors[q])) / 10
                                      for f, q in zip(found, queries, strict=True))
-            timings: dict[str, list[float]] = {"stock": [], "days": [], "none": []}
-            filtered_recall = []
+            old = None
+            if before:  # the same rows, stock codes as the array schema 1 stored
+                old = NewsVectors(server.uri, "bench@1", dim, timeout=3600,
+                                  name=schema_1_collection(server.uri, "bench@1", dim, []))
+                bulk_load(old.milvus, old.name, articles, lambda a: {**a.entity(), "stock_codes": list(a.stock_codes)})
+            timings: dict[str, list[float]] = {"stock": [], "array": [], "days": [], "none": []}
+            filtered_recall, same_hits = [], 0
             for q in queries[:filtered]:
                 first, last = day_number(when[q].date() - timedelta(days=365)), day_number(when[q].date())
                 in_range = f"published_day >= {first} and published_day <= {last}"
-                for kind, filter_ in (("stock", f"{mentions_stock(corpus.code(q))} and {in_range}"),
-                                      ("days", in_range), ("none", "")):
+                searches = [("stock", store, f"{mentions_stock(corpus.code(q))} and {in_range}"),
+                            ("days", store, in_range), ("none", store, "")]
+                if old is not None:
+                    searches.append(("array", old, f'array_contains(stock_codes, "{corpus.code(q)}") and {in_range}'))
+                hits_of = {}
+                for kind, collection, filter_ in searches:
                     started = time.perf_counter()
-                    hits = store.search(vectors[q], 10, filter_)
+                    hits_of[kind] = collection.search(vectors[q], 10, filter_)
                     timings[kind].append((time.perf_counter() - started) * 1000)
-                    if kind == "stock":
-                        candidates = np.flatnonzero((corpus.topics == corpus.topics[q]) & (days >= first)
-                                                    & (days <= last))
-                        exact = exact_top(vectors, vectors[q], candidates)
-                        filtered_recall.append(len({h.news_id for h in hits} & exact) / len(exact))
+                candidates = np.flatnonzero((corpus.topics == corpus.topics[q]) & (days >= first) & (days <= last))
+                exact = exact_top(vectors, vectors[q], candidates)
+                filtered_recall.append(len({h.news_id for h in hits_of["stock"]} & exact) / len(exact))
+                if old is not None:
+                    same_hits += [h.news_id for h in hits_of["array"]] == [h.news_id for h in hits_of["stock"]]
             store.close()
+            if old is not None:
+                old.close()
         finally:
             server.stop()
     ratio = statistics.median(timings["stock"]) / statistics.median(timings["none"])
-    return [
+    rows = [
         ("vectors", f"{n:,} × {dim}, unit, news-like (2,000 companies, stories; see news_like), index "
                     f"{INDEX['index_type']} {INDEX['params']}, ef = max({MIN_EF}, 2k)"),
         ("write (insert 5,000 a batch, flush)", f"{write_seconds:.0f} s ({n / write_seconds:,.0f} vectors/s)"),
         ("HNSW build (load_collection)", f"{index_seconds:.0f} s ({n / index_seconds:,.0f} vectors/s)"),
         ("recall@10 vs exact search", f"{recall:.3f} (200 queries, no filter)"),
-        ("filtered top-10 (one stock, one year)", f"{percentiles(timings['stock'])}; recall@10 vs exact "
-                                                  f"filtered {statistics.mean(filtered_recall):.3f} "
-                                                  f"({filtered} queries)"),
-        ("the same queries, the year only", percentiles(timings["days"])),
-        ("the same queries, no filter", f"{percentiles(timings['none'])}; the stock filter costs "
-                                        f"{ratio:,.0f}× (medians)"),
-        ("load average (1/5/15 min)", f"{before} at start, {after_load} after loading, {load_average()} at end"),
+        (f"filtered top-10 (one stock, one year; schema {SCHEMA_VERSION}: like)",
+         f"{percentiles(timings['stock'])}; recall@10 vs exact filtered {statistics.mean(filtered_recall):.3f} "
+         f"({filtered} queries)"),
     ]
+    if before:
+        slower = statistics.median(timings["array"]) / statistics.median(timings["stock"])
+        rows.append(("the same, schema 1 (array_contains)",
+                     f"{percentiles(timings['array'])}; {slower:,.0f}× schema {SCHEMA_VERSION}'s (medians); "
+                     f"the same hits in {same_hits} of {filtered} queries"))
+    return [*rows,
+            ("the same queries, the year only", percentiles(timings["days"])),
+            ("the same queries, no filter", f"{percentiles(timings['none'])}; the stock filter costs "
+                                            f"{ratio:,.1f}× (medians)"),
+            ("load average (1/5/15 min)", f"{before_load} at start, {after_load} after loading, "
+                                          f"{load_average()} at end")]
 
 
-def main(n: int = 100_000, filtered: int = 100, embedder: bool = True) -> None:
+def main(n: int = 100_000, filtered: int = 100, embedder: bool = True, before: bool = False) -> None:
     if embedder:
         report("offline embeddings (benchmarks/embeddings.py)", embedding_figures())
-    report(f"Milvus, embedded milvus-lite (benchmarks/embeddings.py, {date.today()})", milvus_figures(n, filtered))
+    report(f"Milvus, embedded milvus-lite (benchmarks/embeddings.py, {date.today()})",
+           milvus_figures(n, filtered, before))
 
 
 if __name__ == "__main__":
@@ -237,6 +262,8 @@ if __name__ == "__main__":
     parser.add_argument("vectors", type=int, nargs="?", default=100_000)
     parser.add_argument("--filtered", type=int, default=100, help="filtered searches timed (each also without "
                                                                    "the stock, and without any filter)")
+    parser.add_argument("--before", action="store_true", help="also time the stock filter of schema 1 "
+                                                              "(array_contains), on a second collection")
     parser.add_argument("--milvus-only", action="store_true", help="skip the offline embedder's figures")
     arguments = parser.parse_args()
-    main(arguments.vectors, arguments.filtered, not arguments.milvus_only)
+    main(arguments.vectors, arguments.filtered, not arguments.milvus_only, arguments.before)

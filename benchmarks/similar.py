@@ -15,7 +15,7 @@ in a fresh server:
   (Milvus calls are serialized per process, see azak_api/similar/index.py); measured with the
   same connections and with one (the time of one request, without queueing);
 * uncached with ``?stock=`` (the article's first stock): the search also filters on
-  ``array_contains(stock_codes, …)``.
+  ``stock_codes like "%|…|%"`` (azak_core.vectors.mentions_stock).
 
 Milvus is the demo's (the embedded milvus-lite under AZAK_HOME, started if it is not running), so
 run ``azak demo --no-serve`` first, with the same AZAK_HOME / AZAK_PG_PORT / AZAK_MILVUS_PORT (or

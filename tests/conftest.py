@@ -174,6 +174,35 @@ def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
+def schema_1_collection(uri: str, embedder_key: str, dimension: int, entities: list[dict]) -> str:
+    """The embedder's collection as schema 1 wrote it (stock codes as ARRAY<VARCHAR>, no version in
+    the name), holding ``entities``: what a Milvus filled before SCHEMA_VERSION 2 still has."""
+    from pymilvus import DataType, MilvusClient
+
+    from azak_core.vectors import INDEX, collection_name, milvus_client
+
+    name = collection_name(embedder_key, schema_version=1)
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    for field in ("published_day", "published_at", "cluster_id"):
+        schema.add_field(field, DataType.INT64)
+    schema.add_field("stock_codes", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=64, max_length=16)
+    schema.add_field("source", DataType.VARCHAR, max_length=64)
+    schema.add_field("content_type", DataType.VARCHAR, max_length=16)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+    client = milvus_client(uri)
+    try:
+        index = client.prepare_index_params()
+        index.add_index(field_name="vector", index_name="vector", **INDEX)
+        client.create_collection(name, schema=schema, index_params=index)
+        if entities:
+            client.insert(name, entities)
+            client.flush(name)
+    finally:
+        client.close()
+    return name
+
+
 @pytest.fixture
 def milvus_uri(milvus_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The session's Milvus, emptied, exported as AZAK_MILVUS_URI; the offline embedder."""

@@ -8,7 +8,7 @@ from litestar.testing import AsyncTestClient
 from azak_api.app import create_app
 from azak_core.vectors import MIN_SIMILARITY, NEIGHBOURS
 from tests.api.conftest import bearer, settings_for, sql
-from tests.conftest import free_port
+from tests.conftest import free_port, schema_1_collection
 
 SAMSUNG = "005930"
 
@@ -117,4 +117,19 @@ async def test_a_down_milvus_or_a_missing_collection_is_a_clear_503(api_warehous
     async with AsyncTestClient(app=create_app(other)) as client:
         response = await client.get(f"/api/news/{news_id}/similar", headers=bearer(user.token))
         assert response.status_code == 503
-        assert "news_openai_text_embedding_3_small" in response.json()["detail"]
+        assert "news_s2_openai_text_embedding_3_small" in response.json()["detail"]
+
+
+async def test_a_milvus_of_the_older_schema_is_a_503_naming_the_rebuild(api_warehouse, user, milvus_uri):
+    """Vectors written before the stock codes became a delimited string are not searched with the
+    new filter (they would match nothing): the answer says to re-materialize the embeddings."""
+    from azak_core.embeddings.offline import DIMENSION
+
+    news_id, _, _ = article_with_neighbours(api_warehouse)
+    old = schema_1_collection(milvus_uri, "kiwi-hash@2", DIMENSION, [])
+    async with AsyncTestClient(app=create_app(settings_for(api_warehouse, milvus_uri=milvus_uri))) as client:
+        for path in (f"/api/news/{news_id}/similar?stock={SAMSUNG}", f"/api/news/search?q=삼성전자&stock={SAMSUNG}"):
+            response = await client.get(path, headers=bearer(user.token))
+            assert response.status_code == 503, response.text
+            detail = response.json()["detail"]
+            assert f"{old} has an older schema" in detail and "materialize milvus/news_embeddings" in detail

@@ -16,6 +16,7 @@ from azak_core.vectors import (
     VectorStoreError,
     is_earlier_neighbour,
     min_similarity,
+    schema_code_version,
 )
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import AssetResult, Window, preview, window_of
@@ -59,11 +60,12 @@ def _failure(error: VectorStoreError) -> dg.Failure:
 
 
 def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
-    """The two assets, with the embedder's ``name@version`` as their code version: when the embedder
-    changes Dagit marks every partition stale, and the new vectors go to a new collection."""
+    """The two assets, with the embedder's ``name@version`` (and, for the vectors, the collection's
+    schema version) as their code version: when either changes Dagit marks every partition stale,
+    and the new vectors go to a new collection."""
 
     @dg.asset(key=NEWS_EMBEDDINGS, group_name="embeddings", kinds={"milvus"}, partitions_def=news_days,
-              backfill_policy=dg.BackfillPolicy.single_run(), code_version=embedder_key,
+              backfill_policy=dg.BackfillPolicy.single_run(), code_version=schema_code_version(embedder_key),
               deps=[dg.AssetKey([NEWS_ARTICLES.schema, NEWS_ARTICLES.name]),
                     dg.AssetKey([NEWS_STOCK_MATCHES.schema, NEWS_STOCK_MATCHES.name])],
               automation_condition=dg.AutomationCondition.eager())
@@ -73,7 +75,8 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
         collection hold exactly those articles for these days (upsert, then delete what is gone), with
         publication day and time, linked stocks, source, content type and story cluster for filtering.
         Articles with nothing to embed (empty, emoji-only) are quarantined with the reason. One
-        collection per embedder: vectors of two embedders never mix."""
+        collection per embedder: vectors of two embedders never mix. The embedder's collection of an
+        older schema (``azak_core.vectors.SCHEMA_VERSION``) is dropped: nothing reads it any more."""
         window = window_of(context)
         model = embedder.embedder()
         if model.key != embedder_key:
@@ -98,6 +101,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
         store = vector_store.collection(model)
         try:
             removed = store.replace_days(window.days(), articles)
+            dropped = store.drop_superseded()
         except VectorStoreError as error:
             raise _failure(error) from error
         finally:
@@ -109,7 +113,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
             "embedder": model.key, "dimension": model.dimension, "collection": store.name,
             "seconds": round(seconds, 3), "tokens": embedding.tokens,
             "docs_per_second": round(len(articles) / seconds, 1) if seconds else 0.0,
-            "removed": removed, "quarantined": len(rejected),
+            "removed": removed, "dropped_collections": ", ".join(dropped) or "none", "quarantined": len(rejected),
             "quarantine": dg.MetadataValue.md(reasons_summary(rejected)),
         })
 

@@ -56,7 +56,7 @@ def embeddings_match_articles(warehouse: Warehouse, embedder: EmbedderResource,
         days = sorted(expected)
         return dg.AssetCheckResult(
             passed=not days, metadata={"collection": store.name, "days_missing": len(days)},
-            description=f"collection {store.name} does not exist (new embedder, or Milvus was wiped): "
+            description=f"collection {store.name} does not exist (new embedder or schema, or Milvus was wiped): "
                         f"re-materialize milvus/news_embeddings for {_spans(days)}" if days else "nothing to embed")
     short = sorted(d for d, n in expected.items() if stored.get(d, 0) < n)
     extra = sorted(d for d, n in stored.items() if n > expected.get(d, 0))

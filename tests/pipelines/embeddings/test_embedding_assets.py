@@ -4,7 +4,16 @@ import psycopg
 import pytest
 
 from azak_core.embeddings.offline import DIMENSION, OfflineEmbedder
-from azak_core.vectors import MIN_SIMILARITY, NEIGHBOURS, NewsVectors, collection_name, earlier_than, milvus_client
+from azak_core.vectors import (
+    MIN_SIMILARITY,
+    NEIGHBOURS,
+    NewsVectors,
+    collection_name,
+    earlier_than,
+    milvus_client,
+    stock_text,
+)
+from tests.conftest import schema_1_collection
 from tests.pipelines.runs import checks, materialization, run
 
 WINDOW = ("2025-05-12", "2025-05-23")
@@ -42,6 +51,7 @@ def test_embeds_each_article_once_and_re_runs_replace_the_days(embedded_news, mi
     assert meta["count"] == articles > 20
     assert meta["embedder"] == "kiwi-hash@2" and meta["collection"] == COLLECTION
     assert meta["tokens"] == 0 and meta["seconds"] > 0 and meta["quarantined"] == 0
+    assert meta["dropped_collections"] == "none"
     assert milvus_count(milvus_uri) == articles
     assert checks(result)["embeddings_match_articles"].passed
 
@@ -141,15 +151,33 @@ def test_milvus_down_fails_with_a_clear_message(embedded_news, monkeypatch):
     assert "Milvus" in message and "AZAK_MILVUS_URI" in message
 
 
-def test_articles_without_a_linked_stock_are_embedded_with_an_empty_list(embedded_news, milvus_uri):
+def test_each_article_is_stored_with_its_linked_stocks_and_unlinked_ones_with_none(embedded_news, milvus_uri):
     run("embeddings_job", ("2025-05-12", "2025-05-16"), assets=["milvus/news_embeddings"])
-    unlinked = rows(embedded_news, "SELECT a.news_id FROM computed.news_articles a "
-                                   "WHERE a.published_day < '2025-05-17' "
-                                   "AND NOT EXISTS (SELECT 1 FROM computed.news_stock_matches m "
-                                   "WHERE m.news_id = a.news_id)")
-    assert unlinked
+    links = dict(rows(embedded_news, """
+        SELECT a.news_id, coalesce(array_agg(m.stock_code ORDER BY m.salient DESC, m.score DESC, m.stock_code)
+                                   FILTER (WHERE m.stock_code IS NOT NULL), '{}')
+        FROM computed.news_articles a LEFT JOIN computed.news_stock_matches m USING (news_id)
+        WHERE a.published_day < '2025-05-17' GROUP BY 1"""))
+    assert any(codes == [] for codes in links.values()) and any(len(codes) > 1 for codes in links.values())
     client = milvus_client(milvus_uri)
-    stored = client.get(COLLECTION, ids=[r[0] for r in unlinked], output_fields=["stock_codes", "published_day"])
+    stored = client.get(COLLECTION, ids=list(links), output_fields=["stock_codes"])
     client.close()
-    assert len(stored) == len(unlinked) and all(s["stock_codes"] == [] for s in stored)
+    assert {s["id"]: s["stock_codes"] for s in stored} == {i: stock_text(codes) for i, codes in links.items()}
+    assert stock_text([]) == "" and stock_text(["005930", "000660"]) == "|005930|000660|"
+
+
+def test_a_milvus_filled_under_the_older_schema_is_rebuilt_and_the_old_collection_dropped(embedded_news,
+                                                                                           milvus_uri):
+    """An existing install (the demo's home) holds the schema-1 collection: the next run writes the
+    new one and drops the old, and the check then passes."""
+    old = schema_1_collection(milvus_uri, OfflineEmbedder().key, DIMENSION, [])
+    assert old == "news_kiwi_hash_2" != COLLECTION
+    result = run("embeddings_job", WINDOW)
+    meta = materialization(result, "milvus/news_embeddings")
+    assert meta["collection"] == COLLECTION and meta["dropped_collections"] == old
+    client = milvus_client(milvus_uri)
+    assert old not in client.list_collections()
+    client.close()
+    assert milvus_count(milvus_uri) == rows(embedded_news, "SELECT count(*) FROM computed.news_articles")[0][0]
+    assert checks(result)["embeddings_match_articles"].passed
 
