@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import dagster as dg
 
+from azak_pipelines.defs import pools
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import AssetOptions, AssetResult, Window, watchlist_codes, window_of
 from azak_pipelines.defs.news import tables
@@ -136,7 +137,7 @@ def run_async(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return asyncio.run(work())
 
 
-@dg.asset(key=["raw", "naver_finance_news"], deps=[STOCKS],
+@dg.asset(key=["raw", "naver_finance_news"], deps=[STOCKS], pool=pools.news_host("naver"),
           check_specs=[drift_spec("naver_finance_news")], **NEWS)
 def naver_finance_news(context: dg.AssetExecutionContext, warehouse: Warehouse,
                        news: NewsSources) -> AssetResult:
@@ -174,7 +175,8 @@ def merge_collections(*parts: Collection) -> Collection:
 
 def _rss_asset(name: str, source: str, press: str, url_of: Callable[[collect.NewsSettings], str],
                doc: str) -> dg.AssetsDefinition:
-    @dg.asset(key=["raw", name], check_specs=[drift_spec(name)], description=doc, **NEWS)
+    @dg.asset(key=["raw", name], check_specs=[drift_spec(name)], description=doc,
+              pool=pools.news_host(source), **NEWS)
     def feed_asset(context: dg.AssetExecutionContext, warehouse: Warehouse,
                    news: NewsSources) -> AssetResult:
         window = window_of(context)
@@ -199,7 +201,7 @@ maeil_news = _rss_asset(
     "Maeil Business (매일경제) securities news from its public RSS feed (AZAK_MAEIL_RSS_URL).")
 
 
-@dg.asset(key=["raw", "dart_disclosures"], deps=[STOCKS],
+@dg.asset(key=["raw", "dart_disclosures"], deps=[STOCKS], pool=pools.news_host("dart"),
           check_specs=[drift_spec("dart_disclosures")], **NEWS)
 def dart_disclosures(context: dg.AssetExecutionContext, warehouse: Warehouse,
                      news: NewsSources) -> AssetResult:
@@ -234,7 +236,8 @@ def dart_disclosures(context: dg.AssetExecutionContext, warehouse: Warehouse,
     return store(context, warehouse, tables.DART_DISCLOSURES, window, run_async(work), mode, "dart")
 
 
-@dg.asset(key=["raw", "reddit_posts"], check_specs=[drift_spec("reddit_posts")], **NEWS)
+@dg.asset(key=["raw", "reddit_posts"], check_specs=[drift_spec("reddit_posts")],
+          pool=pools.news_host("reddit"), **NEWS)
 def reddit_posts(context: dg.AssetExecutionContext, warehouse: Warehouse,
                  news: NewsSources) -> AssetResult:
     """Reddit through PRAW: hot and new posts of the configured subreddits (AZAK_REDDIT_SUBREDDITS),
