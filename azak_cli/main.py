@@ -153,8 +153,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from azak_cli import market
 
     with environment.session(apply=True) as runtime:
-        market.backfill_prices(runtime, args.start, args.end, args.codes, args.basis)
+        market.backfill_prices(runtime, args.start, args.end, args.codes, args.basis, args.shards)
         return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from azak_cli import worker
+
+    with environment.session() as runtime:
+        return worker.run_worker(runtime, args.name)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -294,7 +301,15 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--to", dest="end", type=_date, required=True)
     backfill.add_argument("--codes", nargs="+", help="stock codes (default: the watch-list)")
     backfill.add_argument("--basis", default="adjusted", choices=["adjusted", "raw"])
+    backfill.add_argument("--shards", type=int, default=1,
+                          help="split the stocks into this many steps (run on Celery workers with "
+                               "AZAK_EXECUTOR=celery); default: the asset's single step")
     backfill.set_defaults(func=cmd_backfill)
+
+    worker = sub.add_parser("worker", help="a Celery worker for runs launched with AZAK_EXECUTOR=celery "
+                                           "(broker AZAK_CELERY_BROKER, queue AZAK_CELERY_QUEUE)")
+    worker.add_argument("--name", default=f"azak-{os.getpid()}", help="the worker's name (default: azak-<pid>)")
+    worker.set_defaults(func=cmd_worker)
 
     matcher = sub.add_parser("match", help="link JSON Lines ({id, title, content}) to listed companies")
     matcher.add_argument("path", nargs="?", default="-", help="a JSONL file, or - for standard input")
