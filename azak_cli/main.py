@@ -39,6 +39,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if args.no_serve:
             print(f"demo admin: {email} (password in {runtime.home / 'demo-admin-password'})")
             return 0
+        demo.cli_instance()  # the pools' limits, before the daemon launches runs
         supervisor.start_dagit(dagit)
         supervisor.env.setdefault("AZAK_DAGSTER_URL", dagit.url)  # on-demand runs (GraphQL)
         supervisor.start_api(api)
@@ -74,6 +75,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         runtime.ensure_milvus()
         supervisor = services.Supervisor(runtime)
         if dagit in wanted:
+            from azak_cli.demo import cli_instance
+
+            runtime.apply()
+            cli_instance()  # the pools' limits, before the daemon launches runs
             supervisor.start_dagit(dagit)
             supervisor.wait_ready("Dagit", f"{dagit.url}/server_info")
             print(f"Dagit: {dagit.url}")
