@@ -61,10 +61,15 @@ def _record(url: str, step: str, current: str, run_id: str) -> None:
 
 
 def cli_instance() -> Any:
-    """The real Dagster instance (``DAGSTER_HOME``, the project's dagster.yaml)."""
+    """The real Dagster instance (``DAGSTER_HOME``, the project's dagster.yaml), with the pools'
+    limits in place."""
     from dagster import DagsterInstance
 
-    return DagsterInstance.get()
+    from azak_pipelines.defs.pools import ensure_pool_limits
+
+    instance = DagsterInstance.get()
+    ensure_pool_limits(instance)
+    return instance
 
 
 DEMO_ADMIN = "admin@azak.local"
@@ -104,7 +109,8 @@ def ensure_demo_ab_test(runtime: Runtime) -> bool:
 
 def run_job(defs: Any, instance: Any, job_name: str, partition_range: tuple[str, str] | None = None,
             run_config: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> Any:
-    """Execute a job of the code location in this process, recorded in ``instance``.
+    """Execute a job of the code location, recorded in ``instance``: in this process, or with the
+    configured executor's workers running its steps.
 
     What the run prints (dbt's log lines) goes to standard error: standard output is the command's
     answer, which ``--json`` callers parse.
@@ -117,7 +123,22 @@ def run_job(defs: Any, instance: Any, job_name: str, partition_range: tuple[str,
     config.update(run_config or {})
     job = defs.resolve_job_def(job_name)
     with contextlib.redirect_stdout(sys.stderr):
-        return job.execute_in_process(instance=instance, run_config=config, tags=run_tags, raise_on_error=False)
+        if job.executor_def.name == "in_process":
+            return job.execute_in_process(instance=instance, run_config=config, tags=run_tags, raise_on_error=False)
+        # Another executor (AZAK_EXECUTOR=celery) runs steps in other processes, which load the
+        # job again from azak_pipelines.definitions.job
+        import warnings
+
+        import dagster as dg
+
+        reconstructable = dg.build_reconstructable_job("azak_pipelines.definitions", "job",
+                                                       reconstructable_args=(job_name,))
+        with warnings.catch_warnings():
+            # dagster-celery registers its task again for every step it submits; Celery keeps the
+            # first registration (the same function) and warns each time
+            warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already registered")
+            return dg.execute_job(reconstructable, instance, run_config=config, tags=run_tags,
+                                  raise_on_error=False)
 
 
 def materialize_sample(runtime: Runtime, refresh: bool = False) -> None:

@@ -39,6 +39,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if args.no_serve:
             print(f"demo admin: {email} (password in {runtime.home / 'demo-admin-password'})")
             return 0
+        demo.cli_instance()  # the pools' limits, before the daemon launches runs
         supervisor.start_dagit(dagit)
         supervisor.env.setdefault("AZAK_DAGSTER_URL", dagit.url)  # on-demand runs (GraphQL)
         supervisor.start_api(api)
@@ -74,6 +75,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         runtime.ensure_milvus()
         supervisor = services.Supervisor(runtime)
         if dagit in wanted:
+            from azak_cli.demo import cli_instance
+
+            runtime.apply()
+            cli_instance()  # the pools' limits, before the daemon launches runs
             supervisor.start_dagit(dagit)
             supervisor.wait_ready("Dagit", f"{dagit.url}/server_info")
             print(f"Dagit: {dagit.url}")
@@ -153,7 +158,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from azak_cli import market
 
     with environment.session(apply=True) as runtime:
-        market.backfill_prices(runtime, args.start, args.end, args.codes, args.basis)
+        market.backfill_prices(runtime, args.start, args.end, args.codes, args.basis, args.shards)
         return 0
 
 
@@ -171,6 +176,13 @@ def cmd_marts(args: argparse.Namespace) -> int:
     with environment.session(apply=True):
         market.build_marts(args.full_refresh)
         return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from azak_cli import worker
+
+    with environment.session() as runtime:
+        return worker.run_worker(runtime, args.name)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -310,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--to", dest="end", type=_date, required=True)
     backfill.add_argument("--codes", nargs="+", help="stock codes (default: the watch-list)")
     backfill.add_argument("--basis", default="adjusted", choices=["adjusted", "raw"])
+    backfill.add_argument("--shards", type=int, default=1,
+                          help="split the stocks into this many steps (run on Celery workers with "
+                               "AZAK_EXECUTOR=celery); default: the asset's single step")
     backfill.set_defaults(func=cmd_backfill)
 
     housekeeping = sub.add_parser("housekeeping", help="drop minute bars and quote snapshots past their "
@@ -321,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     marts = sub.add_parser("marts", help="build every dbt model (incremental marts resume where their inputs changed)")
     marts.add_argument("--full-refresh", action="store_true", help="rebuild the incremental marts from scratch")
     marts.set_defaults(func=cmd_marts)
+
+    worker = sub.add_parser("worker", help="a Celery worker for runs launched with AZAK_EXECUTOR=celery "
+                                           "(broker AZAK_CELERY_BROKER, queue AZAK_CELERY_QUEUE)")
+    worker.add_argument("--name", default=f"azak-{os.getpid()}", help="the worker's name (default: azak-<pid>)")
+    worker.set_defaults(func=cmd_worker)
 
     matcher = sub.add_parser("match", help="link JSON Lines ({id, title, content}) to listed companies")
     matcher.add_argument("path", nargs="?", default="-", help="a JSONL file, or - for standard input")

@@ -100,7 +100,9 @@ def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto"
 
 
 def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] | None = None,
-                    basis: str = "adjusted") -> dict[str, Any]:
+                    basis: str = "adjusted", shards: int = 1) -> dict[str, Any]:
+    """One run over the range: the asset's own step, or ``shards`` steps of stocks (which the
+    Celery workers share out when AZAK_EXECUTOR=celery)."""
 
     from azak_pipelines.definitions import defs
     from azak_pipelines.defs.calendar.partitions import MARKET_START
@@ -116,17 +118,27 @@ def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] |
     bad = [c for c in codes or [] if not STOCK_CODE.match(c)]
     if bad:
         raise UsageError(f"--codes must be 6 characters [0-9A-Z]: {bad}")
+    if shards < 1:
+        raise UsageError(f"--shards must be at least 1, got {shards}")
     sessions = krx_calendar().count_sessions(start, date.fromordinal(end.toordinal() + 1))
     print(f"backfilling daily prices {start} … {end} ({sessions} trading days"
-          f"{f', {len(codes)} stocks' if codes else ', the watch-list'}) in one run…", flush=True)
-    config: dict[str, Any] = {"source": "kis", "price_basis": basis}
+          f"{f', {len(codes)} stocks' if codes else ', the watch-list'}) in one run"
+          f"{f' of {shards} steps' if shards > 1 else ''}…", flush=True)
+    config: dict[str, Any] = {"price_basis": basis}
     if codes:
         config["codes"] = codes
+    logs = {"console": {"config": {"log_level": "INFO"}}}
     started = time.monotonic()
-    result = run_job(defs(), cli_instance(), "daily_prices_job", (str(start), str(end)),
-                     {"ops": {"raw__daily_prices": {"config": config}},
-                      "loggers": {"console": {"config": {"log_level": "INFO"}}}},
-                     {"azak/origin": "backfill"})
+    if shards > 1:
+        config.update(start=str(start), end=str(end), shards=shards)
+        result = run_job(defs(), cli_instance(), "daily_prices_backfill_job", None,
+                         {"ops": {"stock_shards": {"config": config}}, "loggers": logs},
+                         {"azak/origin": "backfill"})
+    else:
+        result = run_job(defs(), cli_instance(), "daily_prices_job", (str(start), str(end)),
+                         {"ops": {"raw__daily_prices": {"config": {"source": "kis", **config}}},
+                          "loggers": logs},
+                         {"azak/origin": "backfill"})
     if not result.success:
         raise RuntimeError(f"the backfill run {result.run_id} failed:\n  {_failure(result)}")
     report = _report(result, "raw/daily_prices")

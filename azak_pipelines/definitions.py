@@ -1,4 +1,4 @@
-"""The Dagster code location: everything registered lives in ``azak_pipelines/defs``."""
+"""The code location: everything registered lives in ``azak_pipelines/defs``."""
 
 from pathlib import Path
 
@@ -7,9 +7,10 @@ import dagster as dg
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions.merge(
-        dg.load_from_defs_folder(path_within_project=Path(__file__).resolve().parent),
-        # Steps share one process: our assets are I/O bound and a process per step costs
-        # seconds of imports on a 2-core machine.
-        dg.Definitions(executor=dg.in_process_executor),
-    )
+    return dg.load_from_defs_folder(path_within_project=Path(__file__).resolve().parent)
+
+
+def job(name: str) -> dg.JobDefinition:
+    """One job of the code location; :func:`dagster.build_reconstructable_job` points here so
+    that another process (a Celery worker) can load the same job."""
+    return defs().resolve_job_def(name)

@@ -6,18 +6,28 @@ Synthetic daily series for 50 stocks are written as KIS FHKST03010100 recordings
 * replay — the bundled-data path (no network, no rate limit): target under 60 s;
 * live   — the same backfill over real HTTP against the local KIS protocol server, with the shared
   PostgreSQL rate limiter at KIS's default 19 requests/s and the server enforcing 20/s;
-* live, ten years — 50 stocks x ~2,460 sessions in one run (``--ten-years``).
+* live, ten years — 50 stocks x ~2,460 sessions in one run (``--ten-years``);
+* scale-out (``--celery STOCKS YEARS``) — the replay path over STOCKS x YEARS: the asset's single
+  step in one process; ``daily_prices_backfill_job`` with two shards in one process; the same on
+  two ``azak worker`` processes (Celery over the machine's RabbitMQ). Worker start-up is timed
+  apart: workers are long-lived.
 
     python -m benchmarks.backfill [--ten-years]
+    nice python -m benchmarks.backfill --celery 300 10
 """
 
 import gzip
 import json
 import os
 import random
+import signal
+import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
@@ -26,10 +36,10 @@ from benchmarks.common import report, scratch_database
 STOCKS = [f"{800000 + i}" for i in range(50)]
 
 
-def write_recordings(directory: Path, sessions: list[date]) -> None:
+def write_recordings(directory: Path, sessions: list[date], codes: list[str] = STOCKS) -> None:
     target = directory / "kis" / "daily"
     target.mkdir(parents=True, exist_ok=True)
-    for code in STOCKS:
+    for code in codes:
         rng = random.Random(code)
         price, rows = rng.choice([5_000, 30_000, 120_000]), []
         for day in sessions:
@@ -45,12 +55,98 @@ def write_recordings(directory: Path, sessions: list[date]) -> None:
         (target / f"{code}.json.gz").write_bytes(gzip.compress(json.dumps(payload).encode()))
 
 
-def backfill(start: date, end: date) -> tuple[float, dict]:
+def backfill(start: date, end: date, codes: list[str] = STOCKS, shards: int = 1) -> tuple[float, dict]:
     from azak_cli.market import backfill_prices
 
     started = time.perf_counter()
-    result = backfill_prices(None, start, end, STOCKS)  # type: ignore[arg-type]
+    result = backfill_prices(None, start, end, codes, shards=shards)  # type: ignore[arg-type]
     return time.perf_counter() - started, result
+
+
+@contextmanager
+def celery_workers(count: int, logs: Path) -> Iterator[float]:
+    """``count`` `azak worker` processes on a queue of their own; yields their start-up time."""
+    from azak_cli.environment import PROJECT_ROOT
+
+    queue = f"azak-bench-{uuid.uuid4().hex[:8]}"
+    os.environ.update({"AZAK_EXECUTOR": "celery", "AZAK_CELERY_QUEUE": queue})
+    azak = Path(sys.executable).parent / "azak"
+    started = time.perf_counter()
+    workers = []
+    for number in range(count):
+        log = logs / f"worker-{number}.log"
+        with log.open("wb") as out:
+            workers.append((subprocess.Popen([str(azak), "worker", "--name", f"{queue}-{number}"], cwd=PROJECT_ROOT,
+                                             env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT), log))
+    try:
+        for process, log in workers:
+            while " ready." not in log.read_text(errors="replace"):
+                if process.poll() is not None:
+                    raise RuntimeError(f"a worker exited:\n{log.read_text()[-2000:]}")
+                time.sleep(0.5)
+        yield time.perf_counter() - started
+    finally:
+        for process, _ in workers:
+            process.send_signal(signal.SIGTERM)
+        for process, _ in workers:
+            process.wait(60)
+        import kombu
+
+        from azak_pipelines.defs.executor import celery_settings
+
+        with kombu.Connection(celery_settings()[0]) as connection:
+            connection.default_channel.queue_delete(queue)
+        for key in ("AZAK_EXECUTOR", "AZAK_CELERY_QUEUE"):
+            os.environ.pop(key, None)
+
+
+def scale_out(stocks: int, years: int, workers: int = 2) -> None:
+    """The same replayed backfill into fresh tables: the asset's single step, the sharded job in one
+    process (the in-process executor runs the shards in turn), and on ``workers`` Celery workers."""
+    import psycopg
+
+    from azak_pipelines.lib.krx_calendar import krx_calendar
+
+    codes = [f"{800000 + i}" for i in range(stocks)]
+    end = date(2025, 6, 17)
+    start = date(end.year - years, end.month, end.day)
+    sessions = krx_calendar().sessions_between(start, date(2025, 6, 18))
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        write_recordings(Path(tmp), sessions, codes)
+        os.environ.update({"AZAK_SAMPLE_DATA_DIR": tmp, "AZAK_SOURCE_MODE": "replay", "AZAK_HOME": tmp})
+        shape = f"{stocks:,} stocks x {len(sessions):,} sessions"
+        from azak_pipelines.definitions import defs
+
+        defs()  # imports and definitions loaded before any side is timed
+        timings = {}
+        sides = ("one process, the asset's step", f"one process, {workers} shards in turn",
+                 f"{workers} Celery workers, {workers} shards")
+        for side in sides:
+            with scratch_database("azak_bench_scale") as url:
+                if side == sides[0]:
+                    seconds, meta = backfill(start, end, codes)
+                elif side == sides[1]:
+                    seconds, meta = backfill(start, end, codes, shards=workers)
+                else:
+                    with celery_workers(workers, Path(tmp)) as startup:
+                        results.append((f"{workers} workers' start-up (not in the timing)", f"{startup:.1f} s"))
+                        seconds, meta = backfill(start, end, codes, shards=workers)
+                with psycopg.connect(url) as conn:
+                    stored = conn.execute("SELECT count(*) FROM raw.daily_prices").fetchall()[0][0]
+            timings[side] = seconds
+            results.append((f"replay, {shape}, {side}",
+                            f"{seconds:.1f} s ({stored:,} rows, {stored / seconds:,.0f} rows/s, "
+                            f"{meta['kis_requests']:,} requests)"))
+        _, one, many = timings.values()
+        results.append((f"ratio (the same {workers} shards: in turn / on Celery)", f"{one / many:.2f}x"))
+        full = 2_900 * 2_460
+        results.append(("2,900 stocks x ten years by extrapolation",
+                        f"{full * one / (stocks * len(sessions)) / 60:.0f} min one process, "
+                        f"{full * many / (stocks * len(sessions)) / 60:.0f} min on {workers} workers"))
+        for key in ("AZAK_SAMPLE_DATA_DIR", "AZAK_SOURCE_MODE", "AZAK_HOME"):
+            os.environ.pop(key, None)
+    report(f"price backfill, one process vs {workers} Celery workers (benchmarks/backfill.py --celery)", results)
 
 
 def main(ten_years: bool) -> None:
@@ -93,4 +189,8 @@ def main(ten_years: bool) -> None:
 
 
 if __name__ == "__main__":
-    main("--ten-years" in sys.argv)
+    if "--celery" in sys.argv:
+        at = sys.argv.index("--celery")
+        scale_out(int(sys.argv[at + 1]), int(sys.argv[at + 2]))
+    else:
+        main("--ten-years" in sys.argv)

@@ -40,6 +40,7 @@ def graph_snapshot(definitions: dg.Definitions) -> dict:
             "backfill_policy": str(node.backfill_policy.policy_type.value) if node.backfill_policy else None,
             "checks": sorted(check.name for check in node.check_keys),
             "kinds": sorted(node.kinds),
+            "pools": sorted(node.pools or ()),
             "automation": node.automation_condition.get_label() or "custom" if node.automation_condition else None,
         }
     schedules = {

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import dagster as dg
 
 from azak_core.market import KOSDAQ, KOSPI, KOSPI200, STOCK_CODE, bar_problem
+from azak_pipelines.defs import pools
 from azak_pipelines.defs.calendar.partitions import market_days
 from azak_pipelines.defs.common import (
     AssetOptions,
@@ -46,7 +47,7 @@ class MarketOptions(AssetOptions, total=False):
 
 
 PARTITIONED: MarketOptions = {"group_name": "market", "kinds": {"postgres"}, "partitions_def": market_days,
-               "backfill_policy": dg.BackfillPolicy.single_run(), "deps": [STOCKS]}
+               "backfill_policy": dg.BackfillPolicy.single_run(), "deps": [STOCKS], "pool": pools.KIS}
 DEFAULT_INDEX_CODES = [KOSPI, KOSDAQ, KOSPI200]
 
 
@@ -131,6 +132,25 @@ def _kis_daily(session_rows: dict[str, list[parsers.DailyBar]], basis: str, prov
     return rows, rejected
 
 
+def fetch_daily_bars(log: Any, kis: KisResource, warehouse: Warehouse, codes: list[str], window: Window,
+                     basis: str) -> tuple[list[tuple[Any, ...]], list[Rejected], Collected]:
+    """Daily bars of ``codes`` over ``window`` from KIS: rows of raw.daily_prices, the bars
+    rejected with their reason, and what was asked of KIS."""
+    fetched_at = utc_now()
+
+    async def work(session: KisSession) -> tuple[dict[str, list[parsers.DailyBar]], list[str]]:
+        if not window.trading_days():
+            return {}, []
+        return await per_code(session, codes, lambda code: session.client.daily_bars(
+            code, window.start, window.last, adjusted=basis == "adjusted"),
+            progress=lambda done, total: log.info("daily bars: %s/%s stocks fetched (%s)", done, total, window))
+
+    (bars, missing), collected = collect(kis, warehouse, window.replay_clock(), work)
+    collected.missing = missing
+    rows, rejected = _kis_daily(bars, basis, f"kis:{collected.mode}", fetched_at)
+    return rows, rejected, collected
+
+
 def _file_rows(paths: list[Path], config: DailyPricesConfig, window: Window,
                rejected: list[Rejected], outside: list[int]) -> Iterator[tuple[date, str]]:
     """(trade date, COPY line) per valid row: files are the bulk path, so rows are rendered once."""
@@ -194,19 +214,8 @@ def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
             if bad:
                 raise dg.Failure(f"codes must be 6 characters [0-9A-Z]: {bad}")
             codes = sorted(set(config.codes)) or watchlist_codes(conn)
-            fetched_at = utc_now()
-
-            async def work(session: KisSession) -> tuple[dict[str, list[parsers.DailyBar]], list[str]]:
-                if not window.trading_days():
-                    return {}, []
-                return await per_code(session, codes, lambda code: session.client.daily_bars(
-                    code, window.start, window.last, adjusted=config.price_basis == "adjusted"),
-                    progress=lambda done, total: context.log.info(
-                        "daily bars: %s/%s stocks fetched (%s)", done, total, window))
-
-            (bars, missing), collected = collect(kis, warehouse, window.replay_clock(), work)
-            collected.missing = missing
-            rows, rejected = _kis_daily(bars, config.price_basis, f"kis:{collected.mode}", fetched_at)
+            rows, rejected, collected = fetch_daily_bars(context.log, kis, warehouse, codes, window,
+                                                         config.price_basis)
             result = replace_slice(conn, tables.DAILY_PRICES, rows, window.start, window.end,
                                    scope={"stock_code": codes, "price_basis": [config.price_basis]})
             extra = {**source_meta(collected, codes), "preview": preview(
@@ -435,7 +444,7 @@ class IndexDailyConfig(dg.Config):
 
 
 @dg.asset(key=["raw", "index_daily"], group_name="market", kinds={"postgres"},
-          partitions_def=market_days, backfill_policy=dg.BackfillPolicy.single_run())
+          partitions_def=market_days, backfill_policy=dg.BackfillPolicy.single_run(), pool=pools.KIS)
 def index_daily(context: dg.AssetExecutionContext, config: IndexDailyConfig, warehouse: Warehouse,
                 kis: KisResource) -> AssetResult:
     """Daily index levels (FHPUP02120000): KOSPI 0001, KOSDAQ 1001 and KOSPI 200 2001 by default;
@@ -469,7 +478,8 @@ def index_daily(context: dg.AssetExecutionContext, config: IndexDailyConfig, war
 # -- fundamentals (not partitioned by day) -------------------------------------------------------------
 
 
-@dg.asset(key=["raw", "financial_ratios"], group_name="market", kinds={"postgres"}, deps=[STOCKS])
+@dg.asset(key=["raw", "financial_ratios"], group_name="market", kinds={"postgres"}, deps=[STOCKS],
+          pool=pools.KIS)
 def financial_ratios(context: dg.AssetExecutionContext, warehouse: Warehouse,
                      kis: KisResource) -> AssetResult:
     """Annual and quarterly financial ratios per watch-list stock (FHKST66430300): growth of
@@ -506,7 +516,8 @@ def financial_ratios(context: dg.AssetExecutionContext, warehouse: Warehouse,
     })
 
 
-@dg.asset(key=["raw", "product_info"], group_name="market", kinds={"postgres"}, deps=[STOCKS])
+@dg.asset(key=["raw", "product_info"], group_name="market", kinds={"postgres"}, deps=[STOCKS],
+          pool=pools.KIS)
 def product_info(context: dg.AssetExecutionContext, warehouse: Warehouse,
                  kis: KisResource) -> AssetResult:
     """Listing metadata per watch-list stock (CTPF1604R): product name, classification, type,

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import dagster as dg
 
+from azak_pipelines.defs import pools
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import AssetOptions, AssetResult, Window, watchlist_codes, window_of
 from azak_pipelines.defs.news import tables
@@ -33,6 +34,13 @@ T = TypeVar("T")
 STOCKS = dg.AssetKey(["raw", "stocks"])
 NEWS: AssetOptions = {"group_name": "news", "kinds": {"postgres"}, "partitions_def": news_days,
         "backfill_policy": dg.BackfillPolicy.single_run()}
+
+
+def from_host(source: str) -> AssetOptions:
+    """The news options plus the pool of the host an asset crawls."""
+    return {**NEWS, "pool": pools.news_host(source)}
+
+
 DROP_TOLERANCE = 0.05  # a parser may lose this share of rows before the drift check fails
 
 
@@ -137,7 +145,7 @@ def run_async(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 @dg.asset(key=["raw", "naver_finance_news"], deps=[STOCKS],
-          check_specs=[drift_spec("naver_finance_news")], **NEWS)
+          check_specs=[drift_spec("naver_finance_news")], **from_host("naver"))
 def naver_finance_news(context: dg.AssetExecutionContext, warehouse: Warehouse,
                        news: NewsSources) -> AssetResult:
     """Naver Finance: the securities news list day by day (``date`` parameter, paged) and every
@@ -174,7 +182,7 @@ def merge_collections(*parts: Collection) -> Collection:
 
 def _rss_asset(name: str, source: str, press: str, url_of: Callable[[collect.NewsSettings], str],
                doc: str) -> dg.AssetsDefinition:
-    @dg.asset(key=["raw", name], check_specs=[drift_spec(name)], description=doc, **NEWS)
+    @dg.asset(key=["raw", name], check_specs=[drift_spec(name)], description=doc, **from_host(source))
     def feed_asset(context: dg.AssetExecutionContext, warehouse: Warehouse,
                    news: NewsSources) -> AssetResult:
         window = window_of(context)
@@ -200,7 +208,7 @@ maeil_news = _rss_asset(
 
 
 @dg.asset(key=["raw", "dart_disclosures"], deps=[STOCKS],
-          check_specs=[drift_spec("dart_disclosures")], **NEWS)
+          check_specs=[drift_spec("dart_disclosures")], **from_host("dart"))
 def dart_disclosures(context: dg.AssetExecutionContext, warehouse: Warehouse,
                      news: NewsSources) -> AssetResult:
     """OpenDART filings (``list.json``) of every watch-list company, queried by its 8-digit
@@ -234,7 +242,7 @@ def dart_disclosures(context: dg.AssetExecutionContext, warehouse: Warehouse,
     return store(context, warehouse, tables.DART_DISCLOSURES, window, run_async(work), mode, "dart")
 
 
-@dg.asset(key=["raw", "reddit_posts"], check_specs=[drift_spec("reddit_posts")], **NEWS)
+@dg.asset(key=["raw", "reddit_posts"], check_specs=[drift_spec("reddit_posts")], **from_host("reddit"))
 def reddit_posts(context: dg.AssetExecutionContext, warehouse: Warehouse,
                  news: NewsSources) -> AssetResult:
     """Reddit through PRAW: hot and new posts of the configured subreddits (AZAK_REDDIT_SUBREDDITS),

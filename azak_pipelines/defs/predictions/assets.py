@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from azak_pipelines.defs import pools
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import (
     AssetOptions,
@@ -38,7 +39,7 @@ STAGING = [dg.AssetKey(["staging", f"stg_kis__{name}"]) for name in ("investor_f
                                                                     "product_info")]
 SIMILAR = [dg.AssetKey(["computed", "similar_news"]), dg.AssetKey(["marts", "similar_news_outcomes"])]
 COMMON: AssetOptions = {"group_name": "predictions", "kinds": {"postgres"}, "partitions_def": news_days,
-          "backfill_policy": dg.BackfillPolicy.single_run(), "pool": "llm"}
+          "backfill_policy": dg.BackfillPolicy.single_run(), "pool": pools.LLM}
 
 
 class PredictionsConfig(dg.Config):
