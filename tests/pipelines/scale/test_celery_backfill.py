@@ -42,8 +42,11 @@ def require_broker() -> None:
     try:
         socket.create_connection((address.hostname, address.port or 5672), timeout=3).close()
     except OSError as exc:
-        pytest.fail(f"no RabbitMQ at {address.hostname}:{address.port or 5672} ({exc}): start it with "
-                    "`rabbitmq-server -detached` (.ci/run does) or point AZAK_CELERY_BROKER at one")
+        message = (f"no RabbitMQ at {address.hostname}:{address.port or 5672} ({exc}): start it with "
+                   "`rabbitmq-server -detached` (.ci/run does) or point AZAK_CELERY_BROKER at one")
+        if os.environ.get("AZAK_REQUIRE_RABBITMQ") == "1":
+            pytest.fail(message)
+        pytest.skip(message + " (a laptop without a broker; CI sets AZAK_REQUIRE_RABBITMQ=1)")
 
 
 def rows(url: str) -> list[tuple]:
