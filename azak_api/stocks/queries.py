@@ -1,4 +1,5 @@
-"""SQL over ``marts.stocks``, ``marts.daily_prices``, ``marts.minute_prices`` and the API's
+"""SQL over ``marts.stocks``, ``marts.daily_prices``, ``marts.minute_prices``,
+``marts.news_stock_matches`` and the API's
 ``app.stock_watchlist`` (admin changes apply at once, before the pipelines pick them up)."""
 
 from datetime import date, datetime
@@ -133,7 +134,7 @@ async def news_counts(conn: AsyncConnection, code: str, now: datetime) -> NewsCo
         "SELECT count(*) AS total, "
         "count(*) FILTER (WHERE published_at >= :now - interval '7 days') AS last_7, "
         "count(*) FILTER (WHERE published_at >= :now - interval '30 days') AS last_30, "
-        "max(published_at) AS latest FROM marts.news_articles WHERE :code = ANY(stock_codes)"),
+        "max(published_at) AS latest FROM marts.news_stock_matches WHERE stock_code = :code AND salient"),
         {"code": code, "now": now})).all())[0]
 
 
@@ -145,7 +146,9 @@ async def latest_trade_date(conn: AsyncConnection, code: str) -> date | None:
 
 async def daily(conn: AsyncConnection, code: str, start: date, end: date) -> list[DailyRow]:
     return rows_as(DailyRow, (await conn.execute(text(
-        "SELECT trade_date, open, high, low, close, volume, is_halt, return_1d, ma_5, ma_20, ma_60, "
+        # float8 from the server: psycopg's floats are cheaper than Decimals, and the answer is floats
+        "SELECT trade_date, open::float8 AS open, high::float8 AS high, low::float8 AS low, "
+        "close::float8 AS close, volume, is_halt, return_1d, ma_5, ma_20, ma_60, "
         "rsi_14, macd, macd_signal, macd_histogram, bollinger_upper, bollinger_mid, bollinger_lower "
         "FROM marts.daily_prices WHERE stock_code = :code AND trade_date BETWEEN :start AND :end "
         "ORDER BY trade_date"), {"code": code, "start": start, "end": end})).all())
