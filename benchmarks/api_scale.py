@@ -22,6 +22,7 @@ a million articles over three years with their links; minute bars for 50 stocks)
 
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,8 +35,8 @@ import psycopg
 from psycopg import sql
 
 from azak_pipelines.lib.sql_files import load_queries
-from benchmarks.api import EMAIL, PASSWORD, _pin, demo_copy, drive, load_arguments, served, setup
-from benchmarks.common import report
+from benchmarks.api import EMAIL, PASSWORD, Load, _pin, demo_copy, drive, load_arguments, served, setup
+from benchmarks.common import load_average, report
 
 FILL = Path(__file__).with_name("scale_fill.sql")
 FULL_SIZE = {"stocks": 2900, "years": 10, "articles": 1_000_000, "news_days": 1095, "minute_stocks": 50,
@@ -125,6 +126,8 @@ def main(seconds: float = 5.0, connections: int = 16, database_url: str | None =
             rows.append(("synthetic fill", ", ".join(f"{step} {s:.0f} s" for step, s in timings)))
         rows.append(("data", sizes(url)))
         paths = routes(url)
+        measured: list[tuple[str, Load]] = []
+        documents: dict[str, bytes] = {}
         env = {k: v for k, v in os.environ.items() if not k.startswith("AZAK_")}
         env.update({"AZAK_DATABASE_URL": url, "AZAK_JWT_SECRET": "benchmark-" + "x" * 40,
                     "AZAK_ENV": "development"})
@@ -136,7 +139,9 @@ def main(seconds: float = 5.0, connections: int = 16, database_url: str | None =
                 auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
                 for path in paths:
                     started = time.perf_counter()
-                    httpx.get(f"http://127.0.0.1:{port}{path}", headers=auth, timeout=120).raise_for_status()
+                    answer = httpx.get(f"http://127.0.0.1:{port}{path}", headers=auth, timeout=120)
+                    answer.raise_for_status()
+                    documents[path] = answer.content
                     # uncached: one connection (a request's own time), then 16 unless one takes seconds
                     slow = time.perf_counter() - started > 1.0
                     counts = [1] + ([] if slow else [connections]) if extra else [connections]
@@ -144,8 +149,18 @@ def main(seconds: float = 5.0, connections: int = 16, database_url: str | None =
                         load = drive(port, path, auth, count, seconds)
                         line = f"{load.line()}; {count} connection{'s' * (count > 1)}"
                         rows.append((f"{path[:60]} {label}", line))
+                        measured.append((f"{path} {label}", load))
                         print(f"{path[:60]} {label}: {line}", file=sys.stderr, flush=True)  # progress
-    rows.append(("setup", setup(seconds, connections)))
+        # the ceiling on this machine now: a bare Litestar endpoint answering the same year of bars
+        with tempfile.TemporaryDirectory() as scratch:
+            payload = Path(scratch) / "prices.json"
+            payload.write_bytes(documents[paths[0]])
+            with served("benchmarks.bare_app:app", {**env, "AZAK_BENCH_PAYLOAD": str(payload)}) as port:
+                bare = drive(port, "/bare/prices", {}, connections, seconds)
+        rows.append(("bare Litestar, the same prices document", f"{bare.line()}; {connections} connections"))
+        cached = next(load for label, load in measured if label == f"{paths[0]} cached (memory)")
+        rows.append((f"{paths[0]} cached / bare", f"{cached.rps / bare.rps:.2f}×"))
+    rows.append(("setup", f"{setup(seconds, connections)}; load average {load_average()}"))
     report("API at whole-market size (benchmarks/api_scale.py)", rows)
 
 
