@@ -55,12 +55,12 @@ class NewsCountRow(NamedTuple):
     latest: datetime | None
 
 
-class DailyRow(NamedTuple):
+class DailyRow(NamedTuple):  # the fields of schemas.DailyBar, in its order
     trade_date: date
-    open: Number | None
-    high: Number | None
-    low: Number | None
-    close: Number
+    open: float | None
+    high: float | None
+    low: float | None
+    close: float
     volume: int
     is_halt: bool
     return_1d: float | None
@@ -138,10 +138,17 @@ async def news_counts(conn: AsyncConnection, code: str, now: datetime) -> NewsCo
         {"code": code, "now": now})).all())[0]
 
 
-async def latest_trade_date(conn: AsyncConnection, code: str) -> date | None:
-    latest: date | None = (await conn.execute(text(
-        "SELECT max(trade_date) FROM marts.daily_prices WHERE stock_code = :code"), {"code": code})).scalar()
-    return latest
+class Listed(NamedTuple):
+    listed: bool
+    latest: date | None
+
+
+async def listed_and_latest(conn: AsyncConnection, code: str) -> Listed:
+    """Whether the code is in the universe, and the day of its newest daily bar: one round trip."""
+    return rows_as(Listed, (await conn.execute(text(
+        f"SELECT EXISTS (SELECT 1 FROM ({UNIVERSE}) u WHERE u.code = :code) AS listed, "
+        "(SELECT max(trade_date) FROM marts.daily_prices WHERE stock_code = :code) AS latest"),
+        {"code": code})).all())[0]
 
 
 async def daily(conn: AsyncConnection, code: str, start: date, end: date) -> list[DailyRow]:
