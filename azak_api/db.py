@@ -44,8 +44,11 @@ async def paged(conn: AsyncConnection, columns: str, source: str, where: str, or
 def rows_as(row_type: type[RowT], rows: Sequence[Any]) -> list[RowT]:
     """Typed rows from a query whose columns are ``row_type``'s fields, by name (extra columns,
     such as ``paged``'s ``total``, are left out)."""
-    fields = row_type._fields
-    return [row_type(*(row._mapping[name] for name in fields)) for row in rows]
+    if not rows:
+        return []
+    columns = rows[0]._fields  # the same for every row: look the positions up once, not per value
+    positions = [columns.index(name) for name in row_type._fields]
+    return [row_type(*[row[i] for i in positions]) for row in rows]
 
 
 def row_as(row_type: type[RowT], row: Any) -> RowT | None:

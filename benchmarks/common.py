@@ -62,6 +62,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def load_average() -> str:
+    """The machine's 1/5/15-minute load averages: how quiet it was during a run."""
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def report(title: str, rows: list[tuple[str, str]]) -> None:
     width = max(len(k) for k, _ in rows)
     print(f"\n## {title}")

@@ -31,17 +31,13 @@ import psycopg
 
 from azak_core.vectors import PREFIX, milvus_client
 from benchmarks.api import EMAIL, PASSWORD, PRICES, _pin, command_line, demo_copy, drive, served, setup
-from benchmarks.common import report
+from benchmarks.common import load_average, report
 
 LATEST_WITH_NEIGHBOURS = """
     SELECT a.news_id, a.stock_codes FROM marts.news_articles a
     WHERE cardinality(a.stock_codes) > 0
       AND EXISTS (SELECT 1 FROM computed.similar_news s WHERE s.news_id = a.news_id AND s.rank = 10)
     ORDER BY a.published_at DESC, a.news_id DESC LIMIT 1"""
-
-
-def load_average() -> str:
-    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def collection_sizes(uri: str) -> str:

@@ -14,9 +14,12 @@ from azak_api.auth import SECURED
 from azak_api.cache import SHARED
 from azak_api.errors import NotFound, error_responses
 from azak_api.news import queries
+from azak_api.news.cursor import Position, decode_cursor, encode_cursor
 from azak_api.news.schemas import NEWS_ID_PATTERN, Article, ArticleDetail, ArticlePage, Impact, Link, StoryItem
 from azak_core.market import KST, STOCK_CODE_PATTERN
 
+# Offset paging reads and drops every row before the page: past this, cursors only.
+MAX_OFFSET = 10_000
 Source = Literal["naver_finance", "hankyung", "maeil", "dart", "reddit"]
 
 
@@ -34,7 +37,13 @@ class NewsController(Controller):
     security = SECURED
 
     @get("/", operation_id="listNews", opt={"cache": "news", "cache_scope": SHARED}, cache=True,
-         summary="News and disclosures with filters, sorting and totals", responses=error_responses(401))
+         summary="News and disclosures with filters, sorting and totals", responses=error_responses(401),
+         description=f"Newest first (or oldest, `sort=published_at`), ties broken by id. Page through with "
+                     f"`cursor`: each answer's `next_cursor` (null on the last page) continues exactly "
+                     f"after its last article, at any depth. `page` still works for the first "
+                     f"{MAX_OFFSET:,} articles; a page starting deeper is refused (400). `total` is "
+                     f"exact up to {queries.EXACT_TOTAL_LIMIT:,} matching articles; past that it is "
+                     f"PostgreSQL's estimate and `total_is_estimate` is true.")
     async def list_news(
         self, db: AsyncConnection,
         stock: Annotated[str | None, Parameter(pattern=STOCK_CODE_PATTERN,
@@ -46,18 +55,34 @@ class NewsController(Controller):
         start: Annotated[date | None, Parameter(query="from", description="first KST day (YYYY-MM-DD)")] = None,
         end: Annotated[date | None, Parameter(query="to", description="last KST day (YYYY-MM-DD)")] = None,
         sort: Literal["-published_at", "published_at"] = "-published_at",
-        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
+        cursor: Annotated[str | None, Parameter(max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
+                                                description="the previous page's next_cursor")] = None,
+        page: Annotated[int, Parameter(ge=1, le=100_000, description="with no cursor: the page number "
+                                       f"(its first article within the first {MAX_OFFSET:,})")] = 1,
         page_size: Annotated[int, Parameter(ge=1, le=100)] = 20,
     ) -> ArticlePage:
         if start and end and start > end:
             raise ValidationException(f"'from' ({start}) is after 'to' ({end})")
+        ascending = sort == "published_at"
+        if cursor is not None and page != 1:
+            raise ValidationException("give either cursor or page, not both: the cursor already says where "
+                                      "the page starts")
+        offset = (page - 1) * page_size
+        if offset >= MAX_OFFSET:
+            raise ValidationException(f"page {page} starts past the first {MAX_OFFSET:,} articles: page "
+                                      "through with cursor (each answer's next_cursor) instead")
+        after = decode_cursor(cursor, ascending) if cursor is not None else None
         since = datetime.combine(start, time(0), KST) if start else None
         until = datetime.combine(end + timedelta(days=1), time(0), KST) if end else None
-        rows, total = await queries.page(
+        rows, more, total = await queries.page(
             db, stock=stock, mentioned=mentioned, source=source, q=q, start=since, end=until,
-            ascending=sort == "published_at", offset=(page - 1) * page_size, limit=page_size)
-        return ArticlePage([as_article(r) for r in rows], total, page, page_size,
-                           (total + page_size - 1) // page_size)
+            ascending=ascending, after=after, offset=offset, limit=page_size)
+        last = rows[-1] if rows else None
+        return ArticlePage(
+            items=[as_article(r) for r in rows], total=total.matching, total_is_estimate=total.is_estimate,
+            page=None if cursor else page, page_size=page_size, pages=(total.matching + page_size - 1) // page_size,
+            next_cursor=encode_cursor(Position(last.published_at, last.news_id), ascending)
+            if last and more else None)
 
     @get("/{news_id:str}", operation_id="getNews", opt={"cache": "article", "cache_scope": SHARED}, cache=True,
          summary="One article: the companies it is about, their price impact, the same story elsewhere",

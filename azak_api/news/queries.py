@@ -6,7 +6,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import paged, rows_as
+from azak_api.db import rows_as
+from azak_api.news.cursor import Position
 from azak_core.market import PRICE_IMPACT_HORIZONS
 
 ARTICLE = ("news_id, title, left(summary, 300) AS summary, url, press, source, sources, content_type, "
@@ -54,14 +55,22 @@ class StoryRow(NamedTuple):
     published_at: datetime
 
 
-async def page(conn: AsyncConnection, *, stock: str | None, mentioned: bool, source: str | None,
-               q: str | None, start: datetime | None, end: datetime | None, ascending: bool,
-               offset: int, limit: int) -> tuple[list[ArticleRow], int]:
+class Total(NamedTuple):
+    matching: int
+    is_estimate: bool
+
+
+# Past this many matching articles the list's total is the planner's estimate, not a count.
+EXACT_TOTAL_LIMIT = 10_000
+
+
+def _filters(stock: str | None, mentioned: bool, source: str | None, q: str | None, start: datetime | None,
+             end: datetime | None) -> tuple[str, dict[str, Any]]:
     conditions: list[str] = ["TRUE"]
     params: dict[str, Any] = {}
-    if stock:
+    if stock:  # containment (@>) is what the arrays' GIN indexes answer; "= ANY" would read every row
         column = "mentioned_codes" if mentioned else "stock_codes"
-        conditions.append(f":stock = ANY({column})")
+        conditions.append(f"{column} @> ARRAY[CAST(:stock AS text)]")
         params["stock"] = stock
     if source:
         conditions.append(":source = ANY(sources)")
@@ -75,10 +84,42 @@ async def page(conn: AsyncConnection, *, stock: str | None, mentioned: bool, sou
     if end:
         conditions.append("published_at < :end")
         params["end"] = end
+    return " AND ".join(conditions), params
+
+
+async def page(conn: AsyncConnection, *, stock: str | None, mentioned: bool, source: str | None,
+               q: str | None, start: datetime | None, end: datetime | None, ascending: bool,
+               after: Position | None, offset: int, limit: int) -> tuple[list[ArticleRow], bool, Total]:
+    """One page in (published_at, news_id) order — after ``after`` (keyset) and ``offset`` rows —,
+    whether more follow, and the total: exact up to ``EXACT_TOTAL_LIMIT``, the planner's row
+    estimate past it (counting a million rows for every page would cost more than the page)."""
+    where, params = _filters(stock, mentioned, source, q, start, end)
     order = "ASC" if ascending else "DESC"
-    rows, total = await paged(conn, ARTICLE, "marts.news_articles", " AND ".join(conditions),
-                              f"published_at {order}, news_id {order}", params, offset, limit)
-    return rows_as(ArticleRow, rows), total
+    keyset = ""
+    if after is not None:
+        keyset = f" AND (published_at, news_id) {'>' if ascending else '<'} (:after_at, :after_id)"
+        params |= {"after_at": after.published_at, "after_id": after.news_id}
+    rows = rows_as(ArticleRow, (await conn.execute(text(
+        f"SELECT {ARTICLE} FROM marts.news_articles WHERE {where}{keyset} "
+        f"ORDER BY published_at {order}, news_id {order} LIMIT :limit OFFSET :offset"),
+        {**params, "limit": limit + 1, "offset": offset})).all())
+    return rows[:limit], len(rows) > limit, await _total(conn, where, params)
+
+
+async def _total(conn: AsyncConnection, where: str, params: dict[str, Any]) -> Total:
+    """The planner's estimate when it is past the limit (no rows read); otherwise a count that
+    stops at the limit, in case the estimate was low."""
+    plan: list[dict[str, Any]] = (await conn.execute(text(
+        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM marts.news_articles WHERE {where}"), params)).scalar_one()
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    if estimate > EXACT_TOTAL_LIMIT:
+        return Total(estimate, is_estimate=True)
+    counted: int = (await conn.execute(text(
+        f"SELECT count(*) FROM (SELECT 1 FROM marts.news_articles WHERE {where} LIMIT :cap) AS capped"),
+        {**params, "cap": EXACT_TOTAL_LIMIT + 1})).scalar_one()
+    if counted <= EXACT_TOTAL_LIMIT:
+        return Total(counted, is_estimate=False)
+    return Total(counted, is_estimate=True)
 
 
 async def one(conn: AsyncConnection, news_id: int) -> ArticleRow | None:

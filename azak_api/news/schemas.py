@@ -33,10 +33,16 @@ class Article(msgspec.Struct):
 
 class ArticlePage(msgspec.Struct):
     items: list[Article]
-    total: int
-    page: int
+    total: Annotated[int, msgspec.Meta(description="matching articles: exact, or PostgreSQL's estimate "
+                                                    "when total_is_estimate")]
+    total_is_estimate: Annotated[bool, msgspec.Meta(
+        description="true when more articles match than the API counts exactly: total (and pages) "
+                    "are then the planner's estimate")]
+    page: Annotated[int | None, msgspec.Meta(description="the page number; null for a cursor page")]
     page_size: int
     pages: int
+    next_cursor: Annotated[str | None, msgspec.Meta(
+        description="pass as cursor for the page after this one; null on the last page")]
 
 
 class Link(msgspec.Struct):

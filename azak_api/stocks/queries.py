@@ -1,4 +1,5 @@
-"""SQL over ``marts.stocks``, ``marts.daily_prices``, ``marts.minute_prices`` and the API's
+"""SQL over ``marts.stocks``, ``marts.daily_prices``, ``marts.minute_prices``,
+``marts.news_stock_matches`` and the API's
 ``app.stock_watchlist`` (admin changes apply at once, before the pipelines pick them up)."""
 
 from datetime import date, datetime
@@ -54,12 +55,12 @@ class NewsCountRow(NamedTuple):
     latest: datetime | None
 
 
-class DailyRow(NamedTuple):
+class DailyRow(NamedTuple):  # the fields of schemas.DailyBar, in its order
     trade_date: date
-    open: Number | None
-    high: Number | None
-    low: Number | None
-    close: Number
+    open: float | None
+    high: float | None
+    low: float | None
+    close: float
     volume: int
     is_halt: bool
     return_1d: float | None
@@ -133,19 +134,28 @@ async def news_counts(conn: AsyncConnection, code: str, now: datetime) -> NewsCo
         "SELECT count(*) AS total, "
         "count(*) FILTER (WHERE published_at >= :now - interval '7 days') AS last_7, "
         "count(*) FILTER (WHERE published_at >= :now - interval '30 days') AS last_30, "
-        "max(published_at) AS latest FROM marts.news_articles WHERE :code = ANY(stock_codes)"),
+        "max(published_at) AS latest FROM marts.news_stock_matches WHERE stock_code = :code AND salient"),
         {"code": code, "now": now})).all())[0]
 
 
-async def latest_trade_date(conn: AsyncConnection, code: str) -> date | None:
-    latest: date | None = (await conn.execute(text(
-        "SELECT max(trade_date) FROM marts.daily_prices WHERE stock_code = :code"), {"code": code})).scalar()
-    return latest
+class Listed(NamedTuple):
+    listed: bool
+    latest: date | None
+
+
+async def listed_and_latest(conn: AsyncConnection, code: str) -> Listed:
+    """Whether the code is in the universe, and the day of its newest daily bar: one round trip."""
+    return rows_as(Listed, (await conn.execute(text(
+        f"SELECT EXISTS (SELECT 1 FROM ({UNIVERSE}) u WHERE u.code = :code) AS listed, "
+        "(SELECT max(trade_date) FROM marts.daily_prices WHERE stock_code = :code) AS latest"),
+        {"code": code})).all())[0]
 
 
 async def daily(conn: AsyncConnection, code: str, start: date, end: date) -> list[DailyRow]:
     return rows_as(DailyRow, (await conn.execute(text(
-        "SELECT trade_date, open, high, low, close, volume, is_halt, return_1d, ma_5, ma_20, ma_60, "
+        # float8 from the server: psycopg's floats are cheaper than Decimals, and the answer is floats
+        "SELECT trade_date, open::float8 AS open, high::float8 AS high, low::float8 AS low, "
+        "close::float8 AS close, volume, is_halt, return_1d, ma_5, ma_20, ma_60, "
         "rsi_14, macd, macd_signal, macd_histogram, bollinger_upper, bollinger_mid, bollinger_lower "
         "FROM marts.daily_prices WHERE stock_code = :code AND trade_date BETWEEN :start AND :end "
         "ORDER BY trade_date"), {"code": code, "start": start, "end": end})).all())

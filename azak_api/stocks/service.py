@@ -65,9 +65,10 @@ async def stock_detail(conn: AsyncConnection, code: str, now: datetime) -> Stock
 async def price_series(conn: AsyncConnection, code: str, start: date | None, end: date | None, interval: str,
                        today: Callable[[], date]) -> PriceSeries:
     """Daily bars (default window: the year to the latest bar) or minute bars (the last session)."""
-    if await queries.one(conn, code) is None:
+    found = await queries.listed_and_latest(conn, code)
+    if not found.listed:
         raise NotFound(f"no listed stock {code}")
-    last = end or await queries.latest_trade_date(conn, code) or today()
+    last = end or found.latest or today()
     first = start or (last - timedelta(days=364) if interval == "daily" else last)
     if first > last:
         raise ValidationException(f"'from' ({first}) is after 'to' ({last})")
@@ -75,11 +76,9 @@ async def price_series(conn: AsyncConnection, code: str, start: date | None, end
     if last - first > span:
         raise ValidationException(f"at most {span.days} days of {interval} bars per request")
     if interval == "daily":
-        return PriceSeries(code, interval, first, last, daily=[
-            DailyBar(r.trade_date, _f(r.open), _f(r.high), _f(r.low), float(r.close), r.volume, r.is_halt,
-                     r.return_1d, r.ma_5, r.ma_20, r.ma_60, r.rsi_14, r.macd, r.macd_signal, r.macd_histogram,
-                     r.bollinger_upper, r.bollinger_mid, r.bollinger_lower)
-            for r in await queries.daily(conn, code, first, last)])
+        # the row's columns are the bar's fields, in order, already floats (queries.daily)
+        return PriceSeries(code, interval, first, last,
+                           daily=[DailyBar(*r) for r in await queries.daily(conn, code, first, last)])
     return PriceSeries(code, interval, first, last, minute=[
         MinuteBar(r.bar_time, float(r.open), float(r.high), float(r.low), float(r.close), r.volume)
         for r in await queries.minutes(conn, code, first, last)])

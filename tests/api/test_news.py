@@ -32,8 +32,11 @@ async def test_the_newest_first_with_totals_and_pages(client, user, api_warehous
                                headers=bearer(user.token))).json()
     [(earliest,)] = sql(api_warehouse, "SELECT min(published_at) FROM computed.news_articles")
     assert when(oldest["items"][0]["published_at"]) == earliest
-    beyond = (await client.get("/api/news", params={"page": 10_000}, headers=bearer(user.token))).json()
-    assert beyond["items"] == [] and beyond["total"] == total
+    assert first["total_is_estimate"] is False  # a few hundred articles: counted
+    beyond = (await client.get("/api/news", params={"page": 500}, headers=bearer(user.token))).json()
+    assert beyond["items"] == [] and beyond["total"] == total and beyond["next_cursor"] is None
+    too_deep = await client.get("/api/news", params={"page": 10_000}, headers=bearer(user.token))
+    assert too_deep.status_code == 400 and "next_cursor" in too_deep.text
 
 
 async def test_filters_by_stock_source_text_and_kst_days(client, user, api_warehouse):
