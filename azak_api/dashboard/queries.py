@@ -73,38 +73,31 @@ async def movers(conn: AsyncConnection) -> list[MoverRow]:
         ORDER BY p.return_1d DESC"""))).all())
 
 
+# The news figures read the whole corpus, so dbt computes them once per build (marts.news_figures).
 async def news(conn: AsyncConnection) -> NewsTotals:
-    return rows_as(NewsTotals, (await conn.execute(text("""
-        WITH latest AS (SELECT max(published_at) AS at FROM marts.news_articles)
-        SELECT latest.at AS as_of, count(a.news_id) AS total,
-               count(a.news_id) FILTER (WHERE a.published_at > latest.at - interval '24 hours') AS day,
-               count(a.news_id) FILTER (WHERE a.published_at > latest.at - interval '7 days') AS week,
-               count(DISTINCT a.cluster_id) AS stories,
-               count(a.news_id) FILTER (WHERE cardinality(a.stock_codes) > 0) AS with_subject
-        FROM latest LEFT JOIN marts.news_articles a ON TRUE GROUP BY latest.at"""))).all())[0]
-
-
-async def news_breakdown(conn: AsyncConnection, column: str) -> dict[str, int]:
-    expression = {"source": "unnest(sources)", "content_type": "content_type"}[column]
     rows = (await conn.execute(text(
-        f"SELECT {expression} AS k, count(*) AS n FROM marts.news_articles GROUP BY 1 ORDER BY 2 DESC"))).all()
-    return {r.k: r.n for r in rows}
+        "SELECT key, n, as_of FROM marts.news_figures WHERE figure = 'totals'"))).all()
+    counts = {r.key: r.n for r in rows}
+    return NewsTotals(as_of=rows[0].as_of if rows else None, total=counts.get("total", 0),
+                      day=counts.get("day", 0), week=counts.get("week", 0), stories=counts.get("stories", 0),
+                      with_subject=counts.get("with_subject", 0))
+
+
+async def news_breakdown(conn: AsyncConnection, figure: str) -> dict[str, int]:
+    rows = (await conn.execute(text(
+        "SELECT key, n FROM marts.news_figures WHERE figure = :figure ORDER BY n DESC, key"),
+        {"figure": figure})).all()
+    return {r.key: r.n for r in rows}
 
 
 async def most_covered(conn: AsyncConnection) -> list[Coverage]:
     return rows_as(Coverage, (await conn.execute(text(f"""
-        WITH latest AS (SELECT max(published_at) AS at FROM marts.news_articles)
-        SELECT linked.stock AS code, u.name, count(*) AS n
-        FROM marts.news_articles a CROSS JOIN latest
-        CROSS JOIN LATERAL unnest(a.stock_codes) AS linked(stock)
-        LEFT JOIN ({UNIVERSE}) u ON u.code = linked.stock
-        WHERE a.published_at > latest.at - interval '30 days'
-        GROUP BY linked.stock, u.name ORDER BY n DESC, linked.stock LIMIT 10"""))).all())
+        SELECT f.key AS code, u.name, f.n
+        FROM marts.news_figures f LEFT JOIN ({UNIVERSE}) u ON u.code = f.key
+        WHERE f.figure = 'most_covered' ORDER BY f.n DESC, f.key"""))).all())
 
 
 async def impact(conn: AsyncConnection) -> list[HorizonImpact]:
-    return rows_as(HorizonImpact, (await conn.execute(text("""
-        SELECT h, count(x) AS matured, avg(x) * 100 AS mean_pct
-        FROM marts.news_price_impact,
-             LATERAL (VALUES ('1d', excess_1d), ('5d', excess_5d), ('20d', excess_20d)) AS v(h, x)
-        WHERE salient GROUP BY h ORDER BY min(CASE h WHEN '1d' THEN 1 WHEN '5d' THEN 5 ELSE 20 END)"""))).all())
+    return rows_as(HorizonImpact, (await conn.execute(text(
+        "SELECT key AS h, n AS matured, mean AS mean_pct FROM marts.news_figures WHERE figure = 'impact' "
+        "ORDER BY CASE key WHEN '1d' THEN 1 WHEN '5d' THEN 5 ELSE 20 END"))).all())
