@@ -174,8 +174,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
         return 0
     with environment.session(apply=True) as runtime:
         seconds = scale.load(runtime, generated)
-        print(f"loaded into {mask(runtime.database.render())}: daily bars in {seconds['daily']:.1f} s "
-              f"({(generated.daily_rows + generated.raw_rows) / max(seconds['daily'], 1e-9):,.0f} rows/s), "
+        daily = seconds["daily_adjusted"] + seconds["daily_raw"]
+        print(f"loaded into {mask(runtime.database.render())}: daily bars in {daily:.1f} s "
+              f"({(generated.daily_rows + generated.raw_rows) / max(daily, 1e-9):,.0f} rows/s), "
               f"minute bars in {seconds['minute']:.1f} s, news in {seconds['news']:.1f} s "
               f"({generated.articles / max(seconds['news'], 1e-9):,.0f} articles/s)")
     return 0

@@ -442,17 +442,11 @@ def generate(options: ScaleOptions, out: Path) -> Generated:
 
 def load(runtime: Any, generated: Generated) -> dict[str, float]:
     """Import the files through the normal paths into the runtime's warehouse; seconds per part."""
-    from azak_cli.market import import_news, import_prices
-
     seconds: dict[str, float] = {}
-    started = time.monotonic()
-    # one run per basis: Dagster records two events per partition (day) of a run, so batches of
-    # files over the same days would pay that again
     for basis, files in (("adjusted", generated.adjusted_files), ("raw", generated.raw_files)):
-        if files:
-            _say(f"azak import prices --basis {basis}: {len(files):,} files")
-            import_prices(runtime, files, "english", basis)
-    seconds["daily"] = time.monotonic() - started
+        started = time.monotonic()
+        load_prices(runtime, files, basis)
+        seconds[f"daily_{basis}"] = time.monotonic() - started
     started = time.monotonic()
     if generated.minute_window is not None:
         load_minutes(runtime.database.render(), generated.minute_files, generated.minute_window)
@@ -460,9 +454,26 @@ def load(runtime: Any, generated: Generated) -> dict[str, float]:
     started = time.monotonic()
     for number, path in enumerate(generated.news_files, start=1):
         _say(f"azak import news: chunk {number}/{len(generated.news_files)} ({path.name})")
-        import_news(runtime, [path])
+        load_news(runtime, path)
     seconds["news"] = time.monotonic() - started
     return seconds
+
+
+def load_prices(runtime: Any, files: list[Path], basis: str) -> None:
+    """``azak import prices`` of every file of one basis in one run: Dagster records two events
+    per partition (day) of a run, so batches of files over the same days would pay that again."""
+    from azak_cli.market import import_prices
+
+    if files:
+        _say(f"azak import prices --basis {basis}: {len(files):,} files")
+        import_prices(runtime, files, "english", basis)
+
+
+def load_news(runtime: Any, path: Path) -> dict[str, Any]:
+    """``azak import news`` of one chunk: raw/imported_news, news_articles and the links."""
+    from azak_cli.market import import_news
+
+    return import_news(runtime, [path])
 
 
 def load_minutes(url: str, files: list[Path], window: tuple[date, date]) -> int:
