@@ -198,6 +198,22 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_housekeeping(args: argparse.Namespace) -> int:
+    from azak_cli import market
+
+    with environment.session(apply=True) as runtime:
+        market.housekeeping(runtime, args.as_of, args.dry_run)
+        return 0
+
+
+def cmd_marts(args: argparse.Namespace) -> int:
+    from azak_cli import market
+
+    with environment.session(apply=True):
+        market.build_marts(args.full_refresh)
+        return 0
+
+
 def cmd_match(args: argparse.Namespace) -> int:
     from azak_cli import match
 
@@ -336,6 +352,16 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--codes", nargs="+", help="stock codes (default: the watch-list)")
     backfill.add_argument("--basis", default="adjusted", choices=["adjusted", "raw"])
     backfill.set_defaults(func=cmd_backfill)
+
+    housekeeping = sub.add_parser("housekeeping", help="drop minute bars and quote snapshots past their "
+                                  "retention window now (what the nightly retention_schedule runs)")
+    housekeeping.add_argument("--dry-run", action="store_true", help="print what would be dropped, drop nothing")
+    housekeeping.add_argument("--as-of", type=_date, help="the KST day the windows count back from (default: today)")
+    housekeeping.set_defaults(func=cmd_housekeeping)
+
+    marts = sub.add_parser("marts", help="build every dbt model (incremental marts resume where their inputs changed)")
+    marts.add_argument("--full-refresh", action="store_true", help="rebuild the incremental marts from scratch")
+    marts.set_defaults(func=cmd_marts)
 
     matcher = sub.add_parser("match", help="link JSON Lines ({id, title, content}) to listed companies")
     matcher.add_argument("path", nargs="?", default="-", help="a JSONL file, or - for standard input")

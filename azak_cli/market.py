@@ -1,4 +1,4 @@
-"""`azak import prices` and `azak backfill prices`: one Dagster run each, recorded in Dagit."""
+"""`azak import prices`, `azak backfill prices` and `azak housekeeping`: one Dagster run each, recorded in Dagit."""
 
 import time
 from dataclasses import dataclass, field
@@ -135,6 +135,22 @@ def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] |
     return {"run_id": result.run_id, **report}
 
 
+def build_marts(full_refresh: bool = False) -> dict[str, Any]:
+    """Every dbt model in one run: incremental marts resume where their inputs changed, or are
+    rebuilt from scratch with ``full_refresh``."""
+    from azak_pipelines.definitions import defs
+
+    print(f"building the marts{' from scratch' if full_refresh else ''}…", flush=True)
+    started = time.monotonic()
+    result = run_job(defs(), cli_instance(), "marts_job",
+                     run_config={"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}})
+    if not result.success:
+        raise RuntimeError(f"the marts run {result.run_id} failed:\n  {_failure(result)}")
+    built = len(result.get_asset_materialization_events())
+    print(f"done in {time.monotonic() - started:.1f} s: {built} models and seeds, run {result.run_id}")
+    return {"run_id": result.run_id, "built": built}
+
+
 def _universe_loaded(runtime: Runtime) -> bool:
     import psycopg
 
@@ -188,3 +204,29 @@ def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dic
     say(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_new', 0):,} new items, "
         f"{articles.get('stories', 0):,} stories in the range (run {result.run_id})")
     return {"run_id": result.run_id, **report}
+
+
+def housekeeping(runtime: Runtime, as_of: date | None, dry_run: bool) -> dict[str, Any]:
+    """Run retention_job now (what the nightly schedule runs) and print what it dropped, or with
+    ``dry_run`` what it would drop."""
+    from azak_pipelines.definitions import defs
+
+    config = {"as_of": str(as_of) if as_of else "", "dry_run": dry_run}
+    result = run_job(defs(), cli_instance(), "retention_job",
+                     run_config={"ops": {"drop_expired_partitions": {"config": config}}},
+                     tags={"azak/origin": "cli"})
+    if not result.success:
+        messages = [e.message for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.message]
+        raise RuntimeError(f"the retention run {result.run_id} failed:\n  " + "\n  ".join(messages))
+    seen: dict[str, Any] = {}
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_OBSERVATION":
+            observation = event.asset_observation_data.asset_observation
+            meta = {k: v.value for k, v in observation.metadata.items()}
+            seen[observation.asset_key.to_user_string()] = meta
+            names = [p["name"] for p in meta["partitions_dropped"]] or ["nothing"]
+            print(f"{observation.asset_key.to_user_string()}: {'would drop' if dry_run else 'dropped'} "
+                  f"{', '.join(names)} (before {meta['cutoff']}, {meta['retention_months']} months kept): "
+                  f"{meta['rows_freed']} rows, {meta['bytes_freed']} bytes")
+    print(f"run {result.run_id}")
+    return seen

@@ -14,10 +14,14 @@ constraint. Two write strategies, both one transaction:
   a row whose natural key is already stored is left as it was, and the database itself refuses
   ``UPDATE`` and ``DELETE`` on such a table.
 
+Retention works on whole children, never rows: :func:`drop_partitions_before` detaches and drops
+the children that end on or before a cutoff.
+
 A spec may grow: columns added at the end of a spec (nullable) are added to an existing table by
 :func:`ensure_table`; any other difference is refused with what to do.
 """
 
+import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +33,9 @@ import psycopg
 from psycopg import sql
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+# what pg_get_expr(relpartbound) says of a range child on one date column
+RANGE_BOUND = re.compile(r"^FOR VALUES FROM \('(\d{4}-\d{2}-\d{2})'\) TO \('(\d{4}-\d{2}-\d{2})'\)$")
+log = logging.getLogger(__name__)
 
 
 class WarehouseError(RuntimeError):
@@ -464,3 +471,71 @@ def _refuse_append_only(spec: TableSpec, how: str) -> None:
     if spec.append_only:
         raise ValueError(f"{spec.key} is append-only: write it with append_rows, not {how}")
 
+
+
+# -- retention -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DroppedPartition:
+    """A child partition that retention removed, and what it held just before."""
+
+    name: str
+    lower: date
+    upper: date
+    rows: int
+    bytes: int
+
+
+def months_before(day: date, months: int) -> date:
+    """The first day of the month ``months`` whole months before ``day``'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def child_partitions(conn: psycopg.Connection[Any], spec: TableSpec) -> list[tuple[str, date, date]]:
+    """The children of ``spec``'s table as the catalog bounds them: (name, lower, upper), oldest
+    first. A child whose bound is not a plain date range (``DEFAULT``, ``MINVALUE``) is left out."""
+    rows = conn.execute(
+        "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+        "JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent "
+        "JOIN pg_namespace n ON n.oid = p.relnamespace WHERE n.nspname = %s AND p.relname = %s",
+        (spec.schema, spec.name),
+    ).fetchall()
+    children = []
+    for name, bound in rows:
+        match = RANGE_BOUND.match(bound or "")
+        if match:
+            children.append((name, date.fromisoformat(match[1]), date.fromisoformat(match[2])))
+    return sorted(children, key=lambda child: child[1])
+
+
+def drop_partitions_before(conn: psycopg.Connection[Any], spec: TableSpec, cutoff: date,
+                           dry_run: bool = False) -> list[DroppedPartition]:
+    """Detach and drop every child whose upper bound is on or before ``cutoff``, one transaction
+    per child. A child straddling the cutoff is kept whole: rows are never deleted one by one.
+    Rows are counted exactly just before each drop (one scan of a child that is about to go, once
+    a month); ``bytes`` is the child's size with its indexes. ``dry_run`` counts and drops nothing.
+    """
+    _require_autocommit(conn)
+    if spec.partition_column is None:
+        raise ValueError(f"{spec.key} is not partitioned: retention drops whole monthly or yearly "
+                         "children, and this table has none")
+    if spec.append_only:
+        raise ValueError(f"{spec.key} is append-only: what it records is kept, never dropped")
+    dropped = []
+    for name, lower, upper in child_partitions(conn, spec):
+        if upper > cutoff:
+            continue
+        child = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(name))
+        rows = scalar(conn, sql.SQL("SELECT count(*) FROM {}").format(child))
+        size = scalar(conn, "SELECT pg_total_relation_size(%s::regclass)", (f"{spec.schema}.{name}",))
+        if not dry_run:
+            with conn.transaction():
+                conn.execute(_lock_key(spec))  # no writer is creating children meanwhile
+                conn.execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(spec.ident, child))
+                conn.execute(sql.SQL("DROP TABLE {}").format(child))
+            log.info("dropped %s.%s [%s, %s): %d rows, %d bytes", spec.schema, name, lower, upper,
+                     rows, size)
+        dropped.append(DroppedPartition(name, lower, upper, rows, size))
+    return dropped

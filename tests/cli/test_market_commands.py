@@ -1,4 +1,4 @@
-"""`azak import prices` and `azak backfill prices`: real runs recorded in a real Dagster instance."""
+"""`azak import prices`, `azak backfill prices`, `azak housekeeping`: real runs in a real Dagster instance."""
 
 import os
 from datetime import datetime
@@ -11,6 +11,7 @@ from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock, serve
 from azak_pipelines.lib.krx_calendar import KST
 from azak_pipelines.lib.sample_data import BUNDLED
 from tests.conftest import run_azak
+from tests.pipelines.market.test_retention import MINUTE_DAYS, load_intraday, rows_by_day
 
 IMPORTS = BUNDLED / "imports"
 
@@ -60,6 +61,22 @@ def test_import_of_both_layouts_is_a_materialization_and_idempotent(cli_env, db_
     recorded = materializations(cli_env, "raw/daily_prices")
     assert len(recorded) == 2 * 701  # one per partition (calendar day) of the range, per run
     assert recorded[0]["source"] == "files" and recorded[0]["rows_written"] == 948
+
+
+def test_marts_resume_after_an_import_and_rebuild_from_scratch_on_request(cli_env, db_url):
+    files = [str(IMPORTS / "005930_D.csv"), str(IMPORTS / "000660.csv")]
+    assert run_azak("import", "prices", *files, env=cli_env).returncode == 0
+    built = run_azak("marts", env=cli_env)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.startswith("building the marts…") and "models and seeds, run " in built.stdout
+    query = "SELECT * FROM marts.daily_prices ORDER BY stock_code, trade_date"
+    first = table(db_url, query)
+    assert len(first) == 948 and {row[0] for row in first} == {"005930", "000660"}
+
+    rebuilt = run_azak("marts", "--full-refresh", env=cli_env)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "building the marts from scratch…" in rebuilt.stdout
+    assert table(db_url, query) == first
 
 
 def test_bad_rows_are_rejected_with_file_line_and_reason(cli_env, db_url, tmp_path):
@@ -136,3 +153,18 @@ def test_backfill_is_one_run_paging_kis_within_its_limits(cli_env, db_url):
 def test_backfill_arguments_are_checked(cli_env, args, message):
     result = run_azak("backfill", "prices", *args, env=cli_env)
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_housekeeping_dry_run_reports_and_a_bad_window_is_refused(cli_env, db_url):
+    load_intraday(db_url)
+    planned = run_azak("housekeeping", "--dry-run", "--as-of", "2026-11-30", env=cli_env)
+    assert planned.returncode == 0, planned.stderr
+    assert ("raw/minute_prices: would drop minute_prices_y2025m09, minute_prices_y2025m10 (before 2025-11-01, "
+            "12 months kept): 8 rows") in planned.stdout
+    assert "raw/quote_snapshots: would drop quote_snapshots_y2026m06, quote_snapshots_y2026m07" in planned.stdout
+    assert len(rows_by_day(db_url, "minute_prices")) == len(MINUTE_DAYS)
+
+    refused = run_azak("housekeeping", env={**cli_env, "AZAK_RETENTION_QUOTE_SNAPSHOTS_MONTHS": "0"})
+    assert refused.returncode == 1
+    assert "quote_snapshots_months (AZAK_RETENTION_QUOTE_SNAPSHOTS_MONTHS) must be at least 1 month" in refused.stderr
+    assert len(rows_by_day(db_url, "minute_prices")) == len(MINUTE_DAYS)

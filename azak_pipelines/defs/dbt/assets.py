@@ -58,15 +58,23 @@ class AzakDbtTranslator(DagsterDbtTranslator):
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
 
+class DbtBuildConfig(dg.Config):
+    """Incremental models (marts.daily_prices) resume where their inputs changed; a full refresh
+    rebuilds them from scratch, with the same result."""
+
+    full_refresh: bool = False
+
+
 TRANSLATOR = AzakDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
 
 
 @dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=TRANSLATOR)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource,
                warehouse: Warehouse) -> Iterator[Any]:
     """Build (run + test) the selected dbt models against the warehouse."""
     with warehouse.connect() as conn:
         for spec in SOURCE_TABLES:
             ensure_table(conn, spec)
     os.environ.update(dbt_env(warehouse.database_url))
-    yield from dbt.cli(["build"], context=context).stream()
+    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    yield from dbt.cli(args, context=context).stream()

@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from azak_pipelines.defs.market.ops import drop_expired_partitions
+
 daily_prices_job = dg.define_asset_job(
     "daily_prices_job", selection=dg.AssetSelection.assets(["raw", "daily_prices"]),
     description="Daily bars (KIS or files). Launch with a partition range for a backfill: one run.",
@@ -55,3 +57,8 @@ market_marts_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups("market") - dg.AssetSelection.key_prefixes(["raw"]),
     description="The dbt staging views and marts over the market tables.",
 )
+
+
+@dg.job(description="Drop intraday children (minute bars, quote snapshots) past their retention window.")
+def retention_job() -> None:
+    drop_expired_partitions()

@@ -1,4 +1,5 @@
-"""KIS OpenAPI as a resource: live with credentials, otherwise replay of the bundled recordings."""
+"""KIS OpenAPI as a resource (live with credentials, otherwise replay of the bundled recordings),
+and how long intraday history is kept."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -86,6 +87,46 @@ def kis_from_env() -> KisResource:
     return KisResource(**env_config(KisResource, KIS_VARIABLES))
 
 
+
+class RetentionResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
+    """How many whole months of intraday history ``raw`` keeps; ``retention_job`` drops older
+    monthly children nightly. Text fields, so that a bad value is refused with its variable's name
+    (see :meth:`months`) instead of becoming a default.
+
+    Why these defaults: minute bars (``AZAK_RETENTION_MINUTE_PRICES_MONTHS``, 12) are by far the
+    largest table (about 380 bars per stock per session, ~95 k rows per stock a year) and are read
+    for intraday charts and recent event studies; a year covers both, and daily bars, which are
+    never dropped, carry the long history. Quote snapshots (``AZAK_RETENTION_QUOTE_SNAPSHOTS_MONTHS``,
+    3) are the widest rows (a 10-level book every 5 minutes) and nothing downstream reads more than
+    the recent book: no mart aggregates them, so a quarter is plenty to look back on.
+    """
+
+    minute_prices_months: str = "12"
+    quote_snapshots_months: str = "3"
+
+    def months(self, field: str) -> int:
+        """The window for ``field``: a whole number of months, at least 1."""
+        text = str(getattr(self, field)).strip()
+        where = f"{field} ({RETENTION_VARIABLES[field]})"
+        try:
+            value = int(text)
+        except ValueError:
+            raise dg.Failure(f"{where} must be a whole number of months, got {text!r}") from None
+        if value < 1:
+            raise dg.Failure(f"{where} must be at least 1 month (retention never empties a table), "
+                             f"got {value}")
+        return value
+
+
+RETENTION_VARIABLES: dict[str, str | tuple[str, ...]] = {
+    "minute_prices_months": "AZAK_RETENTION_MINUTE_PRICES_MONTHS",
+    "quote_snapshots_months": "AZAK_RETENTION_QUOTE_SNAPSHOTS_MONTHS",
+}
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources={"kis": kis_from_env()})
+    return dg.Definitions(resources={
+        "kis": kis_from_env(),
+        "retention": RetentionResource(**env_config(RetentionResource, RETENTION_VARIABLES)),
+    })

@@ -16,6 +16,7 @@ from azak_pipelines.defs.market.jobs import (
     investor_flows_job,
     minute_prices_job,
     quote_snapshots_job,
+    retention_job,
 )
 from azak_pipelines.defs.market.resources import KisResource
 from azak_pipelines.lib.krx_calendar import KST, krx_calendar
@@ -119,3 +120,17 @@ def price_gaps_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource)
         tags={RANGE_START: str(missing[0]), RANGE_END: str(missing[-1]), "azak/source": "kis",
               "azak/healing": ",".join(map(str, missing))},
     )
+
+
+@dg.schedule(cron_schedule="30 4 * * *", job=retention_job, execution_timezone=TZ,
+             default_status=dg.DefaultScheduleStatus.RUNNING)
+def retention_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource) -> dg.RunRequest | dg.SkipReason:
+    """Nightly at 04:30, when nothing collects or rebuilds the intraday tables: drop their monthly
+    children past the retention window. Most nights find nothing to drop (a catalog read); running
+    daily means a failed night is caught up the next."""
+    if kis.mode() != "live":
+        return dg.SkipReason("KIS is in replay mode: the bundled recordings are a fixed past that "
+                             "retention counted from today would empty")
+    day = _local(context).date()
+    return dg.RunRequest(run_key=f"retention:{day}",
+                         run_config={"ops": {"drop_expired_partitions": {"config": {"as_of": str(day)}}}})

@@ -1,0 +1,55 @@
+{#-
+  Incremental models that resume per key (one stock's time series) instead of appending.
+
+  `resume_points(inputs, key, order_by, compare)` is the model's pre-hook. In an incremental run it
+  records, per key, the first `order_by` value where the model's inputs (a select) and the stored
+  table disagree: a new row, a changed one (any `compare` column), or a stored row whose input is
+  gone. The model reads it as `{{ this.identifier }}__resume` (key, since) and recomputes each such
+  key from `since`; the `resume_from` strategy then replaces those keys' rows from `since` on, in
+  the run's transaction. Keys that did not change are neither recomputed nor rewritten.
+-#}
+{% macro resume_points(inputs, key, order_by, compare) %}
+{% if is_incremental() %}
+create temporary table {{ this.identifier }}__resume on commit drop as
+select coalesce(i.{{ key }}, t.{{ key }}) as {{ key }},
+       min(coalesce(i.{{ order_by }}, t.{{ order_by }})) as since
+from ({{ inputs }}) as i
+full join {{ this }} as t on t.{{ key }} = i.{{ key }} and t.{{ order_by }} = i.{{ order_by }}
+where i.{{ key }} is null or t.{{ key }} is null
+   or (i.{{ compare | join(', i.') }}) is distinct from (t.{{ compare | join(', t.') }})
+group by 1
+{% endif %}
+{% endmacro %}
+
+{% macro get_incremental_resume_from_sql(arg_dict) %}
+{%- set target = arg_dict['target_relation'] -%}
+{%- set key = config.require('unique_key') -%}
+{%- set order_by = config.require('resume_order_by') -%}
+{%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+delete from {{ target }} as t
+using {{ this.identifier }}__resume as r
+where t.{{ key }} = r.{{ key }} and t.{{ order_by }} >= r.since;
+
+insert into {{ target }} ({{ columns }})
+select {{ columns }} from {{ arg_dict['temp_relation'] }};
+{% endmacro %}
+
+{#-
+  on-run-start: an incremental model whose stored columns are not the ones its .yml declares (a
+  release added a column) cannot resume, so its table is dropped and the run builds it in full.
+-#}
+{% macro rebuild_changed_incrementals() %}
+{% if execute %}
+{% for node in graph.nodes.values()
+       if node.resource_type == 'model' and node.config.materialized == 'incremental' %}
+    {% set relation = adapter.get_relation(node.database, node.schema, node.alias) %}
+    {% if relation is not none %}
+        {% set stored = adapter.get_columns_in_relation(relation) | map(attribute='name') | list %}
+        {% if node.columns and stored | sort != node.columns.keys() | list | sort %}
+            {% do log('rebuilding ' ~ relation ~ ' in full: its columns changed', info=true) %}
+            {% do adapter.drop_relation(relation) %}
+        {% endif %}
+    {% endif %}
+{% endfor %}
+{% endif %}
+{% endmacro %}
