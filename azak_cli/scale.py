@@ -210,10 +210,10 @@ def generate_daily(options: ScaleOptions, listings: list[Any], out: Path, result
         if listing.code in minute_codes:
             minute_bars_of[listing.code] = [(b, r) for b, r in zip(bars, ratios, strict=True)
                                             if b.day in minute_days and not b.halt]
-    if minute_days:
-        result.minute_window = (min(minute_days), max(minute_days) + timedelta(days=1))
         progress.tick(index + 1, result.daily_rows + result.raw_rows)
     progress.tick(len(listings), result.daily_rows + result.raw_rows, force=True)
+    if minute_days:
+        result.minute_window = (min(minute_days), max(minute_days) + timedelta(days=1))
 
 
 # -- minute bars -----------------------------------------------------------------------------------
