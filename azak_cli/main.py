@@ -146,6 +146,47 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 0
 
 
+def _stocks(text: str) -> int | None:
+    if text == "all":
+        return None
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"--stocks must be a positive number or 'all', got {text!r}")
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from azak_cli import scale
+
+    if not 0.02 <= args.years <= 30:
+        raise UsageError(f"--years must be between 0.02 (a week) and 30, got {args.years}")
+    if min(args.minute_stocks, args.minute_days, args.articles) < 0:
+        raise UsageError("--minute-stocks, --minute-days and --articles must not be negative")
+    out = Path(args.out).expanduser().resolve()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory")
+    options = scale.ScaleOptions(args.stocks, args.years, args.minute_stocks, args.minute_days,
+                                 args.articles, args.seed)
+    generated = scale.generate(options, out)
+    spent = sum(generated.seconds.values())
+    rows = generated.daily_rows + generated.raw_rows + generated.minute_rows
+    print(f"generated in {spent:.1f} s under {out}: {generated.daily_rows:,} daily bars "
+          f"({len(generated.adjusted_files):,} listings, {generated.halts:,} halt days, "
+          f"{len(generated.splits)} splits with {generated.raw_rows:,} raw-basis bars), "
+          f"{generated.minute_rows:,} minute bars ({len(generated.minute_files)} stocks), "
+          f"{generated.articles:,} articles in {len(generated.news_files)} file(s); "
+          f"{rows / max(spent, 1e-9):,.0f} rows/s")
+    if not args.load:
+        return 0
+    with environment.session(apply=True) as runtime:
+        seconds = scale.load(runtime, generated)
+        daily = seconds["daily_adjusted"] + seconds["daily_raw"]
+        print(f"loaded into {mask(runtime.database.render())}: daily bars in {daily:.1f} s "
+              f"({(generated.daily_rows + generated.raw_rows) / max(daily, 1e-9):,.0f} rows/s), "
+              f"minute bars in {seconds['minute']:.1f} s, news in {seconds['news']:.1f} s "
+              f"({generated.articles / max(seconds['news'], 1e-9):,.0f} articles/s)")
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from azak_cli import evaluation
 
@@ -414,6 +455,25 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--day", type=_date, help="only this KST day")
     show.add_argument("--limit", type=int, default=50)
     show.set_defaults(func=cmd_telegram, what="outbox")
+
+    dev = sub.add_parser("dev", help="developer tools")
+    dev_actions = dev.add_subparsers(dest="action", required=True)
+    generate = dev_actions.add_parser(
+        "generate", help="write a synthetic whole-market dataset (seeded): daily bars with splits and "
+                         "halts, minute bars, news naming listed companies; --load imports it")
+    generate.add_argument("--out", required=True, help="directory for the files (created)")
+    generate.add_argument("--stocks", type=_stocks, default=None,
+                          help="the N largest listings, or all (default: all ~2,900)")
+    generate.add_argument("--years", type=float, default=10,
+                          help="years of daily bars up to 2025-09-26 (0.25: a quarter)")
+    generate.add_argument("--minute-stocks", type=int, default=50, help="listings with minute bars")
+    generate.add_argument("--minute-days", type=int, default=245,
+                          help="the window's last N sessions of minute bars (default: about a year)")
+    generate.add_argument("--articles", type=int, default=1_000_000, help="news articles")
+    generate.add_argument("--seed", type=int, default=16, help="the same seed writes the same files")
+    generate.add_argument("--load", action="store_true",
+                          help="then import everything through `azak import` into AZAK_DATABASE_URL")
+    generate.set_defaults(func=cmd_dev)
 
     db = sub.add_parser("db", help="the PostgreSQL in use")
     db.add_argument("action", choices=["url", "start", "stop", "status", "migrate"])

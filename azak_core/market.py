@@ -21,6 +21,21 @@ RETURN_HORIZONS = (1, 3, 5, 20)
 PRICE_IMPACT_HORIZONS = (1, 2, 3, 5, 10, 20)
 
 
+def tick_size(price: float) -> int:
+    """KRX tick size (호가단위) in KRW since 2023-01-25, KOSPI and KOSDAQ alike."""
+    for limit, size in ((2_000, 1), (5_000, 5), (20_000, 10), (50_000, 50), (200_000, 100),
+                        (500_000, 500)):
+        if price < limit:
+            return size
+    return 1_000
+
+
+def to_tick(price: float) -> int:
+    """The nearest price on the KRX tick grid."""
+    size = tick_size(price)
+    return int(round(price / size) * size)
+
+
 def is_stock_code(value: str) -> bool:
     # fullmatch: ``$`` alone also matches before a trailing newline
     return bool(STOCK_CODE.fullmatch(value))

@@ -26,18 +26,11 @@ from pathlib import Path
 
 import psycopg
 
+from azak_core.market import tick_size
 from benchmarks.common import report, scratch_database, timed
 
 TICKERS = 420
 START = date(2024, 1, 2)
-
-
-def tick(price: float) -> int:
-    for limit, size in ((2_000, 1), (5_000, 5), (20_000, 10), (50_000, 50), (200_000, 100),
-                        (500_000, 500)):
-        if price < limit:
-            return size
-    return 1_000
 
 
 def generate(directory: Path) -> int:
@@ -55,7 +48,7 @@ def generate(directory: Path) -> int:
             writer.writerow(["날짜", "시가", "고가", "저가", "종가", "거래량"] if pykrx
                             else ["date", "open", "high", "low", "close", "volume", "code"])
             for day in sessions:
-                size = tick(price)
+                size = tick_size(price)
                 open_ = max(size, round(price * rng.uniform(0.98, 1.02) / size) * size)
                 close = max(size, round(price * rng.uniform(0.97, 1.03) / size) * size)
                 high = max(open_, close) + size * rng.randint(0, 5)

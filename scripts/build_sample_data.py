@@ -20,6 +20,8 @@ import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from azak_core.market import tick_size, to_tick
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "azak_pipelines" / "sample_data"
 
@@ -78,20 +80,6 @@ def write_json(path: Path, payload: object) -> None:
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
     with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
         handle.write(data)
-
-
-def tick(price: float) -> int:
-    """KRX tick size (호가단위) since 2023-01-25, KOSPI and KOSDAQ alike."""
-    for limit, size in ((2_000, 1), (5_000, 5), (20_000, 10), (50_000, 50), (200_000, 100),
-                        (500_000, 500)):
-        if price < limit:
-            return size
-    return 1_000
-
-
-def to_tick(price: float) -> int:
-    size = tick(price)
-    return int(round(price / size) * size)
 
 
 def sign(change: float, base: float) -> str:
@@ -177,8 +165,8 @@ def minute_path(rng: random.Random, bar: dict) -> list[dict]:
     for i, at in enumerate(times):
         bar_open = o if i == 0 else previous
         close = closes[i]
-        up = to_tick(max(bar_open, close) + tick(close) * rng.choice([0, 0, 1]))
-        down = to_tick(min(bar_open, close) - tick(close) * rng.choice([0, 0, 1]))
+        up = to_tick(max(bar_open, close) + tick_size(close) * rng.choice([0, 0, 1]))
+        down = to_tick(min(bar_open, close) - tick_size(close) * rng.choice([0, 0, 1]))
         high = h if i == hi_at else min(h, up)
         low = lo if i == lo_at else max(lo, down)
         bars.append({"time": at.strftime("%H%M%S"), "open": bar_open, "high": max(high, bar_open, close),
@@ -225,7 +213,7 @@ def build_kis(shared: Path) -> None:
                 price = seen[-1]["close"]
                 change = price - previous_close
                 volume = sum(b["volume"] for b in seen)
-                size = tick(price)
+                size = tick_size(price)
                 book = {f"askp{i}": str(price + size * i) for i in range(1, 11)}
                 book.update({f"bidp{i}": str(price - size * (i - 1)) for i in range(1, 11)})
                 book.update({f"askp_rsqn{i}": str(rng.randint(100, 40_000)) for i in range(1, 11)})
@@ -271,7 +259,7 @@ def build_kis(shared: Path) -> None:
                 "frgn_ntby_tr_pbmn": str(round(foreign * close / 1e6)),
                 "orgn_ntby_tr_pbmn": str(round(institution * close / 1e6)),
             })
-            after = to_tick(close + tick(close) * rng.randint(-3, 3))
+            after = to_tick(close + tick_size(close) * rng.randint(-3, 3))
             after_volume = int(volume * rng.uniform(0.001, 0.008))
             overtime.append({
                 "stck_bsop_date": row["date"].strftime("%Y%m%d"), "ovtm_untp_prpr": str(after),
