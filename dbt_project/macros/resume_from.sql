@@ -35,8 +35,9 @@ select {{ columns }} from {{ arg_dict['temp_relation'] }};
 {% endmacro %}
 
 {#-
-  on-run-start: an incremental model whose stored columns are not the ones its .yml declares (a
-  release added a column) cannot resume, so its table is dropped and the run builds it in full.
+  on-run-start: an incremental model is built once and then only resumed, so a stored table that
+  lacks what its .yml declares now (a release added a column or an index) is dropped, and the run
+  builds it in full with its columns and indexes.
 -#}
 {% macro rebuild_changed_incrementals() %}
 {% if execute %}
@@ -45,8 +46,17 @@ select {{ columns }} from {{ arg_dict['temp_relation'] }};
     {% set relation = adapter.get_relation(node.database, node.schema, node.alias) %}
     {% if relation is not none %}
         {% set stored = adapter.get_columns_in_relation(relation) | map(attribute='name') | list %}
-        {% if node.columns and stored | sort != node.columns.keys() | list | sort %}
-            {% do log('rebuilding ' ~ relation ~ ' in full: its columns changed', info=true) %}
+        {% set indexed = run_query(
+            "select string_agg(a.attname, ',' order by k.ord) from pg_index as i "
+            ~ "cross join lateral unnest(i.indkey) with ordinality as k(attnum, ord) "
+            ~ "join pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum "
+            ~ "where i.indrelid = '" ~ relation ~ "'::regclass group by i.indexrelid").columns[0].values() %}
+        {% set missing = [] %}
+        {% for index in node.config.get('indexes') or [] %}
+            {% if index['columns'] | join(',') not in indexed %}{% do missing.append(index['columns']) %}{% endif %}
+        {% endfor %}
+        {% if (node.columns and stored | sort != node.columns.keys() | list | sort) or missing %}
+            {% do log('rebuilding ' ~ relation ~ ' in full: its columns or indexes changed', info=true) %}
             {% do adapter.drop_relation(relation) %}
         {% endif %}
     {% endif %}

@@ -91,7 +91,7 @@ def test_an_incremental_run_rewrites_only_what_changed_and_equals_a_full_rebuild
             assert differences(conn, f"marts.{name}", copy) == 0, name
 
 
-def test_a_mart_stored_without_the_resume_state_is_rebuilt_in_full(warehouse_with_stocks, replay):
+def test_a_mart_stored_without_a_declared_column_or_index_is_rebuilt_in_full(warehouse_with_stocks, replay):
     run("daily_prices_job", ("2025-01-02", "2025-03-31"))
     run("market_marts_job")
     with connect(warehouse_with_stocks) as conn:
@@ -101,6 +101,15 @@ def test_a_mart_stored_without_the_resume_state_is_rebuilt_in_full(warehouse_wit
         run("market_marts_job")
         assert conn.execute("SELECT count(*), count(macd_signal) FROM marts.daily_prices").fetchone() == full
         assert conn.execute("SELECT count(*) FROM marts.daily_prices WHERE bar_number IS NULL").fetchone()[0] == 0
+
+        # as a table built before a release declared another index
+        index = "SELECT indexname FROM pg_indexes WHERE schemaname = 'marts' AND tablename = 'daily_prices' " \
+                "AND indexdef LIKE '%%(trade_date)'"
+        [(name,)] = conn.execute(index).fetchall()
+        conn.execute(f"DROP INDEX marts.{name}")
+        run("market_marts_job")
+        assert len(conn.execute(index).fetchall()) == 1
+        assert conn.execute("SELECT count(*), count(macd_signal) FROM marts.daily_prices").fetchone() == full
 
 
 
