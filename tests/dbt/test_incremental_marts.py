@@ -106,7 +106,7 @@ def test_a_mart_stored_without_a_declared_column_or_index_is_rebuilt_in_full(war
         index = "SELECT indexname FROM pg_indexes WHERE schemaname = 'marts' AND tablename = 'daily_prices' " \
                 "AND indexdef LIKE '%%(trade_date)'"
         [(name,)] = conn.execute(index).fetchall()
-        conn.execute(f"DROP INDEX marts.{name}")
+        conn.execute(f'DROP INDEX marts."{name}"')
         run("market_marts_job")
         assert len(conn.execute(index).fetchall()) == 1
         assert conn.execute("SELECT count(*), count(macd_signal) FROM marts.daily_prices").fetchone() == full

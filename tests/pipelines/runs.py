@@ -5,19 +5,13 @@ from functools import lru_cache
 from typing import Any
 
 import dagster as dg
-from dagster._core.storage.defs_state.base import set_defs_state_storage
 
 from azak_pipelines.definitions import defs
 
 
 @lru_cache(maxsize=4)
 def _definitions(environment: frozenset[tuple[str, str]]) -> dg.Definitions:
-    # Loading reads Dagster's "current" defs-state storage, a context variable that `with instance:`
-    # sets. In CI an earlier test of the same worker left one whose instance was gone ("Attempted
-    # to resolve undefined DagsterInstance weakref", 4 tests); the code location keeps no state
-    # there, so it loads without one, as a fresh code server does.
-    with set_defs_state_storage(None):
-        return defs()
+    return defs()
 
 
 def definitions() -> dg.Definitions:
