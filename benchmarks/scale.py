@@ -26,7 +26,7 @@ import psycopg
 
 from azak_cli import environment
 from azak_cli.postgres import drop_database, ensure_database, mask
-from benchmarks.common import report
+from benchmarks.common import load_average, report
 
 
 def _render_copy(files: list[Path], target: Path) -> int:
@@ -78,10 +78,6 @@ def _truncate(url: str) -> None:
         conn.execute("TRUNCATE raw.daily_prices")
 
 
-def _load_average() -> str:
-    return " / ".join(f"{v:.1f}" for v in os.getloadavg())
-
-
 def main() -> None:
     from azak_cli import scale
     from azak_cli.demo import cli_instance, run_job
@@ -107,7 +103,7 @@ def main() -> None:
     os.environ.update({"AZAK_DATABASE_URL": url.render(), "AZAK_DAGSTER_DATABASE_URL": dagster_url.render(),
                        "AZAK_HOME": str(home), "AZAK_SOURCE_MODE": "replay"})
     figures: list[tuple[str, str]] = []
-    loads = [f"start {_load_average()}"]
+    loads = [f"start {load_average()}"]
     with environment.session(apply=True) as runtime:
         definitions, instance = defs(), cli_instance()
         started = time.monotonic()
@@ -130,7 +126,7 @@ def main() -> None:
             ("generate news", f"{generated.articles:,} articles in {len(generated.news_files)} files in "
              f"{g['news']:.0f} s: {generated.articles / max(g['news'], 1e-9):,.0f} articles/s"),
         ]
-        loads.append(f"after generation {_load_average()}")
+        loads.append(f"after generation {load_average()}")
 
         from azak_pipelines.defs.market.tables import DAILY_PRICES
         from azak_pipelines.lib.warehouse import connect, ensure_partitions, ensure_table
@@ -162,7 +158,7 @@ def main() -> None:
             extra = f": {copy_seconds / spent:.2f}x plain COPY" if basis == "adjusted" else ""
             figures.append((f"azak import prices --basis {basis} (one Dagster run, {len(files):,} files)",
                             f"{count / spent:,.0f} rows/s ({spent:.0f} s){extra}"))
-        loads.append(f"after prices {_load_average()}")
+        loads.append(f"after prices {load_average()}")
 
         started = time.monotonic()
         assert generated.minute_window is not None
@@ -182,14 +178,14 @@ def main() -> None:
         figures.append((f"azak import news (newest {len(loaded)} of {len(generated.news_files)} chunks)",
                         f"{sum(loaded):,} articles, {sum(loaded) / spent:,.0f} articles/s ({spent:.0f} s), "
                         "links included"))
-        loads.append(f"after news {_load_average()}")
+        loads.append(f"after news {load_average()}")
 
         from azak_cli.market import build_marts
 
         started = time.monotonic()
         build_marts(full_refresh=True)
         figures.append(("azak marts --full-refresh (every dbt model, one run)", f"{time.monotonic() - started:.0f} s"))
-        loads.append(f"after dbt {_load_average()}")
+        loads.append(f"after dbt {load_average()}")
 
         with psycopg.connect(url.render()) as conn:
             for table in ("raw.daily_prices", "raw.minute_prices", "computed.news_articles",
