@@ -1,24 +1,64 @@
 {#-
   Incremental models that resume per key (one stock's time series) instead of appending.
 
-  `resume_points(inputs, key, order_by, compare)` is the model's pre-hook. In an incremental run it
-  records, per key, the first `order_by` value where the model's inputs (a select) and the stored
-  table disagree: a new row, a changed one (any `compare` column), or a stored row whose input is
-  gone. The model reads it as `{{ this.identifier }}__resume` (key, since) and recomputes each such
+  `resume_points(inputs, key, order_by, compare, match)` is the model's pre-hook. In an incremental
+  run it records, per key, the first `order_by` value where the model's inputs (a select) and the
+  stored table disagree: a new row, a changed one (any `compare` column), or a stored row whose
+  input is gone. Rows are matched on the key and `match` (default: `order_by`); when `order_by` is
+  not part of a row's identity (a time), a row whose time changed counts from the earlier one. The model reads it as `{{ this.identifier }}__resume` (key, since) and recomputes each such
   key from `since`; the `resume_from` strategy then replaces those keys' rows from `since` on, in
   the run's transaction. Keys that did not change are neither recomputed nor rewritten.
 -#}
-{% macro resume_points(inputs, key, order_by, compare) %}
+{% macro resume_points(inputs, key, order_by, compare, match=none) %}
 {% if is_incremental() %}
 create temporary table {{ this.identifier }}__resume on commit drop as
 select coalesce(i.{{ key }}, t.{{ key }}) as {{ key }},
-       min(coalesce(i.{{ order_by }}, t.{{ order_by }})) as since
+       min(least(i.{{ order_by }}, t.{{ order_by }})) as since
 from ({{ inputs }}) as i
-full join {{ this }} as t on t.{{ key }} = i.{{ key }} and t.{{ order_by }} = i.{{ order_by }}
+full join {{ this }} as t on t.{{ key }} = i.{{ key }}
+{%- for column in match or [order_by] %} and t.{{ column }} = i.{{ column }}{% endfor %}
 where i.{{ key }} is null or t.{{ key }} is null
-   or (i.{{ compare | join(', i.') }}) is distinct from (t.{{ compare | join(', t.') }})
+   or (i.{{ (compare + [order_by]) | join(', i.') }}) is distinct from (t.{{ (compare + [order_by]) | join(', t.') }})
 group by 1
 {% endif %}
+{% endmacro %}
+
+{#-
+  Change logs: a model that other incremental models read calls `log_changes()` as a pre-hook after
+  `resume_points`, and so appends, in the same transaction as its write, what it rewrites: one row
+  (key, since) per resumed key, or (null, null) when it is built in full (everything changed). A reader takes the rows with
+  `consume_changes` in its own transaction, so a change is seen once, never lost if a run fails, and
+  no clock or watermark is involved. One reader per log.
+-#}
+{% macro change_log(relation) -%}
+{{ relation.schema }}.{{ relation.identifier }}__changes
+{%- endmacro %}
+
+{% macro ensure_change_log(relation) %}
+create table if not exists {{ change_log(relation) }} (
+    key text,
+    since date,
+    logged_at timestamptz not null default clock_timestamp()
+)
+{% endmacro %}
+
+{% macro log_changes() %}
+{{ ensure_change_log(this) }};
+{% if is_incremental() %}
+insert into {{ change_log(this) }} (key, since)
+select {{ config.require('unique_key') }}::text, since from {{ this.identifier }}__resume
+{% else %}
+insert into {{ change_log(this) }} (key, since) values (null, null)
+{% endif %}
+{% endmacro %}
+
+{#- The rows of `relation`'s change log, taken (deleted) into a temporary table `into` (key, since). -#}
+{% macro consume_changes(relation, into) %}
+{{ ensure_change_log(relation) }};
+create temporary table {{ into }} on commit drop as
+select key, since from {{ change_log(relation) }} with no data;
+with taken as (delete from {{ change_log(relation) }} returning key, since)
+insert into {{ into }} select key, since from taken
 {% endmacro %}
 
 {% macro get_incremental_resume_from_sql(arg_dict) %}

@@ -113,23 +113,67 @@ def test_a_mart_stored_without_a_declared_column_or_index_is_rebuilt_in_full(war
 
 
 
-@pytest.mark.slow
-def test_news_articles_rewrite_only_the_days_that_changed_and_equal_a_full_rebuild(warehouse_with_stocks, replay):
-    run("reference_job")
-    run("market_marts_job")  # the price impact model beside it reads the (here empty) price marts
-    run("all_news_job", ("2025-05-01", "2025-05-31"))
-    run("news_marts_job")
-    with connect(warehouse_with_stocks) as conn:
-        query = "SELECT news_id, xmin::text FROM marts.news_articles"
-        before = dict(conn.execute(query).fetchall())
-        run("all_news_job", ("2025-06-01", "2025-06-17"))
-        run("news_marts_job")
-        after = dict(conn.execute(query).fetchall())
-        kept = [news_id for news_id, version in before.items() if after.get(news_id) == version]
-        assert len(after) > len(before) and len(kept) > 0.9 * len(before)
+def versions(conn: psycopg.Connection, table: str, key: str) -> dict:
+    return dict(conn.execute(f"SELECT {key}, xmin::text FROM marts.{table}").fetchall())
 
-        conn.execute("CREATE TABLE public.incremental_news AS SELECT * FROM marts.news_articles")
+
+@pytest.mark.slow
+def test_the_news_and_link_marts_rewrite_only_what_changed_and_equal_a_full_rebuild(warehouse_with_stocks, replay):
+    run("reference_job")
+    run("market_raw_job", ("2025-01-02", "2025-04-30"))
+    run("market_marts_job")
+    run("all_news_job", ("2025-03-01", "2025-04-30"))
+    run("news_marts_job")
+    link = "news_id || ' ' || stock_code"
+    with connect(warehouse_with_stocks) as conn:
+        articles = versions(conn, "news_articles", "news_id")
+        links = versions(conn, "news_stock_matches", link)
+        impacts = versions(conn, "news_price_impact", link)
+        assert conn.execute("SELECT count(excess_5d) FROM marts.news_price_impact").fetchone()[0] > 100
+
+        # the daily run: new sessions (KOSPI's too) and new articles with their links
+        run("market_raw_job", ("2025-05-02", "2025-05-09"))
+        run("all_news_job", ("2025-05-01", "2025-05-09"))
+        run("market_marts_job")
+        run("news_marts_job")
+        for log in ("daily_prices__changes", "index_daily__changes"):
+            assert conn.execute(f"SELECT count(*) FROM marts.{log}").fetchone()[0] == 0, f"{log} was not taken"
+        kept = [k for k, v in versions(conn, "news_articles", "news_id").items() if articles.get(k) == v]
+        assert len(kept) > 0.9 * len(articles)
+        kept = [k for k, v in versions(conn, "news_stock_matches", link).items() if links.get(k) == v]
+        assert len(kept) > 0.9 * len(links)
+        # a link's row can change only if a new session falls within its 20 sessions after the anchor
+        [(first_affected,)] = conn.execute(
+            "SELECT b.trading_date FROM marts.trading_days f JOIN marts.trading_days b "
+            "ON b.session_number = f.session_number - 20 WHERE f.trading_date = '2025-05-02'").fetchall()
+        after = {k: (version, anchor) for k, version, anchor in conn.execute(
+            f"SELECT {link}, xmin::text, anchor_date FROM marts.news_price_impact")}
+        rewritten = {k: anchor for k, (version, anchor) in after.items() if impacts.get(k) != version}
+        assert all(anchor >= first_affected for k, anchor in rewritten.items() if k in impacts)
+        assert len(after) > len(impacts) and len(after.keys() - rewritten.keys()) > 0.4 * len(impacts)
+        assert sum(1 for k in rewritten if k not in impacts) == len(after) - len(impacts)
+
+        # corrections: a split re-adjusting one stock's history, a revised KOSPI close, a link the
+        # linker dropped and one it now scores differently
+        rewrite_raw(conn, "000660", date(2025, 4, 1), date(2025, 5, 10), split)
+        conn.execute("UPDATE raw.index_daily SET close = close + 12.5 "
+                     "WHERE index_code = '0001' AND trade_date = '2025-04-15'")
+        dropped, rescored = conn.execute(
+            "SELECT news_id, stock_code FROM computed.news_stock_matches ORDER BY news_id LIMIT 2").fetchall()
+        conn.execute("DELETE FROM computed.news_stock_matches WHERE news_id = %s AND stock_code = %s", dropped)
+        conn.execute("UPDATE computed.news_stock_matches SET salient = NOT salient, score = 0.5 "
+                     "WHERE news_id = %s AND stock_code = %s", rescored)
+        run("market_marts_job")
+        run("news_marts_job")
+        assert conn.execute("SELECT count(*) FROM marts.news_price_impact WHERE news_id = %s AND stock_code = %s",
+                            dropped).fetchone()[0] == 0
+
+        copies = {name: f"public.incremental_{name}"
+                  for name in ("news_articles", "news_stock_matches", "news_price_impact")}
+        for name, copy in copies.items():
+            conn.execute(f"CREATE TABLE {copy} AS SELECT * FROM marts.{name}")
         run("news_marts_job", run_config=FULL_REFRESH)
-        assert all(version not in before.values() for version in dict(conn.execute(query).fetchall()).values())
-        assert differences(conn, "public.incremental_news", "marts.news_articles") == 0
-        assert differences(conn, "marts.news_articles", "public.incremental_news") == 0
+        assert all(v not in articles.values() for v in versions(conn, "news_articles", "news_id").values())
+        for name, copy in copies.items():
+            assert differences(conn, copy, f"marts.{name}") == 0, name
+            assert differences(conn, f"marts.{name}", copy) == 0, name

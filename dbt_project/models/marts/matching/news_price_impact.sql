@@ -1,28 +1,36 @@
 {#-
   For every article-company link: the return from the anchor close to T+n sessions, and the excess
-  over KOSPI. The anchor is the first session whose regular close is at or after publication, so
-  an item published after 15:30 KST (or on a closed day) anchors on the next session. A filing that
-  carries only a date (DART) counts as published at the end of that day — never earlier than it
-  could have been known. A horizon is NULL until its session has closed: never a wrong number.
-  One price source, explicitly adjusted: marts.daily_prices.
+  over KOSPI. The anchor is the first session whose regular close is at or after the link's
+  effective time (macros/matching_marts.sql), so an item published after 15:30 KST (or on a closed
+  day) anchors on the next session. A horizon is NULL until its session has closed: never a wrong
+  number. One price source, explicitly adjusted: marts.daily_prices.
+
+  Incremental: each stock is recomputed from the first link whose row can have changed (a new,
+  changed or removed link; closes that changed within its horizon; a changed benchmark or
+  calendar), see price_impact_resume in macros/matching_marts.sql; the rest is neither recomputed
+  nor rewritten. `azak marts --full-refresh` rebuilds everything, with the same result
+  (tests/dbt/test_incremental_marts.py).
 -#}
+{{ config(materialized='incremental', incremental_strategy='resume_from', on_schema_change='fail',
+          unique_key='stock_code', resume_order_by='effective_at') }}
+
 {% set horizons = [1, 2, 3, 5, 10, 20] %}
 
-with links as (
-    select
-        m.news_id,
-        m.stock_code,
-        m.score,
-        m.salient,
-        a.published_at,
-        a.published_precision,
-        case
-            when a.published_precision = 'day'
-                then ((a.published_day + 1)::timestamp at time zone 'Asia/Seoul')
-            else a.published_at
-        end as effective_at
-    from {{ ref('stg_news__stock_matches') }} as m
-    join {{ ref('stg_news__articles') }} as a on a.news_id = m.news_id
+with
+{% if is_incremental() %}
+resume as (
+    select stock_code, min(since) as since
+    from {{ this.identifier }}__resume
+    group by 1
+),
+{% endif %}
+
+links as (
+    select l.*
+    from ({{ price_impact_links() }}) as l
+    {% if is_incremental() %}
+    join resume as r on r.stock_code = l.stock_code and l.effective_at >= r.since
+    {% endif %}
 ),
 
 anchored as (
@@ -36,6 +44,10 @@ stock_closes as (
     select p.stock_code, td.session_number, p.close::double precision as close
     from {{ ref('daily_prices') }} as p
     join {{ ref('trading_days') }} as td on td.trading_date = p.trade_date
+    {% if is_incremental() %}
+    -- a resumed link's anchor closes at or after its effective time, so at or after since
+    join resume as r on r.stock_code = p.stock_code and td.close_at >= r.since
+    {% endif %}
 ),
 
 kospi_closes as (
@@ -51,6 +63,7 @@ select
     a.salient,
     a.score,
     a.published_at,
+    a.effective_at,
     anchor_day.trading_date as anchor_date,
     base.close as base_close,
     {% for h in horizons %}

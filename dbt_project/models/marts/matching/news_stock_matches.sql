@@ -1,13 +1,10 @@
-select
-    m.news_id,
-    m.stock_code,
-    s.stock_name,
-    m.score,
-    m.salient,
-    m.surfaces,
-    m.evidence,
-    m.linker_version,
-    a.published_at
-from {{ ref('stg_news__stock_matches') }} as m
-join {{ ref('stg_news__articles') }} as a on a.news_id = m.news_id
-left join {{ ref('stg_krx__stocks') }} as s on s.stock_code = m.stock_code
+{#- Incremental: each stock's links are rewritten from the time of its first changed one on (a new
+or removed link, a new score after a relink, a renamed company), see macros/resume_from.sql. -#}
+{{ config(materialized='incremental', incremental_strategy='resume_from', on_schema_change='fail',
+          unique_key='stock_code', resume_order_by='published_at') }}
+
+select m.*
+from ({{ news_stock_matches_inputs() }}) as m
+{% if is_incremental() %}
+join {{ this.identifier }}__resume as r on r.stock_code = m.stock_code and m.published_at >= r.since
+{% endif %}

@@ -1,0 +1,122 @@
+{#-
+  news_price_impact's pre-hook: which links to recompute, per stock from a time on
+  (`news_price_impact__resume (stock_code, since)`, several rows per stock allowed; the model and
+  the resume_from strategy take every link of the stock with effective_at >= since).
+
+  A link's row depends on the link itself, its stock's closes from its anchor session to T+horizon,
+  the benchmark's closes over the same sessions, and the calendar. So a stock is resumed
+  * from the earlier of the old and new time of a link that is new, changed or gone;
+  * from a link that has no anchor session yet (published after the calendar's last session);
+  * from the close of session S - horizon - 1 when its closes changed from session S
+    (marts.daily_prices' change log): every link anchored at S - horizon or later;
+  and every stock is, when the benchmark's closes changed from S (marts.index_daily's change log)
+  or the calendar changed (then from the start). The change logs are taken in this run's
+  transaction; a full build takes them too and records the calendar it used.
+-#}
+{% macro price_impact_resume(links, benchmark, horizon) %}
+{{ consume_changes(ref('daily_prices'), this.identifier ~ '__closes') }};
+{{ consume_changes(ref('index_daily'), this.identifier ~ '__benchmark') }};
+
+create table if not exists {{ this.schema }}.{{ this.identifier }}__calendar (fingerprint text not null);
+create temporary table {{ this.identifier }}__calendar_now on commit drop as
+select md5(string_agg(trading_date || ' ' || session_number || ' ' || close_at, ',' order by trading_date))
+    as fingerprint
+from {{ ref('trading_days') }};
+
+{% if is_incremental() %}
+{{ resume_points(links, 'stock_code', 'effective_at', ['score', 'salient', 'published_at'], match=['news_id']) }};
+
+insert into {{ this.identifier }}__resume
+select stock_code, min(effective_at) from {{ this }} where anchor_date is null group by 1;
+
+insert into {{ this.identifier }}__resume
+select c.stock_code, {{ close_before_session_of('c.since', horizon + 1) }}
+from (
+    select key as stock_code, min(since) as since
+    from {{ this.identifier }}__closes
+    where key is not null
+    group by 1
+) as c;
+
+insert into {{ this.identifier }}__resume
+select s.stock_code, everything.since
+from (
+    select min(since) as since
+    from (
+        -- marts.daily_prices was built in full
+        select '-infinity'::timestamptz as since
+        from {{ this.identifier }}__closes where key is null
+        union all
+        select {{ close_before_session_of('b.since', horizon + 1) }}
+        from (
+            select min(since) as since, count(*) as changes
+            from {{ this.identifier }}__benchmark
+            where key is null or key = '{{ benchmark }}'
+        ) as b
+        where b.changes > 0
+        union all
+        select '-infinity'::timestamptz
+        from {{ this.identifier }}__calendar_now as c
+        where c.fingerprint is distinct from (select max(fingerprint) from {{ this.schema }}.{{ this.identifier }}__calendar)
+    ) as reasons
+) as everything
+cross join (
+    select stock_code from {{ this }}
+    union
+    select stock_code from ({{ links }}) as l
+) as s
+where everything.since is not null;
+{% endif %}
+
+delete from {{ this.schema }}.{{ this.identifier }}__calendar;
+insert into {{ this.schema }}.{{ this.identifier }}__calendar select fingerprint from {{ this.identifier }}__calendar_now
+{% endmacro %}
+
+{#- The close of the session `sessions` before the first session on or after the date `day`:
+    '-infinity' when there is none (before the calendar, or `day` is null or past it). -#}
+{% macro close_before_session_of(day, sessions) %}
+coalesce((
+    select earlier.close_at
+    from {{ ref('trading_days') }} as first_on
+    join {{ ref('trading_days') }} as earlier on earlier.session_number = first_on.session_number - {{ sessions }}
+    where first_on.trading_date >= {{ day }}
+    order by first_on.trading_date
+    limit 1
+), '-infinity')
+{% endmacro %}
+
+{#- Every article-company link with the time it counts from (effective_at): a filing that carries
+    only a date (DART) counts as published at the end of that day, never earlier than it could have
+    been known. -#}
+{% macro price_impact_links() %}
+select
+    m.news_id,
+    m.stock_code,
+    m.score,
+    m.salient,
+    a.published_at,
+    case
+        when a.published_precision = 'day'
+            then ((a.published_day + 1)::timestamp at time zone 'Asia/Seoul')
+        else a.published_at
+    end as effective_at
+from {{ ref('stg_news__stock_matches') }} as m
+join {{ ref('stg_news__articles') }} as a on a.news_id = m.news_id
+{% endmacro %}
+
+{#- marts.news_stock_matches' rows: each link with the company's name and the article's time. -#}
+{% macro news_stock_matches_inputs() %}
+select
+    m.news_id,
+    m.stock_code,
+    s.stock_name,
+    m.score,
+    m.salient,
+    m.surfaces,
+    m.evidence,
+    m.linker_version,
+    a.published_at
+from {{ ref('stg_news__stock_matches') }} as m
+join {{ ref('stg_news__articles') }} as a on a.news_id = m.news_id
+left join {{ ref('stg_krx__stocks') }} as s on s.stock_code = m.stock_code
+{% endmacro %}
