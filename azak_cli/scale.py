@@ -184,8 +184,7 @@ def daily_bars(listing: Any, sessions: list[date], rng: random.Random, halt_spel
     closes = [0.0] * len(days)
     closes[-1] = float(listing.close or 10_000)
     for i in range(len(days) - 1, 0, -1):  # walk back from the real last close
-        step = rng.gauss(drift, own) + beta * market.get(days[i], 0.0)
-        step = 0.0 if i in halted else max(-0.25, min(0.25, step))
+        step = 0.0 if i in halted else max(-0.25, min(0.25, rng.gauss(drift, own) + beta * market.get(days[i], 0.0)))
         closes[i - 1] = max(50.0, closes[i] / math.exp(step))
     turnover = rng.uniform(0.001, 0.01)
     shares = listing.listed_shares or 10_000_000
