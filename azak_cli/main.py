@@ -173,6 +173,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
           f"({len(generated.adjusted_files):,} listings, {generated.halts:,} halt days, "
           f"{len(generated.splits)} splits with {generated.raw_rows:,} raw-basis bars), "
           f"{generated.minute_rows:,} minute bars ({len(generated.minute_files)} stocks), "
+          f"{generated.index_rows:,} index levels (KOSPI, KOSDAQ), {len(generated.delisted)} delisted listings, "
           f"{generated.articles:,} articles in {len(generated.news_files)} file(s); "
           f"{rows / max(spent, 1e-9):,.0f} rows/s")
     if not args.load:
@@ -182,7 +183,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
         daily = seconds["daily_adjusted"] + seconds["daily_raw"]
         print(f"loaded into {mask(runtime.database.render())}: daily bars in {daily:.1f} s "
               f"({(generated.daily_rows + generated.raw_rows) / max(daily, 1e-9):,.0f} rows/s), "
-              f"minute bars in {seconds['minute']:.1f} s, news in {seconds['news']:.1f} s "
+              f"minute bars in {seconds['minute']:.1f} s, index levels in {seconds['index']:.1f} s, "
+              f"news in {seconds['news']:.1f} s "
               f"({generated.articles / max(seconds['news'], 1e-9):,.0f} articles/s)")
     return 0
 
@@ -459,8 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     dev = sub.add_parser("dev", help="developer tools")
     dev_actions = dev.add_subparsers(dest="action", required=True)
     generate = dev_actions.add_parser(
-        "generate", help="write a synthetic whole-market dataset (seeded): daily bars with splits and "
-                         "halts, minute bars, news naming listed companies; --load imports it")
+        "generate", help="write a synthetic whole-market dataset (seeded): daily bars with splits, "
+                         "halts and delistings, KOSPI/KOSDAQ levels, minute bars, news naming listed "
+                         "companies; --load imports it")
     generate.add_argument("--out", required=True, help="directory for the files (created)")
     generate.add_argument("--stocks", type=_stocks, default=None,
                           help="the N largest listings, or all (default: all ~2,900)")
@@ -472,7 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--articles", type=int, default=1_000_000, help="news articles")
     generate.add_argument("--seed", type=int, default=16, help="the same seed writes the same files")
     generate.add_argument("--load", action="store_true",
-                          help="then import everything through `azak import` into AZAK_DATABASE_URL")
+                          help="then import everything into AZAK_DATABASE_URL: prices and news through "
+                               "`azak import`, minute bars and index levels through the warehouse writer")
     generate.set_defaults(func=cmd_dev)
 
     db = sub.add_parser("db", help="the PostgreSQL in use")

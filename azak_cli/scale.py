@@ -3,9 +3,18 @@
 The universe is the bundled KRX listing (real codes, names, listing dates, last closes and market
 caps). Everything else is generated from a seed, so the same options always write the same files:
 
+* ``index/<code>.csv`` — daily KOSPI (``0001``) and KOSDAQ (``1001``) levels over the window's
+  sessions: correlated random walks ending at a level of 2025-09-26 (KOSPI's real close; KOSDAQ a
+  plausible one), volume in thousands of shares and value in millions of KRW, as KIS reports them.
+  Their daily log returns are the market factor every stock shares (with a beta of its own);
 * ``daily/adjusted/<code>.csv`` — daily bars for every selected listing from its listing date (or
-  the window's start) to ``end``: random-walk closes ending at the listing's real close, KRX tick
-  sizes, ±30% limits, halts (zero-volume days with 0 open/high/low, as vendors print them);
+  the window's start) to ``end``: random-walk closes ending at the listing's real close (market
+  factor plus an idiosyncratic step), KRX tick sizes, ±30% limits, halts (zero-volume days with 0
+  open/high/low, as vendors print them);
+* ``delistings.csv`` — the ~3% of listings (seeded, from the smaller half by market cap, never one
+  with minute bars) whose bars stop at a session before ``end``: code, name, market, last session.
+  The bundled universe is a 2025-09 snapshot, so it still lists them; the warehouse's delisting
+  record (``computed.stock_history``) is folded from listing snapshots, not written here;
 * ``daily/raw/<code>.csv`` — the stocks with a split: the same bars on the raw basis (prices times
   the split ratio, volume divided by it, before the split day);
 * ``minute/<code>.csv`` — one-minute bars (raw prices, as KIS serves them) for the largest listings
@@ -16,9 +25,10 @@ caps). Everything else is generated from a seed, so the same options always writ
 
 ``--load`` imports them through the normal paths: ``azak import prices`` (adjusted, then raw) and
 ``azak import news`` (one run per chunk: raw/imported_news, news_articles and the linker). Minute
-bars have no file import — KIS is their only source, and replaying a year of them through the KIS
-replay server would mean ~50,000 paged requests at KIS's 20 per second — so they are written with
-the warehouse's one writer (``replace_slice``, one transaction per stock).
+bars and index levels have no file import — KIS is their only source, and replaying a year of
+minute bars through the KIS replay server would mean ~50,000 paged requests at KIS's 20 per second —
+so they are written with the warehouse's one writer (``replace_slice``, one transaction per stock
+or index, as the KIS assets write them).
 """
 
 import csv
@@ -30,6 +40,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +50,31 @@ from azak_core.market import KST, tick_size, to_tick
 END = date(2025, 9, 26)
 DAILY_HEADER = ["date", "open", "high", "low", "close", "volume", "value"]
 MINUTE_HEADER = ["bar_time", "open", "high", "low", "close", "volume"]
+INDEX_HEADER = ["date", "open", "high", "low", "close", "volume_thousands", "value_mkrw"]
 SPLIT_EVERY = 30  # every 30th selected listing has a stock split in its history
 HALT_SPELL_EVERY = 25  # every 25th (offset 1) has a multi-session trading halt
 HALT_PER_SESSION = 0.0008  # and any session may be a one-day halt
+DELISTED_SHARE = 0.03  # of the selected listings, drawn from the smaller half by market cap
+
+
+@dataclass(frozen=True)
+class IndexModel:
+    code: str  # KIS index code, as raw.index_daily keys it
+    name: str
+    end_level: float  # the close on END
+    sigma: float  # daily log-return volatility
+    drift: float
+    volume_thousands: int  # a typical day's volume, thousands of shares
+    price_per_share: float  # KRW: a typical day's value / volume
+
+
+# KOSPI's end level is its real close of 2025-09-26 (the KOSPI composite series the bundled
+# recordings come from); the bundled data has no KOSDAQ series, so KOSDAQ's is a plausible level.
+INDICES = (
+    IndexModel("0001", "KOSPI", 3386.05, 0.0095, 0.0002, 400_000, 25_000.0),
+    IndexModel("1001", "KOSDAQ", 850.00, 0.0120, 0.0001, 900_000, 8_000.0),
+)
+KOSDAQ_CORRELATION = 0.8  # of KOSDAQ's daily returns with KOSPI's
 PRESS = ("아작경제", "한빛일보", "새벽증권신문", "코리아마켓타임즈", "여의도인사이트", "서울파이낸스투데이",
          "누리경제TV", "다온비즈")
 
@@ -73,6 +106,10 @@ class Generated:
     minute_rows: int = 0
     minute_window: tuple[date, date] | None = None  # [first day, day after the last)
     articles: int = 0
+    index_rows: int = 0
+    index_window: tuple[date, date] | None = None  # [first session, day after the last)
+    delisted: dict[str, date] = field(default_factory=dict)  # code → its last session
+    index_files: list[Path] = field(default_factory=list)
     adjusted_files: list[Path] = field(default_factory=list)
     raw_files: list[Path] = field(default_factory=list)
     minute_files: list[Path] = field(default_factory=list)
@@ -123,10 +160,17 @@ class Bar:
     halt: bool
 
 
-def daily_bars(listing: Any, sessions: list[date], rng: random.Random, halt_spell: bool) -> list[Bar]:
-    """Bars of one listing on the adjusted basis (floats; rounding to ticks happens per basis)."""
+def daily_bars(listing: Any, sessions: list[date], rng: random.Random, halt_spell: bool,
+               market: dict[date, float] | None = None, beta: float = 0.0, market_sigma: float = 0.0,
+               last: date | None = None) -> list[Bar]:
+    """Bars of one listing on the adjusted basis (floats; rounding to ticks happens per basis).
+
+    ``market`` holds the market's log return per session (volatility ``market_sigma``); each step
+    is ``beta`` times it plus the listing's own step, whose volatility is what is left of the
+    listing's total. Bars stop at
+    ``last`` (a delisting) when given."""
     listed = date.fromisoformat(listing.listed_on) if listing.listed_on else sessions[0]
-    days = [d for d in sessions if d >= listed]
+    days = [d for d in sessions if d >= listed and (last is None or d <= last)]
     if not days:
         return []
     halted = {i for i in range(len(days)) if rng.random() < HALT_PER_SESSION}
@@ -135,10 +179,12 @@ def daily_bars(listing: Any, sessions: list[date], rng: random.Random, halt_spel
         halted |= set(range(first, first + rng.randint(3, 20)))
     sigma = rng.uniform(0.01, 0.028)
     drift = rng.gauss(0.0002, 0.0004)
+    market = market or {}
+    own = math.sqrt(max(sigma * sigma - (beta * market_sigma) ** 2, (sigma / 3) ** 2))
     closes = [0.0] * len(days)
     closes[-1] = float(listing.close or 10_000)
     for i in range(len(days) - 1, 0, -1):  # walk back from the real last close
-        step = 0.0 if i in halted else max(-0.25, min(0.25, rng.gauss(drift, sigma)))
+        step = 0.0 if i in halted else max(-0.25, min(0.25, rng.gauss(drift, own) + beta * market.get(days[i], 0.0)))
         closes[i - 1] = max(50.0, closes[i] / math.exp(step))
     turnover = rng.uniform(0.001, 0.01)
     shares = listing.listed_shares or 10_000_000
@@ -177,18 +223,95 @@ def _write_daily(path: Path, bars: list[Bar], ratios: list[int]) -> None:
                              (high + low + close) // 3 * volume])
 
 
-def generate_daily(options: ScaleOptions, listings: list[Any], out: Path, result: Generated,
-                   minute_codes: set[str], minute_bars_of: dict[str, list[tuple[Bar, int]]]) -> None:
+def sessions_of(options: ScaleOptions) -> list[date]:
     from azak_pipelines.lib.krx_calendar import krx_calendar
 
-    sessions = krx_calendar().sessions_between(options.start, options.end + timedelta(days=1))
+    return krx_calendar().sessions_between(options.start, options.end + timedelta(days=1))
+
+
+def market_returns(options: ScaleOptions, sessions: list[date]) -> dict[str, dict[date, float]]:
+    """Daily log returns per index code (the return into each session; none into the first):
+    KOSPI's and KOSDAQ's, correlated."""
+    rng = random.Random(f"{options.seed}:index")
+    kospi, kosdaq = INDICES
+    out: dict[str, dict[date, float]] = {kospi.code: {}, kosdaq.code: {}}
+    spread = math.sqrt(1 - KOSDAQ_CORRELATION ** 2)
+    for day in sessions[1:]:
+        first, second = rng.gauss(0, 1), rng.gauss(0, 1)
+        out[kospi.code][day] = kospi.drift + kospi.sigma * first
+        out[kosdaq.code][day] = kosdaq.drift + kosdaq.sigma * (KOSDAQ_CORRELATION * first + spread * second)
+    return out
+
+
+def generate_index(options: ScaleOptions, sessions: list[date], returns: dict[str, dict[date, float]],
+                   out: Path, result: Generated) -> None:
+    """``index/<code>.csv``: the levels the returns make, walked back from the end level."""
+    (out / "index").mkdir(parents=True, exist_ok=True)
+    for model in INDICES:
+        rng = random.Random(f"{options.seed}:index:{model.code}")
+        closes = [0.0] * len(sessions)
+        closes[-1] = model.end_level
+        for i in range(len(sessions) - 1, 0, -1):
+            closes[i - 1] = closes[i] / math.exp(returns[model.code][sessions[i]])
+        path = out / "index" / f"{model.code}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(INDEX_HEADER)
+            for i, (day, close) in enumerate(zip(sessions, closes, strict=True)):
+                previous = closes[i - 1] if i else close
+                open_ = previous * math.exp(rng.gauss(0, model.sigma / 3))
+                high = max(open_, close) * (1 + abs(rng.gauss(0, model.sigma / 2)))
+                low = min(open_, close) * (1 - abs(rng.gauss(0, model.sigma / 2)))
+                volume = max(1, int(model.volume_thousands * math.exp(rng.gauss(0, 0.25))))
+                value = int(volume * model.price_per_share * math.exp(rng.gauss(0, 0.1)) / 1000)
+                writer.writerow([day.isoformat(), f"{open_:.2f}", f"{high:.2f}", f"{low:.2f}", f"{close:.2f}",
+                                 volume, value])
+                result.index_rows += 1
+        result.index_files.append(path)
+    if sessions:
+        result.index_window = (sessions[0], sessions[-1] + timedelta(days=1))
+
+
+def choose_delistings(options: ScaleOptions, listings: list[Any], sessions: list[date],
+                      minute_codes: set[str]) -> dict[str, date]:
+    """``DELISTED_SHARE`` of the listings, from the smaller half by market cap and never one with
+    minute bars, each with a last session in its history (not the window's last)."""
+    rng = random.Random(f"{options.seed}:delist")
+    candidates = [item for item in listings[len(listings) // 2:] if item.code not in minute_codes]
+    chosen = rng.sample(candidates, min(len(candidates), round(len(listings) * DELISTED_SHARE)))
+    out = {}
+    for listing in sorted(chosen, key=lambda item: item.code):
+        listed = date.fromisoformat(listing.listed_on) if listing.listed_on else sessions[0]
+        days = [d for d in sessions if d >= listed]
+        if len(days) >= 20:  # a few sessions of history before it ends
+            out[listing.code] = days[rng.randrange(len(days) // 5, len(days) - 1)]
+    return out
+
+
+def _write_delistings(path: Path, listings: list[Any], delisted: dict[str, date]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["code", "name", "market", "last_session"])
+        for listing in listings:
+            if listing.code in delisted:
+                writer.writerow([listing.code, listing.name, listing.market, delisted[listing.code].isoformat()])
+
+
+def generate_daily(options: ScaleOptions, listings: list[Any], out: Path, result: Generated,
+                   minute_codes: set[str], minute_bars_of: dict[str, list[tuple[Bar, int]]],
+                   sessions: list[date], returns: dict[str, dict[date, float]]) -> None:
     minute_days = set(sessions[-options.minute_days:]) if options.minute_days else set()
     (out / "daily" / "adjusted").mkdir(parents=True, exist_ok=True)
     (out / "daily" / "raw").mkdir(parents=True, exist_ok=True)
     progress = Progress("daily bars", "rows", len(listings))
+    kospi, kosdaq = INDICES
     for index, listing in enumerate(listings):
         rng = random.Random(f"{options.seed}:daily:{listing.code}")
-        bars = daily_bars(listing, sessions, rng, halt_spell=index % HALT_SPELL_EVERY == 1)
+        beta = random.Random(f"{options.seed}:beta:{listing.code}").uniform(0.6, 1.4)
+        model = kospi if listing.market == "KOSPI" else kosdaq
+        bars = daily_bars(listing, sessions, rng, halt_spell=index % HALT_SPELL_EVERY == 1,
+                          market=returns[model.code], beta=beta, market_sigma=model.sigma,
+                          last=result.delisted.get(listing.code))
         if not bars:
             continue
         ratios = [1] * len(bars)
@@ -268,6 +391,18 @@ def generate_minutes(options: ScaleOptions, out: Path, result: Generated,
         result.minute_files.append(path)
         progress.tick(done, result.minute_rows)
     progress.tick(len(minute_bars_of), result.minute_rows, force=True)
+
+
+def read_index_file(path: Path, fetched_at: datetime) -> Iterator[tuple[Any, ...]]:
+    """Rows of raw.index_daily from a generated index file (``index/<code>.csv``)."""
+    code = path.stem
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        if next(reader, None) != INDEX_HEADER:
+            raise ValueError(f"{path}: not a generated index file (header {INDEX_HEADER})")
+        for day, open_, high, low, close, volume, value in reader:
+            yield (code, date.fromisoformat(day), Decimal(open_), Decimal(high), Decimal(low), Decimal(close),
+                   int(volume), int(value), f"file:{path.name}", fetched_at)
 
 
 def read_minute_file(path: Path, fetched_at: str) -> Iterator[tuple[date, str]]:
@@ -405,6 +540,12 @@ def generate_news(options: ScaleOptions, listings: list[Any], out: Path, result:
                 handle = path.open("w", encoding="utf-8")
                 in_chunk = 0
             chosen = rng.choices(by_listing[:listed], cum_weights=cumulative[:listed], k=count)
+            for position, listing in enumerate(chosen):
+                redraws = 0
+                while result.delisted.get(listing.code, day) < day and redraws < 20:  # delisted by then
+                    listing = rng.choices(by_listing[:listed], cum_weights=cumulative[:listed])[0]
+                    redraws += 1
+                chosen[position] = listing
             for listing in chosen:
                 result.articles += 1
                 handle.write(json.dumps(article(listing, day, result.articles, rng), ensure_ascii=False) + "\n")
@@ -427,7 +568,15 @@ def generate(options: ScaleOptions, out: Path) -> Generated:
     minute_bars_of: dict[str, list[tuple[Bar, int]]] = {}
     _say(f"generating {options.start} … {options.end} for {len(listings):,} listings into {out}")
     started = time.monotonic()
-    generate_daily(options, listings, out, result, minute_codes, minute_bars_of)
+    sessions = sessions_of(options)
+    returns = market_returns(options, sessions)
+    generate_index(options, sessions, returns, out, result)
+    result.seconds["index"] = time.monotonic() - started
+    started = time.monotonic()
+    result.delisted = choose_delistings(options, listings, sessions, minute_codes)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_delistings(out / "delistings.csv", listings, result.delisted)
+    generate_daily(options, listings, out, result, minute_codes, minute_bars_of, sessions, returns)
     result.seconds["daily"] = time.monotonic() - started
     started = time.monotonic()
     generate_minutes(options, out, result, minute_bars_of)
@@ -451,6 +600,10 @@ def load(runtime: Any, generated: Generated) -> dict[str, float]:
     if generated.minute_window is not None:
         load_minutes(runtime.database.render(), generated.minute_files, generated.minute_window)
     seconds["minute"] = time.monotonic() - started
+    started = time.monotonic()
+    if generated.index_window is not None:
+        load_index(runtime.database.render(), generated.index_files, generated.index_window)
+    seconds["index"] = time.monotonic() - started
     started = time.monotonic()
     for number, path in enumerate(generated.news_files, start=1):
         _say(f"azak import news: chunk {number}/{len(generated.news_files)} ({path.name})")
@@ -491,4 +644,21 @@ def load_minutes(url: str, files: list[Path], window: tuple[date, date]) -> int:
             written += result.written
             progress.tick(done, written)
     progress.tick(len(files), written, force=True)
+    return written
+
+
+def load_index(url: str, files: list[Path], window: tuple[date, date]) -> int:
+    """Each index file replaces its index's levels of ``[start, end)``, in one transaction — what
+    the KIS index asset does for the codes it fetched."""
+    from azak_pipelines.defs.market.tables import INDEX_DAILY
+    from azak_pipelines.lib.warehouse import connect, replace_slice
+
+    written = 0
+    fetched_at = datetime.now(UTC)
+    with connect(url) as conn:
+        for path in files:
+            result = replace_slice(conn, INDEX_DAILY, read_index_file(path, fetched_at), *window,
+                                   scope={"index_code": [path.stem]})
+            written += result.written
+    _say(f"  index levels loaded: {written:,} rows ({', '.join(path.stem for path in files)})")
     return written

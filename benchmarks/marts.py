@@ -4,8 +4,11 @@ On a warehouse that ``benchmarks/scale.py`` loaded (``azak_scale`` by default):
 
 1. ``azak marts --full-refresh``: every model from scratch (the baseline);
 2. ``azak marts`` with nothing new: what an idle automation tick costs;
-3. one new session for every listed stock through ``azak import prices`` (the next weekday after
-   the newest bar, each stock's last close moved by up to ±2%), then ``azak marts``: the daily run.
+3. one new session for every stock still trading through ``azak import prices`` (the next KRX
+   session after the newest bar, each stock's last close moved by up to ±2%; delisted stocks, whose
+   bars end earlier, get none) and that session's KOSPI and KOSDAQ levels (moved by up to ±1.5%)
+   through the warehouse writer, as ``azak dev generate --load`` and the KIS index asset write
+   them; then ``azak marts``: the daily run.
 
     nice -n 10 python -m benchmarks.marts [--database azak_scale] [--home DIR]
 """
@@ -16,11 +19,12 @@ import random
 import subprocess
 import tempfile
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
 
+from azak_cli import scale
 from azak_cli.postgres import mask
 from benchmarks.common import load_average, report
 
@@ -35,17 +39,17 @@ def azak(env: dict[str, str], *args: str) -> float:
     return time.perf_counter() - started
 
 
-def next_session_file(url: str, directory: Path) -> tuple[Path, int, str]:
-    """A price file with one new bar per stock, the weekday after the newest bar."""
+def next_session_file(url: str, directory: Path) -> tuple[Path, int, date]:
+    """A price file with one new bar per stock that traded on the newest day, the KRX session after it."""
+    from azak_pipelines.lib.krx_calendar import krx_calendar
+
     with psycopg.connect(url) as conn:
         [(newest,)] = conn.execute(
             "SELECT max(trade_date) FROM raw.daily_prices WHERE price_basis = 'adjusted'").fetchall()
         last = conn.execute(
-            "SELECT DISTINCT ON (stock_code) stock_code, close FROM raw.daily_prices "
-            "WHERE price_basis = 'adjusted' ORDER BY stock_code, trade_date DESC").fetchall()
-    day = newest + timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
+            "SELECT stock_code, close FROM raw.daily_prices WHERE price_basis = 'adjusted' AND trade_date = %s "
+            "ORDER BY stock_code", (newest,)).fetchall()
+    day = krx_calendar().sessions_between(newest + timedelta(days=1), newest + timedelta(days=30))[0]
     rng = random.Random(day.toordinal())
     path = directory / "next_session.csv"
     with path.open("w") as out:
@@ -54,7 +58,30 @@ def next_session_file(url: str, directory: Path) -> tuple[Path, int, str]:
             price = max(1, round(float(close) * rng.uniform(0.98, 1.02)))
             out.write(f"{code},{day},{close},{max(price, int(close))},{min(price, int(close))},{price},"
                       f"{rng.randint(1_000, 900_000)}\n")
-    return path, len(last), str(day)
+    return path, len(last), day
+
+
+def next_session_index_files(url: str, directory: Path, day: date) -> list[Path]:
+    """Generated-layout index files (``<code>.csv``) with one level of ``day`` per index, moved
+    from the index's newest close."""
+    with psycopg.connect(url) as conn:
+        last = conn.execute(
+            "SELECT DISTINCT ON (index_code) index_code, close FROM raw.index_daily WHERE trade_date < %s "
+            "ORDER BY index_code, trade_date DESC", (day,)).fetchall()
+    if not last:
+        raise SystemExit("raw.index_daily is empty: load the warehouse with benchmarks/scale.py first")
+    rng = random.Random(f"index:{day.toordinal()}")
+    move = rng.uniform(-0.015, 0.015)
+    paths = []
+    for code, close in last:
+        previous = float(close)
+        level = previous * (1 + move + rng.uniform(-0.003, 0.003))
+        path = directory / f"{code}.csv"
+        path.write_text(f"{','.join(scale.INDEX_HEADER)}\n{day},{previous:.2f},{max(previous, level) * 1.002:.2f},"
+                        f"{min(previous, level) * 0.998:.2f},{level:.2f},{rng.randint(300_000, 1_200_000)},"
+                        f"{rng.randint(5_000_000, 15_000_000)}\n")
+        paths.append(path)
+    return paths
 
 
 def main() -> None:
@@ -76,13 +103,20 @@ def main() -> None:
         print(f"incremental, nothing new {idle:.0f} s", flush=True)
         path, stocks, day = next_session_file(url, Path(scratch))
         imported = azak(env, "import", "prices", str(path))
+        (Path(scratch) / "index").mkdir()
+        index_files = next_session_index_files(url, Path(scratch) / "index", day)
+        started = time.perf_counter()
+        index_rows = scale.load_index(url, index_files, (day, day + timedelta(days=1)))
+        indexed = time.perf_counter() - started
         daily = azak(env, "marts")
-        print(f"incremental after {day} ({stocks:,} bars) {daily:.0f} s", flush=True)
+        print(f"incremental after {day} ({stocks:,} bars, {index_rows} index levels) {daily:.0f} s", flush=True)
     report("marts", [
         ("warehouse", mask(url)),
         ("azak marts --full-refresh (every model from scratch)", f"{full:.0f} s"),
         ("azak marts, nothing new", f"{idle:.0f} s ({idle / full:.2f}x the full rebuild)"),
         (f"azak import prices, one session ({stocks:,} stocks, {day})", f"{imported:.0f} s"),
+        (f"index levels of that session ({index_rows} rows: {', '.join(p.stem for p in index_files)}), "
+         "warehouse writer", f"{indexed:.2f} s"),
         ("azak marts after that session (the daily run)", f"{daily:.0f} s (**{daily / full:.2f}x** the full rebuild)"),
         ("load average", load_average()),
     ])

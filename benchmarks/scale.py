@@ -8,7 +8,8 @@ it leaves in place (``azak_scale`` on the server ``azak`` uses, for the API benc
 * the asset's own work (parse, validate, COPY; no Dagster run around it), as
   ``benchmarks/import_prices.py`` measures it;
 * ``azak import prices`` (adjusted, then raw) as Dagster runs — what stays in the database;
-* minute bars through the warehouse writer; news through ``azak import news``, one run per chunk,
+* minute bars and the KOSPI/KOSDAQ levels through the warehouse writer; news through
+  ``azak import news``, one run per chunk,
   newest chunk first, until ``--news-budget`` seconds are spent (each chunk is a whole run);
 * ``azak marts --full-refresh`` once: every dbt model rebuilt from scratch at that size.
 
@@ -120,7 +121,9 @@ def main() -> None:
             ("generate daily bars", f"{generated.daily_rows:,} adjusted + {generated.raw_rows:,} raw rows "
              f"({len(generated.adjusted_files):,} listings, {len(generated.splits)} splits, {generated.halts:,} "
              f"halt days) in {g['daily']:.0f} s: "
-             f"{(generated.daily_rows + generated.raw_rows) / g['daily']:,.0f} rows/s"),
+             f"{(generated.daily_rows + generated.raw_rows) / g['daily']:,.0f} rows/s; "
+             f"{len(generated.delisted)} listings delisted before the end"),
+            ("generate index levels", f"{generated.index_rows:,} rows (KOSPI, KOSDAQ) in {g['index']:.1f} s"),
             ("generate minute bars", f"{generated.minute_rows:,} rows ({len(generated.minute_files)} stocks) "
              f"in {g['minute']:.0f} s: {generated.minute_rows / g['minute']:,.0f} rows/s"),
             ("generate news", f"{generated.articles:,} articles in {len(generated.news_files)} files in "
@@ -166,6 +169,11 @@ def main() -> None:
         spent = time.monotonic() - started
         figures.append(("minute bars through the warehouse writer",
                         f"{minute_rows:,} rows, {minute_rows / spent:,.0f} rows/s ({spent:.0f} s)"))
+        started = time.monotonic()
+        assert generated.index_window is not None
+        index_rows = scale.load_index(url.render(), generated.index_files, generated.index_window)
+        figures.append(("index levels (KOSPI, KOSDAQ) through the warehouse writer",
+                        f"{index_rows:,} rows ({time.monotonic() - started:.1f} s)"))
 
         started = time.monotonic()
         loaded: list[int] = []
@@ -188,10 +196,16 @@ def main() -> None:
         loads.append(f"after dbt {load_average()}")
 
         with psycopg.connect(url.render()) as conn:
-            for table in ("raw.daily_prices", "raw.minute_prices", "computed.news_articles",
+            for table in ("raw.daily_prices", "raw.minute_prices", "raw.index_daily", "computed.news_articles",
                           "computed.news_stock_matches", "marts.daily_prices", "marts.news_price_impact"):
                 count = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
                 figures.append((f"rows in {table}", f"{count[0] if count else 0:,}"))
+            matured = conn.execute("SELECT count(*) FILTER (WHERE return_1d IS NOT NULL), "
+                                   "count(*) FILTER (WHERE excess_1d IS NOT NULL) "
+                                   "FROM marts.news_price_impact").fetchone()
+            if matured:
+                figures.append(("marts.news_price_impact: links with a 1-day return / excess over KOSPI",
+                                f"{matured[0]:,} / {matured[1]:,}"))
     figures += [("load average (1/5/15 min)", "; ".join(loads)),
                 ("database (left in place)", mask(url.render())),
                 ("Dagster instance", f"{dagster_url.database}, AZAK_HOME={home}")]
