@@ -82,10 +82,12 @@ CROSS JOIN LATERAL unnest(a.mentioned_codes) WITH ORDINALITY AS c(code, k)
 JOIN ranked AS r ON r.stock_code = c.code;
 
 -- name: news_price_impact
-INSERT INTO marts.news_price_impact (news_id, stock_code, salient, score, published_at, anchor_date, base_close,
+INSERT INTO marts.news_price_impact (news_id, stock_code, salient, score, published_at, effective_at, anchor_date,
+                                     base_close,
                                      return_1d, excess_1d, return_2d, excess_2d, return_3d, excess_3d,
                                      return_5d, excess_5d, return_10d, excess_10d, return_20d, excess_20d,
                                      kospi_base_close)
-SELECT news_id, stock_code, salient, score, published_at, (published_at AT TIME ZONE 'Asia/Seoul')::date, 10000,
+SELECT news_id, stock_code, salient, score, published_at, published_at, (published_at AT TIME ZONE 'Asia/Seoul')::date,
+       10000,
        0.01, 0.002, 0.012, 0.003, 0.013, 0.004, 0.015, 0.005, 0.02, 0.006, 0.03, 0.007, 2500
 FROM marts.news_stock_matches;
