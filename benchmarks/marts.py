@@ -14,6 +14,7 @@ On a warehouse that ``benchmarks/scale.py`` loaded (``azak_scale`` by default):
 """
 
 import argparse
+import json
 import os
 import random
 import subprocess
@@ -29,6 +30,7 @@ from azak_cli.postgres import mask
 from benchmarks.common import load_average, report
 
 AZAK = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "azak"
+TARGET = Path(__file__).resolve().parents[1] / "dbt_project" / "target"
 
 
 def azak(env: dict[str, str], *args: str) -> float:
@@ -37,6 +39,19 @@ def azak(env: dict[str, str], *args: str) -> float:
     if done.returncode != 0:
         raise SystemExit(f"azak {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return time.perf_counter() - started
+
+
+def slowest_nodes(since: float, count: int = 8) -> str:
+    """The dbt nodes that took longest in the newest dbt invocation after ``since`` (its run_results.json)."""
+    results = [p for p in TARGET.glob("*/run_results.json") if p.stat().st_mtime >= since]
+    if not results:
+        return "no run_results.json"
+    nodes = json.loads(max(results, key=lambda p: p.stat().st_mtime).read_text())["results"]
+    nodes.sort(key=lambda n: n["execution_time"], reverse=True)
+    total = sum(n["execution_time"] for n in nodes)
+    top = ", ".join(f"{n['unique_id'].split('.')[-1 if n['unique_id'].startswith('model') else 2]} "
+                    f"{n['execution_time']:.0f} s" for n in nodes[:count])
+    return f"{len(nodes)} nodes, {total:.0f} s in all; {top}"
 
 
 def next_session_file(url: str, directory: Path) -> tuple[Path, int, date]:
@@ -97,10 +112,14 @@ def main() -> None:
         env.update({"AZAK_DATABASE_URL": url, "AZAK_DAGSTER_DATABASE_URL": f"{url}_dagster",
                     "AZAK_HOME": home, "AZAK_SOURCE_MODE": "replay"})
         print(f"warehouse {mask(url)}, load average {load_average()}", flush=True)
+        mark = time.time()
         full = azak(env, "marts", "--full-refresh")
-        print(f"full rebuild {full:.0f} s", flush=True)
+        full_nodes = slowest_nodes(mark)
+        print(f"full rebuild {full:.0f} s: {full_nodes}", flush=True)
+        mark = time.time()
         idle = azak(env, "marts")
-        print(f"incremental, nothing new {idle:.0f} s", flush=True)
+        idle_nodes = slowest_nodes(mark)
+        print(f"incremental, nothing new {idle:.0f} s: {idle_nodes}", flush=True)
         path, stocks, day = next_session_file(url, Path(scratch))
         imported = azak(env, "import", "prices", str(path))
         (Path(scratch) / "index").mkdir()
@@ -108,16 +127,22 @@ def main() -> None:
         started = time.perf_counter()
         index_rows = scale.load_index(url, index_files, (day, day + timedelta(days=1)))
         indexed = time.perf_counter() - started
+        mark = time.time()
         daily = azak(env, "marts")
-        print(f"incremental after {day} ({stocks:,} bars, {index_rows} index levels) {daily:.0f} s", flush=True)
+        daily_nodes = slowest_nodes(mark)
+        print(f"incremental after {day} ({stocks:,} bars, {index_rows} index levels) {daily:.0f} s: {daily_nodes}",
+              flush=True)
     report("marts", [
         ("warehouse", mask(url)),
         ("azak marts --full-refresh (every model from scratch)", f"{full:.0f} s"),
+        ("  its slowest dbt nodes", full_nodes),
         ("azak marts, nothing new", f"{idle:.0f} s ({idle / full:.2f}x the full rebuild)"),
+        ("  its slowest dbt nodes", idle_nodes),
         (f"azak import prices, one session ({stocks:,} stocks, {day})", f"{imported:.0f} s"),
         (f"index levels of that session ({index_rows} rows: {', '.join(p.stem for p in index_files)}), "
          "warehouse writer", f"{indexed:.2f} s"),
         ("azak marts after that session (the daily run)", f"{daily:.0f} s (**{daily / full:.2f}x** the full rebuild)"),
+        ("  its slowest dbt nodes", daily_nodes),
         ("load average", load_average()),
     ])
 
