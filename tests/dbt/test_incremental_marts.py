@@ -130,6 +130,14 @@ def test_the_news_and_link_marts_rewrite_only_what_changed_and_equal_a_full_rebu
         links = versions(conn, "news_stock_matches", link)
         impacts = versions(conn, "news_price_impact", link)
         assert conn.execute("SELECT count(excess_5d) FROM marts.news_price_impact").fetchone()[0] > 100
+        # the planner knows each stock's frequency in the link arrays (a rare stock's news list then
+        # takes the GIN index: 0.5 ms instead of 210 ms at a million articles, README)
+        assert dict(conn.execute(
+            "SELECT attname, attstattarget FROM pg_attribute WHERE attrelid = 'marts.news_articles'::regclass "
+            "AND attname IN ('stock_codes', 'mentioned_codes')").fetchall()) == {"stock_codes": 1000,
+                                                                              "mentioned_codes": 1000}
+        assert conn.execute("SELECT count(*) FROM pg_stats WHERE schemaname = 'marts' AND tablename = 'news_articles' "
+                            "AND attname = 'stock_codes' AND most_common_elems IS NOT NULL").fetchone()[0] == 1
 
         # the daily run: new sessions (KOSPI's too) and new articles with their links
         run("market_raw_job", ("2025-05-02", "2025-05-09"))

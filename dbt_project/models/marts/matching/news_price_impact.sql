@@ -45,8 +45,11 @@ stock_closes as (
     from {{ ref('daily_prices') }} as p
     join {{ ref('trading_days') }} as td on td.trading_date = p.trade_date
     {% if is_incremental() %}
-    -- a resumed link's anchor closes at or after its effective time, so at or after since
-    join resume as r on r.stock_code = p.stock_code and td.close_at >= r.since
+    -- a resumed link's anchor closes at or after its effective time, so at or after since (and
+    -- on or after since's day in Seoul: the (stock_code, trade_date) index reads only that range)
+    join resume as r
+        on r.stock_code = p.stock_code and td.close_at >= r.since
+        and p.trade_date >= (r.since at time zone 'Asia/Seoul')::date
     {% endif %}
 ),
 
