@@ -19,7 +19,7 @@
 
 create table if not exists {{ this.schema }}.{{ this.identifier }}__calendar (fingerprint text not null);
 create temporary table {{ this.identifier }}__calendar_now on commit drop as
-select md5(string_agg(trading_date || ' ' || session_number || ' ' || close_at, ',' order by trading_date))
+select coalesce(md5(string_agg(trading_date || ' ' || session_number || ' ' || close_at, ',' order by trading_date)), 'no calendar')
     as fingerprint
 from {{ ref('trading_days') }};
 
@@ -67,6 +67,12 @@ from (
     select stock_code from ({{ links }}) as l
 ) as s
 where (select since from {{ this.identifier }}__everything) is not null;
+
+-- the planner has no statistics for a temporary table: without them it guessed a handful of resumed
+-- links and joined the closes by nested loops over the whole resumed range (minutes at whole-market
+-- size); every join of this model is an equality join that a hash join serves
+analyze {{ this.identifier }}__resume;
+set local enable_nestloop = off;
 {% endif %}
 
 delete from {{ this.schema }}.{{ this.identifier }}__calendar;
