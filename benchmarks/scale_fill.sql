@@ -74,20 +74,22 @@ CROSS JOIN LATERAL (
 
 -- name: news_stock_matches
 INSERT INTO marts.news_stock_matches (news_id, stock_code, stock_name, score, salient, surfaces, evidence,
-                                      linker_version, published_at)
+                                      linker_version, published_at, published_day)
 SELECT a.news_id, c.code, r.stock_name, 0.9 - 0.1 * c.k, c.code = ANY(a.stock_codes), ARRAY[r.stock_name],
-       'title', 'synthetic', a.published_at
+       'title', 'synthetic', a.published_at, a.published_day
 FROM marts.news_articles AS a
 CROSS JOIN LATERAL unnest(a.mentioned_codes) WITH ORDINALITY AS c(code, k)
 JOIN ranked AS r ON r.stock_code = c.code;
 
 -- name: news_price_impact
-INSERT INTO marts.news_price_impact (news_id, stock_code, salient, score, published_at, effective_at, anchor_date,
+INSERT INTO marts.news_price_impact (news_id, stock_code, salient, score, published_at, published_day, effective_at,
+                                     anchor_date,
                                      base_close,
                                      return_1d, excess_1d, return_2d, excess_2d, return_3d, excess_3d,
                                      return_5d, excess_5d, return_10d, excess_10d, return_20d, excess_20d,
                                      kospi_base_close)
-SELECT news_id, stock_code, salient, score, published_at, published_at, (published_at AT TIME ZONE 'Asia/Seoul')::date,
+SELECT news_id, stock_code, salient, score, published_at, published_day, published_at,
+       (published_at AT TIME ZONE 'Asia/Seoul')::date,
        10000,
        0.01, 0.002, 0.012, 0.003, 0.013, 0.004, 0.015, 0.005, 0.02, 0.006, 0.03, 0.007, 2500
 FROM marts.news_stock_matches;

@@ -17,10 +17,18 @@ constraint. Two write strategies, both one transaction:
 Retention works on whole children, never rows: :func:`drop_partitions_before` detaches and drops
 the children that end on or before a cutoff.
 
+What was written is logged for the models that read a table (``raw.slice_readers``): every write
+above, and every dropped child, appends its slice ``[start, end)`` and scope to
+``raw.written_slices`` once per registered reader, in the write's own transaction. An incremental
+dbt model takes (deletes) its rows in its own transaction and compares only those slices with what
+it stored (dbt_project/macros/resume_from.sql), so a daily run does not re-read ten years. A write
+that bypasses this writer is not seen by those models until ``azak marts --full-refresh``.
+
 A spec may grow: columns added at the end of a spec (nullable) are added to an existing table by
 :func:`ensure_table`; any other difference is refused with what to do.
 """
 
+import json
 import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -141,6 +149,7 @@ def _lock_key(spec: TableSpec) -> sql.Composed:
 def ensure_table(conn: psycopg.Connection[Any], spec: TableSpec) -> None:
     """Create the schema and table if needed; refuse a table whose columns differ from the spec."""
     _require_autocommit(conn)
+    _ensure_slice_log(conn)
     with conn.transaction():
         conn.execute(_lock_key(spec))
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(spec.schema)))
@@ -195,6 +204,49 @@ def ensure_table(conn: psycopg.Connection[Any], spec: TableSpec) -> None:
                 "FOR EACH ROW EXECUTE FUNCTION {schema}.refuse_change()").format(
                 name=sql.Identifier(f"{spec.name}_append_only"), table=spec.ident,
                 schema=sql.Identifier(spec.schema)))
+
+
+SLICE_LOG_DDL: LiteralString = """
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE TABLE IF NOT EXISTS raw.slice_readers (
+    source text NOT NULL,
+    reader text NOT NULL,
+    PRIMARY KEY (source, reader)
+);
+COMMENT ON TABLE raw.slice_readers IS
+    'models that resume from the slices written to a table (source): each write is logged for each reader';
+CREATE TABLE IF NOT EXISTS raw.written_slices (
+    reader text NOT NULL,
+    source text NOT NULL,
+    slice_start date,
+    slice_end date,
+    scope jsonb,
+    written_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE raw.written_slices IS
+    'slices [slice_start, slice_end) written to source, restricted to scope (column -> values), not yet taken by '
+    'reader; no slice_start: the whole table'
+"""
+
+
+def _ensure_slice_log(conn: psycopg.Connection[Any]) -> None:
+    if scalar(conn, "SELECT to_regclass('raw.written_slices') IS NOT NULL"):
+        return
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('raw.written_slices'))")
+        conn.execute(SLICE_LOG_DDL)
+
+
+def _log_slice(conn: psycopg.Connection[Any], spec: TableSpec, start: date | None, end: date | None,
+               scope: dict[str, Sequence[Any]] | None = None) -> None:
+    """Within the write's transaction: the slice, once for each model that reads ``spec``'s table."""
+    scoped = None
+    if scope:
+        scoped = json.dumps({column: sorted({str(v) for v in values}) for column, values in scope.items()})
+    conn.execute(
+        "INSERT INTO raw.written_slices (reader, source, slice_start, slice_end, scope) "
+        "SELECT reader, source, %s, %s, %s::jsonb FROM raw.slice_readers WHERE source = %s",
+        (start, end, scoped, spec.key))
 
 
 def _comment_columns(conn: psycopg.Connection[Any], spec: TableSpec, columns: Iterable[Column]) -> None:
@@ -396,6 +448,7 @@ def replace_slice(
         deleted = conn.execute(sql.SQL("DELETE FROM {}").format(spec.ident) + where, params).rowcount
         written = _copy(conn, spec.ident, columns,
                         _checked_rows(spec, columns, rows, start, end, text_lines), text_lines)
+        _log_slice(conn, spec, start, end, scope)
     return WriteResult(spec.key, deleted, written, tuple(created))
 
 
@@ -463,6 +516,7 @@ def _insert(conn: psycopg.Connection[Any], spec: TableSpec, rows: Iterable[Seque
             )
         )
         after = conn.execute(count_slice, (start, end)).fetchone()
+        _log_slice(conn, spec, start, end)
     new_rows = (after[0] if after else 0) - (before[0] if before else 0)
     return WriteResult(spec.key, 0, staged, tuple(created), new_rows)
 
@@ -523,6 +577,7 @@ def drop_partitions_before(conn: psycopg.Connection[Any], spec: TableSpec, cutof
                          "children, and this table has none")
     if spec.append_only:
         raise ValueError(f"{spec.key} is append-only: what it records is kept, never dropped")
+    _ensure_slice_log(conn)
     dropped = []
     for name, lower, upper in child_partitions(conn, spec):
         if upper > cutoff:
@@ -535,6 +590,7 @@ def drop_partitions_before(conn: psycopg.Connection[Any], spec: TableSpec, cutof
                 conn.execute(_lock_key(spec))  # no writer is creating children meanwhile
                 conn.execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(spec.ident, child))
                 conn.execute(sql.SQL("DROP TABLE {}").format(child))
+                _log_slice(conn, spec, lower, upper)
             log.info("dropped %s.%s [%s, %s): %d rows, %d bytes", spec.schema, name, lower, upper,
                      rows, size)
         dropped.append(DroppedPartition(name, lower, upper, rows, size))

@@ -24,7 +24,8 @@ select coalesce(md5(string_agg(trading_date || ' ' || session_number || ' ' || c
 from {{ ref('trading_days') }};
 
 {% if is_incremental() %}
-{{ resume_points(links, 'stock_code', 'effective_at', ['score', 'salient', 'published_at'], match=['news_id']) }};
+{{ resume_points(links, 'stock_code', 'effective_at', ['score', 'salient', 'published_at', 'published_day'],
+                 match=['news_id'], written={'day': 'published_day'}) }};
 
 insert into {{ this.identifier }}__resume
 select stock_code, min(effective_at) from {{ this }} where anchor_date is null group by 1;
@@ -102,6 +103,7 @@ select
     m.score,
     m.salient,
     a.published_at,
+    a.published_day,
     case
         when a.published_precision = 'day'
             then ((a.published_day + 1)::timestamp at time zone 'Asia/Seoul')
@@ -124,7 +126,21 @@ select
     m.surfaces,
     m.evidence,
     m.linker_version,
-    a.published_at
+    a.published_at,
+    a.published_day
 from {{ ref('stg_news__stock_matches') }} as m
 join {{ ref('stg_news__articles') }} as a on a.news_id = m.news_id
+{% endmacro %}
+
+{#- news_stock_matches' second pre-hook: a renamed company's links are rewritten whatever was
+    written, from its first link on. -#}
+{% macro news_stock_matches_renamed() %}
+{% if is_incremental() %}
+insert into {{ this.identifier }}__resume
+select n.stock_code, '-infinity'::timestamptz
+from (select distinct stock_code, stock_name from {{ this }}) as n
+where n.stock_name is distinct from (
+    select s.stock_name from {{ ref('stg_krx__stocks') }} as s where s.stock_code = n.stock_code
+)
+{% endif %}
 {% endmacro %}

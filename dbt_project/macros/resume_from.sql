@@ -8,20 +8,100 @@
   not part of a row's identity (a time), a row whose time changed counts from the earlier one. The model reads it as `{{ this.identifier }}__resume` (key, since) and recomputes each such
   key from `since`; the `resume_from` strategy then replaces those keys' rows from `since` on, in
   the run's transaction. Keys that did not change are neither recomputed nor rewritten.
+  With `written` ({'day': column, 'code': column or none}) only the rows of the slices written to
+  the model's raw tables since its last run are compared (`take_written_slices`, below).
 -#}
-{% macro resume_points(inputs, key, order_by, compare, match=none) %}
+{% macro resume_points(inputs, key, order_by, compare, match=none, written=none) %}
 {% if is_incremental() %}
 create temporary table {{ this.identifier }}__resume on commit drop as
 select coalesce(i.{{ key }}, t.{{ key }}) as {{ key }},
        min(least(i.{{ order_by }}, t.{{ order_by }})) as since
+{%- if written %}
+from (select * from ({{ inputs }}) as x where {{ in_written_slices('x', **written) }}) as i
+full join (select * from {{ this }} as x where {{ in_written_slices('x', **written) }}) as t
+{%- else %}
 from ({{ inputs }}) as i
-full join {{ this }} as t on t.{{ key }} = i.{{ key }}
+full join {{ this }} as t
+{%- endif %} on t.{{ key }} = i.{{ key }}
 {%- for column in match or [order_by] %} and t.{{ column }} = i.{{ column }}{% endfor %}
 where i.{{ key }} is null or t.{{ key }} is null
    or (i.{{ (compare + [order_by]) | join(', i.') }}) is distinct from (t.{{ (compare + [order_by]) | join(', t.') }})
 group by 1
 {% endif %}
 {% endmacro %}
+
+{#-
+  Written slices. The warehouse writer logs each slice it writes to a raw table ([start, end) and
+  the stock codes it was restricted to) once for every model registered as that table's reader
+  (azak_pipelines/lib/warehouse.py). `take_written_slices(sources, code)` is the model's pre-hook:
+  the first time, it registers the model as a reader of each source and logs "everything" for it
+  (what was written before is in no log), under a lock that waits for the writes in flight and holds
+  new ones until the model commits, so no write falls between the log and the model's snapshots.
+  It then takes (deletes) the model's rows in the model's transaction into
+  `<model>__slices` (lo, hi, everything) and `<model>__days` (day, code: null when the write covered
+  every stock), so a change is taken once and is not lost when the run fails. `everything` is true
+  for a table without partitions, a first registration, or a write of more than `limit` (day, stock)
+  pairs; the model then compares all of its inputs. `in_written_slices(alias, day, code)` is the
+  filter on a row, for the inputs and the stored table alike.
+-#}
+{% macro take_written_slices(sources, code=none, limit=200000) %}
+{%- set reader = this.schema ~ '.' ~ this.identifier %}
+do $$
+begin
+{%- for source in sources %}
+    if not exists (select from raw.slice_readers
+                   where source = '{{ source.schema }}.{{ source.identifier }}' and reader = '{{ reader }}') then
+        lock table raw.written_slices in share mode;
+        insert into raw.slice_readers (source, reader)
+        values ('{{ source.schema }}.{{ source.identifier }}', '{{ reader }}');
+        insert into raw.written_slices (reader, source)
+        values ('{{ reader }}', '{{ source.schema }}.{{ source.identifier }}');
+    end if;
+{%- endfor %}
+end $$;
+
+create temporary table {{ this.identifier }}__written on commit drop as
+with taken as (
+    delete from raw.written_slices
+    where reader = '{{ reader }}'
+      and source in ({% for s in sources %}'{{ s.schema }}.{{ s.identifier }}'{{ ', ' if not loop.last }}{% endfor %})
+    returning slice_start, slice_end, scope
+)
+select slice_start, slice_end,
+       {% if code %}nullif(array(select jsonb_array_elements_text(scope -> '{{ code }}')), '{}'){% else %}null::text[]{% endif %} as codes
+from taken;
+
+create temporary table {{ this.identifier }}__slices on commit drop as
+select everything,
+       case when everything then '-infinity'::date else lo end as lo,
+       case when everything then 'infinity'::date else hi end as hi
+from (
+    select coalesce(bool_or(slice_start is null)
+                    or sum((slice_end - slice_start)::bigint * coalesce(cardinality(codes), 1)) > {{ limit }}, false)
+               as everything,
+           min(slice_start) as lo,
+           max(slice_end) as hi
+    from {{ this.identifier }}__written
+) as w;
+
+create temporary table {{ this.identifier }}__days on commit drop as
+select distinct d::date as day, c.code
+from {{ this.identifier }}__written as w
+cross join lateral generate_series(w.slice_start, w.slice_end - 1, interval '1 day') as d
+left join lateral unnest(w.codes) as c(code) on true
+where not (select everything from {{ this.identifier }}__slices);
+analyze {{ this.identifier }}__days
+{% endmacro %}
+
+{% macro in_written_slices(alias, day, code=none) -%}
+{{ alias }}.{{ day }} >= (select lo from {{ this.identifier }}__slices)
+and {{ alias }}.{{ day }} < (select hi from {{ this.identifier }}__slices)
+and ((select everything from {{ this.identifier }}__slices)
+     or {{ alias }}.{{ day }} in (select day from {{ this.identifier }}__days where code is null)
+     {%- if code %}
+     or ({{ alias }}.{{ day }}, {{ alias }}.{{ code }}) in (select day, code from {{ this.identifier }}__days where code is not null)
+     {%- endif %})
+{%- endmacro %}
 
 {#-
   Change logs: a model that other incremental models read calls `log_changes()` as a pre-hook after

@@ -1,14 +1,15 @@
 """Incremental marts: a run resumes each stock where its raw bars changed, rewrites nothing else,
 and ends exactly where a full rebuild ends."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import psycopg
 import pytest
 
-from azak_pipelines.defs.market.tables import DAILY_PRICES
-from azak_pipelines.lib.warehouse import connect, replace_slice
+from azak_pipelines.defs.market.tables import DAILY_PRICES, INDEX_DAILY
+from azak_pipelines.defs.matching.assets import NEWS_STOCK_MATCHES
+from azak_pipelines.lib.warehouse import TableSpec, connect, replace_slice
 from tests.pipelines.runs import run
 
 INCREMENTAL = ("daily_prices", "index_daily", "minute_prices")
@@ -21,16 +22,22 @@ def stored_versions(conn: psycopg.Connection) -> dict[tuple[str, date], str]:
         "SELECT stock_code, trade_date, xmin::text FROM marts.daily_prices")}
 
 
-def rewrite_raw(conn: psycopg.Connection, code: str, start: date, end: date, change) -> None:
-    """Replace one stock's adjusted bars in [start, end) with ``change`` applied to them, through
-    the warehouse writer, as a re-fetch would."""
-    columns = DAILY_PRICES.column_names
+def rewrite(conn: psycopg.Connection, spec: TableSpec, start: date, end: date, change,
+            scope: dict | None = None) -> None:
+    """Replace the rows of ``spec``'s table in [start, end) (and ``scope``) with ``change`` applied to
+    each (None drops it), through the warehouse writer, as a re-fetch or a relink would."""
+    columns = spec.column_names
+    where = "".join(f" AND {column} = ANY(%s)" for column in scope or {})
     rows = conn.execute(
-        f"SELECT {', '.join(columns)} FROM raw.daily_prices WHERE stock_code = %s AND price_basis = 'adjusted' "
-        "AND trade_date >= %s AND trade_date < %s ORDER BY trade_date", (code, start, end)).fetchall()
+        f"SELECT {', '.join(columns)} FROM {spec.key} WHERE {spec.partition_column} >= %s "
+        f"AND {spec.partition_column} < %s{where}", (start, end, *(scope or {}).values())).fetchall()
     rows = [r for r in (change(dict(zip(columns, row, strict=True))) for row in rows) if r is not None]
-    replace_slice(conn, DAILY_PRICES, [[r[c] for c in columns] for r in rows], start, end,
-                  scope={"stock_code": [code], "price_basis": ["adjusted"]})
+    replace_slice(conn, spec, [[r[c] for c in columns] for r in rows], start, end, scope=scope)
+
+
+def rewrite_raw(conn: psycopg.Connection, code: str, start: date, end: date, change) -> None:
+    """One stock's adjusted bars in [start, end), re-fetched with ``change`` applied to them."""
+    rewrite(conn, DAILY_PRICES, start, end, change, {"stock_code": [code], "price_basis": ["adjusted"]})
 
 
 def split(bar: dict) -> dict:
@@ -90,6 +97,13 @@ def test_an_incremental_run_rewrites_only_what_changed_and_equals_a_full_rebuild
             assert differences(conn, copy, f"marts.{name}") == 0, name
             assert differences(conn, f"marts.{name}", copy) == 0, name
 
+        # an incremental run compares only the slices the writer logged: a hand edit of a raw table
+        # is not seen (the README says to rebuild with --full-refresh after one)
+        conn.execute("UPDATE raw.daily_prices SET close = close + 1 WHERE stock_code = '005930' "
+                     "AND trade_date = '2024-06-03'")
+        run("market_marts_job")
+        assert stored_versions(conn) == rebuilt
+
 
 def test_a_mart_stored_without_a_declared_column_or_index_is_rebuilt_in_full(warehouse_with_stocks, replay):
     run("daily_prices_job", ("2025-01-02", "2025-03-31"))
@@ -146,6 +160,13 @@ def test_the_news_and_link_marts_rewrite_only_what_changed_and_equal_a_full_rebu
         run("news_marts_job")
         for log in ("daily_prices__changes", "index_daily__changes"):
             assert conn.execute(f"SELECT count(*) FROM marts.{log}").fetchone()[0] == 0, f"{log} was not taken"
+        # every slice the writer logged for a mart was taken by it
+        assert conn.execute("SELECT count(*) FROM raw.written_slices").fetchone()[0] == 0
+        assert {tuple(r) for r in conn.execute("SELECT reader, source FROM raw.slice_readers")} == {
+            ("marts.daily_prices", "raw.daily_prices"),
+            *((f"marts.{mart}", f"computed.{table}") for mart in ("news_articles", "news_stock_matches",
+                                                                   "news_price_impact")
+              for table in ("news_articles", "news_stock_matches"))}
         kept = [k for k, v in versions(conn, "news_articles", "news_id").items() if articles.get(k) == v]
         assert len(kept) > 0.9 * len(articles)
         kept = [k for k, v in versions(conn, "news_stock_matches", link).items() if links.get(k) == v]
@@ -164,15 +185,25 @@ def test_the_news_and_link_marts_rewrite_only_what_changed_and_equal_a_full_rebu
         # corrections: a split re-adjusting one stock's history, a revised KOSPI close, a link the
         # linker dropped and one it now scores differently
         rewrite_raw(conn, "000660", date(2025, 4, 1), date(2025, 5, 10), split)
-        conn.execute("UPDATE raw.index_daily SET close = close + 12.5 "
-                     "WHERE index_code = '0001' AND trade_date = '2025-04-15'")
-        dropped, rescored = conn.execute(
-            "SELECT news_id, stock_code FROM computed.news_stock_matches ORDER BY news_id LIMIT 2").fetchall()
-        conn.execute("DELETE FROM computed.news_stock_matches WHERE news_id = %s AND stock_code = %s", dropped)
-        conn.execute("UPDATE computed.news_stock_matches SET salient = NOT salient, score = 0.5 "
-                     "WHERE news_id = %s AND stock_code = %s", rescored)
+        rewrite(conn, INDEX_DAILY, date(2025, 4, 15), date(2025, 4, 16),
+                lambda bar: {**bar, "close": bar["close"] + Decimal("12.5")}, {"index_code": ["0001"]})
+        first_links = conn.execute(
+            "SELECT published_day, news_id, stock_code FROM computed.news_stock_matches WHERE published_day = ("
+            "SELECT published_day FROM computed.news_stock_matches GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1) "
+            "ORDER BY news_id, stock_code LIMIT 2").fetchall()
+        day = first_links[0][0]
+        dropped, rescored = [(news_id, code) for _, news_id, code in first_links]
+
+        def relink(link: dict) -> dict | None:
+            key = (link["news_id"], link["stock_code"])
+            if key == dropped:
+                return None
+            return {**link, "salient": not link["salient"], "score": Decimal("0.5")} if key == rescored else link
+        rewrite(conn, NEWS_STOCK_MATCHES, day, day + timedelta(days=1), relink)
         run("market_marts_job")
         run("news_marts_job")
+        assert conn.execute("SELECT score FROM marts.news_stock_matches WHERE news_id = %s AND stock_code = %s",
+                            rescored).fetchone()[0] == Decimal("0.5")
         assert conn.execute("SELECT count(*) FROM marts.news_price_impact WHERE news_id = %s AND stock_code = %s",
                             dropped).fetchone()[0] == 0
 

@@ -66,6 +66,7 @@ select
     a.salient,
     a.score,
     a.published_at,
+    a.published_day,
     a.effective_at,
     anchor_day.trading_date as anchor_date,
     base.close as base_close,

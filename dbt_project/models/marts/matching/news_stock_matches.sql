@@ -6,5 +6,7 @@ or removed link, a new score after a relink, a renamed company), see macros/resu
 select m.*
 from ({{ news_stock_matches_inputs() }}) as m
 {% if is_incremental() %}
-join {{ this.identifier }}__resume as r on r.stock_code = m.stock_code and m.published_at >= r.since
+join (
+    select stock_code, min(since) as since from {{ this.identifier }}__resume group by 1
+) as r on r.stock_code = m.stock_code and m.published_at >= r.since
 {% endif %}
