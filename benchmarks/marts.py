@@ -8,7 +8,8 @@ On a warehouse that ``benchmarks/scale.py`` loaded (``azak_scale`` by default):
    session after the newest bar, each stock's last close moved by up to ±2%; delisted stocks, whose
    bars end earlier, get none) and that session's KOSPI and KOSDAQ levels (moved by up to ±1.5%)
    through the warehouse writer, as ``azak dev generate --load`` and the KIS index asset write
-   them; then ``azak marts``: the daily run.
+   them, and that day's news (``--articles``, the scale dataset's daily mean by default) through
+   ``azak import news``, which links it; then ``azak marts``: the daily run.
 
     nice -n 10 python -m benchmarks.marts [--database azak_scale] [--home DIR]
 """
@@ -100,6 +101,18 @@ def next_session_index_files(url: str, directory: Path, day: date) -> list[Path]
     return paths
 
 
+def next_day_news(directory: Path, day: date, count: int) -> Path:
+    """``count`` articles published on ``day``, as ``azak dev generate`` writes them."""
+    listings = scale.select_listings(None)
+    rng = random.Random(f"daily news {day}")
+    path = directory / f"news-{day}.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for listing in rng.choices(listings, k=count):
+            serial = day.toordinal() * 10_000 + rng.randrange(10_000)
+            out.write(json.dumps(scale.article(listing, day, serial, rng), ensure_ascii=False) + "\n")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="azak_scale")
@@ -107,6 +120,7 @@ def main() -> None:
     parser.add_argument("--home", default=None, help="AZAK_HOME for the runs (default: a temporary one)")
     parser.add_argument("--daily-only", type=float, metavar="FULL_SECONDS", default=None,
                         help="only the daily run (step 3), against a full rebuild measured earlier in FULL_SECONDS")
+    parser.add_argument("--articles", type=int, default=300, help="the daily run's new articles")
     args = parser.parse_args()
     url = f"{args.server}/{args.database}"
     with tempfile.TemporaryDirectory() as scratch:
@@ -133,11 +147,12 @@ def main() -> None:
         started = time.perf_counter()
         index_rows = scale.load_index(url, index_files, (day, day + timedelta(days=1)))
         indexed = time.perf_counter() - started
+        news = azak(env, "import", "news", str(next_day_news(Path(scratch), day, args.articles)))
         mark = time.time()
         daily = azak(env, "marts")
         daily_nodes = slowest_nodes(mark)
-        print(f"incremental after {day} ({stocks:,} bars, {index_rows} index levels) {daily:.0f} s: {daily_nodes}",
-              flush=True)
+        print(f"incremental after {day} ({stocks:,} bars, {index_rows} index levels, {args.articles} articles) "
+              f"{daily:.0f} s: {daily_nodes}", flush=True)
     report("marts", [
         ("warehouse", mask(url)),
         ("azak marts --full-refresh (every model from scratch)", f"{full:.0f} s"),
@@ -147,6 +162,7 @@ def main() -> None:
         (f"azak import prices, one session ({stocks:,} stocks, {day})", f"{imported:.0f} s"),
         (f"index levels of that session ({index_rows} rows: {', '.join(p.stem for p in index_files)}), "
          "warehouse writer", f"{indexed:.2f} s"),
+        (f"azak import news, that day's {args.articles} articles (with their links)", f"{news:.0f} s"),
         ("azak marts after that session (the daily run)", f"{daily:.0f} s (**{daily / full:.2f}x** the full rebuild)"),
         ("  its slowest dbt nodes", daily_nodes),
         ("load average", load_average()),

@@ -36,7 +36,8 @@ group by 1
   (azak_pipelines/lib/warehouse.py). `take_written_slices(sources, code)` is the model's pre-hook:
   the first time, it registers the model as a reader of each source and logs "everything" for it
   (what was written before is in no log), under a lock that waits for the writes in flight and holds
-  new ones until the model commits, so no write falls between the log and the model's snapshots.
+  new ones until the model commits, so no write falls between the log and the model's snapshots
+  (the lock conflicts with itself: two models registering at once take turns, never deadlock).
   It then takes (deletes) the model's rows in the model's transaction into
   `<model>__slices` (lo, hi, everything) and `<model>__days` (day, code: null when the write covered
   every stock), so a change is taken once and is not lost when the run fails. `everything` is true
@@ -51,7 +52,7 @@ begin
 {%- for source in sources %}
     if not exists (select from raw.slice_readers
                    where source = '{{ source.schema }}.{{ source.identifier }}' and reader = '{{ reader }}') then
-        lock table raw.written_slices in share mode;
+        lock table raw.written_slices in share row exclusive mode;
         insert into raw.slice_readers (source, reader)
         values ('{{ source.schema }}.{{ source.identifier }}', '{{ reader }}');
         insert into raw.written_slices (reader, source)
@@ -156,8 +157,8 @@ select {{ columns }} from {{ arg_dict['temp_relation'] }};
 
 {#-
   on-run-start: an incremental model is built once and then only resumed, so a stored table that
-  lacks what its .yml declares now (a release added a column or an index) is dropped, and the run
-  builds it in full with its columns and indexes.
+  lacks what its .yml declares now (a release added a column, an index or a check) is dropped, and
+  the run builds it in full with its columns, indexes and checks.
 -#}
 {% macro rebuild_changed_incrementals() %}
 {% if execute %}
@@ -175,8 +176,15 @@ select {{ columns }} from {{ arg_dict['temp_relation'] }};
         {% for index in node.config.get('indexes') or [] %}
             {% if index['columns'] | join(',') not in indexed %}{% do missing.append(index['columns']) %}{% endif %}
         {% endfor %}
-        {% if (node.columns and stored | sort != node.columns.keys() | list | sort) or missing %}
-            {% do log('rebuilding ' ~ relation ~ ' in full: its columns or indexes changed', info=true) %}
+        {% set checks = [] %}
+        {% for column in node.columns.values() %}
+            {% for constraint in column.constraints if constraint.type == 'check' %}{% do checks.append(1) %}{% endfor %}
+        {% endfor %}
+        {% set stored_checks = run_query("select count(*) from pg_constraint where contype = 'c' and conrelid = '"
+                                         ~ relation ~ "'::regclass").columns[0].values()[0] %}
+        {% if (node.columns and stored | sort != node.columns.keys() | list | sort) or missing
+              or stored_checks < checks | length %}
+            {% do log('rebuilding ' ~ relation ~ ' in full: its columns, indexes or checks changed', info=true) %}
             {% do adapter.drop_relation(relation) %}
         {% endif %}
     {% endif %}

@@ -125,6 +125,14 @@ def test_a_mart_stored_without_a_declared_column_or_index_is_rebuilt_in_full(war
         assert len(conn.execute(index).fetchall()) == 1
         assert conn.execute("SELECT count(*), count(macd_signal) FROM marts.daily_prices").fetchone() == full
 
+        # as a table built before a release declared a check (RSI within [0, 100])
+        check = "SELECT conname FROM pg_constraint WHERE conrelid = 'marts.daily_prices'::regclass AND contype = 'c'"
+        [(name,)] = conn.execute(check).fetchall()
+        conn.execute(f'ALTER TABLE marts.daily_prices DROP CONSTRAINT "{name}"')
+        run("market_marts_job")
+        assert len(conn.execute(check).fetchall()) == 1
+        assert conn.execute("SELECT count(*), count(macd_signal) FROM marts.daily_prices").fetchone() == full
+
 
 
 def versions(conn: psycopg.Connection, table: str, key: str) -> dict:
@@ -163,7 +171,7 @@ def test_the_news_and_link_marts_rewrite_only_what_changed_and_equal_a_full_rebu
         # every slice the writer logged for a mart was taken by it
         assert conn.execute("SELECT count(*) FROM raw.written_slices").fetchone()[0] == 0
         assert {tuple(r) for r in conn.execute("SELECT reader, source FROM raw.slice_readers")} == {
-            ("marts.daily_prices", "raw.daily_prices"),
+            ("marts.daily_prices", "raw.daily_prices"), ("marts.minute_prices", "raw.minute_prices"),
             *((f"marts.{mart}", f"computed.{table}") for mart in ("news_articles", "news_stock_matches",
                                                                    "news_price_impact")
               for table in ("news_articles", "news_stock_matches"))}

@@ -14,42 +14,52 @@
 {{ config(materialized='incremental', incremental_strategy='resume_from', on_schema_change='fail',
           unique_key='stock_code', resume_order_by='effective_at') }}
 
-{% set horizons = [1, 2, 3, 5, 10, 20] %}
+{% set horizons = price_impact_horizons() %}
 
 with
 {% if is_incremental() %}
-resume as (
+resume as materialized (
     select stock_code, min(since) as since
     from {{ this.identifier }}__resume
     group by 1
 ),
 {% endif %}
 
-links as (
+-- the resumed links only (a link counts from no earlier than its day in Seoul, so the articles and
+-- links of earlier days are not read), and each step below materialized: the planner's estimates
+-- for these joins are far off, and it re-evaluated the anchor lookup once per horizon
+links as materialized (
     select l.*
-    from ({{ price_impact_links() }}) as l
+    from ({{ price_impact_links(
+        "(select (min(since) at time zone 'Asia/Seoul')::date - 1 from resume)" if is_incremental() else none) }}) as l
     {% if is_incremental() %}
     join resume as r on r.stock_code = l.stock_code and l.effective_at >= r.since
     {% endif %}
 ),
 
-anchored as (
+anchored as materialized (
     select
         l.*,
         {{ anchor_session('l.effective_at') }} as anchor_session
     from links as l
 ),
 
-stock_closes as (
-    select p.stock_code, td.session_number, p.close::double precision as close
-    from {{ ref('daily_prices') }} as p
-    join {{ ref('trading_days') }} as td on td.trading_date = p.trade_date
+stock_closes as materialized (
+    select p.stock_code, td.session_number, p.close
     {% if is_incremental() %}
-    -- a resumed link's anchor closes at or after its effective time, so at or after since (and
-    -- on or after since's day in Seoul: the (stock_code, trade_date) index reads only that range)
-    join resume as r
-        on r.stock_code = p.stock_code and td.close_at >= r.since
-        and p.trade_date >= (r.since at time zone 'Asia/Seoul')::date
+    -- a resumed link's anchor closes at or after its effective time, so at or after since (and on or
+    -- after since's day in Seoul): each resumed stock's range by the (stock_code, trade_date) index
+    from resume as r
+    cross join lateral (
+        select d.stock_code, d.trade_date, d.close::double precision as close
+        from {{ ref('daily_prices') }} as d
+        where d.stock_code = r.stock_code and d.trade_date >= (r.since at time zone 'Asia/Seoul')::date
+        offset 0  -- one index range per stock, not a merge over every stored bar
+    ) as p
+    join {{ ref('trading_days') }} as td on td.trading_date = p.trade_date and td.close_at >= r.since
+    {% else %}
+    from (select stock_code, trade_date, close::double precision as close from {{ ref('daily_prices') }}) as p
+    join {{ ref('trading_days') }} as td on td.trading_date = p.trade_date
     {% endif %}
 ),
 
@@ -57,7 +67,7 @@ kospi_closes as (
     select td.session_number, i.close::double precision as close
     from {{ ref('index_daily') }} as i
     join {{ ref('trading_days') }} as td on td.trading_date = i.trade_date
-    where i.index_code = '0001'
+    where i.index_code = '{{ price_impact_benchmark() }}'
 )
 
 select

@@ -1,14 +1,5 @@
 {#- Articles with the companies they are about (salient links, strongest first) and every company
 they mention: what marts.news_articles stores, and what its incremental runs compare against. -#}
-with matches as (
-    select
-        news_id,
-        array_agg(stock_code order by score desc, stock_code) filter (where salient) as stock_codes,
-        array_agg(stock_code order by score desc, stock_code) as mentioned_codes
-    from {{ ref('stg_news__stock_matches') }}
-    group by news_id
-)
-
 select
     a.news_id,
     a.published_at,
@@ -27,4 +18,12 @@ select
     coalesce(m.stock_codes, array[]::text[]) as stock_codes,
     coalesce(m.mentioned_codes, array[]::text[]) as mentioned_codes
 from {{ ref('stg_news__articles') }} as a
-left join matches as m on m.news_id = a.news_id
+-- each article's own links (a link is stored under its article's day): a filter on the articles
+-- (an incremental run's days) then reads only their links
+left join lateral (
+    select
+        array_agg(l.stock_code order by l.score desc, l.stock_code) filter (where l.salient) as stock_codes,
+        array_agg(l.stock_code order by l.score desc, l.stock_code) as mentioned_codes
+    from {{ ref('stg_news__stock_matches') }} as l
+    where l.news_id = a.news_id and l.published_day = a.published_day
+) as m on true
