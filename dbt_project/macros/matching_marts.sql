@@ -109,7 +109,7 @@ coalesce((
 {#- Every article-company link with the time it counts from (effective_at): a filing that carries
     only a date (DART) counts as published at the end of that day, never earlier than it could have
     been known. -#}
-{% macro price_impact_links(since_day=none) %}
+{% macro price_impact_links(since_day=none, written=false) %}
 select
     m.news_id,
     m.stock_code,
@@ -122,16 +122,25 @@ select
             then ((a.published_day + 1)::timestamp at time zone 'Asia/Seoul')
         else a.published_at
     end as effective_at
+{{ links_of_articles(since_day, written) }}
+{% endmacro %}
+
+{#- A link and its article (a link is stored under its article's day), optionally only from the
+    day `since_day` (an expression) or only on the days written since the model's last run
+    (`written`, see take_written_slices): the filter on both sides, so each prunes its partitions. -#}
+{% macro links_of_articles(since_day=none, written=false) %}
 from {{ ref('stg_news__stock_matches') }} as m
-join {{ ref('stg_news__articles') }} as a on a.news_id = m.news_id
+join {{ ref('stg_news__articles') }} as a on a.news_id = m.news_id and a.published_day = m.published_day
 {%- if since_day %}
--- only the days from since_day (an expression), on both sides: each prunes its partitions
 where m.published_day >= {{ since_day }} and a.published_day >= {{ since_day }}
+{%- elif written %}
+where {{ in_written_slices('m', 'published_day') }}
+  and {{ in_written_slices('a', 'published_day') }}
 {%- endif %}
 {% endmacro %}
 
 {#- marts.news_stock_matches' rows: each link with the company's name and the article's time. -#}
-{% macro news_stock_matches_inputs() %}
+{% macro news_stock_matches_inputs(written=false) %}
 select
     m.news_id,
     m.stock_code,
@@ -145,8 +154,7 @@ select
     m.linker_version,
     a.published_at,
     a.published_day
-from {{ ref('stg_news__stock_matches') }} as m
-join {{ ref('stg_news__articles') }} as a on a.news_id = m.news_id
+{{ links_of_articles(written=written) }}
 {% endmacro %}
 
 {#- news_stock_matches' second pre-hook: a renamed company's links are rewritten whatever was

@@ -61,6 +61,12 @@ begin
 {%- endfor %}
 end $$;
 
+{% if is_incremental() -%}
+-- an incremental run reads a few days: the planner's estimates over a hundred partitions are far
+-- higher, and compiling its plans (JIT) took ~10 s per statement at whole-market size
+set local jit = off;
+{%- endif %}
+
 create temporary table {{ this.identifier }}__written on commit drop as
 with taken as (
     delete from raw.written_slices
