@@ -21,6 +21,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     dagit, api = services.endpoints()
     if not args.no_serve:
         services.check_ports_free([dagit, api])
+        services.say_exposure(dagit, api)
     runtime = environment.resolve()
     supervisor: services.Supervisor | None = None
     try:
@@ -69,6 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     what = args.what
     wanted = {"all": [dagit, api], "dagit": [dagit], "api": [api]}[what]
     services.check_ports_free(wanted)
+    services.say_exposure(dagit, api)
     runtime = environment.resolve()
     supervisor: services.Supervisor | None = None
     try:

@@ -1,6 +1,7 @@
 """Long-running processes: the Dagster webserver and daemon, and the API."""
 
 import contextlib
+import ipaddress
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from azak_cli.environment import PROJECT_ROOT, Runtime
 from azak_cli.postgres import DatabaseConfigError, port_is_free
 
 BIN = Path(sys.executable).parent
+LOOPBACK = "127.0.0.1"
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -33,10 +35,20 @@ class Endpoint:
     variable: str
     port: int
     host: str
+    host_variable: str
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def is_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:  # a host name other than localhost: assume it is reachable
+            return False
 
 
 def _port(variable: str, default: int) -> int:
@@ -48,12 +60,35 @@ def _port(variable: str, default: int) -> int:
     return int(raw)
 
 
+def _endpoint(name: str, variable: str, default_port: int, host_variable: str) -> Endpoint:
+    host = os.environ.get(host_variable, "").strip() or LOOPBACK
+    return Endpoint(name, variable, _port(variable, default_port), host, host_variable)
+
+
 def endpoints() -> tuple[Endpoint, Endpoint]:
-    host = os.environ.get("AZAK_BIND_HOST", "127.0.0.1").strip() or "127.0.0.1"
+    """Dagit and the API. Each has its own bind address: publishing the API (AZAK_BIND_HOST)
+    never publishes Dagit, which has no login and launches any job with any config."""
     return (
-        Endpoint("Dagit", "AZAK_DAGIT_PORT", _port("AZAK_DAGIT_PORT", 3000), host),
-        Endpoint("API", "AZAK_API_PORT", _port("AZAK_API_PORT", 8000), host),
+        _endpoint("Dagit", "AZAK_DAGIT_PORT", 3000, "AZAK_DAGIT_BIND_HOST"),
+        _endpoint("API", "AZAK_API_PORT", 8000, "AZAK_BIND_HOST"),
     )
+
+
+def exposure_notice(dagit: Endpoint, api: Endpoint) -> str | None:
+    """What `azak serve` and `azak demo` say when a server listens beyond the loopback."""
+    if not dagit.is_loopback:
+        return (f"WARNING: Dagit listens on {dagit.host}:{dagit.port} ({dagit.host_variable}) and has no "
+                "login: anyone who reaches it can launch any job with any config. Put an "
+                f"authenticating proxy in front of it, or unset {dagit.host_variable} ({LOOPBACK}).")
+    if not api.is_loopback:
+        return (f"The API listens on {api.host}:{api.port} ({api.host_variable}); Dagit has no login "
+                f"and stays on {dagit.host}:{dagit.port} ({dagit.host_variable}, never {api.host_variable}).")
+    return None
+
+
+def say_exposure(dagit: Endpoint, api: Endpoint) -> None:
+    if notice := exposure_notice(dagit, api):
+        print(notice, file=sys.stderr)
 
 
 def check_ports_free(wanted: list[Endpoint]) -> None:
