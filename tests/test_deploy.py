@@ -79,9 +79,14 @@ def test_every_container_runs_a_pinned_image():
     for name, container in containers().items():
         image, _, tag = container["image"].rpartition(":")
         assert image and tag and tag != "latest", f"{name}: {container['image']} has no fixed tag"
-    for component in ("dagsterWebserver", "dagsterDaemon"):
-        assert VALUES[component]["image"]["tag"] == dagster_version, component
     assert dagster_version == CHART_VERSION  # the chart is versioned with the library
+
+
+def test_the_webserver_and_the_daemon_run_the_code_locations_image():
+    """They import the instance's pooled event log (azak_pipelines), which Dagster's image lacks."""
+    [location] = USER_CODE
+    for component in ("dagsterWebserver", "dagsterDaemon"):
+        assert VALUES[component]["image"] == location["image"], component
 
 
 def test_the_api_and_the_code_location_run_the_same_build_of_the_project_image():
@@ -181,6 +186,33 @@ def test_storage_is_the_external_postgresql():
     assert external["spec"]["type"] == "ExternalName"
     assert pg["service"]["port"] in {p["port"] for p in external["spec"]["ports"]}
     assert f"CREATE DATABASE {pg['postgresqlDatabase']};" in (PROJECT_ROOT / "docker" / "postgres-init.sql").read_text()
+
+
+# What the chart (1.13.27, templates/configmap-instance.yaml) renders for the event log: fixed,
+# with no value to change it. `additionalInstanceConfig` is rendered at the end of the same file.
+CHART_EVENT_LOG = """
+event_log_storage:
+  module: dagster_postgres.event_log
+  class: PostgresEventLogStorage
+  config:
+    postgres_db: {username: azak, password: {env: DAGSTER_PG_PASSWORD}, hostname: azak-postgres}
+"""
+
+
+def test_the_chart_instance_uses_the_pooled_event_log_of_dagster_yaml(tmp_path):
+    from dagster_shared.yaml_utils import load_yaml_from_globs  # what DagsterInstance reads dagster.yaml with
+
+    rendered = tmp_path / "dagster.yaml"
+    rendered.write_text(CHART_EVENT_LOG + yaml.safe_dump(VALUES["additionalInstanceConfig"]))
+    chosen = load_yaml_from_globs(str(rendered))["event_log_storage"]
+    assert isinstance(chosen, dict)
+    local = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())["event_log_storage"]
+    assert (chosen["module"], chosen["class"]) == (local["module"], local["class"])
+    # on the chart's own storage database, with the password the chart gives every pod
+    pg = VALUES["postgresql"]
+    assert chosen["config"]["postgres_db"] == {
+        "username": pg["postgresqlUsername"], "password": {"env": "DAGSTER_PG_PASSWORD"},
+        "hostname": pg["postgresqlHost"], "db_name": pg["postgresqlDatabase"], "port": pg["service"]["port"]}
 
 
 def test_redis_and_milvus_are_external_services_named_in_the_uris():
