@@ -4,20 +4,22 @@ A single-run backfill over ten years writes one materialization per calendar day
 dagster-postgres storage opens a new connection for every call (and a second one per event to ask
 whether a tags table exists), which makes such runs spend most of their time authenticating.
 This subclass keeps a small pool and remembers which tables exist. It is selected in
-``dagster.yaml`` and changes nothing else.
+``dagster.yaml`` and in the Kubernetes values (deploy/dagster-values.yaml) and changes nothing else.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
-from dagster._serdes import ConfigurableClassData
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
 
 class PooledPostgresEventLogStorage(PostgresEventLogStorage):
+    # ``inst_data`` is Dagster's ConfigurableClassData, a type Dagster keeps private: it is only
+    # passed through to dagster-postgres. ``_engine`` is dagster-postgres' own attribute;
+    # tests/pipelines/test_instance_storage.py fails if an upgrade renames it.
     def __init__(self, postgres_url: str, should_autocreate_tables: bool = True,
-                 inst_data: ConfigurableClassData | None = None, token_provider: Any = None):
+                 inst_data: Any = None, token_provider: Any = None):
         super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
         self._engine.dispose()
         self._engine = create_pg_engine(
@@ -26,7 +28,7 @@ class PooledPostgresEventLogStorage(PostgresEventLogStorage):
         self._existing_tables: set[str] = set()
 
     @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData | None,
+    def from_config_value(cls, inst_data: Any,
                           config_value: Mapping[str, Any]) -> "PooledPostgresEventLogStorage":
         return cls(
             postgres_url=pg_url_from_config(config_value),

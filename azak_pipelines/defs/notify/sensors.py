@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
-from dagster._core.execution.plan.objects import StepFailureData
 
 from azak_pipelines.defs.notify.resources import TelegramResource
 from azak_pipelines.defs.resources import Warehouse
@@ -72,8 +71,8 @@ def telegram_run_failure_sensor(context: dg.RunFailureSensorContext, warehouse: 
     run = context.dagster_run
     at = _ended_at(context.instance, run.run_id)
     steps = sorted({e.step_key for e in context.get_step_failure_events() if e.step_key})
-    errors = [e.event_specific_data.error.message for e in context.get_step_failure_events()
-              if isinstance(e.event_specific_data, StepFailureData) and e.event_specific_data.error]
+    errors = [e.step_failure_data.error.message for e in context.get_step_failure_events()
+              if e.step_failure_data.error]
     body = run_failure_message(run.job_name, run.run_id, "\n".join(errors) or context.failure_event.message,
                                steps, telegram.run_url(run.run_id))
     messages = [outbox.Outgoing(chat_id, "run_failure", f"run-failure:{run.run_id}", kst_day(at), body, at),
