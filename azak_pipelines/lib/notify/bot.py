@@ -4,9 +4,9 @@ the side.
 Commands: /start, /help, /watch CODE|NAME, /unwatch CODE|NAME, /list, /report CODE|NAME,
 /quiet HH-HH (KST; ``off`` clears), /stop. Names resolve through the linker's names and aliases
 (삼전 → 005930); an unknown name gets close matches. ``/report`` answers only a chat linked to an
-active Azak account (``azak telegram link``): the API keeps reports behind login. Replies use the HTML parse mode with every
-value escaped. :func:`serve` long-polls ``getUpdates`` and delivers due outbox messages every
-``interval`` seconds until stopped.
+active Azak account (``azak telegram link``): the API keeps reports behind login. Replies use the
+HTML parse mode with every value escaped. :func:`serve` long-polls ``getUpdates`` and delivers due
+outbox messages every ``interval`` seconds until stopped.
 """
 
 import asyncio
