@@ -316,6 +316,8 @@ def cmd_telegram(args: argparse.Namespace) -> int:
             telegram.serve_bot(runtime)
         elif args.action == "subscribe":
             telegram.subscribe(runtime, telegram.chat_id(args.chat), [telegram.stock_arg(s) for s in args.stock])
+        elif args.action == "link":
+            telegram.link_account(runtime, telegram.chat_id(args.chat), args.user)
         else:
             telegram.show_outbox(runtime, args.day, args.limit)
         return 0
@@ -455,6 +457,10 @@ def build_parser() -> argparse.ArgumentParser:
     subscribe.add_argument("--chat", required=True, help="the Telegram chat id")
     subscribe.add_argument("--stock", required=True, action="append", help="a code or name; repeatable")
     subscribe.set_defaults(func=cmd_telegram, what="subscribe")
+    link = telegram_actions.add_parser("link", help="link a chat to an Azak account (its /report answers then)")
+    link.add_argument("--chat", required=True, help="the Telegram chat id")
+    link.add_argument("--user", required=True, help="the account's email")
+    link.set_defaults(func=cmd_telegram, what="link")
     show = telegram_actions.add_parser("outbox", help="what was (or would be) sent, newest first")
     show.add_argument("--day", type=_date, help="only this KST day")
     show.add_argument("--limit", type=int, default=50)

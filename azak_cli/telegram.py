@@ -135,6 +135,24 @@ def subscribe(runtime: Runtime, chat_id: int, stocks: list[str]) -> None:
     print(f"chat {chat_id} is subscribed to {', '.join(resolver.stock(c).label() for c in watched)}")
 
 
+async def _link(url: str, chat_id: int, email: str) -> bool:
+    import psycopg
+
+    from azak_pipelines.lib.notify import subscribers
+
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        return await subscribers.link(conn, chat_id, email)
+
+
+def link_account(runtime: Runtime, chat_id: int, email: str) -> None:
+    """Link a chat to an Azak account: the bot's /report answers it while the account is active."""
+    _migrate(runtime)
+    if not asyncio.run(_link(runtime.database.render(), chat_id, email)):
+        raise UsageError(f"no Azak account has the email {email!r}; create it first: "
+                         "`azak users create --email EMAIL --password …`")
+    print(f"chat {chat_id} is linked to {email}: /report answers it while the account is active")
+
+
 def show_outbox(runtime: Runtime, day: date | None, limit: int) -> None:
     import psycopg
 

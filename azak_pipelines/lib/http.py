@@ -113,6 +113,36 @@ class HttpError(RuntimeError):
         self.status = status
 
 
+class ResponseTooLarge(HttpError):
+    """An answer longer than the caller's cap: refused, never retried, never read whole."""
+
+
+# the decoded body is handed over as is, so the headers describing its encoding no longer apply
+_ENCODING_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
+
+
+async def read_bounded(response: httpx.Response, max_bytes: int) -> httpx.Response:
+    """``response`` (opened with ``stream=True``) read up to ``max_bytes`` decoded bytes; raises
+    :class:`ResponseTooLarge` as soon as the body grows beyond them."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                url = redact_secrets(str(response.request.url))
+                raise ResponseTooLarge(
+                    f"{response.request.method} {url}: the answer is larger than the cap of "
+                    f"{max_bytes:,} bytes, so it was refused; check the URL (or raise the cap)",
+                    url, response.status_code)
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _ENCODING_HEADERS]
+    return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks),
+                          request=response.request)
+
+
 def parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -183,8 +213,10 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         json: Any = None,
         retry_when: Callable[[httpx.Response], float | None] | None = None,
+        max_bytes: int | None = None,
     ) -> httpx.Response:
-        """Send with retries. ``retry_when`` may ask for a retry of a 200 answer (returns a delay)."""
+        """Send with retries. ``retry_when`` may ask for a retry of a 200 answer (returns a delay);
+        ``max_bytes`` caps the body (:class:`ResponseTooLarge` beyond it)."""
         extra = dict(headers or {})
         cache_key = str(httpx.URL(url, params=params)) if method == "GET" else ""
         if self._validators is not None and cache_key in self._validators:
@@ -207,8 +239,7 @@ class HttpClient:
                     self.requests_sent += 1
                     if self._on_send is not None:
                         self._on_send(method, url)
-                    response = await self._client.request(method, url, params=params,
-                                                          headers=extra, json=json)
+                    response = await self._send(method, url, params, extra, json, max_bytes)
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 last_error = f"{type(exc).__name__}: {exc}".strip()
                 status = None
@@ -242,6 +273,13 @@ class HttpClient:
             redact_secrets(f"{method} {url} failed after {self._retry.attempts} attempts: {last_error}"),
             redact_secrets(url), status,
         )
+
+    async def _send(self, method: str, url: str, params: Mapping[str, Any] | None,
+                    headers: Mapping[str, str], json: Any, max_bytes: int | None) -> httpx.Response:
+        if max_bytes is None:
+            return await self._client.request(method, url, params=params, headers=headers, json=json)
+        request = self._client.build_request(method, url, params=params, headers=headers, json=json)
+        return await read_bounded(await self._client.send(request, stream=True), max_bytes)
 
     async def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return await self.request("GET", url, **kwargs)

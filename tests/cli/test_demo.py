@@ -38,6 +38,33 @@ def table_count(env: dict[str, str], table: str) -> int:
     return query(env, f"SELECT count(*) FROM {table}")[0][0]
 
 
+# what the README's "The demo's A/B" paragraph says, at the precision it says it
+README_AB_FIGURES = {
+    "hit": (962, 0.418, 0.198, 0.22, 0.189, 0.253, "A better"),
+    "signed_return": (102, -0.007, -0.018, -0.0004, 0.375, "no significant difference"),
+    "brier": (0.009, -0.001, 0.019, "no significant difference"),
+    "neutral calls": {"baseline": (261, 714), "momentum": (635, 714)},
+}
+
+
+def readme_ab_figures(env: dict[str, str]) -> dict[str, object]:
+    rows = {r[0]: r[1:] for r in query(
+        env, "SELECT score, n, mean_a, mean_b, mean_diff, ci_low, ci_high, sign_test_p, verdict "
+             "FROM computed.ab_comparisons WHERE ab_test_id = 1 AND mode = 'simulated'")}
+    n, a, b, diff, low, high, _, verdict = rows["hit"]
+    n_ret, _, _, diff_ret, low_ret, high_ret, p_ret, verdict_ret = rows["signed_return"]
+    _, _, _, diff_brier, low_brier, high_brier, _, verdict_brier = rows["brier"]
+    neutral = query(env, "SELECT model_name, count(*) FILTER (WHERE direction = 'neutral'), count(*) "
+                         "FROM computed.news_predictions GROUP BY model_name")
+    return {
+        "hit": (n, round(a, 3), round(b, 3), round(diff, 3), round(low, 3), round(high, 3), verdict),
+        "signed_return": (n_ret, round(diff_ret, 3), round(low_ret, 3), round(high_ret, 4), round(p_ret, 3),
+                          verdict_ret),
+        "brier": (round(diff_brier, 3), round(low_brier, 3), round(high_brier, 3), verdict_brier),
+        "neutral calls": {model: (calls, links) for model, calls, links in neutral},
+    }
+
+
 @pytest.mark.slow
 def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
     result = run_azak("demo", "--no-serve", env=demo_home, timeout=1800)
@@ -72,8 +99,9 @@ def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
         demo_home, "SELECT n, mean_diff, ci_low, ci_high, verdict FROM computed.ab_comparisons "
                    "WHERE ab_test_id = 1 AND mode = 'simulated' AND score = 'hit'")
     assert n >= 30 and verdict != "not enough data"
-    # the figures the README's Evaluation section quotes (deterministic: offline models, bundled data)
+    # every figure the README's Evaluation section quotes (deterministic: offline models, bundled data)
     assert (n, round(diff, 3), round(low, 3), round(high, 3), verdict) == (962, 0.22, 0.189, 0.253, "A better")
+    assert readme_ab_figures(demo_home) == README_AB_FIGURES
     run_azak("db", "stop", env=demo_home)
 
     again = run_azak("demo", "--no-serve", env=demo_home, timeout=600)

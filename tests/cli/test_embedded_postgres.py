@@ -27,8 +27,12 @@ def test_db_start_url_status_stop(tmp_path):
     try:
         url = run_azak("db", "url", "--show-password", env=env).stdout.strip()
         assert url.startswith("postgresql://postgres:") and url.endswith("/azak")
-        with psycopg.connect(url) as conn:
+        with psycopg.connect(url, autocommit=True) as conn:
             assert conn.execute("SELECT current_database()").fetchone() == ("azak",)
+            # a maintained PostgreSQL with contrib: pgserver 0.1.4 shipped 16.2 without pg_trgm
+            assert conn.execute("SELECT current_setting('server_version_num')::int").fetchone()[0] >= 180006
+            for extension in ("pg_trgm", "btree_gist", "vector"):
+                conn.execute(f"CREATE EXTENSION {extension}")
         masked = run_azak("db", "url", env=env).stdout.strip()
         assert ":***@" in masked
         assert run_azak("db", "status", env=env).returncode == 0
@@ -77,6 +81,16 @@ def test_a_normal_user_runs_the_embedded_server_too(tmp_path):
             assert conn.execute("SELECT 1").fetchone() == (1,)
     finally:
         subprocess.run([*azak_argv, "db", "stop"], **as_user)
+
+
+def test_a_cluster_made_by_an_older_postgresql_is_one_clear_error(tmp_path):
+    data_dir = tmp_path / "home" / "pg" / "data"
+    data_dir.mkdir(parents=True)
+    (data_dir / "PG_VERSION").write_text("16\n")  # what pgserver 0.1.4's initdb wrote
+    result = run_azak("db", "start", env=embedded_env(tmp_path / "home", free_port()))
+    assert result.returncode == 2
+    assert f"the embedded cluster in {data_dir} was made by PostgreSQL 16" in result.stderr
+    assert "pg_dumpall" in result.stderr and "cannot open it" in result.stderr
 
 
 def test_a_taken_port_names_the_port_and_the_variable(tmp_path):

@@ -25,9 +25,17 @@ from tests.conftest import PROJECT_ROOT
 LABELLED = Path(__file__).with_name("labelled_news.jsonl")
 SEEDS = PROJECT_ROOT / "dbt_project" / "seeds"
 CLASSES = ("broker", "alias", "group_phrase", "short_form", "new_listing")
+# the product's targets, for every class and overall, all links and salient links alike
 FLOOR = {"precision": 0.97, "recall": 0.95}
-# a class has few salient links (group phrases: 4), so one miss moves its salient recall by 0.25
-SALIENT_CLASS_RECALL_FLOOR = 0.75
+# unseen news (the after-freeze batch, misses kept as found) may miss one salient link in ten: below
+# the 0.95 of the classes the rules were tuned on; at its 29 salient links that allows two misses
+AFTER_FREEZE_SALIENT_RECALL_FLOOR = 0.9
+
+
+def salient_class_recall_floor(links: int) -> float:
+    """The recall target, unless a class is too small to measure it: with ``links`` salient links
+    one miss costs 1/links, so a class of fewer than 20 may miss one (group phrases: 4, so 0.75)."""
+    return min(FLOOR["recall"], 1 - 1 / links)
 
 
 def replay_linker() -> Linker:
@@ -100,9 +108,11 @@ def result(linker) -> dict:
 def test_each_class_meets_the_floors(result, group, scope):
     row = result["table"][(group, scope)]
     report = "\n".join(m for m in result["misses"] if f"[{group}/" in m or group in {"overall", "after_freeze"})
-    recall_floor = SALIENT_CLASS_RECALL_FLOOR if scope == "salient" and group in CLASSES else FLOOR["recall"]
+    recall_floor = FLOOR["recall"]
+    if scope == "salient" and group in CLASSES:
+        recall_floor = salient_class_recall_floor(row["tp"] + row["fn"])
     if group == "after_freeze" and scope == "salient":
-        recall_floor = 0.9  # written after the rules froze and left as found: 2 of 29 salient links missed
+        recall_floor = AFTER_FREEZE_SALIENT_RECALL_FLOOR
     assert row["precision"] >= FLOOR["precision"], f"{group}/{scope} precision {row['precision']:.3f}\n{report}"
     assert row["recall"] >= recall_floor, f"{group}/{scope} recall {row['recall']:.3f}\n{report}"
 

@@ -20,10 +20,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from azak_pipelines.lib.http import HttpClient
+from azak_pipelines.lib.zips import ArchiveTooLarge, read_member
 
 LIVE_BASE_URL = "https://new.real.download.dws.co.kr/common/master/"
 FILES = {"KOSPI": "kospi_code.mst", "KOSDAQ": "kosdaq_code.mst", "KONEX": "konex_code.mst"}
 NAME_BYTES = 40  # the head pads the name to 40 bytes (CP949), as the C layout's SZ_KORNAME
+# KIS's largest master (KOSPI) is about 2,500 records of under 300 bytes, so well under 1 MiB
+# inflated and a few hundred KiB zipped: the caps leave tens of times that before refusing
+MASTER_ZIP_MAX_BYTES = 8 * 2**20
+MASTER_MAX_BYTES = 32 * 2**20
 
 # (field, width) in order; "_" fields are kept by position only
 _KOSPI = ("group 2,size 1,ind_l 4,ind_m 4,ind_s 4," + ",".join(f"_f{i} 1" for i in range(26))
@@ -185,11 +190,15 @@ def zip_master(data: bytes, market: str) -> bytes:
 
 
 def unzip_master(data: bytes, market: str) -> bytes:
+    """The market's ``.mst`` file from its zip, refused beyond :data:`MASTER_MAX_BYTES`."""
+    name = FILES[market]
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return archive.read(FILES[market])
-    except (zipfile.BadZipFile, KeyError) as exc:
-        raise MasterFileError(f"{FILES[market]}.zip: {exc}") from None
+        content = read_member(data, lambda member: member == name, MASTER_MAX_BYTES)
+    except (zipfile.BadZipFile, ArchiveTooLarge) as exc:
+        raise MasterFileError(f"{name}.zip: {exc}") from None
+    if content is None:
+        raise MasterFileError(f"{name}.zip: the archive holds no {name}")
+    return content
 
 
 async def fetch_masters(client: HttpClient, base_url: str = LIVE_BASE_URL) -> list[MasterRecord]:
@@ -197,7 +206,7 @@ async def fetch_masters(client: HttpClient, base_url: str = LIVE_BASE_URL) -> li
     records: list[MasterRecord] = []
     for market, name in FILES.items():
         url = base_url.rstrip("/") + f"/{name}.zip"
-        response = await client.get(url)
+        response = await client.get(url, max_bytes=MASTER_ZIP_MAX_BYTES)
         if response.status_code != 200:
             raise MasterFileError(f"GET {url} answered HTTP {response.status_code}")
         records += parse_master(unzip_master(response.content, market), market)

@@ -155,7 +155,7 @@ async def dart_corps(client: HttpClient, settings: NewsSettings, cache_dir: Path
     if cached is not None and cached.exists():
         return dart.parse_corp_codes(cached.read_bytes())
     response = await client.get(f"{settings.dart_base}/api/corpCode.xml",
-                                params={"crtfc_key": settings.dart_key})
+                                params={"crtfc_key": settings.dart_key}, max_bytes=dart.CORP_CODES_ZIP_MAX_BYTES)
     if response.headers.get("content-type", "").startswith("application/json") or response.content[:1] == b"{":
         payload = json.loads(response.content)
         raise dart.DartApiError(str(payload.get("status")), str(payload.get("message")))

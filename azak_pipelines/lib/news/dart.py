@@ -6,9 +6,7 @@ DART's ``corpCode.xml`` (served as a ZIP). Its ``status`` field is the error cha
 A filing's ``rcept_dt`` is a date without a time, so items have day precision.
 """
 
-import io
 import json
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -18,6 +16,7 @@ from lxml import etree
 from azak_pipelines.lib.krx_calendar import KST
 from azak_pipelines.lib.news.items import NewsItem, ParseResult, Rejected
 from azak_pipelines.lib.news.text import clean_or_reason
+from azak_pipelines.lib.zips import read_member
 
 STATUS = {
     "000": "정상 (ok)",
@@ -37,6 +36,10 @@ STATUS = {
 REMARKS = {"유": "KOSPI market division", "코": "KOSDAQ market division", "채": "bond-listed",
            "넥": "KONEX", "공": "filed with the FTC", "연": "consolidated", "정": "amended",
            "철": "withdrawn"}
+# corpCode.xml lists every company DART knows (about 100,000, a few hundred bytes each, some tens of
+# MiB inflated and a few MiB zipped): the caps leave several times that before refusing
+CORP_CODES_ZIP_MAX_BYTES = 32 * 2**20
+CORP_CODES_MAX_BYTES = 128 * 2**20
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
@@ -62,11 +65,10 @@ class Corp:
 def parse_corp_codes(data: bytes) -> dict[str, Corp]:
     """corpCode.xml (zipped or not) → listed companies by 6-character stock code."""
     if data[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = [n for n in archive.namelist() if n.lower().endswith(".xml")]
-            if not names:
-                raise ValueError("the corp-code archive holds no XML file")
-            data = archive.read(names[0])
+        member = read_member(data, lambda name: name.lower().endswith(".xml"), CORP_CODES_MAX_BYTES)
+        if member is None:
+            raise ValueError("the corp-code archive holds no XML file")
+        data = member
     root = etree.fromstring(data, _PARSER)
     corps = {}
     for node in root.iter("list"):

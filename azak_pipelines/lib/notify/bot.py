@@ -3,9 +3,10 @@ the side.
 
 Commands: /start, /help, /watch CODE|NAME, /unwatch CODE|NAME, /list, /report CODE|NAME,
 /quiet HH-HH (KST; ``off`` clears), /stop. Names resolve through the linker's names and aliases
-(삼전 → 005930); an unknown name gets close matches. Replies use the HTML parse mode with every
-value escaped. :func:`serve` long-polls ``getUpdates`` and delivers due outbox messages every
-``interval`` seconds until stopped.
+(삼전 → 005930); an unknown name gets close matches. ``/report`` answers only a chat linked to an
+active Azak account (``azak telegram link``): the API keeps reports behind login. Replies use the
+HTML parse mode with every value escaped. :func:`serve` long-polls ``getUpdates`` and delivers due
+outbox messages every ``interval`` seconds until stopped.
 """
 
 import asyncio
@@ -36,7 +37,7 @@ HELP = "\n".join([
     "/watch 종목 — 관심 종목 추가 (예: /watch 삼전, /watch 005930)",
     "/unwatch 종목 — 관심 종목 해제",
     "/list — 관심 종목과 방해 금지 시간",
-    "/report 종목 — 모델별 최신 리포트",
+    "/report 종목 — 모델별 최신 리포트 (Azak 계정에 연결된 채팅만)",
     "/quiet 22-07 — 방해 금지 시간 (KST), /quiet off 로 해제",
     "/stop — 알림 중지 (/start 로 다시 시작)",
     "/help — 이 도움말",
@@ -138,11 +139,19 @@ async def on_list(bot: BotContext, chat_id: int, username: str | None, args: lis
     return "\n".join(lines)
 
 
+def _not_linked(chat_id: int) -> str:
+    return ("🔒 리포트는 활성 Azak 계정에 연결된 채팅에서만 볼 수 있습니다. 운영자에게 이 채팅 "
+            f"(ID <code>{chat_id}</code>)을 계정에 연결해 달라고 요청하세요 "
+            "(<code>azak telegram link --chat ID --user EMAIL</code>). 저녁 요약은 연결 없이도 받습니다.")
+
+
 async def on_report(bot: BotContext, chat_id: int, username: str | None, args: list[str]) -> str:
-    stock = await _resolve(bot, args, "사용법: /report 종목명 또는 코드")
-    if isinstance(stock, str):
-        return stock
     async with await bot.connect() as conn:
+        if not await subscribers.account_is_active(conn, chat_id):
+            return _not_linked(chat_id)
+        stock = await _resolve(bot, args, "사용법: /report 종목명 또는 코드")
+        if isinstance(stock, str):
+            return stock
         try:
             cursor = await conn.execute(sql.SQL(REPORTS_SQL).format(reports=bot.reports), (stock.code,))
             rows = await cursor.fetchall()

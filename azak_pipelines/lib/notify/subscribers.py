@@ -75,6 +75,30 @@ async def set_quiet(conn: Conn, chat_id: int, start_hour: int | None, end_hour: 
     return cursor.rowcount > 0
 
 
+async def account_is_active(conn: Conn, chat_id: int) -> bool:
+    """Whether the chat is linked to an Azak account that may log in (``app.users.is_active``).
+
+    Reports are behind login in the API, so the bot serves them only to such chats."""
+    cursor = await conn.execute(
+        f"SELECT u.is_active FROM {TABLE} s JOIN app.users u ON u.id = s.user_id WHERE s.chat_id = %s",
+        (chat_id,))
+    row = await cursor.fetchone()
+    return bool(row and row[0])
+
+
+async def link(conn: Conn, chat_id: int, email: str) -> bool:
+    """Link the chat (subscribing it if needed) to the account with this email; ``False`` when no
+    account has it."""
+    cursor = await conn.execute("SELECT id FROM app.users WHERE email = lower(%s)", (email.strip(),))
+    row = await cursor.fetchone()
+    if row is None:
+        return False
+    await get(conn, chat_id) or await start(conn, chat_id, None)
+    await conn.execute(f"UPDATE {TABLE} SET user_id = %s, updated_at = now() WHERE chat_id = %s",
+                       (row[0], chat_id))
+    return True
+
+
 def parse_quiet(text: str) -> tuple[int | None, int | None]:
     """``22-07`` → (22, 7); ``off`` → no quiet hours. Raises ValueError with the accepted forms."""
     text = text.strip().lower()

@@ -10,6 +10,7 @@ from azak_pipelines.lib.krx_calendar import KST
 from azak_pipelines.lib.news import dart, naver, reddit, rss
 from azak_pipelines.lib.news.jsonl import read_news_file
 from azak_pipelines.lib.sample_data import BUNDLED
+from tests.pipelines.lib.zip_bomb import zip_bomb
 
 FETCHED = datetime(2025, 12, 1, 14, 30, tzinfo=KST)
 FIXTURES = BUNDLED / "news"
@@ -85,6 +86,12 @@ def test_dart_no_data_is_an_empty_page_not_an_error():
 def test_corp_codes_from_the_zipped_list():
     corps = dart.parse_corp_codes((FIXTURES / "dart" / "corpCode.zip").read_bytes())
     assert corps["005930"].corp_code == "00126380" and len(corps) == 20  # unlisted rows are skipped
+
+
+def test_a_corp_code_zip_inflating_beyond_the_cap_is_refused():
+    with pytest.raises(ValueError, match=f"CORPCODE.xml declares {dart.CORP_CODES_MAX_BYTES + 1:,} bytes "
+                                         f"uncompressed, over the cap of {dart.CORP_CODES_MAX_BYTES:,} bytes"):
+        dart.parse_corp_codes(zip_bomb("CORPCODE.xml", dart.CORP_CODES_MAX_BYTES + 1))
 
 
 def test_real_reddit_listing_and_filters(shared_data):

@@ -7,9 +7,11 @@ from datetime import date
 import psycopg
 import pytest
 
+from azak_api.cli import upsert_user_async
 from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
 from azak_pipelines.defs.predictions.tables import STOCK_REPORTS
 from azak_pipelines.lib.linker import load_linker
+from azak_pipelines.lib.notify import subscribers
 from azak_pipelines.lib.notify.bot import BotContext, build_application, serve
 from azak_pipelines.lib.notify.messages import Links
 from azak_pipelines.lib.notify.stocks import StockResolver
@@ -40,19 +42,28 @@ def test_names_codes_and_aliases_resolve(resolver):
     assert resolver.resolve("없는회사이름").suggestions == ()
 
 
-async def converse(api: BotApi, bot: BotContext, *commands: str, replies: int) -> list[str]:
+async def converse(api: BotApi, bot: BotContext, *commands: str, replies: int, chat: int = CHAT) -> list[str]:
     application = build_application(api.token, bot, api.url)
     stop = asyncio.Event()
     task = asyncio.create_task(serve(application, bot.database_url, stop, interval=0.1))
     for command in commands:
-        api.user_says(CHAT, command)
+        api.user_says(chat, command)
     for _ in range(300):
-        if len(api.texts(CHAT)) >= replies:
+        if len(api.texts(chat)) >= replies:
             break
         await asyncio.sleep(0.05)
     stop.set()
     await asyncio.wait_for(task, 10)
-    return api.texts(CHAT)
+    return api.texts(chat)
+
+
+async def link_account(url: str, chat: int) -> str:
+    """A new API account, linked to ``chat`` the way `azak telegram link` does; its email."""
+    email = f"{chat}@telegram.test.azak"
+    await upsert_user_async(url, email, "a-long-password", "user", False)
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        assert await subscribers.link(conn, chat, email)
+    return email
 
 
 def subscriber(url: str) -> tuple:
@@ -90,11 +101,32 @@ async def test_report_shows_each_models_latest_report_as_text(app_db, resolver, 
             report("a", day, "005930", "hold", hour=1), report("b", day, "005930", "buy", hour=5, summary=HOSTILE),
             report("c", day, "005930", "sell", hour=3, model="gpt-4o")], *one_day(day))
     bot = BotContext(app_db, resolver, STOCK_REPORTS.ident, Links("https://azak.example"))
+    await link_account(app_db, CHAT)
     [text, missing] = await converse(bot_api, bot, "/report 삼전", "/report NAVER", replies=2)
     assert "<b>baseline</b> (06-16 14:00): 매수" in text and "<b>gpt-4o</b> (06-16 12:00): 매도" in text
     assert HOSTILE not in text and "&lt;b&gt;무조건 매수&lt;/b&gt;" in text
     assert "관망" not in text  # only the latest per model
     assert "NAVER (035420)의 리포트가 아직 없습니다" in missing
+
+
+async def test_report_answers_only_chats_linked_to_an_active_account(app_db, resolver, bot_api):
+    """Reports are behind login in the API: a stranger who finds the bot, or the chat of an account
+    an admin deactivated, is refused and sees none of a report."""
+    day, stranger = date(2025, 6, 16), 777
+    with connect(app_db) as conn:
+        append_rows(conn, STOCK_REPORTS, [report("a", day, "005930", "buy", hour=5)], *one_day(day))
+    bot = BotContext(app_db, resolver, STOCK_REPORTS.ident, Links("https://azak.example"))
+    [refused] = (await converse(bot_api, bot, "/start", "/report 삼전", replies=2, chat=stranger))[1:]
+    email = await link_account(app_db, CHAT)
+    [served] = await converse(bot_api, bot, "/report 삼전", replies=1)
+    with psycopg.connect(app_db, autocommit=True) as conn:
+        conn.execute("UPDATE app.users SET is_active = false WHERE email = %s", (email,))
+    [deactivated] = (await converse(bot_api, bot, "/report 005930", replies=2))[1:]
+    assert "<b>baseline</b> (06-16 14:00): 매수" in served and "견조한 실적" in served
+    for text in (refused, deactivated):
+        assert "계정에 연결된 채팅에서만" in text and "azak telegram link" in text
+        assert "baseline" not in text and "매수" not in text and "견조한 실적" not in text
+    assert f"<code>{stranger}</code>" in refused and f"<code>{CHAT}</code>" in deactivated
 
 
 async def test_the_bot_process_delivers_the_outbox(app_db, resolver, bot_api):

@@ -9,9 +9,11 @@ import psycopg
 import pytest
 
 from azak_pipelines.defs.reference.schedules import stock_listing_schedule
-from azak_pipelines.lib.http import HttpClient, RetryPolicy
+from azak_pipelines.lib.http import HttpClient, ResponseTooLarge, RetryPolicy
 from azak_pipelines.lib.kis.master import (
     FILES,
+    MASTER_MAX_BYTES,
+    MASTER_ZIP_MAX_BYTES,
     TAIL,
     MasterFileError,
     MasterRecord,
@@ -19,11 +21,13 @@ from azak_pipelines.lib.kis.master import (
     isin_of,
     parse_master,
     render_master,
+    unzip_master,
     zip_master,
 )
 from azak_pipelines.lib.krx_calendar import KST
 from azak_pipelines.lib.listing_history import HistoryError, SnapshotRow, apply_snapshot
 from azak_pipelines.lib.replay_http import serve
+from tests.pipelines.lib.zip_bomb import zip_bomb
 from tests.pipelines.runs import materialization, run
 
 
@@ -77,6 +81,32 @@ def test_live_client_downloads_the_three_zips_over_http():
         records = asyncio.run(fetch(base))
     assert [(r.code, r.market) for r in records] == [("005930", "KOSPI"), ("035720", "KOSDAQ"), ("278990", "KONEX")]
     assert seen == sorted(served, key=list(served).index)
+
+
+def test_a_master_zip_inflating_beyond_the_cap_is_refused_before_it_is_read():
+    bomb = zip_bomb("kospi_code.mst", MASTER_MAX_BYTES + 1)
+    assert len(bomb) < 100_000  # a small download
+    with pytest.raises(MasterFileError, match=f"kospi_code.mst declares {MASTER_MAX_BYTES + 1:,} bytes "
+                                              f"uncompressed, over the cap of {MASTER_MAX_BYTES:,} bytes"):
+        unzip_master(bomb, "KOSPI")
+    good = render_master([record("005930", "삼성전자")], "KOSPI")
+    assert unzip_master(zip_master(good, "KOSPI"), "KOSPI") == good
+
+
+def test_a_master_download_beyond_the_cap_is_refused():
+    oversized = b"PK" + b"\0" * MASTER_ZIP_MAX_BYTES  # one byte past the cap; never parsed
+
+    def handler(method, path, headers, query, body):
+        return 200, {"content-type": "application/zip"}, oversized
+
+    async def fetch(base):
+        async with HttpClient(retry=RetryPolicy(attempts=3)) as client:
+            with pytest.raises(ResponseTooLarge, match=f"larger than the cap of {MASTER_ZIP_MAX_BYTES:,} bytes"):
+                await fetch_masters(client, base + "/common/master/")
+            return client.requests_sent
+
+    with serve(handler) as base:
+        assert asyncio.run(fetch(base)) == 1  # refused at once, not retried
 
 
 def test_history_tracks_listings_renames_delistings_and_code_reuse():
