@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 KEY_VARIABLES_VAR = "AZAK_LLM_KEY_VARIABLES"
 HOSTS_VAR = "AZAK_LLM_BASE_URL_HOSTS"
@@ -73,7 +72,7 @@ def _items(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def _networks(raw: str) -> tuple[IpNetwork, ...]:
+def _networks(raw: str) -> tuple[str, ...]:
     networks = []
     for part in _items(raw):
         try:
@@ -83,17 +82,18 @@ def _networks(raw: str) -> tuple[IpNetwork, ...]:
         if any(network.overlaps(n) for n in LINK_LOCAL) or any(a in network for a in METADATA_ADDRESSES):
             raise EgressSettingError(f"{PRIVATE_NETWORKS_VAR}: {part} contains link-local or metadata "
                                      "addresses, which are refused always")
-        networks.append(network)
+        networks.append(str(network))
     return tuple(networks)
 
 
 @dataclass(frozen=True)
 class EgressPolicy:
-    """The operator's lists (see the module's docstring)."""
+    """The operator's lists (see the module's docstring); networks as CIDR text, so settings that
+    hold a policy stay plain data."""
 
     key_variables: tuple[str, ...] = DEFAULT_KEY_VARIABLES
     hosts: tuple[str, ...] = DEFAULT_HOSTS
-    private_networks: tuple[IpNetwork, ...] = ()
+    private_networks: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, key_variables: str = "", hosts: str = "", private_networks: str = "") -> "EgressPolicy":
@@ -158,10 +158,11 @@ class EgressPolicy:
 
     def _private(self, address: IpAddress, keyed: bool) -> bool:
         """In the operator's private networks (keyless models: loopback too)."""
-        return (not keyed and address.is_loopback) or any(address in n for n in self.private_networks)
+        return (not keyed and address.is_loopback) or any(
+            address in ipaddress.ip_network(n) for n in self.private_networks)
 
     def _allowed_text(self, keyed: bool) -> str:
-        networks = ", ".join(str(n) for n in self.private_networks) or "none"
+        networks = ", ".join(self.private_networks) or "none"
         if keyed:
             return (f"a key goes only to the hosts of {HOSTS_VAR} ({', '.join(self.hosts)}) at public "
                     f"addresses or in {PRIVATE_NETWORKS_VAR} ({networks})")
@@ -170,7 +171,8 @@ class EgressPolicy:
 
     def model_problem(self, provider: str, base_url: str | None, api_key_env: str | None) -> str | None:
         """Why a registry row may not be saved (its key variable, then its URL), or None."""
-        problem = self.key_problem(api_key_env)
+        variable = key_variable(provider, api_key_env)
+        problem = self.key_problem(variable)
         if problem or provider not in CALLING_PROVIDERS or not base_url:
             return problem
-        return self.url_problem(base_url, key_variable(provider, api_key_env) is not None)
+        return self.url_problem(base_url, variable is not None)
