@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from azak_core.egress import HOSTS_VAR, KEY_VARIABLES_VAR, PRIVATE_NETWORKS_VAR, EgressPolicy, EgressSettingError
+from azak_core.egress import EgressPolicy, EgressSettingError
 from azak_core.embeddings import EMBEDDER_CHOICES
 
 
@@ -126,8 +126,7 @@ def _origins(raw: str) -> tuple[str, ...]:
 
 def _llm_egress() -> EgressPolicy:
     try:
-        return EgressPolicy.parse(*(os.environ.get(name, "") for name in (KEY_VARIABLES_VAR, HOSTS_VAR,
-                                                                           PRIVATE_NETWORKS_VAR)))
+        return EgressPolicy.from_environ(os.environ)
     except EgressSettingError as exc:
         raise SettingsError(str(exc)) from None
 

@@ -16,6 +16,7 @@ host resolves to then (so a name that changes its answer — DNS rebinding — i
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -104,6 +105,11 @@ class EgressPolicy:
             raise EgressSettingError(f"{KEY_VARIABLES_VAR}: {', '.join(bad)} are not variable names")
         names = tuple(h.lower().rstrip(".") for h in _items(hosts)) or DEFAULT_HOSTS
         return cls(variables, names, _networks(private_networks))
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> "EgressPolicy":
+        """The policy the variables of ``environ`` set."""
+        return cls.parse(*(environ.get(name, "") for name in (KEY_VARIABLES_VAR, HOSTS_VAR, PRIVATE_NETWORKS_VAR)))
 
     def key_problem(self, variable: str | None) -> str | None:
         """Why a model may not read its key from ``variable``, or None."""
