@@ -64,7 +64,8 @@ def always_refused(address: IpAddress) -> str | None:
         return "a cloud metadata address"
     if any(address in network for network in LINK_LOCAL):
         return "a link-local address"
-    if address.is_unspecified or address.is_multicast or address.is_reserved:
+    reserved = address.is_reserved and not address.is_loopback  # ::1 lies in the reserved ::/8
+    if address.is_unspecified or address.is_multicast or reserved:
         return "an unspecified, multicast or reserved address"
     return None
 

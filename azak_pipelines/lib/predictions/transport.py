@@ -1,7 +1,7 @@
 """An HTTP transport that connects only where the egress policy allows, to the address it checked.
 
 Each request's host is resolved when the request is sent; every address it resolves to is checked
-(:meth:`azak_core.egress.EgressPolicy.address_problem`) and the connection goes to the first one,
+(:meth:`azak_core.egress.EgressPolicy.address_problem`) and the connection goes to one of them,
 the name kept in the ``Host`` header and as the TLS server name (certificates are verified against
 the name). A name that resolved to an allowed address when it was checked cannot make the
 connection go elsewhere (DNS rebinding): there is no second lookup.
@@ -41,7 +41,7 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         self.policy, self.keyed, self.resolve = policy, keyed, resolve
         self._inner = httpx.AsyncHTTPTransport(**transport_options)
 
-    async def _checked_address(self, url: httpx.URL) -> IpAddress:
+    async def _checked_addresses(self, url: httpx.URL) -> list[IpAddress]:
         problem = self.policy.url_problem(str(url), self.keyed)
         if problem:
             raise EgressRefused(problem)
@@ -52,13 +52,23 @@ class PinnedTransport(httpx.AsyncBaseTransport):
             problem = self.policy.address_problem(url.host, address, self.keyed, url.scheme)
             if problem:
                 raise EgressRefused(problem)
-        return addresses[0]
+        return addresses
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        host = request.url.host
-        address = await self._checked_address(request.url)
-        request.url = request.url.copy_with(host=str(address))
-        request.extensions = {**request.extensions, "sni_hostname": host}
+        """Sends to the checked addresses in turn until one accepts the connection (a name may
+        resolve to an IPv6 address its server does not listen on)."""
+        url = request.url
+        addresses = await self._checked_addresses(url)
+        request.extensions = {**request.extensions, "sni_hostname": url.host}
+        for address in addresses[:-1]:
+            try:
+                return await self._send(request, url.copy_with(host=str(address)))
+            except httpx.ConnectError:
+                continue
+        return await self._send(request, url.copy_with(host=str(addresses[-1])))
+
+    async def _send(self, request: httpx.Request, pinned: httpx.URL) -> httpx.Response:
+        request.url = pinned
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:

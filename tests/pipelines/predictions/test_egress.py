@@ -141,10 +141,10 @@ def tls_server(tmp_path) -> Iterator[tuple[int, Path, list[str]]]:
 async def test_the_pinned_connection_verifies_tls_against_the_name(tls_server):
     port, ca, hosts = tls_server
 
-    async def resolve(host: str, _port: int) -> list:
-        return [ipaddress.ip_address("127.0.0.1")]
+    async def resolve(host: str, _port: int) -> list:  # dual-stack: nothing listens on ::1, the next is tried
+        return [ipaddress.ip_address("::1"), ipaddress.ip_address("127.0.0.1")]
 
-    policy = EgressPolicy(hosts=("llm.pinned.test",), private_networks=("127.0.0.0/8",))
+    policy = EgressPolicy(hosts=("llm.pinned.test",), private_networks=("127.0.0.0/8", "::1/128"))
     verify = ssl.create_default_context(cafile=str(ca))
     transport = PinnedTransport(policy, keyed=True, resolve=resolve, verify=verify)
     async with httpx.AsyncClient(transport=transport) as client:
