@@ -34,6 +34,7 @@ MEANING = {
     404: "No such resource.",
     409: "The request conflicts with the current state.",
     413: "The request body is too large.",
+    422: "The request is well-formed but the operator's policy refuses it; `detail` says which list allows what.",
     429: "Too many attempts; wait the `Retry-After` seconds.",
     503: "A dependency is down or the warehouse is not built yet; see GET /health.",
 }
@@ -51,6 +52,12 @@ class NotFound(HTTPException):
 
 class Conflict(HTTPException):
     status_code = 409
+
+
+class Refused(HTTPException):
+    """A valid value the operator's policy does not allow (e.g. a key variable or host not listed)."""
+
+    status_code = 422
 
 
 class TooMany(HTTPException):

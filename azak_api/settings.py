@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from azak_core.egress import EgressPolicy, EgressSettingError
 from azak_core.embeddings import EMBEDDER_CHOICES
 
 
@@ -123,6 +124,13 @@ def _origins(raw: str) -> tuple[str, ...]:
     return origins
 
 
+def _llm_egress() -> EgressPolicy:
+    try:
+        return EgressPolicy.from_environ(os.environ)
+    except EgressSettingError as exc:
+        raise SettingsError(str(exc)) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -149,6 +157,9 @@ class Settings:
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     openai_embedding_model: str = "text-embedding-3-small"
+    # where the model registry may send keys (AZAK_LLM_KEY_VARIABLES, AZAK_LLM_BASE_URL_HOSTS,
+    # AZAK_LLM_PRIVATE_NETWORKS): checked when a model is saved; the pipelines check again
+    llm_egress: EgressPolicy = field(default_factory=EgressPolicy)
 
     def __post_init__(self) -> None:
         if "*" in self.cors_origins:  # settings built in code get the same refusal as the environment's
@@ -201,4 +212,5 @@ class Settings:
             openai_base_url=os.environ.get("AZAK_OPENAI_BASE_URL", "").strip() or None,
             openai_embedding_model=os.environ.get("AZAK_OPENAI_EMBEDDING_MODEL", "").strip()
             or "text-embedding-3-small",
+            llm_egress=_llm_egress(),
         )

@@ -1,6 +1,7 @@
 """`azak models add|list|set` (the registry in app.models) and `azak predict` (a stock_reports run)."""
 
 import json
+import os
 import re
 import time
 from typing import Any
@@ -11,6 +12,7 @@ from azak_cli.demo import cli_instance, run_job
 from azak_cli.environment import Runtime
 from azak_cli.market import UsageError, _failure, _report
 from azak_core.baselines import baseline_model_problem
+from azak_core.egress import EgressPolicy, EgressSettingError
 from azak_core.market import STOCK_CODE
 
 PROVIDERS = ("openai", "openrouter", "openai-compatible", "baseline", "external")
@@ -41,6 +43,12 @@ def add(runtime: Runtime, args: Any) -> int:
         raise UsageError(f"--model: {problem}")
     if args.api_key_env and not ENV_NAME.match(args.api_key_env):
         raise UsageError(f"--api-key-env must be an environment variable name, got {args.api_key_env!r}")
+    try:  # the API's check: a key only from a listed variable, to a listed host
+        problem = EgressPolicy.from_environ(os.environ).model_problem(args.provider, args.base_url, args.api_key_env)
+    except EgressSettingError as exc:
+        raise UsageError(str(exc)) from None
+    if problem:
+        raise UsageError(problem)
     params = {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
     with _connect(runtime) as conn:
         try:

@@ -47,29 +47,32 @@ def _window(start: date | None, end: date | None) -> tuple[datetime | None, date
     return since, until
 
 
-def provenance(row: Any) -> Provenance:
+def provenance(row: Any, reveal_errors: bool) -> Provenance:
+    """A row's provenance. The error message quotes the provider's answer (up to 300 characters of
+    an upstream body, internal addresses included): only admins read it (``reveal_errors``);
+    everyone else sees the error class."""
     return Provenance(model_name=row.model_name, made_at=row.made_at, mode=row.mode, status=row.status,
-                      error_class=row.error_class, error_message=row.error_message,
+                      error_class=row.error_class, error_message=row.error_message if reveal_errors else None,
                       prompt_version=row.prompt_version, input_hash=row.input_hash, tokens_in=row.tokens_in,
                       tokens_out=row.tokens_out, cost_usd=row.cost_usd, latency_ms=row.latency_ms,
                       cached=row.cached)
 
 
-def as_report(row: Any) -> Report:
+def as_report(row: Any, reveal_errors: bool) -> Report:
     return Report(report_id=row.report_id, stock_code=row.stock_code, summary=row.summary,
                   scenarios=row.scenarios, recommendation=row.recommendation, direction=row.direction,
                   probability=row.probability, base_price=row.base_price, short_target=row.short_target,
                   short_stop=row.short_stop, short_horizon_sessions=row.short_horizon_sessions,
                   medium_target=row.medium_target, long_target=row.long_target, risks=list(row.risks or []),
                   opportunities=list(row.opportunities or []), limitations=row.limitations,
-                  data_sources=list(row.data_sources or []), provenance=provenance(row))
+                  data_sources=list(row.data_sources or []), provenance=provenance(row, reveal_errors))
 
 
-def as_prediction(row: Any) -> Prediction:
+def as_prediction(row: Any, reveal_errors: bool) -> Prediction:
     return Prediction(prediction_id=row.prediction_id, news_id=str(row.news_id), stock_code=row.stock_code,
                       direction=row.direction, probability=row.probability, impact=row.impact,
                       relevance=row.relevance, horizon_sessions=row.horizon_sessions, reasoning=row.reasoning,
-                      provenance=provenance(row))
+                      provenance=provenance(row, reveal_errors))
 
 
 class AnalysisController(Controller):
@@ -80,28 +83,32 @@ class AnalysisController(Controller):
     @get("/stocks/{code:str}/analysis", operation_id="getStockAnalysis", opt={"cache": "analysis"}, cache=True,
          summary="The latest successful report of every active model; the active A/B pair side by side",
          responses=error_responses(401))
-    async def analysis(self, db: AsyncConnection, code: Code) -> Analysis:
-        reports = [as_report(r) for r in await queries.latest_reports(db, code)]
+    async def analysis(self, db: AsyncConnection, current_user: CurrentUser, code: Code) -> Analysis:
+        # cached per caller (the route is not shared), so an admin's answer is never served to a user
+        reveal = current_user.is_admin
+        reports = [as_report(r, reveal) for r in await queries.latest_reports(db, code)]
         last = max((r.provenance.made_at for r in reports), default=None)
         pair = None
         if found := await queries.ab_pair_reports(db, code):
             test, by_model = found
             a, b = by_model.get(test.model_a_id), by_model.get(test.model_b_id)
             pair = AbPair(ab_test_id=test.id, model_a=test.model_a, model_b=test.model_b,
-                          a=as_report(a) if a else None, b=as_report(b) if b else None)
+                          a=as_report(a, reveal) if a else None, b=as_report(b, reveal) if b else None)
         return Analysis(stock_code=code, reports=reports, last_updated=last, ab_pair=pair)
 
     @get("/stocks/{code:str}/reports", operation_id="listStockReports",
          summary="History of successful reports (newest first)", responses=error_responses(401))
-    async def reports(self, db: AsyncConnection, code: Code, model: ModelName = None, start: From = None,
-                      end: To = None, limit: Annotated[int, Parameter(ge=1, le=500)] = 100) -> list[Report]:
+    async def reports(self, db: AsyncConnection, current_user: CurrentUser, code: Code, model: ModelName = None,
+                      start: From = None, end: To = None,
+                      limit: Annotated[int, Parameter(ge=1, le=500)] = 100) -> list[Report]:
         since, until = _window(start, end)
-        return [as_report(r) for r in await queries.report_history(db, code, model, since, until, limit)]
+        rows = await queries.report_history(db, code, model, since, until, limit)
+        return [as_report(r, current_user.is_admin) for r in rows]
 
     @get("/predictions", operation_id="listPredictions",
          summary="News-impact predictions, failures included (filter by status)", responses=error_responses(401))
     async def predictions(
-        self, db: AsyncConnection,
+        self, db: AsyncConnection, current_user: CurrentUser,
         stock: Annotated[str | None, Parameter(pattern=STOCK_CODE_PATTERN)] = None, model: ModelName = None,
         status: Literal["ok", "failed", "skipped"] | None = None, start: From = None, end: To = None,
         page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
@@ -111,7 +118,7 @@ class AnalysisController(Controller):
         rows, total = await queries.predictions(db, stock=stock, model=model, status=status, news_id=None,
                                                 start=since, end=until, offset=(page - 1) * page_size,
                                                 limit=page_size)
-        return PredictionPage([as_prediction(r) for r in rows], total, page, page_size,
+        return PredictionPage([as_prediction(r, current_user.is_admin) for r in rows], total, page, page_size,
                               (total + page_size - 1) // page_size)
 
     @post("/stocks/{code:str}/analysis/refresh", operation_id="refreshStockAnalysis", status_code=202,

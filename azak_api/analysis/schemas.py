@@ -12,7 +12,7 @@ class Provenance(msgspec.Struct):
     mode: str
     status: str
     error_class: str | None
-    error_message: str | None
+    error_message: str | None  # the provider's answer, for admins only (others: null, see error_class)
     prompt_version: str
     input_hash: str
     tokens_in: int

@@ -111,5 +111,6 @@ class NewsController(Controller):
                 excess_over_kospi={f"{h}d": value for h, value in r.excess.items()})
                 for r in impact],
             same_story=[StoryItem(str(r.news_id), r.title, r.source, r.published_at) for r in story],
-            predictions=[as_prediction(r) for r in predictions],
+            # one answer for every caller (a shared cache entry): error classes only, never messages
+            predictions=[as_prediction(r, reveal_errors=False) for r in predictions],
         )
