@@ -116,7 +116,7 @@ class _Slot:
             embedder = self.index.embedder()
             assert self.index.milvus_uri is not None  # checked when the slot was taken
             self.vectors = NewsVectors(self.index.milvus_uri, embedder.key, embedder.dimension,
-                                       timeout=MILVUS_TIMEOUT_SECONDS)
+                                       timeout=MILVUS_TIMEOUT_SECONDS, dedicated=True)
         return self.vectors
 
     def reset(self) -> None:
