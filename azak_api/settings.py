@@ -152,6 +152,9 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     dagster_url: str | None = None  # Dagit's base URL: on-demand runs go through its GraphQL API
     analysis_refreshes_per_day: int = 3  # per user (admins are not limited)
+    # the longest a query may run before PostgreSQL cancels it (the request is then a 503); 0 = no limit
+    statement_timeout_ms: int = 5000
+    milvus_clients: int = 4  # Milvus searches at once per process, one client each
     # the embedder search queries are embedded with: the pipelines' (AZAK_EMBEDDER, OpenAI settings)
     embedder: str = "auto"
     openai_api_key: str | None = field(default=None, repr=False)
@@ -206,6 +209,8 @@ class Settings:
             cors_origins=_origins(os.environ.get("AZAK_CORS_ORIGINS", "")),
             dagster_url=os.environ.get("AZAK_DAGSTER_URL", "").strip().rstrip("/") or None,
             analysis_refreshes_per_day=_int("AZAK_ANALYSIS_REFRESHES_PER_DAY", 3),
+            statement_timeout_ms=max(0, _int("AZAK_API_STATEMENT_TIMEOUT_MS", 5000)),
+            milvus_clients=max(1, _int("AZAK_MILVUS_CLIENTS", 4)),
             embedder=_embedder(),
             openai_api_key=(os.environ.get("AZAK_OPENAI_API_KEY", "").strip()
                             or os.environ.get("OPENAI_API_KEY", "").strip() or None),

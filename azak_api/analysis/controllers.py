@@ -24,6 +24,7 @@ from azak_api.analysis.schemas import (
 )
 from azak_api.auth import SECURED, CurrentUser
 from azak_api.errors import NotFound, ServiceUnavailable, TooMany, error_responses
+from azak_api.pages import counted, page_count
 from azak_api.settings import Settings
 from azak_core.market import STOCK_CODE_PATTERN
 
@@ -118,8 +119,8 @@ class AnalysisController(Controller):
         rows, total = await queries.predictions(db, stock=stock, model=model, status=status, news_id=None,
                                                 start=since, end=until, offset=(page - 1) * page_size,
                                                 limit=page_size)
-        return PredictionPage([as_prediction(r, current_user.is_admin) for r in rows], total, page, page_size,
-                              (total + page_size - 1) // page_size)
+        return PredictionPage([as_prediction(r, current_user.is_admin) for r in rows], page, page_size,
+                              page_count(total, page_size), **counted(total))
 
     @post("/stocks/{code:str}/analysis/refresh", operation_id="refreshStockAnalysis", status_code=202,
           summary="Launch a stock_reports run for this stock (admin, or a user within the daily quota)",

@@ -5,6 +5,8 @@ from typing import Any
 
 import msgspec
 
+from azak_api.pages import Counted
+
 
 class Provenance(msgspec.Struct):
     model_name: str
@@ -75,9 +77,8 @@ class Prediction(msgspec.Struct):
     provenance: Provenance
 
 
-class PredictionPage(msgspec.Struct):
+class PredictionPage(Counted):
     items: list[Prediction]
-    total: int
     page: int
     page_size: int
     pages: int

@@ -34,6 +34,7 @@ from azak_api.evaluations.schemas import (
     Scores,
     StockPerformance,
 )
+from azak_api.pages import counted, page_count
 from azak_core.market import STOCK_CODE_PATTERN
 
 Status = Literal["pending", "partial", "final"]
@@ -105,8 +106,8 @@ class EvaluationController(Controller):
     ) -> EvaluationPage:
         rows, total = await queries.page(db, model=model, stock=stock, status=status, mode=mode,
                                          offset=(page - 1) * page_size, limit=page_size)
-        return EvaluationPage([as_evaluation(r) for r in rows], total, page, page_size,
-                              (total + page_size - 1) // page_size)
+        return EvaluationPage([as_evaluation(r) for r in rows], page, page_size, page_count(total, page_size),
+                              **counted(total))
 
     @get("/{evaluation_id:str}", operation_id="getEvaluation",
          summary="One evaluation: outcome, automatic scores (legacy apart), people's ratings beside them",

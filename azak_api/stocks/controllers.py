@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from azak_api.auth import SECURED, CurrentUser, admin_only
 from azak_api.cache import SHARED
 from azak_api.errors import error_responses
+from azak_api.pages import counted
 from azak_api.stocks import queries, service
 from azak_api.stocks.schemas import PriceSeries, StockDetail, StockPage, WatchlistEntry, WatchlistState, WatchlistUpdate
 from azak_core.market import KST, STOCK_CODE_PATTERN
@@ -36,7 +37,7 @@ class StockController(Controller):
         page_size: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> StockPage:
         rows, total = await queries.page(db, q, market, watchlist, (page - 1) * page_size, page_size)
-        return StockPage([service.as_stock(r) for r in rows], total, page, page_size)
+        return StockPage([service.as_stock(r) for r in rows], page, page_size, **counted(total))
 
     @get("/{code:str}", operation_id="getStock", opt={"cache": "stock", "cache_scope": SHARED}, cache=True,
          summary="One stock: latest price and change, 52-week range, news counts",

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import msgspec
 
+from azak_api.pages import Counted
 from azak_core.market import STOCK_CODE_PATTERN
 
 # a display name: no control characters (PostgreSQL text cannot hold NUL; the rest are never meant)
@@ -21,9 +22,8 @@ class Stock(msgspec.Struct):
     is_watchlist: bool
 
 
-class StockPage(msgspec.Struct):
+class StockPage(Counted):
     items: list[Stock]
-    total: int
     page: int
     page_size: int
 

@@ -8,7 +8,9 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.auth import SECURED, admin_only
+from azak_api.db import Total
 from azak_api.errors import NotFound, error_responses
+from azak_api.pages import counted
 from azak_api.telegram import queries
 from azak_api.telegram.schemas import Notification, NotificationPage, Subscriber, SubscriberPage
 from azak_core.market import STOCK_CODE_PATTERN
@@ -51,7 +53,7 @@ class TelegramController(Controller):
         page_size: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> SubscriberPage:
         rows, total = await queries.subscribers(db, active, stock, (page - 1) * page_size, page_size)
-        return SubscriberPage([as_subscriber(r) for r in rows], total, page, page_size)
+        return SubscriberPage([as_subscriber(r) for r in rows], page, page_size, **counted(total))
 
     @post("/subscribers/{chat_id:str}/deactivate", operation_id="deactivateTelegramSubscriber", status_code=200,
           summary="Stop sending to a subscriber (admin); their pending messages are skipped",
@@ -75,6 +77,6 @@ class TelegramController(Controller):
     ) -> NotificationPage:
         chat_id = _chat(chat) if chat else None
         if chat and chat_id is None:
-            return NotificationPage([], 0, page, page_size)  # no chat has that id
+            return NotificationPage([], page, page_size, **counted(Total(0, is_estimate=False)))  # no chat has that id
         rows, total = await queries.notifications(db, day, status, chat_id, (page - 1) * page_size, page_size)
-        return NotificationPage([as_notification(r) for r in rows], total, page, page_size)
+        return NotificationPage([as_notification(r) for r in rows], page, page_size, **counted(total))

@@ -25,6 +25,7 @@ from azak_api.auth import (
 )
 from azak_api.db import MAX_ID
 from azak_api.errors import Conflict, NotFound, error_responses
+from azak_api.pages import counted
 from azak_api.users import queries
 from azak_api.users.schemas import (
     LoginRequest,
@@ -101,7 +102,7 @@ class UserController(Controller):
                          page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
                          page_size: Annotated[int, Parameter(ge=1, le=200)] = 50) -> UserPage:
         rows, total = await queries.page(db, (page - 1) * page_size, page_size)
-        return UserPage([as_user(r) for r in rows], total, page, page_size)
+        return UserPage([as_user(r) for r in rows], page, page_size, **counted(total))
 
     @post("/", operation_id="createUser", guards=[admin_only], summary="Create a user (admin)",
           responses=error_responses(401, 403, 409, 413))

@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from azak_api.pages import Counted
+
 _ADDRESS_CHAR = r"[^@\s\x00-\x1f\x7f-\x9f\ufeff]"  # no spaces or control characters (C0, DEL, C1, BOM)
 Email = Annotated[str, msgspec.Meta(pattern=rf"^{_ADDRESS_CHAR}{{1,64}}@{_ADDRESS_CHAR}{{1,255}}$", max_length=320,
                                     description="an e-mail address")]
@@ -49,8 +51,7 @@ class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
     display_name: Annotated[str, msgspec.Meta(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
 
 
-class UserPage(msgspec.Struct):
+class UserPage(Counted):
     items: list[User]
-    total: int
     page: int
     page_size: int
