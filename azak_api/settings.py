@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from azak_core.embeddings import EMBEDDER_CHOICES
+from azak_core.redact import redacted_repr
 
 
 class SettingsError(RuntimeError):
@@ -146,9 +147,11 @@ class Settings:
     analysis_refreshes_per_day: int = 3  # per user (admins are not limited)
     # the embedder search queries are embedded with: the pipelines' (AZAK_EMBEDDER, OpenAI settings)
     embedder: str = "auto"
-    openai_api_key: str | None = field(default=None, repr=False)
+    openai_api_key: str | None = None
     openai_base_url: str | None = None
     openai_embedding_model: str = "text-embedding-3-small"
+
+    __repr__ = redacted_repr  # the JWT secret, keys and URL passwords never reach a log line
 
     def __post_init__(self) -> None:
         if "*" in self.cors_origins:  # settings built in code get the same refusal as the environment's

@@ -4,13 +4,13 @@ import os
 
 import dagster as dg
 
-from azak_pipelines.defs.resources import env_config
+from azak_pipelines.defs.resources import SecretSafeResource, env_config
 from azak_pipelines.lib.predictions.budget import Budget
 from azak_pipelines.lib.predictions.models import DEFAULT_KEY_ENV, ModelSpec
 from azak_pipelines.lib.predictions.providers import ProviderSettings
 
 
-class LlmResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
+class LlmResource(SecretSafeResource):
     """LLM providers. Keys come from the environment variables the registry names
     (``AZAK_OPENAI_API_KEY``, ``AZAK_OPENROUTER_API_KEY`` by default); ``AZAK_LLM_BUDGET_USD`` caps
     what one run may spend (empty: no cap); calls are bounded per provider endpoint."""
