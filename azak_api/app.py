@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from azak_api.analysis.controllers import AnalysisController
 from azak_api.auth import AuthState, SessionTokens, jwt_auth
-from azak_api.cache import STORE, cache_config, cache_store, declare_cache_keys
+from azak_api.cache import STORE, CacheVersionMiddleware, cache_config, cache_store, declare_cache_keys
 from azak_api.csrf import CsrfMiddleware
 from azak_api.dashboard.controllers import DashboardController
 from azak_api.db import create_engine
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
         state=state,
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
-        middleware=[options, CsrfMiddleware(settings.cors_origins)],
+        middleware=[options, CsrfMiddleware(settings.cors_origins), CacheVersionMiddleware(store)],
         exception_handlers=exception_handlers(settings.max_body_bytes),  # type: ignore[arg-type]
         stores=StoreRegistry({STORE: store}),
         response_cache_config=cache_config(),
