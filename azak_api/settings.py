@@ -141,6 +141,7 @@ class Settings:
     cache_ttls: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CACHE_TTLS))
     auto_migrate: bool = True
     auth_cache_seconds: float = 5.0
+    auth_cache_entries: int = 10_000  # users and revocations each, per process (least recently used out)
     max_body_bytes: int = 64 * 1024
     cors_origins: tuple[str, ...] = ()
     dagster_url: str | None = None  # Dagit's base URL: on-demand runs go through its GraphQL API
@@ -194,6 +195,7 @@ class Settings:
             cache_ttls=_cache_ttls(os.environ.get("AZAK_CACHE_TTLS", "")),
             auto_migrate=_bool("AZAK_AUTO_MIGRATE", True),
             auth_cache_seconds=float(_int("AZAK_AUTH_CACHE_SECONDS", 5)),
+            auth_cache_entries=max(1, _int("AZAK_AUTH_CACHE_ENTRIES", 10_000)),
             max_body_bytes=_int("AZAK_MAX_BODY_BYTES", 64 * 1024),
             cors_origins=_origins(os.environ.get("AZAK_CORS_ORIGINS", "")),
             dagster_url=os.environ.get("AZAK_DAGSTER_URL", "").strip().rstrip("/") or None,
