@@ -17,7 +17,6 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.stores.registry import StoreRegistry
 from redis.asyncio import Redis
 from sqlalchemy.exc import OperationalError
@@ -29,6 +28,7 @@ from azak_api.csrf import CsrfMiddleware
 from azak_api.dashboard.controllers import DashboardController
 from azak_api.db import create_engine
 from azak_api.deps import DEPENDENCIES
+from azak_api.docs import render_plugins, swagger_assets
 from azak_api.errors import exception_handlers
 from azak_api.evaluations.controllers import AbTestController, EvaluationController, ModelEvaluationController
 from azak_api.migrations import migrate
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
                 await redis.aclose()
 
     app = Litestar(
-        route_handlers=CONTROLLERS,
+        route_handlers=[*CONTROLLERS, swagger_assets()],
         dependencies=DEPENDENCIES,
         state=state,
         lifespan=[lifespan],
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
             description="AI insights on the Korean stock market. Log in with POST /api/auth/login; "
                         "send the token as `Authorization: Bearer <token>` or keep the azak_session "
                         "cookie (then changes need a JSON body and an allowed Origin).",
-            render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+            render_plugins=render_plugins(),
             use_handler_docstrings=True,
         ),
         debug=False,
