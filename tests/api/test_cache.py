@@ -339,3 +339,20 @@ async def test_no_write_scans_redis(lasting_on_redis, people_on_redis, api_wareh
     refused = [entry for entry in await redis.execute_command("ACL", "LOG", 128)
                if app_user in str(entry)]
     assert refused == []
+
+
+def test_a_write_route_that_does_not_say_what_it_changes_stops_the_app():
+    from litestar import Litestar, post
+    from litestar.exceptions import ImproperlyConfiguredException
+
+    from azak_api.cache import INVALIDATES, declare_cache_keys
+
+    @post("/forgetful", sync_to_thread=False)
+    def forgetful() -> None: ...
+
+    @post("/careful", opt={INVALIDATES: ("nothing-cached-is-named-so",)}, sync_to_thread=False)
+    def careful() -> None: ...
+
+    for handler in (forgetful, careful):
+        with pytest.raises(ImproperlyConfiguredException, match="invalidates"):
+            declare_cache_keys(Litestar(route_handlers=[handler]))
