@@ -12,12 +12,10 @@ from redis.asyncio import Redis
 
 from azak_api.app import create_app
 from azak_api.settings import DEFAULT_CACHE_TTLS
-from tests.api import test_evaluations
 from tests.api.conftest import PASSWORD, Account, account, bearer, login, settings_for, sql
 
 STOCK = "105560"  # a watch-list stock no other API test changes
 LASTING = {name: 600 for name in DEFAULT_CACHE_TTLS}  # only a write makes an answer fresh
-evaluated = test_evaluations.evaluated  # evaluations to rate, and a leaderboard that counts the ratings
 
 
 @asynccontextmanager
@@ -218,119 +216,140 @@ async def test_the_memory_store_forgets_expired_answers():
     assert await store.get("stock:b") is not None and await store.get("stock:d") is not None
 
 
-def change_behind_the_apis_back(database_url: str, user: Account, rater: Account, round_: int) -> None:
+class Outcomes:
+    """Evaluations of a model of this test's own, written straight into ``marts.prediction_outcomes``
+    (what the nightly evaluation writes) and gone afterwards."""
+
+    def __init__(self, database_url: str):
+        self.database_url = database_url
+        self.model = f"cache-test-{uuid.uuid4().hex[:12]}"
+
+    def evaluation(self, n: int) -> str:
+        return f"report:{self.model}-{n}"
+
+    def add(self, n: int) -> None:
+        sql(self.database_url, "INSERT INTO marts.prediction_outcomes (evaluation_id, source_kind, item_id, "
+            "model_name, mode, stock_code, made_at, horizon_sessions, direction, sessions_observed, "
+            "missing_sessions, status, ambiguous_session) VALUES (%s, 'stock_report', %s, %s, 'simulated', %s, "
+            "now(), 5, 'up', 0, 0, 'pending', false) RETURNING evaluation_id",
+            (self.evaluation(n), f"{self.model}-{n}", self.model, STOCK))
+
+    def count(self) -> int:
+        [(n,)] = sql(self.database_url, "SELECT count(*) FROM marts.prediction_outcomes WHERE model_name = %s",
+                     (self.model,))
+        return int(n)
+
+    def remove(self) -> None:
+        sql(self.database_url, "DELETE FROM app.evaluation_ratings WHERE evaluation_id LIKE %s RETURNING id",
+            (f"report:{self.model}-%",))
+        sql(self.database_url, "DELETE FROM marts.prediction_outcomes WHERE model_name = %s RETURNING 1",
+            (self.model,))
+
+
+def change_behind_the_apis_back(outcomes: Outcomes, user: Account, round_: int) -> None:
     """New values under three cached routes, in SQL: the stock's name, the user's display name and
-    one more rating of the rival model (the leaderboard counts them)."""
-    rename_behind_the_apis_back(database_url, f"name {round_}")
-    sql(database_url, "UPDATE app.users SET display_name = %s WHERE id = %s RETURNING id",
+    one more evaluation of the test's model."""
+    rename_behind_the_apis_back(outcomes.database_url, f"name {round_}")
+    sql(outcomes.database_url, "UPDATE app.users SET display_name = %s WHERE id = %s RETURNING id",
         (f"display {round_}", user.id))
-    sql(database_url, "INSERT INTO app.evaluation_ratings (evaluation_id, user_id, quality, usefulness, overall) "
-        "VALUES (%s, %s, 3, 3, 3) RETURNING id", (rival_evaluation(database_url, round_), rater.id))
+    outcomes.add(round_)
 
 
-def rival_evaluation(database_url: str, n: int) -> str:
-    [(found,)] = sql(database_url, "SELECT evaluation_id FROM marts.prediction_outcomes WHERE model_name = 'rival' "
-                                   "ORDER BY evaluation_id OFFSET %s LIMIT 1", (n,))
-    return str(found)
-
-
-async def observe(client: AsyncTestClient, token: str) -> dict[str, object]:
+async def observe(client: AsyncTestClient, token: str, outcomes: Outcomes) -> dict[str, object]:
     """What three cached routes answer: a stock (namespace "stock"), the caller ("me") and the
-    rival's count of ratings on the leaderboard ("evaluations")."""
+    number of the test model's evaluations ("evaluations")."""
     stock = await client.get(f"/api/stocks/{STOCK}", headers=bearer(token))
     me = await client.get("/api/users/me", headers=bearer(token))
-    board = await client.get("/api/models/leaderboard", params={"days": 0, "mode": "simulated"},
-                             headers=bearer(token))
-    rival = next(row for row in board.json()["models"] if row["model"] == "rival")
-    return {"stock": stock.json()["name"], "me": me.json()["display_name"], "evaluations": rival["human"]["n"]}
+    listed = await client.get("/api/evaluations", params={"model": outcomes.model}, headers=bearer(token))
+    return {"stock": stock.json()["name"], "me": me.json()["display_name"], "evaluations": listed.json()["total"]}
 
 
-def truth(database_url: str, round_: int) -> dict[str, object]:
-    [(ratings,)] = sql(database_url, "SELECT count(*) FROM app.evaluation_ratings WHERE evaluation_id IN "
-                                     "(SELECT evaluation_id FROM marts.prediction_outcomes WHERE model_name = 'rival')")
-    return {"stock": f"name {round_}", "me": f"display {round_}", "evaluations": ratings}
+def truth(outcomes: Outcomes, round_: int) -> dict[str, object]:
+    return {"stock": f"name {round_}", "me": f"display {round_}", "evaluations": outcomes.count()}
 
 
 @asynccontextmanager
-async def three_people(client: AsyncTestClient, api_warehouse: str) -> AsyncIterator[tuple[Account, Account, Account]]:
-    """A user who reads, another who logs in and rates, an admin who writes; their ratings go after."""
-    found = (await account(client, api_warehouse), await account(client, api_warehouse),
-             await account(client, api_warehouse, admin=True))
+async def three_people(client: AsyncTestClient, api_warehouse: str
+                       ) -> AsyncIterator[tuple[Account, Account, Account, Outcomes]]:
+    """A user who reads, another who logs in and rates, an admin who writes, and one evaluation to
+    rate; what they wrote goes afterwards."""
+    outcomes = Outcomes(api_warehouse)
+    outcomes.add(0)
     try:
-        yield found
+        yield (await account(client, api_warehouse), await account(client, api_warehouse),
+               await account(client, api_warehouse, admin=True), outcomes)
     finally:
-        sql(api_warehouse, "DELETE FROM app.evaluation_ratings WHERE user_id = ANY(%s) RETURNING id",
-            ([person.id for person in found],))
+        outcomes.remove()
 
 
 @pytest.fixture
-async def people(lasting, api_warehouse, evaluated) -> AsyncIterator[tuple[Account, Account, Account]]:
+async def people(lasting, api_warehouse) -> AsyncIterator[tuple[Account, Account, Account, Outcomes]]:
     async with three_people(lasting[0], api_warehouse) as found:
         yield found
 
 
 @pytest.fixture
-async def people_on_redis(lasting_on_redis, api_warehouse, evaluated
-                          ) -> AsyncIterator[tuple[Account, Account, Account]]:
+async def people_on_redis(lasting_on_redis, api_warehouse
+                          ) -> AsyncIterator[tuple[Account, Account, Account, Outcomes]]:
     async with three_people(lasting_on_redis[0], api_warehouse) as found:
         yield found
 
 
-async def rate(client: AsyncTestClient, database_url: str, rater: Account, n: int) -> None:
-    url = f"/api/evaluations/{rival_evaluation(database_url, n)}/rating"
-    answer = await client.post(url, json={"quality": 4, "usefulness": 4, "overall": 4}, headers=bearer(rater.token))
+async def rate(client: AsyncTestClient, rater: Account, evaluation_id: str) -> None:
+    answer = await client.post(f"/api/evaluations/{evaluation_id}/rating",
+                               json={"quality": 4, "usefulness": 4, "overall": 4}, headers=bearer(rater.token))
     assert answer.status_code == 200, answer.text
 
 
-async def test_a_cached_answer_survives_another_users_login_and_a_rating(lasting, people, api_warehouse):
+async def test_a_cached_answer_survives_another_users_login_and_a_rating(lasting, people):
     """Any login and any rating once emptied every cache (on Redis by a SCAN of the whole database)."""
     client = lasting[0]
-    user, other, admin = people
-    before = await observe(client, user.token)
-    change_behind_the_apis_back(api_warehouse, user, admin, 1)
+    user, other, admin, outcomes = people
+    before = await observe(client, user.token, outcomes)
+    change_behind_the_apis_back(outcomes, user, 1)
     await login(client, other.email)
-    await rate(client, api_warehouse, other, 100)
-    after = await observe(client, user.token)
+    await rate(client, other, outcomes.evaluation(0))
+    after = await observe(client, user.token, outcomes)
     assert (after["stock"], after["me"]) == (before["stock"], before["me"])  # served from the cache
-    assert after["evaluations"] == truth(api_warehouse, 1)["evaluations"] == before["evaluations"] + 2
+    assert after["evaluations"] == outcomes.count() == before["evaluations"] + 1  # the rating's namespace: fresh
     changed = await client.put(f"/api/admin/stocks/{STOCK}", json={}, headers=bearer(admin.token))
     assert changed.status_code == 200, changed.text
-    assert (await observe(client, user.token))["stock"] == "name 1"  # a write to its namespace: fresh
+    assert (await observe(client, user.token, outcomes))["stock"] == "name 1"  # a write to its namespace: fresh
 
 
-async def test_a_write_refreshes_exactly_the_routes_it_changes(lasting, people, api_warehouse):
+async def test_a_write_refreshes_exactly_the_routes_it_changes(lasting, people):
     client = lasting[0]
-    user, other, admin = people
+    user, other, admin, outcomes = people
     writes = [  # what each write does, and the namespaces it must refresh (of the three observed)
-        ("a rating", lambda n: client.post(f"/api/evaluations/{rival_evaluation(api_warehouse, 100 + n)}/rating",
-                                           json={"quality": 2, "usefulness": 2, "overall": 2},
-                                           headers=bearer(other.token)), {"evaluations"}),
-        ("a watch-list change", lambda n: client.put(f"/api/admin/stocks/{STOCK}", json={},
-                                                     headers=bearer(admin.token)), {"stock"}),
-        ("a change of another user", lambda n: client.patch(f"/api/users/{other.id}", json={"display_name": "o"},
-                                                            headers=bearer(admin.token)), {"me"}),
-        ("a login", lambda n: client.post("/api/auth/login", json={"email": other.email, "password": PASSWORD}),
+        ("a rating", lambda: client.post(f"/api/evaluations/{outcomes.evaluation(0)}/rating",
+                                         json={"quality": 2, "usefulness": 2, "overall": 2},
+                                         headers=bearer(other.token)), {"evaluations"}),
+        ("a watch-list change", lambda: client.put(f"/api/admin/stocks/{STOCK}", json={},
+                                                   headers=bearer(admin.token)), {"stock"}),
+        ("a change of another user", lambda: client.patch(f"/api/users/{other.id}", json={"display_name": "o"},
+                                                          headers=bearer(admin.token)), {"me"}),
+        ("a login", lambda: client.post("/api/auth/login", json={"email": other.email, "password": PASSWORD}),
          set()),
     ]
-    expected = await observe(client, user.token)
+    expected = await observe(client, user.token, outcomes)
     for n, (write, action, refreshed) in enumerate(writes, start=1):
-        change_behind_the_apis_back(api_warehouse, user, admin, n)
-        answer = await action(n)
+        change_behind_the_apis_back(outcomes, user, n)
+        answer = await action()
         assert answer.status_code == 200, (write, answer.text)
         client.cookies.clear()
-        fresh = truth(api_warehouse, n)
+        fresh = truth(outcomes, n)
         expected = {route: fresh[route] if route in refreshed else value for route, value in expected.items()}
-        assert await observe(client, user.token) == expected, write
+        assert await observe(client, user.token, outcomes) == expected, write
 
 
-async def test_no_write_scans_redis(lasting_on_redis, people_on_redis, api_warehouse):
+async def test_no_write_scans_redis(lasting_on_redis, people_on_redis):
     """The app's Redis user may not SCAN or KEYS; Redis logs every command it was refused."""
     client, redis, app_user = lasting_on_redis
     assert redis is not None
-    user, other, admin = people_on_redis
-    await observe(client, user.token)
+    user, other, admin, outcomes = people_on_redis
+    await observe(client, user.token, outcomes)
     await login(client, other.email)
-    await rate(client, api_warehouse, other, 100)
+    await rate(client, other, outcomes.evaluation(0))
     admin_says = bearer(admin.token)
     for answer in (await client.put(f"/api/admin/stocks/{STOCK}", json={}, headers=admin_says),
                    await client.patch(f"/api/users/{other.id}", json={"display_name": "o"}, headers=admin_says),
