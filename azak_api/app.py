@@ -17,18 +17,18 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.stores.registry import StoreRegistry
 from redis.asyncio import Redis
 from sqlalchemy.exc import OperationalError
 
 from azak_api.analysis.controllers import AnalysisController
 from azak_api.auth import AuthState, SessionTokens, jwt_auth
-from azak_api.cache import STORE, cache_config, cache_store, declare_cache_keys
+from azak_api.cache import STORE, CacheVersionMiddleware, cache_config, cache_store, declare_cache_keys
 from azak_api.csrf import CsrfMiddleware
 from azak_api.dashboard.controllers import DashboardController
 from azak_api.db import create_engine
 from azak_api.deps import DEPENDENCIES
+from azak_api.docs import render_plugins, swagger_assets
 from azak_api.errors import exception_handlers
 from azak_api.evaluations.controllers import AbTestController, EvaluationController, ModelEvaluationController
 from azak_api.migrations import migrate
@@ -76,12 +76,12 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
                 await redis.aclose()
 
     app = Litestar(
-        route_handlers=CONTROLLERS,
+        route_handlers=[*CONTROLLERS, swagger_assets()],
         dependencies=DEPENDENCIES,
         state=state,
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
-        middleware=[options, CsrfMiddleware(settings.cors_origins)],
+        middleware=[options, CsrfMiddleware(settings.cors_origins), CacheVersionMiddleware(store)],
         exception_handlers=exception_handlers(settings.max_body_bytes),  # type: ignore[arg-type]
         stores=StoreRegistry({STORE: store}),
         response_cache_config=cache_config(),
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
             description="AI insights on the Korean stock market. Log in with POST /api/auth/login; "
                         "send the token as `Authorization: Bearer <token>` or keep the azak_session "
                         "cookie (then changes need a JSON body and an allowed Origin).",
-            render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+            render_plugins=render_plugins(),
             use_handler_docstrings=True,
         ),
         debug=False,

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from azak_core.egress import EgressPolicy, EgressSettingError
 from azak_core.embeddings import EMBEDDER_CHOICES
+from azak_core.redact import redacted_repr
 
 
 class SettingsError(RuntimeError):
@@ -148,6 +149,7 @@ class Settings:
     cache_ttls: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CACHE_TTLS))
     auto_migrate: bool = True
     auth_cache_seconds: float = 5.0
+    auth_cache_entries: int = 10_000  # users and revocations each, per process (least recently used out)
     max_body_bytes: int = 64 * 1024
     cors_origins: tuple[str, ...] = ()
     dagster_url: str | None = None  # Dagit's base URL: on-demand runs go through its GraphQL API
@@ -157,12 +159,14 @@ class Settings:
     milvus_clients: int = 4  # Milvus searches at once per process, one client each
     # the embedder search queries are embedded with: the pipelines' (AZAK_EMBEDDER, OpenAI settings)
     embedder: str = "auto"
-    openai_api_key: str | None = field(default=None, repr=False)
+    openai_api_key: str | None = None
     openai_base_url: str | None = None
     openai_embedding_model: str = "text-embedding-3-small"
     # where the model registry may send keys (AZAK_LLM_KEY_VARIABLES, AZAK_LLM_BASE_URL_HOSTS,
     # AZAK_LLM_PRIVATE_NETWORKS): checked when a model is saved; the pipelines check again
     llm_egress: EgressPolicy = field(default_factory=EgressPolicy)
+
+    __repr__ = redacted_repr  # the JWT secret, keys and URL passwords never reach a log line
 
     def __post_init__(self) -> None:
         if "*" in self.cors_origins:  # settings built in code get the same refusal as the environment's
@@ -205,6 +209,7 @@ class Settings:
             cache_ttls=_cache_ttls(os.environ.get("AZAK_CACHE_TTLS", "")),
             auto_migrate=_bool("AZAK_AUTO_MIGRATE", True),
             auth_cache_seconds=float(_int("AZAK_AUTH_CACHE_SECONDS", 5)),
+            auth_cache_entries=max(1, _int("AZAK_AUTH_CACHE_ENTRIES", 10_000)),
             max_body_bytes=_int("AZAK_MAX_BODY_BYTES", 64 * 1024),
             cors_origins=_origins(os.environ.get("AZAK_CORS_ORIGINS", "")),
             dagster_url=os.environ.get("AZAK_DAGSTER_URL", "").strip().rstrip("/") or None,

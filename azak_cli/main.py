@@ -10,8 +10,9 @@ from pathlib import Path
 
 from azak_cli import environment
 from azak_cli.market import UsageError
-from azak_cli.postgres import DatabaseConfigError, mask
+from azak_cli.postgres import DatabaseConfigError
 from azak_cli.services import stop_on_signals
+from azak_core.redact import mask_url
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -28,7 +29,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         milvus = runtime.ensure_milvus()
         runtime.apply()
         where = "embedded PostgreSQL" if runtime.embedded else "AZAK_DATABASE_URL"
-        print(f"PostgreSQL: {mask(runtime.database.render())} ({where})")
+        print(f"PostgreSQL: {mask_url(runtime.database.render())} ({where})")
         print(f"Milvus: {milvus} ({'embedded milvus-lite' if runtime.milvus else 'AZAK_MILVUS_URI'})")
         print(f"Dagster home: {runtime.dagster_home}")
         supervisor = services.Supervisor(runtime)
@@ -103,7 +104,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     if args.action == "url":
         runtime = environment.resolve(start=False)
-        print(runtime.database.render() if args.show_password else mask(runtime.database.render()))
+        print(runtime.database.render() if args.show_password else mask_url(runtime.database.render()))
         return 0
     embedded = environment.embedded_postgres()
     if args.action == "migrate":
@@ -116,7 +117,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.action == "start":
         runtime = environment.resolve()
         state = "started" if runtime.started_embedded else "already running"
-        print(f"{mask(runtime.database.render())} ({state})")
+        print(f"{mask_url(runtime.database.render())} ({state})")
     elif args.action == "stop":
         print("stopped" if embedded.stop() else "not running")
     elif args.action == "status":
@@ -183,7 +184,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     with environment.session(apply=True) as runtime:
         seconds = scale.load(runtime, generated)
         daily = seconds["daily_adjusted"] + seconds["daily_raw"]
-        print(f"loaded into {mask(runtime.database.render())}: daily bars in {daily:.1f} s "
+        print(f"loaded into {mask_url(runtime.database.render())}: daily bars in {daily:.1f} s "
               f"({(generated.daily_rows + generated.raw_rows) / max(daily, 1e-9):,.0f} rows/s), "
               f"minute bars in {seconds['minute']:.1f} s, index levels in {seconds['index']:.1f} s, "
               f"news in {seconds['news']:.1f} s "

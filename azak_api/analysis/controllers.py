@@ -23,6 +23,7 @@ from azak_api.analysis.schemas import (
     RunStatus,
 )
 from azak_api.auth import SECURED, CurrentUser
+from azak_api.cache import INVALIDATES
 from azak_api.errors import NotFound, ServiceUnavailable, TooMany, error_responses
 from azak_api.pages import counted, page_count
 from azak_api.settings import Settings
@@ -124,7 +125,8 @@ class AnalysisController(Controller):
 
     @post("/stocks/{code:str}/analysis/refresh", operation_id="refreshStockAnalysis", status_code=202,
           summary="Launch a stock_reports run for this stock (admin, or a user within the daily quota)",
-          responses=error_responses(401, 403, 413, 429))
+          responses=error_responses(401, 403, 413, 429),
+          opt={INVALIDATES: ()})
     async def refresh(self, request: Request[CurrentUser, Token, Any], tx: AsyncConnection, settings: Settings,
                       clock: Callable[[], datetime], code: Code) -> RunLaunched:
         user = request.user

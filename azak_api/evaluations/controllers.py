@@ -10,6 +10,7 @@ from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.auth import SECURED, CurrentUser, admin_only
+from azak_api.cache import INVALIDATES
 from azak_api.db import MAX_ID
 from azak_api.errors import NotFound, error_responses
 from azak_api.evaluations import queries
@@ -130,7 +131,8 @@ class EvaluationController(Controller):
 
     @post("/{evaluation_id:str}/rating", operation_id="rateEvaluation", status_code=200,
           summary="Rate an evaluation 1–5 (quality, usefulness, overall) with a reason; changes are audited",
-          responses=error_responses(401, 404, 413))
+          responses=error_responses(401, 404, 413),
+          opt={INVALIDATES: ("evaluations",)})
     async def rate(self, tx: AsyncConnection, request: Request[CurrentUser, Token, Any],
                    evaluation_id: EvaluationId, data: RatingIn) -> RatingOut:
         if await queries.one(tx, evaluation_id) is None:
@@ -199,7 +201,8 @@ class AbTestController(Controller):
 
     @post("/", operation_id="createAbTest", guards=[admin_only], status_code=201,
           summary="Compare two models (admin): the new pair becomes the active one, the old is kept",
-          responses=error_responses(401, 403, 413))
+          responses=error_responses(401, 403, 413),
+          opt={INVALIDATES: ("analysis",)})
     async def create(self, tx: AsyncConnection, request: Request[CurrentUser, Token, Any], data: AbTestIn) -> AbTest:
         if data.model_a_id == data.model_b_id:
             raise ValidationException("model_a_id and model_b_id must be two different models")

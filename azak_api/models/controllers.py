@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.auth import SECURED, admin_only
+from azak_api.cache import INVALIDATES
 from azak_api.db import MAX_ID
 from azak_api.errors import Conflict, NotFound, Refused, error_responses
 from azak_api.models import queries
@@ -45,7 +46,8 @@ class ModelController(Controller):
         return [as_model(r) for r in await queries.all_models(db)]
 
     @post("/", operation_id="createModel", summary="Register a model (admin); the next run uses it",
-          responses=error_responses(401, 403, 409, 413, 422))
+          responses=error_responses(401, 403, 409, 413, 422),
+          opt={INVALIDATES: ("analysis", "evaluations")})
     async def create_model(self, tx: AsyncConnection, settings: Settings, data: ModelCreate) -> Model:
         if data.provider == "openai-compatible" and not data.base_url:
             raise ValidationException("an openai-compatible model needs base_url (e.g. http://host:8000/v1)")
@@ -62,7 +64,8 @@ class ModelController(Controller):
         return as_model(row)
 
     @patch("/{model_id:int}", operation_id="updateModel", summary="Change a model (admin): activate, prices, …",
-           responses=error_responses(401, 403, 404, 413, 422))
+           responses=error_responses(401, 403, 404, 413, 422),
+           opt={INVALIDATES: ("analysis", "evaluations")})
     async def update_model(self, tx: AsyncConnection, settings: Settings, model_id: ModelId,
                            data: ModelUpdate) -> Model:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}

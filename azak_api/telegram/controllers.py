@@ -8,6 +8,7 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.auth import SECURED, admin_only
+from azak_api.cache import INVALIDATES
 from azak_api.db import Total
 from azak_api.errors import NotFound, error_responses
 from azak_api.pages import counted
@@ -57,7 +58,8 @@ class TelegramController(Controller):
 
     @post("/subscribers/{chat_id:str}/deactivate", operation_id="deactivateTelegramSubscriber", status_code=200,
           summary="Stop sending to a subscriber (admin); their pending messages are skipped",
-          responses=error_responses(401, 403, 404, 413))
+          responses=error_responses(401, 403, 404, 413),
+          opt={INVALIDATES: ()})
     async def deactivate(self, tx: AsyncConnection, chat_id: ChatId) -> Subscriber:
         chat = _chat(chat_id)
         row = await queries.deactivate(tx, chat, "deactivated by an admin") if chat is not None else None

@@ -12,13 +12,13 @@ from azak_core.egress import (
     EgressPolicy,
     EgressSettingError,
 )
-from azak_pipelines.defs.resources import env_config
+from azak_pipelines.defs.resources import SecretSafeResource, env_config
 from azak_pipelines.lib.predictions.budget import Budget
 from azak_pipelines.lib.predictions.models import ModelSpec
 from azak_pipelines.lib.predictions.providers import ProviderSettings
 
 
-class LlmResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
+class LlmResource(SecretSafeResource):
     """LLM providers. Keys come from the environment variables the registry names
     (``AZAK_OPENAI_API_KEY``, ``AZAK_OPENROUTER_API_KEY`` by default), only those the operator
     lists in ``AZAK_LLM_KEY_VARIABLES``, and go only to the hosts of ``AZAK_LLM_BASE_URL_HOSTS``
