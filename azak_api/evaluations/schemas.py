@@ -8,7 +8,9 @@ from typing import Annotated
 
 import msgspec
 
-EVALUATION_ID_PATTERN = r"^(news|report|external):[A-Za-z0-9_-]{1,128}$"
+from azak_core.patterns import whole
+
+EVALUATION_ID_PATTERN = whole("(news|report|external):[A-Za-z0-9_-]{1,128}")
 Rating = Annotated[int, msgspec.Meta(ge=1, le=5)]
 
 

@@ -9,8 +9,9 @@ from typing import Annotated
 import msgspec
 
 from azak_api.analysis.schemas import Prediction
+from azak_core.patterns import whole
 
-NEWS_ID_PATTERN = r"^[1-9][0-9]{0,18}$"
+NEWS_ID_PATTERN = whole("[1-9][0-9]{0,18}")
 NewsId = Annotated[str, msgspec.Meta(pattern=NEWS_ID_PATTERN, description="a 63-bit id as a decimal string")]
 
 
