@@ -14,9 +14,10 @@ from azak_cli.market import UsageError, _failure, _report
 from azak_core.baselines import baseline_model_problem
 from azak_core.egress import EgressPolicy, EgressSettingError
 from azak_core.market import STOCK_CODE
+from azak_core.patterns import MODEL_NAME_PATTERN
 
 PROVIDERS = ("openai", "openrouter", "openai-compatible", "baseline", "external")
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
+NAME = re.compile(MODEL_NAME_PATTERN)
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 LIST_SQL = ("SELECT id, name, provider, model, coalesce(base_url, ''), kind, coalesce(structured, ''), "
             "coalesce(api_key_env, ''), params::text, price_in_per_m::float8, price_out_per_m::float8, active "

@@ -2,14 +2,13 @@
 on-demand refreshes launched as Dagster runs."""
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, get, post
-from litestar.exceptions import PermissionDeniedException, ValidationException
+from litestar import Controller, get, post
+from litestar.exceptions import ValidationException
 from litestar.params import Parameter
-from litestar.security.jwt import Token
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from azak_api.analysis import dagster, queries
 from azak_api.analysis.schemas import (
@@ -24,21 +23,17 @@ from azak_api.analysis.schemas import (
 )
 from azak_api.auth import SECURED, CurrentUser
 from azak_api.cache import INVALIDATES
-from azak_api.errors import NotFound, ServiceUnavailable, TooMany, error_responses
+from azak_api.errors import NotFound, error_responses
 from azak_api.pages import counted, page_count
+from azak_api.quota import quota_slot
 from azak_api.settings import Settings
-from azak_core.market import STOCK_CODE_PATTERN
+from azak_core.market import KST, STOCK_CODE_PATTERN
+from azak_core.patterns import MODEL_NAME_PATTERN, whole
 
-KST_OFFSET = timedelta(hours=9)  # Korea has no daylight saving time
 Code = Annotated[str, Parameter(pattern=STOCK_CODE_PATTERN, description="stock code")]
-ModelName = Annotated[str | None, Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")]
+ModelName = Annotated[str | None, Parameter(pattern=MODEL_NAME_PATTERN)]
 From = Annotated[date | None, Parameter(query="from", description="first KST day (YYYY-MM-DD)")]
 To = Annotated[date | None, Parameter(query="to", description="last KST day (YYYY-MM-DD)")]
-
-
-def _kst_start(day: date) -> datetime:
-    """KST midnight of ``day`` as an aware UTC time."""
-    return datetime.combine(day, time(0), UTC) - KST_OFFSET
 
 
 def _window(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
@@ -125,44 +120,31 @@ class AnalysisController(Controller):
 
     @post("/stocks/{code:str}/analysis/refresh", operation_id="refreshStockAnalysis", status_code=202,
           summary="Launch a stock_reports run for this stock (admin, or a user within the daily quota)",
+          description="The run queues behind the platform's own work (lower `dagster/priority`, at most "
+                      "`azak/origin: api` runs at once per dagster.yaml).",
           responses=error_responses(401, 403, 413, 429),
           opt={INVALIDATES: ()})
-    async def refresh(self, request: Request[CurrentUser, Token, Any], tx: AsyncConnection, settings: Settings,
+    async def refresh(self, current_user: CurrentUser, engine: AsyncEngine, settings: Settings,
                       clock: Callable[[], datetime], code: Code) -> RunLaunched:
-        user = request.user
-        now: datetime = clock()
-        left: int | None = None
-        if not user.is_admin:
-            if settings.analysis_refreshes_per_day <= 0:
-                raise PermissionDeniedException("on-demand refreshes are reserved to admins")
-            kst_day = (now + KST_OFFSET).date()
-            used = await queries.refreshes_today(tx, user.id, _kst_start(kst_day))
-            if used >= settings.analysis_refreshes_per_day:
-                raise TooMany(f"daily limit of {settings.analysis_refreshes_per_day} refreshes reached; "
-                              "try again tomorrow (KST)")
-            left = settings.analysis_refreshes_per_day - used - 1
-        partition = str((now + KST_OFFSET).date())
-        try:
+        now = clock()
+        async with quota_slot(engine, current_user, settings.analysis_refreshes_per_day, now, "refresh") as left:
             run_id = await dagster.launch(
-                settings.dagster_url, "stock_reports_job", partition,
-                {"ops": {"computed__stock_reports": {"config": {"stocks": [code]}}}},
-                {"azak/origin": "api", "azak/requested_by": str(user.id)})
-        except dagster.DagsterError as exc:
-            raise ServiceUnavailable(str(exc)) from None
-        await queries.record_refresh(tx, user.id, code, run_id)
+                settings.dagster_url, "stock_reports_job", str(now.astimezone(KST).date()),
+                {"ops": {"computed__stock_reports": {"config": {"stocks": [code]}}}}, current_user.id)
+        async with engine.begin() as conn:
+            await queries.record_refresh(conn, current_user.id, code, run_id)
         return RunLaunched(run_id=run_id, status_url=f"/api/runs/{run_id}", refreshes_left_today=left)
 
-    @get("/runs/{run_id:str}", operation_id="getRun", summary="A Dagster run's status",
+    @get("/runs/{run_id:str}", operation_id="getRun",
+         summary="A Dagster run's status: runs the caller launched (admins: any run)",
          responses=error_responses(401, 404))
-    async def run(self, settings: Settings,
-                  run_id: Annotated[str, Parameter(pattern=r"^[0-9a-f-]{36}$", description="Dagster run id")]
+    async def run(self, current_user: CurrentUser, settings: Settings,
+                  run_id: Annotated[str, Parameter(pattern=whole("[0-9a-f-]{36}"), description="Dagster run id")]
                   ) -> RunStatus:
-        try:
-            found = await dagster.run_status(settings.dagster_url, run_id)
-        except dagster.DagsterError as exc:
-            raise ServiceUnavailable(str(exc)) from None
-        if found is None:
-            raise NotFound(f"no run {run_id}")
-        return RunStatus(run_id=found["runId"], status=found["status"], job=found["jobName"],
-                         tags={t["key"]: t["value"] for t in found["tags"]},
+        found = await dagster.run_status(settings.dagster_url, run_id)
+        tags = {t["key"]: t["value"] for t in found["tags"]} if found else {}
+        # someone else's run is "not found" too, so run ids cannot be probed
+        if found is None or not (current_user.is_admin or dagster.launched_by(tags, current_user.id)):
+            raise NotFound(f"no run {run_id} that you launched")
+        return RunStatus(run_id=found["runId"], status=found["status"], job=found["jobName"], tags=tags,
                          start_time=found.get("startTime"), end_time=found.get("endTime"))

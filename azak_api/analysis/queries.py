@@ -89,12 +89,6 @@ async def predictions(conn: AsyncConnection, *, stock: str | None, model: str | 
                        "made_at DESC, prediction_id", params, offset, limit)
 
 
-async def refreshes_today(conn: AsyncConnection, user_id: int, since: datetime) -> int:
-    return int((await conn.execute(text(
-        "SELECT count(*) FROM app.analysis_requests WHERE user_id = :u AND requested_at >= :since"),
-        {"u": user_id, "since": since})).scalar() or 0)
-
-
 async def record_refresh(conn: AsyncConnection, user_id: int, code: str, run_id: str) -> None:
     await conn.execute(text(
         "INSERT INTO app.analysis_requests (user_id, stock_code, run_id) VALUES (:u, :c, :r)"),

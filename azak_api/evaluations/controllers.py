@@ -40,7 +40,7 @@ from azak_core.market import STOCK_CODE_PATTERN
 
 Status = Literal["pending", "partial", "final"]
 Mode = Literal["live", "simulated"]
-WINDOWS = (7, 30, 90, 0)
+Window = Literal[7, 30, 90, 0]  # days before as_of; 0 = everything (the leaderboard's windows)
 EvaluationId = Annotated[str, Parameter(pattern=EVALUATION_ID_PATTERN,
                                         description="kind:id, e.g. report:<sha256> (news | report | external)")]
 Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
@@ -156,11 +156,9 @@ class ModelEvaluationController(Controller):
          responses=error_responses(401))
     async def leaderboard(
         self, db: AsyncConnection,
-        days: Annotated[int, Parameter(description="7, 30, 90, or 0 for everything")] = 30,
+        days: Annotated[Window, Parameter(description="7, 30, 90, or 0 for everything")] = 30,
         mode: Mode | None = None,
     ) -> Leaderboard:
-        if days not in WINDOWS:
-            raise ValidationException(f"days must be one of 7, 30, 90 or 0 (everything), got {days}")
         rows = await queries.leaderboard(db, days, mode)
         return Leaderboard(window_days=days, mode=mode, models=await as_board_rows(db, rows))
 

@@ -9,8 +9,9 @@ from typing import Annotated
 import msgspec
 
 from azak_api.pages import Counted
+from azak_core.patterns import whole
 
-EVALUATION_ID_PATTERN = r"^(news|report|external):[A-Za-z0-9_-]{1,128}$"
+EVALUATION_ID_PATTERN = whole("(news|report|external):[A-Za-z0-9_-]{1,128}")
 Rating = Annotated[int, msgspec.Meta(ge=1, le=5)]
 
 

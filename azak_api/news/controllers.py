@@ -19,6 +19,7 @@ from azak_api.news.cursor import Position, decode_cursor, encode_cursor
 from azak_api.news.schemas import NEWS_ID_PATTERN, Article, ArticleDetail, ArticlePage, Impact, Link, StoryItem
 from azak_api.pages import counted, page_count
 from azak_core.market import KST, STOCK_CODE_PATTERN
+from azak_core.patterns import whole
 
 # Offset paging reads and drops every row before the page: past this, cursors only.
 MAX_OFFSET = 10_000
@@ -57,7 +58,7 @@ class NewsController(Controller):
         start: Annotated[date | None, Parameter(query="from", description="first KST day (YYYY-MM-DD)")] = None,
         end: Annotated[date | None, Parameter(query="to", description="last KST day (YYYY-MM-DD)")] = None,
         sort: Literal["-published_at", "published_at"] = "-published_at",
-        cursor: Annotated[str | None, Parameter(max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
+        cursor: Annotated[str | None, Parameter(max_length=200, pattern=whole("[A-Za-z0-9_-]+"),
                                                 description="the previous page's next_cursor")] = None,
         page: Annotated[int, Parameter(ge=1, le=100_000, description="with no cursor: the page number "
                                        f"(its first article within the first {MAX_OFFSET:,})")] = 1,

@@ -10,8 +10,9 @@ import msgspec
 
 from azak_api.analysis.schemas import Prediction
 from azak_api.pages import Counted
+from azak_core.patterns import whole
 
-NEWS_ID_PATTERN = r"^[1-9][0-9]{0,18}$"
+NEWS_ID_PATTERN = whole("[1-9][0-9]{0,18}")
 NewsId = Annotated[str, msgspec.Meta(pattern=NEWS_ID_PATTERN, description="a 63-bit id as a decimal string")]
 
 

@@ -13,11 +13,18 @@ from azak_api.cache import INVALIDATES, SHARED
 from azak_api.errors import error_responses
 from azak_api.pages import counted
 from azak_api.stocks import queries, service
-from azak_api.stocks.schemas import PriceSeries, StockDetail, StockPage, WatchlistEntry, WatchlistState, WatchlistUpdate
+from azak_api.stocks.schemas import (
+    Market,
+    PriceSeries,
+    StockDetail,
+    StockPage,
+    WatchlistEntry,
+    WatchlistState,
+    WatchlistUpdate,
+)
 from azak_core.market import KST, STOCK_CODE_PATTERN
 
 Code = Annotated[str, Parameter(pattern=STOCK_CODE_PATTERN, description="KRX stock code: 6 characters [0-9A-Z]")]
-Market = Literal["KOSPI", "KOSDAQ", "KOSDAQ GLOBAL", "KONEX"]
 WATCHLIST_READERS = ("stocks", "stock", "prices", "dashboard")  # the cached routes the watch-list shows in
 
 

@@ -15,8 +15,9 @@ from azak_api.pages import counted
 from azak_api.telegram import queries
 from azak_api.telegram.schemas import Notification, NotificationPage, Subscriber, SubscriberPage
 from azak_core.market import STOCK_CODE_PATTERN
+from azak_core.patterns import whole
 
-CHAT_PATTERN = r"^-?[0-9]{1,19}$"
+CHAT_PATTERN = whole("-?[0-9]{1,19}")
 ChatId = Annotated[str, Parameter(pattern=CHAT_PATTERN, description="the Telegram chat id (decimal)")]
 Status = Literal["pending", "sending", "sent", "failed", "skipped"]
 
