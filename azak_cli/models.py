@@ -14,11 +14,12 @@ from azak_cli.market import UsageError, _failure, _report
 from azak_core.baselines import baseline_model_problem
 from azak_core.egress import EgressPolicy, EgressSettingError
 from azak_core.market import STOCK_CODE
-from azak_core.patterns import MODEL_NAME_PATTERN
+from azak_core.patterns import BASE_URL_PATTERN, ENV_NAME_PATTERN, MODEL_NAME_PATTERN
 
 PROVIDERS = ("openai", "openrouter", "openai-compatible", "baseline", "external")
 NAME = re.compile(MODEL_NAME_PATTERN)
-ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+ENV_NAME = re.compile(ENV_NAME_PATTERN)
+BASE_URL = re.compile(BASE_URL_PATTERN)
 LIST_SQL = ("SELECT id, name, provider, model, coalesce(base_url, ''), kind, coalesce(structured, ''), "
             "coalesce(api_key_env, ''), params::text, price_in_per_m::float8, price_out_per_m::float8, active "
             "FROM app.models ORDER BY id")
@@ -35,8 +36,8 @@ def _connect(runtime: Runtime) -> psycopg.Connection[Any]:
 def add(runtime: Runtime, args: Any) -> int:
     if not NAME.match(args.name):
         raise UsageError(f"--name must match {NAME.pattern}, got {args.name!r}")
-    if args.base_url and not re.match(r"^https?://", args.base_url):
-        raise UsageError(f"--base-url must start with http:// or https://, got {args.base_url!r}")
+    if args.base_url and not BASE_URL.match(args.base_url):
+        raise UsageError(f"--base-url must be an http:// or https:// URL without spaces, got {args.base_url!r}")
     if args.provider == "openai-compatible" and not args.base_url:
         raise UsageError("an openai-compatible model needs --base-url (e.g. http://localhost:8000/v1)")
     problem = baseline_model_problem(args.provider, args.model)

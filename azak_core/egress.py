@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from azak_core.patterns import ENV_NAME_PATTERN
+
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 KEY_VARIABLES_VAR = "AZAK_LLM_KEY_VARIABLES"
@@ -29,7 +31,7 @@ PRIVATE_NETWORKS_VAR = "AZAK_LLM_PRIVATE_NETWORKS"
 DEFAULT_KEY_ENV = {"openai": "AZAK_OPENAI_API_KEY", "openrouter": "AZAK_OPENROUTER_API_KEY"}
 DEFAULT_KEY_VARIABLES = tuple(DEFAULT_KEY_ENV.values())
 DEFAULT_HOSTS = ("api.openai.com", "openrouter.ai")
-ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+ENV_NAME = re.compile(ENV_NAME_PATTERN)
 CALLING_PROVIDERS = frozenset({"openai", "openrouter", "openai-compatible"})
 
 METADATA_HOSTS = frozenset({"metadata", "metadata.google.internal", "metadata.goog", "instance-data",
@@ -101,7 +103,7 @@ class EgressPolicy:
     def parse(cls, key_variables: str = "", hosts: str = "", private_networks: str = "") -> "EgressPolicy":
         """The policy from the variables' comma-separated values (empty: the default)."""
         variables = tuple(_items(key_variables)) or DEFAULT_KEY_VARIABLES
-        bad = [v for v in variables if not ENV_NAME.fullmatch(v)]
+        bad = [v for v in variables if not ENV_NAME.match(v)]
         if bad:
             raise EgressSettingError(f"{KEY_VARIABLES_VAR}: {', '.join(bad)} are not variable names")
         names = tuple(h.lower().rstrip(".") for h in _items(hosts)) or DEFAULT_HOSTS
@@ -131,6 +133,9 @@ class EgressPolicy:
             return f"base_url must be an http(s):// URL with a host, got {url!r}"
         if parts.username is not None or parts.password is not None:
             return "base_url must not carry credentials (user:password@)"
+        if parts.query or parts.fragment or "?" in url or "#" in url:
+            # the client appends its path after the base URL: a query would aim it at any endpoint
+            return "base_url must not carry a query or a fragment (?…, #…)"
         if host in METADATA_HOSTS:
             return f"{host} is a cloud metadata service: refused always"
         literal = ip_of(host)

@@ -14,3 +14,7 @@ def whole(body: str) -> str:
 
 # app.models.name: what the API, the CLI and external evaluation files accept as a model's name
 MODEL_NAME_PATTERN = whole(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
+# an environment variable's name (a model's api_key_env, the operator's lists)
+ENV_NAME_PATTERN = whole(r"[A-Z_][A-Z0-9_]*")
+# a model's base_url as typed; what it may reach is azak_core.egress's decision
+BASE_URL_PATTERN = whole(r"https?://[^\s\x00-\x1f\x7f]+")

@@ -1,6 +1,7 @@
 """Launching and watching Dagster runs through Dagit's GraphQL API (the API never imports the
 pipelines: it asks the Dagster webserver, which queues the run for the daemon)."""
 
+import logging
 from typing import Any
 
 import httpx
@@ -13,6 +14,9 @@ REQUESTED_BY = "azak/requested_by"
 # coordinator dequeues higher priorities first (the platform's runs have 0), and dagster.yaml's
 # tag_concurrency_limits cap how many runs tagged azak/origin=api run at once.
 API_RUN_TAGS = {"azak/origin": "api", "dagster/priority": "-1"}
+LOG = logging.getLogger("azak.api")
+# What a caller is told when Dagit fails: its address and error text stay in the API's log.
+UNAVAILABLE = "the run service (Dagit) is unavailable; try again later (the API's log has the detail)"
 
 LAUNCH = """
 mutation Launch($params: ExecutionParams!) {
@@ -46,12 +50,15 @@ async def _graphql(base_url: str | None, query: str, variables: dict[str, Any]) 
         async with httpx.AsyncClient(timeout=30) as client:
             response = await client.post(f"{base_url}/graphql", json={"query": query, "variables": variables})
     except httpx.HTTPError as exc:
-        raise ServiceUnavailable(f"Dagit at {base_url} is unreachable: {exc}") from None
+        LOG.error("Dagit at %s is unreachable: %s", base_url, exc)
+        raise ServiceUnavailable(UNAVAILABLE) from None
     if response.status_code != 200:
-        raise ServiceUnavailable(f"Dagit at {base_url} answered HTTP {response.status_code}")
+        LOG.error("Dagit at %s answered HTTP %s", base_url, response.status_code)
+        raise ServiceUnavailable(UNAVAILABLE)
     body: dict[str, Any] = response.json()
     if body.get("errors"):
-        raise DagsterError("; ".join(e.get("message", "?") for e in body["errors"]))
+        LOG.error("Dagit's GraphQL errors: %s", "; ".join(e.get("message", "?") for e in body["errors"]))
+        raise DagsterError(UNAVAILABLE)
     data: dict[str, Any] = body["data"]
     return data
 
@@ -70,7 +77,8 @@ async def launch(base_url: str | None, job: str, partition: str, run_config: dic
         run_id: str = result["run"]["runId"]
         return run_id
     detail = result.get("message") or "; ".join(e["message"] for e in result.get("errors", []))
-    raise DagsterError(f"Dagster refused the run ({result['__typename']}): {detail}")
+    LOG.error("Dagster refused a %s run (%s): %s", job, result["__typename"], detail)
+    raise DagsterError(f"Dagster refused the run ({result['__typename']}); the API's log has the detail")
 
 
 async def run_status(base_url: str | None, run_id: str) -> dict[str, Any] | None:

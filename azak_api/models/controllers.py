@@ -73,7 +73,7 @@ class ModelController(Controller):
             changes["params"] = msgspec.to_builtins(data.params)
         if not changes:
             raise ValidationException("nothing to change: give at least one field")
-        current = await queries.by_id(tx, model_id)
+        current = await queries.locked_by_id(tx, model_id)
         if current is None:
             raise NotFound(f"no model {model_id}")
         check_egress(settings, current.provider, changes.get("base_url", current.base_url),

@@ -20,8 +20,11 @@ async def by_name(conn: AsyncConnection, name: str) -> Any:
     return (await conn.execute(text(f"SELECT {COLUMNS} FROM app.models WHERE name = :n"), {"n": name})).first()
 
 
-async def by_id(conn: AsyncConnection, model_id: int) -> Any:
-    return (await conn.execute(text(f"SELECT {COLUMNS} FROM app.models WHERE id = :id"), {"id": model_id})).first()
+async def locked_by_id(conn: AsyncConnection, model_id: int) -> Any:
+    """The row, locked until the transaction ends: two changes cannot pass the egress check apart
+    and combine into a row that fails it."""
+    return (await conn.execute(text(f"SELECT {COLUMNS} FROM app.models WHERE id = :id FOR UPDATE"),
+                               {"id": model_id})).first()
 
 
 async def insert(conn: AsyncConnection, values: dict[str, Any]) -> Any:

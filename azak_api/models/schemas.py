@@ -6,11 +6,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from azak_core.patterns import MODEL_NAME_PATTERN, whole
+from azak_core.patterns import BASE_URL_PATTERN, ENV_NAME_PATTERN, MODEL_NAME_PATTERN
 
 Name = Annotated[str, msgspec.Meta(pattern=MODEL_NAME_PATTERN)]
-Url = Annotated[str, msgspec.Meta(pattern=whole(r"https?://[^\s\x00-\x1f\x7f]+"), max_length=500)]
-EnvName = Annotated[str, msgspec.Meta(pattern=whole("[A-Z_][A-Z0-9_]*"), max_length=100)]
+Url = Annotated[str, msgspec.Meta(pattern=BASE_URL_PATTERN, max_length=500)]
+EnvName = Annotated[str, msgspec.Meta(pattern=ENV_NAME_PATTERN, max_length=100)]
 Price = Annotated[float, msgspec.Meta(ge=0, le=100_000)]
 Provider = Literal["openai", "openrouter", "openai-compatible", "baseline", "external"]
 Kind = Literal["chat", "reasoning"]

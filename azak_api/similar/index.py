@@ -22,6 +22,7 @@ from azak_core.vectors import NewsVectors, UnknownCollection, VectorStoreError
 
 T = TypeVar("T")
 MILVUS_TIMEOUT_SECONDS = 3.0
+POOL_WAIT_S = 10.0  # a few searches' worth (each bounded by MILVUS_TIMEOUT_SECONDS)
 
 
 class Unavailable(HTTPException):
@@ -82,7 +83,11 @@ class NewsIndex:
         if self.milvus_uri is None:
             raise Unavailable("similar-news search needs Milvus: set AZAK_MILVUS_URI (`azak serve` starts the "
                               "embedded one and sets it)")
-        slot = _Slot(self, self._slots.get())
+        try:  # bounded: a waiting request holds one of the worker threads
+            slot = _Slot(self, self._slots.get(timeout=POOL_WAIT_S))
+        except queue.Empty:
+            raise Unavailable(f"every Milvus client of this process stayed busy for {POOL_WAIT_S:g} s; "
+                              "try again") from None
         try:
             yield slot
         except VectorStoreError as error:

@@ -128,7 +128,7 @@ class UserController(Controller):
            description="A new password or a change of status ends the user's sessions: tokens issued "
                        "before are refused.",
            responses=error_responses(401, 403, 404, 409, 413),
-           opt={INVALIDATES: ("me",)})
+           opt={INVALIDATES: ("me", "analysis")})  # a role change changes what analysis shows
     async def update_user(self, request: Request[CurrentUser, Token, Any], user_id: UserId, data: UserUpdate,
                           current_user: CurrentUser, auth_state: AuthState, response_cache: ResponseCache,
                           engine: AsyncEngine) -> User:

@@ -1,8 +1,8 @@
 {#-
   A trigram GIN index on each of `columns` of `relation`, so `ILIKE '%text%'` reads the index, not
   every row (the API's news search, azak_api/news/queries.py). A post-hook; it creates the pg_trgm
-  extension first (trusted: the database's owner may). A server without pg_trgm (the embedded
-  pgserver build ships none) gets no index and a notice: the search still works, by a scan.
+  extension first (trusted: the database's owner may). A server without pg_trgm (a build without
+  the contrib modules) gets no index and a notice: the search still works, by a scan.
   The index is looked up by what it indexes, not by name: after a full refresh the backup table dbt
   drops last still holds the old one's name.
 -#}

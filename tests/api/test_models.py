@@ -83,6 +83,10 @@ REFUSED = [  # (body, what the 422 names)
      "refused always"),
     ({"name": "lan", "provider": "openai-compatible", "model": "m", "base_url": "http://10.0.0.5:8000/v1"},
      "AZAK_LLM_PRIVATE_NETWORKS"),
+    # the client appends its path after the base URL: a query would aim a keyless model (whose
+    # errors admins read) at any endpoint of a loopback service
+    ({"name": "aimed", "provider": "openai-compatible", "model": "m",
+      "base_url": "http://127.0.0.1:19530/v2/vectordb/collections/list?"}, "query or a fragment"),
 ]
 
 

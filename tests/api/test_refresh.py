@@ -11,6 +11,7 @@ import pytest
 
 from tests.api.conftest import PASSWORD, bearer, make_user, serving, settings_for, sql
 from tests.api.dagit_standin import DagitStandIn, dagit_standin
+from tests.conftest import free_port
 
 QUOTA = 3
 CODE = "005930"
@@ -66,7 +67,9 @@ async def test_a_failed_launch_does_not_spend_the_quota(api, dagit, api_warehous
     user_id, headers = await signed_in(api, api_warehouse)
     dagit.refuse = 1
     failed = await api.post(REFRESH, headers=headers)
-    assert failed.status_code == 503 and "code location is not loaded" in failed.json()["detail"]
+    # Dagit's error text (internal paths, addresses) stays in the API's log
+    assert failed.status_code == 503 and "Dagster refused the run" in failed.json()["detail"]
+    assert "code location" not in failed.json()["detail"]
     lefts = [(await api.post(REFRESH, headers=headers)).json()["refreshes_left_today"] for _ in range(QUOTA)]
     assert lefts == list(range(QUOTA - 1, -1, -1))
     assert (await api.post(REFRESH, headers=headers)).status_code == 429
@@ -106,3 +109,16 @@ async def test_a_code_with_a_trailing_newline_is_refused_before_anything_launche
                 "/api/stocks/005930%0A", "/api/news/1%0A", "/api/runs/00000000-0000-4000-8000-000000000000%0A"):
         response = await api.get(url, headers=headers)
         assert response.status_code == 400, (url, response.status_code, response.text)
+
+
+async def test_an_unreachable_dagit_is_a_503_that_does_not_name_its_address(api_warehouse, api_milvus):
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = settings_for(api_warehouse, milvus_uri=api_milvus, dagster_url=closed)
+    with serving(settings) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as api:
+            _, headers = await signed_in(api, api_warehouse, admin=True)
+            answers = [await api.post(REFRESH, headers=headers),
+                       await api.get("/api/runs/00000000-0000-4000-8000-000000000000", headers=headers)]
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        assert "unavailable" in answer.json()["detail"] and closed.split("//")[1] not in answer.text

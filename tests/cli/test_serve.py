@@ -3,8 +3,10 @@ launches any job with any config. Dagit binds AZAK_DAGIT_BIND_HOST, 127.0.0.1 un
 
 import ipaddress
 import os
+import queue
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -33,16 +35,24 @@ def listening_addresses(port: int) -> set[str]:
 
 
 def serve_until(process: subprocess.Popen[str], marker: str, timeout: float = 300) -> list[str]:
-    """The lines `azak serve` prints until one starts with ``marker``."""
+    """The lines `azak serve` prints until one starts with ``marker``; a silent or dead process
+    fails the test at ``timeout`` (the lines are read in a thread, so the deadline always holds)."""
     assert process.stdout is not None
-    lines: list[str] = []
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=lambda: [*map(lines.put, process.stdout or ()), lines.put(None)],
+                     daemon=True).start()
+    seen: list[str] = []
     deadline = time.monotonic() + timeout
-    for line in process.stdout:
-        lines.append(line.rstrip())
-        if line.startswith(marker) or time.monotonic() > deadline:
+    while not (seen and seen[-1].startswith(marker)):
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
             break
-    assert lines and lines[-1].startswith(marker), "\n".join(lines[-40:])
-    return lines
+        if line is None:
+            break
+        seen.append(line.rstrip())
+    assert seen and seen[-1].startswith(marker), "\n".join(seen[-40:])
+    return seen
 
 
 @pytest.mark.slow
@@ -64,12 +74,12 @@ def test_publishing_the_api_leaves_dagit_on_the_loopback(database, milvus_server
         notice = next(line for line in lines if "AZAK_DAGIT_BIND_HOST" in line)
         assert "no login" in notice and f"127.0.0.1:{dagit_port}" in notice
     finally:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)  # the reader thread drains its output
         try:
-            process.communicate(timeout=60)
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.communicate()
+            process.wait()
 
 
 def test_dagit_binds_its_own_setting_never_the_apis(monkeypatch):

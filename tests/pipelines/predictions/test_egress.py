@@ -153,3 +153,11 @@ async def test_the_pinned_connection_verifies_tls_against_the_name(tls_server):
         with pytest.raises(EgressRefused, match="AZAK_LLM_BASE_URL_HOSTS"):  # a keyed call to an unlisted name
             await client.get(f"https://other.test:{port}/v1/models")
     assert len(hosts) == 1
+    # a listed name the certificate does not cover: the same address, refused by TLS itself
+    listed = EgressPolicy(hosts=("llm.pinned.test", "impostor.pinned.test"),
+                          private_networks=("127.0.0.0/8", "::1/128"))
+    impostor = PinnedTransport(listed, keyed=True, resolve=resolve, verify=verify)
+    async with httpx.AsyncClient(transport=impostor) as client:
+        with pytest.raises(httpx.ConnectError, match=r"CERTIFICATE_VERIFY_FAILED|match"):
+            await client.get(f"https://impostor.pinned.test:{port}/v1/models")
+    assert len(hosts) == 1
