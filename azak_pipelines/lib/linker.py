@@ -9,7 +9,8 @@ are resolved longest-first, so 카카오뱅크 beats 카카오, KT&G beats KT an
 
 A candidate must stand on its own: the character before it may not be a letter or syllable, and
 what follows must be a boundary or a Korean particle/suffix (가, 는, 의, 와, 株 …). The rules, each
-named in a link's evidence (``azak match --explain``):
+named in a link's evidence (``azak match --explain``); those that judge a found name are small methods
+in ``Linker.RULES``, applied in order, each returning its evidence or nothing:
 
 - ``report_source``: a securities firm cited as a report's source — a headline's tail ("…-KB",
   "…(하나證)") or head before a quote ("키움 "…"", "신한투자證 "…"") — links the firm when it is
@@ -37,7 +38,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -98,6 +99,7 @@ _SOURCE_HEAD = re.compile(r"^\s*(?:[\[【][^\]】]{0,12}[\]】]\s*)*([^\s\"'“�
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s|\n")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _SPACES = re.compile(r"\s+")
+_QUOTES = ("\"", "'", "“", "‘")
 _PREFERRED = re.compile(r"(\d?우[A-Z]?|\(전환\)|스팩.*|\d+호.*)$")
 
 BASE_SCORE = {"official": 0.9, "ticker": 0.95, "slang": 0.75, "abbreviation": 0.75, "short_form": 0.75,
@@ -149,6 +151,74 @@ class _Mention:
     context: bool  # explicit stock context (ticker, ㈜, 주가 …)
 
 
+class _Evidence(NamedTuple):
+    """What a rule says about a mention: the rule, why, and the listing meant (None: no link)."""
+
+    rule: str
+    detail: str
+    code: str | None
+
+
+@dataclass(slots=True)
+class _Article:
+    """A cleaned title and content with their report sources and mentions, as the rules see them."""
+
+    title: str
+    content: str
+    day: date | None
+    sources: list[tuple[int, int, Broker, str]]
+    mentions: list[_Mention]
+
+
+@dataclass(slots=True)
+class _Reading:
+    """One mention under the rules: the text it stands in and the evidence so far."""
+
+    article: _Article
+    mention: _Mention
+    text: str
+    evidence: _Evidence
+
+
+class _Links:
+    """The links of one article as they are added: scores, surfaces, evidence and salience."""
+
+    __slots__ = ("_day", "_matches", "_name_on", "_title_codes", "title_names_a_company")
+
+    def __init__(self, linker: "Linker", day: date | None):
+        self._name_on = linker.name_on
+        self._day = day
+        self._matches: dict[str, Match] = {}
+        self._title_codes: set[str] = set()
+        self.title_names_a_company = False
+
+    def add(self, code: str, score: float, written: str, evidence: dict[str, Any], in_title: bool,
+            subject: bool) -> None:
+        """A link; a company named again keeps its best score plus a little for each repeat."""
+        match = self._matches.get(code)
+        if match is None:
+            match = self._matches[code] = Match(code, self._name_on(code, self._day), score, False, [])
+        else:
+            match.score = max(match.score, score) + 0.03
+        if written and written not in match.surface:
+            match.surface.append(written)
+        if evidence not in match.evidence:
+            match.evidence.append(evidence)
+        if in_title:
+            self.title_names_a_company = True
+            if subject:
+                self._title_codes.add(code)
+
+    def ranked(self, opener: str | None) -> list[Match]:
+        """Salient first (the title's subjects, else ``opener``), then by score, then first seen."""
+        for code, match in self._matches.items():
+            match.score = min(1.0, round(match.score, 4))
+            match.salient = code in self._title_codes
+        if opener is not None and opener in self._matches:
+            self._matches[opener].salient = True
+        return sorted(self._matches.values(), key=lambda m: (-m.salient, -m.score))  # stable: ties first seen
+
+
 def clean_text(text: str | None) -> str:
     """Strip HTML remnants, entities and bylines; NFC; single spaces."""
     if not text:
@@ -156,7 +226,8 @@ def clean_text(text: str | None) -> str:
     text = html.unescape(_TAGS.sub(" ", text))
     text = unicodedata.normalize("NFC", text)
     text = _DATELINE.sub("", text)
-    text = _BYLINE_TAIL.sub("", text)
+    if "|" in text:  # a byline tail has one; the regex tries every position (~15% of linking time)
+        text = _BYLINE_TAIL.sub("", text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -471,106 +542,152 @@ class Linker:
         return spans[-1].name if spans else code
 
     def link(self, title: str | None, content: str | None = None, day: date | None = None) -> list[Match]:
-        """The companies ``title``/``content`` name, as of ``day`` (the publication day) when given."""
+        """The companies ``title``/``content`` name, as of ``day`` (the publication day) when given:
+        every mention goes through :attr:`RULES`; the survivors are scored and ranked."""
+        article = self._article(title, content, day)
+        links = _Links(self, day)
+        for start, stop, broker, where in article.sources:
+            if broker.code is not None and broker.code in self.names:
+                written = article.title[start:stop]
+                links.add(broker.code, BASE_SCORE["report_source"], written,
+                          {"rule": "report_source", "surface": written, "where": "title",
+                           "detail": f"{where}: cites {broker.firm}"}, True, False)
+        for mention in article.mentions:
+            reading = self._judge(article, mention)
+            if reading.evidence.code is not None:
+                self._add_scored(links, reading)
+            elif reading.evidence.rule == "group_phrase" and mention.in_title:
+                links.title_names_a_company = True  # the title is about a group: its members are bystanders
+        opener = None
+        if not links.title_names_a_company and article.content:  # the subject opens the first sentence
+            opener = self._sentence_subject(article.content, article.mentions)
+        return links.ranked(opener)
+
+    def _article(self, title: str | None, content: str | None, day: date | None) -> _Article:
         title = clean_text(title)
         content = clean_text(content)
-        sources = self._report_sources(title) if title else []
         mentions: list[_Mention] = []
         for text, in_title in ((title, True), (content, False)):
             if text:
                 mentions += self._resolve(self._candidates(text, _fold(text), in_title))
-        links: dict[str, Match] = {}
-        firsts: dict[str, int] = {}
-        title_codes: set[str] = set()
-        title_names_a_company = False
-        order = 0
+        return _Article(title, content, day, self._report_sources(title) if title else [], mentions)
 
-        def add(code: str, score: float, written: str, evidence: dict[str, Any], in_title: bool, subject: bool) -> None:
-            nonlocal order, title_names_a_company
-            match = links.get(code)
-            if match is None:
-                match = links[code] = Match(code, self.name_on(code, day), score, False, [])
-                firsts[code] = order
-                order += 1
-            else:
-                match.score = max(match.score, score) + 0.03
-            if written and written not in match.surface:
-                match.surface.append(written)
-            if evidence not in match.evidence:
-                match.evidence.append(evidence)
-            if in_title and subject:
-                title_names_a_company = True
-                title_codes.add(code)
-            elif in_title:
-                title_names_a_company = True
+    def _judge(self, article: _Article, mention: _Mention) -> _Reading:
+        """Apply the rules in order; a rule that decides no listing ends the mention's reading."""
+        rule, detail = self._rule_of(mention.surface)
+        reading = _Reading(article, mention, article.title if mention.in_title else article.content,
+                           _Evidence(rule, detail, mention.surface.code))
+        for apply in self.RULES:
+            found = apply(self, reading)
+            if found is not None:
+                reading.evidence = found
+                if found.code is None:
+                    break
+        return reading
 
-        for start, stop, broker, where in sources:
-            if broker.code is not None and broker.code in self.names:
-                add(broker.code, BASE_SCORE["report_source"], title[start:stop],
-                    {"rule": "report_source", "surface": title[start:stop], "where": "title",
-                     "detail": f"{where}: cites {broker.firm}"}, True, False)
-        for mention in mentions:
-            surface = mention.surface
-            text = title if mention.in_title else content
-            where = "title" if mention.in_title else "content"
-            written = text[mention.start:mention.end]
-            if mention.in_title and any(s <= mention.start < e or mention.start <= s < mention.end
-                                        for s, e, _, _ in sources):
-                continue  # part of a report-source citation
-            rule, detail = self._rule_of(surface)
-            code = surface.code
-            if surface.spans:
-                code, why = self._code_on(surface, day)
-                if code is None:
-                    continue
-                if why:
-                    rule, detail = "dated_name", f"'{surface.text}' {why}"
-            if surface.group and self._paired(text, mention, [m for m in mentions if m.in_title == mention.in_title]):
-                code, word = self._pair_code(text, mention)
-                if code is None:
-                    continue  # a pair of groups with no sector word: no listing is meant
-                rule, detail = "group_pair", f"bare '{surface.text}' in a pair; the sentence says '{word}'"
-            group_phrase = surface.kind == "group" or (code is not None and (
+    def _add_scored(self, links: _Links, reading: _Reading) -> None:
+        """Score a linked mention: its kind, title or content (and how early), and whether it is a
+        cited source or a bystander."""
+        mention, evidence, text = reading.mention, reading.evidence, reading.text
+        assert evidence.code is not None
+        cited = evidence.rule == "report_source"  # _cited_source ran last and kept the listing
+        bystander = self._bystander(text, mention)
+        base = BASE_SCORE["report_source"] if cited else BASE_SCORE.get(mention.surface.kind, 0.8)
+        if mention.surface.ambiguous:
+            base -= 0.15
+        weight = 1.0 if mention.in_title else (0.8 if mention.start < 120 else 0.6)
+        detail = evidence.detail
+        if bystander:
+            weight *= 0.6
+            detail += "; bystander (followed by a relation word)"
+        written = text[mention.start:mention.end]
+        links.add(evidence.code, base * weight, written,
+                  {"rule": evidence.rule, "surface": written,
+                   "where": "title" if mention.in_title else "content", "detail": detail},
+                  mention.in_title, not bystander and not cited)
+
+    # -- the rules: each returns its evidence (with the listing it decides, or None) or nothing ----
+
+    def _in_citation(self, reading: _Reading) -> _Evidence | None:
+        """``report_source``: part of a title's report-source citation, already linked as such."""
+        mention, sources = reading.mention, reading.article.sources
+        if mention.in_title and sources and any(s <= mention.start < e or mention.start <= s < mention.end
+                                                for s, e, _, _ in sources):
+            return _Evidence("report_source", "part of a report-source citation", None)
+        return None
+
+    def _dated_name(self, reading: _Reading) -> _Evidence | None:
+        """``dated_name``: the company that held the name on the publication day."""
+        surface = reading.mention.surface
+        if not surface.spans:
+            return None
+        code, why = self._code_on(surface, reading.article.day)
+        if code is None or why:
+            return _Evidence("dated_name", f"'{surface.text}' {why or 'is no current name'}", code)
+        if code == reading.evidence.code:
+            return None  # the name's current holder: nothing to add
+        return _Evidence(reading.evidence.rule, reading.evidence.detail, code)
+
+    def _group_pair(self, reading: _Reading) -> _Evidence | None:
+        """``group_pair``: a bare group prefix in a pair is the listing of the sentence's sector
+        words, or nothing (a pair of groups)."""
+        mention, text = reading.mention, reading.text
+        if not mention.surface.group or not self._paired(
+                text, mention, [m for m in reading.article.mentions if m.in_title == mention.in_title]):
+            return None
+        code, word = self._pair_code(text, mention)
+        said = f"the sentence says '{word}'" if code else "no sector word"
+        return _Evidence("group_pair", f"bare '{mention.surface.text}' in a pair; {said}", code)
+
+    def _group_phrase(self, reading: _Reading) -> _Evidence | None:
+        """``group_phrase``: 삼성그룹주, LG家, SK 계열사 name the group, not its holding company."""
+        mention, text, surface = reading.mention, reading.text, reading.mention.surface
+        if surface.kind == "group" or (reading.evidence.code is not None and (
                 GROUP_PHRASE.match(text, mention.end) is not None or (
-                    surface.text.endswith("그룹") and text[mention.end:mention.end + 1] == "주")))
-            if group_phrase and mention.in_title:
-                title_names_a_company = True  # the title is about a group: its members are bystanders
-            if code is None or group_phrase:
-                continue  # blocked (unlisted subsidiary, group, team), an unlisted firm, or 삼성그룹주,
-                # LG家, SK 계열사: the group, not its holding company
-            follows = "(" in text[mention.end:mention.end + 3] and _TICKER.match(
-                text[mention.end:mention.end + 12].lstrip())
-            if follows and surface.kind != "ticker" and follows.group(1) != code and (
-                    follows.group(1) in self.names or follows.group(1) in self._code_spans):
-                continue  # "모비스(250060)": the ticker decides
-            if surface.ambiguous and not mention.context and not (
-                    mention.in_title and self._subject_slot(text, mention)):
-                continue
-            if surface.ambiguous:
-                rule, detail = "ambiguous_short", f"'{surface.text}' is also a word; stock context present"
-            cited = surface.broker is not None and mention.in_title and (
-                self._cited_at_end(text, mention) or text[mention.end:].lstrip().startswith(("\"", "'", "“", "‘")))
-            if cited and surface.broker is not None:  # cited implies a broker; says so to mypy
-                rule, detail = "report_source", f"{surface.broker.firm} cited as the source"
-            bystander = self._bystander(text, mention)
-            base = BASE_SCORE["report_source"] if cited else BASE_SCORE.get(surface.kind, 0.8)
-            if surface.ambiguous:
-                base -= 0.15
-            weight = 1.0 if mention.in_title else (0.8 if mention.start < 120 else 0.6)
-            if bystander:
-                weight *= 0.6
-                detail += "; bystander (followed by a relation word)"
-            add(code, base * weight, written,
-                {"rule": rule, "surface": written, "where": where, "detail": detail},
-                mention.in_title, not bystander and not cited)
-        for code, match in links.items():
-            match.score = min(1.0, round(match.score, 4))
-            match.salient = code in title_codes
-        if not title_names_a_company and content:  # then the subject opens the first sentence
-            opener = self._sentence_subject(content, mentions)
-            if opener is not None and opener in links:
-                links[opener].salient = True
-        return sorted(links.values(), key=lambda m: (-m.salient, -m.score, firsts[m.code]))
+                    surface.text.endswith("그룹") and text[mention.end:mention.end + 1] == "주"))):
+            return _Evidence("group_phrase", f"'{surface.text}' names a group", None)
+        return None
+
+    def _blocked(self, reading: _Reading) -> _Evidence | None:
+        """A blocker (unlisted subsidiary, group, team), an unlisted firm or an undecided prefix."""
+        if reading.evidence.code is None:
+            surface = reading.mention.surface
+            return _Evidence("blocked", f"{surface.kind} '{surface.text}' is no listing", None)
+        return None
+
+    def _ticker_decides(self, reading: _Reading) -> _Evidence | None:
+        """``ticker``: "모비스(250060)" — a listed code right after a name decides it."""
+        mention, text = reading.mention, reading.text
+        follows = "(" in text[mention.end:mention.end + 3] and _TICKER.match(
+            text[mention.end:mention.end + 12].lstrip())
+        if follows and mention.surface.kind != "ticker" and follows.group(1) != reading.evidence.code and (
+                follows.group(1) in self.names or follows.group(1) in self._code_spans):
+            return _Evidence("ticker", f"stock code {follows.group(1)} follows the name", None)
+        return None
+
+    def _ambiguous_short(self, reading: _Reading) -> _Evidence | None:
+        """``ambiguous_short``: a name that is also a word (대상, 동양, NEW) needs stock context or the
+        subject slot of a title."""
+        mention, surface = reading.mention, reading.mention.surface
+        if not surface.ambiguous:
+            return None
+        if not mention.context and not (mention.in_title and self._subject_slot(reading.text, mention)):
+            return _Evidence("ambiguous_short", f"'{surface.text}' is also a word; no stock context", None)
+        return _Evidence("ambiguous_short", f"'{surface.text}' is also a word; stock context present",
+                         reading.evidence.code)
+
+    def _cited_source(self, reading: _Reading) -> _Evidence | None:
+        """``report_source``: a securities firm named in the title as a report's source."""
+        mention, text, broker = reading.mention, reading.text, reading.mention.surface.broker
+        if broker is None or not mention.in_title:
+            return None
+        if self._cited_at_end(text, mention) or text[mention.end:].lstrip().startswith(_QUOTES):
+            return _Evidence("report_source", f"{broker.firm} cited as the source", reading.evidence.code)
+        return None
+
+    # in order: a later rule sees what the earlier ones decided
+    RULES = (_in_citation, _dated_name, _group_pair, _group_phrase, _blocked, _ticker_decides,
+             _ambiguous_short, _cited_source)
 
     @staticmethod
     def _rule_of(surface: Surface) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import dagster as dg
 
@@ -22,6 +22,7 @@ from azak_pipelines.defs.common import (
     AssetOptions,
     AssetResult,
     Window,
+    asset_key,
     closed_days_note,
     kst_today,
     preview,
@@ -30,6 +31,7 @@ from azak_pipelines.defs.common import (
 )
 from azak_pipelines.defs.market import tables
 from azak_pipelines.defs.market.resources import KisResource, KisSession
+from azak_pipelines.defs.reference import tables as reference_tables
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.kis import parsers
 from azak_pipelines.lib.kis.parsers import KisApiError
@@ -39,15 +41,20 @@ from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quar
 from azak_pipelines.lib.warehouse import copy_text, merge_rows, replace_slice
 
 T = TypeVar("T")
+Row = tuple[Any, ...]
 NULL = copy_text(None)
 REPLAY_MISSING = "OPSQ0003"  # the replay server has no recording for the request
-STOCKS = dg.AssetKey(["raw", "stocks"])
+STOCKS = asset_key(reference_tables.STOCKS)
+
+
 class MarketOptions(AssetOptions, total=False):
     deps: list[dg.AssetKey]  # not in AssetOptions: most modules pass ``deps=`` next to their options
 
 
-PARTITIONED: MarketOptions = {"group_name": "market", "kinds": {"postgres"}, "partitions_def": market_days,
-               "backfill_policy": dg.BackfillPolicy.single_run(), "deps": [STOCKS], "pool": pools.KIS}
+DAILY: MarketOptions = {"group_name": "market", "kinds": {"postgres"}, "partitions_def": market_days,
+                        "backfill_policy": dg.BackfillPolicy.single_run(), "pool": pools.KIS}
+PARTITIONED: MarketOptions = {**DAILY, "deps": [STOCKS]}
+PER_STOCK: MarketOptions = {"group_name": "market", "kinds": {"postgres"}, "deps": [STOCKS], "pool": pools.KIS}
 DEFAULT_INDEX_CODES = [KOSPI, KOSDAQ, KOSPI200]
 
 
@@ -56,17 +63,6 @@ class Collected:
     mode: str
     requests: int
     missing: list[str]
-
-
-def collect(kis: KisResource, warehouse: Warehouse, replay_at: datetime,
-            work: Callable[[KisSession], Awaitable[T]]) -> tuple[T, Collected]:
-    """Run ``work`` with a KIS session (live, or replay with its clock at ``replay_at``)."""
-    async def main() -> tuple[T, Collected]:
-        async with kis.session(warehouse.database_url, replay_at) as session:
-            result = await work(session)
-            return result, Collected(session.mode, session.client.requests_sent, [])
-
-    return asyncio.run(main())
 
 
 async def per_code(session: KisSession, codes: list[str], fetch: Callable[[str], Awaitable[T]],
@@ -103,6 +99,44 @@ def source_meta(collected: Collected, codes: list[str]) -> dict[str, Any]:
     return meta
 
 
+@dataclass
+class Fetched(Generic[T]):
+    """What a KIS run found, and the provenance and fetch time every row of it carries."""
+
+    found: T
+    collected: Collected
+    provenance: str
+    fetched_at: datetime
+
+
+def fetch(kis: KisResource, warehouse: Warehouse, replay_at: datetime,
+          work: Callable[[KisSession], Awaitable[tuple[T, list[str]]]]) -> Fetched[T]:
+    """Run ``work`` with a KIS session (live, or replay with its clock at ``replay_at``): what it
+    found and the codes without a recording, stamped with the provenance and fetch time."""
+    async def main() -> tuple[T, Collected]:
+        async with kis.session(warehouse.database_url, replay_at) as session:
+            found, missing = await work(session)
+            return found, Collected(session.mode, session.client.requests_sent, missing)
+
+    found, collected = asyncio.run(main())
+    return Fetched(found, collected, f"kis:{collected.mode}", utc_now())
+
+
+def kis_to_table(kis: KisResource, warehouse: Warehouse, codes: list[str], window: Window | None,
+                 work: Callable[[KisSession], Awaitable[tuple[T, list[str]]]],
+                 rows: Callable[[Fetched[T]], list[Row]],
+                 write: Callable[[list[Row], Fetched[T]], tuple[int, dict[str, Any]]]) -> AssetResult:
+    """A KIS asset's run: :func:`fetch` over ``window`` (or as of now), ``rows`` of what was found,
+    ``write`` them (it returns the row count and its metadata), and the metadata every KIS asset
+    reports: the window and its closed days, the source, the write's figures and the row count."""
+    fetched = fetch(kis, warehouse, window.replay_clock() if window else utc_now(), work)
+    written, write_meta = write(rows(fetched), fetched)
+    window_meta = {"window": str(window), **closed_days_note(window)} if window else {}
+    return dg.MaterializeResult(metadata={
+        **window_meta, **source_meta(fetched.collected, codes), **write_meta, "dagster/row_count": written,
+    })
+
+
 # -- daily prices ------------------------------------------------------------------------------------
 
 
@@ -136,8 +170,6 @@ def fetch_daily_bars(log: Any, kis: KisResource, warehouse: Warehouse, codes: li
                      basis: str) -> tuple[list[tuple[Any, ...]], list[Rejected], Collected]:
     """Daily bars of ``codes`` over ``window`` from KIS: rows of raw.daily_prices, the bars
     rejected with their reason, and what was asked of KIS."""
-    fetched_at = utc_now()
-
     async def work(session: KisSession) -> tuple[dict[str, list[parsers.DailyBar]], list[str]]:
         if not window.trading_days():
             return {}, []
@@ -145,10 +177,9 @@ def fetch_daily_bars(log: Any, kis: KisResource, warehouse: Warehouse, codes: li
             code, window.start, window.last, adjusted=basis == "adjusted"),
             progress=lambda done, total: log.info("daily bars: %s/%s stocks fetched (%s)", done, total, window))
 
-    (bars, missing), collected = collect(kis, warehouse, window.replay_clock(), work)
-    collected.missing = missing
-    rows, rejected = _kis_daily(bars, basis, f"kis:{collected.mode}", fetched_at)
-    return rows, rejected, collected
+    fetched = fetch(kis, warehouse, window.replay_clock(), work)
+    rows, rejected = _kis_daily(fetched.found, basis, fetched.provenance, fetched.fetched_at)
+    return rows, rejected, fetched.collected
 
 
 def _file_rows(paths: list[Path], config: DailyPricesConfig, window: Window,
@@ -194,7 +225,7 @@ def _import_files(conn: Any, config: DailyPricesConfig, window: Window,
                     "codes": sorted(codes), "rows_outside_window": outside[0]}
 
 
-@dg.asset(key=["raw", "daily_prices"], **PARTITIONED)
+@dg.asset(key=asset_key(tables.DAILY_PRICES), **PARTITIONED)
 def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
                  warehouse: Warehouse, kis: KisResource) -> AssetResult:
     """Daily OHLCV per stock: the watch-list from KIS FHKST03010100 (adjusted prices unless
@@ -233,7 +264,7 @@ def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
 # -- minute bars -------------------------------------------------------------------------------------
 
 
-@dg.asset(key=["raw", "minute_prices"], **PARTITIONED)
+@dg.asset(key=asset_key(tables.MINUTE_PRICES), **PARTITIONED)
 def minute_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
                   kis: KisResource) -> AssetResult:
     """One-minute bars for the watch-list. Today's partition (during the session) is topped up
@@ -247,49 +278,46 @@ def minute_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
         live_today = kis.mode() == "live" and today in sessions
         past = [d for d in sessions if not (live_today and d == today)]
 
-        async def work(session: KisSession) -> tuple[list[parsers.MinuteBar], list[str]]:
-            bars: list[parsers.MinuteBar] = []
-            missing: list[str] = []
-            for day in past:
-                def past_bars(code: str, d: date = day) -> Awaitable[list[parsers.MinuteBar]]:
-                    return session.client.minute_bars_past(code, d)
-
-                found, absent = await per_code(session, codes, past_bars)
-                missing += [f"{code}@{day}" for code in absent]
-                bars += [bar for code_bars in found.values() for bar in code_bars]
+        def write(rows: list[Row], _: Fetched[list[parsers.MinuteBar]]) -> tuple[int, dict[str, Any]]:
+            written = 0
+            past_end = today if live_today else window.end
+            if window.start < past_end:
+                written += replace_slice(conn, tables.MINUTE_PRICES, [r for r in rows if r[1] < past_end],
+                                         window.start, past_end, scope={"stock_code": codes}).written
             if live_today:
-                now = utc_now().astimezone(KST).time()
-                found, _ = await per_code(session, codes, lambda code: session.client.minute_bars_today(
-                    code, until=min(now, time(15, 30)), since=_latest_bar(conn, code, today)))
-                bars += [bar for code_bars in found.values() for bar in code_bars]
-            return bars, missing
+                written += merge_rows(conn, tables.MINUTE_PRICES, [r for r in rows if r[1] == today],
+                                      today, date.fromordinal(today.toordinal() + 1)).written
+            return written, {"rows_written": written, "today_topped_up": bool(live_today)}
 
-        (bars, missing), collected = collect(kis, warehouse, window.replay_clock(), work)
-        collected.missing = missing
-        fetched_at = utc_now()
-        provenance = f"kis:{collected.mode}"
+        return kis_to_table(kis, warehouse, codes, window,
+                            lambda session: _minute_bars(session, conn, codes, past, today if live_today else None),
+                            _minute_rows, write)
 
-        def rows(selected: list[parsers.MinuteBar]) -> list[tuple[Any, ...]]:
-            return [(b.stock_code, b.trade_date, b.bar_time, b.open, b.high, b.low, b.close,
-                     b.volume, provenance, fetched_at) for b in selected]
 
-        written = 0
-        past_end = today if live_today else window.end
-        if window.start < past_end:
-            replaced = replace_slice(
-                conn, tables.MINUTE_PRICES, rows([b for b in bars if b.trade_date < past_end]),
-                window.start, past_end, scope={"stock_code": codes})
-            written += replaced.written
-        if live_today:
-            merged = merge_rows(conn, tables.MINUTE_PRICES,
-                                rows([b for b in bars if b.trade_date == today]), today,
-                                date.fromordinal(today.toordinal() + 1))
-            written += merged.written
-    return dg.MaterializeResult(metadata={
-        "window": str(window), **closed_days_note(window), **source_meta(collected, codes),
-        "rows_written": written, "dagster/row_count": written,
-        "today_topped_up": bool(live_today),
-    })
+async def _minute_bars(session: KisSession, conn: Any, codes: list[str], past: list[date],
+                       today: date | None) -> tuple[list[parsers.MinuteBar], list[str]]:
+    """Whole past sessions, then (live, in session) today's bars newer than the stored ones."""
+    bars: list[parsers.MinuteBar] = []
+    missing: list[str] = []
+    for day in past:
+        def past_bars(code: str, d: date = day) -> Awaitable[list[parsers.MinuteBar]]:
+            return session.client.minute_bars_past(code, d)
+
+        found, absent = await per_code(session, codes, past_bars)
+        missing += [f"{code}@{day}" for code in absent]
+        bars += [bar for code_bars in found.values() for bar in code_bars]
+    if today is not None:
+        now = utc_now().astimezone(KST).time()
+        found, _ = await per_code(session, codes, lambda code: session.client.minute_bars_today(
+            code, until=min(now, time(15, 30)), since=_latest_bar(conn, code, today)))
+        bars += [bar for code_bars in found.values() for bar in code_bars]
+    return bars, missing
+
+
+def _minute_rows(fetched: Fetched[list[parsers.MinuteBar]]) -> list[Row]:
+    provenance, fetched_at = fetched.provenance, fetched.fetched_at
+    return [(b.stock_code, b.trade_date, b.bar_time, b.open, b.high, b.low, b.close, b.volume,
+             provenance, fetched_at) for b in fetched.found]
 
 
 def _latest_bar(conn: Any, code: str, day: date) -> time | None:
@@ -305,7 +333,7 @@ def _latest_bar(conn: Any, code: str, day: date) -> time | None:
 # -- quote snapshots ---------------------------------------------------------------------------------
 
 
-@dg.asset(key=["raw", "quote_snapshots"], **PARTITIONED)
+@dg.asset(key=asset_key(tables.QUOTE_SNAPSHOTS), **PARTITIONED)
 def quote_snapshots(context: dg.AssetExecutionContext, warehouse: Warehouse,
                     kis: KisResource) -> AssetResult:
     """Quote (FHKST01010100) and 10-level order book (FHKST01010200) per watch-list stock. Live,
@@ -313,48 +341,53 @@ def quote_snapshots(context: dg.AssetExecutionContext, warehouse: Warehouse,
     cannot be fetched for the past. Replay re-takes the recorded snapshots of each day."""
     window = window_of(context)
     today = kst_today()
-    mode = kis.mode()
+    live = kis.mode() == "live"
+    note = {} if not live or window.start <= today < window.end else {
+        "note": "quotes are only available live, for the current session; past days stay empty"}
     with warehouse.connect() as conn:
         codes = watchlist_codes(conn)
 
-        async def snapshot(session: KisSession, captured_at: datetime) -> list[tuple[Any, ...]]:
-            async def both(code: str) -> tuple[parsers.Quote, parsers.OrderBook]:
-                return await session.client.quote(code), await session.client.orderbook(code)
-
-            found, _ = await per_code(session, codes, both)
-            day = captured_at.astimezone(KST).date()
-            return [_quote_row(code, day, captured_at, quote, book, session.provenance)
-                    for code, (quote, book) in sorted(found.items())]
-
-        async def work(session: KisSession) -> list[tuple[Any, ...]]:
-            rows: list[tuple[Any, ...]] = []
+        async def work(session: KisSession) -> tuple[list[Row], list[str]]:
             if session.mode == "live":
-                if window.start <= today < window.end and krx_calendar().phase(utc_now()) != "closed":
-                    rows += await snapshot(session, utc_now())
-                return rows
-            assert session.simulator is not None
-            for day in window.trading_days():
-                stamps = sorted({t for code in codes for t in session.simulator.capture_times(code, day)})
-                for stamp in stamps:
-                    def frozen(at: datetime = stamp) -> datetime:
-                        return at
+                open_today = window.start <= today < window.end and krx_calendar().phase(utc_now()) != "closed"
+                return (await _snapshot(session, codes, utc_now()) if open_today else []), []
+            return await _replayed_snapshots(session, codes, window), []
 
-                    session.simulator.clock = frozen
-                    rows += await snapshot(session, stamp)
-            return rows
+        def write(rows: list[Row], _: Fetched[list[Row]]) -> tuple[int, dict[str, Any]]:
+            if live:
+                result = merge_rows(conn, tables.QUOTE_SNAPSHOTS, rows, window.start, window.end)
+            else:
+                result = replace_slice(conn, tables.QUOTE_SNAPSHOTS, rows, window.start, window.end,
+                                       scope={"stock_code": codes})
+            return result.written, {**result.metadata(), **note}
 
-        rows, collected = collect(kis, warehouse, window.replay_clock(), work)
-        if mode == "live":
-            result = merge_rows(conn, tables.QUOTE_SNAPSHOTS, rows, window.start, window.end)
-        else:
-            result = replace_slice(conn, tables.QUOTE_SNAPSHOTS, rows, window.start, window.end,
-                                   scope={"stock_code": codes})
-    note = {} if mode != "live" or window.start <= today < window.end else {
-        "note": "quotes are only available live, for the current session; past days stay empty"}
-    return dg.MaterializeResult(metadata={
-        "window": str(window), **closed_days_note(window), **source_meta(collected, codes),
-        **result.metadata(), "dagster/row_count": result.written, **note,
-    })
+        return kis_to_table(kis, warehouse, codes, window, work, lambda fetched: fetched.found, write)
+
+
+async def _snapshot(session: KisSession, codes: list[str], captured_at: datetime) -> list[Row]:
+    """One quote and order book per stock, as of ``captured_at``."""
+    async def both(code: str) -> tuple[parsers.Quote, parsers.OrderBook]:
+        return await session.client.quote(code), await session.client.orderbook(code)
+
+    found, _ = await per_code(session, codes, both)
+    day = captured_at.astimezone(KST).date()
+    return [_quote_row(code, day, captured_at, quote, book, session.provenance)
+            for code, (quote, book) in sorted(found.items())]
+
+
+async def _replayed_snapshots(session: KisSession, codes: list[str], window: Window) -> list[Row]:
+    """Every recorded snapshot of the window's sessions, with the replay clock at each."""
+    assert session.simulator is not None
+    rows: list[Row] = []
+    for day in window.trading_days():
+        stamps = sorted({t for code in codes for t in session.simulator.capture_times(code, day)})
+        for stamp in stamps:
+            def frozen(at: datetime = stamp) -> datetime:
+                return at
+
+            session.simulator.clock = frozen
+            rows += await _snapshot(session, codes, stamp)
+    return rows
 
 
 def _quote_row(code: str, day: date, captured_at: datetime, quote: parsers.Quote,
@@ -369,23 +402,23 @@ def _quote_row(code: str, day: date, captured_at: datetime, quote: parsers.Quote
 # -- investor flows and after-hours prices (KIS keeps 30 sessions) -------------------------------------
 
 
-def _covered_write(conn: Any, spec: Any, rows: list[tuple[Any, ...]], window: Window,
-                   codes: list[str]) -> tuple[Any, dict[str, Any]]:
+def _covered_write(conn: Any, spec: Any, rows: list[Row], window: Window,
+                   codes: list[str]) -> tuple[int, dict[str, Any]]:
     """Replace only the part of the window KIS still covers, so older history is never erased."""
     dates = sorted({row[1] for row in rows})
     if not dates:
-        return None, {"rows_written": 0, "uncovered_trading_days": len(window.trading_days()),
-                      "note": "KIS keeps only the last 30 sessions; nothing in this window is covered"}
+        return len(rows), {"rows_written": 0, "uncovered_trading_days": len(window.trading_days()),
+                           "note": "KIS keeps only the last 30 sessions; nothing in this window is covered"}
     start = max(window.start, dates[0])
     result = replace_slice(conn, spec, rows, start, window.end, scope={"stock_code": codes})
     uncovered = [d for d in window.trading_days() if d < start]
     meta = {**result.metadata(), "covered_from": str(start), "uncovered_trading_days": len(uncovered)}
     if uncovered:
         meta["note"] = "KIS keeps only the last 30 sessions; earlier days of this window are untouched"
-    return result, meta
+    return len(rows), meta
 
 
-@dg.asset(key=["raw", "investor_flows"], **PARTITIONED)
+@dg.asset(key=asset_key(tables.INVESTOR_FLOWS), **PARTITIONED)
 def investor_flows(context: dg.AssetExecutionContext, warehouse: Warehouse,
                    kis: KisResource) -> AssetResult:
     """Daily net buying by individuals, foreigners and institutions (FHKST01010900; quantities
@@ -398,21 +431,17 @@ def investor_flows(context: dg.AssetExecutionContext, warehouse: Warehouse,
         async def work(session: KisSession) -> tuple[dict[str, list[parsers.InvestorFlow]], list[str]]:
             return await per_code(session, codes, session.client.investor_flows)
 
-        (flows, missing), collected = collect(kis, warehouse, window.replay_clock(), work)
-        collected.missing = missing
-        fetched_at = utc_now()
-        rows = [(f.stock_code, f.trade_date, f.close, f.individual_net_qty, f.foreign_net_qty,
-                 f.institution_net_qty, f.individual_net_value, f.foreign_net_value,
-                 f.institution_net_value, f"kis:{collected.mode}", fetched_at)
-                for items in flows.values() for f in items if window.start <= f.trade_date < window.end]
-        _, meta = _covered_write(conn, tables.INVESTOR_FLOWS, rows, window, codes)
-    return dg.MaterializeResult(metadata={
-        "window": str(window), **closed_days_note(window), **source_meta(collected, codes), **meta,
-        "dagster/row_count": len(rows),
-    })
+        def rows(fetched: Fetched[dict[str, list[parsers.InvestorFlow]]]) -> list[Row]:
+            return [(f.stock_code, f.trade_date, f.close, f.individual_net_qty, f.foreign_net_qty,
+                     f.institution_net_qty, f.individual_net_value, f.foreign_net_value,
+                     f.institution_net_value, fetched.provenance, fetched.fetched_at)
+                    for items in fetched.found.values() for f in items if window.start <= f.trade_date < window.end]
+
+        return kis_to_table(kis, warehouse, codes, window, work, rows, lambda rows, _: _covered_write(
+            conn, tables.INVESTOR_FLOWS, rows, window, codes))
 
 
-@dg.asset(key=["raw", "overtime_prices"], **PARTITIONED)
+@dg.asset(key=asset_key(tables.OVERTIME_PRICES), **PARTITIONED)
 def overtime_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
                     kis: KisResource) -> AssetResult:
     """After-hours single-price session results (FHPST02320000), last 30 sessions per stock."""
@@ -423,17 +452,13 @@ def overtime_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
         async def work(session: KisSession) -> tuple[dict[str, list[parsers.OvertimeBar]], list[str]]:
             return await per_code(session, codes, session.client.overtime_daily)
 
-        (bars, missing), collected = collect(kis, warehouse, window.replay_clock(), work)
-        collected.missing = missing
-        fetched_at = utc_now()
-        rows = [(b.stock_code, b.trade_date, b.price, b.change, b.change_sign, b.change_rate,
-                 b.volume, b.trading_value, f"kis:{collected.mode}", fetched_at)
-                for items in bars.values() for b in items if window.start <= b.trade_date < window.end]
-        _, meta = _covered_write(conn, tables.OVERTIME_PRICES, rows, window, codes)
-    return dg.MaterializeResult(metadata={
-        "window": str(window), **closed_days_note(window), **source_meta(collected, codes), **meta,
-        "dagster/row_count": len(rows),
-    })
+        def rows(fetched: Fetched[dict[str, list[parsers.OvertimeBar]]]) -> list[Row]:
+            return [(b.stock_code, b.trade_date, b.price, b.change, b.change_sign, b.change_rate,
+                     b.volume, b.trading_value, fetched.provenance, fetched.fetched_at)
+                    for items in fetched.found.values() for b in items if window.start <= b.trade_date < window.end]
+
+        return kis_to_table(kis, warehouse, codes, window, work, rows, lambda rows, _: _covered_write(
+            conn, tables.OVERTIME_PRICES, rows, window, codes))
 
 
 # -- index levels ------------------------------------------------------------------------------------
@@ -443,8 +468,7 @@ class IndexDailyConfig(dg.Config):
     index_codes: list[str] = DEFAULT_INDEX_CODES
 
 
-@dg.asset(key=["raw", "index_daily"], group_name="market", kinds={"postgres"},
-          partitions_def=market_days, backfill_policy=dg.BackfillPolicy.single_run(), pool=pools.KIS)
+@dg.asset(key=asset_key(tables.INDEX_DAILY), **DAILY)
 def index_daily(context: dg.AssetExecutionContext, config: IndexDailyConfig, warehouse: Warehouse,
                 kis: KisResource) -> AssetResult:
     """Daily index levels (FHPUP02120000): KOSPI 0001, KOSDAQ 1001 and KOSPI 200 2001 by default;
@@ -458,28 +482,25 @@ def index_daily(context: dg.AssetExecutionContext, config: IndexDailyConfig, war
         return await per_code(session, config.index_codes, lambda code: session.client.index_daily(
             code, window.start, window.last))
 
-    (bars, missing), collected = collect(kis, warehouse, window.replay_clock(), work)
-    collected.missing = missing
-    fetched_at = utc_now()
-    rows = [(b.index_code, b.trade_date, b.open, b.high, b.low, b.close, b.volume, b.trading_value,
-             f"kis:{collected.mode}", fetched_at) for items in bars.values() for b in items]
-    with warehouse.connect() as conn:
-        result = replace_slice(conn, tables.INDEX_DAILY, rows, window.start, window.end,
-                               scope={"index_code": sorted(bars)})
-    if missing:
-        context.log.warning("no data for index codes %s", ", ".join(missing))
-    return dg.MaterializeResult(metadata={
-        "window": str(window), **closed_days_note(window),
-        **source_meta(collected, config.index_codes), **result.metadata(),
-        "dagster/row_count": result.written,
-    })
+    def rows(fetched: Fetched[dict[str, list[parsers.IndexBar]]]) -> list[Row]:
+        return [(b.index_code, b.trade_date, b.open, b.high, b.low, b.close, b.volume, b.trading_value,
+                 fetched.provenance, fetched.fetched_at) for items in fetched.found.values() for b in items]
+
+    def write(rows: list[Row], fetched: Fetched[dict[str, list[parsers.IndexBar]]]) -> tuple[int, dict[str, Any]]:
+        with warehouse.connect() as conn:
+            result = replace_slice(conn, tables.INDEX_DAILY, rows, window.start, window.end,
+                                   scope={"index_code": sorted(fetched.found)})
+        if fetched.collected.missing:
+            context.log.warning("no data for index codes %s", ", ".join(fetched.collected.missing))
+        return result.written, result.metadata()
+
+    return kis_to_table(kis, warehouse, config.index_codes, window, work, rows, write)
 
 
 # -- fundamentals (not partitioned by day) -------------------------------------------------------------
 
 
-@dg.asset(key=["raw", "financial_ratios"], group_name="market", kinds={"postgres"}, deps=[STOCKS],
-          pool=pools.KIS)
+@dg.asset(key=asset_key(tables.FINANCIAL_RATIOS), **PER_STOCK)
 def financial_ratios(context: dg.AssetExecutionContext, warehouse: Warehouse,
                      kis: KisResource) -> AssetResult:
     """Annual and quarterly financial ratios per watch-list stock (FHKST66430300): growth of
@@ -495,29 +516,27 @@ def financial_ratios(context: dg.AssetExecutionContext, warehouse: Warehouse,
 
             return await per_code(session, codes, both)
 
-        (ratios, missing), collected = collect(kis, warehouse, utc_now(), work)
-        collected.missing = missing
-        fetched_at = utc_now()
-        rows = [(r.stock_code, r.period_end, r.period, r.period_kind, r.revenue_growth,
-                 r.operating_income_growth, r.net_income_growth, r.roe, r.eps, r.bps, r.debt_ratio,
-                 r.reserve_ratio, f"kis:{collected.mode}", fetched_at)
-                for items in ratios.values() for r in items]
-        if rows:
-            first = min(row[1] for row in rows)
-            last = max(row[1] for row in rows)
-            result = replace_slice(conn, tables.FINANCIAL_RATIOS, rows, first,
-                                   date.fromordinal(last.toordinal() + 1), scope={"stock_code": sorted(ratios)})
-            written = result.written
-        else:
+        def write(rows: list[Row],
+                  fetched: Fetched[dict[str, list[parsers.FinancialRatio]]]) -> tuple[int, dict[str, Any]]:
             written = 0
-    return dg.MaterializeResult(metadata={
-        **source_meta(collected, codes), "rows_written": written, "dagster/row_count": written,
-        "periods": len({row[2] for row in rows}),
-    })
+            if rows:
+                first, last = min(row[1] for row in rows), max(row[1] for row in rows)
+                written = replace_slice(conn, tables.FINANCIAL_RATIOS, rows, first,
+                                        date.fromordinal(last.toordinal() + 1),
+                                        scope={"stock_code": sorted(fetched.found)}).written
+            return written, {"rows_written": written, "periods": len({row[2] for row in rows})}
+
+        return kis_to_table(kis, warehouse, codes, None, work, _ratio_rows, write)
 
 
-@dg.asset(key=["raw", "product_info"], group_name="market", kinds={"postgres"}, deps=[STOCKS],
-          pool=pools.KIS)
+def _ratio_rows(fetched: Fetched[dict[str, list[parsers.FinancialRatio]]]) -> list[Row]:
+    return [(r.stock_code, r.period_end, r.period, r.period_kind, r.revenue_growth,
+             r.operating_income_growth, r.net_income_growth, r.roe, r.eps, r.bps, r.debt_ratio,
+             r.reserve_ratio, fetched.provenance, fetched.fetched_at)
+            for items in fetched.found.values() for r in items]
+
+
+@dg.asset(key=asset_key(tables.PRODUCT_INFO), **PER_STOCK)
 def product_info(context: dg.AssetExecutionContext, warehouse: Warehouse,
                  kis: KisResource) -> AssetResult:
     """Listing metadata per watch-list stock (CTPF1604R): product name, classification, type,
@@ -528,12 +547,12 @@ def product_info(context: dg.AssetExecutionContext, warehouse: Warehouse,
         async def work(session: KisSession) -> tuple[dict[str, parsers.ProductInfo], list[str]]:
             return await per_code(session, codes, session.client.product_info)
 
-        (infos, missing), collected = collect(kis, warehouse, utc_now(), work)
-        collected.missing = missing
-        fetched_at = utc_now()
-        rows = [(i.stock_code, i.product_name, i.classification, i.product_type, i.risk_grade,
-                 i.first_registered_on, f"kis:{collected.mode}", fetched_at) for i in infos.values()]
-        result = replace_slice(conn, tables.PRODUCT_INFO, rows, scope={"stock_code": sorted(infos)})
-    return dg.MaterializeResult(metadata={
-        **source_meta(collected, codes), **result.metadata(), "dagster/row_count": result.written,
-    })
+        def rows(fetched: Fetched[dict[str, parsers.ProductInfo]]) -> list[Row]:
+            return [(i.stock_code, i.product_name, i.classification, i.product_type, i.risk_grade,
+                     i.first_registered_on, fetched.provenance, fetched.fetched_at) for i in fetched.found.values()]
+
+        def write(rows: list[Row], fetched: Fetched[dict[str, parsers.ProductInfo]]) -> tuple[int, dict[str, Any]]:
+            result = replace_slice(conn, tables.PRODUCT_INFO, rows, scope={"stock_code": sorted(fetched.found)})
+            return result.written, result.metadata()
+
+        return kis_to_table(kis, warehouse, codes, None, work, rows, write)
