@@ -1,7 +1,7 @@
 {#-
   For every article-company link: the return from the anchor close to T+n sessions, and the excess
   over KOSPI. The anchor is the first session whose regular close is at or after the link's
-  effective time (macros/matching_marts.sql), so an item published after 15:30 KST (or on a closed
+  effective time (effective_at in macros/matching_marts.sql), so an item published after 15:30 KST (or on a closed
   day) anchors on the next session. A horizon is NULL until its session has closed: never a wrong
   number. One price source, explicitly adjusted: marts.daily_prices.
 
@@ -30,8 +30,18 @@ resume as materialized (
 -- for these joins are far off, and it re-evaluated the anchor lookup once per horizon
 links as materialized (
     select l.*
-    from ({{ price_impact_links(
-        "(select (min(since) at time zone 'Asia/Seoul')::date - 1 from resume)" if is_incremental() else none) }}) as l
+    from (
+        select
+            m.news_id,
+            m.stock_code,
+            m.score,
+            m.salient,
+            a.published_at,
+            a.published_day,
+            {{ effective_at('a') }} as effective_at
+        {{ links_of_articles(
+            "(select (min(since) at time zone 'Asia/Seoul')::date - 1 from resume)" if is_incremental() else none) }}
+    ) as l
     {% if is_incremental() %}
     join resume as r on r.stock_code = l.stock_code and l.effective_at >= r.since
     {% endif %}
