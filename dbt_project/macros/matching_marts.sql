@@ -36,10 +36,10 @@ from {{ ref('trading_days') }};
                  'stock_code', 'effective_at', ['score', 'salient', 'published_at', 'published_day'],
                  match=['news_id'], written={'day': 'published_day'}) }};
 
-insert into {{ this.identifier }}__resume
+insert into {{ resume_points_table() }}
 select stock_code, min(effective_at) from {{ this }} where anchor_date is null group by 1;
 
-insert into {{ this.identifier }}__resume
+insert into {{ resume_points_table() }}
 select c.stock_code, {{ close_before_session_of('c.since', horizon + 1) }}
 from (
     select key as stock_code, min(since) as since
@@ -72,7 +72,7 @@ from (
 -- every stock with a stored row: a link not stored yet was written since the last run, so the
 -- comparison above has its stock already. The stored stocks are read from the (stock_code, ...)
 -- index one code at a time (2,900 probes instead of a scan of a million rows).
-insert into {{ this.identifier }}__resume
+insert into {{ resume_points_table() }}
 with recursive stored as (
     (select stock_code from {{ this }} order by stock_code limit 1)
     union all
@@ -87,7 +87,7 @@ where s.stock_code is not null and (select since from {{ this.identifier }}__eve
 -- the planner has no statistics for a temporary table: without them it guessed a handful of resumed
 -- links and joined the closes by nested loops over the whole resumed range (minutes at whole-market
 -- size); every join of this model is an equality join that a hash join serves
-analyze {{ this.identifier }}__resume;
+analyze {{ resume_points_table() }};
 set local enable_nestloop = off;
 {% endif %}
 
@@ -137,7 +137,7 @@ where {{ in_written_slices('m', 'published_day') }}
     written, from its first link on. -#}
 {% macro news_stock_matches_renamed() %}
 {% if is_incremental() %}
-insert into {{ this.identifier }}__resume
+insert into {{ resume_points_table() }}
 select n.stock_code, '-infinity'::timestamptz
 from (select distinct stock_code, stock_name from {{ this }}) as n
 where n.stock_name is distinct from (

@@ -23,7 +23,7 @@ with bars as (
 {% if is_incremental() %}
 -- the first day per stock where the raw bars and this table disagree (the pre-hook, in the .yml)
 restart as (
-    select * from {{ this.identifier }}__resume
+    select * from {{ resume_points_table() }} as p
 ),
 
 -- the stored bars each rolling window needs before that day, and the state to resume from

@@ -8,14 +8,14 @@ with levels as (
     from {{ ref('stg_kis__index_daily') }} as i
     {% if is_incremental() %}
     where exists (
-        select 1 from {{ this.identifier }}__resume as r
+        select 1 from {{ resume_points_table() }} as r
         where r.index_code = i.index_code and i.trade_date >= r.since
     )
 
     union all
 
     select m.index_code, m.index_name, m.trade_date, m.open, m.high, m.low, m.close, true
-    from {{ this.identifier }}__resume as r
+    from {{ resume_points_table() }} as r
     cross join lateral (
         select * from {{ this }} as m
         where m.index_code = r.index_code and m.trade_date < r.since

@@ -20,7 +20,7 @@ with
 {% if is_incremental() %}
 resume as materialized (
     select stock_code, min(since) as since
-    from {{ this.identifier }}__resume
+    from {{ resume_points_table() }} as p
     group by 1
 ),
 {% endif %}

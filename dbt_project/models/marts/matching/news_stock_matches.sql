@@ -25,6 +25,6 @@ select l.*
 from links as l
 {% if is_incremental() %}
 join (
-    select stock_code, min(since) as since from {{ this.identifier }}__resume group by 1
+    select stock_code, min(since) as since from {{ resume_points_table() }} as p group by 1
 ) as r on r.stock_code = l.stock_code and l.published_at >= r.since
 {% endif %}

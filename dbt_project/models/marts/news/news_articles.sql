@@ -6,5 +6,5 @@ cluster, new links after a relink), see macros/resume_from.sql. -#}
 select a.*
 from {{ ref('stg_news__articles_linked') }} as a
 {% if is_incremental() %}
-join {{ this.identifier }}__resume as r on r.published_day = a.published_day and a.news_id >= r.since
+join {{ resume_points_table() }} as r on r.published_day = a.published_day and a.news_id >= r.since
 {% endif %}
