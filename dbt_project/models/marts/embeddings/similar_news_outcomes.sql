@@ -32,7 +32,9 @@ neighbour_returns as (
     join {{ source('embeddings', 'similar_news') }} as s on s.news_id = l.news_id
     join {{ ref('news_price_impact') }} as p
         on p.news_id = s.neighbor_id and p.stock_code = l.stock_code
-    cross join (values {% for h in horizons %}({{ h }}){{ ", " if not loop.last }}{% endfor %}) as h (horizon_days)
+    cross join (
+        values {% for h in horizons %}({{ h }}){{ ", " if not loop.last }}{% endfor %}
+    ) as h (horizon_days)
     left join {{ ref('trading_days') }} as anchor on anchor.trading_date = p.anchor_date
     left join {{ ref('trading_days') }} as matured
         on matured.session_number = anchor.session_number + h.horizon_days

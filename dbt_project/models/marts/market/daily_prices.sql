@@ -23,7 +23,7 @@ with bars as (
 {% if is_incremental() %}
 -- the first day per stock where the raw bars and this table disagree (the pre-hook, in the .yml)
 restart as (
-    select * from {{ resume_points_table() }} as p
+    select p.* from {{ resume_points_table() }} as p
 ),
 
 -- the stored bars each rolling window needs before that day, and the state to resume from
@@ -31,7 +31,7 @@ context as (
     select m.*
     from restart as r
     cross join lateral (
-        select * from {{ this }} as m
+        select m.* from {{ this }} as m
         where m.stock_code = r.stock_code and m.trade_date < r.since
         order by m.trade_date desc
         limit {{ lookback }}
@@ -50,7 +50,7 @@ inputs as (
            c.trading_value, c.is_halt, c.source
     from context as c
     union all
-    select b.stock_code, b.trade_date, false, b.open, b.high, b.low, b.close, b.volume,
+    select b.stock_code, b.trade_date, false as is_context, b.open, b.high, b.low, b.close, b.volume,
            b.trading_value, b.is_halt, b.source
     from bars as b
     join restart as r on r.stock_code = b.stock_code and b.trade_date >= r.since

@@ -4,7 +4,7 @@ before it for the first return (macros/resume_from.sql). -#}
           unique_key='index_code', resume_order_by='trade_date') }}
 
 with levels as (
-    select index_code, index_name, trade_date, open, high, low, close, false as is_context
+    select i.index_code, i.index_name, i.trade_date, i.open, i.high, i.low, i.close, false as is_context
     from {{ ref('stg_kis__index_daily') }} as i
     {% if is_incremental() %}
     where exists (
@@ -14,10 +14,10 @@ with levels as (
 
     union all
 
-    select m.index_code, m.index_name, m.trade_date, m.open, m.high, m.low, m.close, true
+    select m.index_code, m.index_name, m.trade_date, m.open, m.high, m.low, m.close, true as is_context
     from {{ resume_points_table() }} as r
     cross join lateral (
-        select * from {{ this }} as m
+        select m.* from {{ this }} as m
         where m.index_code = r.index_code and m.trade_date < r.since
         order by m.trade_date desc
         limit 1

@@ -19,9 +19,9 @@
 with
 {% if is_incremental() %}
 resume as materialized (
-    select stock_code, min(since) as since
+    select p.stock_code, min(p.since) as since
     from {{ resume_points_table() }} as p
-    group by 1
+    group by p.stock_code
 ),
 {% endif %}
 
@@ -64,7 +64,7 @@ stock_closes as materialized (
         select d.stock_code, d.trade_date, d.close::double precision as close
         from {{ ref('daily_prices') }} as d
         where d.stock_code = r.stock_code and d.trade_date >= (r.since at time zone 'Asia/Seoul')::date
-        offset 0  -- one index range per stock, not a merge over every stored bar
+        offset 0  -- noqa: AM09 -- one index range per stock, not a merge over every stored bar
     ) as p
     join {{ ref('trading_days') }} as td on td.trading_date = p.trade_date and td.close_at >= r.since
     {% else %}

@@ -10,7 +10,11 @@ with links as (
         m.stock_code,
         -- a lookup, not a join: beside the resume comparison's full join the planner joined the
         -- listing by a filtered nested loop (2.9 billion comparisons, 226 s at a million links)
-        (select s.stock_name from {{ ref('stg_krx__stocks') }} as s where s.stock_code = m.stock_code) as stock_name,
+        (
+            select s.stock_name
+            from {{ ref('stg_krx__stocks') }} as s
+            where s.stock_code = m.stock_code
+        ) as stock_name,
         m.score,
         m.salient,
         m.surfaces,
@@ -20,11 +24,17 @@ with links as (
         a.published_day
     {{ links_of_articles() }}
 )
+{%- if is_incremental() %},
+
+resume as (
+    select p.stock_code, min(p.since) as since
+    from {{ resume_points_table() }} as p
+    group by p.stock_code
+)
+{%- endif %}
 
 select l.*
 from links as l
 {% if is_incremental() %}
-join (
-    select stock_code, min(since) as since from {{ resume_points_table() }} as p group by 1
-) as r on r.stock_code = l.stock_code and l.published_at >= r.since
+join resume as r on r.stock_code = l.stock_code and l.published_at >= r.since
 {% endif %}

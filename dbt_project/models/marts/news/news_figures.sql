@@ -40,19 +40,23 @@ impact as (
 figures as (
     select 'totals' as figure, t.key, t.n, null::double precision as mean
     from totals
-    cross join lateral (values ('total', total), ('day', day), ('week', week), ('stories', stories),
-                               ('with_subject', with_subject)) as t(key, n)
+    cross join lateral (
+        values ('total', totals.total), ('day', totals.day), ('week', totals.week), ('stories', totals.stories),
+        ('with_subject', totals.with_subject)
+    ) as t (key, n)
     union all
-    select 'source', listed.source, count(*), null
+    select 'source' as figure, listed.source as key, count(*) as n, null as mean
     from {{ ref('news_articles') }} as a
     cross join lateral unnest(a.sources) as listed(source)
     group by listed.source
     union all
-    select 'content_type', content_type, count(*), null from {{ ref('news_articles') }} group by content_type
+    select 'content_type' as figure, content_type as key, count(*) as n, null as mean
+    from {{ ref('news_articles') }}
+    group by content_type
     union all
-    select 'most_covered', stock_code, n, null from covered
+    select 'most_covered' as figure, stock_code as key, n, null as mean from covered
     union all
-    select 'impact', h, matured, mean_pct from impact
+    select 'impact' as figure, h as key, matured as n, mean_pct as mean from impact
 )
 
 select f.figure, f.key, f.n, f.mean, l.as_of
