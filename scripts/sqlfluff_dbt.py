@@ -1,10 +1,9 @@
 """sqlfluff over the dbt project (`make lint`): `python scripts/sqlfluff_dbt.py [lint|fix] [options]`.
 
 The dbt templater compiles each model as dbt does, which needs a database, and renders one branch of
-`{% if is_incremental() %}`. So sqlfluff runs twice against a throw-away database of its own, on the
-warehouse's server (AZAK_DATABASE_URL, or the embedded PostgreSQL, started if needed;
-`<warehouse>_sqlfluff`): empty (every
-model as a full build), then with an empty table standing for each incremental model (its
+`{% if is_incremental() %}`. So sqlfluff runs twice, against a throw-away database `<warehouse>_sqlfluff`
+on the warehouse's server (AZAK_DATABASE_URL, or the embedded PostgreSQL, started if needed): empty
+(every model as a full build), then with an empty table standing for each incremental model (its
 incremental run). The exit status is non-zero when either pass finds a violation.
 """
 

@@ -40,33 +40,73 @@ context as (
 
 resume as (
     select distinct on (stock_code)
-        stock_code, bar_number, gain_state, loss_state, ema_12_state, ema_26_state, macd_signal_state
+        stock_code,
+        bar_number,
+        gain_state,
+        loss_state,
+        ema_12_state,
+        ema_26_state,
+        macd_signal_state
     from context
-    order by stock_code, trade_date desc
+    order by stock_code asc, trade_date desc
 ),
 
 inputs as (
-    select c.stock_code, c.trade_date, true as is_context, c.open, c.high, c.low, c.close, c.volume,
-           c.trading_value, c.is_halt, c.source
+    select
+        c.stock_code,
+        c.trade_date,
+        true as is_context,
+        c.open,
+        c.high,
+        c.low,
+        c.close,
+        c.volume,
+        c.trading_value,
+        c.is_halt,
+        c.source
     from context as c
     union all
-    select b.stock_code, b.trade_date, false as is_context, b.open, b.high, b.low, b.close, b.volume,
-           b.trading_value, b.is_halt, b.source
+    select
+        b.stock_code,
+        b.trade_date,
+        false as is_context,
+        b.open,
+        b.high,
+        b.low,
+        b.close,
+        b.volume,
+        b.trading_value,
+        b.is_halt,
+        b.source
     from bars as b
     join restart as r on r.stock_code = b.stock_code and b.trade_date >= r.since
 ),
 {% else %}
 inputs as (
-    select stock_code, trade_date, false as is_context, open, high, low, close, volume,
-           trading_value, is_halt, source
+    select
+        stock_code,
+        trade_date,
+        false as is_context,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        trading_value,
+        is_halt,
+        source
     from bars
 ),
 
 resume as (
-    select null::text as stock_code, 0::bigint as bar_number,
-           null::double precision[] as gain_state, null::double precision[] as loss_state,
-           null::double precision[] as ema_12_state, null::double precision[] as ema_26_state,
-           null::double precision[] as macd_signal_state
+    select
+        null::text as stock_code,
+        0::bigint as bar_number,
+        null::double precision[] as gain_state,
+        null::double precision[] as loss_state,
+        null::double precision[] as ema_12_state,
+        null::double precision[] as ema_26_state,
+        null::double precision[] as macd_signal_state
     where false
 ),
 {% endif %}
@@ -98,10 +138,12 @@ smoothed as (
     select
         *,
         -- greatest() ignores NULL, so the first bar (no change yet) must stay NULL explicitly
-        marts.ema_state(case when delta is not null then greatest(delta, 0) end, 14, 1.0 / 14, gain_seed)
-            filter (where not is_context) over w as gain_state,
-        marts.ema_state(case when delta is not null then greatest(-delta, 0) end, 14, 1.0 / 14, loss_seed)
-            filter (where not is_context) over w as loss_state,
+        marts.ema_state(
+            case when delta is not null then greatest(delta, 0) end, 14, 1.0 / 14, gain_seed
+        ) filter (where not is_context) over w as gain_state,
+        marts.ema_state(
+            case when delta is not null then greatest(-delta, 0) end, 14, 1.0 / 14, loss_seed
+        ) filter (where not is_context) over w as loss_state,
         marts.ema_state(px, 12, 2.0 / 13, ema_12_seed) filter (where not is_context) over w as ema_12_state,
         marts.ema_state(px, 26, 2.0 / 27, ema_26_seed) filter (where not is_context) over w as ema_26_state,
         avg(px) over (w rows between 4 preceding and current row) as mean_5,

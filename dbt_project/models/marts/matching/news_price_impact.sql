@@ -19,7 +19,9 @@
 with
 {% if is_incremental() %}
 resume as materialized (
-    select p.stock_code, min(p.since) as since
+    select
+        p.stock_code,
+        min(p.since) as since
     from {{ resume_points_table() }} as p
     group by p.stock_code
 ),
@@ -55,26 +57,42 @@ anchored as materialized (
 ),
 
 stock_closes as materialized (
-    select p.stock_code, td.session_number, p.close
+    select
+        p.stock_code,
+        td.session_number,
+        p.close
     {% if is_incremental() %}
     -- a resumed link's anchor closes at or after its effective time, so at or after since (and on or
     -- after since's day in Seoul): each resumed stock's range by the (stock_code, trade_date) index
     from resume as r
-    cross join lateral (
-        select d.stock_code, d.trade_date, d.close::double precision as close
-        from {{ ref('daily_prices') }} as d
-        where d.stock_code = r.stock_code and d.trade_date >= (r.since at time zone 'Asia/Seoul')::date
-        offset 0  -- noqa: AM09 -- one index range per stock, not a merge over every stored bar
-    ) as p
+    cross join
+        lateral (
+            select
+                d.stock_code,
+                d.trade_date,
+                d.close::double precision as close
+            from {{ ref('daily_prices') }} as d
+            where d.stock_code = r.stock_code and d.trade_date >= (r.since at time zone 'Asia/Seoul')::date
+            -- one index range per stock, not a merge over every stored bar
+            offset 0  -- noqa: AM09
+        ) as p
     join {{ ref('trading_days') }} as td on td.trading_date = p.trade_date and td.close_at >= r.since
     {% else %}
-    from (select stock_code, trade_date, close::double precision as close from {{ ref('daily_prices') }}) as p
+    from (
+        select
+            stock_code,
+            trade_date,
+            close::double precision as close
+        from {{ ref('daily_prices') }}
+    ) as p
     join {{ ref('trading_days') }} as td on td.trading_date = p.trade_date
     {% endif %}
 ),
 
 kospi_closes as (
-    select td.session_number, i.close::double precision as close
+    select
+        td.session_number,
+        i.close::double precision as close
     from {{ ref('index_daily') }} as i
     join {{ ref('trading_days') }} as td on td.trading_date = i.trade_date
     where i.index_code = '{{ price_impact_benchmark() }}'

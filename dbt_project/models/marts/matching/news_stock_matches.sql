@@ -27,7 +27,9 @@ with links as (
 {%- if is_incremental() %},
 
 resume as (
-    select p.stock_code, min(p.since) as since
+    select
+        p.stock_code,
+        min(p.since) as since
     from {{ resume_points_table() }} as p
     group by p.stock_code
 )
