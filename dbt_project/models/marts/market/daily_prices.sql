@@ -40,61 +40,28 @@ context as (
 
 resume as (
     select distinct on (stock_code)
-        stock_code,
-        bar_number,
-        gain_state,
-        loss_state,
-        ema_12_state,
-        ema_26_state,
-        macd_signal_state
+        stock_code, bar_number, gain_state, loss_state, ema_12_state, ema_26_state, macd_signal_state
     from context
     order by stock_code asc, trade_date desc
 ),
 
 inputs as (
     select
-        c.stock_code,
-        c.trade_date,
-        true as is_context,
-        c.open,
-        c.high,
-        c.low,
-        c.close,
-        c.volume,
-        c.trading_value,
-        c.is_halt,
-        c.source
+        c.stock_code, c.trade_date, true as is_context, c.open, c.high, c.low, c.close, c.volume,
+        c.trading_value, c.is_halt, c.source
     from context as c
     union all
     select
-        b.stock_code,
-        b.trade_date,
-        false as is_context,
-        b.open,
-        b.high,
-        b.low,
-        b.close,
-        b.volume,
-        b.trading_value,
-        b.is_halt,
-        b.source
+        b.stock_code, b.trade_date, false as is_context, b.open, b.high, b.low, b.close, b.volume,
+        b.trading_value, b.is_halt, b.source
     from bars as b
     join restart as r on r.stock_code = b.stock_code and b.trade_date >= r.since
 ),
 {% else %}
 inputs as (
     select
-        stock_code,
-        trade_date,
-        false as is_context,
-        open,
-        high,
-        low,
-        close,
-        volume,
-        trading_value,
-        is_halt,
-        source
+        stock_code, trade_date, false as is_context, open, high, low, close, volume,
+        trading_value, is_halt, source
     from bars
 ),
 

@@ -5,27 +5,11 @@
 -#}
 with attempts as (
     select
-        'news_impact' as output,
-        model_name,
-        status,
-        cached,
-        tokens_in,
-        tokens_out,
-        cost_usd,
-        latency_ms,
-        created_at
+        'news_impact' as output, model_name, status, cached, tokens_in, tokens_out, cost_usd, latency_ms, created_at
     from {{ source('predictions', 'news_predictions') }}
     union all
     select
-        'stock_report' as output,
-        model_name,
-        status,
-        cached,
-        tokens_in,
-        tokens_out,
-        cost_usd,
-        latency_ms,
-        created_at
+        'stock_report' as output, model_name, status, cached, tokens_in, tokens_out, cost_usd, latency_ms, created_at
     from {{ source('predictions', 'stock_reports') }}
 )
 
