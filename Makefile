@@ -31,6 +31,7 @@ lock:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy azak_pipelines azak_api azak_cli
+	$(BIN)/python scripts/sqlfluff_dbt.py lint
 
 bench: install
 	$(BIN)/python -m benchmarks

@@ -18,7 +18,7 @@
 {% macro price_impact_horizons() %}{{ return([1, 2, 3, 5, 10, 20]) }}{% endmacro %}
 {% macro price_impact_benchmark() %}{{ return('0001') }}{% endmacro %}
 
-{% macro price_impact_resume(links) %}
+{% macro price_impact_resume() %}
 {%- set benchmark = price_impact_benchmark() %}
 {%- set horizon = price_impact_horizons() | max %}
 {{ consume_changes(ref('daily_prices'), this.identifier ~ '__closes') }};
@@ -31,13 +31,15 @@ select coalesce(md5(string_agg(trading_date || ' ' || session_number || ' ' || c
 from {{ ref('trading_days') }};
 
 {% if is_incremental() %}
-{{ resume_points(links, 'stock_code', 'effective_at', ['score', 'salient', 'published_at', 'published_day'],
+{{ resume_points('select m.*, a.published_at, ' ~ effective_at('a') ~ ' as effective_at '
+                 ~ links_of_articles(written=true),
+                 'stock_code', 'effective_at', ['score', 'salient', 'published_at', 'published_day'],
                  match=['news_id'], written={'day': 'published_day'}) }};
 
-insert into {{ this.identifier }}__resume
+insert into {{ resume_points_table() }}
 select stock_code, min(effective_at) from {{ this }} where anchor_date is null group by 1;
 
-insert into {{ this.identifier }}__resume
+insert into {{ resume_points_table() }}
 select c.stock_code, {{ close_before_session_of('c.since', horizon + 1) }}
 from (
     select key as stock_code, min(since) as since
@@ -70,7 +72,7 @@ from (
 -- every stock with a stored row: a link not stored yet was written since the last run, so the
 -- comparison above has its stock already. The stored stocks are read from the (stock_code, ...)
 -- index one code at a time (2,900 probes instead of a scan of a million rows).
-insert into {{ this.identifier }}__resume
+insert into {{ resume_points_table() }}
 with recursive stored as (
     (select stock_code from {{ this }} order by stock_code limit 1)
     union all
@@ -85,7 +87,7 @@ where s.stock_code is not null and (select since from {{ this.identifier }}__eve
 -- the planner has no statistics for a temporary table: without them it guessed a handful of resumed
 -- links and joined the closes by nested loops over the whole resumed range (minutes at whole-market
 -- size); every join of this model is an equality join that a hash join serves
-analyze {{ this.identifier }}__resume;
+analyze {{ resume_points_table() }};
 set local enable_nestloop = off;
 {% endif %}
 
@@ -106,24 +108,16 @@ coalesce((
 ), '-infinity')
 {% endmacro %}
 
-{#- Every article-company link with the time it counts from (effective_at): a filing that carries
+{#- The time a link counts from (effective_at), given its article's alias: a filing that carries
     only a date (DART) counts as published at the end of that day, never earlier than it could have
-    been known. -#}
-{% macro price_impact_links(since_day=none, written=false) %}
-select
-    m.news_id,
-    m.stock_code,
-    m.score,
-    m.salient,
-    a.published_at,
-    a.published_day,
-    case
-        when a.published_precision = 'day'
-            then ((a.published_day + 1)::timestamp at time zone 'Asia/Seoul')
-        else a.published_at
-    end as effective_at
-{{ links_of_articles(since_day, written) }}
-{% endmacro %}
+    been known. news_price_impact orders its links by it, and its pre-hook compares them by it. -#}
+{% macro effective_at(article) %}
+case
+    when {{ article }}.published_precision = 'day'
+        then (({{ article }}.published_day + 1)::timestamp at time zone 'Asia/Seoul')
+    else {{ article }}.published_at
+end
+{%- endmacro %}
 
 {#- A link and its article (a link is stored under its article's day), optionally only from the
     day `since_day` (an expression) or only on the days written since the model's last run
@@ -139,29 +133,11 @@ where {{ in_written_slices('m', 'published_day') }}
 {%- endif %}
 {% endmacro %}
 
-{#- marts.news_stock_matches' rows: each link with the company's name and the article's time. -#}
-{% macro news_stock_matches_inputs(written=false) %}
-select
-    m.news_id,
-    m.stock_code,
-    -- a lookup, not a join: beside the resume comparison's full join the planner joined the
-    -- listing by a filtered nested loop (2.9 billion comparisons, 226 s at a million links)
-    (select s.stock_name from {{ ref('stg_krx__stocks') }} as s where s.stock_code = m.stock_code) as stock_name,
-    m.score,
-    m.salient,
-    m.surfaces,
-    m.evidence,
-    m.linker_version,
-    a.published_at,
-    a.published_day
-{{ links_of_articles(written=written) }}
-{% endmacro %}
-
 {#- news_stock_matches' second pre-hook: a renamed company's links are rewritten whatever was
     written, from its first link on. -#}
 {% macro news_stock_matches_renamed() %}
 {% if is_incremental() %}
-insert into {{ this.identifier }}__resume
+insert into {{ resume_points_table() }}
 select n.stock_code, '-infinity'::timestamptz
 from (select distinct stock_code, stock_name from {{ this }}) as n
 where n.stock_name is distinct from (

@@ -5,15 +5,22 @@
   run it records, per key, the first `order_by` value where the model's inputs (a select) and the
   stored table disagree: a new row, a changed one (any `compare` column), or a stored row whose
   input is gone. Rows are matched on the key and `match` (default: `order_by`); when `order_by` is
-  not part of a row's identity (a time), a row whose time changed counts from the earlier one. The model reads it as `{{ this.identifier }}__resume` (key, since) and recomputes each such
-  key from `since`; the `resume_from` strategy then replaces those keys' rows from `since` on, in
+  not part of a row's identity (a time), a row whose time changed counts from the earlier one.
+  The model reads it as `resume_points_table()` (key, since) and recomputes each such key from
+  `since`; the `resume_from` strategy then replaces those keys' rows from `since` on, in
   the run's transaction. Keys that did not change are neither recomputed nor rewritten.
   With `written` ({'day': column, 'code': column or none}) only the rows of the slices written to
   the model's raw tables since its last run are compared (`take_written_slices`, below).
 -#}
+{#- The resume points' table: `<model>__resume` (key, since), a temporary table of the run's
+    transaction. A dbt unit test of a model overrides this macro with a select of its own points. -#}
+{% macro resume_points_table() -%}
+{{ this.identifier }}__resume
+{%- endmacro %}
+
 {% macro resume_points(inputs, key, order_by, compare, match=none, written=none) %}
 {% if is_incremental() %}
-create temporary table {{ this.identifier }}__resume on commit drop as
+create temporary table {{ resume_points_table() }} on commit drop as
 select coalesce(i.{{ key }}, t.{{ key }}) as {{ key }},
        min(least(i.{{ order_by }}, t.{{ order_by }})) as since
 {%- if written %}
@@ -133,7 +140,7 @@ create table if not exists {{ change_log(relation) }} (
 {{ ensure_change_log(this) }};
 {% if is_incremental() %}
 insert into {{ change_log(this) }} (key, since)
-select {{ config.require('unique_key') }}::text, since from {{ this.identifier }}__resume
+select {{ config.require('unique_key') }}::text, since from {{ resume_points_table() }}
 {% else %}
 insert into {{ change_log(this) }} (key, since) values (null, null)
 {% endif %}
@@ -154,7 +161,7 @@ insert into {{ into }} select key, since from taken
 {%- set order_by = config.require('resume_order_by') -%}
 {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
 delete from {{ target }} as t
-using {{ this.identifier }}__resume as r
+using {{ resume_points_table() }} as r
 where t.{{ key }} = r.{{ key }} and t.{{ order_by }} >= r.since;
 
 insert into {{ target }} ({{ columns }})

@@ -11,7 +11,11 @@
 {% set horizons = [1, 3, 5, 20] %}
 
 with links as (
-    select m.news_id, m.stock_code, a.published_day, a.published_at
+    select
+        m.news_id,
+        m.stock_code,
+        a.published_day,
+        a.published_at
     from {{ ref('stg_news__stock_matches') }} as m
     join {{ ref('stg_news__articles') }} as a on a.news_id = m.news_id
 ),
@@ -32,7 +36,7 @@ neighbour_returns as (
     join {{ source('embeddings', 'similar_news') }} as s on s.news_id = l.news_id
     join {{ ref('news_price_impact') }} as p
         on p.news_id = s.neighbor_id and p.stock_code = l.stock_code
-    cross join (values {% for h in horizons %}({{ h }}){{ ", " if not loop.last }}{% endfor %}) as h (horizon_days)
+    cross join unnest(array{{ horizons }}) as h (horizon_days)
     left join {{ ref('trading_days') }} as anchor on anchor.trading_date = p.anchor_date
     left join {{ ref('trading_days') }} as matured
         on matured.session_number = anchor.session_number + h.horizon_days

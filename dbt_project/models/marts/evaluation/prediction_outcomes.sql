@@ -27,19 +27,31 @@
 ) }}
 {% set neutral_band = var('evaluation_neutral_band') %}
 
-with items as (
+{% if is_incremental() %}
+-- the predictions already final: kept as they are
+with final as (
+    select done.evaluation_id
+    from {{ this }} as done
+    where done.status = 'final'
+),
+{% else %}
+with final as (
+    select null::text as evaluation_id
+    where false
+),
+{% endif %}
+
+items as (
     select i.*
     from {{ ref('stg_predictions__items') }} as i
     where
         i.status = 'ok'
         and i.direction in ('up', 'down', 'neutral')
         and i.horizon_sessions >= 1
-        {% if is_incremental() %}
         and not exists (
-            select 1 from {{ this }} as done
-            where done.evaluation_id = i.evaluation_id and done.status = 'final'
+            select 1 from final as f
+            where f.evaluation_id = i.evaluation_id
         )
-        {% endif %}
 ),
 
 anchored as (
@@ -63,7 +75,9 @@ bars as (
 ),
 
 kospi as (
-    select td.session_number, i.close::double precision as close
+    select
+        td.session_number,
+        i.close::double precision as close
     from {{ ref('index_daily') }} as i
     join {{ ref('trading_days') }} as td on td.trading_date = i.trade_date
     where i.index_code = '0001'
@@ -153,7 +167,8 @@ measured as (
         k_last.close / nullif(k0.close, 0) - 1 as kospi_return,
         case when vol.n_returns = 60 then vol.sigma end as sigma_60,
         case
-            when s.stop_first_days is not null
+            when
+                s.stop_first_days is not null
                 and (s.target_first_days is null or s.stop_first_days <= s.target_first_days) then 'stop'
             when s.target_first_days is not null then 'target'
             when b.target_price is not null or b.stop_price is not null then 'none'
@@ -222,5 +237,6 @@ left join {{ ref('trading_days') }} as anchor_day on anchor_day.session_number =
 left join {{ ref('trading_days') }} as end_day
     on end_day.session_number = m.anchor_session + m.horizon_sessions
 left join {{ ref('trading_days') }} as outcome_day
-    on outcome_day.session_number = m.anchor_session
-    + case m.outcome when 'target' then m.target_first_days when 'stop' then m.stop_first_days end
+    on
+        outcome_day.session_number = m.anchor_session
+        + case m.outcome when 'target' then m.target_first_days when 'stop' then m.stop_first_days end

@@ -23,7 +23,7 @@ with bars as (
 {% if is_incremental() %}
 -- the first day per stock where the raw bars and this table disagree (the pre-hook, in the .yml)
 restart as (
-    select * from {{ this.identifier }}__resume
+    select p.* from {{ resume_points_table() }} as p
 ),
 
 -- the stored bars each rolling window needs before that day, and the state to resume from
@@ -31,7 +31,7 @@ context as (
     select m.*
     from restart as r
     cross join lateral (
-        select * from {{ this }} as m
+        select m.* from {{ this }} as m
         where m.stock_code = r.stock_code and m.trade_date < r.since
         order by m.trade_date desc
         limit {{ lookback }}
@@ -42,31 +42,38 @@ resume as (
     select distinct on (stock_code)
         stock_code, bar_number, gain_state, loss_state, ema_12_state, ema_26_state, macd_signal_state
     from context
-    order by stock_code, trade_date desc
+    order by stock_code asc, trade_date desc
 ),
 
 inputs as (
-    select c.stock_code, c.trade_date, true as is_context, c.open, c.high, c.low, c.close, c.volume,
-           c.trading_value, c.is_halt, c.source
+    select
+        c.stock_code, c.trade_date, true as is_context, c.open, c.high, c.low, c.close, c.volume,
+        c.trading_value, c.is_halt, c.source
     from context as c
     union all
-    select b.stock_code, b.trade_date, false, b.open, b.high, b.low, b.close, b.volume,
-           b.trading_value, b.is_halt, b.source
+    select
+        b.stock_code, b.trade_date, false as is_context, b.open, b.high, b.low, b.close, b.volume,
+        b.trading_value, b.is_halt, b.source
     from bars as b
     join restart as r on r.stock_code = b.stock_code and b.trade_date >= r.since
 ),
 {% else %}
 inputs as (
-    select stock_code, trade_date, false as is_context, open, high, low, close, volume,
-           trading_value, is_halt, source
+    select
+        stock_code, trade_date, false as is_context, open, high, low, close, volume,
+        trading_value, is_halt, source
     from bars
 ),
 
 resume as (
-    select null::text as stock_code, 0::bigint as bar_number,
-           null::double precision[] as gain_state, null::double precision[] as loss_state,
-           null::double precision[] as ema_12_state, null::double precision[] as ema_26_state,
-           null::double precision[] as macd_signal_state
+    select
+        null::text as stock_code,
+        0::bigint as bar_number,
+        null::double precision[] as gain_state,
+        null::double precision[] as loss_state,
+        null::double precision[] as ema_12_state,
+        null::double precision[] as ema_26_state,
+        null::double precision[] as macd_signal_state
     where false
 ),
 {% endif %}
@@ -98,10 +105,12 @@ smoothed as (
     select
         *,
         -- greatest() ignores NULL, so the first bar (no change yet) must stay NULL explicitly
-        marts.ema_state(case when delta is not null then greatest(delta, 0) end, 14, 1.0 / 14, gain_seed)
-            filter (where not is_context) over w as gain_state,
-        marts.ema_state(case when delta is not null then greatest(-delta, 0) end, 14, 1.0 / 14, loss_seed)
-            filter (where not is_context) over w as loss_state,
+        marts.ema_state(
+            case when delta is not null then greatest(delta, 0) end, 14, 1.0 / 14, gain_seed
+        ) filter (where not is_context) over w as gain_state,
+        marts.ema_state(
+            case when delta is not null then greatest(-delta, 0) end, 14, 1.0 / 14, loss_seed
+        ) filter (where not is_context) over w as loss_state,
         marts.ema_state(px, 12, 2.0 / 13, ema_12_seed) filter (where not is_context) over w as ema_12_state,
         marts.ema_state(px, 26, 2.0 / 27, ema_26_seed) filter (where not is_context) over w as ema_26_state,
         avg(px) over (w rows between 4 preceding and current row) as mean_5,

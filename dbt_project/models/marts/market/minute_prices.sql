@@ -13,5 +13,5 @@ select
     m.volume
 from {{ ref('stg_kis__minute_prices') }} as m
 {% if is_incremental() %}
-join {{ this.identifier }}__resume as r on r.stock_code = m.stock_code and m.bar_time >= r.since
+join {{ resume_points_table() }} as r on r.stock_code = m.stock_code and m.bar_time >= r.since
 {% endif %}

@@ -1,7 +1,7 @@
 {#-
   For every article-company link: the return from the anchor close to T+n sessions, and the excess
   over KOSPI. The anchor is the first session whose regular close is at or after the link's
-  effective time (macros/matching_marts.sql), so an item published after 15:30 KST (or on a closed
+  effective time (effective_at in macros/matching_marts.sql), so an item published after 15:30 KST (or on a closed
   day) anchors on the next session. A horizon is NULL until its session has closed: never a wrong
   number. One price source, explicitly adjusted: marts.daily_prices.
 
@@ -19,9 +19,11 @@
 with
 {% if is_incremental() %}
 resume as materialized (
-    select stock_code, min(since) as since
-    from {{ this.identifier }}__resume
-    group by 1
+    select
+        p.stock_code,
+        min(p.since) as since
+    from {{ resume_points_table() }} as p
+    group by p.stock_code
 ),
 {% endif %}
 
@@ -30,8 +32,18 @@ resume as materialized (
 -- for these joins are far off, and it re-evaluated the anchor lookup once per horizon
 links as materialized (
     select l.*
-    from ({{ price_impact_links(
-        "(select (min(since) at time zone 'Asia/Seoul')::date - 1 from resume)" if is_incremental() else none) }}) as l
+    from (
+        select
+            m.news_id,
+            m.stock_code,
+            m.score,
+            m.salient,
+            a.published_at,
+            a.published_day,
+            {{ effective_at('a') }} as effective_at
+        {{ links_of_articles(
+            "(select (min(since) at time zone 'Asia/Seoul')::date - 1 from resume)" if is_incremental() else none) }}
+    ) as l
     {% if is_incremental() %}
     join resume as r on r.stock_code = l.stock_code and l.effective_at >= r.since
     {% endif %}
@@ -45,26 +57,42 @@ anchored as materialized (
 ),
 
 stock_closes as materialized (
-    select p.stock_code, td.session_number, p.close
+    select
+        p.stock_code,
+        td.session_number,
+        p.close
     {% if is_incremental() %}
     -- a resumed link's anchor closes at or after its effective time, so at or after since (and on or
     -- after since's day in Seoul): each resumed stock's range by the (stock_code, trade_date) index
     from resume as r
-    cross join lateral (
-        select d.stock_code, d.trade_date, d.close::double precision as close
-        from {{ ref('daily_prices') }} as d
-        where d.stock_code = r.stock_code and d.trade_date >= (r.since at time zone 'Asia/Seoul')::date
-        offset 0  -- one index range per stock, not a merge over every stored bar
-    ) as p
+    cross join
+        lateral (
+            select
+                d.stock_code,
+                d.trade_date,
+                d.close::double precision as close
+            from {{ ref('daily_prices') }} as d
+            where d.stock_code = r.stock_code and d.trade_date >= (r.since at time zone 'Asia/Seoul')::date
+            -- one index range per stock, not a merge over every stored bar
+            offset 0  -- noqa: AM09
+        ) as p
     join {{ ref('trading_days') }} as td on td.trading_date = p.trade_date and td.close_at >= r.since
     {% else %}
-    from (select stock_code, trade_date, close::double precision as close from {{ ref('daily_prices') }}) as p
+    from (
+        select
+            stock_code,
+            trade_date,
+            close::double precision as close
+        from {{ ref('daily_prices') }}
+    ) as p
     join {{ ref('trading_days') }} as td on td.trading_date = p.trade_date
     {% endif %}
 ),
 
 kospi_closes as (
-    select td.session_number, i.close::double precision as close
+    select
+        td.session_number,
+        i.close::double precision as close
     from {{ ref('index_daily') }} as i
     join {{ ref('trading_days') }} as td on td.trading_date = i.trade_date
     where i.index_code = '{{ price_impact_benchmark() }}'

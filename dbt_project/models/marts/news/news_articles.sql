@@ -3,8 +3,9 @@ cluster, new links after a relink), see macros/resume_from.sql. -#}
 {{ config(materialized='incremental', incremental_strategy='resume_from', on_schema_change='fail',
           unique_key='published_day', resume_order_by='news_id') }}
 
-select a.*
+-- the mart stores the view's rows, with the view's columns
+select a.*  -- noqa: AM04
 from {{ ref('stg_news__articles_linked') }} as a
 {% if is_incremental() %}
-join {{ this.identifier }}__resume as r on r.published_day = a.published_day and a.news_id >= r.since
+join {{ resume_points_table() }} as r on r.published_day = a.published_day and a.news_id >= r.since
 {% endif %}

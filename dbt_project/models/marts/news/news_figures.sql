@@ -19,42 +19,79 @@ totals as (
 ),
 
 covered as (
-    select linked.stock as stock_code, count(*) as n
+    select
+        linked.stock as stock_code,
+        count(*) as n
     from {{ ref('news_articles') }} as a
     cross join latest as l
-    cross join lateral unnest(a.stock_codes) as linked(stock)
+    cross join lateral unnest(a.stock_codes) as linked (stock)
     where a.published_at > l.as_of - interval '30 days'
     group by linked.stock
-    order by n desc, linked.stock
+    order by n desc, linked.stock asc
     limit 10
 ),
 
 impact as (
-    select v.h, count(v.x) as matured, avg(v.x) * 100 as mean_pct
+    select
+        v.h,
+        count(v.x) as matured,
+        avg(v.x) * 100 as mean_pct
     from {{ ref('news_price_impact') }} as i
-    cross join lateral (values ('1d', i.excess_1d), ('5d', i.excess_5d), ('20d', i.excess_20d)) as v(h, x)
+    cross join lateral (values ('1d', i.excess_1d), ('5d', i.excess_5d), ('20d', i.excess_20d)) as v (h, x)
     where i.salient
     group by v.h
 ),
 
 figures as (
-    select 'totals' as figure, t.key, t.n, null::double precision as mean
+    select
+        'totals' as figure,
+        t.key,
+        t.n,
+        null::double precision as mean
     from totals
-    cross join lateral (values ('total', total), ('day', day), ('week', week), ('stories', stories),
-                               ('with_subject', with_subject)) as t(key, n)
+    cross join
+        lateral (
+            values ('total', totals.total), ('day', totals.day), ('week', totals.week), ('stories', totals.stories),
+            ('with_subject', totals.with_subject)
+        ) as t (key, n)
     union all
-    select 'source', listed.source, count(*), null
+    select
+        'source' as figure,
+        listed.source as key,
+        count(*) as n,
+        null as mean
     from {{ ref('news_articles') }} as a
-    cross join lateral unnest(a.sources) as listed(source)
+    cross join lateral unnest(a.sources) as listed (source)
     group by listed.source
     union all
-    select 'content_type', content_type, count(*), null from {{ ref('news_articles') }} group by content_type
+    select
+        'content_type' as figure,
+        content_type as key,
+        count(*) as n,
+        null as mean
+    from {{ ref('news_articles') }}
+    group by content_type
     union all
-    select 'most_covered', stock_code, n, null from covered
+    select
+        'most_covered' as figure,
+        stock_code as key,
+        n,
+        null as mean
+    from covered
     union all
-    select 'impact', h, matured, mean_pct from impact
+    select
+        'impact' as figure,
+        h as key,
+        matured as n,
+        mean_pct as mean
+    from impact
 )
 
-select f.figure, f.key, f.n, f.mean, l.as_of
+select
+    f.figure,
+    f.key,
+    f.n,
+    f.mean,
+    l.as_of
 from figures as f
 cross join latest as l

@@ -4,12 +4,12 @@
   a cache hit repeats an earlier answer and spends nothing.
 -#}
 with attempts as (
-    select 'news_impact' as output, model_name, status, cached, tokens_in, tokens_out, cost_usd, latency_ms,
-           created_at
+    select
+        'news_impact' as output, model_name, status, cached, tokens_in, tokens_out, cost_usd, latency_ms, created_at
     from {{ source('predictions', 'news_predictions') }}
     union all
-    select 'stock_report' as output, model_name, status, cached, tokens_in, tokens_out, cost_usd, latency_ms,
-           created_at
+    select
+        'stock_report' as output, model_name, status, cached, tokens_in, tokens_out, cost_usd, latency_ms, created_at
     from {{ source('predictions', 'stock_reports') }}
 )
 

@@ -22,8 +22,8 @@ from {{ ref('stg_news__articles') }} as a
 -- (an incremental run's days) then reads only their links
 left join lateral (
     select
-        array_agg(l.stock_code order by l.score desc, l.stock_code) filter (where l.salient) as stock_codes,
-        array_agg(l.stock_code order by l.score desc, l.stock_code) as mentioned_codes
+        array_agg(l.stock_code order by l.score desc, l.stock_code asc) filter (where l.salient) as stock_codes,
+        array_agg(l.stock_code order by l.score desc, l.stock_code asc) as mentioned_codes
     from {{ ref('stg_news__stock_matches') }} as l
     where l.news_id = a.news_id and l.published_day = a.published_day
 ) as m on true
