@@ -27,8 +27,8 @@ from pathlib import Path
 
 import psycopg
 
-from azak_cli import scale
-from azak_cli.postgres import mask
+from azak_cli.dev import generate as scale
+from azak_cli.runtime.postgres import mask
 from benchmarks.common import load_average, report
 
 AZAK = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "azak"

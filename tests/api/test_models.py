@@ -3,8 +3,8 @@
 import pytest
 from litestar.testing import AsyncTestClient
 
+from azak_api.admin import run_migrations
 from azak_api.app import create_app
-from azak_api.cli import run_migrations
 from tests.api.conftest import account, bearer, settings_for
 
 
