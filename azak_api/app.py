@@ -17,18 +17,20 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Schema
 from litestar.stores.registry import StoreRegistry
 from redis.asyncio import Redis
 from sqlalchemy.exc import OperationalError
 
 from azak_api.analysis.controllers import AnalysisController
 from azak_api.auth import AuthState, SessionTokens, jwt_auth
-from azak_api.cache import STORE, cache_config, cache_store, declare_cache_keys
+from azak_api.bodies import decode_body_strictly
+from azak_api.cache import STORE, CacheVersionMiddleware, cache_config, cache_store, declare_cache_keys
 from azak_api.csrf import CsrfMiddleware
 from azak_api.dashboard.controllers import DashboardController
 from azak_api.db import create_engine
 from azak_api.deps import DEPENDENCIES
+from azak_api.docs import render_plugins, swagger_assets
 from azak_api.errors import exception_handlers
 from azak_api.evaluations.controllers import AbTestController, EvaluationController, ModelEvaluationController
 from azak_api.migrations import migrate
@@ -76,12 +78,13 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
                 await redis.aclose()
 
     app = Litestar(
-        route_handlers=CONTROLLERS,
+        route_handlers=[*CONTROLLERS, swagger_assets()],
         dependencies=DEPENDENCIES,
+        before_request=decode_body_strictly,
         state=state,
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
-        middleware=[options, CsrfMiddleware(settings.cors_origins)],
+        middleware=[options, CsrfMiddleware(settings.cors_origins), CacheVersionMiddleware(store)],
         exception_handlers=exception_handlers(settings.max_body_bytes),  # type: ignore[arg-type]
         stores=StoreRegistry({STORE: store}),
         response_cache_config=cache_config(),
@@ -93,7 +96,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
             description="AI insights on the Korean stock market. Log in with POST /api/auth/login; "
                         "send the token as `Authorization: Bearer <token>` or keep the azak_session "
                         "cookie (then changes need a JSON body and an allowed Origin).",
-            render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+            render_plugins=render_plugins(),
             use_handler_docstrings=True,
         ),
         debug=False,
@@ -119,3 +122,18 @@ def _declare_closed_bodies(app: Litestar) -> None:
     for struct in _closed_structs():
         if struct.__name__ in components:
             components[struct.__name__].additional_properties = False
+            _declare_zero_bounds(struct, components[struct.__name__])
+
+
+def _declare_zero_bounds(struct: type, schema: Schema) -> None:
+    """Litestar leaves out a bound of 0 on an optional number (it tests the bound for truth): put
+    it back, so a negative price is known to be a 400."""
+    info = msgspec.inspect.type_info(struct)
+    assert isinstance(info, msgspec.inspect.StructType)
+    for field in info.fields:
+        kinds = field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else (field.type,)
+        prop = (schema.properties or {}).get(field.encode_name)
+        for kind in kinds:
+            if isinstance(kind, msgspec.inspect.IntType | msgspec.inspect.FloatType) and kind.ge == 0 \
+                    and isinstance(prop, Schema):
+                prop.minimum = 0

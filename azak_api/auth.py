@@ -5,7 +5,9 @@ every request (briefly cached in-process), so demoting or deactivating a user ta
 waiting for tokens to expire. Tokens carry the user's ``token_version``; changing the password or
 the active flag moves it on, so every token issued before is refused. Logging out revokes the
 token's ``jti`` (``app.revoked_tokens``): the instance that revoked it refuses it at once, other
-instances within ``AZAK_AUTH_CACHE_SECONDS``.
+instances within ``AZAK_AUTH_CACHE_SECONDS``. The per-process caches of users and revocations hold
+at most ``AZAK_AUTH_CACHE_ENTRIES`` entries each (least recently used out first), so a flood of
+distinct tokens cannot grow them; a forgotten entry is read again from the database.
 
 Logins are limited per account and per client address (sliding one-minute windows), and argon2
 runs in worker threads, a few at a time, never on the event loop.
@@ -14,10 +16,10 @@ runs in worker threads, a few at a time, never on the event loop.
 import ipaddress
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -43,6 +45,8 @@ TOKEN_VERSION = "ver"  # token claim (in extras): app.users.token_version when t
 _HASHER = PasswordHasher()
 
 Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,38 @@ class LoginLimiter:
         return None
 
 
+class BoundedTtlCache(Generic[K, V]):
+    """At most ``max_entries`` entries, each kept for its own number of seconds; the least recently
+    used goes first when a new one would not fit."""
+
+    def __init__(self, max_entries: int):
+        self.max_entries = max(1, max_entries)
+        self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: K) -> tuple[V] | None:
+        """``(value,)`` while the entry is fresh, else None."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= time.monotonic():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return (entry[1],)
+
+    def put(self, key: K, value: V, seconds: float) -> None:
+        self._entries[key] = (time.monotonic() + seconds, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def forget(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+
 def client_address(peer: str | None, forwarded_for: str | None, trusted: Networks) -> str:
     """The caller's address: the peer, unless the peer is a trusted proxy — then the right-most
     ``X-Forwarded-For`` entry that is not itself a trusted proxy (entries further left are the
@@ -175,8 +211,8 @@ class AuthState:
         self.limiter = LoginLimiter(redis)
         self.trusted_proxies: Networks = tuple(ipaddress.ip_network(n, strict=False) for n in settings.trusted_proxies)
         self.hash_slots = anyio.CapacityLimiter(settings.password_hash_concurrency)
-        self._users: dict[int, tuple[float, CurrentUser | None]] = {}
-        self._revoked: dict[str, tuple[float, bool]] = {}
+        self.users: BoundedTtlCache[int, CurrentUser | None] = BoundedTtlCache(settings.auth_cache_entries)
+        self.revocations: BoundedTtlCache[str, bool] = BoundedTtlCache(settings.auth_cache_entries)
 
     async def verify_password(self, password_hash: str, password: str) -> bool:
         """argon2 (64 MiB, 3 passes) in a worker thread, at most ``AZAK_PASSWORD_HASH_CONCURRENCY`` at once."""
@@ -186,31 +222,29 @@ class AuthState:
         return await anyio.to_thread.run_sync(hash_password, password, limiter=self.hash_slots)
 
     async def user(self, user_id: int) -> CurrentUser | None:
-        cached = self._users.get(user_id)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+        if (cached := self.users.get(user_id)) is not None:
+            return cached[0]
         async with self.engine.connect() as conn:
             row = (await conn.execute(text(
                 "SELECT id, email, role, display_name, is_active, token_version FROM app.users WHERE id = :id"),
                 {"id": user_id})).first()
         user = (CurrentUser(row.id, row.email, row.role, row.display_name, row.token_version)
                 if row and row.is_active else None)
-        self._users[user_id] = (time.monotonic() + self.ttl, user)
+        self.users.put(user_id, user, self.ttl)
         return user
 
     def forget_user(self, user_id: int) -> None:
-        self._users.pop(user_id, None)
+        self.users.forget(user_id)
 
     async def revoked(self, jti: str | None) -> bool:
         if not jti:
             return True  # every token we issue has one
-        cached = self._revoked.get(jti)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+        if (cached := self.revocations.get(jti)) is not None:
+            return cached[0]
         async with self.engine.connect() as conn:
             found = (await conn.execute(text("SELECT 1 FROM app.revoked_tokens WHERE jti = :jti"),
                                         {"jti": jti})).first() is not None
-        self._revoked[jti] = (time.monotonic() + (self.ttl if not found else 86400.0), found)
+        self.revocations.put(jti, found, 86400.0 if found else self.ttl)
         return found
 
     async def revoke(self, token: Token, user_id: int) -> None:
@@ -221,7 +255,7 @@ class AuthState:
                 {"jti": token.jti, "user_id": user_id, "exp": token.exp.timestamp()})
             await conn.execute(text("DELETE FROM app.revoked_tokens WHERE expires_at < now()"))
         if token.jti:
-            self._revoked[str(token.jti)] = (time.monotonic() + 86400.0, True)
+            self.revocations.put(str(token.jti), True, 86400.0)
 
     async def login_allowed(self, email: str, address: str) -> float | None:
         """Count a login attempt for the account and for the client address; the seconds to wait

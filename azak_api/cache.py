@@ -10,32 +10,58 @@ their values are encoded. Answers are keyed by user unless the route says its an
 for everyone (``opt["cache_scope"] = "shared"``): a route forgetting to say so costs hit rate,
 never another user's data. Shared routes are still authenticated and guarded before the cache is
 consulted.
+
+Each route's cache name is also its namespace, and every key carries the namespace's version
+(``prices:<version>:<hash>``). A write route declares the namespaces it changes
+(``opt["invalidates"]``, checked at start-up: every write route says, even if it changes none);
+once its transaction commits, their versions move on — the old answers can no longer be reached
+and expire by their time to live. Nothing scans the store, and a login or a rating never costs
+another route its answers. The version is read before the handler runs, so an answer computed
+before a write lands under the version the write made stale.
 """
 
 import hashlib
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 import msgspec
 from litestar import Litestar, Request
 from litestar.config.response_cache import ResponseCacheConfig
+from litestar.exceptions import ImproperlyConfiguredException
+from litestar.handlers import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
 from litestar.stores.base import NamespacedStore, Store
 from litestar.stores.redis import RedisStore
+from litestar.types import ASGIApp, Receive, Scope, Send
 from redis.asyncio import Redis
 
 STORE = "response_cache"
 SHARED = "shared"  # opt["cache_scope"]: the answer does not depend on the caller
+INVALIDATES = "invalidates"  # opt key of a write route: the cache namespaces it changes
 QUERY_NAMES = "cache_query_names"  # opt key filled by declare_cache_keys()
+VERSION = "azak.cache_version"  # where the request's scope state keeps its namespace's version
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def declare_cache_keys(app: Litestar) -> None:
     """Record, on each handler, the query parameters its route declares (its own and its
-    dependencies'), so the key is built from those alone."""
-    for route in app.routes:
-        for handler, kwargs_model in getattr(route, "route_handler_map", {}).values():
-            handler.opt[QUERY_NAMES] = tuple(sorted(p.field_alias for p in kwargs_model.expected_query_params))
+    dependencies'), so the key is built from those alone; check that every write route names
+    the cache namespaces it changes, and that they exist."""
+    handlers = [(handler, kwargs_model) for route in app.routes
+                for handler, kwargs_model in getattr(route, "route_handler_map", {}).values()]
+    namespaces = {handler.opt["cache"] for handler, _ in handlers if handler.opt.get("cache")}
+    for handler, kwargs_model in handlers:
+        handler.opt[QUERY_NAMES] = tuple(sorted(p.field_alias for p in kwargs_model.expected_query_params))
+        if handler.http_methods & WRITES:
+            declared = handler.opt.get(INVALIDATES)
+            if not isinstance(declared, tuple) or not set(declared) <= namespaces:
+                raise ImproperlyConfiguredException(
+                    f"{handler.handler_name}: a write route declares opt={{'{INVALIDATES}': (...)}}, the "
+                    f"cache namespaces it changes (a tuple, maybe empty) among {sorted(namespaces)}; "
+                    f"got {declared!r}")
 
 
 def cache_key(request: Request[Any, Any, Any]) -> str:
@@ -44,7 +70,8 @@ def cache_key(request: Request[Any, Any, Any]) -> str:
     declared = [[name, query.getall(name)] for name in opt.get(QUERY_NAMES, ()) if name in query]
     caller = None if opt.get("cache_scope") == SHARED else getattr(request.scope.get("user"), "id", None)
     document = msgspec.json.encode([request.method, request.scope["path"], declared, caller])
-    return f"{opt.get('cache', 'default')}:{hashlib.sha256(document).hexdigest()}"
+    version = request.scope.get("state", {}).get(VERSION, 0)
+    return f"{opt.get('cache', 'default')}:{version}:{hashlib.sha256(document).hexdigest()}"
 
 
 class BoundedMemoryStore(Store):
@@ -112,12 +139,47 @@ class BoundedMemoryStore(Store):
         return None if at is None else int(at - time.monotonic())
 
 
-class TtlStore(Store):
-    """Applies each route's configured time to live (and skips routes set to 0)."""
+class NamespaceVersions:
+    """Each cache namespace's version: Redis counters shared by every API process, or this
+    process's own when the cache is in memory."""
 
-    def __init__(self, inner: Store, ttls: dict[str, int]):
+    KEY = "azak:response-cache-version:"
+
+    def __init__(self, redis: Redis | None):
+        self.redis = redis
+        self.local: dict[str, int] = {}
+
+    async def current(self, namespace: str) -> int:
+        if self.redis is None:
+            return self.local.get(namespace, 0)
+        return int(await self.redis.get(self.KEY + namespace) or 0)
+
+    async def bump(self, namespaces: Iterable[str]) -> None:
+        names = sorted(set(namespaces))
+        if not names:
+            return
+        if self.redis is None:
+            for name in names:
+                self.local[name] = self.local.get(name, 0) + 1
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.incr(self.KEY + name)
+            await pipe.execute()
+
+
+class ResponseCache(Store):
+    """The response store: applies each route's configured time to live (and skips routes set to
+    0); keeps the namespaces' versions."""
+
+    def __init__(self, inner: Store, ttls: dict[str, int], versions: NamespaceVersions):
         self.inner = inner
         self.ttls = ttls
+        self.versions = versions
+
+    async def invalidate(self, route_handler: BaseRouteHandler) -> None:
+        """After a write route's changes are committed: move its declared namespaces on."""
+        await self.versions.bump(route_handler.opt.get(INVALIDATES, ()))
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         ttl = self.ttls.get(key.split(":", 1)[0], 0)
@@ -131,7 +193,8 @@ class TtlStore(Store):
         await self.inner.delete(key)
 
     async def delete_all(self) -> None:
-        await self.inner.delete_all()
+        """Every namespace moves on (no scan of the store)."""
+        await self.versions.bump(self.ttls)
 
     async def exists(self, key: str) -> bool:
         return await self.inner.exists(key)
@@ -140,10 +203,25 @@ class TtlStore(Store):
         return await self.inner.expires_in(key)
 
 
-def cache_store(redis: Redis | None, ttls: dict[str, int], max_bytes: int) -> TtlStore:
+class CacheVersionMiddleware(ASGIMiddleware):
+    """Reads the version of a cached route's namespace before the handler (and the cache lookup)
+    runs: Litestar's key builder is synchronous, so the version waits in the scope's state."""
+
+    def __init__(self, store: ResponseCache):
+        self.store = store
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        handler = scope.get("route_handler")
+        namespace = handler.opt.get("cache") if handler is not None and getattr(handler, "cache", False) else None
+        if namespace:
+            scope.setdefault("state", {})[VERSION] = await self.store.versions.current(namespace)
+        await next_app(scope, receive, send)
+
+
+def cache_store(redis: Redis | None, ttls: dict[str, int], max_bytes: int) -> ResponseCache:
     inner: NamespacedStore | BoundedMemoryStore = (
         RedisStore(redis, namespace="azak:response-cache") if redis is not None else BoundedMemoryStore(max_bytes))
-    return TtlStore(inner, ttls)
+    return ResponseCache(inner, ttls, NamespaceVersions(redis))
 
 
 def cache_config() -> ResponseCacheConfig:

@@ -21,29 +21,61 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=10,
         pool_pre_ping=True,
         pool_recycle=300,
-        connect_args={"application_name": "azak-api", "connect_timeout": 5},
+        # every statement is cancelled past the timeout (SQLSTATE 57014): a costly request cannot
+        # hold a connection and a core for longer (errors.py answers 503 naming the setting)
+        connect_args={"application_name": "azak-api", "connect_timeout": 5,
+                      "options": f"-c statement_timeout={settings.statement_timeout_ms}"},
     )
 
 
-async def paged(conn: AsyncConnection, columns: str, source: str, where: str, order: str,
-                params: dict[str, Any], offset: int, limit: int) -> tuple[Sequence[Any], int]:
-    """One page of ``SELECT columns FROM source WHERE where ORDER BY order`` and the total count.
+# Past this many matches a page's total is the planner's estimate, not a count (counting a million
+# rows for every page would cost more than the page).
+EXACT_TOTAL_LIMIT = 10_000
+LIKE_ESCAPE = "\\"
 
-    The total rides along with the rows (one query); a page past the end counts separately, so
-    the total is right on every page.
-    """
+
+class Total(NamedTuple):
+    """How many rows match: exact up to ``EXACT_TOTAL_LIMIT``, else PostgreSQL's estimate."""
+
+    matching: int
+    is_estimate: bool
+
+
+def escape_like(value: str) -> str:
+    """``value`` as a literal inside an ``(I)LIKE … ESCAPE '\\'`` pattern: its ``%`` and ``_`` are
+    characters, not wildcards (wrap it in ``%`` for "contains")."""
+    return value.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", r"\%").replace("_", r"\_")
+
+
+async def capped_total(conn: AsyncConnection, source: str, where: str, params: dict[str, Any]) -> Total:
+    """The rows of ``source`` matching ``where``: the planner's estimate when it is past the limit
+    (no rows read); otherwise a count that stops at the limit, in case the estimate was low."""
+    plan: list[dict[str, Any]] = (await conn.execute(text(
+        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {source} WHERE {where}"), params)).scalar_one()
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    if estimate > EXACT_TOTAL_LIMIT:
+        return Total(estimate, is_estimate=True)
+    counted: int = (await conn.execute(text(
+        f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT :cap) AS capped"),
+        {**params, "cap": EXACT_TOTAL_LIMIT + 1})).scalar_one()
+    return Total(counted, is_estimate=counted > EXACT_TOTAL_LIMIT)
+
+
+async def paged(conn: AsyncConnection, columns: str, source: str, where: str, order: str,
+                params: dict[str, Any], offset: int, limit: int) -> tuple[Sequence[Any], Total]:
+    """One page of ``SELECT columns FROM source WHERE where ORDER BY order`` and the total
+    (:func:`capped_total`; a short page that is not past the end is its own exact count)."""
     rows = (await conn.execute(text(
-        f"SELECT {columns}, count(*) OVER () AS total FROM {source} WHERE {where} ORDER BY {order} "
-        "LIMIT :limit OFFSET :offset"), {**params, "limit": limit, "offset": offset})).all()
-    if rows:
-        return rows, int(rows[0].total)
-    total: int = (await conn.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params)).scalar_one()
-    return rows, total
+        f"SELECT {columns} FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"),
+        {**params, "limit": limit, "offset": offset})).all()
+    if len(rows) < limit and (rows or offset == 0):
+        return rows, Total(offset + len(rows), is_estimate=False)
+    return rows, await capped_total(conn, source, where, params)
 
 
 def rows_as(row_type: type[RowT], rows: Sequence[Any]) -> list[RowT]:
-    """Typed rows from a query whose columns are ``row_type``'s fields, by name (extra columns,
-    such as ``paged``'s ``total``, are left out)."""
+    """Typed rows from a query whose columns are ``row_type``'s fields, by name (extra columns
+    are left out)."""
     if not rows:
         return []
     columns = rows[0]._fields  # the same for every row: look the positions up once, not per value

@@ -1,7 +1,7 @@
 """What handlers receive by parameter name (Litestar ``Provide``): the app's state stays in the app.
 
 A handler asks for ``db`` (a read connection), ``tx`` (a connection inside one transaction that
-commits when the handler returns, then clears the response cache), ``settings``, ``clock``,
+commits when the handler returns, then moves on the cache namespaces the route declares), ``settings``, ``clock``,
 ``auth_state``, ``response_cache``, ``current_user`` (the authenticated caller), ``tokens``
 (issues session tokens), ``engine`` or ``redis`` instead of reaching into ``request.app.state``;
 ``create_app`` fills the state.
@@ -15,11 +15,11 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.security.jwt import Token
-from litestar.stores.base import Store
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from azak_api.auth import AuthState, CurrentUser, SessionTokens
+from azak_api.cache import ResponseCache
 from azak_api.settings import Settings
 
 
@@ -28,12 +28,13 @@ async def provide_db(state: State) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
-async def provide_tx(state: State) -> AsyncIterator[AsyncConnection]:
-    """One transaction, committed when the handler returns; then the cached answers are dropped, so
-    a write (a model, an A/B pair, a rating) shows at once — before the response is sent."""
+async def provide_tx(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[AsyncConnection]:
+    """One transaction, committed when the handler returns; then the cache namespaces the route
+    declares (``opt["invalidates"]``) move on, so a write (a model, an A/B pair, a rating) shows at
+    once — before the response is sent — and every other route keeps its answers."""
     async with state.engine.begin() as conn:
         yield conn
-    await state.response_cache.delete_all()
+    await state.response_cache.invalidate(request.route_handler)
 
 
 def provide_settings(state: State) -> Settings:
@@ -51,8 +52,8 @@ def provide_auth_state(state: State) -> AuthState:
     return auth
 
 
-def provide_response_cache(state: State) -> Store:
-    store: Store = state.response_cache
+def provide_response_cache(state: State) -> ResponseCache:
+    store: ResponseCache = state.response_cache
     return store
 
 

@@ -34,6 +34,7 @@ MEANING = {
     404: "No such resource.",
     409: "The request conflicts with the current state.",
     413: "The request body is too large.",
+    422: "The request is well-formed but the operator's policy refuses it; `detail` says which list allows what.",
     429: "Too many attempts; wait the `Retry-After` seconds.",
     503: "A dependency is down or the warehouse is not built yet; see GET /health.",
 }
@@ -51,6 +52,12 @@ class NotFound(HTTPException):
 
 class Conflict(HTTPException):
     status_code = 409
+
+
+class Refused(HTTPException):
+    """A valid value the operator's policy does not allow (e.g. a key variable or host not listed)."""
+
+    status_code = 422
 
 
 class TooMany(HTTPException):
@@ -110,6 +117,10 @@ def database_error(_: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[
     if isinstance(exc, DataError) or (code or "").startswith("22"):  # data exception: the input's fault
         message = str(getattr(exc, "orig", exc)).splitlines()[0]
         return _body(400, f"a value cannot be stored or compared: {message}; correct it and retry")
+    if code == "57014":  # query_canceled: the statement timeout (or a server shutdown) stopped it
+        return _body(503, "the query took longer than the API's statement timeout "
+                          "(AZAK_API_STATEMENT_TIMEOUT_MS) and was cancelled; narrow the request "
+                          "(a stock, a date range, fewer rows) or retry later")
     if isinstance(exc, OperationalError) or code in {"08000", "08001", "08006", "57P01", "57P03"}:
         return _body(503, "the database is unavailable; see GET /health")
     LOG.exception("database error", exc_info=exc)

@@ -8,7 +8,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from azak_core.egress import EgressPolicy, EgressSettingError
 from azak_core.embeddings import EMBEDDER_CHOICES
+from azak_core.redact import redacted_repr
 
 
 class SettingsError(RuntimeError):
@@ -123,6 +125,13 @@ def _origins(raw: str) -> tuple[str, ...]:
     return origins
 
 
+def _llm_egress() -> EgressPolicy:
+    try:
+        return EgressPolicy.from_environ(os.environ)
+    except EgressSettingError as exc:
+        raise SettingsError(str(exc)) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -140,15 +149,24 @@ class Settings:
     cache_ttls: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CACHE_TTLS))
     auto_migrate: bool = True
     auth_cache_seconds: float = 5.0
+    auth_cache_entries: int = 10_000  # users and revocations each, per process (least recently used out)
     max_body_bytes: int = 64 * 1024
     cors_origins: tuple[str, ...] = ()
     dagster_url: str | None = None  # Dagit's base URL: on-demand runs go through its GraphQL API
     analysis_refreshes_per_day: int = 3  # per user (admins are not limited)
+    # the longest a query may run before PostgreSQL cancels it (the request is then a 503); 0 = no limit
+    statement_timeout_ms: int = 5000
+    milvus_clients: int = 4  # Milvus searches at once per process, one client each
     # the embedder search queries are embedded with: the pipelines' (AZAK_EMBEDDER, OpenAI settings)
     embedder: str = "auto"
-    openai_api_key: str | None = field(default=None, repr=False)
+    openai_api_key: str | None = None
     openai_base_url: str | None = None
     openai_embedding_model: str = "text-embedding-3-small"
+    # where the model registry may send keys (AZAK_LLM_KEY_VARIABLES, AZAK_LLM_BASE_URL_HOSTS,
+    # AZAK_LLM_PRIVATE_NETWORKS): checked when a model is saved; the pipelines check again
+    llm_egress: EgressPolicy = field(default_factory=EgressPolicy)
+
+    __repr__ = redacted_repr  # the JWT secret, keys and URL passwords never reach a log line
 
     def __post_init__(self) -> None:
         if "*" in self.cors_origins:  # settings built in code get the same refusal as the environment's
@@ -191,14 +209,18 @@ class Settings:
             cache_ttls=_cache_ttls(os.environ.get("AZAK_CACHE_TTLS", "")),
             auto_migrate=_bool("AZAK_AUTO_MIGRATE", True),
             auth_cache_seconds=float(_int("AZAK_AUTH_CACHE_SECONDS", 5)),
+            auth_cache_entries=max(1, _int("AZAK_AUTH_CACHE_ENTRIES", 10_000)),
             max_body_bytes=_int("AZAK_MAX_BODY_BYTES", 64 * 1024),
             cors_origins=_origins(os.environ.get("AZAK_CORS_ORIGINS", "")),
             dagster_url=os.environ.get("AZAK_DAGSTER_URL", "").strip().rstrip("/") or None,
             analysis_refreshes_per_day=_int("AZAK_ANALYSIS_REFRESHES_PER_DAY", 3),
+            statement_timeout_ms=max(0, _int("AZAK_API_STATEMENT_TIMEOUT_MS", 5000)),
+            milvus_clients=max(1, _int("AZAK_MILVUS_CLIENTS", 4)),
             embedder=_embedder(),
             openai_api_key=(os.environ.get("AZAK_OPENAI_API_KEY", "").strip()
                             or os.environ.get("OPENAI_API_KEY", "").strip() or None),
             openai_base_url=os.environ.get("AZAK_OPENAI_BASE_URL", "").strip() or None,
             openai_embedding_model=os.environ.get("AZAK_OPENAI_EMBEDDING_MODEL", "").strip()
             or "text-embedding-3-small",
+            llm_egress=_llm_egress(),
         )

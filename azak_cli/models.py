@@ -1,6 +1,7 @@
 """`azak models add|list|set` (the registry in app.models) and `azak predict` (a stock_reports run)."""
 
 import json
+import os
 import re
 import time
 from typing import Any
@@ -10,12 +11,14 @@ import psycopg
 from azak_cli.errors import UsageError
 from azak_cli.runtime.environment import Runtime
 from azak_core.baselines import baseline_model_problem
+from azak_core.egress import EgressPolicy, EgressSettingError
 from azak_core.market import STOCK_CODE
+from azak_core.patterns import MODEL_NAME_PATTERN
 from azak_pipelines.defs.predictions.tables import STOCK_REPORTS
 from azak_pipelines.runs import dagster_instance, materialization, op_config, require_success, run_job
 
 PROVIDERS = ("openai", "openrouter", "openai-compatible", "baseline", "external")
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
+NAME = re.compile(MODEL_NAME_PATTERN)
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 LIST_SQL = ("SELECT id, name, provider, model, coalesce(base_url, ''), kind, coalesce(structured, ''), "
             "coalesce(api_key_env, ''), params::text, price_in_per_m::float8, price_out_per_m::float8, active "
@@ -42,6 +45,12 @@ def add(runtime: Runtime, args: Any) -> int:
         raise UsageError(f"--model: {problem}")
     if args.api_key_env and not ENV_NAME.match(args.api_key_env):
         raise UsageError(f"--api-key-env must be an environment variable name, got {args.api_key_env!r}")
+    try:  # the API's check: a key only from a listed variable, to a listed host
+        problem = EgressPolicy.from_environ(os.environ).model_problem(args.provider, args.base_url, args.api_key_env)
+    except EgressSettingError as exc:
+        raise UsageError(str(exc)) from None
+    if problem:
+        raise UsageError(problem)
     params = {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
     with _connect(runtime) as conn:
         try:

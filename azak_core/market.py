@@ -4,10 +4,12 @@ import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from azak_core.patterns import whole
+
 KST = ZoneInfo("Asia/Seoul")
 
 # KRX short codes: six characters, digits or capitals (ETNs and newer listings use letters).
-STOCK_CODE_PATTERN = r"^[0-9A-Z]{6}$"
+STOCK_CODE_PATTERN = whole("[0-9A-Z]{6}")
 STOCK_CODE = re.compile(STOCK_CODE_PATTERN)
 
 # KIS index codes (FHPUP02120000)

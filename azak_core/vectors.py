@@ -121,33 +121,37 @@ class Hit:
     cluster_id: int
 
 
-def milvus_client(uri: str, timeout: float = 10.0) -> Any:
-    """A pymilvus client with the keep-alive settings every Azak process (and test) uses."""
+def milvus_client(uri: str, timeout: float = 10.0, dedicated: bool = False) -> Any:
+    """A pymilvus client with the keep-alive settings every Azak process (and test) uses; a
+    ``dedicated`` one has a connection of its own (pymilvus otherwise shares one per address)."""
     from pymilvus import MilvusClient  # importing pymilvus takes seconds: only when used
     from pymilvus.exceptions import MilvusException
 
     try:
-        return MilvusClient(uri=uri, timeout=timeout, grpc_options=GRPC_OPTIONS)
+        return MilvusClient(uri=uri, timeout=timeout, grpc_options=GRPC_OPTIONS, dedicated=dedicated)
     except MilvusException as error:
         raise VectorStoreError(f"cannot connect to Milvus at {uri}: {error.message}") from error
 
 
 class NewsVectors:
-    """One embedder's collection in the Milvus at ``uri`` (``name`` overrides it for throw-away ones)."""
+    """One embedder's collection in the Milvus at ``uri`` (``name`` overrides it for throw-away ones;
+    ``dedicated``: on a connection of its own, for clients used side by side)."""
 
-    def __init__(self, uri: str, embedder_key: str, dimension: int, timeout: float = 10.0, name: str | None = None):
+    def __init__(self, uri: str, embedder_key: str, dimension: int, timeout: float = 10.0, name: str | None = None,
+                 dedicated: bool = False):
         self.uri = uri
         self.name = name or collection_name(embedder_key)
         self.embedder_key = embedder_key
         self.dimension = dimension
         self.timeout = timeout
+        self.dedicated = dedicated
         self._milvus: Any = None
         self._loaded = False
 
     @property
     def milvus(self) -> Any:
         if self._milvus is None:
-            self._milvus = milvus_client(self.uri, self.timeout)
+            self._milvus = milvus_client(self.uri, self.timeout, self.dedicated)
         return self._milvus
 
     @contextmanager

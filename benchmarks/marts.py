@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 
 from azak_cli.dev import generate as scale
-from azak_cli.runtime.postgres import mask
+from azak_core.redact import mask_url
 from benchmarks.common import load_average, report
 
 AZAK = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "azak"
@@ -128,7 +128,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AZAK_", "DAGSTER_"))}
         env.update({"AZAK_DATABASE_URL": url, "AZAK_DAGSTER_DATABASE_URL": f"{url}_dagster",
                     "AZAK_HOME": home, "AZAK_SOURCE_MODE": "replay"})
-        print(f"warehouse {mask(url)}, load average {load_average()}", flush=True)
+        print(f"warehouse {mask_url(url)}, load average {load_average()}", flush=True)
         if args.daily_only is None:
             mark = time.time()
             full = azak(env, "marts", "--full-refresh")
@@ -154,7 +154,7 @@ def main() -> None:
         print(f"incremental after {day} ({stocks:,} bars, {index_rows} index levels, {args.articles} articles) "
               f"{daily:.0f} s: {daily_nodes}", flush=True)
     report("marts", [
-        ("warehouse", mask(url)),
+        ("warehouse", mask_url(url)),
         ("azak marts --full-refresh (every model from scratch)", f"{full:.0f} s"),
         ("  its slowest dbt nodes", full_nodes),
         ("azak marts, nothing new", f"{idle:.0f} s ({idle / full:.2f}x the full rebuild)"),

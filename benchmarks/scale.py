@@ -26,7 +26,8 @@ from typing import Any
 import psycopg
 
 from azak_cli.runtime import environment
-from azak_cli.runtime.postgres import drop_database, ensure_database, mask
+from azak_cli.runtime.postgres import drop_database, ensure_database
+from azak_core.redact import mask_url
 from benchmarks.common import load_average, report
 
 
@@ -207,7 +208,7 @@ def main() -> None:
                 figures.append(("marts.news_price_impact: links with a 1-day return / excess over KOSPI",
                                 f"{matured[0]:,} / {matured[1]:,}"))
     figures += [("load average (1/5/15 min)", "; ".join(loads)),
-                ("database (left in place)", mask(url.render())),
+                ("database (left in place)", mask_url(url.render())),
                 ("Dagster instance", f"{dagster_url.database}, AZAK_HOME={home}")]
     report("scale dataset (benchmarks/scale.py)", figures)
 

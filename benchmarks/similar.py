@@ -11,9 +11,10 @@ in a fresh server:
 * cached   — the response cache on (memory), default ``k`` and threshold; in the same server, the
   cached prices route of benchmarks/api.py as the baseline;
 * uncached — ``AZAK_CACHE_TTLS=similar=0``: per request two warehouse queries, a Milvus ``get``
-  of the article's vector and a filtered search, two more warehouse queries for the neighbours
-  (Milvus calls are serialized per process, see azak_api/similar/index.py); measured with the
-  same connections and with one (the time of one request, without queueing);
+  of the article's vector and a filtered search, two more warehouse queries for the neighbours;
+  measured with the same connections and with one (the time of one request, without queueing);
+  first with ``AZAK_MILVUS_CLIENTS=1`` (one search at a time per process, as before the pool),
+  then with the default pool (azak_api/similar/index.py), and their ratio;
 * uncached with ``?stock=`` (the article's first stock): the search also filters on
   ``stock_codes like "%|…|%"`` (azak_core.vectors.mentions_stock).
 
@@ -70,10 +71,13 @@ def main(seconds: float = 10.0, connections: int = 16) -> None:
             env.update({"AZAK_DATABASE_URL": database_url, "AZAK_JWT_SECRET": "benchmark-" + "x" * 40,
                         "AZAK_ENV": "development", "AZAK_MILVUS_URI": milvus_uri})
             uncached = {"AZAK_CACHE_TTLS": "similar=0"}
+            serialised = {**uncached, "AZAK_MILVUS_CLIENTS": "1"}
             variants = [("cached (memory)", {}, similar, [connections]),
+                        ("uncached, 1 Milvus client", serialised, similar, [connections]),
                         ("uncached", uncached, similar, [connections, 1]),
                         ("uncached", uncached, f"{similar}?stock={stocks[0]}", [connections, 1])]
             rows = []
+            throughput: dict[tuple[str, str, int], float] = {}
             for label, extra, path, counts in variants:
                 with served("azak_api.app:create_app", {**env, **extra}, factory=True) as port:
                     login = httpx.post(f"http://127.0.0.1:{port}/api/auth/login",
@@ -86,6 +90,7 @@ def main(seconds: float = 10.0, connections: int = 16) -> None:
                     baseline = drive(port, PRICES, auth, connections, seconds) if not extra else None
                     for count in counts:
                         load = drive(port, path, auth, count, seconds)
+                        throughput[label, path, count] = load.rps
                         line = f"{load.line()}, {neighbours} neighbours; {count} connection{'s' * (count > 1)}"
                         if baseline is not None:
                             line += f"; {load.rps / baseline.rps:.2f}× the cached prices route in the same server"
@@ -93,6 +98,9 @@ def main(seconds: float = 10.0, connections: int = 16) -> None:
                     if baseline is not None:
                         rows.append((f"{PRICES} cached (memory), same server",
                                      f"{baseline.line()}; load average {load_average()}"))
+            pooled = throughput["uncached", similar, connections]
+            rows.append((f"{similar} uncached, pool / 1 client",
+                         f"{pooled / throughput['uncached, 1 Milvus client', similar, connections]:.2f}×"))
     finally:
         runtime.stop_if_started()
     rows.append(("setup", f"{setup(seconds, connections)}; Milvus {milvus_uri} ({sizes})"))

@@ -8,6 +8,11 @@ import httpx
 from azak_api.errors import ServiceUnavailable
 
 LOCATION, REPOSITORY = "azak", "__repository__"  # workspace.yaml's location; a Definitions object's repository
+REQUESTED_BY = "azak/requested_by"
+# Runs launched from the API never hold up the platform's own work: the daemon's queued run
+# coordinator dequeues higher priorities first (the platform's runs have 0), and dagster.yaml's
+# tag_concurrency_limits cap how many runs tagged azak/origin=api run at once.
+API_RUN_TAGS = {"azak/origin": "api", "dagster/priority": "-1"}
 
 LAUNCH = """
 mutation Launch($params: ExecutionParams!) {
@@ -30,8 +35,8 @@ query Run($id: ID!) {
 """
 
 
-class DagsterError(RuntimeError):
-    """Dagster refused (or could not be reached); the message says why."""
+class DagsterError(ServiceUnavailable):
+    """Dagster refused the call (a 503 to the caller); the message says why."""
 
 
 async def _graphql(base_url: str | None, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -52,12 +57,13 @@ async def _graphql(base_url: str | None, query: str, variables: dict[str, Any]) 
 
 
 async def launch(base_url: str | None, job: str, partition: str, run_config: dict[str, Any],
-                 tags: dict[str, str]) -> str:
+                 requested_by: int) -> str:
+    """Queue a run of ``job`` for the user ``requested_by``, tagged as an API run; its id."""
+    tags = {"dagster/partition": partition, **API_RUN_TAGS, REQUESTED_BY: str(requested_by)}
     params = {
         "selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job},
         "runConfigData": run_config,
-        "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in
-                                       {"dagster/partition": partition, **tags}.items()]},
+        "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
     }
     result = (await _graphql(base_url, LAUNCH, {"params": params}))["launchRun"]
     if result["__typename"] == "LaunchRunSuccess":
@@ -74,3 +80,8 @@ async def run_status(base_url: str | None, run_id: str) -> dict[str, Any] | None
     if result["__typename"] != "Run":
         raise DagsterError(result.get("message", result["__typename"]))
     return result
+
+
+def launched_by(tags: dict[str, str], user_id: int) -> bool:
+    """Whether a run's tags say the API launched it for this user."""
+    return tags.get(REQUESTED_BY) == str(user_id)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import paged
+from azak_api.db import Total, paged
 from azak_api.evaluations.queries import active_ab_test
 
 PROVENANCE = ("model_name, made_at, mode, status, error_class, error_message, prompt_version, input_hash, "
@@ -80,19 +80,13 @@ async def report_history(conn: AsyncConnection, code: str, model: str | None, st
 
 async def predictions(conn: AsyncConnection, *, stock: str | None, model: str | None, status: str | None,
                       news_id: int | None, start: datetime | None, end: datetime | None, offset: int,
-                      limit: int) -> tuple[Sequence[Any], int]:
+                      limit: int) -> tuple[Sequence[Any], Total]:
     if not await exists(conn, "computed.news_predictions"):
-        return [], 0
+        return [], Total(0, is_estimate=False)
     conditions, params = _filters((("stock_code", "=", stock), ("model_name", "=", model), ("status", "=", status),
                                    ("news_id", "=", news_id), ("made_at", ">=", start), ("made_at", "<", end)))
     return await paged(conn, PREDICTION, "computed.news_predictions", " AND ".join(conditions),
                        "made_at DESC, prediction_id", params, offset, limit)
-
-
-async def refreshes_today(conn: AsyncConnection, user_id: int, since: datetime) -> int:
-    return int((await conn.execute(text(
-        "SELECT count(*) FROM app.analysis_requests WHERE user_id = :u AND requested_at >= :since"),
-        {"u": user_id, "since": since})).scalar() or 0)
 
 
 async def record_refresh(conn: AsyncConnection, user_id: int, code: str, run_id: str) -> None:

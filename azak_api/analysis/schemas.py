@@ -5,6 +5,8 @@ from typing import Any
 
 import msgspec
 
+from azak_api.pages import Counted
+
 
 class Provenance(msgspec.Struct):
     model_name: str
@@ -12,7 +14,7 @@ class Provenance(msgspec.Struct):
     mode: str
     status: str
     error_class: str | None
-    error_message: str | None
+    error_message: str | None  # the provider's answer, for admins only (others: null, see error_class)
     prompt_version: str
     input_hash: str
     tokens_in: int
@@ -75,9 +77,8 @@ class Prediction(msgspec.Struct):
     provenance: Provenance
 
 
-class PredictionPage(msgspec.Struct):
+class PredictionPage(Counted):
     items: list[Prediction]
-    total: int
     page: int
     page_size: int
     pages: int

@@ -10,6 +10,7 @@ from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.auth import SECURED, CurrentUser, admin_only
+from azak_api.cache import INVALIDATES
 from azak_api.db import MAX_ID
 from azak_api.errors import NotFound, error_responses
 from azak_api.evaluations import queries
@@ -34,11 +35,12 @@ from azak_api.evaluations.schemas import (
     Scores,
     StockPerformance,
 )
+from azak_api.pages import counted, page_count
 from azak_core.market import STOCK_CODE_PATTERN
 
 Status = Literal["pending", "partial", "final"]
 Mode = Literal["live", "simulated"]
-WINDOWS = (7, 30, 90, 0)
+Window = Literal[7, 30, 90, 0]  # days before as_of; 0 = everything (the leaderboard's windows)
 EvaluationId = Annotated[str, Parameter(pattern=EVALUATION_ID_PATTERN,
                                         description="kind:id, e.g. report:<sha256> (news | report | external)")]
 Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
@@ -105,8 +107,8 @@ class EvaluationController(Controller):
     ) -> EvaluationPage:
         rows, total = await queries.page(db, model=model, stock=stock, status=status, mode=mode,
                                          offset=(page - 1) * page_size, limit=page_size)
-        return EvaluationPage([as_evaluation(r) for r in rows], total, page, page_size,
-                              (total + page_size - 1) // page_size)
+        return EvaluationPage([as_evaluation(r) for r in rows], page, page_size, page_count(total, page_size),
+                              **counted(total))
 
     @get("/{evaluation_id:str}", operation_id="getEvaluation",
          summary="One evaluation: outcome, automatic scores (legacy apart), people's ratings beside them",
@@ -129,7 +131,8 @@ class EvaluationController(Controller):
 
     @post("/{evaluation_id:str}/rating", operation_id="rateEvaluation", status_code=200,
           summary="Rate an evaluation 1–5 (quality, usefulness, overall) with a reason; changes are audited",
-          responses=error_responses(401, 404, 413))
+          responses=error_responses(401, 404, 413),
+          opt={INVALIDATES: ("evaluations",)})
     async def rate(self, tx: AsyncConnection, request: Request[CurrentUser, Token, Any],
                    evaluation_id: EvaluationId, data: RatingIn) -> RatingOut:
         if await queries.one(tx, evaluation_id) is None:
@@ -153,11 +156,9 @@ class ModelEvaluationController(Controller):
          responses=error_responses(401))
     async def leaderboard(
         self, db: AsyncConnection,
-        days: Annotated[int, Parameter(description="7, 30, 90, or 0 for everything")] = 30,
+        days: Annotated[Window, Parameter(description="7, 30, 90, or 0 for everything")] = 30,
         mode: Mode | None = None,
     ) -> Leaderboard:
-        if days not in WINDOWS:
-            raise ValidationException(f"days must be one of 7, 30, 90 or 0 (everything), got {days}")
         rows = await queries.leaderboard(db, days, mode)
         return Leaderboard(window_days=days, mode=mode, models=await as_board_rows(db, rows))
 
@@ -198,7 +199,8 @@ class AbTestController(Controller):
 
     @post("/", operation_id="createAbTest", guards=[admin_only], status_code=201,
           summary="Compare two models (admin): the new pair becomes the active one, the old is kept",
-          responses=error_responses(401, 403, 413))
+          responses=error_responses(401, 403, 413),
+          opt={INVALIDATES: ("analysis",)})
     async def create(self, tx: AsyncConnection, request: Request[CurrentUser, Token, Any], data: AbTestIn) -> AbTest:
         if data.model_a_id == data.model_b_id:
             raise ValidationException("model_a_id and model_b_id must be two different models")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import paged
+from azak_api.db import Total, paged
 
 EVALUATION = ("o.evaluation_id, o.model_name, o.model_id, o.mode, o.source_kind, o.stock_code, o.news_id, "
               "o.made_at, o.horizon_sessions, o.direction, o.probability, o.base_price, o.target_price, "
@@ -22,7 +22,7 @@ AB_TESTS = "app.ab_tests t JOIN app.models a ON a.id = t.model_a_id JOIN app.mod
 
 
 async def page(conn: AsyncConnection, *, model: str | None, stock: str | None, status: str | None,
-               mode: str | None, offset: int, limit: int) -> tuple[Sequence[Any], int]:
+               mode: str | None, offset: int, limit: int) -> tuple[Sequence[Any], Total]:
     conditions = ["TRUE"]
     params: dict[str, Any] = {}
     for column, value in (("model_name", model), ("stock_code", stock), ("status", status), ("mode", mode)):

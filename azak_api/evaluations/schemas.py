@@ -8,7 +8,10 @@ from typing import Annotated
 
 import msgspec
 
-EVALUATION_ID_PATTERN = r"^(news|report|external):[A-Za-z0-9_-]{1,128}$"
+from azak_api.pages import Counted
+from azak_core.patterns import whole
+
+EVALUATION_ID_PATTERN = whole("(news|report|external):[A-Za-z0-9_-]{1,128}")
 Rating = Annotated[int, msgspec.Meta(ge=1, le=5)]
 
 
@@ -41,9 +44,8 @@ class Evaluation(msgspec.Struct):
     ambiguous_session: bool
 
 
-class EvaluationPage(msgspec.Struct):
+class EvaluationPage(Counted):
     items: list[Evaluation]
-    total: int
     page: int
     page_size: int
     pages: int

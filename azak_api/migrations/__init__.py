@@ -16,6 +16,7 @@ async def migrate(engine: AsyncEngine) -> list[str]:
     """Apply pending migrations; returns the names applied now."""
     applied_now: list[str] = []
     async with engine.begin() as conn:
+        await conn.execute(text("SET LOCAL statement_timeout = 0"))  # the API's limit is for requests
         await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('azak-app-migrations'))"))
         await conn.execute(text(
             "CREATE SCHEMA IF NOT EXISTS app; "

@@ -20,6 +20,10 @@ async def by_name(conn: AsyncConnection, name: str) -> Any:
     return (await conn.execute(text(f"SELECT {COLUMNS} FROM app.models WHERE name = :n"), {"n": name})).first()
 
 
+async def by_id(conn: AsyncConnection, model_id: int) -> Any:
+    return (await conn.execute(text(f"SELECT {COLUMNS} FROM app.models WHERE id = :id"), {"id": model_id})).first()
+
+
 async def insert(conn: AsyncConnection, values: dict[str, Any]) -> Any:
     row = (await conn.execute(text(
         "INSERT INTO app.models (name, provider, model, base_url, kind, structured, api_key_env, params, "

@@ -6,9 +6,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-Name = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")]
-Url = Annotated[str, msgspec.Meta(pattern=r"^https?://", max_length=500)]
-EnvName = Annotated[str, msgspec.Meta(pattern=r"^[A-Z_][A-Z0-9_]*$", max_length=100)]
+from azak_core.patterns import MODEL_NAME_PATTERN, whole
+
+Name = Annotated[str, msgspec.Meta(pattern=MODEL_NAME_PATTERN)]
+Url = Annotated[str, msgspec.Meta(pattern=whole(r"https?://[^\s\x00-\x1f\x7f]+"), max_length=500)]
+EnvName = Annotated[str, msgspec.Meta(pattern=whole("[A-Z_][A-Z0-9_]*"), max_length=100)]
 Price = Annotated[float, msgspec.Meta(ge=0, le=100_000)]
 Provider = Literal["openai", "openrouter", "openai-compatible", "baseline", "external"]
 Kind = Literal["chat", "reasoning"]

@@ -12,11 +12,14 @@ from azak_api.analysis import queries as analysis_queries
 from azak_api.analysis.controllers import as_prediction
 from azak_api.auth import SECURED
 from azak_api.cache import SHARED
+from azak_api.db import EXACT_TOTAL_LIMIT
 from azak_api.errors import NotFound, error_responses
 from azak_api.news import queries
 from azak_api.news.cursor import Position, decode_cursor, encode_cursor
 from azak_api.news.schemas import NEWS_ID_PATTERN, Article, ArticleDetail, ArticlePage, Impact, Link, StoryItem
+from azak_api.pages import counted, page_count
 from azak_core.market import KST, STOCK_CODE_PATTERN
+from azak_core.patterns import whole
 
 # Offset paging reads and drops every row before the page: past this, cursors only.
 MAX_OFFSET = 10_000
@@ -42,7 +45,7 @@ class NewsController(Controller):
                      f"`cursor`: each answer's `next_cursor` (null on the last page) continues exactly "
                      f"after its last article, at any depth. `page` still works for the first "
                      f"{MAX_OFFSET:,} articles; a page starting deeper is refused (400). `total` is "
-                     f"exact up to {queries.EXACT_TOTAL_LIMIT:,} matching articles; past that it is "
+                     f"exact up to {EXACT_TOTAL_LIMIT:,} matching articles; past that it is "
                      f"PostgreSQL's estimate and `total_is_estimate` is true.")
     async def list_news(
         self, db: AsyncConnection,
@@ -55,7 +58,7 @@ class NewsController(Controller):
         start: Annotated[date | None, Parameter(query="from", description="first KST day (YYYY-MM-DD)")] = None,
         end: Annotated[date | None, Parameter(query="to", description="last KST day (YYYY-MM-DD)")] = None,
         sort: Literal["-published_at", "published_at"] = "-published_at",
-        cursor: Annotated[str | None, Parameter(max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
+        cursor: Annotated[str | None, Parameter(max_length=200, pattern=whole("[A-Za-z0-9_-]+"),
                                                 description="the previous page's next_cursor")] = None,
         page: Annotated[int, Parameter(ge=1, le=100_000, description="with no cursor: the page number "
                                        f"(its first article within the first {MAX_OFFSET:,})")] = 1,
@@ -79,8 +82,8 @@ class NewsController(Controller):
             ascending=ascending, after=after, offset=offset, limit=page_size)
         last = rows[-1] if rows else None
         return ArticlePage(
-            items=[as_article(r) for r in rows], total=total.matching, total_is_estimate=total.is_estimate,
-            page=None if cursor else page, page_size=page_size, pages=(total.matching + page_size - 1) // page_size,
+            items=[as_article(r) for r in rows], **counted(total),
+            page=None if cursor else page, page_size=page_size, pages=page_count(total, page_size),
             next_cursor=encode_cursor(Position(last.published_at, last.news_id), ascending)
             if last and more else None)
 
@@ -111,5 +114,6 @@ class NewsController(Controller):
                 excess_over_kospi={f"{h}d": value for h, value in r.excess.items()})
                 for r in impact],
             same_story=[StoryItem(str(r.news_id), r.title, r.source, r.published_at) for r in story],
-            predictions=[as_prediction(r) for r in predictions],
+            # one answer for every caller (a shared cache entry): error classes only, never messages
+            predictions=[as_prediction(r, reveal_errors=False) for r in predictions],
         )

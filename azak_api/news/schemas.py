@@ -9,8 +9,10 @@ from typing import Annotated
 import msgspec
 
 from azak_api.analysis.schemas import Prediction
+from azak_api.pages import Counted
+from azak_core.patterns import whole
 
-NEWS_ID_PATTERN = r"^[1-9][0-9]{0,18}$"
+NEWS_ID_PATTERN = whole("[1-9][0-9]{0,18}")
 NewsId = Annotated[str, msgspec.Meta(pattern=NEWS_ID_PATTERN, description="a 63-bit id as a decimal string")]
 
 
@@ -31,13 +33,8 @@ class Article(msgspec.Struct):
     is_canonical: bool
 
 
-class ArticlePage(msgspec.Struct):
+class ArticlePage(Counted):
     items: list[Article]
-    total: Annotated[int, msgspec.Meta(description="matching articles: exact, or PostgreSQL's estimate "
-                                                    "when total_is_estimate")]
-    total_is_estimate: Annotated[bool, msgspec.Meta(
-        description="true when more articles match than the API counts exactly: total (and pages) "
-                    "are then the planner's estimate")]
     page: Annotated[int | None, msgspec.Meta(description="the page number; null for a cursor page")]
     page_size: int
     pages: int

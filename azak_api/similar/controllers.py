@@ -24,7 +24,7 @@ from azak_api.similar.index import NewsIndex, Unavailable, provide_news_index
 from azak_api.similar.schemas import Neighbour, Outcome, SearchResults, SimilarNews
 from azak_core.embeddings import EmbeddingError, prepare_text
 from azak_core.market import RETURN_HORIZONS, STOCK_CODE_PATTERN
-from azak_core.vectors import NEIGHBOURS, Hit, day_number, earlier_than, mentions_stock, min_similarity
+from azak_core.vectors import NEIGHBOURS, Hit, NewsVectors, day_number, earlier_than, mentions_stock, min_similarity
 
 MAX_K = 50
 
@@ -70,8 +70,8 @@ class SimilarNewsController(Controller):
         if row is None:
             raise NotFound(f"no article {news_id}")
 
-        def search(index: NewsIndex) -> tuple[str, float, list[Hit]]:
-            store, embedder = index.vectors(), index.embedder()
+        def search(store: NewsVectors) -> tuple[str, float, list[Hit]]:
+            embedder = news_index.embedder()
             threshold = min_similarity(embedder.name) if min_similarity_ is None else min_similarity_
             stored = store.vectors([article_id])
             if article_id not in stored:
@@ -107,11 +107,7 @@ class SimilarNewsController(Controller):
         if end:
             conditions.append(f"published_day <= {day_number(end)}")
 
-        def run(index: NewsIndex) -> tuple[str, list[Hit]]:
-            store, embedder = index.vectors(), index.embedder()
-            vector = embedder.embed([text]).vectors[0]
-            return embedder.key, store.search(vector, k, " and ".join(conditions))
-
-        embedder_key, hits = await news_index.call(run)
-        return SearchResults(q, embedder_key, await neighbours(db, hits, stock))
+        vector = await news_index.embed(text)
+        hits = await news_index.call(lambda store: store.search(vector, k, " and ".join(conditions)))
+        return SearchResults(q, news_index.embedder().key, await neighbours(db, hits, stock))
 

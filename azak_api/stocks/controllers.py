@@ -6,18 +6,26 @@ from typing import Annotated, Literal
 
 from litestar import Controller, delete, get, post, put
 from litestar.params import Parameter
-from litestar.stores.base import Store
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.auth import SECURED, CurrentUser, admin_only
-from azak_api.cache import SHARED
+from azak_api.cache import INVALIDATES, SHARED
 from azak_api.errors import error_responses
+from azak_api.pages import counted
 from azak_api.stocks import queries, service
-from azak_api.stocks.schemas import PriceSeries, StockDetail, StockPage, WatchlistEntry, WatchlistState, WatchlistUpdate
+from azak_api.stocks.schemas import (
+    Market,
+    PriceSeries,
+    StockDetail,
+    StockPage,
+    WatchlistEntry,
+    WatchlistState,
+    WatchlistUpdate,
+)
 from azak_core.market import KST, STOCK_CODE_PATTERN
 
 Code = Annotated[str, Parameter(pattern=STOCK_CODE_PATTERN, description="KRX stock code: 6 characters [0-9A-Z]")]
-Market = Literal["KOSPI", "KOSDAQ", "KOSDAQ GLOBAL", "KONEX"]
+WATCHLIST_READERS = ("stocks", "stock", "prices", "dashboard")  # the cached routes the watch-list shows in
 
 
 class StockController(Controller):
@@ -36,7 +44,7 @@ class StockController(Controller):
         page_size: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> StockPage:
         rows, total = await queries.page(db, q, market, watchlist, (page - 1) * page_size, page_size)
-        return StockPage([service.as_stock(r) for r in rows], total, page, page_size)
+        return StockPage([service.as_stock(r) for r in rows], page, page_size, **counted(total))
 
     @get("/{code:str}", operation_id="getStock", opt={"cache": "stock", "cache_scope": SHARED}, cache=True,
          summary="One stock: latest price and change, 52-week range, news counts",
@@ -69,32 +77,24 @@ class WatchlistController(Controller):
 
     @post("/", operation_id="addWatchlistStock", summary="Add a stock to the watch-list (admin)",
           description="A code missing from the universe (a new listing) needs its name.",
-          responses=error_responses(401, 403, 413))
-    async def add(self, data: WatchlistEntry, current_user: CurrentUser, engine: AsyncEngine,
-                  response_cache: Store) -> WatchlistState:
-        async with engine.begin() as conn:  # committed before the cache is cleared
-            state = await service.set_watchlist(conn, data.code, current_user.id, active=True, name=data.name,
-                                                market=data.market, may_add=True)
-        await response_cache.delete_all()
-        return state
+          responses=error_responses(401, 403, 413),
+          opt={INVALIDATES: WATCHLIST_READERS})
+    async def add(self, data: WatchlistEntry, current_user: CurrentUser, tx: AsyncConnection) -> WatchlistState:
+        return await service.set_watchlist(tx, data.code, current_user.id, active=True, name=data.name,
+                                           market=data.market, may_add=True)
 
     @put("/{code:str}", operation_id="updateWatchlistStock",
          summary="Change a stock's watch-list flag, name or market (admin)",
-         responses=error_responses(401, 403, 404, 413))
-    async def update(self, code: Code, data: WatchlistUpdate, current_user: CurrentUser, engine: AsyncEngine,
-                     response_cache: Store) -> WatchlistState:
-        async with engine.begin() as conn:
-            state = await service.set_watchlist(conn, code, current_user.id, active=data.is_watchlist,
-                                                name=data.name, market=data.market)
-        await response_cache.delete_all()
-        return state
+         responses=error_responses(401, 403, 404, 413),
+         opt={INVALIDATES: WATCHLIST_READERS})
+    async def update(self, code: Code, data: WatchlistUpdate, current_user: CurrentUser,
+                     tx: AsyncConnection) -> WatchlistState:
+        return await service.set_watchlist(tx, code, current_user.id, active=data.is_watchlist, name=data.name,
+                                           market=data.market)
 
     @delete("/{code:str}", operation_id="removeWatchlistStock", status_code=200,
             summary="Take a stock off the watch-list (admin); the stock itself stays",
-            responses=error_responses(401, 403, 404))
-    async def remove(self, code: Code, current_user: CurrentUser, engine: AsyncEngine,
-                     response_cache: Store) -> WatchlistState:
-        async with engine.begin() as conn:
-            state = await service.set_watchlist(conn, code, current_user.id, active=False)
-        await response_cache.delete_all()
-        return state
+            responses=error_responses(401, 403, 404),
+            opt={INVALIDATES: WATCHLIST_READERS})
+    async def remove(self, code: Code, current_user: CurrentUser, tx: AsyncConnection) -> WatchlistState:
+        return await service.set_watchlist(tx, code, current_user.id, active=False)

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import paged, rows_as
+from azak_api.db import Total, escape_like, paged, rows_as
 
 # the universe as marts know it, with admins' live changes and additions
 UNIVERSE = """
@@ -94,12 +94,12 @@ class WatchlistRow(NamedTuple):
 
 
 async def page(conn: AsyncConnection, q: str | None, market: str | None, watchlist: bool | None,
-               offset: int, limit: int) -> tuple[list[StockRow], int]:
+               offset: int, limit: int) -> tuple[list[StockRow], Total]:
     conditions: list[str] = ["TRUE"]
     params: dict[str, Any] = {}
     if q:
-        conditions.append("(u.name ILIKE :like OR u.code LIKE :prefix)")
-        params |= {"like": f"%{q}%", "prefix": f"{q.upper()}%"}
+        conditions.append(r"(u.name ILIKE :like ESCAPE '\' OR u.code LIKE :prefix ESCAPE '\')")
+        params |= {"like": f"%{escape_like(q)}%", "prefix": f"{escape_like(q.upper())}%"}
     if market:
         conditions.append("u.market = :market")
         params["market"] = market

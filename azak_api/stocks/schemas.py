@@ -1,15 +1,18 @@
 """Stocks and prices: request and response types."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
+from azak_api.pages import Counted
 from azak_core.market import STOCK_CODE_PATTERN
+from azak_core.patterns import whole
 
 # a display name: no control characters (PostgreSQL text cannot hold NUL; the rest are never meant)
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=whole(r"[^\x00-\x1f\x7f]+"))]
 StockCode = Annotated[str, msgspec.Meta(pattern=STOCK_CODE_PATTERN, description="6 characters [0-9A-Z]")]
+Market = Literal["KOSPI", "KOSDAQ", "KOSDAQ GLOBAL", "KONEX"]
 
 
 class Stock(msgspec.Struct):
@@ -21,9 +24,8 @@ class Stock(msgspec.Struct):
     is_watchlist: bool
 
 
-class StockPage(msgspec.Struct):
+class StockPage(Counted):
     items: list[Stock]
-    total: int
     page: int
     page_size: int
 
@@ -106,13 +108,13 @@ class PriceSeries(msgspec.Struct):
 class WatchlistEntry(msgspec.Struct, forbid_unknown_fields=True):
     code: StockCode
     name: Name | None = None
-    market: Annotated[str, msgspec.Meta(pattern=r"^(KOSPI|KOSDAQ|KOSDAQ GLOBAL|KONEX)$")] | None = None
+    market: Market | None = None
 
 
 class WatchlistUpdate(msgspec.Struct, forbid_unknown_fields=True):
     is_watchlist: bool | None = None
     name: Name | None = None
-    market: Annotated[str, msgspec.Meta(pattern=r"^(KOSPI|KOSDAQ|KOSDAQ GLOBAL|KONEX)$")] | None = None
+    market: Market | None = None
 
 
 class WatchlistState(msgspec.Struct):

@@ -8,12 +8,16 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.auth import SECURED, admin_only
+from azak_api.cache import INVALIDATES
+from azak_api.db import Total
 from azak_api.errors import NotFound, error_responses
+from azak_api.pages import counted
 from azak_api.telegram import queries
 from azak_api.telegram.schemas import Notification, NotificationPage, Subscriber, SubscriberPage
 from azak_core.market import STOCK_CODE_PATTERN
+from azak_core.patterns import whole
 
-CHAT_PATTERN = r"^-?[0-9]{1,19}$"
+CHAT_PATTERN = whole("-?[0-9]{1,19}")
 ChatId = Annotated[str, Parameter(pattern=CHAT_PATTERN, description="the Telegram chat id (decimal)")]
 Status = Literal["pending", "sending", "sent", "failed", "skipped"]
 
@@ -51,11 +55,12 @@ class TelegramController(Controller):
         page_size: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> SubscriberPage:
         rows, total = await queries.subscribers(db, active, stock, (page - 1) * page_size, page_size)
-        return SubscriberPage([as_subscriber(r) for r in rows], total, page, page_size)
+        return SubscriberPage([as_subscriber(r) for r in rows], page, page_size, **counted(total))
 
     @post("/subscribers/{chat_id:str}/deactivate", operation_id="deactivateTelegramSubscriber", status_code=200,
           summary="Stop sending to a subscriber (admin); their pending messages are skipped",
-          responses=error_responses(401, 403, 404, 413))
+          responses=error_responses(401, 403, 404, 413),
+          opt={INVALIDATES: ()})
     async def deactivate(self, tx: AsyncConnection, chat_id: ChatId) -> Subscriber:
         chat = _chat(chat_id)
         row = await queries.deactivate(tx, chat, "deactivated by an admin") if chat is not None else None
@@ -75,6 +80,6 @@ class TelegramController(Controller):
     ) -> NotificationPage:
         chat_id = _chat(chat) if chat else None
         if chat and chat_id is None:
-            return NotificationPage([], 0, page, page_size)  # no chat has that id
+            return NotificationPage([], page, page_size, **counted(Total(0, is_estimate=False)))  # no chat has that id
         rows, total = await queries.notifications(db, day, status, chat_id, (page - 1) * page_size, page_size)
-        return NotificationPage([as_notification(r) for r in rows], total, page, page_size)
+        return NotificationPage([as_notification(r) for r in rows], page, page_size, **counted(total))

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import paged
+from azak_api.db import Total, paged
 
 SUBSCRIBER = ("chat_id, user_id, username, stocks, quiet_start, quiet_end, language, active, inactive_reason, "
               "created_at, updated_at")
@@ -16,7 +16,7 @@ NOTIFICATION = ("id, day, chat_id, kind, dedup_key, status, attempts, telegram_m
 
 
 async def subscribers(conn: AsyncConnection, active: bool | None, stock: str | None, offset: int, limit: int
-                      ) -> tuple[Sequence[Any], int]:
+                      ) -> tuple[Sequence[Any], Total]:
     conditions: list[str] = ["TRUE"]
     params: dict[str, Any] = {}
     if active is not None:
@@ -42,7 +42,7 @@ async def deactivate(conn: AsyncConnection, chat_id: int, reason: str) -> Any:
 
 
 async def notifications(conn: AsyncConnection, day: date | None, status: str | None, chat_id: int | None,
-                        offset: int, limit: int) -> tuple[Sequence[Any], int]:
+                        offset: int, limit: int) -> tuple[Sequence[Any], Total]:
     conditions: list[str] = ["TRUE"]
     params: dict[str, Any] = {}
     for column, value in (("day", day), ("status", status), ("chat_id", chat_id)):

@@ -4,6 +4,8 @@ from datetime import date, datetime
 
 import msgspec
 
+from azak_api.pages import Counted
+
 
 class Subscriber(msgspec.Struct):
     chat_id: str  # Telegram chat ids exceed 2^53 for some groups: strings, like news ids
@@ -19,9 +21,8 @@ class Subscriber(msgspec.Struct):
     updated_at: datetime
 
 
-class SubscriberPage(msgspec.Struct):
+class SubscriberPage(Counted):
     items: list[Subscriber]
-    total: int
     page: int
     page_size: int
 
@@ -42,8 +43,7 @@ class Notification(msgspec.Struct):
     sent_at: datetime | None
 
 
-class NotificationPage(msgspec.Struct):
+class NotificationPage(Counted):
     items: list[Notification]
-    total: int
     page: int
     page_size: int

@@ -9,7 +9,6 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.params import Parameter
 from litestar.security.jwt import Token
-from litestar.stores.base import Store
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from azak_api.auth import (
@@ -23,8 +22,10 @@ from azak_api.auth import (
     admin_only,
     hash_password,
 )
+from azak_api.cache import INVALIDATES, ResponseCache
 from azak_api.db import MAX_ID
 from azak_api.errors import Conflict, NotFound, error_responses
+from azak_api.pages import counted
 from azak_api.users import queries
 from azak_api.users.schemas import (
     LoginRequest,
@@ -49,7 +50,7 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/login", operation_id="login", opt={PUBLIC: True}, security=ANONYMOUS, status_code=200,
+    @post("/login", operation_id="login", opt={PUBLIC: True, INVALIDATES: ()}, security=ANONYMOUS, status_code=200,
           summary="Log in with e-mail and password",
           description="Sets the HttpOnly `azak_session` cookie (24 h) and returns the same token for "
                       "`Authorization: Bearer` use. At most 10 attempts a minute per account and 30 per "
@@ -73,7 +74,8 @@ class AuthController(Controller):
                                               secure=tokens.secure, samesite="lax", path="/")])
 
     @post("/logout", operation_id="logout", security=SECURED, status_code=200, summary="Revoke the current token",
-          responses=error_responses(401))
+          responses=error_responses(401),
+          opt={INVALIDATES: ()})
     async def logout(self, request: Request[CurrentUser, Token, Any], current_user: CurrentUser,
                      auth_state: AuthState) -> Response[dict[str, str]]:
         await auth_state.revoke(request.auth, current_user.id)
@@ -101,10 +103,11 @@ class UserController(Controller):
                          page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
                          page_size: Annotated[int, Parameter(ge=1, le=200)] = 50) -> UserPage:
         rows, total = await queries.page(db, (page - 1) * page_size, page_size)
-        return UserPage([as_user(r) for r in rows], total, page, page_size)
+        return UserPage([as_user(r) for r in rows], page, page_size, **counted(total))
 
     @post("/", operation_id="createUser", guards=[admin_only], summary="Create a user (admin)",
-          responses=error_responses(401, 403, 409, 413))
+          responses=error_responses(401, 403, 409, 413),
+          opt={INVALIDATES: ()})
     async def create_user(self, data: UserCreate, tx: AsyncConnection, auth_state: AuthState) -> User:
         password_hash = await auth_state.hash_password(data.password)
         row = await queries.create(tx, data.email, password_hash, data.role, data.display_name)
@@ -124,9 +127,11 @@ class UserController(Controller):
            summary="Change a user's role, status, password or name (admin)",
            description="A new password or a change of status ends the user's sessions: tokens issued "
                        "before are refused.",
-           responses=error_responses(401, 403, 404, 409, 413))
-    async def update_user(self, user_id: UserId, data: UserUpdate, current_user: CurrentUser,
-                          auth_state: AuthState, response_cache: Store, engine: AsyncEngine) -> User:
+           responses=error_responses(401, 403, 404, 409, 413),
+           opt={INVALIDATES: ("me",)})
+    async def update_user(self, request: Request[CurrentUser, Token, Any], user_id: UserId, data: UserUpdate,
+                          current_user: CurrentUser, auth_state: AuthState, response_cache: ResponseCache,
+                          engine: AsyncEngine) -> User:
         changes: dict[str, Any] = {}
         if data.role is not None:
             changes["role"] = data.role
@@ -138,19 +143,21 @@ class UserController(Controller):
             changes["password_hash"] = await auth_state.hash_password(data.password)
         if user_id == current_user.id and (changes.get("role") == "user" or changes.get("is_active") is False):
             raise Conflict("admins cannot demote or disable themselves")
-        async with engine.begin() as conn:  # committed before the caches below are cleared
+        async with engine.begin() as conn:  # committed before the caches below forget the user
             row = await queries.update(conn, user_id, changes) if changes else await queries.by_id(conn, user_id)
         if row is None:
             raise NotFound(f"no user {user_id}")
         auth_state.forget_user(user_id)
-        await response_cache.delete_all()
+        await response_cache.invalidate(request.route_handler)
         return as_user(row)
 
     @delete("/{user_id:int}", operation_id="deactivateUser", guards=[admin_only], status_code=200,
             summary="Deactivate a user (admin); their tokens stop working",
-            responses=error_responses(401, 403, 404, 409))
-    async def deactivate_user(self, user_id: UserId, current_user: CurrentUser, auth_state: AuthState,
-                              response_cache: Store, engine: AsyncEngine) -> User:
+            responses=error_responses(401, 403, 404, 409),
+            opt={INVALIDATES: ("me",)})
+    async def deactivate_user(self, request: Request[CurrentUser, Token, Any], user_id: UserId,
+                              current_user: CurrentUser, auth_state: AuthState, response_cache: ResponseCache,
+                              engine: AsyncEngine) -> User:
         if user_id == current_user.id:
             raise Conflict("admins cannot deactivate themselves")
         async with engine.begin() as conn:
@@ -158,5 +165,5 @@ class UserController(Controller):
         if row is None:
             raise NotFound(f"no user {user_id}")
         auth_state.forget_user(user_id)
-        await response_cache.delete_all()
+        await response_cache.invalidate(request.route_handler)
         return as_user(row)

@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import paged, row_as, rows_as
+from azak_api.db import Total, paged, row_as, rows_as
 
 COLUMNS = "id, email, role, display_name, is_active, created_at, last_login_at, token_version"
 
@@ -39,7 +39,7 @@ async def by_id(conn: AsyncConnection, user_id: int) -> UserRow | None:
     return row_as(UserRow, row)
 
 
-async def page(conn: AsyncConnection, offset: int, limit: int) -> tuple[list[UserRow], int]:
+async def page(conn: AsyncConnection, offset: int, limit: int) -> tuple[list[UserRow], Total]:
     rows, total = await paged(conn, COLUMNS, "app.users", "TRUE", "id", {}, offset, limit)
     return rows_as(UserRow, rows), total
 

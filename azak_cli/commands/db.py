@@ -4,7 +4,7 @@ import argparse
 from typing import Any
 
 from azak_cli.runtime import environment
-from azak_cli.runtime.postgres import mask
+from azak_core.redact import mask_url
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +26,7 @@ def migrate() -> int:
 def run(args: argparse.Namespace) -> int:
     if args.action == "url":
         runtime = environment.resolve(start=False)
-        print(runtime.database.render() if args.show_password else mask(runtime.database.render()))
+        print(runtime.database.render() if args.show_password else mask_url(runtime.database.render()))
         return 0
     embedded = environment.embedded_postgres()
     if args.action == "migrate":
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "start":
         runtime = environment.resolve()
         state = "started" if runtime.started_embedded else "already running"
-        print(f"{mask(runtime.database.render())} ({state})")
+        print(f"{mask_url(runtime.database.render())} ({state})")
     elif args.action == "stop":
         print("stopped" if embedded.stop() else "not running")
     elif args.action == "status":

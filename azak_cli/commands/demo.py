@@ -5,7 +5,7 @@ import time
 from typing import Any
 
 from azak_cli.runtime import environment, services
-from azak_cli.runtime.postgres import mask
+from azak_core.redact import mask_url
 
 
 def register(subparsers: Any) -> None:
@@ -17,7 +17,7 @@ def register(subparsers: Any) -> None:
 
 def say_where(runtime: environment.Runtime, milvus: str) -> None:
     where = "embedded PostgreSQL" if runtime.embedded else "AZAK_DATABASE_URL"
-    print(f"PostgreSQL: {mask(runtime.database.render())} ({where})")
+    print(f"PostgreSQL: {mask_url(runtime.database.render())} ({where})")
     print(f"Milvus: {milvus} ({'embedded milvus-lite' if runtime.milvus else 'AZAK_MILVUS_URI'})")
     print(f"Dagster home: {runtime.dagster_home}")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from azak_cli.errors import UsageError
 from azak_cli.runtime import environment
-from azak_cli.runtime.postgres import mask
+from azak_core.redact import mask_url
 
 
 def stock_count(text: str) -> int | None:
@@ -67,7 +67,7 @@ def say_generated(generated: Any, out: Path) -> None:
 
 def say_loaded(generated: Any, seconds: dict[str, float], url: str) -> None:
     daily = seconds["daily_adjusted"] + seconds["daily_raw"]
-    print(f"loaded into {mask(url)}: daily bars in {daily:.1f} s "
+    print(f"loaded into {mask_url(url)}: daily bars in {daily:.1f} s "
           f"({(generated.daily_rows + generated.raw_rows) / max(daily, 1e-9):,.0f} rows/s), "
           f"minute bars in {seconds['minute']:.1f} s, index levels in {seconds['index']:.1f} s, "
           f"news in {seconds['news']:.1f} s "

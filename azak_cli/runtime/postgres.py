@@ -25,6 +25,8 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from azak_core.redact import mask_url, redacted_repr
+
 SYSTEM_USER = "azakpg"
 SUPERUSER = "postgres"
 ACCEPTED_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
@@ -44,6 +46,8 @@ class PgUrl:
     port: int
     database: str
 
+    __repr__ = redacted_repr  # the password stays out of logs and tracebacks
+
     @classmethod
     def parse(cls, raw: str, variable: str = "AZAK_DATABASE_URL") -> "PgUrl":
         expected = "expected postgresql://user[:password]@host[:port]/database"
@@ -59,7 +63,7 @@ class PgUrl:
         database = unquote(parts.path.lstrip("/"))
         if not parts.hostname or not database or "/" in database:
             raise DatabaseConfigError(
-                f"{variable} must name a host and a database; {expected} (got {mask(raw)})"
+                f"{variable} must name a host and a database; {expected} (got {mask_url(raw)})"
             )
         return cls(
             user=unquote(parts.username or SUPERUSER),
@@ -79,20 +83,8 @@ class PgUrl:
     def with_database(self, database: str) -> "PgUrl":
         return PgUrl(self.user, self.password, self.host, self.port, database)
 
-    def __str__(self) -> str:
-        return self.render()
-
-
-def mask(url: str) -> str:
-    """The URL with its password replaced, for messages and logs."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    def __str__(self) -> str:  # for messages; connections use render()
+        return mask_url(self.render())
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -113,7 +105,7 @@ def check_connection(url: PgUrl, variable: str = "AZAK_DATABASE_URL") -> None:
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise DatabaseConfigError(
-            f"cannot connect to PostgreSQL at {variable}={mask(url.render())}: {reason}"
+            f"cannot connect to PostgreSQL at {variable}={mask_url(url.render())}: {reason}"
         ) from None
 
 

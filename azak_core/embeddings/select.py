@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from azak_core.embeddings.base import Embedder, EmbeddingError
+from azak_core.redact import redacted_repr
 
 EMBEDDER_CHOICES = ("auto", "offline", "openai")
 
@@ -15,6 +16,8 @@ class EmbedderSettings:
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     openai_model: str = "text-embedding-3-small"
+
+    __repr__ = redacted_repr  # the key stays out of logs and tracebacks
 
     def resolved(self) -> str:
         if self.choice not in EMBEDDER_CHOICES:

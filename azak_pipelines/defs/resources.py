@@ -8,16 +8,26 @@ by value).
 
 import os
 import typing
+from collections.abc import Iterable
 from typing import Any
 
 import dagster as dg
 import psycopg
 import pydantic
 
+from azak_core.redact import redacted
 from azak_pipelines.lib import warehouse
 
 
-class Warehouse(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
+class SecretSafeResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
+    """The base of every resource here: its repr and str (log lines, tracebacks) show keys, tokens
+    and secrets as ``***`` and URLs without their password; the config itself is untouched."""
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        return [(name, redacted(name, value) if name else value) for name, value in super().__repr_args__()]
+
+
+class Warehouse(SecretSafeResource):
     """The PostgreSQL warehouse (``AZAK_DATABASE_URL``): raw, computed, staging, marts and ops schemas."""
 
     database_url: str

@@ -7,11 +7,13 @@ import time
 import urllib.request
 from dataclasses import replace
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
 from azak_api.app import create_app
-from tests.api.conftest import account, bearer, settings_for
+from azak_core.market import PRICE_IMPACT_HORIZONS
+from tests.api.conftest import account, bearer, serving, settings_for, sql
 from tests.conftest import BIN, PROJECT_ROOT, free_port
 from tests.pipelines.predictions.conftest import ARTICLE_ID, CODE, add_model, build_warehouse, openai_server  # noqa: F401 (fixture)
 from tests.pipelines.runs import run
@@ -133,3 +135,28 @@ async def test_refresh_launches_a_dagster_run_within_the_quota(filled, dagster_h
         server.wait(timeout=30)
 
 
+
+
+async def test_upstream_error_bodies_are_for_admins_only(filled):
+    """A provider's error body (here a 402's text; in the wild, internal addresses) is stored and
+    shown to admins; users see the error class only, on every route that serves failures — also
+    when an admin's answer was cached first."""
+    upstream = "This request requires more credits"
+    missing = [f"return_{h}d" for h in (2, 3, 10)] + [f"excess_{h}d" for h in PRICE_IMPACT_HORIZONS]
+    sql(filled, "ALTER TABLE marts.news_price_impact "  # the article route reads the mart's whole contract
+        + ", ".join(f"ADD COLUMN {c} double precision" for c in missing))
+    with serving(settings_for(filled)) as base_url:
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            admin = bearer((await account(http, filled, admin=True)).token)
+            user = bearer((await account(http, filled)).token)
+            seen = {}
+            for who, headers in (("admin", admin), ("user", user)):
+                failed = await http.get("/api/predictions", params={"status": "failed"}, headers=headers)
+                article = await http.get(f"/api/news/{ARTICLE_ID}", headers=headers)
+                assert failed.status_code == 200 and article.status_code == 200, (failed.text, article.text)
+                shown = [p["provenance"] for p in failed.json()["items"] + article.json()["predictions"]]
+                assert {p["error_class"] for p in shown if p["status"] == "failed"} == {"credits"}
+                seen[who] = (failed.json()["items"][0]["provenance"]["error_message"], article.text)
+    assert upstream in seen["admin"][0]
+    assert seen["user"][0] is None and upstream not in seen["user"][1]
+    assert upstream not in seen["admin"][1]  # the article is one cached answer for everyone: classes only

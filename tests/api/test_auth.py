@@ -2,6 +2,7 @@
 
 import asyncio
 import secrets
+from dataclasses import replace
 
 import jwt
 import pytest
@@ -9,7 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from azak_api.app import create_app
 from azak_api.settings import Settings, SettingsError
-from tests.api.conftest import PASSWORD, SECRET, bearer, login, make_user, settings_for, sql
+from tests.api.conftest import PASSWORD, SECRET, account, bearer, login, make_user, settings_for, sql
 
 
 async def test_login_sets_an_httponly_lax_cookie_and_returns_the_token(client, api_warehouse):
@@ -119,3 +120,37 @@ async def test_passwords_are_stored_as_argon2_hashes(api_warehouse):
     _, email = await make_user(api_warehouse)
     [(stored,)] = sql(api_warehouse, "SELECT password_hash FROM app.users WHERE email = %s", (email,))
     assert stored.startswith("$argon2") and PASSWORD not in stored
+
+
+async def test_a_flood_of_distinct_tokens_keeps_the_auth_caches_at_their_bound(app_settings, user, api_warehouse):
+    """Every token's revocation state was cached per process, and never forgotten."""
+    app = create_app(replace(app_settings, auth_cache_entries=50))
+    [(version,)] = sql(api_warehouse, "SELECT token_version FROM app.users WHERE id = %s", (user.id,))
+    async with AsyncTestClient(app=app) as client:
+        for _ in range(300):  # valid tokens (the app's own signer), each with a jti of its own
+            token = app.state.tokens.issue(user.id, "user", version)
+            assert (await client.get("/api/users/me", headers=bearer(token))).status_code == 200
+        assert len(app.state.auth.revocations) == 50 and len(app.state.auth.users) == 1
+
+
+async def test_revoked_and_outdated_tokens_are_refused_within_the_auth_cache_seconds(app_settings, api_warehouse):
+    """A logout, a new password (the token version moves on) and a deactivation, made on one
+    instance: that one refuses the token at once, the other once its cache entry is older than
+    ``AZAK_AUTH_CACHE_SECONDS`` — with caches small enough that other callers evict entries."""
+    settings = replace(app_settings, auth_cache_seconds=0.5, auth_cache_entries=2)
+    async with AsyncTestClient(app=create_app(settings)) as first, \
+            AsyncTestClient(app=create_app(settings)) as second:
+        admin = await account(first, api_warehouse, admin=True)
+        logged_out, new_password, deactivated = [await account(first, api_warehouse) for _ in range(3)]
+        for person in (logged_out, new_password, deactivated):
+            assert (await second.get("/api/users/me", headers=bearer(person.token))).status_code == 200
+        assert (await first.post("/api/auth/logout", headers=bearer(logged_out.token))).status_code == 200
+        changed = await first.patch(f"/api/users/{new_password.id}", json={"password": "another-horse-battery"},
+                                    headers=bearer(admin.token))
+        assert changed.status_code == 200
+        assert (await first.delete(f"/api/users/{deactivated.id}", headers=bearer(admin.token))).status_code == 200
+        for person in (logged_out, new_password, deactivated):
+            assert (await first.get("/api/users/me", headers=bearer(person.token))).status_code == 401
+        await asyncio.sleep(settings.auth_cache_seconds + 0.1)
+        for person in (logged_out, new_password, deactivated):
+            assert (await second.get("/api/users/me", headers=bearer(person.token))).status_code == 401

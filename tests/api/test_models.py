@@ -1,11 +1,13 @@
 """The model registry through the admin API."""
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
 from azak_api.admin import run_migrations
 from azak_api.app import create_app
-from tests.api.conftest import account, bearer, settings_for
+from azak_api.settings import Settings, SettingsError
+from tests.api.conftest import SECRET, account, bearer, serving, settings_for
 
 
 @pytest.fixture
@@ -60,3 +62,76 @@ async def test_models_are_admin_only(api, db_url):
     assert (await api.post("/api/models", headers=bearer(user.token),
                            json={"name": "x", "provider": "openai", "model": "m"})).status_code == 403
     assert (await api.get("/api/models")).status_code == 401
+
+
+STEAL_JWT = {"name": "steal-jwt", "provider": "openai-compatible", "model": "m", "base_url": "http://127.0.0.1:9/v1",
+             "api_key_env": "AZAK_JWT_SECRET"}
+REFUSED = [  # (body, what the 422 names)
+    (STEAL_JWT, "AZAK_OPENAI_API_KEY, AZAK_OPENROUTER_API_KEY"),
+    ({"name": "steal-db", "provider": "openai", "model": "m", "api_key_env": "AZAK_DATABASE_URL"},
+     "AZAK_LLM_KEY_VARIABLES"),
+    ({"name": "redirect", "provider": "openai", "model": "gpt-4o-mini", "base_url": "https://collector.example/v1"},
+     "AZAK_LLM_BASE_URL_HOSTS (api.openai.com, openrouter.ai)"),
+    ({"name": "keyed-http", "provider": "openai-compatible", "model": "m", "base_url": "http://gpu:8000/v1",
+      "api_key_env": "AZAK_OPENAI_API_KEY"}, "may not call gpu"),
+    ({"name": "plain", "provider": "openrouter", "model": "m", "base_url": "http://openrouter.ai/api/v1"}, "https"),
+    ({"name": "imds", "provider": "openai-compatible", "model": "m", "base_url": "http://169.254.169.254/v1"},
+     "refused always"),
+    ({"name": "imds6", "provider": "openai-compatible", "model": "m", "base_url": "http://[fd00:ec2::254]/v1"},
+     "refused always"),
+    ({"name": "gce", "provider": "openai-compatible", "model": "m", "base_url": "http://metadata.google.internal/v1"},
+     "refused always"),
+    ({"name": "lan", "provider": "openai-compatible", "model": "m", "base_url": "http://10.0.0.5:8000/v1"},
+     "AZAK_LLM_PRIVATE_NETWORKS"),
+]
+
+
+async def test_an_admin_cannot_point_a_key_at_a_host_of_their_choice(migrated):
+    """The exfiltration over HTTP against the served API: another variable of the environment as a
+    key, a keyed provider redirected, a metadata address — each a 422 naming what is allowed, and
+    nothing stored."""
+    with serving(settings_for(migrated)) as base_url:
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            admin = bearer((await account(http, migrated, admin=True)).token)
+            for body, named in REFUSED:
+                response = await http.post("/api/models", headers=admin, json=body)
+                assert response.status_code == 422 and named in response.json()["detail"], (body, response.text)
+            allowed = {}
+            for body in ({"name": "gpt", "provider": "openai", "model": "gpt-4o-mini",
+                          "base_url": "https://api.openai.com/v1"},
+                         {"name": "local", "provider": "openai-compatible", "model": "m",
+                          "base_url": "http://gpu:8000/v1"}):  # keyless: the name is checked when called
+                created = await http.post("/api/models", headers=admin, json=body)
+                assert created.status_code == 201, created.text
+                allowed[body["name"]] = created.json()["id"]
+            for name, change in (("gpt", {"api_key_env": "AZAK_JWT_SECRET"}),
+                                 ("gpt", {"base_url": "https://collector.example/v1"}),
+                                 ("local", {"base_url": "http://169.254.169.254/v1"}),
+                                 ("local", {"api_key_env": "AZAK_OPENAI_API_KEY"})):  # keyed now: gpu not listed
+                response = await http.patch(f"/api/models/{allowed[name]}", headers=admin, json=change)
+                assert response.status_code == 422, (name, change, response.text)
+            listed = {m["name"]: m for m in (await http.get("/api/models", headers=admin)).json()}
+    assert set(listed) == {"baseline", "momentum", "gpt", "local"}
+    assert (listed["gpt"]["base_url"], listed["gpt"]["api_key_env"]) == ("https://api.openai.com/v1", None)
+    assert (listed["local"]["base_url"], listed["local"]["api_key_env"]) == ("http://gpu:8000/v1", None)
+
+
+async def test_the_operator_sets_the_lists(migrated, monkeypatch):
+    monkeypatch.setenv("AZAK_DATABASE_URL", migrated)
+    monkeypatch.setenv("AZAK_JWT_SECRET", SECRET)
+    monkeypatch.setenv("AZAK_LLM_KEY_VARIABLES", "AZAK_VLLM_KEY")
+    monkeypatch.setenv("AZAK_LLM_BASE_URL_HOSTS", "llm.corp.example")
+    monkeypatch.setenv("AZAK_LLM_PRIVATE_NETWORKS", "10.0.0.0/8")
+    policy = Settings.from_env().llm_egress
+    async with AsyncTestClient(app=create_app(settings_for(migrated, llm_egress=policy))) as api:
+        admin = bearer((await account(api, migrated, admin=True)).token)
+        for body, status in (
+                ({"name": "corp", "provider": "openai-compatible", "model": "m", "api_key_env": "AZAK_VLLM_KEY",
+                  "base_url": "https://llm.corp.example/v1"}, 201),
+                ({"name": "lan", "provider": "openai-compatible", "model": "m", "base_url": "http://10.1.2.3/v1"}, 201),
+                ({"name": "gpt", "provider": "openai", "model": "m"}, 422)):  # its key variable is not listed now
+            response = await api.post("/api/models", headers=admin, json=body)
+            assert response.status_code == status, (body, response.text)
+    monkeypatch.setenv("AZAK_LLM_PRIVATE_NETWORKS", "169.254.0.0/16")
+    with pytest.raises(SettingsError, match=r"AZAK_LLM_PRIVATE_NETWORKS: 169\.254\.0\.0/16 contains link-local"):
+        Settings.from_env()

@@ -34,6 +34,9 @@ def test_models_add_list_set(cli_env, openai_server):
     duplicate = run_azak("models", "add", "--name", "local", "--provider", "openai", "--model", "x", env=cli_env)
     assert duplicate.returncode == 2 and "exists" in duplicate.stderr
     missing = run_azak("models", "add", "--name", "y", "--provider", "openai-compatible", "--model", "x", env=cli_env)
+    steal = run_azak("models", "add", "--name", "z", "--provider", "openai-compatible", "--model", "x", "--base-url",
+                     openai_server.base_url, "--api-key-env", "AZAK_JWT_SECRET", env=cli_env)
+    assert steal.returncode == 2 and "AZAK_LLM_KEY_VARIABLES" in steal.stderr
     assert missing.returncode == 2 and "--base-url" in missing.stderr
     typo = run_azak("models", "add", "--name", "b2", "--provider", "baseline", "--model", "azak-baseline-v2",
                     env=cli_env)

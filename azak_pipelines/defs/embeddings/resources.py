@@ -4,9 +4,10 @@ import dagster as dg
 
 from azak_core.embeddings import Embedder, EmbedderSettings, select_embedder
 from azak_core.vectors import NewsVectors
+from azak_pipelines.defs.resources import SecretSafeResource
 
 
-class EmbedderResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
+class EmbedderResource(SecretSafeResource):
     """The text embedder (``AZAK_EMBEDDER``: auto | offline | openai). ``auto`` uses OpenAI's
     ``text-embedding-3-small`` when ``AZAK_OPENAI_API_KEY`` (or ``OPENAI_API_KEY``) is set and the
     offline Korean embedder otherwise; ``AZAK_OPENAI_BASE_URL`` points at a compatible server."""
@@ -24,7 +25,7 @@ class EmbedderResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # su
         return select_embedder(self.settings())
 
 
-class VectorStore(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
+class VectorStore(SecretSafeResource):
     """Milvus (``AZAK_MILVUS_URI``; ``azak`` starts an embedded milvus-lite server and sets it)."""
 
     milvus_uri: str = ""

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import dagster as dg
 
-from azak_pipelines.defs.resources import env_config
+from azak_pipelines.defs.resources import SecretSafeResource, env_config
 from azak_pipelines.lib.http import NoLimit
 from azak_pipelines.lib.kis.client import KisClient, KisConfig, MemoryTokenStore
 from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock
@@ -29,7 +29,7 @@ class KisSession:
         return f"kis:{self.mode}"
 
 
-class KisResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
+class KisResource(SecretSafeResource):
     """KIS OpenAPI. Live when the app key and secret are set (or ``requested_mode`` is ``live``),
     otherwise replay of the bundled recordings through the same client. ``env`` picks the real or
     paper host; ``base_url`` overrides it."""
@@ -88,7 +88,7 @@ def kis_from_env() -> KisResource:
 
 
 
-class RetentionResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
+class RetentionResource(SecretSafeResource):
     """How many whole months of intraday history ``raw`` keeps; ``retention_job`` drops older
     monthly children nightly. Text fields, so that a bad value is refused with its variable's name
     (see :meth:`months`) instead of becoming a default.

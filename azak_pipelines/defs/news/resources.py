@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from azak_pipelines.defs.resources import env_config
+from azak_pipelines.defs.resources import SecretSafeResource, env_config
 from azak_pipelines.lib import replay_http
 from azak_pipelines.lib.http import HostLimiter, HttpClient
 from azak_pipelines.lib.news.collect import NewsSettings
@@ -15,7 +15,7 @@ from azak_pipelines.lib.sources import resolve_mode
 DEFAULTS = NewsSettings()
 
 
-class NewsSources(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
+class NewsSources(SecretSafeResource):
     """Naver Finance, the Hankyung and Maeil RSS feeds, OpenDART and Reddit.
 
     DART and Reddit are live when their credentials are set; Naver and the RSS feeds need none, so

@@ -5,12 +5,12 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from azak_pipelines.defs.resources import env_config
+from azak_pipelines.defs.resources import SecretSafeResource, env_config
 from azak_pipelines.lib.notify.messages import Links
 from azak_pipelines.lib.notify.sender import DEFAULT_API_URL, DeliveryReport, deliver
 
 
-class TelegramResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
+class TelegramResource(SecretSafeResource):
     """The Telegram bot. Without ``AZAK_TELEGRAM_BOT_TOKEN`` nothing is sent: the outbox still
     fills, and Dagit shows what would have been sent. ``AZAK_TELEGRAM_API_URL`` is the Bot API
     server's root (requests go to ``{root}/bot{token}/{method}``); ``AZAK_TELEGRAM_ADMIN_CHAT_ID``

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from azak_pipelines.defs.resources import env_config
+from azak_pipelines.defs.resources import SecretSafeResource, env_config
 from azak_pipelines.lib.http import HttpClient
 from azak_pipelines.lib.kis.master import LIVE_BASE_URL, MasterRecord, fetch_masters
 from azak_pipelines.lib.sample_data import sample_data_dir
 from azak_pipelines.lib.universe import read_master_snapshots
 
 
-class ListingSource(dg.ConfigurableResource):  # type: ignore[type-arg]  # subscripting adds a pydantic generic class to the MRO
+class ListingSource(SecretSafeResource):
     """The KOSPI/KOSDAQ/KONEX master files KIS publishes. ``live`` downloads today's files from
     ``base_url``; ``replay`` folds the bundled snapshots (``replay_dir``, one folder per day)."""
 

@@ -14,8 +14,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from azak_core.market import KST, is_stock_code
+from azak_core.patterns import MODEL_NAME_PATTERN
 
-MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")  # as app.models.name
+MODEL_NAME = re.compile(MODEL_NAME_PATTERN)
 FIELDS = {"model", "code", "made_at", "horizon_sessions", "direction", "probability", "base_price",
           "target_price", "stop_price"}
 MAX_HORIZON = 250

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from azak_core.redact import redacted_repr
 from azak_pipelines.lib.http import HttpClient, RateLimiter, RetryPolicy
 from azak_pipelines.lib.kis import parsers
 from azak_pipelines.lib.kis.parsers import KisApiError
@@ -77,6 +78,8 @@ class KisConfig:
     concurrency: int = 4
     timeout_seconds: float = 20.0
 
+    __repr__ = redacted_repr  # the app key and secret stay out of logs and tracebacks
+
     def __post_init__(self) -> None:
         if self.env not in HOSTS:
             raise KisConfigError(f"AZAK_KIS_ENV must be 'real' or 'paper', got {self.env!r}")
@@ -101,6 +104,8 @@ class KisConfig:
 class IssuedToken:
     access_token: str
     expires_at: datetime  # aware
+
+    __repr__ = redacted_repr
 
 
 class TokenProvider(Protocol):

@@ -15,6 +15,7 @@ from typing import Any
 import requests
 from lxml import html as lxml_html
 
+from azak_core.redact import redacted_repr
 from azak_pipelines.lib.http import HttpClient, HttpError, redact_secrets
 from azak_pipelines.lib.news import dart, naver, reddit, rss
 from azak_pipelines.lib.news.items import ParseResult, Rejected
@@ -45,6 +46,8 @@ class NewsSettings:
     reddit_lookback_hours: int = 24
     host_interval: float = 1.0
     fetch_bodies: bool = False
+
+    __repr__ = redacted_repr  # the DART key and the Reddit secret stay out of logs
 
 
 @dataclass

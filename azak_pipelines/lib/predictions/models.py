@@ -6,12 +6,13 @@ from typing import Any
 
 import psycopg
 
+from azak_core.egress import key_variable
 from azak_pipelines.lib.warehouse import scalar
 
 PROVIDERS = ("openai", "openrouter", "openai-compatible", "baseline", "external")
-DEFAULT_KEY_ENV = {"openai": "AZAK_OPENAI_API_KEY", "openrouter": "AZAK_OPENROUTER_API_KEY"}
 DEFAULT_STRUCTURED = {"openai": "json_schema", "openai-compatible": "json_schema", "openrouter": "prompt"}
 OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
+OPENAI_BASE_URL = "https://api.openai.com/v1"  # the openai client's own default
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class ModelSpec:
 
     @property
     def key_env(self) -> str | None:
-        return self.api_key_env or DEFAULT_KEY_ENV.get(self.provider)
+        return key_variable(self.provider, self.api_key_env)
 
     @property
     def endpoint(self) -> str | None:

@@ -13,9 +13,11 @@ import msgspec
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
+from azak_core.egress import EgressPolicy
 from azak_pipelines.lib.predictions.extract import InvalidJson, last_json_object
-from azak_pipelines.lib.predictions.models import ModelSpec
+from azak_pipelines.lib.predictions.models import OPENAI_BASE_URL, ModelSpec
 from azak_pipelines.lib.predictions.schemas import SchemaViolation, json_schema, validate
+from azak_pipelines.lib.predictions.transport import EgressRefused, PinnedTransport, Resolver, system_resolve
 
 
 class CallFailed(Exception):
@@ -37,6 +39,8 @@ class ProviderSettings:
     max_retries: int = 2
     openrouter_headers: dict[str, str] = field(default_factory=lambda: {
         "HTTP-Referer": "https://github.com/azak-ai/azak", "X-Title": "Azak"})
+    egress: EgressPolicy = field(default_factory=EgressPolicy)  # which keys, which hosts
+    resolve: Resolver = system_resolve  # how a host becomes the addresses checked and connected to
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,24 @@ class Answer:
 
 
 def client_for(model: ModelSpec, api_key: str | None, settings: ProviderSettings) -> openai.AsyncOpenAI:
-    if model.provider != "openai-compatible" and not api_key:
-        raise CallFailed("config", f"{model.name}: set {model.key_env} (the registry names it as the key)")
+    """A client that sends ``api_key`` only where the egress policy allows: the registry row is
+    checked here (it may have been written by SQL, not through the API) and every connection is
+    checked again on the address it goes to (:class:`PinnedTransport`). No proxy from the
+    environment is used: the checks need the address the connection goes to."""
+    keyed = model.key_env is not None
+    base_url = model.endpoint or OPENAI_BASE_URL
+    problem = settings.egress.key_problem(model.key_env)
+    if not problem and model.provider != "openai-compatible" and not api_key:
+        problem = f"set {model.key_env} (the registry names it as the key)"
+    problem = problem or settings.egress.url_problem(base_url, keyed)
+    if problem:
+        raise CallFailed("config", f"{model.name}: {problem}")
+    transport = PinnedTransport(settings.egress, keyed, settings.resolve)
     headers = settings.openrouter_headers if model.provider == "openrouter" else None
     return openai.AsyncOpenAI(
-        api_key=api_key or "not-needed", base_url=model.endpoint, timeout=settings.timeout_s,
-        max_retries=settings.max_retries, default_headers=headers)
+        api_key=api_key or "not-needed", base_url=base_url, timeout=settings.timeout_s,
+        max_retries=settings.max_retries, default_headers=headers,
+        http_client=openai.DefaultAsyncHttpxClient(transport=transport, trust_env=False, follow_redirects=False))
 
 
 def request_options(model: ModelSpec, output: type[msgspec.Struct], name: str) -> dict[str, Any]:
@@ -94,6 +110,8 @@ async def complete(client: openai.AsyncOpenAI, model: ModelSpec, messages: list[
     except openai.APITimeoutError:
         raise CallFailed("timeout", f"no answer within {client.timeout} s (after retries)") from None
     except openai.APIConnectionError as exc:
+        if isinstance(exc.__cause__, EgressRefused):
+            raise CallFailed("config", f"refused by the egress policy: {exc.__cause__}") from None
         raise CallFailed("connection", f"cannot reach {client.base_url}: {exc}") from None
     except openai.APIStatusError as exc:
         raise _status_failure(exc) from None

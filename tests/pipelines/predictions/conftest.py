@@ -133,11 +133,12 @@ def openai_server() -> Iterator[OpenAIServer]:
     server.stop()
 
 
-def add_model(url: str, name: str, model: str, base_url: str, structured: str | None = "json_schema",
+def add_model(url: str, name: str, model: str, base_url: str | None, structured: str | None = "json_schema",
               kind: str = "chat", params: str = '{"max_tokens": 800}', price: tuple[float, float] = (1.0, 4.0),
-              provider: str = "openai-compatible") -> int:
+              provider: str = "openai-compatible", api_key_env: str | None = None) -> int:
+    """A registry row written by SQL, as an operator (or an intruder) could: no API check applies."""
     with psycopg.connect(url, autocommit=True) as conn:
         return conn.execute(
             "INSERT INTO app.models (name, provider, model, base_url, kind, structured, params, price_in_per_m, "
-            "price_out_per_m) VALUES (%s,%s,%s,%s,%s,%s,%s::jsonb,%s,%s) RETURNING id",
-            (name, provider, model, base_url, kind, structured, params, *price)).fetchone()[0]
+            "price_out_per_m, api_key_env) VALUES (%s,%s,%s,%s,%s,%s,%s::jsonb,%s,%s,%s) RETURNING id",
+            (name, provider, model, base_url, kind, structured, params, *price, api_key_env)).fetchone()[0]

@@ -1,11 +1,13 @@
 """Every structured mode and every failure, through the real openai client over real HTTP."""
 
 import time
+from dataclasses import replace
 from datetime import datetime
 
 import psycopg
 import pytest
 
+from azak_core.egress import EgressPolicy
 from azak_pipelines.lib.krx_calendar import KST
 from azak_pipelines.lib.predictions.budget import Budget
 from azak_pipelines.lib.predictions.context import Article, build_context
@@ -115,8 +117,10 @@ def test_missing_key_is_a_config_failure(predictions_warehouse, openai_server):
 
 def test_openrouter_sends_attribution_headers(predictions_warehouse, openai_server):
     spec = ModelSpec(id=4, name="or", provider="openrouter", model="qwen/fenced", base_url=openai_server.base_url)
+    # an operator who lets keys go to the local server (a key goes to no unlisted host: test_egress)
+    local = EgressPolicy(hosts=("127.0.0.1",), private_networks=("127.0.0.0/8",))
     with psycopg.connect(predictions_warehouse, autocommit=True) as conn:
-        runner = Runner(conn, {"AZAK_OPENROUTER_API_KEY": "sk-or-test"}, FAST, Budget(None))
+        runner = Runner(conn, {"AZAK_OPENROUTER_API_KEY": "sk-or-test"}, replace(FAST, egress=local), Budget(None))
         (a,) = runner.run([Job(spec, "news_impact", news_context(conn))])
     assert a.status == "ok", a.error_message
     headers = {k.lower(): v for k, v in openai_server.requests[-1].headers.items()}
