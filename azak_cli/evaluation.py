@@ -9,9 +9,10 @@ from typing import Any
 
 import psycopg
 
-from azak_cli.demo import cli_instance, run_job
-from azak_cli.environment import Runtime
-from azak_cli.market import UsageError, _failure, _report
+from azak_cli.errors import UsageError
+from azak_cli.runtime.environment import Runtime
+from azak_pipelines.defs.evaluation.tables import EXTERNAL_PREDICTIONS
+from azak_pipelines.runs import dagster_instance, materialization, op_config, require_success, run_job
 
 # what the evaluation reads, and the job that builds it on an empty warehouse
 PREREQUISITES = (("marts.trading_days", "reference_job"), ("marts.daily_prices", "market_marts_job"),
@@ -19,7 +20,7 @@ PREREQUISITES = (("marts.trading_days", "reference_job"), ("marts.daily_prices",
 
 
 def _ensure_app_schema(runtime: Runtime) -> None:
-    from azak_api.cli import run_migrations
+    from azak_api.admin import run_migrations
 
     run_migrations(runtime.database.render())
 
@@ -48,13 +49,11 @@ def import_predictions(runtime: Runtime, paths: list[Path], quiet: bool = False)
         raise UsageError("no valid predictions to import")
     _ensure_app_schema(runtime)
     started = time.monotonic()
-    result = run_job(defs(), cli_instance(), "external_predictions_job",
-                     run_config={"ops": {"computed__external_predictions": {"config": {
-                         "paths": [str(p) for p in paths]}}}},
+    result = run_job(defs(), dagster_instance(), "external_predictions_job",
+                     run_config=op_config(EXTERNAL_PREDICTIONS, {"paths": [str(p) for p in paths]}),
                      tags={"azak/origin": "import"})
-    if not result.success:
-        raise RuntimeError(f"the import run {result.run_id} failed:\n  {_failure(result)}")
-    report = _report(result, "computed/external_predictions")
+    require_success(result, "the import run")
+    report = materialization(result, EXTERNAL_PREDICTIONS) or {}
     say(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_new', 0):,} new predictions, "
         f"{report.get('rows_rejected', 0):,} quarantined, models registered: {report.get('models_registered')} "
         f"(run {result.run_id}); `azak evaluate` scores them")
@@ -90,17 +89,15 @@ def evaluate(runtime: Runtime, model: str | None, start: date | None, end: date 
     url = runtime.database.render()
     _ensure_app_schema(runtime)
     defs = load_defs()
-    instance = cli_instance()
+    instance = dagster_instance()
     for job in _missing(url):
         say(f"the warehouse lacks what evaluation reads: running {job} first…")
         result = run_job(defs, instance, job, tags={"azak/origin": "evaluate"})
-        if not result.success:
-            raise RuntimeError(f"the {job} run {result.run_id} failed:\n  {_failure(result)}")
+        require_success(result, f"the {job} run")
     say("evaluating every prediction that is not final yet (evaluation_job)…")
     started = time.monotonic()
     result = run_job(defs, instance, "evaluation_job", tags={"azak/origin": "evaluate"})
-    if not result.success:
-        raise RuntimeError(f"the evaluation run {result.run_id} failed:\n  {_failure(result)}")
+    require_success(result, "the evaluation run")
     say(f"evaluated in {time.monotonic() - started:.1f} s (run {result.run_id})")
     with connect(url) as conn:
         items = load_scored(conn)

@@ -6,13 +6,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from azak_cli.demo import cli_instance, run_job
-from azak_cli.environment import Runtime
+from azak_cli.errors import UsageError
+from azak_cli.runtime.environment import Runtime
 from azak_core.market import STOCK_CODE
-
-
-class UsageError(ValueError):
-    """The command line asks for something impossible; the message says what to change."""
+from azak_pipelines.defs.market.tables import DAILY_PRICES
+from azak_pipelines.defs.news.tables import IMPORTED_NEWS, NEWS_ARTICLES
+from azak_pipelines.runs import dagster_instance, materialization, op_config, require_success, run_job
 
 
 @dataclass
@@ -49,19 +48,6 @@ def scan_price_files(paths: list[Path], file_format: str, code: str | None) -> F
     return scan
 
 
-def _report(result: Any, asset: str) -> dict[str, Any]:
-    for event in result.get_asset_materialization_events():
-        if event.asset_key.to_user_string() == asset:
-            return {k: v.value for k, v in event.materialization.metadata.items()}
-    return {}
-
-
-def _failure(result: Any) -> str:
-    messages = [e.message for e in result.all_events
-                if e.event_type_value in {"STEP_FAILURE", "RUN_FAILURE"} and e.message]
-    return "\n  ".join(messages) or "see the run in Dagit"
-
-
 def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto",
                   basis: str = "adjusted", code: str | None = None, quiet: bool = False) -> dict[str, Any]:
 
@@ -84,15 +70,14 @@ def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto"
     say(f"importing {scan.first} … {scan.last} through raw/daily_prices…")
     started = time.monotonic()
     result = run_job(
-        defs(), cli_instance(), "daily_prices_job", (str(scan.first), str(scan.last)),
-        {"ops": {"raw__daily_prices": {"config": {
+        defs(), dagster_instance(), "daily_prices_job", (str(scan.first), str(scan.last)),
+        op_config(DAILY_PRICES, {
             "source": "files", "paths": [str(p) for p in paths], "file_format": file_format,
-            "price_basis": basis, "code": code}}}},
+            "price_basis": basis, "code": code}),
         {"azak/origin": "import"},
     )
-    if not result.success:
-        raise RuntimeError(f"the import run {result.run_id} failed:\n  {_failure(result)}")
-    report = _report(result, "raw/daily_prices")
+    require_success(result, "the import run")
+    report = materialization(result, DAILY_PRICES) or {}
     say(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_written', 0):,} rows written, "
         f"{report.get('rows_replaced', 0):,} replaced, {report.get('rows_rejected', 0):,} rejected "
         f"(run {result.run_id})")
@@ -131,17 +116,15 @@ def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] |
     started = time.monotonic()
     if shards > 1:
         config.update(start=str(start), end=str(end), shards=shards)
-        result = run_job(defs(), cli_instance(), "daily_prices_backfill_job", None,
+        result = run_job(defs(), dagster_instance(), "daily_prices_backfill_job", None,
                          {"ops": {"stock_shards": {"config": config}}, "loggers": logs},
                          {"azak/origin": "backfill"})
     else:
-        result = run_job(defs(), cli_instance(), "daily_prices_job", (str(start), str(end)),
-                         {"ops": {"raw__daily_prices": {"config": {"source": "kis", **config}}},
-                          "loggers": logs},
+        result = run_job(defs(), dagster_instance(), "daily_prices_job", (str(start), str(end)),
+                         {**op_config(DAILY_PRICES, {"source": "kis", **config}), "loggers": logs},
                          {"azak/origin": "backfill"})
-    if not result.success:
-        raise RuntimeError(f"the backfill run {result.run_id} failed:\n  {_failure(result)}")
-    report = _report(result, "raw/daily_prices")
+    require_success(result, "the backfill run")
+    report = materialization(result, DAILY_PRICES) or {}
     print(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_written', 0):,} rows, "
           f"{report.get('kis_requests', 0):,} KIS requests ({report.get('source')}), run {result.run_id}")
     return {"run_id": result.run_id, **report}
@@ -154,10 +137,9 @@ def build_marts(full_refresh: bool = False) -> dict[str, Any]:
 
     print(f"building the marts{' from scratch' if full_refresh else ''}…", flush=True)
     started = time.monotonic()
-    result = run_job(defs(), cli_instance(), "marts_job",
+    result = run_job(defs(), dagster_instance(), "marts_job",
                      run_config={"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}})
-    if not result.success:
-        raise RuntimeError(f"the marts run {result.run_id} failed:\n  {_failure(result)}")
+    require_success(result, "the marts run")
     built = len(result.get_asset_materialization_events())
     print(f"done in {time.monotonic() - started:.1f} s: {built} models and seeds, run {result.run_id}")
     return {"run_id": result.run_id, "built": built}
@@ -202,17 +184,15 @@ def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dic
     started = time.monotonic()
     if not _universe_loaded(runtime):
         say("the KRX universe is not loaded yet (linking needs it): materializing raw/stocks first…")
-        universe = run_job(defs(), cli_instance(), "universe_job", tags={"azak/origin": "import"})
-        if not universe.success:
-            raise RuntimeError(f"the universe run {universe.run_id} failed:\n  {_failure(universe)}")
+        universe = run_job(defs(), dagster_instance(), "universe_job", tags={"azak/origin": "import"})
+        require_success(universe, "the universe run")
     say(f"importing {first} … {last} through raw/imported_news and computed/news_articles…")
-    result = run_job(defs(), cli_instance(), "imported_news_job", (str(first), str(last)),
-                     {"ops": {"raw__imported_news": {"config": {"paths": [str(p) for p in paths]}}}},
+    result = run_job(defs(), dagster_instance(), "imported_news_job", (str(first), str(last)),
+                     op_config(IMPORTED_NEWS, {"paths": [str(p) for p in paths]}),
                      {"azak/origin": "import"})
-    if not result.success:
-        raise RuntimeError(f"the import run {result.run_id} failed:\n  {_failure(result)}")
-    report = _report(result, "raw/imported_news")
-    articles = _report(result, "computed/news_articles")
+    require_success(result, "the import run")
+    report = materialization(result, IMPORTED_NEWS) or {}
+    articles = materialization(result, NEWS_ARTICLES) or {}
     say(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_new', 0):,} new items, "
         f"{articles.get('stories', 0):,} stories in the range (run {result.run_id})")
     return {"run_id": result.run_id, **report}
@@ -224,12 +204,10 @@ def housekeeping(runtime: Runtime, as_of: date | None, dry_run: bool) -> dict[st
     from azak_pipelines.definitions import defs
 
     config = {"as_of": str(as_of) if as_of else "", "dry_run": dry_run}
-    result = run_job(defs(), cli_instance(), "retention_job",
+    result = run_job(defs(), dagster_instance(), "retention_job",
                      run_config={"ops": {"drop_expired_partitions": {"config": config}}},
                      tags={"azak/origin": "cli"})
-    if not result.success:
-        messages = [e.message for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.message]
-        raise RuntimeError(f"the retention run {result.run_id} failed:\n  " + "\n  ".join(messages))
+    require_success(result, "the retention run")
     seen: dict[str, Any] = {}
     for event in result.all_events:
         if event.event_type_value == "ASSET_OBSERVATION":

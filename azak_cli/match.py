@@ -28,7 +28,7 @@ def _day(record: dict[str, Any]) -> date | None:
 
 def run_match(lines: Iterable[str], out: IO[str], err: IO[str], universe: Path | None = None,
               explain: bool = False) -> int:
-    from azak_cli.environment import PROJECT_ROOT
+    from azak_cli.runtime.environment import PROJECT_ROOT
     from azak_pipelines.lib.linker import load_linker, load_linker_from_rows
     from azak_pipelines.lib.linker_tables import NameSpan
     from azak_pipelines.lib.listing_history import HistoryRow, apply_snapshot

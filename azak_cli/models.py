@@ -8,13 +8,14 @@ from typing import Any
 
 import psycopg
 
-from azak_cli.demo import cli_instance, run_job
-from azak_cli.environment import Runtime
-from azak_cli.market import UsageError, _failure, _report
+from azak_cli.errors import UsageError
+from azak_cli.runtime.environment import Runtime
 from azak_core.baselines import baseline_model_problem
 from azak_core.egress import EgressPolicy, EgressSettingError
 from azak_core.market import STOCK_CODE
 from azak_core.patterns import BASE_URL_PATTERN, ENV_NAME_PATTERN, MODEL_NAME_PATTERN
+from azak_pipelines.defs.predictions.tables import STOCK_REPORTS
+from azak_pipelines.runs import dagster_instance, materialization, op_config, require_success, run_job
 
 PROVIDERS = ("openai", "openrouter", "openai-compatible", "baseline", "external")
 NAME = re.compile(MODEL_NAME_PATTERN)
@@ -26,7 +27,7 @@ LIST_SQL = ("SELECT id, name, provider, model, coalesce(base_url, ''), kind, coa
 
 
 def _connect(runtime: Runtime) -> psycopg.Connection[Any]:
-    from azak_api.cli import run_migrations
+    from azak_api.admin import run_migrations
 
     url = runtime.database.render()
     run_migrations(url)
@@ -104,11 +105,10 @@ def predict(runtime: Runtime, code: str, model: str | None) -> int:
     day = str(kst_today())
     print(f"running stock_reports for {code} ({day}, {model or 'every active model'})…", flush=True)
     started = time.monotonic()
-    result = run_job(defs(), cli_instance(), "stock_reports_job", (day, day),
-                     {"ops": {"computed__stock_reports": {"config": config}}}, {"azak/origin": "cli"})
-    if not result.success:
-        raise RuntimeError(f"the run {result.run_id} failed:\n  {_failure(result)}")
-    ids = _report(result, "computed/stock_reports").get("report_ids", [])
+    result = run_job(defs(), dagster_instance(), "stock_reports_job", (day, day),
+                     op_config(STOCK_REPORTS, config), {"azak/origin": "cli"})
+    require_success(result, "the run")
+    ids = (materialization(result, STOCK_REPORTS) or {}).get("report_ids", [])
     with psycopg.connect(runtime.database.render()) as conn, conn.cursor() as cur:
         cur.execute("SELECT to_jsonb(r) FROM computed.stock_reports AS r WHERE report_id = ANY(%s) "
                     "ORDER BY model_name", (ids,))

@@ -96,7 +96,7 @@ def neighbours(records: list[dict[str, Any]], k: int, milvus_uri: str, err: IO[s
 
 
 def main(path: str, k: int) -> int:
-    from azak_cli import environment
+    from azak_cli.runtime import environment
 
     with sys.stdin if path == "-" else Path(path).open(encoding="utf-8") as source:
         records, skipped = read_inputs(source, sys.stderr)

@@ -8,10 +8,10 @@ import signal
 from datetime import date
 from typing import Any
 
-from azak_cli.demo import cli_instance, run_job
-from azak_cli.environment import Runtime
-from azak_cli.market import UsageError
+from azak_cli.errors import UsageError
+from azak_cli.runtime.environment import Runtime
 from azak_core.market import STOCK_CODE
+from azak_pipelines.runs import dagster_instance, require_success, run_job
 
 TAGS = re.compile(r"<[^>]+>")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/api"
@@ -42,7 +42,7 @@ def _plain(body: str, width: int = 70) -> str:
 
 
 def _migrate(runtime: Runtime) -> None:
-    from azak_api.cli import run_migrations
+    from azak_api.admin import run_migrations
 
     run_migrations(runtime.database.render())
 
@@ -86,11 +86,9 @@ def notify(runtime: Runtime, day: date | None, send: bool) -> dict[str, Any]:
     day = day or kst_today()
     print(f"writing the Telegram messages for {day} (KST) through app/telegram_notifications…", flush=True)
     # the run itself never sends: this command decides, and prints what it sent
-    result = run_job(defs(), cli_instance(), "telegram_notifications_job", (str(day), str(day)),
+    result = run_job(defs(), dagster_instance(), "telegram_notifications_job", (str(day), str(day)),
                      {"resources": {"telegram": {"config": {"bot_token": None}}}}, {"azak/origin": "notify"})
-    if not result.success:
-        messages = [e.message for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.message]
-        raise RuntimeError(f"the notifications run {result.run_id} failed:\n  " + "\n  ".join(messages))
+    require_success(result, "the notifications run")
     meta: dict[str, Any] = {}
     for event in result.get_asset_materialization_events():
         meta = {k: v.value for k, v in event.materialization.metadata.items()}

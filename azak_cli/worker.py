@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 
-from azak_cli.environment import Runtime
+from azak_cli.runtime.environment import Runtime
 from azak_pipelines.defs.executor import celery_settings
 
 SHUTDOWN_SECONDS = 30  # a warm shutdown lets the running step finish

@@ -136,8 +136,8 @@ def served(target: str, env: dict[str, str], factory: bool = False) -> Iterator[
 @contextmanager
 def demo_copy() -> Iterator[str]:
     """A throw-away copy of the demo's warehouse, with a benchmark user."""
-    from azak_api.cli import upsert_user
-    from azak_cli import environment
+    from azak_api.admin import upsert_user
+    from azak_cli.runtime import environment
 
     runtime = environment.resolve()
     source = runtime.database

@@ -110,7 +110,7 @@ def warehouse(database_url: str | None, synthetic: bool) -> Iterator[tuple[str, 
         with demo_copy() as copy:
             yield copy, fill(copy) if synthetic else []
         return
-    from azak_api.cli import upsert_user
+    from azak_api.admin import upsert_user
 
     timings = fill(database_url) if synthetic else []
     upsert_user(database_url, EMAIL, PASSWORD, admin=False, reset=True)

@@ -66,7 +66,7 @@ def backfill(start: date, end: date, codes: list[str] = STOCKS, shards: int = 1)
 @contextmanager
 def celery_workers(count: int, logs: Path) -> Iterator[float]:
     """``count`` `azak worker` processes on a queue of their own; yields their start-up time."""
-    from azak_cli.environment import PROJECT_ROOT
+    from azak_cli.runtime.environment import PROJECT_ROOT
 
     queue = f"azak-bench-{uuid.uuid4().hex[:8]}"
     os.environ.update({"AZAK_EXECUTOR": "celery", "AZAK_CELERY_QUEUE": queue})

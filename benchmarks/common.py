@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from azak_cli import environment
-from azak_cli.postgres import PgUrl, drop_database, ensure_database
+from azak_cli.runtime import environment
+from azak_cli.runtime.postgres import PgUrl, drop_database, ensure_database
 
 
 @contextmanager

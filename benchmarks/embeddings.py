@@ -217,7 +217,7 @@ def percentiles(ms: list[float]) -> str:
 @contextmanager
 def milvus_at(uri: str | None) -> Iterator[str]:
     """``uri``, or the embedded milvus-lite server ``azak`` runs, started for the run in a temporary home."""
-    from azak_cli.milvus import EmbeddedMilvus
+    from azak_cli.runtime.milvus import EmbeddedMilvus
     from tests.conftest import free_port
 
     if uri is not None:

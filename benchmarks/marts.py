@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psycopg
 
-from azak_cli import scale
+from azak_cli.dev import generate as scale
 from azak_core.redact import mask_url
 from benchmarks.common import load_average, report
 

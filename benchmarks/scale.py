@@ -25,8 +25,8 @@ from typing import Any
 
 import psycopg
 
-from azak_cli import environment
-from azak_cli.postgres import drop_database, ensure_database
+from azak_cli.runtime import environment
+from azak_cli.runtime.postgres import drop_database, ensure_database
 from azak_core.redact import mask_url
 from benchmarks.common import load_average, report
 
@@ -81,9 +81,9 @@ def _truncate(url: str) -> None:
 
 
 def main() -> None:
-    from azak_cli import scale
-    from azak_cli.demo import cli_instance, run_job
+    from azak_cli.dev import generate as scale
     from azak_pipelines.definitions import defs
+    from azak_pipelines.runs import dagster_instance, run_job
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale")
     parser.add_argument("--database", default="azak_scale")
@@ -107,7 +107,7 @@ def main() -> None:
     figures: list[tuple[str, str]] = []
     loads = [f"start {load_average()}"]
     with environment.session(apply=True) as runtime:
-        definitions, instance = defs(), cli_instance()
+        definitions, instance = defs(), dagster_instance()
         started = time.monotonic()
         reference = run_job(definitions, instance, "reference_job", tags={"azak/origin": "benchmark"})
         assert reference.success, reference.run_id

@@ -51,7 +51,7 @@ def collection_sizes(uri: str) -> str:
 
 
 def main(seconds: float = 10.0, connections: int = 16) -> None:
-    from azak_cli import environment
+    from azak_cli.runtime import environment
 
     _pin(1)
     runtime = environment.resolve()

@@ -18,8 +18,8 @@ import psycopg
 import pytest
 from dagster._core.storage.defs_state.base import set_defs_state_storage
 
-from azak_cli import environment
-from azak_cli.postgres import PgUrl, drop_database, ensure_database
+from azak_cli.runtime import environment
+from azak_cli.runtime.postgres import PgUrl, drop_database, ensure_database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -178,7 +178,7 @@ def replay(monkeypatch) -> None:
 def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real embedded Milvus (milvus-lite run as a server, as `azak` runs it) for this test
     session: a free port, a throw-away data directory."""
-    from azak_cli.milvus import EmbeddedMilvus
+    from azak_cli.runtime.milvus import EmbeddedMilvus
 
     server = EmbeddedMilvus(tmp_path_factory.mktemp("milvus"), free_port())
     server.start()

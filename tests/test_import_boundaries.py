@@ -61,3 +61,79 @@ def test_shipped_code_uses_only_public_dagster_modules(package):
         for m in modules if m.split(".")[0].startswith("dagster") and any(p.startswith("_") for p in m.split("."))
     ]
     assert offenders == []
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(package: str) -> dict[str, set[str]]:
+    """The modules of ``package`` and, for each, the modules of ``package`` it imports (at the top
+    or inside a function: a cycle through a deferred import is still a cycle)."""
+    paths = {module_name(path): path for path in (PROJECT_ROOT / package).rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                edges.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                # `from pkg import module` imports pkg.module; `from module import name` imports module
+                edges.update(f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in paths
+                             else node.module for alias in node.names)
+        graph[name] = {edge for edge in edges if edge in paths and edge != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Each strongly connected group of more than one module (Tarjan's algorithm), sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while (member := stack.pop()) != node:
+                group.append(member)
+            if group:
+                found.append(sorted([node, *group]))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_the_cycle_finder_sees_a_cycle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert cycles(graph) == [["a", "b", "c"]]
+
+
+def test_the_cli_modules_import_each_other_without_cycles():
+    """Layers: main → commands → what they do (demo, dev, market, …) → runtime; runs in
+    azak_pipelines.runs. A cycle means a helper sits in the wrong module."""
+    assert cycles(import_graph("azak_cli")) == []
+
+
+def test_the_cli_imports_no_private_name():
+    """A ``_name`` is its module's own; a helper two modules share is public, in a module both import."""
+    offenders = [
+        f"{path.relative_to(PROJECT_ROOT)}: from {node.module} import {alias.name}"
+        for path in (PROJECT_ROOT / "azak_cli").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    ]
+    assert offenders == []

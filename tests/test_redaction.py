@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from azak_api.settings import Settings
-from azak_cli.postgres import PgUrl
+from azak_cli.runtime.postgres import PgUrl
 from azak_core.embeddings import EmbedderSettings
 from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorStore
 from azak_pipelines.defs.market.resources import KisResource

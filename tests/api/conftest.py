@@ -15,10 +15,10 @@ import uvicorn
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from azak_api.admin import upsert_user_async
 from azak_api.app import create_app
-from azak_api.cli import upsert_user_async
 from azak_api.settings import DEFAULT_CACHE_TTLS, Settings
-from azak_cli.postgres import PgUrl, drop_database, ensure_database
+from azak_cli.runtime.postgres import PgUrl, drop_database, ensure_database
 from tests.conftest import _worker, free_port, reset_schemas
 
 SECRET = "test-secret-" + "x" * 40
@@ -45,7 +45,7 @@ def settings_for(db_url: str, **overrides) -> Settings:
 @pytest.fixture(scope="session")
 def api_milvus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The API warehouse's own embedded Milvus (pipeline tests empty theirs between tests)."""
-    from azak_cli.milvus import EmbeddedMilvus
+    from azak_cli.runtime.milvus import EmbeddedMilvus
     from tests.conftest import free_port
 
     server = EmbeddedMilvus(tmp_path_factory.mktemp("api_milvus"), free_port())

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from azak_api.admin import ensure_ab_test, run_migrations
 from azak_api.app import create_app
-from azak_api.cli import ensure_ab_test, run_migrations
 from azak_pipelines.lib.krx_calendar import krx_calendar
 from tests.api.conftest import bearer, settings_for, sql
 from tests.pipelines.evaluation import fixtures as fx

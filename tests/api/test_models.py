@@ -4,8 +4,8 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
+from azak_api.admin import run_migrations
 from azak_api.app import create_app
-from azak_api.cli import run_migrations
 from azak_api.settings import Settings, SettingsError
 from tests.api.conftest import SECRET, account, bearer, serving, settings_for
 

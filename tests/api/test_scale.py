@@ -18,12 +18,12 @@ from psycopg import sql as pgsql
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from azak_api.cli import run_migrations
+from azak_api.admin import run_migrations
 from azak_api.db import EXACT_TOTAL_LIMIT
 from azak_api.news import queries as news_queries
 from azak_api.news.cursor import Position
 from azak_api.stocks import queries as stock_queries
-from azak_cli.postgres import PgUrl, drop_database
+from azak_cli.runtime.postgres import PgUrl, drop_database
 from benchmarks.api_scale import fill
 from tests.api.conftest import account, bearer, settings_for, sql
 from tests.conftest import _worker

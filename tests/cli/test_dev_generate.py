@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from azak_cli.scale import ScaleOptions, generate, select_listings
+from azak_cli.dev.generate import ScaleOptions, generate, select_listings
 from tests.cli.test_market_commands import cli_env  # noqa: F401 - fixture
 from tests.conftest import run_azak
 

@@ -5,8 +5,8 @@ import socket
 
 import pytest
 
-from azak_cli.milvus import EmbeddedMilvus
-from azak_cli.postgres import DatabaseConfigError
+from azak_cli.runtime.milvus import EmbeddedMilvus
+from azak_cli.runtime.postgres import DatabaseConfigError
 from azak_core.vectors import milvus_client
 from tests.conftest import free_port, run_azak
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from azak_cli import services
+from azak_cli.runtime import services
 from tests.conftest import BIN, PROJECT_ROOT, free_port
 
 LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp

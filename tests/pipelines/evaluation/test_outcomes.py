@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from azak_api.cli import run_migrations
+from azak_api.admin import run_migrations
 from azak_pipelines.lib.krx_calendar import krx_calendar
 from tests.pipelines.evaluation import fixtures as fx
 from tests.pipelines.runs import checks, materialization, run

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from azak_api.cli import run_migrations
+from azak_api.admin import run_migrations
 from tests.pipelines.notify.botapi import BotApi
 
 

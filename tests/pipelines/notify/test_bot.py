@@ -7,7 +7,7 @@ from datetime import date
 import psycopg
 import pytest
 
-from azak_api.cli import upsert_user_async
+from azak_api.admin import upsert_user_async
 from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
 from azak_pipelines.defs.predictions.tables import STOCK_REPORTS
 from azak_pipelines.lib.linker import load_linker

@@ -4,7 +4,7 @@ helpers against real runs in a real instance)."""
 import dagster as dg
 import psycopg
 
-from azak_api.cli import run_migrations
+from azak_api.admin import run_migrations
 from azak_pipelines.defs.notify.resources import TelegramResource
 from azak_pipelines.defs.notify.sensors import telegram_check_failure_sensor, telegram_run_failure_sensor
 from azak_pipelines.defs.resources import Warehouse

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 import psycopg
 import pytest
 
-from azak_api.cli import run_migrations
+from azak_api.admin import run_migrations
 from azak_pipelines.lib.krx_calendar import KST, krx_calendar
 from tests.pipelines.predictions.openai_server import OpenAIServer
 

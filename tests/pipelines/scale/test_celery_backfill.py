@@ -20,9 +20,9 @@ import dagster as dg
 import psycopg
 import pytest
 
-from azak_cli import environment
 from azak_cli.market import backfill_prices
-from azak_cli.postgres import PgUrl, drop_database, ensure_database
+from azak_cli.runtime import environment
+from azak_cli.runtime.postgres import PgUrl, drop_database, ensure_database
 from azak_pipelines.defs.executor import DEFAULT_BROKER
 from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock, serve
 from azak_pipelines.lib.krx_calendar import KST

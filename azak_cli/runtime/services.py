@@ -9,11 +9,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from azak_cli.environment import PROJECT_ROOT, Runtime
-from azak_cli.postgres import DatabaseConfigError, port_is_free
+from azak_cli.runtime.environment import PROJECT_ROOT, Runtime
+from azak_cli.runtime.postgres import DatabaseConfigError, port_is_free
 
 BIN = Path(sys.executable).parent
 LOOPBACK = "127.0.0.1"
@@ -134,6 +135,29 @@ class Supervisor:
         """The Telegram bot and outbox delivery (only when AZAK_TELEGRAM_BOT_TOKEN is set)."""
         self.start("telegram", [str(BIN / "azak"), "serve", "telegram"])
 
+    def start_telegram_if_configured(self) -> bool:
+        """Start the bot when AZAK_TELEGRAM_BOT_TOKEN is set; returns whether it was."""
+        if not os.environ.get("AZAK_TELEGRAM_BOT_TOKEN", "").strip():
+            return False
+        self.start_telegram()
+        return True
+
+    def start_servers(self, dagit: Endpoint | None, api: Endpoint | None, dagster_url: str) -> None:
+        """Start Dagit (with the daemon) and/or the API, then wait until each answers. The API
+        launches on-demand runs through the Dagit at ``dagster_url`` (GraphQL)."""
+        from azak_pipelines.runs import dagster_instance
+
+        if dagit is not None:
+            dagster_instance()  # the pools' limits, before the daemon launches runs
+            self.start_dagit(dagit)
+        if api is not None:
+            self.env.setdefault("AZAK_DAGSTER_URL", dagster_url)
+            self.start_api(api)
+        if dagit is not None:
+            self.wait_ready("Dagit", f"{dagit.url}/server_info")
+        if api is not None:
+            self.wait_ready("API", f"{api.url}/health")
+
     def wait_ready(self, name: str, url: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -179,6 +203,17 @@ class Supervisor:
         for _, process in self.children:
             _signal_group(process.pid, signal.SIGKILL)
         self.children.clear()
+
+
+@contextlib.contextmanager
+def supervised(runtime: Runtime) -> Iterator[Supervisor]:
+    """A supervisor for ``runtime`` (after ``runtime.ensure_milvus()``: its children get the URI)
+    whose children are stopped on the way out, whatever happens."""
+    supervisor = Supervisor(runtime)
+    try:
+        yield supervisor
+    finally:
+        supervisor.stop()
 
 
 def _signal_group(group: int, signum: signal.Signals) -> None:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from azak_cli.postgres import DatabaseConfigError, port_is_free
+from azak_cli.runtime.postgres import DatabaseConfigError, port_is_free
 
 BIN = Path(sys.executable).parent
 

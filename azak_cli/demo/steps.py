@@ -1,19 +1,18 @@
-"""`azak demo`: materialize the bundled sample window, print a summary, then serve.
+"""The steps of `azak demo`: materialize the bundled sample window, print a summary.
 
 Each step is a real run in the Dagster instance (so it shows in Dagit). A step is recorded as done
 in ``ops.demo_steps`` only after its run succeeds, together with a fingerprint of the code and the
 sample data: re-running skips finished steps and redoes interrupted or outdated ones.
 """
 
-import contextlib
 import hashlib
-import sys
 import time
 from typing import Any
 
 import psycopg
 
-from azak_cli.environment import PROJECT_ROOT, Runtime
+from azak_cli.demo.plan import DEMO_STEPS, DemoStep
+from azak_cli.runtime.environment import PROJECT_ROOT, Runtime
 
 STATE_DDL = """
 CREATE SCHEMA IF NOT EXISTS ops;
@@ -24,9 +23,10 @@ CREATE TABLE IF NOT EXISTS ops.demo_steps (
     finished_at timestamptz NOT NULL DEFAULT now()
 );
 """
-# azak_core too: the pipelines' embedder and vector-store schema live there (a new schema must rebuild Milvus)
-FINGERPRINTED = ("azak_pipelines", "azak_core", "dbt_project/models", "dbt_project/macros", "dbt_project/seeds",
-                 "dbt_project/dbt_project.yml")
+# azak_core too: the pipelines' embedder and vector-store schema live there (a new schema must rebuild Milvus);
+# the plan: a step's new range redoes it
+FINGERPRINTED = ("azak_pipelines", "azak_core", "azak_cli/demo/plan.py", "dbt_project/models", "dbt_project/macros",
+                 "dbt_project/seeds", "dbt_project/dbt_project.yml")
 
 
 def fingerprint() -> str:
@@ -60,18 +60,6 @@ def _record(url: str, step: str, current: str, run_id: str) -> None:
         )
 
 
-def cli_instance() -> Any:
-    """The real Dagster instance (``DAGSTER_HOME``, the project's dagster.yaml), with the pools'
-    limits in place."""
-    from dagster import DagsterInstance
-
-    from azak_pipelines.defs.pools import ensure_pool_limits
-
-    instance = DagsterInstance.get()
-    ensure_pool_limits(instance)
-    return instance
-
-
 DEMO_ADMIN = "admin@azak.local"
 
 
@@ -79,7 +67,7 @@ def ensure_demo_admin(runtime: Runtime) -> tuple[str, str]:
     """The demo's admin account; its password is generated once and kept under AZAK_HOME."""
     import secrets
 
-    from azak_api.cli import upsert_user
+    from azak_api.admin import upsert_user
 
     path = runtime.home / "demo-admin-password"
     if not path.exists():
@@ -98,7 +86,7 @@ def ensure_demo_ab_test(runtime: Runtime) -> bool:
     """An active A/B pair for the evaluation step: the full baseline against its price-only variant
     (does the news context add anything over momentum alone?), unless a pair is active already.
     Returns whether the pair was made now."""
-    from azak_api.cli import ensure_ab_test
+    from azak_api.admin import ensure_ab_test
 
     pair = ensure_ab_test(runtime.database.render(), *DEMO_AB_TEST,
                           note="demo: does news context add anything over price momentum alone?")
@@ -107,57 +95,55 @@ def ensure_demo_ab_test(runtime: Runtime) -> bool:
     return pair.created
 
 
-def run_job(defs: Any, instance: Any, job_name: str, partition_range: tuple[str, str] | None = None,
-            run_config: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> Any:
-    """Execute a job of the code location, recorded in ``instance``: in this process, or with the
-    configured executor's workers running its steps.
+def _run_step(runtime: Runtime, definitions: Any, instance: Any, step: DemoStep, label: str) -> str:
+    """Run one step (a job, or files through ``azak import prices``); returns its run's id."""
+    from azak_cli.market import import_prices
+    from azak_pipelines.lib.sample_data import sample_data_dir
+    from azak_pipelines.runs import failure, run_job
 
-    What the run prints (dbt's log lines) goes to standard error: standard output is the command's
-    answer, which ``--json`` callers parse.
-    """
-    run_tags = dict(tags or {})
-    if partition_range is not None:
-        run_tags["dagster/asset_partition_range_start"] = partition_range[0]
-        run_tags["dagster/asset_partition_range_end"] = partition_range[1]
-    config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    config.update(run_config or {})
-    job = defs.resolve_job_def(job_name)
-    with contextlib.redirect_stdout(sys.stderr):
-        if job.executor_def.name == "in_process":
-            return job.execute_in_process(instance=instance, run_config=config, tags=run_tags, raise_on_error=False)
-        # Another executor (AZAK_EXECUTOR=celery) runs steps in other processes, which load the
-        # job again from azak_pipelines.definitions.job
-        import warnings
-
-        import dagster as dg
-
-        reconstructable = dg.build_reconstructable_job("azak_pipelines.definitions", "job",
-                                                       reconstructable_args=(job_name,))
-        with warnings.catch_warnings():
-            # dagster-celery registers its task again for every step it submits; Celery keeps the
-            # first registration (the same function) and warns each time
-            warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already registered")
-            return dg.execute_job(reconstructable, instance, run_config=config, tags=run_tags,
-                                  raise_on_error=False)
+    started = time.monotonic()
+    if step.price_files:
+        print(f"{label}: azak import prices {' '.join(step.price_files)}…", flush=True)
+        report = import_prices(runtime, [sample_data_dir() / p for p in step.price_files], quiet=True)
+        run_id: str = report["run_id"]
+        return run_id
+    if step.job is None:
+        raise RuntimeError(f"demo step {step.name!r} names neither a job nor price files")
+    span = f" ({step.partition_range[0]} … {step.partition_range[1]})" if step.partition_range else ""
+    print(f"{label}: running {step.job}{span}…", flush=True)
+    result = run_job(definitions, instance, step.job, step.partition_range, step.run_config,
+                     {"azak/origin": "demo"})
+    if not result.success:
+        raise RuntimeError(f"{step.job} failed after {time.monotonic() - started:.1f} s "
+                           f"(run {result.run_id}):\n  {failure(result)}")
+    return str(result.run_id)
 
 
-def materialize_sample(runtime: Runtime, refresh: bool = False) -> None:
-    from azak_api.cli import run_migrations
-    from azak_pipelines.definitions import defs as load_defs
-    from azak_pipelines.demo_plan import DEMO_STEPS
-
-    url = runtime.database.render()
-    run_migrations(url)  # the model registry (app.models) drives the prediction steps
-    current = fingerprint()
-    done = set() if refresh else _finished_steps(url, current)
+def steps_to_skip(runtime: Runtime, url: str, current: str, refresh: bool) -> set[str]:
+    """The steps done for this code and data (none with ``refresh``), after preparing what the
+    steps read: the app schema, the demo's subscriber and its A/B pair."""
+    from azak_api.admin import run_migrations
     from azak_cli.telegram import ensure_demo_subscriber
 
+    run_migrations(url)  # the model registry (app.models) drives the prediction steps
+    done = set() if refresh else _finished_steps(url, current)
     ensure_demo_subscriber(runtime)  # the notifications step writes its (never sent) messages
     if ensure_demo_ab_test(runtime):  # a new pair is compared by the evaluation step: run it again
         done -= {step.name for step in DEMO_STEPS if step.job == "evaluation_job"}
+    return done
+
+
+def materialize_sample(runtime: Runtime, refresh: bool = False) -> None:
+    """Run every demo step not done yet for this code and data, then print the summary."""
+    from azak_pipelines.definitions import defs as load_defs
+    from azak_pipelines.runs import dagster_instance
+
+    url = runtime.database.render()
+    current = fingerprint()
+    done = steps_to_skip(runtime, url, current, refresh)
     print("loading the Dagster code location…", flush=True)
     definitions = load_defs()
-    instance = cli_instance()
+    instance = dagster_instance()
     total = len(DEMO_STEPS)
     for number, step in enumerate(DEMO_STEPS, start=1):
         label = f"[{number}/{total}] {step.name}"
@@ -165,29 +151,7 @@ def materialize_sample(runtime: Runtime, refresh: bool = False) -> None:
             print(f"{label}: already materialized for this code and data, skipped")
             continue
         started = time.monotonic()
-        if step.price_files:
-            from azak_cli.market import import_prices
-            from azak_pipelines.lib.sample_data import sample_data_dir
-
-            print(f"{label}: azak import prices {' '.join(step.price_files)}…", flush=True)
-            report = import_prices(runtime, [sample_data_dir() / p for p in step.price_files], quiet=True)
-            run_id = report["run_id"]
-        elif step.job is not None:
-            span = f" ({step.partition_range[0]} … {step.partition_range[1]})" if step.partition_range else ""
-            print(f"{label}: running {step.job}{span}…", flush=True)
-            result = run_job(definitions, instance, step.job, step.partition_range, step.run_config,
-                             {"azak/origin": "demo"})
-            if not result.success:
-                failures = [
-                    event.message for event in result.all_events
-                    if event.event_type_value in {"STEP_FAILURE", "RUN_FAILURE"}
-                ]
-                detail = "\n  ".join(m for m in failures if m) or "see the run in Dagit"
-                raise RuntimeError(f"{step.job} failed after {time.monotonic() - started:.1f} s "
-                                   f"(run {result.run_id}):\n  {detail}")
-            run_id = result.run_id
-        else:
-            raise RuntimeError(f"demo step {step.name!r} names neither a job nor price files")
+        run_id = _run_step(runtime, definitions, instance, step, label)
         _record(url, step.name, current, run_id)
         print(f"{label}: done in {time.monotonic() - started:.1f} s (run {run_id[:8]})", flush=True)
     print_summary(definitions, instance, url)

@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from azak_cli.milvus import EmbeddedMilvus
-from azak_cli.postgres import (
+from azak_cli.runtime.milvus import EmbeddedMilvus
+from azak_cli.runtime.postgres import (
     DatabaseConfigError,
     EmbeddedPostgres,
     PgUrl,
@@ -20,7 +20,7 @@ from azak_cli.postgres import (
     ensure_database,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE = "azak"
 
 

@@ -1,0 +1,44 @@
+"""`azak db url|start|stop|status|migrate`: the PostgreSQL in use."""
+
+import argparse
+from typing import Any
+
+from azak_cli.runtime import environment
+from azak_core.redact import mask_url
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("db", help="the PostgreSQL in use")
+    parser.add_argument("action", choices=["url", "start", "stop", "status", "migrate"])
+    parser.add_argument("--show-password", action="store_true", help="print the URL unmasked")
+    parser.set_defaults(func=run)
+
+
+def migrate() -> int:
+    from azak_api.admin import run_migrations
+
+    with environment.session() as runtime:
+        applied = run_migrations(runtime.database.render())
+    print(f"applied {', '.join(applied)}" if applied else "the app schema is up to date")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "url":
+        runtime = environment.resolve(start=False)
+        print(runtime.database.render() if args.show_password else mask_url(runtime.database.render()))
+        return 0
+    embedded = environment.embedded_postgres()
+    if args.action == "migrate":
+        return migrate()
+    if args.action == "start":
+        runtime = environment.resolve()
+        state = "started" if runtime.started_embedded else "already running"
+        print(f"{mask_url(runtime.database.render())} ({state})")
+    elif args.action == "stop":
+        print("stopped" if embedded.stop() else "not running")
+    elif args.action == "status":
+        running = embedded.is_running()
+        print(f"embedded PostgreSQL ({embedded.data_dir}): {'running' if running else 'stopped'}")
+        return 0 if running else 3
+    return 0

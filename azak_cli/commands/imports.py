@@ -1,0 +1,42 @@
+"""`azak import prices|news|predictions`: load files into the raw tables through their assets."""
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from azak_cli.runtime import environment
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("import", help="load files into the raw tables through their assets")
+    kinds = parser.add_subparsers(dest="kind", required=True)
+    prices = kinds.add_parser("prices", help="daily price CSVs (English or pykrx headers)")
+    prices.add_argument("paths", nargs="+", help="CSV files")
+    prices.add_argument("--format", default="auto", choices=["auto", "english", "pykrx"])
+    prices.add_argument("--basis", default="adjusted", choices=["adjusted", "raw"],
+                        help="what the files hold (pykrx exports are adjusted)")
+    prices.add_argument("--code", help="the stock code, when neither a column nor the file name has it")
+    prices.set_defaults(func=run)
+    news = kinds.add_parser("news", help="news as JSON Lines: title, summary|content, published_at "
+                                         "(ISO 8601 with offset), source, url (optional)")
+    news.add_argument("paths", nargs="+", help="JSONL files")
+    news.set_defaults(func=run)
+    predictions = kinds.add_parser("predictions", help="another system's predictions as JSON Lines: model, code, "
+                                                       "made_at, horizon_sessions, direction, probability, "
+                                                       "base_price/target_price/stop_price (optional)")
+    predictions.add_argument("paths", nargs="+", help="JSONL files")
+    predictions.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from azak_cli import evaluation, market
+
+    paths = [Path(p) for p in args.paths]
+    with environment.session(apply=True) as runtime:
+        if args.kind == "prices":
+            market.import_prices(runtime, paths, args.format, args.basis, args.code)
+        elif args.kind == "predictions":
+            evaluation.import_predictions(runtime, paths)
+        else:
+            market.import_news(runtime, paths)
+    return 0

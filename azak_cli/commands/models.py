@@ -1,0 +1,51 @@
+"""`azak models add|list|set`: the model registry (app.models)."""
+
+import argparse
+from typing import Any
+
+from azak_cli.errors import UsageError
+from azak_cli.runtime import environment
+
+
+def register_add(actions: Any) -> None:
+    add = actions.add_parser("add", help="register a model; the next prediction run uses it")
+    add.add_argument("--name", required=True)
+    add.add_argument("--provider", required=True,
+                     choices=["openai", "openrouter", "openai-compatible", "baseline", "external"])
+    add.add_argument("--model", required=True, help="the provider's model identifier")
+    add.add_argument("--base-url", help="an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
+    add.add_argument("--kind", default="chat", choices=["chat", "reasoning"])
+    add.add_argument("--structured", choices=["json_schema", "json_object", "prompt"],
+                     help="default: json_schema (openai, openai-compatible), prompt (openrouter)")
+    add.add_argument("--api-key-env", help="the variable holding its key (default by provider)")
+    add.add_argument("--temperature", type=float)
+    add.add_argument("--max-tokens", type=int)
+    add.add_argument("--price-in", type=float, default=0.0, help="USD per 1M input tokens")
+    add.add_argument("--price-out", type=float, default=0.0, help="USD per 1M output tokens")
+    add.add_argument("--inactive", action="store_true")
+    add.set_defaults(func=run)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("models", help="the model registry (app.models)")
+    actions = parser.add_subparsers(dest="action", required=True)
+    register_add(actions)
+    actions.add_parser("list", help="every registered model").set_defaults(func=run)
+    setter = actions.add_parser("set", help="activate or deactivate a model")
+    setter.add_argument("name")
+    setter.add_argument("--active", action="store_true")
+    setter.add_argument("--inactive", action="store_true")
+    setter.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from azak_cli import models
+
+    if args.action == "set" and args.active == args.inactive:
+        raise UsageError("give exactly one of --active / --inactive")
+    with environment.session() as runtime:
+        if args.action == "add":
+            return models.add(runtime, args)
+        if args.action == "set":
+            return models.set_model(runtime, args.name, args.active)
+        return models.list_models(runtime)

@@ -1,0 +1,1 @@
+"""`azak demo`'s plan (what it materializes) and its steps (how)."""

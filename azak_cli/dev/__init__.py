@@ -1,0 +1,1 @@
+"""Developer tools: the synthetic whole-market data generator behind `azak dev generate`."""

@@ -1,0 +1,113 @@
+"""Launching and following runs of the code location: the CLI, the demo and the tests use this.
+
+A run executes in this process, or, when the job's executor is another one (``AZAK_EXECUTOR=celery``),
+with that executor's workers running its steps. What a finished run reports is read here too: the
+metadata of an asset's materialization, the results of its checks, why it failed.
+"""
+
+import contextlib
+import sys
+import warnings
+from typing import Any
+
+import dagster as dg
+
+from azak_pipelines.defs.common import RANGE_END, RANGE_START, asset_key
+from azak_pipelines.lib.warehouse import TableSpec
+
+# a command's standard output is its answer: the run logs warnings and errors only
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+FAILURE_EVENTS = {"STEP_FAILURE", "RUN_FAILURE"}
+
+
+def dagster_instance() -> dg.DagsterInstance:
+    """The real Dagster instance (``DAGSTER_HOME``, the project's dagster.yaml), with the pools'
+    limits in place."""
+    from azak_pipelines.defs.pools import ensure_pool_limits
+
+    instance = dg.DagsterInstance.get()
+    ensure_pool_limits(instance)
+    return instance
+
+
+def range_tags(partition_range: tuple[str, str] | None) -> dict[str, str]:
+    """The tags that make one run cover a range of partitions (first and last key, inclusive)."""
+    if partition_range is None:
+        return {}
+    return {RANGE_START: partition_range[0], RANGE_END: partition_range[1]}
+
+
+def op_config(spec: TableSpec, config: dict[str, Any]) -> dict[str, Any]:
+    """Run config for the asset that writes ``spec``: its op is named after its key."""
+    return {"ops": {asset_key(spec).to_python_identifier(): {"config": config}}}
+
+
+def execute_in_process(job: dg.JobDefinition, instance: dg.DagsterInstance,
+                       partition_range: tuple[str, str] | None = None,
+                       run_config: dict[str, Any] | None = None, tags: dict[str, str] | None = None,
+                       raise_on_error: bool = False, assets: list[str] | None = None) -> Any:
+    """Execute ``job`` in this process (only ``assets`` of it, when given), recorded in ``instance``."""
+    return job.execute_in_process(
+        instance=instance, run_config=run_config or {}, tags={**(tags or {}), **range_tags(partition_range)},
+        raise_on_error=raise_on_error,
+        asset_selection=[dg.AssetKey.from_user_string(a) for a in assets] if assets else None)
+
+
+def _execute_on_executor(job_name: str, instance: dg.DagsterInstance, run_config: dict[str, Any],
+                         tags: dict[str, str]) -> Any:
+    """Another executor runs steps in other processes, which load the job again from
+    ``azak_pipelines.definitions.job``."""
+    reconstructable = dg.build_reconstructable_job("azak_pipelines.definitions", "job",
+                                                   reconstructable_args=(job_name,))
+    with warnings.catch_warnings():
+        # dagster-celery registers its task again for every step it submits; Celery keeps the
+        # first registration (the same function) and warns each time
+        warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already registered")
+        return dg.execute_job(reconstructable, instance, run_config=run_config, tags=tags,
+                              raise_on_error=False)
+
+
+def run_job(definitions: dg.Definitions, instance: dg.DagsterInstance, job_name: str,
+            partition_range: tuple[str, str] | None = None, run_config: dict[str, Any] | None = None,
+            tags: dict[str, str] | None = None) -> Any:
+    """Execute a job of the code location, recorded in ``instance``: in this process, or with the
+    configured executor's workers running its steps.
+
+    What the run prints (dbt's log lines) goes to standard error: standard output is the command's
+    answer, which ``--json`` callers parse.
+    """
+    config = {**QUIET_LOGS, **(run_config or {})}
+    job = definitions.resolve_job_def(job_name)
+    with contextlib.redirect_stdout(sys.stderr):
+        if job.executor_def.name == "in_process":
+            return execute_in_process(job, instance, partition_range, config, tags)
+        return _execute_on_executor(job_name, instance, config, {**(tags or {}), **range_tags(partition_range)})
+
+
+def materialization(result: Any, asset: str | TableSpec) -> dict[str, Any] | None:
+    """The metadata of the (last) materialization of ``asset`` in a run; None if it was not
+    materialized."""
+    name = asset_key(asset).to_user_string() if isinstance(asset, TableSpec) else asset
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == name]
+    if not events:
+        return None
+    return {k: v.value for k, v in events[-1].materialization.metadata.items()}
+
+
+def checks(result: Any) -> dict[str, Any]:
+    """Each asset check's evaluation in a run, by check name."""
+    return {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
+            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+
+
+def failure(result: Any) -> str:
+    """Why a run failed: its failure messages, one a line."""
+    messages = [e.message for e in result.all_events if e.event_type_value in FAILURE_EVENTS and e.message]
+    return "\n  ".join(messages) or "see the run in Dagit"
+
+
+def require_success(result: Any, run: str) -> None:
+    """Raise the failure of ``run`` ("the import run"; a ``RuntimeError``, which the CLI exits
+    with 1 on) unless it succeeded."""
+    if not result.success:
+        raise RuntimeError(f"{run} {result.run_id} failed:\n  {failure(result)}")
