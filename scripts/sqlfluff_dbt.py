@@ -16,8 +16,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from azak_cli import environment
-from azak_cli.postgres import drop_database, ensure_database
+from azak_cli.runtime import environment
+from azak_cli.runtime.postgres import drop_database, ensure_database
 from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_env, ensure_manifest
 
 SQLFLUFF = Path(sys.executable).with_name("sqlfluff")
