@@ -217,29 +217,13 @@ class HttpClient:
     ) -> httpx.Response:
         """Send with retries. ``retry_when`` may ask for a retry of a 200 answer (returns a delay);
         ``max_bytes`` caps the body (:class:`ResponseTooLarge` beyond it)."""
-        extra = dict(headers or {})
         cache_key = str(httpx.URL(url, params=params)) if method == "GET" else ""
-        if self._validators is not None and cache_key in self._validators:
-            etag, modified = self._validators[cache_key]
-            if etag:
-                extra["If-None-Match"] = etag
-            if modified:
-                extra["If-Modified-Since"] = modified
+        extra = self._conditional(cache_key, headers)
         last_error = ""
         status: int | None = None
         for attempt in range(1, self._retry.attempts + 1):
             try:
-                # take a concurrency slot first, then the rate slot, then send at once: a rate
-                # slot is never spent waiting in a queue, so the server sees the spacing we chose
-                async with self._semaphore:
-                    await self._limiter.acquire()
-                    if self._host_limiter is not None:
-                        host = httpx.URL(url).host or httpx.URL(str(self._client.base_url)).host
-                        await self._host_limiter.for_host(host).acquire()
-                    self.requests_sent += 1
-                    if self._on_send is not None:
-                        self._on_send(method, url)
-                    response = await self._send(method, url, params, extra, json, max_bytes)
+                response = await self._send_in_turn(method, url, params, extra, json, max_bytes)
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 last_error = f"{type(exc).__name__}: {exc}".strip()
                 status = None
@@ -263,16 +247,44 @@ class HttpClient:
                     if attempt < self._retry.attempts:
                         await self._sleep(delay)
                     continue
-            if self._validators is not None and cache_key and status == 200:
-                etag = response.headers.get("ETag")
-                modified = response.headers.get("Last-Modified")
-                if etag or modified:
-                    self._validators[cache_key] = (etag, modified)
+            self._remember(cache_key, response)
             return response
         raise HttpError(
             redact_secrets(f"{method} {url} failed after {self._retry.attempts} attempts: {last_error}"),
             redact_secrets(url), status,
         )
+
+    def _conditional(self, cache_key: str, headers: Mapping[str, str] | None) -> dict[str, str]:
+        """``headers`` plus the validators of the last 200 answer to this GET, if kept."""
+        extra = dict(headers or {})
+        if self._validators is not None and cache_key in self._validators:
+            etag, modified = self._validators[cache_key]
+            if etag:
+                extra["If-None-Match"] = etag
+            if modified:
+                extra["If-Modified-Since"] = modified
+        return extra
+
+    def _remember(self, cache_key: str, response: httpx.Response) -> None:
+        if self._validators is not None and cache_key and response.status_code == 200:
+            etag = response.headers.get("ETag")
+            modified = response.headers.get("Last-Modified")
+            if etag or modified:
+                self._validators[cache_key] = (etag, modified)
+
+    async def _send_in_turn(self, method: str, url: str, params: Mapping[str, Any] | None,
+                            headers: dict[str, str], json: Any, max_bytes: int | None) -> httpx.Response:
+        # take a concurrency slot first, then the rate slot, then send at once: a rate slot is
+        # never spent waiting in a queue, so the server sees the spacing we chose
+        async with self._semaphore:
+            await self._limiter.acquire()
+            if self._host_limiter is not None:
+                host = httpx.URL(url).host or httpx.URL(str(self._client.base_url)).host
+                await self._host_limiter.for_host(host).acquire()
+            self.requests_sent += 1
+            if self._on_send is not None:
+                self._on_send(method, url)
+            return await self._send(method, url, params, headers, json, max_bytes)
 
     async def _send(self, method: str, url: str, params: Mapping[str, Any] | None,
                     headers: Mapping[str, str], json: Any, max_bytes: int | None) -> httpx.Response:
