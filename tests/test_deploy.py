@@ -25,7 +25,8 @@ RELEASE, CHART_VERSION = re.findall(r"helm upgrade --install (\S+) dagster/dagst
 USER_CODE = VALUES["dagster-user-deployments"]["deployments"]
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
 # Names that hold credentials (a database URL carries its password): never a literal value.
-SECRET_NAME = re.compile(r"PASSWORD|SECRET|_KEY|TOKEN|DATABASE_URL")
+# AZAK_LLM_KEY_VARIABLES names the variables keys may come from: a list of names, not a secret
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|_KEY(?!_VARIABLES)|TOKEN|DATABASE_URL")
 
 
 def objects(kind: str) -> dict[str, dict[str, Any]]:

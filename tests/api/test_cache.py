@@ -6,24 +6,26 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from azak_api.app import create_app
 from azak_api.settings import DEFAULT_CACHE_TTLS
-from tests.api.conftest import PASSWORD, Account, account, bearer, login, settings_for, sql
+from tests.api.conftest import PASSWORD, Account, account, bearer, login, serving, settings_for, sql
 
 STOCK = "105560"  # a watch-list stock no other API test changes
 LASTING = {name: 600 for name in DEFAULT_CACHE_TTLS}  # only a write makes an answer fresh
 
 
 @asynccontextmanager
-async def cached_app(request, store: str, api_warehouse: str, ttls: dict[str, int]
-                     ) -> AsyncIterator[tuple[AsyncTestClient, Redis | None, str | None]]:
-    """The app on the ``memory`` or the ``redis`` store. On Redis it connects as a user
-    of its own that may not SCAN or KEYS: a command it tried would fail the request and show in
-    Redis's ACL log; yields the client, the test's own Redis connection and that user."""
+async def cached_app(request, store: str, api_warehouse: str, ttls: dict[str, int], over_http: bool = False
+                     ) -> AsyncIterator[tuple[AsyncTestClient | httpx.AsyncClient, Redis | None, str | None]]:
+    """The app on the ``memory`` or the ``redis`` store (``over_http``: served by a real uvicorn,
+    as the attacks are tried). On Redis it connects as a user of its own that may not SCAN or
+    KEYS: a command it tried would fail the request and show in Redis's ACL log; yields the
+    client, the test's own Redis connection and that user."""
     redis_url = request.getfixturevalue("redis_url") if store == "redis" else None
     redis = Redis.from_url(redis_url) if redis_url else None  # the test's own connection, to look inside
     app_user = f"azak-test-{uuid.uuid4().hex[:12]}" if redis_url else None
@@ -31,11 +33,17 @@ async def cached_app(request, store: str, api_warehouse: str, ttls: dict[str, in
         await redis.execute_command("ACL", "SETUSER", app_user, "on", "nopass", "~*", "&*", "+@all", "-scan", "-keys")
         parts = urlsplit(redis_url)
         redis_url = urlunsplit(parts._replace(netloc=f"{app_user}:unused@{parts.hostname}:{parts.port or 6379}"))
-    app = create_app(settings_for(api_warehouse, redis_url=redis_url, cache_ttls=ttls))
+    settings = settings_for(api_warehouse, redis_url=redis_url, cache_ttls=ttls)
+    app = create_app(settings)
     try:
         await forget_cached(redis)
-        async with AsyncTestClient(app=app) as client:
-            yield client, redis, app_user
+        if over_http:
+            with serving(settings, app) as base_url:
+                async with httpx.AsyncClient(base_url=base_url, timeout=60) as served:
+                    yield served, redis, app_user
+        else:
+            async with AsyncTestClient(app=app) as client:
+                yield client, redis, app_user
     finally:
         await forget_cached(redis)
         sql(api_warehouse, "DELETE FROM app.stock_watchlist WHERE code = %s", (STOCK,))
@@ -55,13 +63,13 @@ async def cached(request, api_warehouse) -> AsyncIterator[tuple[AsyncTestClient,
 @pytest.fixture(params=["memory", "redis"])
 async def lasting(request, api_warehouse) -> AsyncIterator[tuple[AsyncTestClient, Redis | None, str | None]]:
     """An app whose cached routes keep their answers for ten minutes: only a write makes them fresh."""
-    async with cached_app(request, request.param, api_warehouse, LASTING) as found:
+    async with cached_app(request, request.param, api_warehouse, LASTING, over_http=True) as found:
         yield found
 
 
 @pytest.fixture
 async def lasting_on_redis(request, api_warehouse) -> AsyncIterator[tuple[AsyncTestClient, Redis | None, str | None]]:
-    async with cached_app(request, "redis", api_warehouse, LASTING) as found:
+    async with cached_app(request, "redis", api_warehouse, LASTING, over_http=True) as found:
         yield found
 
 

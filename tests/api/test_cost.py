@@ -36,17 +36,19 @@ async def test_a_statement_past_the_timeout_is_cancelled_and_answered_503(app_se
 
 
 @pytest.mark.parametrize("wildcard", ["%", "_"])
-async def test_like_wildcards_in_q_are_literal_characters(client, user, api_warehouse, wildcard):
+async def test_like_wildcards_in_q_are_literal_characters(app_settings, user, api_warehouse, wildcard):
     [(articles,)] = sql(api_warehouse, "SELECT count(*) FROM marts.news_articles")
     literal = {str(r[0]) for r in sql(api_warehouse, "SELECT news_id FROM marts.news_articles "
                                                      "WHERE strpos(title, %s) > 0 OR strpos(summary, %s) > 0",
                                       (wildcard, wildcard))}
-    news = (await client.get("/api/news", params={"q": wildcard, "page_size": 100},
-                             headers=bearer(user.token))).json()
+    with serving(app_settings) as base:  # the attack over real HTTP
+        news = httpx.get(f"{base}/api/news", params={"q": wildcard, "page_size": 100},
+                         headers=bearer(user.token), timeout=30).json()
+        stocks = httpx.get(f"{base}/api/stocks", params={"q": wildcard}, headers=bearer(user.token),
+                           timeout=30).json()
     assert news["total"] == len(literal) < articles
     assert {item["id"] for item in news["items"]} <= literal
     # the stock search too: a name containing it, or a code starting with it (none has either)
-    stocks = (await client.get("/api/stocks", params={"q": wildcard}, headers=bearer(user.token))).json()
     assert stocks["total"] == 0 and stocks["items"] == []
 
 
