@@ -102,9 +102,9 @@ def drive(port: int, path: str, headers: dict[str, str], connections: int, secon
     return uvloop.run(_drive(port, path, headers, connections, warmup=2.0, seconds=seconds))
 
 
-def _pin(cpu: int) -> None:
+def _pin(cpu: int, pid: int = 0) -> None:
     if (os.cpu_count() or 1) >= 2:
-        os.sched_setaffinity(0, {cpu})
+        os.sched_setaffinity(pid, {cpu})
 
 
 @contextmanager
@@ -114,7 +114,10 @@ def served(target: str, env: dict[str, str], factory: bool = False) -> Iterator[
         port = probe.getsockname()[1]
     command = [str(UVICORN), target, *(["--factory"] if factory else []), "--host", "127.0.0.1",
                "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, preexec_fn=lambda: _pin(0))
+    # pinned from here, not by a preexec_fn: a fork of this process (which holds gRPC threads once
+    # it has talked to Milvus) aborts in gRPC's fork handler before it can exec
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    _pin(0, process.pid)
     try:
         deadline = time.monotonic() + 60
         while True:
