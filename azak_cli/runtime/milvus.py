@@ -6,17 +6,15 @@ the embedded PostgreSQL. It listens on 127.0.0.1 only; its pid file says which p
 """
 
 import contextlib
-import fcntl
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-from azak_cli.runtime.postgres import DatabaseConfigError, port_is_free
+from azak_cli.runtime.postgres import DatabaseConfigError, folder_lock, port_is_free
 
 BIN = Path(sys.executable).parent
 
@@ -105,14 +103,8 @@ class EmbeddedMilvus:
         except OSError:
             return ""
 
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        with open(self.root / ".lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _lock(self) -> contextlib.AbstractContextManager[None]:
+        return folder_lock(self.root)
 
 
 def _alive(pid: int) -> bool:

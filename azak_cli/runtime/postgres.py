@@ -6,6 +6,7 @@ to run as root, so when we are root the cluster is owned by and runs as a dedica
 (created on first use).
 """
 
+import contextlib
 import fcntl
 import importlib.util
 import os
@@ -141,6 +142,19 @@ def pg_bin_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
+@contextmanager
+def folder_lock(root: Path) -> Iterator[None]:
+    """Hold ``root/.lock`` exclusively: one process at a time starts or stops what lives in
+    ``root`` (the embedded PostgreSQL, the embedded Milvus)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class EmbeddedPostgres:
     """A PostgreSQL cluster under ``root`` listening on 127.0.0.1:``port`` (password auth)."""
 
@@ -209,15 +223,8 @@ class EmbeddedPostgres:
 
     # -- internals ----------------------------------------------------------------------------
 
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _lock(self) -> contextlib.AbstractContextManager[None]:
+        return folder_lock(self.root)
 
     def _check_major_version(self) -> None:
         """A cluster opens only with the major version that made it (an older one, from before
