@@ -26,7 +26,7 @@ class FileScan:
 
 def scan_price_files(paths: list[Path], file_format: str, code: str | None) -> FileScan:
     """Read the files once to learn their date range and codes (and report bad rows early)."""
-    from azak_pipelines.lib.price_files import PriceFileError, PriceRow, read_price_file
+    from azak_pipelines.lib.market.price_files import PriceFileError, PriceRow, read_price_file
 
     scan = FileScan()
     for path in paths:
@@ -91,7 +91,7 @@ def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] |
 
     from azak_pipelines.definitions import defs
     from azak_pipelines.defs.calendar.partitions import MARKET_START
-    from azak_pipelines.lib.krx_calendar import krx_calendar
+    from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
     if start > end:
         raise UsageError(f"--from {start} is after --to {end}")

@@ -29,11 +29,11 @@ def _day(record: dict[str, Any]) -> date | None:
 def run_match(lines: Iterable[str], out: IO[str], err: IO[str], universe: Path | None = None,
               explain: bool = False) -> int:
     from azak_cli.runtime.environment import PROJECT_ROOT
-    from azak_pipelines.lib.linker import load_linker, load_linker_from_rows
-    from azak_pipelines.lib.linker_tables import NameSpan
-    from azak_pipelines.lib.listing_history import HistoryRow, apply_snapshot
+    from azak_pipelines.lib.matching.linker import load_linker, load_linker_from_rows
+    from azak_pipelines.lib.matching.linker_tables import NameSpan
+    from azak_pipelines.lib.reference.listing_history import HistoryRow, apply_snapshot
+    from azak_pipelines.lib.reference.universe import read_master_snapshots, snapshot_rows
     from azak_pipelines.lib.sample_data import sample_data_dir
-    from azak_pipelines.lib.universe import read_master_snapshots, snapshot_rows
 
     seeds = PROJECT_ROOT / "dbt_project" / "seeds"
     if universe is not None:

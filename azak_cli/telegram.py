@@ -52,8 +52,8 @@ def _resolver(runtime: Runtime) -> Any:
     import psycopg
 
     from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
-    from azak_pipelines.defs.reference.assets import STOCKS
-    from azak_pipelines.lib.linker import load_linker, load_linker_from_rows
+    from azak_pipelines.defs.reference.tables import STOCKS
+    from azak_pipelines.lib.matching.linker import load_linker, load_linker_from_rows
     from azak_pipelines.lib.notify.stocks import StockResolver
     from azak_pipelines.lib.sample_data import sample_data_dir
 
@@ -196,8 +196,8 @@ def serve_bot(runtime: Runtime) -> None:
 def ensure_demo_subscriber(runtime: Runtime) -> None:
     """The demo's subscriber: ``AZAK_TELEGRAM_DEMO_CHAT_ID`` (or a placeholder chat) watching
     the sample watch-list's first stocks. Migrates the app schema first."""
+    from azak_pipelines.lib.reference.universe import read_watchlist
     from azak_pipelines.lib.sample_data import sample_data_dir
-    from azak_pipelines.lib.universe import read_watchlist
 
     _migrate(runtime)
     chat = chat_id(_setting("AZAK_TELEGRAM_DEMO_CHAT_ID", "1"))

@@ -105,7 +105,7 @@ def scale_out(stocks: int, years: int, workers: int = 2) -> None:
     process (the in-process executor runs the shards in turn), and on ``workers`` Celery workers."""
     import psycopg
 
-    from azak_pipelines.lib.krx_calendar import krx_calendar
+    from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
     codes = [f"{800000 + i}" for i in range(stocks)]
     end = date(2025, 6, 17)
@@ -150,8 +150,8 @@ def scale_out(stocks: int, years: int, workers: int = 2) -> None:
 
 
 def main(ten_years: bool) -> None:
+    from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar
     from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock, serve
-    from azak_pipelines.lib.krx_calendar import KST, krx_calendar
 
     calendar = krx_calendar()
     end = date(2025, 6, 17)

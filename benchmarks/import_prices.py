@@ -34,7 +34,7 @@ START = date(2024, 1, 2)
 
 
 def generate(directory: Path) -> int:
-    from azak_pipelines.lib.krx_calendar import krx_calendar
+    from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
     sessions = krx_calendar().sessions_between(START, date(2025, 7, 1))[:376]
     rng = random.Random(7)
@@ -65,7 +65,7 @@ def generate(directory: Path) -> int:
 
 def copy_text(directory: Path) -> tuple[bytes, int]:
     """The same rows as COPY text, rendered before the clock starts."""
-    from azak_pipelines.lib.price_files import PriceRow, read_price_file
+    from azak_pipelines.lib.market.price_files import PriceRow, read_price_file
 
     fetched = datetime.now(UTC).isoformat()
     out = io.StringIO()

@@ -58,7 +58,7 @@ def slowest_nodes(since: float, count: int = 8) -> str:
 
 def next_session_file(url: str, directory: Path) -> tuple[Path, int, date]:
     """A price file with one new bar per stock that traded on the newest day, the KRX session after it."""
-    from azak_pipelines.lib.krx_calendar import krx_calendar
+    from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
     with psycopg.connect(url) as conn:
         [(newest,)] = conn.execute(

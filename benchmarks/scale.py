@@ -33,7 +33,7 @@ from benchmarks.common import load_average, report
 
 def _render_copy(files: list[Path], target: Path) -> int:
     """The adjusted rows as COPY text in a file, written before the clock starts."""
-    from azak_pipelines.lib.price_files import PriceRow, read_price_file
+    from azak_pipelines.lib.market.price_files import PriceRow, read_price_file
 
     fetched = datetime.now(UTC).isoformat()
     count = 0

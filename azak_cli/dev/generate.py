@@ -138,8 +138,8 @@ class Progress:
 
 def select_listings(count: int | None) -> list[Any]:
     """The ``count`` largest listings by market capitalisation (all when None), largest first."""
+    from azak_pipelines.lib.reference.universe import read_listing
     from azak_pipelines.lib.sample_data import BUNDLED
-    from azak_pipelines.lib.universe import read_listing
 
     listings = read_listing(BUNDLED / "universe" / "krx_listed_2025_09.csv")
     listings.sort(key=lambda item: (-(item.market_cap or 0), item.code))
@@ -224,7 +224,7 @@ def _write_daily(path: Path, bars: list[Bar], ratios: list[int]) -> None:
 
 
 def sessions_of(options: ScaleOptions) -> list[date]:
-    from azak_pipelines.lib.krx_calendar import krx_calendar
+    from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
     return krx_calendar().sessions_between(options.start, options.end + timedelta(days=1))
 
@@ -345,7 +345,7 @@ def generate_daily(options: ScaleOptions, listings: list[Any], out: Path, result
 def minute_bars(bar: Bar, ratio: int, rng: random.Random) -> Iterator[tuple[datetime, int, int, int, int, int]]:
     """One session's minute bars: a bridge from the day's open to its close inside its range,
     U-shaped volume summing to the day's; 09:00 … 15:19 and the closing auction at 15:30."""
-    from azak_pipelines.lib.krx_calendar import krx_calendar
+    from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
     session = krx_calendar().session(bar.day)
     times = []

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import dagster as dg
 import psycopg
 
-from azak_pipelines.lib.krx_calendar import KST, krx_calendar, utc_now
+from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar, utc_now
 from azak_pipelines.lib.warehouse import TableSpec
 
 # run tags that make one run cover a range of partitions (single-run backfills)

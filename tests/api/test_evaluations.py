@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from azak_api.admin import ensure_ab_test, run_migrations
 from azak_api.app import create_app
-from azak_pipelines.lib.krx_calendar import krx_calendar
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 from tests.api.conftest import bearer, settings_for, sql
 from tests.pipelines.evaluation import fixtures as fx
 

@@ -7,8 +7,8 @@ import dagster as dg
 import psycopg
 import pytest
 
+from azak_pipelines.lib.calendar.krx_calendar import KST
 from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock, serve
-from azak_pipelines.lib.krx_calendar import KST
 from azak_pipelines.lib.sample_data import BUNDLED
 from tests.conftest import run_azak
 from tests.pipelines.market.test_retention import MINUTE_DAYS, load_intraday, rows_by_day

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from azak_pipelines.defs.market.tables import DAILY_PRICES, INDEX_DAILY
-from azak_pipelines.defs.matching.assets import NEWS_STOCK_MATCHES
+from azak_pipelines.defs.matching.tables import NEWS_STOCK_MATCHES
 from azak_pipelines.lib.warehouse import TableSpec, connect, replace_slice
 from tests.pipelines.runs import run
 

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from azak_core.market import RETURN_HORIZONS
-from azak_pipelines.lib.krx_calendar import krx_calendar
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 from tests.pipelines.runs import run
 
 

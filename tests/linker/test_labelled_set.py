@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from azak_pipelines.lib.linker import Linker, load_linker_from_rows
-from azak_pipelines.lib.linker_tables import NameSpan
-from azak_pipelines.lib.listing_history import apply_snapshot
+from azak_pipelines.lib.matching.linker import Linker, load_linker_from_rows
+from azak_pipelines.lib.matching.linker_tables import NameSpan
+from azak_pipelines.lib.reference.listing_history import apply_snapshot
+from azak_pipelines.lib.reference.universe import read_master_snapshots, snapshot_rows
 from azak_pipelines.lib.sample_data import BUNDLED
-from azak_pipelines.lib.universe import read_master_snapshots, snapshot_rows
 from tests.conftest import PROJECT_ROOT
 
 LABELLED = Path(__file__).with_name("labelled_news.jsonl")

@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-from azak_pipelines.lib.linker import LINKER_VERSION, Linker, clean_text, load_linker, tables_version
+from azak_pipelines.lib.matching.linker import LINKER_VERSION, Linker, clean_text, load_linker, tables_version
 from azak_pipelines.lib.sample_data import BUNDLED
 from tests.conftest import PROJECT_ROOT
 
@@ -190,7 +190,7 @@ def test_price_nicknames_need_a_price_and_truncations_a_unique_prefix(linker):
 def test_names_link_the_company_that_held_them_on_the_day():
     from datetime import date
 
-    from azak_pipelines.lib.linker_tables import NameSpan
+    from azak_pipelines.lib.matching.linker_tables import NameSpan
     history = [NameSpan("032820", "우리기술", date(2000, 6, 22), date(2025, 10, 31), "renamed"),
                NameSpan("032820", "우리에너지기술", date(2025, 10, 31)),
                NameSpan("0041L0", "하나35호스팩", date(2025, 9, 26), date(2025, 10, 31), "delisted"),
@@ -219,7 +219,7 @@ def test_explain_names_the_rule_and_the_evidence(linker):
 
 
 def test_seed_tables_carry_provenance_and_point_at_listings():
-    from azak_pipelines.lib.linker_tables import rows
+    from azak_pipelines.lib.matching.linker_tables import rows
     with LISTING.open(encoding="utf-8") as handle:
         universe = {row["code"] for row in csv.DictReader(handle)}
     for name in ("stock_aliases.csv", "entity_blockers.csv", "brokers.csv", "group_context.csv"):

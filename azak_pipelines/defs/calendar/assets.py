@@ -5,27 +5,11 @@ from typing import Any
 
 import dagster as dg
 
+from azak_pipelines.defs.calendar.tables import TRADING_CALENDAR
 from azak_pipelines.defs.common import AssetResult
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.krx_calendar import krx_calendar
-from azak_pipelines.lib.warehouse import Column, TableSpec, replace_slice
-
-TRADING_CALENDAR = TableSpec(
-    schema="raw",
-    name="trading_calendar",
-    comment="Every calendar day the KRX calendar knows: session hours or the closure reason.",
-    columns=(
-        Column("day", "date", nullable=False),
-        Column("is_trading_day", "boolean", nullable=False),
-        Column("session_number", "integer", comment="1-based position among trading days"),
-        Column("open_at", "timestamptz"),
-        Column("close_at", "timestamptz"),
-        Column("pre_market_open_at", "timestamptz"),
-        Column("after_hours_close_at", "timestamptz"),
-        Column("closure_reason", "text"),
-    ),
-    natural_key=("day",),
-)
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
+from azak_pipelines.lib.warehouse import replace_slice
 
 
 @dg.asset(

@@ -1,32 +1,31 @@
 """dbt models as assets: staging views and marts tables, with lineage from the raw assets."""
 
+import json
 import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from azak_pipelines.defs.calendar.assets import TRADING_CALENDAR
 from azak_pipelines.defs.dbt.project import dbt_env, ensure_manifest
-from azak_pipelines.defs.embeddings.tables import SIMILAR_NEWS
-from azak_pipelines.defs.evaluation.tables import EXTERNAL_PREDICTIONS
-from azak_pipelines.defs.market import tables as market
-from azak_pipelines.defs.matching.assets import NEWS_STOCK_MATCHES
-from azak_pipelines.defs.news import tables as news
-from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
-from azak_pipelines.defs.reference.assets import STOCKS
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.warehouse import ensure_table
+from azak_pipelines.defs.tables import table
+from azak_pipelines.lib.warehouse import TableSpec, ensure_table
 
-# Every raw table a dbt source reads. dbt needs its sources to exist: a raw asset that was never
-# materialized yet is an empty table, so the models over it build (empty) instead of failing.
-SOURCE_TABLES = (
-    STOCKS, TRADING_CALENDAR, market.DAILY_PRICES, market.MINUTE_PRICES, market.QUOTE_SNAPSHOTS,
-    market.INVESTOR_FLOWS, market.INDEX_DAILY, market.OVERTIME_PRICES, market.FINANCIAL_RATIOS,
-    market.PRODUCT_INFO, news.NEWS_ARTICLES, NEWS_STOCK_MATCHES, SIMILAR_NEWS,
-    NEWS_PREDICTIONS, STOCK_REPORTS, EXTERNAL_PREDICTIONS,
-)
+MANIFEST = ensure_manifest()
+
+
+def source_tables(manifest: Path) -> tuple[TableSpec, ...]:
+    """Every table a dbt source reads, from the table registry. dbt needs its sources to exist: a
+    raw asset that was never materialized yet is an empty table, so the models over it build
+    (empty) instead of failing."""
+    sources = json.loads(manifest.read_text())["sources"].values()
+    return tuple(sorted({table(s["schema"], s["name"]) for s in sources}, key=lambda spec: spec.key))
+
+
+SOURCE_TABLES = source_tables(MANIFEST)
 
 
 # dbt models follow their inputs: whenever an upstream table is updated (an import, a backfill, a
@@ -68,7 +67,7 @@ class DbtBuildConfig(dg.Config):
 TRANSLATOR = AzakDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
 
 
-@dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=TRANSLATOR)
+@dbt_assets(manifest=MANIFEST, dagster_dbt_translator=TRANSLATOR)
 def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource,
                warehouse: Warehouse) -> Iterator[Any]:
     """Build (run + test) the selected dbt models against the warehouse."""

@@ -22,10 +22,10 @@ from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import AssetResult, Window, preview, window_of
 from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorStore
 from azak_pipelines.defs.embeddings.tables import SIMILAR_NEWS
-from azak_pipelines.defs.matching.assets import NEWS_STOCK_MATCHES
+from azak_pipelines.defs.matching.tables import NEWS_STOCK_MATCHES
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.krx_calendar import utc_now
+from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
 from azak_pipelines.lib.warehouse import replace_slice, scalar
 

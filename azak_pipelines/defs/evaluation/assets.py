@@ -12,11 +12,11 @@ import psycopg
 from azak_pipelines.defs.common import AssetOptions, AssetResult, preview
 from azak_pipelines.defs.evaluation import tables
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib.calendar.krx_calendar import CalendarRangeError, krx_calendar, kst_day, utc_now
 from azak_pipelines.lib.evaluation import ab, report
 from azak_pipelines.lib.evaluation.external import PredictionFileError, read_prediction_file
 from azak_pipelines.lib.evaluation.metrics import Scored, daily_ic, group_by, summarize
 from azak_pipelines.lib.evaluation.scores import Outcome, Score, score
-from azak_pipelines.lib.krx_calendar import CalendarRangeError, krx_calendar, kst_day, utc_now
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
 from azak_pipelines.lib.sql_files import load_queries
 from azak_pipelines.lib.warehouse import merge_rows, replace_slice, scalar

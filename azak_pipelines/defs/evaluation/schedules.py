@@ -3,7 +3,7 @@
 import dagster as dg
 
 from azak_pipelines.defs.evaluation.jobs import evaluation_job
-from azak_pipelines.lib.krx_calendar import KST, krx_calendar
+from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar
 
 
 @dg.schedule(cron_schedule="0 20 * * 1-5", job=evaluation_job, execution_timezone=KST.key,

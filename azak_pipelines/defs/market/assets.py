@@ -33,10 +33,10 @@ from azak_pipelines.defs.market import tables
 from azak_pipelines.defs.market.resources import KisResource, KisSession
 from azak_pipelines.defs.reference import tables as reference_tables
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar, utc_now
 from azak_pipelines.lib.kis import parsers
 from azak_pipelines.lib.kis.parsers import KisApiError
-from azak_pipelines.lib.krx_calendar import KST, krx_calendar, utc_now
-from azak_pipelines.lib.price_files import PriceFileError, codes_in_file, read_price_file
+from azak_pipelines.lib.market.price_files import PriceFileError, codes_in_file, read_price_file
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
 from azak_pipelines.lib.warehouse import copy_text, merge_rows, replace_slice
 

@@ -24,7 +24,7 @@ from azak_pipelines.defs.market import tables
 from azak_pipelines.defs.market.assets import fetch_daily_bars
 from azak_pipelines.defs.market.resources import KisResource
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.krx_calendar import utc_now
+from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
 from azak_pipelines.lib.warehouse import replace_slice
 

@@ -9,11 +9,11 @@ from datetime import datetime
 import dagster as dg
 
 from azak_pipelines.defs.resources import SecretSafeResource, env_config
+from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.http import NoLimit
 from azak_pipelines.lib.kis.client import KisClient, KisConfig, MemoryTokenStore
 from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock
 from azak_pipelines.lib.kis.store import PgRateLimiter, PgTokenStore
-from azak_pipelines.lib.krx_calendar import utc_now
 from azak_pipelines.lib.sample_data import sample_data_dir
 from azak_pipelines.lib.sources import resolve_mode
 

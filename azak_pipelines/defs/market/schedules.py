@@ -19,7 +19,7 @@ from azak_pipelines.defs.market.jobs import (
     retention_job,
 )
 from azak_pipelines.defs.market.resources import KisResource
-from azak_pipelines.lib.krx_calendar import KST, krx_calendar
+from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar
 
 TZ = KST.key
 DAILY_PRICES = dg.AssetKey(["raw", "daily_prices"])

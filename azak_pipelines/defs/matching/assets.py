@@ -8,37 +8,18 @@ import dagster as dg
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import AssetResult, asset_key, preview, window_of
 from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
+from azak_pipelines.defs.matching.tables import NEWS_STOCK_MATCHES
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.reference.tables import STOCK_HISTORY, STOCKS
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.krx_calendar import utc_now
-from azak_pipelines.lib.linker import Linker, Match, load_linker_from_rows, tables_version
-from azak_pipelines.lib.linker_tables import SEED_FILES, spans_from_rows
-from azak_pipelines.lib.warehouse import Column, TableSpec, ensure_table, replace_slice
+from azak_pipelines.lib.calendar.krx_calendar import utc_now
+from azak_pipelines.lib.matching.linker import Linker, Match, load_linker_from_rows, tables_version
+from azak_pipelines.lib.matching.linker_tables import SEED_FILES, spans_from_rows
+from azak_pipelines.lib.warehouse import ensure_table, replace_slice
 
 SEEDS = DBT_PROJECT_DIR / "seeds"
 # the seed tables as dbt loads them into the warehouse: upstream of the links in the lineage
 SEED_ASSETS = [dg.AssetKey(["marts", name.removesuffix(".csv")]) for name in SEED_FILES]
-
-NEWS_STOCK_MATCHES = TableSpec(
-    schema="computed", name="news_stock_matches",
-    comment="Article × listed company links with a score, the salient flag and the evidence.",
-    columns=(
-        Column("news_id", "bigint", nullable=False),
-        Column("published_day", "date", nullable=False),
-        Column("stock_code", "text", nullable=False),
-        Column("score", "numeric(4,3)", nullable=False),
-        Column("salient", "boolean", nullable=False, comment="the article is about this company"),
-        Column("surfaces", "text[]", nullable=False, comment="the strings found in the text"),
-        Column("evidence", "text", nullable=False,
-               comment="text | dart_filer (the filing company) | naver_stock_list (listed under it)"),
-        Column("linker_version", "text", nullable=False),
-        Column("matched_at", "timestamptz", nullable=False),
-    ),
-    natural_key=("news_id", "stock_code", "published_day"),
-    partition_column="published_day",
-    indexes=(("stock_code", "published_day"),),
-)
 
 ARTICLES_SQL = f"""
 SELECT news_id, published_day, title, summary, source, sources, stock_code_hints

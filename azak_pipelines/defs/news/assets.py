@@ -21,7 +21,7 @@ from azak_pipelines.defs.common import AssetOptions, AssetResult, Window, watchl
 from azak_pipelines.defs.news import tables
 from azak_pipelines.defs.news.resources import NewsSources
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.krx_calendar import utc_now
+from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.news import collect, dart, reddit
 from azak_pipelines.lib.news.collect import Collection
 from azak_pipelines.lib.news.items import NewsItem, Rejected

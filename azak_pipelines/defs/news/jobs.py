@@ -3,7 +3,7 @@
 import dagster as dg
 
 from azak_pipelines.defs.common import asset_key
-from azak_pipelines.defs.matching.assets import NEWS_STOCK_MATCHES
+from azak_pipelines.defs.matching.tables import NEWS_STOCK_MATCHES
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 
 NEWS_SOURCES = [["raw", name] for name in (

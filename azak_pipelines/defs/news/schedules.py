@@ -8,7 +8,7 @@ import dagster as dg
 from azak_pipelines.defs.common import RANGE_END, RANGE_START
 from azak_pipelines.defs.news.jobs import dart_job, news_job
 from azak_pipelines.defs.news.resources import NewsSources
-from azak_pipelines.lib.krx_calendar import KST
+from azak_pipelines.lib.calendar.krx_calendar import KST
 
 
 def _two_days(context: dg.ScheduleEvaluationContext, name: str) -> dg.RunRequest:

@@ -6,34 +6,15 @@ import dagster as dg
 from psycopg import sql
 
 from azak_pipelines.defs.calendar.partitions import news_days
-from azak_pipelines.defs.common import AssetResult, kst_today, preview, window_of
-from azak_pipelines.defs.market.tables import DAILY_PRICES
-from azak_pipelines.defs.news.tables import NEWS_ARTICLES
+from azak_pipelines.defs.common import AssetResult, asset_key, kst_today, preview, window_of
 from azak_pipelines.defs.notify.resources import TelegramResource
-from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
-from azak_pipelines.defs.reference.assets import STOCKS
+from azak_pipelines.defs.notify.tables import OUTBOX_KEY, READS
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.krx_calendar import KST
+from azak_pipelines.lib.calendar.krx_calendar import KST
 from azak_pipelines.lib.notify import outbox
 from azak_pipelines.lib.notify.build import Rules, Sources, plan_day
-from azak_pipelines.lib.warehouse import TableSpec
 
-OUTBOX_KEY = dg.AssetKey(["app", "telegram_notifications"])
-# the evaluation issue's computed.model_leaderboard (its MODEL_LEADERBOARD spec once merged)
-LEADERBOARD = dg.AssetKey(["computed", "model_leaderboard"])
-LEADERBOARD_IDENT = sql.Identifier("computed", "model_leaderboard")
-# the embeddings issue's computed.similar_news (its SIMILAR_NEWS spec once merged)
-SIMILAR = dg.AssetKey(["computed", "similar_news"])
-SIMILAR_IDENT = sql.Identifier("computed", "similar_news")
-
-
-def key_of(spec: TableSpec) -> dg.AssetKey:
-    return dg.AssetKey([spec.schema, spec.name])
-
-
-READS = {"predictions": NEWS_PREDICTIONS, "reports": STOCK_REPORTS, "articles": NEWS_ARTICLES,
-         "stocks": STOCKS, "prices": DAILY_PRICES}
-DEPS = [*(key_of(spec) for spec in READS.values()), LEADERBOARD, SIMILAR]
+DEPS = [asset_key(spec) for spec in READS.values()]
 
 # Runs as soon as predictions, reports (or anything else it reads) change for the latest day —
 # a missing input (no prices before the close) does not hold the alerts back — and once more in
@@ -49,8 +30,7 @@ def sources(context: dg.AssetExecutionContext) -> Sources:
     def ident(key: dg.AssetKey, value: sql.Composable) -> sql.Composable | None:
         return value if context.instance.get_latest_materialization_event(key) is not None else None
 
-    tables = {name: ident(key_of(spec), spec.ident) for name, spec in READS.items()}
-    return Sources(**tables, leaderboard=ident(LEADERBOARD, LEADERBOARD_IDENT), similar=ident(SIMILAR, SIMILAR_IDENT))
+    return Sources(**{name: ident(asset_key(spec), spec.ident) for name, spec in READS.items()})
 
 
 @dg.asset(key=OUTBOX_KEY, group_name="notify", kinds={"postgres", "telegram"}, partitions_def=news_days,

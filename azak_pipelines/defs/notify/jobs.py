@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from azak_pipelines.defs.notify.assets import OUTBOX_KEY
+from azak_pipelines.defs.notify.tables import OUTBOX_KEY
 
 telegram_notifications_job = dg.define_asset_job(
     "telegram_notifications_job", selection=dg.AssetSelection.assets(OUTBOX_KEY),

@@ -7,7 +7,7 @@ import dagster as dg
 
 from azak_pipelines.defs.notify.resources import TelegramResource
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.krx_calendar import kst_day
+from azak_pipelines.lib.calendar.krx_calendar import kst_day
 from azak_pipelines.lib.notify import outbox
 from azak_pipelines.lib.notify.messages import check_failure_message, run_failure_message
 from azak_pipelines.lib.warehouse import connect

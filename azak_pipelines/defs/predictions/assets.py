@@ -26,7 +26,7 @@ from azak_pipelines.defs.common import (
 from azak_pipelines.defs.predictions.resources import LlmResource
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.krx_calendar import KST, krx_calendar, utc_now
+from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar, utc_now
 from azak_pipelines.lib.predictions.context import articles_to_predict, build_context, existing_tables
 from azak_pipelines.lib.predictions.models import ModelSpec, load_models
 from azak_pipelines.lib.predictions.rows import news_row, report_row

@@ -4,7 +4,7 @@ of a trading day's working hours, for the articles linked so far."""
 import dagster as dg
 
 from azak_pipelines.defs.predictions.jobs import news_predictions_job, stock_reports_job
-from azak_pipelines.lib.krx_calendar import KST, krx_calendar
+from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar
 
 TZ = "Asia/Seoul"
 

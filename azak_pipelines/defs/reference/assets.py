@@ -12,11 +12,10 @@ from azak_pipelines.defs.common import AssetResult, asset_key
 from azak_pipelines.defs.reference.resources import ListingSource
 from azak_pipelines.defs.reference.tables import STOCK_HISTORY, STOCKS
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib.calendar.krx_calendar import KST, utc_now
 from azak_pipelines.lib.kis.master import MasterRecord
-from azak_pipelines.lib.krx_calendar import KST, utc_now
-from azak_pipelines.lib.listing_history import Change, HistoryRow, apply_snapshot
-from azak_pipelines.lib.sample_data import sample_data_dir
-from azak_pipelines.lib.universe import (
+from azak_pipelines.lib.reference.listing_history import Change, HistoryRow, apply_snapshot
+from azak_pipelines.lib.reference.universe import (
     Listing,
     WatchlistChange,
     apply_watchlist,
@@ -25,6 +24,7 @@ from azak_pipelines.lib.universe import (
     read_watchlist,
     snapshot_rows,
 )
+from azak_pipelines.lib.sample_data import sample_data_dir
 from azak_pipelines.lib.warehouse import ensure_table, replace_slice, scalar
 
 __all__ = ["STOCKS", "STOCK_HISTORY", "stocks"]

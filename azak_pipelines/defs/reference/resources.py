@@ -9,8 +9,8 @@ import dagster as dg
 from azak_pipelines.defs.resources import SecretSafeResource, env_config
 from azak_pipelines.lib.http import HttpClient
 from azak_pipelines.lib.kis.master import LIVE_BASE_URL, MasterRecord, fetch_masters
+from azak_pipelines.lib.reference.universe import read_master_snapshots
 from azak_pipelines.lib.sample_data import sample_data_dir
-from azak_pipelines.lib.universe import read_master_snapshots
 
 
 class ListingSource(SecretSafeResource):

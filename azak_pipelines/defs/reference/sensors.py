@@ -4,7 +4,7 @@ import dagster as dg
 
 from azak_pipelines.defs.reference.jobs import reference_job
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.krx_calendar import KST
+from azak_pipelines.lib.calendar.krx_calendar import KST
 
 
 @dg.sensor(job=reference_job, minimum_interval_seconds=60,

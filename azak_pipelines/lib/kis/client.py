@@ -16,10 +16,10 @@ from typing import Any, Protocol
 import httpx
 
 from azak_core.redact import redacted_repr
+from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.http import HttpClient, RateLimiter, RetryPolicy
 from azak_pipelines.lib.kis import parsers
 from azak_pipelines.lib.kis.parsers import KisApiError
-from azak_pipelines.lib.krx_calendar import utc_now
 
 HOSTS = {
     "real": "https://openapi.koreainvestment.com:9443",

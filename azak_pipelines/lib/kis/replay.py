@@ -25,8 +25,8 @@ import httpx
 
 from azak_core.market import is_stock_code
 from azak_pipelines.lib import replay_http
+from azak_pipelines.lib.calendar.krx_calendar import KST, utc_now
 from azak_pipelines.lib.kis import client as kis
-from azak_pipelines.lib.krx_calendar import KST, utc_now
 
 OK = {"rt_cd": "0", "msg_cd": "MCA00000", "msg1": "정상처리 되었습니다."}
 Answer = tuple[int, dict[str, str], dict[str, Any]]

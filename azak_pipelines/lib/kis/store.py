@@ -16,9 +16,9 @@ from typing import Any
 
 import psycopg
 
+from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.kis.client import TOKEN_THROTTLED, IssuedToken, KisTokenError
 from azak_pipelines.lib.kis.parsers import KisApiError
-from azak_pipelines.lib.krx_calendar import utc_now
 
 OPS_DDL = """
 CREATE SCHEMA IF NOT EXISTS ops;

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from azak_pipelines.lib.krx_calendar import kst_day
+from azak_pipelines.lib.calendar.krx_calendar import kst_day
 from azak_pipelines.lib.news.dedup import Headline, cluster_headlines
 
 # which source's copy represents an article seen in several (the most specific first)

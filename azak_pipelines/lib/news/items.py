@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from azak_pipelines.lib.krx_calendar import kst_day
+from azak_pipelines.lib.calendar.krx_calendar import kst_day
 from azak_pipelines.lib.quarantine import Rejected
 
 __all__ = ["NewsItem", "ParseResult", "Rejected"]

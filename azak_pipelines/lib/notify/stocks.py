@@ -4,7 +4,7 @@ and close matches when the name is unknown."""
 import difflib
 from dataclasses import dataclass
 
-from azak_pipelines.lib.linker import Linker, surface_key
+from azak_pipelines.lib.matching.linker import Linker, surface_key
 
 
 @dataclass(frozen=True)

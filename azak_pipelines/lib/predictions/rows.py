@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from azak_pipelines.lib.krx_calendar import kst_day
+from azak_pipelines.lib.calendar.krx_calendar import kst_day
 from azak_pipelines.lib.predictions.runner import Attempt
 from azak_pipelines.lib.predictions.schemas import NewsImpact, StockReport
 

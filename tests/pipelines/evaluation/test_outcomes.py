@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from azak_api.admin import run_migrations
-from azak_pipelines.lib.krx_calendar import krx_calendar
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 from tests.pipelines.evaluation import fixtures as fx
 from tests.pipelines.runs import checks, materialization, run
 

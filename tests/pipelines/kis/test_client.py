@@ -10,13 +10,13 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from azak_pipelines.lib.calendar.krx_calendar import KST
 from azak_pipelines.lib.http import NoLimit
 from azak_pipelines.lib.kis import client as kis
 from azak_pipelines.lib.kis.client import KisClient, KisConfig, KisUnsupported, MemoryTokenStore
 from azak_pipelines.lib.kis.parsers import KisApiError
 from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock, serve
 from azak_pipelines.lib.kis.store import PgRateLimiter, PgTokenStore
-from azak_pipelines.lib.krx_calendar import KST
 from azak_pipelines.lib.sample_data import BUNDLED
 from tests.conftest import PROJECT_ROOT
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from azak_pipelines.lib.price_files import (
+from azak_pipelines.lib.market.price_files import (
     PriceFileError,
     PriceRow,
     Rejected,

@@ -11,7 +11,7 @@ from azak_pipelines.defs.market.schedules import (
     minute_prices_schedule,
     price_gaps_schedule,
 )
-from azak_pipelines.lib.krx_calendar import KST
+from azak_pipelines.lib.calendar.krx_calendar import KST
 from tests.pipelines.runs import run
 
 

@@ -3,7 +3,7 @@
 import psycopg
 
 from azak_pipelines.defs.matching.assets import SEEDS, news_stock_matches
-from azak_pipelines.lib.linker import tables_version
+from azak_pipelines.lib.matching.linker import tables_version
 from tests.pipelines.runs import checks, materialization, run
 
 

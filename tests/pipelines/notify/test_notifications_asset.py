@@ -7,9 +7,8 @@ from datetime import date, timedelta
 import dagster as dg
 import psycopg
 
-from azak_pipelines.defs.common import kst_today
+from azak_pipelines.defs.common import asset_key, kst_today
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
-from azak_pipelines.defs.notify.assets import SIMILAR, key_of
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS
 from azak_pipelines.lib.warehouse import append_rows, connect, replace_slice
 from tests.pipelines.notify.botapi import BotApi
@@ -120,7 +119,8 @@ def test_new_predictions_trigger_the_latest_day(app_db):
     key = dg.AssetKey(["app", "telegram_notifications"])
     first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
     # the predictions of today's partition land (the predictions asset is partitioned by KST day)
-    instance.report_runless_asset_event(dg.AssetMaterialization(key_of(NEWS_PREDICTIONS), partition=str(kst_today())))
+    today = str(kst_today())
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key(NEWS_PREDICTIONS), partition=today))
     second = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
     assert first.get_requested_partitions(key) == set()  # nothing new upstream: nothing to do
     assert second.get_requested_partitions(key) == {str(kst_today())}  # only the latest day
@@ -142,7 +142,7 @@ def test_a_story_the_embeddings_find_again_under_another_cluster_is_not_sent_twi
                                                prediction(700, later, "005930", "high", 0.7)], *one_day(later))
         replace_slice(conn, SIMILAR_NEWS, [(600, later, 103, 1, 0.97, "test@1"),  # a copy of story 100
                                            (700, later, 100, 1, 0.80, "test@1")], *one_day(later))
-    instance.report_runless_asset_event(dg.AssetMaterialization(SIMILAR))
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key(SIMILAR_NEWS)))
     run(JOB, (str(later), str(later)), run_config=config(), instance=instance)
     keys = [r[2] for r in outbox(app_db) if r[1] == "prediction"]
     assert sorted(keys) == ["story:100:005930", "story:700:005930"]

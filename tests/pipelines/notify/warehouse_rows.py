@@ -11,7 +11,7 @@ from azak_pipelines.defs.market.tables import DAILY_PRICES
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.notify.assets import LEADERBOARD, key_of
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
-from azak_pipelines.defs.reference.assets import STOCKS
+from azak_pipelines.defs.reference.tables import STOCKS
 from azak_pipelines.lib.warehouse import Column, TableSpec, append_rows, connect, replace_slice
 
 # the columns of the evaluation issue's computed.model_leaderboard that the digest reads

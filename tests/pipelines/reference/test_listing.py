@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from azak_pipelines.defs.reference.schedules import stock_listing_schedule
+from azak_pipelines.lib.calendar.krx_calendar import KST
 from azak_pipelines.lib.http import HttpClient, ResponseTooLarge, RetryPolicy
 from azak_pipelines.lib.kis.master import (
     FILES,
@@ -24,8 +25,7 @@ from azak_pipelines.lib.kis.master import (
     unzip_master,
     zip_master,
 )
-from azak_pipelines.lib.krx_calendar import KST
-from azak_pipelines.lib.listing_history import HistoryError, SnapshotRow, apply_snapshot
+from azak_pipelines.lib.reference.listing_history import HistoryError, SnapshotRow, apply_snapshot
 from azak_pipelines.lib.replay_http import serve
 from tests.pipelines.lib.zip_bomb import zip_bomb
 from tests.pipelines.runs import materialization, run

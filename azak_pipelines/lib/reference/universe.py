@@ -8,7 +8,7 @@ from pathlib import Path
 
 from azak_core.market import STOCK_CODE
 from azak_pipelines.lib.kis.master import FILES, MasterRecord, parse_master, unzip_master
-from azak_pipelines.lib.listing_history import SnapshotRow
+from azak_pipelines.lib.reference.listing_history import SnapshotRow
 
 MARKETS = {"KOSPI", "KOSDAQ", "KOSDAQ GLOBAL", "KONEX"}
 

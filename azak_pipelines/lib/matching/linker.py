@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 
 import ahocorasick
 
-from azak_pipelines.lib.linker_tables import (
+from azak_pipelines.lib.matching.linker_tables import (
     Broker,
     GroupContext,
     NameSpan,

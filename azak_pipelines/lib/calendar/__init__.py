@@ -1,0 +1,1 @@
+"""The KRX trading calendar: trading days, session hours, closures (no Dagster)."""

@@ -1,0 +1,1 @@
+"""Market data that is not a KIS call: price files exported from other tools (no Dagster)."""
