@@ -28,6 +28,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
+async def table_exists(conn: AsyncConnection, table: str) -> bool:
+    """Whether ``schema.table`` exists: the pipelines create the tables the API reads, and a route
+    over one not built yet answers empty instead of failing."""
+    return bool((await conn.execute(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table})).scalar())
+
+
 # Past this many matches a page's total is the planner's estimate, not a count (counting a million
 # rows for every page would cost more than the page).
 EXACT_TOTAL_LIMIT = 10_000

@@ -12,6 +12,7 @@ import psycopg
 from azak_cli.errors import UsageError
 from azak_cli.runtime.environment import Runtime
 from azak_pipelines.defs.evaluation.tables import EXTERNAL_PREDICTIONS
+from azak_pipelines.lib.warehouse import missing_tables
 from azak_pipelines.runs import dagster_instance, materialization, op_config, require_success, run_job
 
 # what the evaluation reads, and the job that builds it on an empty warehouse
@@ -62,8 +63,8 @@ def import_predictions(runtime: Runtime, paths: list[Path], quiet: bool = False)
 
 def _missing(url: str) -> list[str]:
     with psycopg.connect(url, autocommit=True) as conn:
-        jobs = [job for table, job in PREREQUISITES
-                if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone() == (None,)]
+        missing = set(missing_tables(conn, [table for table, _ in PREREQUISITES]))
+    jobs = [job for table, job in PREREQUISITES if table in missing]
     return list(dict.fromkeys(jobs))
 
 

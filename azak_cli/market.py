@@ -11,6 +11,7 @@ from azak_cli.runtime.environment import Runtime
 from azak_core.market import STOCK_CODE
 from azak_pipelines.defs.market.tables import DAILY_PRICES
 from azak_pipelines.defs.news.tables import IMPORTED_NEWS, NEWS_ARTICLES
+from azak_pipelines.lib.warehouse import table_exists
 from azak_pipelines.runs import dagster_instance, materialization, op_config, require_success, run_job
 
 
@@ -149,7 +150,7 @@ def _universe_loaded(runtime: Runtime) -> bool:
     import psycopg
 
     with psycopg.connect(runtime.database.render(), autocommit=True) as conn:
-        if conn.execute("SELECT to_regclass('raw.stocks') IS NULL").fetchone() == (True,):
+        if not table_exists(conn, "raw.stocks"):
             return False
         return conn.execute("SELECT EXISTS (SELECT 1 FROM raw.stocks)").fetchone() == (True,)
 

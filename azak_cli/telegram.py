@@ -11,6 +11,7 @@ from typing import Any
 from azak_cli.errors import UsageError
 from azak_cli.runtime.environment import Runtime
 from azak_core.market import STOCK_CODE
+from azak_pipelines.lib.warehouse import table_exists
 from azak_pipelines.runs import dagster_instance, require_success, run_job
 
 TAGS = re.compile(r"<[^>]+>")
@@ -59,9 +60,8 @@ def _resolver(runtime: Runtime) -> Any:
 
     seeds = DBT_PROJECT_DIR / "seeds"
     with psycopg.connect(runtime.database.render()) as conn:
-        exists = conn.execute("SELECT to_regclass(%s)", (STOCKS.key,)).fetchone()
-        rows = conn.execute(f"SELECT code, name, industry FROM {STOCKS.key}").fetchall() if exists and exists[0] \
-            else []
+        rows = conn.execute(f"SELECT code, name, industry FROM {STOCKS.key}").fetchall() \
+            if table_exists(conn, STOCKS) else []
     if rows:
         return StockResolver(load_linker_from_rows(rows, seeds))
     return StockResolver(load_linker(sample_data_dir() / "universe" / "krx_listed_2025_09.csv", seeds))

@@ -35,6 +35,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
+from azak_pipelines.lib.warehouse import table_exists
 from benchmarks.common import percentile, report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,7 +146,7 @@ def demo_copy() -> Iterator[str]:
     runtime = environment.resolve()
     source = runtime.database
     with psycopg.connect(source.render()) as conn:
-        if conn.execute("SELECT to_regclass('marts.daily_prices')").fetchone()[0] is None:
+        if not table_exists(conn, "marts.daily_prices"):
             sys.exit(f"no marts in {source.database}: run `azak demo --no-serve` first")
     copy = source.with_database("azak_bench_api")
     with psycopg.connect(source.with_database("postgres").render(), autocommit=True) as conn:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import Total, paged
+from azak_api.db import Total, paged, table_exists
 from azak_api.evaluations.queries import active_ab_test
 
 PROVENANCE = ("model_name, made_at, mode, status, error_class, error_message, prompt_version, input_hash, "
@@ -32,13 +32,9 @@ def _filters(filters: tuple[tuple[str, str, Any], ...]) -> tuple[list[str], dict
     return conditions, params
 
 
-async def exists(conn: AsyncConnection, table: str) -> bool:
-    return bool((await conn.execute(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table})).scalar())
-
-
 async def latest_reports(conn: AsyncConnection, code: str) -> Sequence[Any]:
     """The newest successful report of each active model."""
-    if not await exists(conn, "computed.stock_reports"):
+    if not await table_exists(conn, "computed.stock_reports"):
         return []
     return (await conn.execute(text(
         f"SELECT DISTINCT ON (r.model_id) {REPORT} FROM computed.stock_reports AS r "
@@ -50,12 +46,12 @@ async def latest_reports(conn: AsyncConnection, code: str) -> Sequence[Any]:
 async def ab_pair_reports(conn: AsyncConnection, code: str) -> tuple[Any, dict[int, Any]] | None:
     """The active A/B test (with its models' names) and the newest successful report of each of
     its two models on ``code``, by model id — whether or not the models are still active."""
-    if not await exists(conn, "app.ab_tests"):
+    if not await table_exists(conn, "app.ab_tests"):
         return None
     test = await active_ab_test(conn)
     if test is None:
         return None
-    if not await exists(conn, "computed.stock_reports"):
+    if not await table_exists(conn, "computed.stock_reports"):
         return test, {}
     rows = (await conn.execute(text(
         f"SELECT DISTINCT ON (r.model_id) r.model_id, {REPORT} FROM computed.stock_reports AS r "
@@ -67,7 +63,7 @@ async def ab_pair_reports(conn: AsyncConnection, code: str) -> tuple[Any, dict[i
 
 async def report_history(conn: AsyncConnection, code: str, model: str | None, start: datetime | None,
                          end: datetime | None, limit: int) -> Sequence[Any]:
-    if not await exists(conn, "computed.stock_reports"):
+    if not await table_exists(conn, "computed.stock_reports"):
         return []
     conditions, params = _filters((("stock_code", "=", code), ("model_name", "=", model),
                                    ("made_at", ">=", start), ("made_at", "<", end)))
@@ -81,7 +77,7 @@ async def report_history(conn: AsyncConnection, code: str, model: str | None, st
 async def predictions(conn: AsyncConnection, *, stock: str | None, model: str | None, status: str | None,
                       news_id: int | None, start: datetime | None, end: datetime | None, offset: int,
                       limit: int) -> tuple[Sequence[Any], Total]:
-    if not await exists(conn, "computed.news_predictions"):
+    if not await table_exists(conn, "computed.news_predictions"):
         return [], Total(0, is_estimate=False)
     conditions, params = _filters((("stock_code", "=", stock), ("model_name", "=", model), ("status", "=", status),
                                    ("news_id", "=", news_id), ("made_at", ">=", start), ("made_at", "<", end)))

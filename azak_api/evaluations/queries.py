@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import Total, paged
+from azak_api.db import Total, paged, table_exists
 
 EVALUATION = ("o.evaluation_id, o.model_name, o.model_id, o.mode, o.source_kind, o.stock_code, o.news_id, "
               "o.made_at, o.horizon_sessions, o.direction, o.probability, o.base_price, o.target_price, "
@@ -39,9 +39,7 @@ async def one(conn: AsyncConnection, evaluation_id: str) -> Any:
 
 
 async def scores(conn: AsyncConnection, evaluation_id: str) -> Any:
-    exists: str | None = (await conn.execute(text("SELECT to_regclass('computed.prediction_scores')::text"))
-                          ).scalar_one()
-    if exists is None:
+    if not await table_exists(conn, "computed.prediction_scores"):
         return None
     return (await conn.execute(text("SELECT * FROM computed.prediction_scores WHERE evaluation_id = :id"),
                                {"id": evaluation_id})).first()
@@ -164,9 +162,7 @@ async def create_ab_test(tx: AsyncConnection, model_a_id: int, model_b_id: int, 
 
 
 async def ab_results(conn: AsyncConnection, ab_test_id: int) -> Sequence[Any] | None:
-    exists: str | None = (await conn.execute(text("SELECT to_regclass('computed.ab_comparisons')::text"))
-                          ).scalar_one()
-    if exists is None:
+    if not await table_exists(conn, "computed.ab_comparisons"):
         return None
     return (await conn.execute(text(
         "SELECT * FROM computed.ab_comparisons WHERE ab_test_id = :id ORDER BY mode, score"),

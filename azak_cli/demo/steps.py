@@ -161,6 +161,8 @@ def summary_rows(definitions: Any, instance: Any, url: str) -> list[tuple[str, s
     """(asset, partitions materialized, rows in its table) for every asset of the graph."""
     from dagster import AssetKey
 
+    from azak_pipelines.lib.warehouse import table_exists
+
     rows = []
     graph = definitions.resolve_asset_graph()
     with psycopg.connect(url, autocommit=True) as conn:
@@ -172,12 +174,10 @@ def summary_rows(definitions: Any, instance: Any, url: str) -> list[tuple[str, s
             else:
                 partitions = "-" if instance.get_latest_materialization_event(key) is None else "1"
             table_rows = "-"
-            if len(key.path) == 2:
-                exists = conn.execute("SELECT to_regclass(%s)", (".".join(key.path),)).fetchone()
-                if exists and exists[0] is not None:
-                    schema, table = key.path
-                    count_row = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()
-                    table_rows = f"{count_row[0]:,}" if count_row else "0"
+            if len(key.path) == 2 and table_exists(conn, ".".join(key.path)):
+                schema, table = key.path
+                count_row = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()
+                table_rows = f"{count_row[0]:,}" if count_row else "0"
             rows.append((key.to_user_string(), partitions, table_rows))
     return rows
 

@@ -8,7 +8,7 @@ import dagster as dg
 import psycopg
 
 from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar, utc_now
-from azak_pipelines.lib.warehouse import TableSpec
+from azak_pipelines.lib.warehouse import TableSpec, table_exists
 
 # run tags that make one run cover a range of partitions (single-run backfills)
 RANGE_START = "dagster/asset_partition_range_start"
@@ -84,8 +84,7 @@ def kst_today() -> date:
 
 
 def watchlist_codes(conn: psycopg.Connection[Any]) -> list[str]:
-    exists = conn.execute("SELECT to_regclass('raw.stocks')").fetchone()
-    if not exists or exists[0] is None:
+    if not table_exists(conn, "raw.stocks"):
         raise dg.Failure("raw.stocks does not exist yet: materialize raw/stocks first")
     codes = [row[0] for row in conn.execute(
         "SELECT code FROM raw.stocks WHERE is_watchlist ORDER BY code")]

@@ -127,11 +127,24 @@ def connect(url: str) -> psycopg.Connection[Any]:
 
 def scalar(conn: psycopg.Connection[Any], query: LiteralString | sql.SQL | sql.Composed,
            params: Sequence[Any] = ()) -> Any:
-    """The first column of the one row ``query`` returns (``SELECT to_regclass(...)``, ``RETURNING id``)."""
+    """The first column of the one row ``query`` returns (``SELECT count(*)``, ``RETURNING id``)."""
     row = conn.execute(query, params).fetchone()
     if row is None:
         raise WarehouseError(f"expected a row from {query!r}, got none")
     return row[0]
+
+
+def missing_tables(conn: psycopg.Connection[Any], tables: Iterable[str | TableSpec]) -> list[str]:
+    """Those of ``tables`` (specs or ``schema.table`` names) that do not exist, in the order given."""
+    names = [t.key if isinstance(t, TableSpec) else t for t in tables]
+    rows = conn.execute("SELECT t FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, i) "
+                        "WHERE to_regclass(t) IS NULL ORDER BY i", (names,)).fetchall()
+    return [row[0] for row in rows]
+
+
+def table_exists(conn: psycopg.Connection[Any], table: str | TableSpec) -> bool:
+    """Whether ``table`` (a spec or a ``schema.table`` name) exists: the one way to ask."""
+    return not missing_tables(conn, [table])
 
 
 def _require_autocommit(conn: psycopg.Connection[Any]) -> None:
@@ -230,7 +243,7 @@ COMMENT ON TABLE raw.written_slices IS
 
 
 def _ensure_slice_log(conn: psycopg.Connection[Any]) -> None:
-    if scalar(conn, "SELECT to_regclass('raw.written_slices') IS NOT NULL"):
+    if table_exists(conn, "raw.written_slices"):
         return
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('raw.written_slices'))")
@@ -319,10 +332,7 @@ def ensure_partitions(conn: psycopg.Connection[Any], spec: TableSpec, start: dat
     with conn.transaction():
         conn.execute(_lock_key(spec))
         for name, lower, upper in missing:
-            result = conn.execute(
-                "SELECT to_regclass(%s)", (f"{spec.schema}.{name}",)
-            ).fetchone()
-            if result and result[0] is not None:
+            if table_exists(conn, f"{spec.schema}.{name}"):
                 continue  # created by a concurrent writer while we waited for the lock
             conn.execute(
                 sql.SQL("CREATE TABLE {}.{} PARTITION OF {} FOR VALUES FROM ({}) TO ({})").format(

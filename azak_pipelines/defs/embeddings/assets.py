@@ -27,7 +27,7 @@ from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
-from azak_pipelines.lib.warehouse import replace_slice, scalar
+from azak_pipelines.lib.warehouse import replace_slice, table_exists
 
 NEWS_EMBEDDINGS = dg.AssetKey(["milvus", "news_embeddings"])
 
@@ -42,11 +42,9 @@ FROM {articles} a WHERE a.published_day >= %s AND a.published_day < %s ORDER BY 
 
 def _articles(warehouse: Warehouse, window: Window) -> list[tuple[Any, ...]]:
     with warehouse.connect() as conn:
-        exists = scalar(conn, "SELECT to_regclass(%s)", (NEWS_ARTICLES.key,))
-        if exists is None:
+        if not table_exists(conn, NEWS_ARTICLES):
             raise dg.Failure(f"{NEWS_ARTICLES.key} does not exist yet: materialize the news assets first")
-        matches = scalar(conn, "SELECT to_regclass(%s)", (NEWS_STOCK_MATCHES.key,))
-        if matches is None:
+        if not table_exists(conn, NEWS_STOCK_MATCHES):
             raise dg.Failure(f"{NEWS_STOCK_MATCHES.key} does not exist yet: materialize the links first")
         query = ARTICLES_SQL.format(articles=NEWS_ARTICLES.ident, matches=NEWS_STOCK_MATCHES.ident)
         return conn.execute(query, (window.start, window.end)).fetchall()

@@ -11,7 +11,7 @@ from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorSto
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.quarantine import QUARANTINE
-from azak_pipelines.lib.warehouse import scalar
+from azak_pipelines.lib.warehouse import table_exists
 
 EXPECTED_SQL = sql.SQL("""
 SELECT a.published_day, count(*) FROM {articles} a
@@ -24,9 +24,9 @@ GROUP BY 1
 def expected_per_day(warehouse: Warehouse) -> dict[date, int]:
     """Articles per day in PostgreSQL, less those quarantined as having nothing to embed."""
     with warehouse.connect() as conn:
-        if scalar(conn, "SELECT to_regclass(%s)", (NEWS_ARTICLES.key,)) is None:
+        if not table_exists(conn, NEWS_ARTICLES):
             return {}
-        if scalar(conn, "SELECT to_regclass(%s)", (QUARANTINE.key,)) is None:
+        if not table_exists(conn, QUARANTINE):
             query = sql.SQL("SELECT published_day, count(*) FROM {} GROUP BY 1").format(NEWS_ARTICLES.ident)
             return dict(conn.execute(query).fetchall())
         query = EXPECTED_SQL.format(articles=NEWS_ARTICLES.ident, quarantine=QUARANTINE.ident)

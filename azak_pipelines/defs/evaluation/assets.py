@@ -11,6 +11,7 @@ import psycopg
 
 from azak_pipelines.defs.common import AssetOptions, AssetResult, preview
 from azak_pipelines.defs.evaluation import tables
+from azak_pipelines.defs.evaluation.tables import PREDICTION_SCORES
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.calendar.krx_calendar import CalendarRangeError, krx_calendar, kst_day, utc_now
 from azak_pipelines.lib.evaluation import ab, report
@@ -19,7 +20,7 @@ from azak_pipelines.lib.evaluation.metrics import Scored, daily_ic, group_by, su
 from azak_pipelines.lib.evaluation.scores import Outcome, Score, score
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
 from azak_pipelines.lib.sql_files import load_queries
-from azak_pipelines.lib.warehouse import merge_rows, replace_slice, scalar
+from azak_pipelines.lib.warehouse import merge_rows, replace_slice, scalar, table_exists
 
 QUERIES = Path(__file__).with_name("queries.sql")
 OUTCOMES = dg.AssetKey(["marts", "prediction_outcomes"])
@@ -38,7 +39,7 @@ class ExternalPredictionsConfig(dg.Config):
 
 def _register_models(conn: psycopg.Connection[Any], names: set[str]) -> tuple[dict[str, int], list[str]]:
     """Model ids by name; names not in the registry are added with provider ``external``."""
-    if conn.execute("SELECT to_regclass('app.models')").fetchone() == (None,):
+    if not table_exists(conn, "app.models"):
         raise dg.Failure("the model registry app.models does not exist: run `azak db migrate` first")
     ids = dict(conn.execute("SELECT name, id FROM app.models WHERE name = ANY(%s)", (sorted(names),)).fetchall())
     added = sorted(names - ids.keys())
@@ -103,7 +104,7 @@ def external_predictions(context: dg.AssetExecutionContext, config: ExternalPred
 
 def load_outcomes(conn: psycopg.Connection[Any]) -> list[Outcome]:
     """Every row of ``marts.prediction_outcomes`` (none when the mart was never built)."""
-    if conn.execute("SELECT to_regclass('marts.prediction_outcomes')").fetchone() == (None,):
+    if not table_exists(conn, "marts.prediction_outcomes"):
         return []
     with conn.cursor() as cursor:
         cursor.execute(load_queries(QUERIES)["outcomes"])
@@ -118,7 +119,7 @@ def load_outcomes(conn: psycopg.Connection[Any]) -> list[Outcome]:
 def load_scored(conn: psycopg.Connection[Any]) -> list[Scored]:
     """Outcomes with their stored scores (``computed.prediction_scores``)."""
     outcomes = {o.evaluation_id: o for o in load_outcomes(conn)}
-    if not outcomes or conn.execute("SELECT to_regclass('computed.prediction_scores')").fetchone() == (None,):
+    if not outcomes or not table_exists(conn, PREDICTION_SCORES):
         return []
     fields = list(Score.__dataclass_fields__)
     rows = conn.execute(
@@ -128,7 +129,7 @@ def load_scored(conn: psycopg.Connection[Any]) -> list[Scored]:
 
 
 def load_failed(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
-    if conn.execute("SELECT to_regclass('staging.stg_predictions__items')").fetchone() == (None,):
+    if not table_exists(conn, "staging.stg_predictions__items"):
         return []
     return _query(conn, "failed_attempts")
 
@@ -180,7 +181,7 @@ def model_daily_performance(warehouse: Warehouse) -> AssetResult:
 
 
 def _as_of(conn: psycopg.Connection[Any]) -> date | None:
-    if conn.execute("SELECT to_regclass('marts.daily_prices')").fetchone() == (None,):
+    if not table_exists(conn, "marts.daily_prices"):
         return None
     as_of: date | None = _query(conn, "as_of")[0][0]
     return as_of
@@ -209,7 +210,7 @@ def model_leaderboard(warehouse: Warehouse) -> AssetResult:
 
 
 def _ab_tests(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
-    if conn.execute("SELECT to_regclass('app.ab_tests')").fetchone() == (None,):
+    if not table_exists(conn, "app.ab_tests"):
         return []
     return _query(conn, "ab_tests")
 

@@ -8,11 +8,12 @@ from azak_pipelines.defs.common import preview
 from azak_pipelines.defs.evaluation.assets import OUTCOMES, QUERIES
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.sql_files import load_queries
+from azak_pipelines.lib.warehouse import table_exists
 
 
 def _violations(warehouse: Warehouse, name: str) -> tuple[list[str], list[tuple[Any, ...]]] | None:
     with warehouse.connect() as conn, conn.cursor() as cursor:
-        if conn.execute("SELECT to_regclass('marts.prediction_outcomes')").fetchone() == (None,):
+        if not table_exists(conn, "marts.prediction_outcomes"):
             return None
         cursor.execute(load_queries(QUERIES)[name])
         return [c.name for c in cursor.description or []], cursor.fetchall()

@@ -38,7 +38,7 @@ from azak_pipelines.lib.kis import parsers
 from azak_pipelines.lib.kis.parsers import KisApiError
 from azak_pipelines.lib.market.price_files import PriceFileError, codes_in_file, read_price_file
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
-from azak_pipelines.lib.warehouse import copy_text, merge_rows, replace_slice
+from azak_pipelines.lib.warehouse import copy_text, merge_rows, replace_slice, table_exists
 
 T = TypeVar("T")
 Row = tuple[Any, ...]
@@ -322,7 +322,7 @@ def _minute_rows(fetched: Fetched[list[parsers.MinuteBar]]) -> list[Row]:
 
 def _latest_bar(conn: Any, code: str, day: date) -> time | None:
     """The newest stored bar of ``day``, so a top-up fetches only what is newer."""
-    if conn.execute("SELECT to_regclass('raw.minute_prices')").fetchone()[0] is None:
+    if not table_exists(conn, tables.MINUTE_PRICES):
         return None
     row = conn.execute(
         "SELECT max(bar_time) FROM raw.minute_prices WHERE stock_code = %s AND trade_date = %s",

@@ -15,7 +15,7 @@ from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.matching.linker import Linker, Match, load_linker_from_rows, tables_version
 from azak_pipelines.lib.matching.linker_tables import SEED_FILES, spans_from_rows
-from azak_pipelines.lib.warehouse import ensure_table, replace_slice
+from azak_pipelines.lib.warehouse import ensure_table, replace_slice, table_exists
 
 SEEDS = DBT_PROJECT_DIR / "seeds"
 # the seed tables as dbt loads them into the warehouse: upstream of the links in the lineage
@@ -30,12 +30,11 @@ FROM {NEWS_ARTICLES.key} WHERE published_day >= %s AND published_day < %s
 def current_linker(conn: Any) -> Linker:
     """The universe as materialized (admins' additions included), its dated names when the
     history exists, and the seed tables."""
-    exists = conn.execute("SELECT to_regclass(%s)", (STOCKS.key,)).fetchone()[0]
-    rows = conn.execute(f"SELECT code, name FROM {STOCKS.key}").fetchall() if exists else []
+    rows = conn.execute(f"SELECT code, name FROM {STOCKS.key}").fetchall() if table_exists(conn, STOCKS) else []
     if not rows:
         raise dg.Failure(f"{STOCKS.key} is empty: materialize {STOCKS.schema}/{STOCKS.name} first")
     history = []
-    if conn.execute("SELECT to_regclass(%s)", (STOCK_HISTORY.key,)).fetchone()[0] is not None:
+    if table_exists(conn, STOCK_HISTORY):
         history = spans_from_rows(conn.execute(
             f"SELECT code, name, valid_from, valid_to, ended_by FROM {STOCK_HISTORY.key}").fetchall())
     return load_linker_from_rows(rows, SEEDS, history)

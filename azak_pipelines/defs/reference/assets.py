@@ -25,7 +25,7 @@ from azak_pipelines.lib.reference.universe import (
     snapshot_rows,
 )
 from azak_pipelines.lib.sample_data import sample_data_dir
-from azak_pipelines.lib.warehouse import ensure_table, replace_slice, scalar
+from azak_pipelines.lib.warehouse import ensure_table, replace_slice, table_exists
 
 __all__ = ["STOCKS", "STOCK_HISTORY", "stocks"]
 
@@ -47,8 +47,7 @@ class StocksConfig(dg.Config):
 
 def _watchlist_changes(conn: psycopg.Connection[Any]) -> list[WatchlistChange]:
     """Admin changes made through the API, when its table exists (the API owns ``app``)."""
-    exists = conn.execute("SELECT to_regclass('app.stock_watchlist')").fetchone()
-    if not exists or exists[0] is None:
+    if not table_exists(conn, "app.stock_watchlist"):
         return []
     return [WatchlistChange(*row) for row in conn.execute(WATCHLIST_CHANGES_SQL)]
 
@@ -139,7 +138,7 @@ def stocks(context: dg.AssetExecutionContext, config: StocksConfig, warehouse: W
 
 def _previous_listing(conn: psycopg.Connection[Any]) -> dict[str, Listing]:
     """Section, industry and figures of the last materialized listing (live refreshes keep them)."""
-    if scalar(conn, "SELECT to_regclass('raw.stocks')") is None:
+    if not table_exists(conn, STOCKS):
         return {}
     rows = conn.execute("SELECT code, name, market, section, industry, listed_on::text, close::bigint, "
                         "market_cap, listed_shares FROM raw.stocks").fetchall()

@@ -5,6 +5,7 @@ import dagster as dg
 from azak_pipelines.defs.reference.jobs import reference_job
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.calendar.krx_calendar import KST
+from azak_pipelines.lib.warehouse import table_exists
 
 
 @dg.sensor(job=reference_job, minimum_interval_seconds=60,
@@ -13,8 +14,7 @@ def watchlist_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse) 
     """Watches ``app.stock_watchlist`` (owned by the API) and re-materializes the reference
     assets when it changes."""
     with warehouse.connect() as conn:
-        exists = conn.execute("SELECT to_regclass('app.stock_watchlist')").fetchone()
-        if not exists or exists[0] is None:
+        if not table_exists(conn, "app.stock_watchlist"):
             return dg.SkipReason("the API has not created app.stock_watchlist yet")
         row = conn.execute("SELECT count(*), max(updated_at) FROM app.stock_watchlist").fetchone()
     assert row is not None  # count(*) always returns a row

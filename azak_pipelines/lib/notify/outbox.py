@@ -14,6 +14,8 @@ from typing import Any
 
 import psycopg
 
+from azak_pipelines.lib.warehouse import missing_tables
+
 TABLE = "app.telegram_notifications"
 SUBSCRIBERS = "app.telegram_subscribers"
 KINDS = ("prediction", "report_change", "digest", "run_failure", "check_failure")
@@ -47,9 +49,9 @@ class EnqueueResult:
 
 def require_tables(conn: psycopg.Connection[Any]) -> None:
     """Fail with the fix when the app migrations (0005) have not been applied."""
-    row = conn.execute("SELECT to_regclass(%s), to_regclass(%s)", (TABLE, SUBSCRIBERS)).fetchone()
-    if row is None or None in row:
-        raise OutboxMissing(f"{TABLE} does not exist: apply the app migrations first (`azak db migrate`)")
+    missing = missing_tables(conn, [TABLE, SUBSCRIBERS])
+    if missing:
+        raise OutboxMissing(f"{' and '.join(missing)} missing: apply the app migrations first (`azak db migrate`)")
 
 
 ENQUEUE = f"""

@@ -14,7 +14,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from azak_pipelines.lib.sql_files import load_queries
-from azak_pipelines.lib.warehouse import scalar
+from azak_pipelines.lib.warehouse import missing_tables, table_exists
 
 QUERIES = Path(__file__).with_name("context.sql")
 # sections and the tables they need (a section whose table does not exist yet is empty)
@@ -70,8 +70,7 @@ class Context:
 
 def existing_tables(conn: psycopg.Connection[Any]) -> set[str]:
     names = [*SECTIONS.values(), SIMILAR, "marts.stocks", "marts.trading_days"]
-    found = conn.execute("SELECT t, to_regclass(t) IS NOT NULL FROM unnest(%s::text[]) AS t", (names,))
-    return {name for name, exists in found if exists}
+    return set(names) - set(missing_tables(conn, names))
 
 
 def _read(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -108,8 +107,7 @@ def articles_to_predict(conn: psycopg.Connection[Any], start: date, end: date,
                         codes: list[str]) -> list[Article]:
     """Salient (article, stock) links of ``[start, end)`` for the watch-list ``codes``."""
     tables = existing_tables(conn)
-    if not {"marts.news_articles"} <= tables or scalar(
-            conn, "SELECT to_regclass('marts.news_stock_matches')") is None:
+    if not {"marts.news_articles"} <= tables or not table_exists(conn, "marts.news_stock_matches"):
         return []
     rows = _read(conn, "articles", {"start": start, "end": end, "codes": codes})
     return [Article(**row) for row in rows]

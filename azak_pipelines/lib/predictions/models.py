@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 
 from azak_core.egress import key_variable
-from azak_pipelines.lib.warehouse import scalar
+from azak_pipelines.lib.warehouse import table_exists
 
 PROVIDERS = ("openai", "openrouter", "openai-compatible", "baseline", "external")
 DEFAULT_STRUCTURED = {"openai": "json_schema", "openai-compatible": "json_schema", "openrouter": "prompt"}
@@ -78,7 +78,7 @@ def _spec(row: tuple[Any, ...]) -> ModelSpec:
 def load_models(conn: psycopg.Connection[Any], active_only: bool = True,
                 names: list[str] | None = None) -> list[ModelSpec]:
     """The registry as it is now. Missing table: the API has not migrated it yet — say so."""
-    if scalar(conn, "SELECT to_regclass('app.models')") is None:
+    if not table_exists(conn, "app.models"):
         raise LookupError("app.models does not exist: run `azak db migrate` (or start the API once)")
     where, params = [], []
     if active_only:
