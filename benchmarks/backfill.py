@@ -150,7 +150,8 @@ def scale_out(stocks: int, years: int, workers: int = 2) -> None:
 
 
 def main(ten_years: bool) -> None:
-    from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar
+    from azak_core.market import KST
+    from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
     from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock, serve
 
     calendar = krx_calendar()

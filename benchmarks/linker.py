@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    from azak_pipelines.lib.calendar.krx_calendar import KST
+    from azak_core.market import KST
     from azak_pipelines.lib.news import naver
     from azak_pipelines.lib.sample_data import BUNDLED
     from tests.linker.test_labelled_set import replay_linker, score

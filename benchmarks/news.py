@@ -49,7 +49,7 @@ def headlines(count: int) -> list[tuple[str, datetime]]:
 
 
 def main() -> None:
-    from azak_pipelines.lib.calendar.krx_calendar import KST
+    from azak_core.market import KST
     from azak_pipelines.lib.news import naver
     from azak_pipelines.lib.news.articles import RawItem, build_articles
     from azak_pipelines.lib.news.dedup import Headline, cluster_headlines

@@ -17,7 +17,7 @@ LATENCY_S = 0.5
 
 
 def main() -> None:
-    from azak_pipelines.lib.calendar.krx_calendar import KST
+    from azak_core.market import KST
     from azak_pipelines.lib.predictions.budget import Budget
     from azak_pipelines.lib.predictions.context import build_context
     from azak_pipelines.lib.predictions.models import ModelSpec

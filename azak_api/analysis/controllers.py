@@ -2,7 +2,7 @@
 on-demand refreshes launched as Dagster runs."""
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, get, post
@@ -39,8 +39,8 @@ To = Annotated[date | None, Parameter(query="to", description="last KST day (YYY
 def _window(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
     if start and end and start > end:
         raise ValidationException(f"'from' ({start}) is after 'to' ({end})")
-    since = datetime.fromisoformat(f"{start}T00:00:00+09:00") if start else None
-    until = datetime.fromisoformat(f"{end + timedelta(days=1)}T00:00:00+09:00") if end and end < date.max else None
+    since = datetime.combine(start, time.min, KST) if start else None
+    until = datetime.combine(end + timedelta(days=1), time.min, KST) if end and end < date.max else None
     return since, until
 
 

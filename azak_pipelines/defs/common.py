@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import dagster as dg
 import psycopg
 
-from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar, utc_now
+from azak_core.market import KST
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar, utc_now
+from azak_pipelines.lib.markdown import markdown_table
 from azak_pipelines.lib.warehouse import TableSpec, table_exists
 
 # run tags that make one run cover a range of partitions (single-run backfills)
@@ -102,7 +104,4 @@ def closed_days_note(window: Window) -> dict[str, Any]:
 
 
 def preview(rows: list[tuple[Any, ...]], columns: list[str], limit: int = 5) -> dg.MetadataValue:
-    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
-    body = "\n".join("| " + " | ".join("" if v is None else str(v) for v in row) + " |"
-                     for row in rows[:limit])
-    return dg.MetadataValue.md(head + body if rows else "no rows")
+    return dg.MetadataValue.md(markdown_table(columns, rows[:limit]) if rows else "no rows")

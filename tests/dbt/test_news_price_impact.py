@@ -5,7 +5,8 @@ from datetime import datetime, time, timedelta
 import psycopg
 import pytest
 
-from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar
+from azak_core.market import KST
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 from tests.pipelines.runs import run
 
 HORIZONS = (1, 2, 3, 5, 10, 20)

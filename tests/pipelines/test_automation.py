@@ -8,7 +8,7 @@ import dagster as dg
 import psycopg
 import pytest
 
-from azak_pipelines.lib.calendar.krx_calendar import KST
+from azak_core.market import KST
 from tests.pipelines.runs import definitions, run
 
 

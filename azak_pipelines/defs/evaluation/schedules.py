@@ -2,8 +2,9 @@
 
 import dagster as dg
 
+from azak_core.market import KST
 from azak_pipelines.defs.evaluation.jobs import evaluation_job
-from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
 
 @dg.schedule(cron_schedule="0 20 * * 1-5", job=evaluation_job, execution_timezone=KST.key,

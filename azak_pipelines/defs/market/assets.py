@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import dagster as dg
 
-from azak_core.market import KOSDAQ, KOSPI, KOSPI200, STOCK_CODE, bar_problem
+from azak_core.market import KOSDAQ, KOSPI, KOSPI200, KST, STOCK_CODE, bar_problem
 from azak_pipelines.defs import pools
 from azak_pipelines.defs.calendar.partitions import market_days
 from azak_pipelines.defs.common import (
@@ -33,7 +33,7 @@ from azak_pipelines.defs.market import tables
 from azak_pipelines.defs.market.resources import KisResource, KisSession
 from azak_pipelines.defs.reference import tables as reference_tables
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar, utc_now
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar, utc_now
 from azak_pipelines.lib.kis import parsers
 from azak_pipelines.lib.kis.parsers import KisApiError
 from azak_pipelines.lib.market.price_files import PriceFileError, codes_in_file, read_price_file

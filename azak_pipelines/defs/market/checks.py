@@ -8,6 +8,7 @@ import psycopg
 
 from azak_pipelines.defs.market.assets import DEFAULT_INDEX_CODES
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib.markdown import markdown_table
 from azak_pipelines.lib.sql_files import load_queries
 
 QUERIES = Path(__file__).with_name("checks.sql")
@@ -22,10 +23,8 @@ def _rows(warehouse: Warehouse, name: str) -> tuple[list[str], list[tuple[Any, .
 
 
 def _table(columns: list[str], rows: list[tuple[Any, ...]], limit: int = 20) -> dg.MetadataValue:
-    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
-    body = "\n".join("| " + " | ".join(str(v) for v in row) + " |" for row in rows[:limit])
     more = f"\n\n…and {len(rows) - limit} more" if len(rows) > limit else ""
-    return dg.MetadataValue.md(head + body + more)
+    return dg.MetadataValue.md(markdown_table(columns, rows[:limit]) + more)
 
 
 def _result(name: str, warehouse: Warehouse, severity: dg.AssetCheckSeverity,

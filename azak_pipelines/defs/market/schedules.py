@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import dagster as dg
 
+from azak_core.market import KST
 from azak_pipelines.defs.common import RANGE_END, RANGE_START
 from azak_pipelines.defs.market.jobs import (
     daily_prices_job,
@@ -19,7 +20,7 @@ from azak_pipelines.defs.market.jobs import (
     retention_job,
 )
 from azak_pipelines.defs.market.resources import KisResource
-from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
 TZ = KST.key
 DAILY_PRICES = dg.AssetKey(["raw", "daily_prices"])

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import dagster as dg
 
+from azak_core.market import KST
 from azak_pipelines.defs.common import RANGE_END, RANGE_START
 from azak_pipelines.defs.news.jobs import dart_job, news_job
 from azak_pipelines.defs.news.resources import NewsSources
-from azak_pipelines.lib.calendar.krx_calendar import KST
 
 
 def _two_days(context: dg.ScheduleEvaluationContext, name: str) -> dg.RunRequest:
@@ -18,7 +18,7 @@ def _two_days(context: dg.ScheduleEvaluationContext, name: str) -> dg.RunRequest
         tags={RANGE_START: str(today - timedelta(days=1)), RANGE_END: str(today)})
 
 
-@dg.schedule(cron_schedule="*/10 * * * *", job=news_job, execution_timezone="Asia/Seoul",
+@dg.schedule(cron_schedule="*/10 * * * *", job=news_job, execution_timezone=KST.key,
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def news_schedule(context: dg.ScheduleEvaluationContext, news: NewsSources) -> dg.RunRequest | dg.SkipReason:
     """Naver Finance, the RSS feeds and Reddit every 10 minutes, then news_articles."""
@@ -28,7 +28,7 @@ def news_schedule(context: dg.ScheduleEvaluationContext, news: NewsSources) -> d
     return _two_days(context, "news")
 
 
-@dg.schedule(cron_schedule="*/5 7-19 * * 1-5", job=dart_job, execution_timezone="Asia/Seoul",
+@dg.schedule(cron_schedule="*/5 7-19 * * 1-5", job=dart_job, execution_timezone=KST.key,
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def dart_schedule(context: dg.ScheduleEvaluationContext, news: NewsSources) -> dg.RunRequest | dg.SkipReason:
     """OpenDART every 5 minutes on business days, 07:00-19:55 KST (filings cluster in office

@@ -5,12 +5,12 @@ from typing import Any
 import dagster as dg
 from psycopg import sql
 
+from azak_core.market import KST
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import AssetResult, asset_key, kst_today, preview, window_of
 from azak_pipelines.defs.notify.resources import TelegramResource
 from azak_pipelines.defs.notify.tables import OUTBOX_KEY, READS
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.calendar.krx_calendar import KST
 from azak_pipelines.lib.notify import outbox
 from azak_pipelines.lib.notify.build import Rules, Sources, plan_day
 

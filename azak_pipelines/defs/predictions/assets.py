@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from azak_core.market import KST
 from azak_pipelines.defs import pools
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import (
@@ -26,7 +27,7 @@ from azak_pipelines.defs.common import (
 from azak_pipelines.defs.predictions.resources import LlmResource
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar, utc_now
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar, utc_now
 from azak_pipelines.lib.predictions.context import articles_to_predict, build_context, existing_tables
 from azak_pipelines.lib.predictions.models import ModelSpec, load_models
 from azak_pipelines.lib.predictions.rows import news_row, report_row

@@ -3,10 +3,9 @@ of a trading day's working hours, for the articles linked so far."""
 
 import dagster as dg
 
+from azak_core.market import KST
 from azak_pipelines.defs.predictions.jobs import news_predictions_job, stock_reports_job
-from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar
-
-TZ = "Asia/Seoul"
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
 
 def trading_day_request(context: dg.ScheduleEvaluationContext, name: str) -> dg.RunRequest | dg.SkipReason:
@@ -20,13 +19,13 @@ def trading_day_request(context: dg.ScheduleEvaluationContext, name: str) -> dg.
 
 
 @dg.schedule(cron_schedule=["30 8 * * 1-5", "5 13 * * 1-5", "0 16 * * 1-5"], job=stock_reports_job,
-             execution_timezone=TZ, default_status=dg.DefaultScheduleStatus.RUNNING)
+             execution_timezone=KST.key, default_status=dg.DefaultScheduleStatus.RUNNING)
 def stock_reports_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     """Watch-list reports before the open (08:30), after lunch (13:05) and after the close (16:00)."""
     return trading_day_request(context, "stock_reports")
 
 
-@dg.schedule(cron_schedule="*/10 7-18 * * 1-5", job=news_predictions_job, execution_timezone=TZ,
+@dg.schedule(cron_schedule="*/10 7-18 * * 1-5", job=news_predictions_job, execution_timezone=KST.key,
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def news_predictions_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     """Predictions for today's newly linked articles every 10 minutes, 07:00–18:59 on trading days

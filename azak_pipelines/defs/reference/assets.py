@@ -8,11 +8,12 @@ from typing import Any
 import dagster as dg
 import psycopg
 
+from azak_core.market import KST
 from azak_pipelines.defs.common import AssetResult, asset_key
 from azak_pipelines.defs.reference.resources import ListingSource
 from azak_pipelines.defs.reference.tables import STOCK_HISTORY, STOCKS
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.calendar.krx_calendar import KST, utc_now
+from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.kis.master import MasterRecord
 from azak_pipelines.lib.reference.listing_history import Change, HistoryRow, apply_snapshot
 from azak_pipelines.lib.reference.universe import (

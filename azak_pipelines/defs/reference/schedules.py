@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from azak_core.market import KST
+
 stock_listing_job = dg.define_asset_job(
     "stock_listing_job",
     selection=dg.AssetSelection.assets(["raw", "stocks"], ["computed", "stock_history"]),
@@ -9,7 +11,7 @@ stock_listing_job = dg.define_asset_job(
 )
 
 
-@dg.schedule(cron_schedule="30 7 * * 1", job=stock_listing_job, execution_timezone="Asia/Seoul",
+@dg.schedule(cron_schedule="30 7 * * 1", job=stock_listing_job, execution_timezone=KST.key,
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def stock_listing_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """Mondays 07:30 KST, before the open: KIS rebuilds its master files overnight, so the week's

@@ -2,9 +2,9 @@
 
 import dagster as dg
 
+from azak_core.market import KST
 from azak_pipelines.defs.reference.jobs import reference_job
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.lib.calendar.krx_calendar import KST
 from azak_pipelines.lib.warehouse import table_exists
 
 

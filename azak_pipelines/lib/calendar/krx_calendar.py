@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
-from azak_core.market import KST as KST  # re-exported: the pipelines import KST from here
+from azak_core.market import KST
 
 FIRST_DAY = date(1990, 1, 3)
 OVERRIDES_FILE = Path(__file__).with_name("krx_calendar_overrides.csv")

@@ -7,6 +7,7 @@ from typing import Any
 
 from azak_core.market import KST
 from azak_pipelines.lib.evaluation.metrics import Scored, bootstrap_ci, group_by, reliability, summarize
+from azak_pipelines.lib.markdown import markdown_table
 
 WINDOWS = (7, 30, 90, 0)  # days before as_of; 0 = everything
 
@@ -61,22 +62,21 @@ def markdown(rows: Sequence[dict[str, Any]], window_days: int = 0) -> str:
     chosen = [r for r in rows if r["window_days"] == window_days]
     if not chosen:
         return "no evaluated predictions yet"
-    head = ("| model | mode | n | final | failed | hit rate | mean return | mean excess | Brier | ECE | IC | "
-            "rank IC | target score | legacy auto |\n|" + "---|" * 14)
-    lines = [head]
-    for r in sorted(chosen, key=lambda r: (r["mode"], -(r["scores"].get("hit_rate") or -1))):
-        s, ci = r["scores"], r["ci"]
-        legacy = "–" if s["legacy_auto"] is None else f"{s['legacy_auto']:.1f}"
-        lines.append(
-            f"| {r['model_name']} | {r['mode']} | {r['n']} | {r['n_final']} | {r['n_failed']} | "
-            f"{_fmt(s['hit_rate'], ci.get('hit_rate'), True)} | "
-            f"{_fmt(s['mean_return'], ci.get('mean_return'), True)} | "
-            f"{_fmt(s['mean_excess_return'], ci.get('mean_excess_return'), True)} | "
-            f"{_fmt(s['brier'], ci.get('brier'))} | {_fmt(s['ece'], ci.get('ece'))} | "
-            f"{_fmt(s['ic'], ci.get('ic'))} | {_fmt(s['rank_ic'], ci.get('rank_ic'))} | "
-            f"{_fmt(s['target_score'], ci.get('target_score'))} | "
-            f"{legacy} (legacy) |")
-    return "\n".join(lines)
+    columns = ["model", "mode", "n", "final", "failed", "hit rate", "mean return", "mean excess", "Brier",
+               "ECE", "IC", "rank IC", "target score", "legacy auto"]
+    return markdown_table(columns, [_leaderboard_cells(r) for r in sorted(
+        chosen, key=lambda r: (r["mode"], -(r["scores"].get("hit_rate") or -1)))])
+
+
+def _leaderboard_cells(r: dict[str, Any]) -> list[str]:
+    s, ci = r["scores"], r["ci"]
+    legacy = "–" if s["legacy_auto"] is None else f"{s['legacy_auto']:.1f}"
+    return [r["model_name"], r["mode"], str(r["n"]), str(r["n_final"]), str(r["n_failed"]),
+            _fmt(s["hit_rate"], ci.get("hit_rate"), True), _fmt(s["mean_return"], ci.get("mean_return"), True),
+            _fmt(s["mean_excess_return"], ci.get("mean_excess_return"), True),
+            _fmt(s["brier"], ci.get("brier")), _fmt(s["ece"], ci.get("ece")), _fmt(s["ic"], ci.get("ic")),
+            _fmt(s["rank_ic"], ci.get("rank_ic")), _fmt(s["target_score"], ci.get("target_score")),
+            f"{legacy} (legacy)"]
 
 
 def reliability_plot(rows: Sequence[dict[str, Any]], window_days: int = 0) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from azak_pipelines.lib.calendar.krx_calendar import KST
+from azak_core.market import KST
 
 SUCCESS = "0"
 

@@ -23,9 +23,9 @@ from typing import Any
 
 import httpx
 
-from azak_core.market import is_stock_code
+from azak_core.market import KST, is_stock_code
 from azak_pipelines.lib import replay_http
-from azak_pipelines.lib.calendar.krx_calendar import KST, utc_now
+from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.kis import client as kis
 
 OK = {"rt_cd": "0", "msg_cd": "MCA00000", "msg1": "정상처리 되었습니다."}

@@ -13,7 +13,7 @@ from typing import Any
 
 from lxml import etree
 
-from azak_pipelines.lib.calendar.krx_calendar import KST
+from azak_core.market import KST
 from azak_pipelines.lib.news.items import NewsItem, ParseResult, Rejected
 from azak_pipelines.lib.news.text import clean_or_reason
 from azak_pipelines.lib.zips import read_member

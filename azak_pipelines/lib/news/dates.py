@@ -4,7 +4,7 @@ import email.utils
 import re
 from datetime import datetime, timedelta
 
-from azak_pipelines.lib.calendar.krx_calendar import KST
+from azak_core.market import KST
 
 _ABSOLUTE = re.compile(
     r"^\s*(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})\.?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$")

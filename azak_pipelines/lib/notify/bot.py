@@ -23,7 +23,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
-from azak_pipelines.lib.calendar.krx_calendar import KST
+from azak_core.market import KST
 from azak_pipelines.lib.notify import subscribers
 from azak_pipelines.lib.notify.messages import RECOMMENDATIONS, Links, clip, esc, link
 from azak_pipelines.lib.notify.sender import DEFAULT_API_URL, Sender

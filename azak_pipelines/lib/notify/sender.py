@@ -25,7 +25,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from azak_pipelines.lib.calendar.krx_calendar import KST, utc_now
+from azak_core.market import KST
+from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.notify import outbox
 
 LOG = logging.getLogger("azak.telegram")

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 from openai.types.chat import ChatCompletionMessageParam
 
-from azak_pipelines.lib.calendar.krx_calendar import KST
+from azak_core.market import KST
 from azak_pipelines.lib.predictions.context import SECTIONS, Context
 from azak_pipelines.lib.predictions.schemas import json_schema
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import psycopg
 
+from azak_core.market import KST
 from azak_pipelines.defs.market.tables import DAILY_PRICES, INDEX_DAILY
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
 from azak_pipelines.lib import warehouse
-from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
 FETCHED = datetime(2025, 6, 1, tzinfo=KST)
 HISTORY_START = date(2025, 1, 2)

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from azak_pipelines.lib.calendar.krx_calendar import KST
+from azak_core.market import KST
 from azak_pipelines.lib.http import NoLimit
 from azak_pipelines.lib.kis import client as kis
 from azak_pipelines.lib.kis.client import KisClient, KisConfig, KisUnsupported, MemoryTokenStore

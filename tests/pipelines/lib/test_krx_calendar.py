@@ -4,7 +4,8 @@ from datetime import date, datetime
 
 import pytest
 
-from azak_pipelines.lib.calendar.krx_calendar import KST, CalendarRangeError, krx_calendar, load_overrides
+from azak_core.market import KST
+from azak_pipelines.lib.calendar.krx_calendar import CalendarRangeError, krx_calendar, load_overrides
 
 CAL = krx_calendar()
 

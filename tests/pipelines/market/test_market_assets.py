@@ -5,7 +5,7 @@ from datetime import date, datetime
 import psycopg
 import pytest
 
-from azak_pipelines.lib.calendar.krx_calendar import KST
+from azak_core.market import KST
 from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock, serve
 from azak_pipelines.lib.sample_data import BUNDLED
 from tests.pipelines.runs import checks, materialization, run

@@ -7,8 +7,8 @@ import dagster as dg
 import psycopg
 import pytest
 
+from azak_core.market import KST
 from azak_pipelines.defs.market.tables import MINUTE_PRICES, QUOTE_SNAPSHOTS
-from azak_pipelines.lib.calendar.krx_calendar import KST
 from azak_pipelines.lib.warehouse import connect, replace_slice
 from tests.pipelines.runs import definitions, run
 

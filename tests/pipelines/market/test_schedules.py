@@ -5,13 +5,13 @@ from datetime import datetime
 import dagster as dg
 import pytest
 
+from azak_core.market import KST
 from azak_pipelines.defs.market.resources import kis_from_env
 from azak_pipelines.defs.market.schedules import (
     daily_prices_schedule,
     minute_prices_schedule,
     price_gaps_schedule,
 )
-from azak_pipelines.lib.calendar.krx_calendar import KST
 from tests.pipelines.runs import run
 
 

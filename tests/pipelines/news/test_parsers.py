@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from azak_pipelines.lib.calendar.krx_calendar import KST
+from azak_core.market import KST
 from azak_pipelines.lib.news import dart, naver, reddit, rss
 from azak_pipelines.lib.news.jsonl import read_news_file
 from azak_pipelines.lib.sample_data import BUNDLED

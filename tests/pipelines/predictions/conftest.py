@@ -9,7 +9,8 @@ import psycopg
 import pytest
 
 from azak_api.admin import run_migrations
-from azak_pipelines.lib.calendar.krx_calendar import KST, krx_calendar
+from azak_core.market import KST
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 from tests.pipelines.predictions.openai_server import OpenAIServer
 
 CODE, OTHER = "005930", "000660"

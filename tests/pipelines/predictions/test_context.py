@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from azak_core.baselines import BASELINE_MODELS
-from azak_pipelines.lib.calendar.krx_calendar import KST
+from azak_core.market import KST
 from azak_pipelines.lib.predictions import baseline
 from azak_pipelines.lib.predictions.context import Article, LookAheadError, build_context
 from azak_pipelines.lib.predictions.prompt import render

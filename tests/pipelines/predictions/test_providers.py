@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from azak_core.egress import EgressPolicy
-from azak_pipelines.lib.calendar.krx_calendar import KST
+from azak_core.market import KST
 from azak_pipelines.lib.predictions.budget import Budget
 from azak_pipelines.lib.predictions.context import Article, build_context
 from azak_pipelines.lib.predictions.models import ModelSpec

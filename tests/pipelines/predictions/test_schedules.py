@@ -4,8 +4,8 @@ from datetime import datetime
 
 import dagster as dg
 
+from azak_core.market import KST
 from azak_pipelines.defs.predictions.schedules import news_predictions_schedule, stock_reports_schedule
-from azak_pipelines.lib.calendar.krx_calendar import KST
 
 
 def evaluate(schedule, at: datetime):

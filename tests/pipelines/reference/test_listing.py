@@ -8,8 +8,8 @@ import dagster as dg
 import psycopg
 import pytest
 
+from azak_core.market import KST
 from azak_pipelines.defs.reference.schedules import stock_listing_schedule
-from azak_pipelines.lib.calendar.krx_calendar import KST
 from azak_pipelines.lib.http import HttpClient, ResponseTooLarge, RetryPolicy
 from azak_pipelines.lib.kis.master import (
     FILES,

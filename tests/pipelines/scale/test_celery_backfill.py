@@ -23,8 +23,8 @@ import pytest
 from azak_cli.market import backfill_prices
 from azak_cli.runtime import environment
 from azak_cli.runtime.postgres import PgUrl, drop_database, ensure_database
+from azak_core.market import KST
 from azak_pipelines.defs.executor import DEFAULT_BROKER
-from azak_pipelines.lib.calendar.krx_calendar import KST
 from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock, serve
 from azak_pipelines.lib.sample_data import BUNDLED
 from tests.conftest import BIN, PROJECT_ROOT, _worker
