@@ -92,6 +92,7 @@ def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] |
 
     from azak_pipelines.definitions import defs
     from azak_pipelines.defs.calendar.partitions import MARKET_START
+    from azak_pipelines.defs.market.backfill import stock_shards
     from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
     if start > end:
@@ -118,7 +119,7 @@ def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] |
     if shards > 1:
         config.update(start=str(start), end=str(end), shards=shards)
         result = run_job(defs(), dagster_instance(), "daily_prices_backfill_job", None,
-                         {"ops": {"stock_shards": {"config": config}}, "loggers": logs},
+                         {"ops": {stock_shards.name: {"config": config}}, "loggers": logs},
                          {"azak/origin": "backfill"})
     else:
         result = run_job(defs(), dagster_instance(), "daily_prices_job", (str(start), str(end)),
@@ -135,11 +136,12 @@ def build_marts(full_refresh: bool = False) -> dict[str, Any]:
     """Every dbt model in one run: incremental marts resume where their inputs changed, or are
     rebuilt from scratch with ``full_refresh``."""
     from azak_pipelines.definitions import defs
+    from azak_pipelines.defs.dbt.assets import dbt_models
 
     print(f"building the marts{' from scratch' if full_refresh else ''}…", flush=True)
     started = time.monotonic()
     result = run_job(defs(), dagster_instance(), "marts_job",
-                     run_config={"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}})
+                     run_config={"ops": {dbt_models.op.name: {"config": {"full_refresh": full_refresh}}}})
     require_success(result, "the marts run")
     built = len(result.get_asset_materialization_events())
     print(f"done in {time.monotonic() - started:.1f} s: {built} models and seeds, run {result.run_id}")
@@ -203,10 +205,11 @@ def housekeeping(runtime: Runtime, as_of: date | None, dry_run: bool) -> dict[st
     """Run retention_job now (what the nightly schedule runs) and print what it dropped, or with
     ``dry_run`` what it would drop."""
     from azak_pipelines.definitions import defs
+    from azak_pipelines.defs.market.ops import drop_expired_partitions
 
     config = {"as_of": str(as_of) if as_of else "", "dry_run": dry_run}
     result = run_job(defs(), dagster_instance(), "retention_job",
-                     run_config={"ops": {"drop_expired_partitions": {"config": config}}},
+                     run_config={"ops": {drop_expired_partitions.name: {"config": config}}},
                      tags={"azak/origin": "cli"})
     require_success(result, "the retention run")
     seen: dict[str, Any] = {}

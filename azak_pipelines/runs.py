@@ -12,7 +12,8 @@ from typing import Any
 
 import dagster as dg
 
-from azak_pipelines.defs.common import RANGE_END, RANGE_START, asset_key
+from azak_core import runs as names
+from azak_pipelines.defs.common import asset_key
 from azak_pipelines.lib.warehouse import TableSpec
 
 # a command's standard output is its answer: the run logs warnings and errors only
@@ -32,14 +33,12 @@ def dagster_instance() -> dg.DagsterInstance:
 
 def range_tags(partition_range: tuple[str, str] | None) -> dict[str, str]:
     """The tags that make one run cover a range of partitions (first and last key, inclusive)."""
-    if partition_range is None:
-        return {}
-    return {RANGE_START: partition_range[0], RANGE_END: partition_range[1]}
+    return {} if partition_range is None else names.range_tags(*partition_range)
 
 
 def op_config(spec: TableSpec, config: dict[str, Any]) -> dict[str, Any]:
     """Run config for the asset that writes ``spec``: its op is named after its key."""
-    return {"ops": {asset_key(spec).to_python_identifier(): {"config": config}}}
+    return names.op_config((spec.schema, spec.name), config)
 
 
 def execute_in_process(job: dg.JobDefinition, instance: dg.DagsterInstance,

@@ -29,6 +29,7 @@ from azak_api.quota import quota_slot
 from azak_api.settings import Settings
 from azak_core.market import KST, STOCK_CODE_PATTERN
 from azak_core.patterns import MODEL_NAME_PATTERN, whole
+from azak_core.runs import STOCK_REPORTS_JOB, STOCK_REPORTS_KEY, op_config
 
 Code = Annotated[str, Parameter(pattern=STOCK_CODE_PATTERN, description="stock code")]
 ModelName = Annotated[str | None, Parameter(pattern=MODEL_NAME_PATTERN)]
@@ -129,8 +130,8 @@ class AnalysisController(Controller):
         now = clock()
         async with quota_slot(engine, current_user, settings.analysis_refreshes_per_day, now, "refresh") as left:
             run_id = await dagster.launch(
-                settings.dagster_url, "stock_reports_job", str(now.astimezone(KST).date()),
-                {"ops": {"computed__stock_reports": {"config": {"stocks": [code]}}}}, current_user.id)
+                settings.dagster_url, STOCK_REPORTS_JOB, str(now.astimezone(KST).date()),
+                op_config(STOCK_REPORTS_KEY, {"stocks": [code]}), current_user.id)
         async with engine.begin() as conn:
             await queries.record_refresh(conn, current_user.id, code, run_id)
         return RunLaunched(run_id=run_id, status_url=f"/api/runs/{run_id}", refreshes_left_today=left)

@@ -13,8 +13,6 @@ from azak_pipelines.lib.markdown import markdown_table
 from azak_pipelines.lib.warehouse import TableSpec, table_exists
 
 # run tags that make one run cover a range of partitions (single-run backfills)
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 
 
 if TYPE_CHECKING:

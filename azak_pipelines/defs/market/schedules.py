@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 
 from azak_core.market import KST
-from azak_pipelines.defs.common import RANGE_END, RANGE_START
+from azak_core.runs import range_tags
 from azak_pipelines.defs.market.jobs import (
     daily_prices_job,
     fundamentals_job,
@@ -118,7 +118,7 @@ def price_gaps_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource)
         return dg.SkipReason(f"no gaps in the last {lookback} days ({len(sessions)} sessions)")
     return dg.RunRequest(
         run_key=f"price_gaps:{today}",
-        tags={RANGE_START: str(missing[0]), RANGE_END: str(missing[-1]), "azak/source": "kis",
+        tags={**range_tags(str(missing[0]), str(missing[-1])), "azak/source": "kis",
               "azak/healing": ",".join(map(str, missing))},
     )
 

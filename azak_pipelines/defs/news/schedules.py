@@ -6,7 +6,7 @@ from datetime import timedelta
 import dagster as dg
 
 from azak_core.market import KST
-from azak_pipelines.defs.common import RANGE_END, RANGE_START
+from azak_core.runs import range_tags
 from azak_pipelines.defs.news.jobs import dart_job, news_job
 from azak_pipelines.defs.news.resources import NewsSources
 
@@ -15,7 +15,7 @@ def _two_days(context: dg.ScheduleEvaluationContext, name: str) -> dg.RunRequest
     today = context.scheduled_execution_time.astimezone(KST).date()
     return dg.RunRequest(
         run_key=f"{name}:{context.scheduled_execution_time.astimezone(KST):%Y-%m-%dT%H:%M}",
-        tags={RANGE_START: str(today - timedelta(days=1)), RANGE_END: str(today)})
+        tags=range_tags(str(today - timedelta(days=1)), str(today)))
 
 
 @dg.schedule(cron_schedule="*/10 * * * *", job=news_job, execution_timezone=KST.key,

@@ -2,12 +2,16 @@
 
 import dagster as dg
 
+from azak_core.runs import STOCK_REPORTS_JOB
+from azak_pipelines.defs.common import asset_key
+from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
+
 news_predictions_job = dg.define_asset_job(
-    "news_predictions_job", selection=dg.AssetSelection.assets(["computed", "news_predictions"]),
+    "news_predictions_job", selection=dg.AssetSelection.assets(asset_key(NEWS_PREDICTIONS)),
     description="News-impact predictions of every active model for a day (or a range: one run).",
 )
 stock_reports_job = dg.define_asset_job(
-    "stock_reports_job", selection=dg.AssetSelection.assets(["computed", "stock_reports"]),
+    STOCK_REPORTS_JOB, selection=dg.AssetSelection.assets(asset_key(STOCK_REPORTS)),
     description="Investment reports of every active model; config `stocks`/`models` narrow it.",
 )
 predictions_marts_job = dg.define_asset_job(

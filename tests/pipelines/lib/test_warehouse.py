@@ -17,8 +17,10 @@ from azak_pipelines.lib.warehouse import (
     append_rows,
     connect,
     merge_rows,
+    missing_tables,
     partition_bounds,
     replace_slice,
+    table_exists,
 )
 
 PRICES = TableSpec(
@@ -261,3 +263,14 @@ def _project_root():
     from pathlib import Path
 
     return Path(__file__).resolve().parents[3]
+
+
+def test_table_exists_and_missing_tables_name_what_is_not_there(db_url):
+    with connect(db_url) as conn:
+        replace_slice(conn, PRICES, [], date(2025, 1, 1), date(2025, 1, 2))
+        assert table_exists(conn, PRICES) and table_exists(conn, "raw.test_prices")
+        assert not table_exists(conn, "raw.no_such_table") and not table_exists(conn, NEWS)
+        # in the order asked, whether named or given as specs
+        assert missing_tables(conn, ["raw.zz_missing", PRICES, NEWS, "raw.aa_missing"]) == [
+            "raw.zz_missing", NEWS.key, "raw.aa_missing"]
+        assert missing_tables(conn, []) == []

@@ -1,0 +1,28 @@
+"""How a Dagster run is named and tagged, for the pipelines and the API alike (the API launches
+runs through Dagit and cannot import the pipelines)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+# one run over a range of partitions: the first and the last key, inclusive
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+# the per-stock reports an API user can refresh: the asset's key and the job that runs it
+STOCK_REPORTS_KEY = ("computed", "stock_reports")
+STOCK_REPORTS_JOB = "stock_reports_job"
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """The tags that make one run cover the partitions ``first`` … ``last`` (inclusive)."""
+    return {RANGE_START: first, RANGE_END: last}
+
+
+def op_name(key: Sequence[str]) -> str:
+    """The op of the asset with ``key``: Dagster names it ``schema__table``."""
+    return "__".join(key)
+
+
+def op_config(key: Sequence[str], config: dict[str, Any]) -> dict[str, Any]:
+    """Run config for the op of the asset with ``key``."""
+    return {"ops": {op_name(key): {"config": config}}}
