@@ -32,6 +32,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy azak_pipelines azak_api azak_cli
 	$(BIN)/python scripts/sqlfluff_dbt.py lint
+	$(BIN)/python scripts/duplicate_code.py
 
 bench: install
 	$(BIN)/python -m benchmarks

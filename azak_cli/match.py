@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from azak_cli.jsonl import json_objects
+
 
 def _day(record: dict[str, Any]) -> date | None:
     value = record.get("published_at") or record.get("day")
@@ -46,15 +48,8 @@ def run_match(lines: Iterable[str], out: IO[str], err: IO[str], universe: Path |
                                        [NameSpan(r.code, r.name, r.valid_from, r.valid_to, r.ended_by)
                                         for r in history])
     skipped = 0
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as exc:
-            print(f"azak match: line {number}: {exc}; skipped", file=err)
+    for record in json_objects(lines, err, "match"):
+        if record is None:
             skipped += 1
             continue
         title = record.get("title")

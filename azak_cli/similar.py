@@ -19,28 +19,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from azak_cli.jsonl import json_objects
+
 SEARCH_BATCH = 100
 
 
+def _check_input(record: dict[str, Any]) -> None:
+    if not isinstance(record.get("title", ""), str) or not isinstance(record.get("content", ""), str):
+        raise ValueError("title and content must be strings")
+    if "id" not in record:
+        raise ValueError("no id")
+
+
 def read_inputs(lines: Iterable[str], err: IO[str]) -> tuple[list[dict[str, Any]], int]:
-    records, skipped = [], 0
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-            if not isinstance(record.get("title", ""), str) or not isinstance(record.get("content", ""), str):
-                raise ValueError("title and content must be strings")
-            if "id" not in record:
-                raise ValueError("no id")
-        except ValueError as exc:
-            print(f"azak similar: line {number}: {exc}; skipped", file=err)
-            skipped += 1
-            continue
-        records.append(record)
-    return records, skipped
+    read = list(json_objects(lines, err, "similar", _check_input))
+    return [record for record in read if record is not None], read.count(None)
 
 
 def embedder_from_env() -> Any:
