@@ -17,10 +17,11 @@ import csv
 import math
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from azak_core.market import STOCK_CODE, bar_problem, is_halt
 from azak_pipelines.lib.quarantine import Rejected
@@ -125,6 +126,17 @@ def code_from_name(path: Path) -> str | None:
 
 def read_price_file(path: Path, layout_name: str = "auto", code: str | None = None) -> Iterator[PriceRow | Rejected]:
     """Stream the rows of one file. Raises :class:`PriceFileError` only for file-level problems."""
+    with _csv_rows(path) as (header, rows):
+        parser = _RowParser(path, _columns(path, header, layout_name), code)
+        for line, cells in enumerate(rows, start=2):
+            row = parser.parse(line, cells)
+            if row is not None:
+                yield row
+
+
+@contextmanager
+def _csv_rows(path: Path) -> Iterator[tuple[list[str], Iterator[list[str]]]]:
+    """The header and the rows after it; a file that cannot be read as CSV text is refused."""
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -137,93 +149,132 @@ def read_price_file(path: Path, layout_name: str = "auto", code: str | None = No
             raise PriceFileError(f"{path}: the file is empty") from None
         except UnicodeDecodeError:
             raise PriceFileError(f"{path}: not UTF-8 text (save the CSV as UTF-8)") from None
-        layout = detect_layout(header, layout_name)
-        names = _normalise(header)
-        index = {name: i for i, name in enumerate(names)}
-        i_date, i_open, i_high, i_low, i_close, i_volume = (
-            index[layout.date], index[layout.open], index[layout.high], index[layout.low],
-            index[layout.close], index[layout.volume])
-        i_value = index.get(layout.value) if layout.value else None
-        i_code = next((index[c] for c in layout.code_columns if c in index), None)
-        fixed_code = code or (None if i_code is not None else code_from_name(path))
-        if fixed_code is None and i_code is None:
+        yield header, _lines(reader)
+
+
+class _Columns(NamedTuple):
+    """Where each field of a layout stands in one file's rows."""
+
+    date: int
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int
+    value: int | None
+    code: int | None
+    width: int
+    code_columns: tuple[str, ...]
+
+
+def _columns(path: Path, header: list[str], layout_name: str) -> _Columns:
+    layout = detect_layout(header, layout_name)
+    names = _normalise(header)
+    index = {name: i for i, name in enumerate(names)}
+    return _Columns(index[layout.date], index[layout.open], index[layout.high], index[layout.low],
+                    index[layout.close], index[layout.volume],
+                    index.get(layout.value) if layout.value else None,
+                    next((index[c] for c in layout.code_columns if c in index), None), len(names),
+                    layout.code_columns)
+
+
+class _RowParser:
+    """One file's rows → :class:`PriceRow` or :class:`Rejected`; dates and codes are parsed once
+    per distinct text (a file repeats them on every row)."""
+
+    def __init__(self, path: Path, columns: _Columns, code: str | None) -> None:
+        self.name, self.columns = path.name, columns
+        self.fixed_code = code or (None if columns.code is not None else code_from_name(path))
+        if self.fixed_code is None and columns.code is None:
             raise PriceFileError(
-                f"{path}: no stock code — add a code column ({', '.join(layout.code_columns)}), "
+                f"{path}: no stock code — add a code column ({', '.join(columns.code_columns)}), "
                 "name the file after the code (e.g. 005930.csv) or pass --code"
             )
-        width = len(names)
-        name = path.name
-        dates: dict[str, date | None] = {}
-        codes: dict[str, str] = {}
-        for line, cells in enumerate(_lines(reader), start=2):
-            if len(cells) < width:
-                if cells and any(cell.strip() for cell in cells):
-                    yield Rejected(f"{name}:{line}", f"expected {width} columns, found {len(cells)}",
-                                   ",".join(cells))
-                continue
-            if fixed_code is not None:
-                stock_code = fixed_code
-            else:
-                raw_code = cells[i_code]  # type: ignore[index]
-                stock_code = codes.get(raw_code)  # type: ignore[assignment]
-                if stock_code is None:
-                    candidate = raw_code.strip().upper()
-                    if not STOCK_CODE.match(candidate):
-                        yield Rejected(f"{name}:{line}", f"stock code {candidate!r} is not 6 characters "
-                                       "[0-9A-Z]", ",".join(cells))
-                        continue
-                    stock_code = codes[raw_code] = candidate
-            text = cells[i_date]
-            trade_date = dates.get(text, False)
-            if trade_date is False:
-                try:
-                    trade_date = parse_date(text)
-                except ValueError:
-                    trade_date = None
-                dates[text] = trade_date
-            if trade_date is None:
-                yield Rejected(f"{name}:{line}", f"date {text!r} is not YYYYMMDD or YYYY-MM-DD",
-                               ",".join(cells))
-                continue
-            o, h, lo, c, v = cells[i_open], cells[i_high], cells[i_low], cells[i_close], cells[i_volume]
-            label = "open"
-            f_open: float
-            f_high: float
-            f_low: float
-            f_close: float
+        self.dates: dict[str, date | None] = {}
+        self.codes: dict[str, str] = {}
+
+    def parse(self, line: int, cells: list[str]) -> PriceRow | Rejected | None:
+        """The row on ``line``; ``None`` for a blank line."""
+        i_date, i_open, i_high, i_low, i_close, i_volume, i_value, i_code, width, _ = self.columns
+        if len(cells) < width:
+            if cells and any(cell.strip() for cell in cells):
+                return self.reject(line, f"expected {width} columns, found {len(cells)}", cells)
+            return None
+        stock_code = self.fixed_code or self.code(cells[i_code])  # type: ignore[index]
+        if stock_code is None:
+            candidate = cells[i_code].strip().upper()  # type: ignore[index]
+            return self.reject(line, f"stock code {candidate!r} is not 6 characters [0-9A-Z]", cells)
+        trade_date = self.dates.get(cells[i_date], False)
+        if trade_date is False:
+            trade_date = self.date(cells[i_date])
+        if trade_date is None:
+            return self.reject(line, f"date {cells[i_date]!r} is not YYYYMMDD or YYYY-MM-DD", cells)
+        o, h, lo, c, v = cells[i_open], cells[i_high], cells[i_low], cells[i_close], cells[i_volume]
+        if (o.isdigit() and h.isdigit() and lo.isdigit() and c.isdigit() and v.isdigit()
+                and (o + h + lo + c + v).isascii()):  # the common case: plain integers
+            value = None if i_value is None else self.value(cells)
+            bar: tuple[Any, ...] | str = value if isinstance(value, str) else (
+                o, h, lo, c, int(v), value, int(o), int(h), int(lo), int(c))
+        else:
+            bar = self.bar(o, h, lo, c, v, cells)
+        if isinstance(bar, str):
+            return self.reject(line, bar, cells)
+        open_, high, low, close, volume, value, f_open, f_high, f_low, f_close = bar
+        problem = bar_problem(f_open, f_high, f_low, f_close, volume)
+        if problem:
+            return self.reject(line, problem, cells)
+        if is_halt(f_open, f_high, f_low, volume):
+            return _row(PriceRow, (stock_code, trade_date, None, None, None, close, 0, value, line))
+        return _row(PriceRow, (stock_code, trade_date, open_, high, low, close, volume, value, line))
+
+    def reject(self, line: int, reason: str, cells: list[str]) -> Rejected:
+        return Rejected(f"{self.name}:{line}", reason, ",".join(cells))
+
+    def code(self, raw: str) -> str | None:
+        """The cell's stock code; ``None`` when it is not one."""
+        stock_code = self.codes.get(raw)
+        if stock_code is None:
+            candidate = raw.strip().upper()
+            if not STOCK_CODE.match(candidate):
+                return None
+            stock_code = self.codes[raw] = candidate
+        return stock_code
+
+    def date(self, text: str) -> date | None:
+        try:
+            self.dates[text] = parse_date(text)
+        except ValueError:
+            self.dates[text] = None
+        return self.dates[text]
+
+    def bar(self, o: str, h: str, lo: str, c: str, v: str, cells: list[str]) -> tuple[Any, ...] | str:
+        """Open, high, low, close as the file's digits, volume, traded value, then the four prices
+        as numbers; or why a cell is not a number."""
+        numbers = []
+        for label, text in (("open", o), ("high", h), ("low", lo), ("close", c)):
             try:
-                if (o.isdigit() and h.isdigit() and lo.isdigit() and c.isdigit() and v.isdigit()
-                        and (o + h + lo + c + v).isascii()):
-                    open_, high, low, close = o, h, lo, c  # the common case: plain integers
-                    f_open, f_high, f_low, f_close, volume = int(o), int(h), int(lo), int(c), int(v)
-                else:
-                    label = "open"
-                    open_, f_open = _number(o)
-                    label = "high"
-                    high, f_high = _number(h)
-                    label = "low"
-                    low, f_low = _number(lo)
-                    label = "close"
-                    close, f_close = _number(c)
-                    label = "volume"
-                    volume = int(v) if v.isdigit() else int(_number(v)[1])
-                value = None
-                if i_value is not None and cells[i_value].strip():
-                    label = "traded value"
-                    value = int(_number(cells[i_value])[1])
+                numbers.append(_number(text))
             except (ValueError, OverflowError):
-                position = {"open": i_open, "high": i_high, "low": i_low, "close": i_close,
-                            "volume": i_volume, "traded value": i_value}[label]
-                yield Rejected(f"{name}:{line}", f"{label} {cells[position]!r} is not a number",  # type: ignore[index]
-                               ",".join(cells))
-                continue
-            problem = bar_problem(f_open, f_high, f_low, f_close, volume)
-            if problem:
-                yield Rejected(f"{name}:{line}", problem, ",".join(cells))
-            elif is_halt(f_open, f_high, f_low, volume):
-                yield _row(PriceRow, (stock_code, trade_date, None, None, None, close, 0, value, line))
-            else:
-                yield _row(PriceRow, (stock_code, trade_date, open_, high, low, close, volume, value, line))
+                return f"{label} {text!r} is not a number"
+        try:
+            volume = int(v) if v.isdigit() else int(_number(v)[1])
+        except (ValueError, OverflowError):
+            return f"volume {v!r} is not a number"
+        value = self.value(cells)
+        if isinstance(value, str):
+            return value
+        digits, floats = zip(*numbers, strict=True)
+        return (*digits, volume, value, *floats)
+
+    def value(self, cells: list[str]) -> int | str | None:
+        """The traded value when the layout has one and the cell is not empty."""
+        if self.columns.value is None or not cells[self.columns.value].strip():
+            return None
+        text = cells[self.columns.value]
+        try:
+            return int(_number(text)[1])
+        except (ValueError, OverflowError):
+            return f"traded value {text!r} is not a number"
 
 
 # PriceRow(...) runs a Python-level __new__; building the tuple directly is what it does, faster
