@@ -7,7 +7,7 @@ from typing import Any
 import dagster as dg
 from psycopg import sql
 
-from azak_core.embeddings import EmbeddingError, prepare_text
+from azak_core.embeddings import Embedder, EmbeddingError, prepare_text
 from azak_core.vectors import (
     NEIGHBOURS,
     ArticleVector,
@@ -19,7 +19,7 @@ from azak_core.vectors import (
     schema_code_version,
 )
 from azak_pipelines.defs.calendar.partitions import news_days
-from azak_pipelines.defs.common import AssetResult, Window, preview, window_of
+from azak_pipelines.defs.common import AssetResult, Window, asset_key, preview, window_of
 from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorStore
 from azak_pipelines.defs.embeddings.tables import SIMILAR_NEWS
 from azak_pipelines.defs.matching.tables import NEWS_STOCK_MATCHES
@@ -64,8 +64,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
 
     @dg.asset(key=NEWS_EMBEDDINGS, group_name="embeddings", kinds={"milvus"}, partitions_def=news_days,
               backfill_policy=dg.BackfillPolicy.single_run(), code_version=schema_code_version(embedder_key),
-              deps=[dg.AssetKey([NEWS_ARTICLES.schema, NEWS_ARTICLES.name]),
-                    dg.AssetKey([NEWS_STOCK_MATCHES.schema, NEWS_STOCK_MATCHES.name])],
+              deps=[asset_key(NEWS_ARTICLES), asset_key(NEWS_STOCK_MATCHES)],
               automation_condition=dg.AutomationCondition.eager())
     def news_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
                         vector_store: VectorStore) -> AssetResult:
@@ -75,47 +74,13 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
         Articles with nothing to embed (empty, emoji-only) are quarantined with the reason. One
         collection per embedder: vectors of two embedders never mix. The embedder's collection of an
         older schema (``azak_core.vectors.SCHEMA_VERSION``) is dropped: nothing reads it any more."""
-        window = window_of(context)
         model = embedder.embedder()
         if model.key != embedder_key:
             raise dg.Failure(f"the run's embedder is {model.key} but the definitions were loaded for {embedder_key}; "
                              "reload the code location after changing AZAK_EMBEDDER")
-        rows = _articles(warehouse, window)
-        texts, kept, rejected = [], [], []
-        for row in rows:
-            try:
-                texts.append(prepare_text(row[3], row[4]))
-                kept.append(row)
-            except EmbeddingError as error:
-                rejected.append(Rejected(f"news_id={row[0]}", str(error), {"title": row[3], "summary": row[4]}))
-        started = time.monotonic()
-        try:
-            embedding = model.embed(texts)
-        except EmbeddingError as error:
-            raise dg.Failure(f"{model.key}: {error}") from error
-        seconds = time.monotonic() - started
-        articles = [ArticleVector(r[0], r[1], r[2], r[8], r[5], r[6], r[7], vector)
-                    for r, vector in zip(kept, embedding.vectors, strict=True)]
-        store = vector_store.collection(model)
-        try:
-            removed = store.replace_days(window.days(), articles)
-            dropped = store.drop_superseded()
-        except VectorStoreError as error:
-            raise _failure(error) from error
-        finally:
-            store.close()
-        with warehouse.connect() as conn:
-            record_quarantine(conn, NEWS_EMBEDDINGS.to_user_string(), window.start, window.end, rejected, utc_now())
-        return dg.MaterializeResult(metadata={
-            "window": str(window), "count": len(articles), "dagster/row_count": len(articles),
-            "embedder": model.key, "dimension": model.dimension, "collection": store.name,
-            "seconds": round(seconds, 3), "tokens": embedding.tokens,
-            "docs_per_second": round(len(articles) / seconds, 1) if seconds else 0.0,
-            "removed": removed, "dropped_collections": ", ".join(dropped) or "none", "quarantined": len(rejected),
-            "quarantine": dg.MetadataValue.md(reasons_summary(rejected)),
-        })
+        return embed_window(window_of(context), warehouse, model, vector_store)
 
-    @dg.asset(key=[SIMILAR_NEWS.schema, SIMILAR_NEWS.name], group_name="embeddings", kinds={"milvus", "postgres"},
+    @dg.asset(key=asset_key(SIMILAR_NEWS), group_name="embeddings", kinds={"milvus", "postgres"},
               partitions_def=news_days, backfill_policy=dg.BackfillPolicy.single_run(), code_version=embedder_key,
               deps=[NEWS_EMBEDDINGS], automation_condition=dg.AutomationCondition.eager())
     def similar_news(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
@@ -124,31 +89,78 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
         before it (point in time: nothing from its future), itself and copies of its story (same
         cluster) excluded, above the embedder's ``MIN_SIMILARITY`` (``azak_core/vectors.py``: the
         thresholds live there and nowhere else). Similarity is the cosine of the unit vectors."""
-        window = window_of(context)
-        model = embedder.embedder()
-        threshold = min_similarity(model.name)
-        store = vector_store.collection(model)
-        try:
-            rows, missing = _neighbours(store, _articles(warehouse, window), model.key, threshold)
-        except VectorStoreError as error:
-            raise _failure(error) from error
-        finally:
-            store.close()
-        if missing:
-            raise dg.Failure(f"{len(missing)} articles of {window} have no vector in {store.name} (e.g. news_id "
-                             f"{missing[0]}): materialize milvus/news_embeddings for these days first")
-        with warehouse.connect() as conn:
-            result = replace_slice(conn, SIMILAR_NEWS, rows, window.start, window.end)
-        with_neighbours = len({r[0] for r in rows})
-        return dg.MaterializeResult(metadata={
-            "window": str(window), **result.metadata(), "dagster/row_count": result.written,
-            "embedder": model.key, "k": NEIGHBOURS, "min_similarity": threshold,
-            "articles_with_neighbours": with_neighbours,
-            "mean_similarity": round(sum(r[4] for r in rows) / len(rows), 3) if rows else 0.0,
-            "preview": preview([r[:5] for r in rows], ["news_id", "day", "neighbor", "rank", "similarity"], limit=10),
-        })
+        return similar_in_window(window_of(context), warehouse, embedder.embedder(), vector_store)
 
     return [news_embeddings, similar_news]
+
+
+def _texts(rows: list[tuple[Any, ...]]) -> tuple[list[str], list[tuple[Any, ...]], list[Rejected]]:
+    """What to embed of each article (title + summary), the articles kept, those with nothing to embed."""
+    texts, kept, rejected = [], [], []
+    for row in rows:
+        try:
+            texts.append(prepare_text(row[3], row[4]))
+            kept.append(row)
+        except EmbeddingError as error:
+            rejected.append(Rejected(f"news_id={row[0]}", str(error), {"title": row[3], "summary": row[4]}))
+    return texts, kept, rejected
+
+
+def embed_window(window: Window, warehouse: Warehouse, model: Embedder, vector_store: VectorStore) -> AssetResult:
+    """``news_embeddings`` for one window: embed, replace the days in the collection, quarantine."""
+    texts, kept, rejected = _texts(_articles(warehouse, window))
+    started = time.monotonic()
+    try:
+        embedding = model.embed(texts)
+    except EmbeddingError as error:
+        raise dg.Failure(f"{model.key}: {error}") from error
+    seconds = time.monotonic() - started
+    articles = [ArticleVector(r[0], r[1], r[2], r[8], r[5], r[6], r[7], vector)
+                for r, vector in zip(kept, embedding.vectors, strict=True)]
+    store = vector_store.collection(model)
+    try:
+        removed = store.replace_days(window.days(), articles)
+        dropped = store.drop_superseded()
+    except VectorStoreError as error:
+        raise _failure(error) from error
+    finally:
+        store.close()
+    with warehouse.connect() as conn:
+        record_quarantine(conn, NEWS_EMBEDDINGS.to_user_string(), window.start, window.end, rejected, utc_now())
+    return dg.MaterializeResult(metadata={
+        "window": str(window), "count": len(articles), "dagster/row_count": len(articles),
+        "embedder": model.key, "dimension": model.dimension, "collection": store.name,
+        "seconds": round(seconds, 3), "tokens": embedding.tokens,
+        "docs_per_second": round(len(articles) / seconds, 1) if seconds else 0.0,
+        "removed": removed, "dropped_collections": ", ".join(dropped) or "none", "quarantined": len(rejected),
+        "quarantine": dg.MetadataValue.md(reasons_summary(rejected)),
+    })
+
+
+def similar_in_window(window: Window, warehouse: Warehouse, model: Embedder,
+                      vector_store: VectorStore) -> AssetResult:
+    """``similar_news`` for one window: each article's earlier neighbours, replacing the window's rows."""
+    threshold = min_similarity(model.name)
+    store = vector_store.collection(model)
+    try:
+        rows, missing = _neighbours(store, _articles(warehouse, window), model.key, threshold)
+    except VectorStoreError as error:
+        raise _failure(error) from error
+    finally:
+        store.close()
+    if missing:
+        raise dg.Failure(f"{len(missing)} articles of {window} have no vector in {store.name} (e.g. news_id "
+                         f"{missing[0]}): materialize milvus/news_embeddings for these days first")
+    with warehouse.connect() as conn:
+        result = replace_slice(conn, SIMILAR_NEWS, rows, window.start, window.end)
+    with_neighbours = len({r[0] for r in rows})
+    return dg.MaterializeResult(metadata={
+        "window": str(window), **result.metadata(), "dagster/row_count": result.written,
+        "embedder": model.key, "k": NEIGHBOURS, "min_similarity": threshold,
+        "articles_with_neighbours": with_neighbours,
+        "mean_similarity": round(sum(r[4] for r in rows) / len(rows), 3) if rows else 0.0,
+        "preview": preview([r[:5] for r in rows], ["news_id", "day", "neighbor", "rank", "similarity"], limit=10),
+    })
 
 
 def _neighbours(store: NewsVectors, articles: list[tuple[Any, ...]], embedder_key: str,
