@@ -26,13 +26,13 @@ from dataclasses import dataclass
 
 @dataclass
 class {name}:
-    hit: float | None
-    signed_return: float | None
-    signed_excess: float | None
-    brier: float | None
-    signed_score: float | None
-    ambition_z: float | None
-    target_score: float | None
+    alpha: int
+    bravo: str | None
+    charlie: list[str]
+    echo: bytes
+    foxtrot: dict[str, int]
+    delta: float = 0.0
+    golf: bool = False
 """
 
 

@@ -7,9 +7,9 @@ from typing import Any
 import dagster as dg
 import psycopg
 
+from azak_pipelines.defs.common import asset_key
 from azak_pipelines.defs.market.tables import DAILY_PRICES
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
-from azak_pipelines.defs.notify.assets import LEADERBOARD, key_of
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
 from azak_pipelines.defs.reference.tables import STOCKS
 from azak_pipelines.lib.warehouse import Column, TableSpec, append_rows, connect, replace_slice
@@ -95,7 +95,7 @@ def write(url: str, day: date, instance: dg.DagsterInstance) -> None:
                                            price("000660", prev, 200000)], date(day.year, 1, 1),
                       date(day.year + 1, 1, 1))
     for spec in (STOCKS, NEWS_ARTICLES, NEWS_PREDICTIONS, STOCK_REPORTS, DAILY_PRICES):
-        instance.report_runless_asset_event(dg.AssetMaterialization(key_of(spec)))
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key(spec)))
 
 
 def write_leaderboard(url: str, instance: dg.DagsterInstance) -> None:
@@ -103,7 +103,7 @@ def write_leaderboard(url: str, instance: dg.DagsterInstance) -> None:
         replace_slice(conn, MODEL_LEADERBOARD, [
             ("baseline", "live", 0, 40, '{"hit_rate": 0.55}'), ("gpt-4o", "live", 0, 38, '{"hit_rate": 0.61}'),
             ("gpt-4o", "simulated", 0, 400, '{"hit_rate": 0.9}')])
-    instance.report_runless_asset_event(dg.AssetMaterialization(LEADERBOARD))
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key(MODEL_LEADERBOARD)))
 
 
 def subscribe(url: str, chat_id: int, stocks: list[str], active: bool = True) -> None:
