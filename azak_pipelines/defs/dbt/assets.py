@@ -1,32 +1,16 @@
 """dbt models as assets: staging views and marts tables, with lineage from the raw assets."""
 
-import json
 import os
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from azak_pipelines.defs.dbt.project import dbt_env, ensure_manifest
+from azak_pipelines.defs.dbt.tables import SOURCE_TABLES
 from azak_pipelines.defs.resources import Warehouse
-from azak_pipelines.defs.tables import table
-from azak_pipelines.lib.warehouse import TableSpec, ensure_table
-
-MANIFEST = ensure_manifest()
-
-
-def source_tables(manifest: Path) -> tuple[TableSpec, ...]:
-    """Every table a dbt source reads, from the table registry. dbt needs its sources to exist: a
-    raw asset that was never materialized yet is an empty table, so the models over it build
-    (empty) instead of failing."""
-    sources = json.loads(manifest.read_text())["sources"].values()
-    return tuple(sorted({table(s["schema"], s["name"]) for s in sources}, key=lambda spec: spec.key))
-
-
-SOURCE_TABLES = source_tables(MANIFEST)
-
+from azak_pipelines.lib.warehouse import ensure_table
 
 # dbt models follow their inputs: whenever an upstream table is updated (an import, a backfill, a
 # schedule, a run from Dagit) the daemon's automation sensor rebuilds the models downstream of it.
@@ -67,7 +51,7 @@ class DbtBuildConfig(dg.Config):
 TRANSLATOR = AzakDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
 
 
-@dbt_assets(manifest=MANIFEST, dagster_dbt_translator=TRANSLATOR)
+@dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=TRANSLATOR)
 def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource,
                warehouse: Warehouse) -> Iterator[Any]:
     """Build (run + test) the selected dbt models against the warehouse."""
