@@ -31,7 +31,7 @@ A spec may grow: columns added at the end of a spec (nullable) are added to an e
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -107,12 +107,14 @@ class WriteResult:
     written: int
     partitions_created: tuple[str, ...] = ()
     new_rows: int | None = None  # merges: keys not seen before
+    kept: int = 0  # replaces: stored rows kept because their replacement was rejected
 
     def metadata(self) -> dict[str, Any]:
         meta: dict[str, Any] = {
             "table": self.table,
             "rows_written": self.written,
             "rows_replaced": self.deleted,
+            "rows_kept": self.kept,
             "partitions_created": len(self.partitions_created),
         }
         if self.new_rows is not None:
@@ -418,6 +420,7 @@ def replace_slice(
     scope: dict[str, Sequence[Any]] | None = None,
     columns: Sequence[str] | None = None,
     text_lines: bool = False,
+    keep: Collection[Sequence[Any]] = (),
 ) -> WriteResult:
     """Atomically replace the rows of ``[start, end)`` (restricted to ``scope``) with ``rows``.
 
@@ -426,6 +429,10 @@ def replace_slice(
     ``end`` omitted). With ``text_lines`` each row is a pair ``(partition value, line)`` where
     ``line`` is already in COPY text format (see :func:`copy_text`) — the fast path for bulk
     imports; the slice check is the same.
+
+    ``keep`` holds natural keys (in ``spec.natural_key`` order) whose stored rows stay: the keys of
+    rows that were rejected, whose valid stored row a rejection must not delete. ``rows`` must not
+    hold them.
     """
     columns = list(columns or spec.column_names)
     _refuse_append_only(spec, "replace_slice")
@@ -443,13 +450,32 @@ def replace_slice(
     for column, values in (scope or {}).items():
         conditions.append(sql.SQL("{} = ANY(%s)").format(sql.Identifier(column)))
         params.append(list(values))
-    where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+    kept = 0
     with _explained(spec), conn.transaction():
-        deleted = conn.execute(sql.SQL("DELETE FROM {}").format(spec.ident) + where, params).rowcount
+        if keep:
+            in_keep, key_params = _key_in(spec, keep)
+            kept = scalar(conn, sql.SQL("SELECT count(*) FROM {}").format(spec.ident)
+                          + _where([*conditions, in_keep]), [*params, *key_params])
+            conditions.append(sql.SQL("NOT ") + in_keep)
+            params += key_params
+        deleted = conn.execute(sql.SQL("DELETE FROM {}").format(spec.ident) + _where(conditions), params).rowcount
         written = _copy(conn, spec.ident, columns,
                         _checked_rows(spec, columns, rows, start, end, text_lines), text_lines)
         _log_slice(conn, spec, start, end, scope)
-    return WriteResult(spec.key, deleted, written, tuple(created))
+    return WriteResult(spec.key, deleted, written, tuple(created), kept=kept)
+
+
+def _where(conditions: list[sql.Composable]) -> sql.Composable:
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+
+
+def _key_in(spec: TableSpec, keys: Collection[Sequence[Any]]) -> tuple[sql.Composed, list[list[Any]]]:
+    """``(natural key) IN (the keys)``, with one array parameter per key column."""
+    types = {c.name: c.type for c in spec.columns}
+    arrays = sql.SQL(", ").join(sql.SQL("%s::{}[]").format(sql.SQL(types[c])) for c in spec.natural_key)
+    condition = sql.SQL("({}) IN (SELECT * FROM unnest({}))").format(
+        sql.SQL(", ").join(map(sql.Identifier, spec.natural_key)), arrays)
+    return condition, [list(column) for column in zip(*keys, strict=True)]
 
 
 def merge_rows(

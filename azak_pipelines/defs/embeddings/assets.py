@@ -18,6 +18,7 @@ from azak_core.vectors import (
     min_similarity,
     schema_code_version,
 )
+from azak_pipelines.defs.automation import EVERY_UPDATED_DAY
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import AssetResult, Window, preview, window_of
 from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorStore
@@ -68,7 +69,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
               backfill_policy=dg.BackfillPolicy.single_run(), code_version=schema_code_version(embedder_key),
               deps=[dg.AssetKey([NEWS_ARTICLES.schema, NEWS_ARTICLES.name]),
                     dg.AssetKey([NEWS_STOCK_MATCHES.schema, NEWS_STOCK_MATCHES.name])],
-              automation_condition=dg.AutomationCondition.eager())
+              automation_condition=EVERY_UPDATED_DAY)
     def news_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
                         vector_store: VectorStore) -> AssetResult:
         """Embeds each article of the window (title + summary) and makes the embedder's Milvus
@@ -119,7 +120,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
 
     @dg.asset(key=[SIMILAR_NEWS.schema, SIMILAR_NEWS.name], group_name="embeddings", kinds={"milvus", "postgres"},
               partitions_def=news_days, backfill_policy=dg.BackfillPolicy.single_run(), code_version=embedder_key,
-              deps=[NEWS_EMBEDDINGS], automation_condition=dg.AutomationCondition.eager())
+              deps=[NEWS_EMBEDDINGS], automation_condition=EVERY_UPDATED_DAY)
     def similar_news(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
                      vector_store: VectorStore) -> AssetResult:
         """For each article of the window, its ``NEIGHBOURS`` most similar articles published strictly

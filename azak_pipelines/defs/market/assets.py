@@ -36,7 +36,7 @@ from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.kis import parsers
 from azak_pipelines.lib.kis.parsers import KisApiError
 from azak_pipelines.lib.krx_calendar import KST, krx_calendar, utc_now
-from azak_pipelines.lib.price_files import PriceFileError, codes_in_file, read_price_file
+from azak_pipelines.lib.price_files import PriceFileError, codes_in_file, read_price_file, rejected_keys
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
 from azak_pipelines.lib.warehouse import copy_text, merge_rows, replace_slice
 
@@ -159,11 +159,17 @@ def _kis_daily(session_rows: dict[str, list[parsers.DailyBar]], basis: str, prov
             locator = f"{provenance}:{code}:{bar.trade_date}"
             problem = bar_problem(bar.open, bar.high, bar.low, bar.close, bar.volume)
             if problem:
-                rejected.append(Rejected(locator, problem, repr(bar)))
+                rejected.append(Rejected(locator, problem, repr(bar), (code, bar.trade_date)))
             else:
                 rows.append((code, bar.trade_date, basis, bar.open, bar.high, bar.low, bar.close,
                              bar.volume, bar.trading_value, provenance, fetched_at))
     return rows, rejected
+
+
+def kept_keys(rejected: list[Rejected], rows: list[tuple[Any, ...]], basis: str) -> list[tuple[Any, ...]]:
+    """The keys of rejected bars with no valid bar in ``rows``: their stored rows stay."""
+    valid = {(row[0], row[1]) for row in rows}
+    return [(*r.key, basis) for r in rejected if r.key is not None and r.key not in valid]
 
 
 def fetch_daily_bars(log: Any, kis: KisResource, warehouse: Warehouse, codes: list[str], window: Window,
@@ -212,12 +218,14 @@ def _import_files(conn: Any, config: DailyPricesConfig, window: Window,
         raise dg.Failure(f"no such price files: {missing or '(none given)'}")
     try:
         codes = {c for path in paths for c in codes_in_file(path, config.file_format, config.code)}
+        keep = [(code, day, config.price_basis) for code, day in rejected_keys(paths, config.file_format, config.code)
+                if window.start <= day < window.end]
         outside = [0]
         result = replace_slice(
             conn, tables.DAILY_PRICES, _file_rows(paths, config, window, rejected, outside),
             window.start, window.end,
             scope={"stock_code": sorted(codes), "price_basis": [config.price_basis]},
-            text_lines=True,
+            text_lines=True, keep=keep,
         )
     except PriceFileError as exc:
         raise dg.Failure(str(exc)) from None
@@ -231,7 +239,8 @@ def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
     """Daily OHLCV per stock: the watch-list from KIS FHKST03010100 (adjusted prices unless
     ``price_basis: raw``; both bases are kept apart), or CSV files (English or pykrx layouts) when
     ``source: files``. The selected window is replaced per stock in one transaction. Halt days
-    (zero volume) are kept; malformed rows are quarantined with their reason."""
+    (zero volume) are kept; malformed rows are quarantined with their reason, and the valid row
+    stored for a rejected row's day stays (``rows_kept``)."""
     if config.price_basis not in {"adjusted", "raw"}:
         raise dg.Failure(f"price_basis must be adjusted or raw, got {config.price_basis!r}")
     window = window_of(context)
@@ -248,7 +257,8 @@ def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
             rows, rejected, collected = fetch_daily_bars(context.log, kis, warehouse, codes, window,
                                                          config.price_basis)
             result = replace_slice(conn, tables.DAILY_PRICES, rows, window.start, window.end,
-                                   scope={"stock_code": codes, "price_basis": [config.price_basis]})
+                                   scope={"stock_code": codes, "price_basis": [config.price_basis]},
+                                   keep=kept_keys(rejected, rows, config.price_basis))
             extra = {**source_meta(collected, codes), "preview": preview(
                 rows[-5:], ["code", "date", "basis", "open", "high", "low", "close", "volume"])}
         else:

@@ -1,0 +1,80 @@
+"""Past days flow too: news imported for three past days gets its vectors and neighbours from the
+daemon's own automation decisions (evaluated tick by tick, the runs they ask for executed), and
+/api/news/{id}/similar answers 200 for every imported article without any other command (it
+answered 503 for all of them: ``eager`` looks at the latest day only)."""
+
+import json
+
+import dagster as dg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from azak_api.app import create_app
+from azak_pipelines.defs.calendar.partitions import news_days
+from azak_pipelines.defs.news.tables import IMPORTED_NEWS
+from azak_pipelines.runs import op_config, range_tags, run_job
+from tests.api.conftest import account, bearer, settings_for, sql
+from tests.pipelines.runs import definitions
+
+DAYS = ("2025-05-20", "2025-05-27", "2025-06-02")
+TITLES = ("삼성전자, 2분기 반도체 실적 개선 기대", "SK하이닉스 HBM 공급 확대에 주가 강세")
+EMBEDDINGS = dg.AssetKey(["milvus", "news_embeddings"])
+SIMILAR = dg.AssetKey(["computed", "similar_news"])
+
+
+def automation(instance: dg.DagsterInstance, cursor=None) -> dg.EvaluateAutomationConditionsResult:
+    """One tick of the daemon's automation sensor over its own selection."""
+    defs = definitions()
+    sensor = next(s for s in defs.sensors if isinstance(s, dg.AutomationConditionSensorDefinition))
+    return dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor,
+                                             asset_selection=sensor.asset_selection)
+
+
+def execute_requested(instance: dg.DagsterInstance, tick: dg.EvaluateAutomationConditionsResult,
+                      keys: list[dg.AssetKey]) -> None:
+    """Launch the run the tick asked for, as the daemon would: these assets have a single-run
+    backfill policy, so one run covers the requested days (here one contiguous range)."""
+    days = sorted({day for key in keys for day in tick.get_requested_partitions(key)})
+    assert days == news_days.get_partition_keys_in_range(dg.PartitionKeyRange(days[0], days[-1]))
+    job = definitions().resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(instance=instance, asset_selection=keys, tags=range_tags((days[0], days[-1])))
+    assert result.success
+
+
+@pytest.mark.slow
+async def test_three_imported_past_days_answer_similar_without_another_command(
+        warehouse_with_stocks, dagster_home, replay, milvus_uri, tmp_path):
+    instance = dg.DagsterInstance.get()
+    before = automation(instance)
+    assert not before.get_requested_partitions(EMBEDDINGS)  # the missing history is not work
+
+    path = tmp_path / "news.jsonl"
+    path.write_text("".join(
+        json.dumps({"title": f"{title} ({day})", "summary": f"{title}. 시장 전망과 수급 동향.", "source": "team",
+                    "published_at": f"{day}T0{hour}:30:00+09:00", "url": f"https://example.com/{day}/{hour}"},
+                   ensure_ascii=False) + "\n"
+        for day in DAYS for hour, title in zip((8, 9), TITLES, strict=True)), encoding="utf-8")
+    imported = run_job(definitions(), instance, "imported_news_job", (DAYS[0], DAYS[-1]),
+                       op_config(IMPORTED_NEWS, {"paths": [str(path)]}), {"azak/origin": "import"})
+    assert imported.success
+
+    tick = automation(instance, before.cursor)
+    # exactly the days the import wrote: its one run covered the range of the file, every day of it
+    written = set(news_days.get_partition_keys_in_range(dg.PartitionKeyRange(DAYS[0], DAYS[-1])))
+    assert set(tick.get_requested_partitions(EMBEDDINGS)) == written
+    assert set(tick.get_requested_partitions(SIMILAR)) == written
+    execute_requested(instance, tick, [EMBEDDINGS, SIMILAR])
+    settled = automation(instance, tick.cursor)
+    assert not settled.get_requested_partitions(EMBEDDINGS) and not settled.get_requested_partitions(SIMILAR)
+
+    ids = [row[0] for row in sql(warehouse_with_stocks, "SELECT news_id FROM computed.news_articles ORDER BY news_id")]
+    assert len(ids) == 2 * len(DAYS)
+    settings = settings_for(warehouse_with_stocks, milvus_uri=milvus_uri)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        user = await account(client, warehouse_with_stocks)
+        for news_id in ids:
+            response = await client.get(f"/api/news/{news_id}/similar", headers=bearer(user.token))
+            assert response.status_code == 200, response.text
+    later = [row[0] for row in sql(warehouse_with_stocks, """
+        SELECT DISTINCT s.news_id FROM computed.similar_news s""")]
+    assert later  # the later days' articles found their earlier neighbours
