@@ -16,7 +16,7 @@ halt); when a vendor prints 0 for its open/high/low, those become empty — ther
 import csv
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -228,21 +228,6 @@ def read_price_file(path: Path, layout_name: str = "auto", code: str | None = No
 
 # PriceRow(...) runs a Python-level __new__; building the tuple directly is what it does, faster
 _row = tuple.__new__
-
-
-def rejected_keys(paths: Iterable[Path], layout_name: str = "auto", code: str | None = None) -> set[tuple[str, date]]:
-    """The (stock code, trade date) of the rows the files reject and do not hold valid elsewhere:
-    the stored rows of those keys stay when the files replace their window."""
-    rejected: set[tuple[str, date]] = set()
-    valid: set[tuple[str, date]] = set()
-    for path in paths:
-        for item in read_price_file(path, layout_name, code):
-            if isinstance(item, Rejected):
-                if item.key is not None:
-                    rejected.add(item.key)
-            else:
-                valid.add((item[0], item[1]))
-    return rejected - valid
 
 
 def codes_in_file(path: Path, layout_name: str = "auto", code: str | None = None) -> set[str]:

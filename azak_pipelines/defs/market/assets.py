@@ -36,7 +36,7 @@ from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.kis import parsers
 from azak_pipelines.lib.kis.parsers import KisApiError
 from azak_pipelines.lib.krx_calendar import KST, krx_calendar, utc_now
-from azak_pipelines.lib.price_files import PriceFileError, codes_in_file, read_price_file, rejected_keys
+from azak_pipelines.lib.price_files import PriceFileError, codes_in_file, read_price_file
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
 from azak_pipelines.lib.warehouse import copy_text, merge_rows, replace_slice
 
@@ -166,10 +166,10 @@ def _kis_daily(session_rows: dict[str, list[parsers.DailyBar]], basis: str, prov
     return rows, rejected
 
 
-def kept_keys(rejected: list[Rejected], rows: list[tuple[Any, ...]], basis: str) -> list[tuple[Any, ...]]:
-    """The keys of rejected bars with no valid bar in ``rows``: their stored rows stay."""
-    valid = {(row[0], row[1]) for row in rows}
-    return [(*r.key, basis) for r in rejected if r.key is not None and r.key not in valid]
+def rejected_keys(rejected: list[Rejected], basis: str) -> list[tuple[Any, ...]]:
+    """The natural keys of the rejected bars: the rows stored for them stay (a valid bar for the
+    same key, elsewhere in the input, still replaces its row)."""
+    return [(*r.key, basis) for r in rejected if r.key is not None]
 
 
 def fetch_daily_bars(log: Any, kis: KisResource, warehouse: Warehouse, codes: list[str], window: Window,
@@ -218,14 +218,12 @@ def _import_files(conn: Any, config: DailyPricesConfig, window: Window,
         raise dg.Failure(f"no such price files: {missing or '(none given)'}")
     try:
         codes = {c for path in paths for c in codes_in_file(path, config.file_format, config.code)}
-        keep = [(code, day, config.price_basis) for code, day in rejected_keys(paths, config.file_format, config.code)
-                if window.start <= day < window.end]
         outside = [0]
         result = replace_slice(
             conn, tables.DAILY_PRICES, _file_rows(paths, config, window, rejected, outside),
             window.start, window.end,
             scope={"stock_code": sorted(codes), "price_basis": [config.price_basis]},
-            text_lines=True, keep=keep,
+            text_lines=True, keep=lambda: rejected_keys(rejected, config.price_basis),
         )
     except PriceFileError as exc:
         raise dg.Failure(str(exc)) from None
@@ -258,7 +256,7 @@ def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
                                                          config.price_basis)
             result = replace_slice(conn, tables.DAILY_PRICES, rows, window.start, window.end,
                                    scope={"stock_code": codes, "price_basis": [config.price_basis]},
-                                   keep=kept_keys(rejected, rows, config.price_basis))
+                                   keep=lambda: rejected_keys(rejected, config.price_basis))
             extra = {**source_meta(collected, codes), "preview": preview(
                 rows[-5:], ["code", "date", "basis", "open", "high", "low", "close", "volume"])}
         else:
