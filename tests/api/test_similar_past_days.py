@@ -16,7 +16,7 @@ from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.news.tables import IMPORTED_NEWS
 from azak_pipelines.runs import op_config, range_tags, run_job
 from tests.api.conftest import account, bearer, settings_for, sql
-from tests.pipelines.runs import definitions
+from tests.pipelines.runs import definitions, run
 
 DAYS = ("2025-05-20", "2025-05-27", "2025-06-02")
 TITLES = ("삼성전자, 2분기 반도체 실적 개선 기대", "SK하이닉스 HBM 공급 확대에 주가 강세")
@@ -58,6 +58,8 @@ def import_and_follow(tmp_path: Path) -> None:
     """Import three past days as `azak import news` does, then tick the automation, execute what it
     asks for, and tick again (synchronous: the pipelines run their own event loops)."""
     instance = dg.DagsterInstance.get()
+    run("reference_job", instance=instance)  # a platform that runs: its reference and market marts built
+    run("market_marts_job", instance=instance)  # (news_price_impact reads marts/daily_prices)
     before = automation(instance)
     assert not before.get_requested_partitions(EMBEDDINGS)  # the missing history is not work
 

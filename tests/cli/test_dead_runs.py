@@ -110,7 +110,7 @@ def test_a_waiting_import_names_the_holders_sleeps_and_stops_on_sigterm(cli_env,
         time.sleep(2)
         assert cpu.cpu_percent() < 30  # it sleeps between looks (Dagster's own wait spun a core at ~90 %)
         waiting.send_signal(signal.SIGTERM)
-        assert waiting.wait(timeout=10) == 130
+        assert waiting.wait(timeout=60) == 130  # (a loaded machine takes seconds to tear Python down)
         assert "interrupted" in waiting.stderr.read()  # type: ignore[union-attr]
         assert [r.status for r in instance.get_runs(dg.RunsFilter(tags={"azak/pid": str(waiting.pid)}))] == []
         assert {s.run_id for s in claimed(instance)} == set(holders)  # a live holder keeps its slots
