@@ -11,6 +11,7 @@ import dagster as dg
 import pytest
 from litestar.testing import AsyncTestClient
 
+from azak_api.admin import run_migrations
 from azak_api.app import create_app
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.news.tables import IMPORTED_NEWS
@@ -54,11 +55,12 @@ def execute_requested(instance: dg.DagsterInstance, tick: dg.EvaluateAutomationC
     return len(requested)
 
 
-def import_and_follow(tmp_path: Path) -> None:
+def import_and_follow(url: str, tmp_path: Path) -> None:
     """Import three past days as `azak import news` does, then tick the automation, execute what it
     asks for, and tick again (synchronous: the pipelines run their own event loops)."""
     instance = dg.DagsterInstance.get()
-    run("reference_job", instance=instance)  # a platform that runs: its reference and market marts built
+    run_migrations(url)  # a platform that runs: its app schema (the outbox), its reference and market marts
+    run("reference_job", instance=instance)
     run("market_marts_job", instance=instance)  # (news_price_impact reads marts/daily_prices)
     before = automation(instance)
     assert not before.get_requested_partitions(EMBEDDINGS)  # the missing history is not work
@@ -90,7 +92,7 @@ def import_and_follow(tmp_path: Path) -> None:
 @pytest.mark.slow
 async def test_three_imported_past_days_answer_similar_without_another_command(
         warehouse_with_stocks, dagster_home, replay, milvus_uri, tmp_path):
-    await asyncio.to_thread(import_and_follow, tmp_path)
+    await asyncio.to_thread(import_and_follow, warehouse_with_stocks, tmp_path)
     ids = [row[0] for row in sql(warehouse_with_stocks, "SELECT news_id FROM computed.news_articles ORDER BY news_id")]
     assert len(ids) == 2 * len(DAYS)
     settings = settings_for(warehouse_with_stocks, milvus_uri=milvus_uri)

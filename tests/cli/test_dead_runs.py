@@ -118,7 +118,7 @@ def test_a_waiting_import_names_the_holders_sleeps_and_stops_on_sigterm(cli_env,
         holder.kill()
         holder.wait()
         done = run_azak("import", "prices", path,
-                        env={**cli_env, "AZAK_POOL_POLL_SECONDS": POLL}, timeout=120)
+                        env={**cli_env, "AZAK_POOL_POLL_SECONDS": POLL})
         assert done.returncode == 0, done.stderr  # the holders' process died: reaped, the import goes on
         assert {instance.get_run_by_id(r).status for r in holders} == {dg.DagsterRunStatus.FAILURE}
     finally:
