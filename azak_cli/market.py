@@ -14,6 +14,10 @@ from azak_pipelines.defs.news.tables import IMPORTED_NEWS, NEWS_ARTICLES
 from azak_pipelines.lib.warehouse import table_exists
 from azak_pipelines.runs import dagster_instance, materialization, op_config, require_success, run_job
 
+# what `azak import news` tells the operator to run for the predictions of the imported days
+PREDICTIONS_BACKFILL = ("AZAK_LLM_BUDGET_USD=<cap> dagster asset materialize -m azak_pipelines.definitions "
+                        "--select computed/news_predictions --partition-range {first}...{last}")
+
 
 @dataclass
 class FileScan:
@@ -82,6 +86,9 @@ def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto"
     say(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_written', 0):,} rows written, "
         f"{report.get('rows_replaced', 0):,} replaced, {report.get('rows_rejected', 0):,} rejected "
         f"(run {result.run_id})")
+    if report.get("rows_kept"):
+        say(f"kept {report['rows_kept']:,} stored row(s) whose replacement in the files was rejected "
+            "(fix the rows above and import again to replace them)")
     return {"run_id": result.run_id, **report}
 
 
@@ -198,6 +205,10 @@ def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dic
     articles = materialization(result, NEWS_ARTICLES) or {}
     say(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_new', 0):,} new items, "
         f"{articles.get('stories', 0):,} stories in the range (run {result.run_id})")
+    say("with the daemon running (azak serve), its automation embeds these days and finds their similar "
+        "news; predictions of past days cost model calls and stay an explicit backfill, capped by "
+        "AZAK_LLM_BUDGET_USD:\n"
+        f"  {PREDICTIONS_BACKFILL.format(first=first, last=last)}")
     return {"run_id": result.run_id, **report}
 
 

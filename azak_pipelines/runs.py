@@ -6,6 +6,7 @@ metadata of an asset's materialization, the results of its checks, why it failed
 """
 
 import contextlib
+import os
 import sys
 import warnings
 from typing import Any
@@ -15,10 +16,13 @@ import dagster as dg
 from azak_core import runs as names
 from azak_pipelines.defs.common import asset_key
 from azak_pipelines.lib.warehouse import TableSpec
+from azak_pipelines.run_monitor import job_pools, process_tags, wait_for_pools
 
 # a command's standard output is its answer: the run logs warnings and errors only
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 FAILURE_EVENTS = {"STEP_FAILURE", "RUN_FAILURE"}
+# how often a run waiting for a pool slot looks again (AZAK_POOL_POLL_SECONDS)
+POOL_POLL_SECONDS = 5.0
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -45,9 +49,11 @@ def execute_in_process(job: dg.JobDefinition, instance: dg.DagsterInstance,
                        partition_range: tuple[str, str] | None = None,
                        run_config: dict[str, Any] | None = None, tags: dict[str, str] | None = None,
                        raise_on_error: bool = False, assets: list[str] | None = None) -> Any:
-    """Execute ``job`` in this process (only ``assets`` of it, when given), recorded in ``instance``."""
+    """Execute ``job`` in this process (only ``assets`` of it, when given), recorded in ``instance``;
+    the run's tags name this process, so that its death is seen (:mod:`azak_pipelines.run_monitor`)."""
     return job.execute_in_process(
-        instance=instance, run_config=run_config or {}, tags={**(tags or {}), **range_tags(partition_range)},
+        instance=instance, run_config=run_config or {},
+        tags={**(tags or {}), **range_tags(partition_range), **process_tags()},
         raise_on_error=raise_on_error,
         asset_selection=[dg.AssetKey.from_user_string(a) for a in assets] if assets else None)
 
@@ -66,6 +72,11 @@ def _execute_on_executor(job_name: str, instance: dg.DagsterInstance, run_config
                               raise_on_error=False)
 
 
+def _to_stderr(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 def run_job(definitions: dg.Definitions, instance: dg.DagsterInstance, job_name: str,
             partition_range: tuple[str, str] | None = None, run_config: dict[str, Any] | None = None,
             tags: dict[str, str] | None = None) -> Any:
@@ -73,14 +84,20 @@ def run_job(definitions: dg.Definitions, instance: dg.DagsterInstance, job_name:
     configured executor's workers running its steps.
 
     What the run prints (dbt's log lines) goes to standard error: standard output is the command's
-    answer, which ``--json`` callers parse.
+    answer, which ``--json`` callers parse. While a pool the job claims is full, it waits before the
+    run starts, saying which runs hold the pool (:func:`~azak_pipelines.run_monitor.wait_for_pools`).
     """
     config = {**QUIET_LOGS, **(run_config or {})}
     job = definitions.resolve_job_def(job_name)
+    pools = job_pools(job)
+    if pools:
+        wait_for_pools(instance, pools, _to_stderr,
+                       float(os.environ.get("AZAK_POOL_POLL_SECONDS", POOL_POLL_SECONDS)))
     with contextlib.redirect_stdout(sys.stderr):
         if job.executor_def.name == "in_process":
             return execute_in_process(job, instance, partition_range, config, tags)
-        return _execute_on_executor(job_name, instance, config, {**(tags or {}), **range_tags(partition_range)})
+        return _execute_on_executor(job_name, instance, config,
+                                    {**(tags or {}), **range_tags(partition_range), **process_tags()})
 
 
 def materialization(result: Any, asset: str | TableSpec) -> dict[str, Any] | None:

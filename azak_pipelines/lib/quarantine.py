@@ -38,6 +38,9 @@ class Rejected:
     locator: str  # URL, file:line or record id
     reason: str  # what a person can act on
     raw: Any = None
+    # the natural key of the row, when it was read far enough to know it: the valid row stored for
+    # that key stays (a rejection never deletes it)
+    key: tuple[Any, ...] | None = None
 
 
 def record_quarantine(conn: psycopg.Connection[Any], asset: str, start: date, end: date,

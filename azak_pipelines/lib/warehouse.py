@@ -31,7 +31,7 @@ A spec may grow: columns added at the end of a spec (nullable) are added to an e
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -107,12 +107,14 @@ class WriteResult:
     written: int
     partitions_created: tuple[str, ...] = ()
     new_rows: int | None = None  # merges: keys not seen before
+    kept: int = 0  # replaces: stored rows kept because their replacement was rejected
 
     def metadata(self) -> dict[str, Any]:
         meta: dict[str, Any] = {
             "table": self.table,
             "rows_written": self.written,
             "rows_replaced": self.deleted,
+            "rows_kept": self.kept,
             "partitions_created": len(self.partitions_created),
         }
         if self.new_rows is not None:
@@ -428,6 +430,7 @@ def replace_slice(
     scope: dict[str, Sequence[Any]] | None = None,
     columns: Sequence[str] | None = None,
     text_lines: bool = False,
+    keep: Callable[[], Collection[Sequence[Any]]] | None = None,
 ) -> WriteResult:
     """Atomically replace the rows of ``[start, end)`` (restricted to ``scope``) with ``rows``.
 
@@ -436,6 +439,12 @@ def replace_slice(
     ``end`` omitted). With ``text_lines`` each row is a pair ``(partition value, line)`` where
     ``line`` is already in COPY text format (see :func:`copy_text`) — the fast path for bulk
     imports; the slice check is the same.
+
+    ``keep``, called once ``rows`` are written (a streaming parser has met every rejection by then),
+    returns natural keys (in ``spec.natural_key`` order) whose stored rows stay: the keys of rows
+    that were rejected, whose valid stored row a rejection must not delete. The slice's old rows
+    are set aside for it in a temporary table: a re-import pays one more write of what it
+    replaces; a first import, nothing.
     """
     columns = list(columns or spec.column_names)
     _refuse_append_only(spec, "replace_slice")
@@ -453,13 +462,46 @@ def replace_slice(
     for column, values in (scope or {}).items():
         conditions.append(sql.SQL("{} = ANY(%s)").format(sql.Identifier(column)))
         params.append(list(values))
-    where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+    where = _where(conditions)
     with _explained(spec), conn.transaction():
-        deleted = conn.execute(sql.SQL("DELETE FROM {}").format(spec.ident) + where, params).rowcount
+        if keep is None:
+            deleted = conn.execute(sql.SQL("DELETE FROM {}").format(spec.ident) + where, params).rowcount
+        else:
+            deleted = _delete_aside(conn, spec, where, params)
         written = _copy(conn, spec.ident, columns,
                         _checked_rows(spec, columns, rows, start, end, text_lines), text_lines)
+        kept = _restore(conn, spec, keep()) if keep is not None else 0
         _log_slice(conn, spec, start, end, scope)
-    return WriteResult(spec.key, deleted, written, tuple(created))
+    return WriteResult(spec.key, deleted - kept, written, tuple(created), kept=kept)
+
+
+def _where(conditions: list[sql.Composable]) -> sql.Composable:
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+
+
+def _aside(spec: TableSpec) -> sql.Identifier:
+    return sql.Identifier(f"_replaced_{spec.name}")
+
+
+def _delete_aside(conn: psycopg.Connection[Any], spec: TableSpec, where: sql.Composable, params: list[Any]) -> int:
+    """Delete the slice, keeping its rows aside in a temporary table until the transaction ends."""
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(_aside(spec)))
+    conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(_aside(spec), spec.ident))
+    return conn.execute(sql.SQL("WITH gone AS (DELETE FROM {} {} RETURNING *) INSERT INTO {} SELECT * FROM gone")
+                        .format(spec.ident, where, _aside(spec)), params).rowcount
+
+
+def _restore(conn: psycopg.Connection[Any], spec: TableSpec, keys: Collection[Sequence[Any]]) -> int:
+    """Put back the deleted rows of ``keys`` (natural keys), unless a new row took the key."""
+    if not keys:
+        return 0
+    types = {c.name: c.type for c in spec.columns}
+    arrays = sql.SQL(", ").join(sql.SQL("%s::{}[]").format(sql.SQL(types[c])) for c in spec.natural_key)
+    key = sql.SQL(", ").join(map(sql.Identifier, spec.natural_key))
+    return conn.execute(
+        sql.SQL("INSERT INTO {} SELECT * FROM {} WHERE ({}) IN (SELECT * FROM unnest({})) ON CONFLICT DO NOTHING")
+        .format(spec.ident, _aside(spec), key, arrays),
+        [list(column) for column in zip(*keys, strict=True)]).rowcount
 
 
 def merge_rows(

@@ -24,6 +24,9 @@ def test_news_import_lands_in_articles_rejects_bad_lines_and_is_idempotent(cli_e
     assert "2 valid items, 1 rejected" in first.stdout
     assert "materializing raw/stocks first" in first.stdout  # an empty warehouse still links
     assert "team.jsonl:3: published_at: '2025-06-02 09:00' has no UTC offset (e.g. +09:00)" in first.stdout
+    # past days' predictions are named, not made: paid models, an explicit budgeted backfill
+    assert ("AZAK_LLM_BUDGET_USD=<cap> dagster asset materialize -m azak_pipelines.definitions "
+            "--select computed/news_predictions --partition-range 2025-06-02...2025-06-02") in first.stdout
     with psycopg.connect(db_url) as conn:
         articles = conn.execute("SELECT title, cluster_size, is_canonical FROM computed.news_articles "
                                 "ORDER BY published_at").fetchall()

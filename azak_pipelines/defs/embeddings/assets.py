@@ -18,6 +18,7 @@ from azak_core.vectors import (
     min_similarity,
     schema_code_version,
 )
+from azak_pipelines.defs.automation import EVERY_UPDATED_DAY
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import AssetResult, Window, asset_key, preview, window_of
 from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorStore
@@ -65,7 +66,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
     @dg.asset(key=NEWS_EMBEDDINGS, group_name="embeddings", kinds={"milvus"}, partitions_def=news_days,
               backfill_policy=dg.BackfillPolicy.single_run(), code_version=schema_code_version(embedder_key),
               deps=[asset_key(NEWS_ARTICLES), asset_key(NEWS_STOCK_MATCHES)],
-              automation_condition=dg.AutomationCondition.eager())
+              automation_condition=EVERY_UPDATED_DAY)
     def news_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
                         vector_store: VectorStore) -> AssetResult:
         """Embeds each article of the window (title + summary) and makes the embedder's Milvus
@@ -82,7 +83,7 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
 
     @dg.asset(key=asset_key(SIMILAR_NEWS), group_name="embeddings", kinds={"milvus", "postgres"},
               partitions_def=news_days, backfill_policy=dg.BackfillPolicy.single_run(), code_version=embedder_key,
-              deps=[NEWS_EMBEDDINGS], automation_condition=dg.AutomationCondition.eager())
+              deps=[NEWS_EMBEDDINGS], automation_condition=EVERY_UPDATED_DAY)
     def similar_news(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
                      vector_store: VectorStore) -> AssetResult:
         """For each article of the window, its ``NEIGHBOURS`` most similar articles published strictly

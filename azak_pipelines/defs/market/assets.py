@@ -159,11 +159,17 @@ def _kis_daily(session_rows: dict[str, list[parsers.DailyBar]], basis: str, prov
             locator = f"{provenance}:{code}:{bar.trade_date}"
             problem = bar_problem(bar.open, bar.high, bar.low, bar.close, bar.volume)
             if problem:
-                rejected.append(Rejected(locator, problem, repr(bar)))
+                rejected.append(Rejected(locator, problem, repr(bar), (code, bar.trade_date)))
             else:
                 rows.append((code, bar.trade_date, basis, bar.open, bar.high, bar.low, bar.close,
                              bar.volume, bar.trading_value, provenance, fetched_at))
     return rows, rejected
+
+
+def rejected_keys(rejected: list[Rejected], basis: str) -> list[tuple[Any, ...]]:
+    """The natural keys of the rejected bars: the rows stored for them stay (a valid bar for the
+    same key, elsewhere in the input, still replaces its row)."""
+    return [(*r.key, basis) for r in rejected if r.key is not None]
 
 
 def fetch_daily_bars(log: Any, kis: KisResource, warehouse: Warehouse, codes: list[str], window: Window,
@@ -217,7 +223,7 @@ def _import_files(conn: Any, config: DailyPricesConfig, window: Window,
             conn, tables.DAILY_PRICES, _file_rows(paths, config, window, rejected, outside),
             window.start, window.end,
             scope={"stock_code": sorted(codes), "price_basis": [config.price_basis]},
-            text_lines=True,
+            text_lines=True, keep=lambda: rejected_keys(rejected, config.price_basis),
         )
     except PriceFileError as exc:
         raise dg.Failure(str(exc)) from None
@@ -231,7 +237,8 @@ def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
     """Daily OHLCV per stock: the watch-list from KIS FHKST03010100 (adjusted prices unless
     ``price_basis: raw``; both bases are kept apart), or CSV files (English or pykrx layouts) when
     ``source: files``. The selected window is replaced per stock in one transaction. Halt days
-    (zero volume) are kept; malformed rows are quarantined with their reason."""
+    (zero volume) are kept; malformed rows are quarantined with their reason, and the valid row
+    stored for a rejected row's day stays (``rows_kept``)."""
     if config.price_basis not in {"adjusted", "raw"}:
         raise dg.Failure(f"price_basis must be adjusted or raw, got {config.price_basis!r}")
     window = window_of(context)
@@ -248,7 +255,8 @@ def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
             rows, rejected, collected = fetch_daily_bars(context.log, kis, warehouse, codes, window,
                                                          config.price_basis)
             result = replace_slice(conn, tables.DAILY_PRICES, rows, window.start, window.end,
-                                   scope={"stock_code": codes, "price_basis": [config.price_basis]})
+                                   scope={"stock_code": codes, "price_basis": [config.price_basis]},
+                                   keep=lambda: rejected_keys(rejected, config.price_basis))
             extra = {**source_meta(collected, codes), "preview": preview(
                 rows[-5:], ["code", "date", "basis", "open", "high", "low", "close", "volume"])}
         else:

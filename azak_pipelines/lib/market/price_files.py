@@ -218,17 +218,20 @@ class _RowParser:
         else:
             bar = self.bar(o, h, lo, c, v, cells)
         if isinstance(bar, str):
-            return self.reject(line, bar, cells)
+            return self.reject(line, bar, cells, (stock_code, trade_date))
         open_, high, low, close, volume, value, f_open, f_high, f_low, f_close = bar
         problem = bar_problem(f_open, f_high, f_low, f_close, volume)
         if problem:
-            return self.reject(line, problem, cells)
+            return self.reject(line, problem, cells, (stock_code, trade_date))
         if is_halt(f_open, f_high, f_low, volume):
             return _row(PriceRow, (stock_code, trade_date, None, None, None, close, 0, value, line))
         return _row(PriceRow, (stock_code, trade_date, open_, high, low, close, volume, value, line))
 
-    def reject(self, line: int, reason: str, cells: list[str]) -> Rejected:
-        return Rejected(f"{self.name}:{line}", reason, ",".join(cells))
+    def reject(self, line: int, reason: str, cells: list[str],
+               key: tuple[str, date] | None = None) -> Rejected:
+        """The line rejected; ``key`` (code, day) when both were read, so that the row stored for
+        that key is kept rather than replaced."""
+        return Rejected(f"{self.name}:{line}", reason, ",".join(cells), key)
 
     def code(self, raw: str) -> str | None:
         """The cell's stock code; ``None`` when it is not one."""

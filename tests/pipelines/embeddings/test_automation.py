@@ -45,3 +45,36 @@ def test_new_articles_and_links_trigger_embeddings_then_similar_news():
     again = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection,
                                               cursor=quiet.cursor)
     assert requested(again, EMBEDDINGS) == {today} and requested(again, SIMILAR) == {today}
+
+
+def test_past_days_written_later_flow_to_exactly_those_days():
+    """An import of three past days (eager alone looked at the latest day only), and nothing for the
+    days that are merely missing, back to the first news partition."""
+    defs = definitions()
+    instance = dg.DagsterInstance.ephemeral()
+    selection = dg.AssetSelection.groups("embeddings")
+    days = news_days.get_partition_keys()
+    past = {days[-400], days[-30], days[-29]}
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection)
+    assert first.total_requested == 0  # every day is missing: missing history is not work
+
+    for day in past:
+        materialized(instance, dg.AssetKey(["computed", "news_articles"]), day)
+        materialized(instance, dg.AssetKey(["computed", "news_stock_matches"]), day)
+    imported = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection,
+                                                 cursor=first.cursor)
+    assert requested(imported, EMBEDDINGS) == past
+    assert requested(imported, SIMILAR) == past
+
+    for day in past:
+        materialized(instance, EMBEDDINGS, day)
+        materialized(instance, SIMILAR, day)
+    quiet = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection,
+                                              cursor=imported.cursor)
+    assert quiet.total_requested == 0
+
+    corrected = days[-30]
+    materialized(instance, dg.AssetKey(["computed", "news_articles"]), corrected)  # a correction of one day
+    again = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection,
+                                              cursor=quiet.cursor)
+    assert requested(again, EMBEDDINGS) == {corrected} and requested(again, SIMILAR) == {corrected}

@@ -96,6 +96,25 @@ def test_replacing_a_scoped_slice_keeps_other_keys(db_url):
     assert rows == [("000660", 101), ("005930", 555)]
 
 
+def test_the_stored_rows_of_rejected_keys_stay_and_a_valid_row_for_the_key_wins(db_url):
+    days = [date(2025, 6, 2) + timedelta(i) for i in range(3)]
+    end = days[-1] + timedelta(1)
+    with connect(db_url) as conn:
+        replace_slice(conn, PRICES, [r for day in days for r in rows_for(day, ["005930", "000660"])], days[0], end)
+        rejected = []
+
+        def rows():  # a streaming parser: the rejections are known once the rows are written
+            rejected.extend([("005930", days[1]), ("000660", days[0])])
+            yield ("000660", days[0], 500, 1)  # 000660 on day 0: rejected on one line, valid on another
+            yield ("005930", days[0], 300, 1)
+
+        result = replace_slice(conn, PRICES, rows(), days[0], end, keep=lambda: rejected)
+    assert (result.written, result.kept, result.deleted) == (2, 1, 5)  # 6 stored: 1 kept, 5 replaced
+    assert result.metadata()["rows_kept"] == 1
+    stored = fetch(db_url, "SELECT stock_code, trade_date, close FROM raw.test_prices ORDER BY 2, 1")
+    assert stored == [("000660", days[0], 500), ("005930", days[0], 300), ("005930", days[1], 100)]
+
+
 def test_two_partitions_written_concurrently_both_land(db_url):
     days = [date(2025, 7, 1), date(2025, 8, 1)]  # different months: both create a child table
     errors: list[BaseException] = []
