@@ -36,8 +36,8 @@ def route_table(document: dict[str, Any]) -> str:
         for method in METHODS:
             if method in item:
                 operation = item[method]
-                who = ("admin" if "admin" in operation.get("summary", "").lower() or "admin" in operation.get("tags", [])
-                       else "user" if operation.get("security") else "anyone")
+                admin = "admin" in operation.get("summary", "").lower() or "admin" in operation.get("tags", [])
+                who = "admin" if admin else "user" if operation.get("security") else "anyone"
                 summary = operation.get("summary", "").replace("|", "\\|")
                 rows.append(f"| {method.upper()} | `{path}` | {who} | {summary} |")
     return "\n".join(rows) + "\n"

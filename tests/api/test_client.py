@@ -13,7 +13,7 @@ import pytest
 
 from azak_api.app import create_app
 from tests.api.conftest import serving, settings_for
-from tests.api.test_frontend import EVENING, _login
+from tests.api.test_frontend import EVENING, new_credentials
 from tests.conftest import PROJECT_ROOT
 
 CLIENT = PROJECT_ROOT / "clients" / "typescript"
@@ -61,7 +61,7 @@ def test_the_compiled_script_runs_against_the_served_api(client_dir, predicted_w
     assert built.returncode == 0, built.stdout + built.stderr
     app = create_app(settings_for(predicted_warehouse), clock=lambda: EVENING)
     with serving(settings_for(predicted_warehouse), app) as base:
-        token = httpx.post(f"{base}/api/auth/login", json=_login(predicted_warehouse)).json()["access_token"]
+        token = httpx.post(f"{base}/api/auth/login", json=new_credentials(predicted_warehouse)).json()["access_token"]
         ran = _run(["node", str(client_dir / "dist" / "stock_page.js"), "005930"], cwd=client_dir,
                    env={"PATH": "/usr/bin:/bin", "AZAK_API_URL": base, "AZAK_TOKEN": token})
     assert ran.returncode == 0, ran.stderr

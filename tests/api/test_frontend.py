@@ -146,7 +146,7 @@ async def test_a_stock_without_snapshots_still_has_a_page(predicted_warehouse):
 
 def test_read_answers_carry_an_etag_revalidate_to_304_and_are_gzipped_over_http(predicted_warehouse):
     with serving(settings_for(predicted_warehouse)) as base, httpx.Client(base_url=base) as http:
-        token = http.post("/api/auth/login", json=_login(predicted_warehouse)).json()["access_token"]
+        token = http.post("/api/auth/login", json=new_credentials(predicted_warehouse)).json()["access_token"]
         auth = bearer(token)
         path = f"/api/stocks/{CODE}/prices"
         zipped = http.get(path, headers={**auth, "Accept-Encoding": "gzip"})
@@ -170,7 +170,7 @@ def test_read_answers_carry_an_etag_revalidate_to_304_and_are_gzipped_over_http(
         assert missing.status_code == 404 and "etag" not in missing.headers
 
 
-def _login(url: str) -> dict[str, str]:
+def new_credentials(url: str) -> dict[str, str]:
     _, email = asyncio.run(make_user(url))
     return {"email": email, "password": PASSWORD}
 
