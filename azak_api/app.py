@@ -26,6 +26,7 @@ from azak_api.analysis.controllers import AnalysisController
 from azak_api.auth import AuthState, SessionTokens, jwt_auth
 from azak_api.bodies import decode_body_strictly
 from azak_api.cache import STORE, CacheVersionMiddleware, cache_config, cache_store, declare_cache_keys
+from azak_api.conditional import compression_config, declare_max_ages
 from azak_api.csrf import CsrfMiddleware
 from azak_api.dashboard.controllers import DashboardController
 from azak_api.db import create_engine
@@ -33,12 +34,14 @@ from azak_api.deps import DEPENDENCIES
 from azak_api.docs import render_plugins, swagger_assets
 from azak_api.errors import exception_handlers
 from azak_api.evaluations.controllers import AbTestController, EvaluationController, ModelEvaluationController
+from azak_api.market.controllers import MarketController
 from azak_api.migrations import migrate
 from azak_api.models.controllers import ModelController
 from azak_api.news.controllers import NewsController
 from azak_api.options import AllowHeaderMiddleware
 from azak_api.settings import Settings
 from azak_api.similar.controllers import SimilarNewsController
+from azak_api.stockpage.controllers import StockPageController
 from azak_api.stocks.controllers import StockController, WatchlistController
 from azak_api.system.controllers import HealthController
 from azak_api.telegram.controllers import TelegramController
@@ -47,7 +50,8 @@ from azak_api.users.controllers import AuthController, UserController
 LOG = logging.getLogger("azak.api")
 CONTROLLERS = [HealthController, AuthController, UserController, StockController, WatchlistController,
                SimilarNewsController, NewsController, DashboardController, ModelController, AnalysisController,
-               EvaluationController, ModelEvaluationController, AbTestController, TelegramController]
+               EvaluationController, ModelEvaluationController, AbTestController, TelegramController,
+               MarketController, StockPageController]
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Litestar:
@@ -88,6 +92,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
         exception_handlers=exception_handlers(settings.max_body_bytes),  # type: ignore[arg-type]
         stores=StoreRegistry({STORE: store}),
         response_cache_config=cache_config(),
+        compression_config=compression_config(),
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins), allow_credentials=True)
         if settings.cors_origins else None,
@@ -103,6 +108,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
     )
     _declare_closed_bodies(app)
     declare_cache_keys(app)
+    declare_max_ages(app, store.ttls)
     options.learn(app)
     return app
 

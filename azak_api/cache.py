@@ -6,9 +6,10 @@ comes from the settings at run time (``AZAK_CACHE_TTLS``), 0 disables it.
 The key is a hash of what the handler can see: the method, the path, and the values of the query
 parameters the route declares (as a canonical JSON document) — an undeclared parameter
 (``?zz=<random>``) does not make a new entry, and no two different requests share one, however
-their values are encoded. Answers are keyed by user unless the route says its answer is the same
-for everyone (``opt["cache_scope"] = "shared"``): a route forgetting to say so costs hit rate,
-never another user's data. Shared routes are still authenticated and guarded before the cache is
+their values are encoded; the key also says whether the answer is gzipped (``conditional.py``).
+Answers are keyed by user unless the route says its answer is the same for everyone
+(``opt["cache_scope"] = "shared"``): a route forgetting to say so costs hit rate, never another
+user's data. Shared routes are still authenticated and guarded before the cache is
 consulted.
 
 Each route's cache name is also its namespace, and every key carries the namespace's version
@@ -69,7 +70,9 @@ def cache_key(request: Request[Any, Any, Any]) -> str:
     query = request.query_params
     declared = [[name, query.getall(name)] for name in opt.get(QUERY_NAMES, ()) if name in query]
     caller = None if opt.get("cache_scope") == SHARED else getattr(request.scope.get("user"), "id", None)
-    document = msgspec.json.encode([request.method, request.scope["path"], declared, caller])
+    # the store keeps the answer as sent: gzipped for a client that accepts gzip, plain otherwise
+    gzipped = "gzip" in request.headers.get("accept-encoding", "")
+    document = msgspec.json.encode([request.method, request.scope["path"], declared, caller, gzipped])
     version = request.scope.get("state", {}).get(VERSION, 0)
     return f"{opt.get('cache', 'default')}:{version}:{hashlib.sha256(document).hexdigest()}"
 
@@ -218,7 +221,12 @@ class CacheVersionMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
+# a composite answer is cached for the shortest time to live of its parts
+COMPOSITES = {"page": ("stock", "quote", "analysis", "news")}
+
+
 def cache_store(redis: Redis | None, ttls: dict[str, int], max_bytes: int) -> ResponseCache:
+    ttls = {**ttls, **{name: min(ttls.get(part, 0) for part in parts) for name, parts in COMPOSITES.items()}}
     inner: NamespacedStore | BoundedMemoryStore = (
         RedisStore(redis, namespace="azak:response-cache") if redis is not None else BoundedMemoryStore(max_bytes))
     return ResponseCache(inner, ttls, NamespaceVersions(redis))

@@ -1,5 +1,6 @@
-"""What every paged answer says about its total: one shape, filled by one count
-(:func:`azak_api.db.capped_total`)."""
+"""The one shape of every list: ``items`` plus :class:`Paged`'s fields (``total``,
+``total_is_estimate``, ``page``, ``page_size``, ``pages``; ``next_cursor`` where a cursor exists),
+filled by one count (:func:`azak_api.db.capped_total`) and one helper (:func:`paging`)."""
 
 from typing import Annotated, TypedDict
 
@@ -8,9 +9,9 @@ import msgspec
 from azak_api.db import EXACT_TOTAL_LIMIT, Total
 
 
-class Counted(msgspec.Struct, kw_only=True):
-    """The total of a page's query, capped: counting every match of every page would cost more
-    than the page."""
+class Paged(msgspec.Struct, kw_only=True):
+    """Where a page sits in its list. The total is capped: counting every match of every page
+    would cost more than the page."""
 
     total: Annotated[int, msgspec.Meta(
         description=f"matching items: exact up to {EXACT_TOTAL_LIMIT:,}, PostgreSQL's estimate past it "
@@ -18,17 +19,20 @@ class Counted(msgspec.Struct, kw_only=True):
     total_is_estimate: Annotated[bool, msgspec.Meta(
         description="true when more items match than the API counts exactly: total (and pages) are "
                     "then the planner's estimate")]
+    page: Annotated[int | None, msgspec.Meta(description="the page number (from 1); null for a cursor page")]
+    page_size: int
+    pages: Annotated[int, msgspec.Meta(description="pages of page_size items the total makes")]
 
 
-class CountedFields(TypedDict):
+class PagingFields(TypedDict):
     total: int
     total_is_estimate: bool
+    page: int | None
+    page_size: int
+    pages: int
 
 
-def counted(total: Total) -> CountedFields:
-    """The :class:`Counted` fields of a page (``Page(..., **counted(total))``), from its query's total."""
-    return {"total": total.matching, "total_is_estimate": total.is_estimate}
-
-
-def page_count(total: Total, page_size: int) -> int:
-    return (total.matching + page_size - 1) // page_size
+def paging(total: Total, page: int | None, page_size: int) -> PagingFields:
+    """The :class:`Paged` fields of a page (``XPage(items, **paging(total, page, page_size))``)."""
+    return {"total": total.matching, "total_is_estimate": total.is_estimate, "page": page,
+            "page_size": page_size, "pages": (total.matching + page_size - 1) // page_size}

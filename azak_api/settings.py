@@ -63,6 +63,7 @@ DEFAULT_CACHE_TTLS = {
     "evaluations": 300,  # evaluations change when the nightly evaluation runs
     "analysis": 900,  # analyses are expensive and change slowly (the legacy system's 15 minutes)
     "similar": 300, "search": 60,  # neighbours change when a day is embedded; searches embed the query
+    "quote": 30, "market": 60,  # quotes are snapshotted every 5 minutes in the session
 }
 
 

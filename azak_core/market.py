@@ -1,7 +1,9 @@
 """The market's fixed facts, written once: time zone, stock codes, index codes, return horizons."""
 
 import re
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from azak_core.patterns import whole
@@ -21,6 +23,36 @@ KOSPI200 = "2001"
 RETURN_HORIZONS = (1, 3, 5, 20)
 # The horizons marts.news_price_impact measures (a superset of RETURN_HORIZONS).
 PRICE_IMPACT_HORIZONS = (1, 2, 3, 5, 10, 20)
+
+
+# Off-session windows relative to the regular open/close (KRX rules since 2016-08-01): the one
+# definition, used by the pipelines' calendar (``Session.phase``) and the API's market status.
+PRE_MARKET = (timedelta(minutes=-30), timedelta(minutes=-20))  # 08:30-08:40 closing-price trades
+AFTER_HOURS_CLOSING = (timedelta(minutes=10), timedelta(minutes=30))  # 15:40-16:00
+AFTER_HOURS_SINGLE_PRICE = (timedelta(minutes=30), timedelta(minutes=150))  # 16:00-18:00
+
+# Quotes and order books are snapshotted this often in the regular session (the schedule's cron);
+# a quote older than this during the session is late, and the API says so.
+QUOTE_SNAPSHOT_MINUTES = 5
+
+MarketStatus = Literal["pre_market", "open", "after_hours", "closed", "holiday"]
+
+
+def market_status(at: datetime, session: tuple[datetime, datetime] | None) -> MarketStatus:
+    """The market's state at ``at`` (aware), given that KST day's session ``(open, close)`` from
+    the KRX calendar, or None when the day has none (a holiday or a weekend). Pre-market runs from
+    the first off-session window (08:30) to the open (the opening auction's orders), after-hours
+    over both after-hours sessions (15:40-18:00)."""
+    if session is None:
+        return "holiday"
+    opens, closes = session
+    if opens + PRE_MARKET[0] <= at < opens:
+        return "pre_market"
+    if opens <= at < closes:
+        return "open"
+    if closes + AFTER_HOURS_CLOSING[0] <= at < closes + AFTER_HOURS_SINGLE_PRICE[1]:
+        return "after_hours"
+    return "closed"
 
 
 def tick_size(price: float) -> int:

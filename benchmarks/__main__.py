@@ -3,8 +3,8 @@
 import importlib
 import sys
 
-ALL = ["import_prices", "backfill", "news", "linker", "embeddings", "api", "similar", "news_search", "predictions",
-       "retention"]
+ALL = ["import_prices", "backfill", "news", "linker", "embeddings", "api", "similar", "stock_page", "news_search",
+       "predictions", "retention"]
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or ALL:

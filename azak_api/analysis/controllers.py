@@ -18,13 +18,14 @@ from azak_api.analysis.schemas import (
     PredictionPage,
     Provenance,
     Report,
+    ReportPage,
     RunLaunched,
     RunStatus,
 )
 from azak_api.auth import SECURED, CurrentUser
 from azak_api.cache import INVALIDATES
 from azak_api.errors import NotFound, error_responses
-from azak_api.pages import counted, page_count
+from azak_api.pages import paging
 from azak_api.quota import quota_slot
 from azak_api.settings import Settings
 from azak_core.market import KST, STOCK_CODE_PATTERN
@@ -73,6 +74,19 @@ def as_prediction(row: Any, reveal_errors: bool) -> Prediction:
                       provenance=provenance(row, reveal_errors))
 
 
+async def stock_analysis(db: AsyncConnection, code: str, reveal: bool) -> Analysis:
+    """Each active model's latest successful report, and the active A/B pair's side by side."""
+    reports = [as_report(r, reveal) for r in await queries.latest_reports(db, code)]
+    last = max((r.provenance.made_at for r in reports), default=None)
+    pair = None
+    if found := await queries.ab_pair_reports(db, code):
+        test, by_model = found
+        a, b = by_model.get(test.model_a_id), by_model.get(test.model_b_id)
+        pair = AbPair(ab_test_id=test.id, model_a=test.model_a, model_b=test.model_b,
+                      a=as_report(a, reveal) if a else None, b=as_report(b, reveal) if b else None)
+    return Analysis(stock_code=code, reports=reports, last_updated=last, ab_pair=pair)
+
+
 class AnalysisController(Controller):
     path = "/api"
     tags = ["analysis"]
@@ -83,25 +97,16 @@ class AnalysisController(Controller):
          responses=error_responses(401))
     async def analysis(self, db: AsyncConnection, current_user: CurrentUser, code: Code) -> Analysis:
         # cached per caller (the route is not shared), so an admin's answer is never served to a user
-        reveal = current_user.is_admin
-        reports = [as_report(r, reveal) for r in await queries.latest_reports(db, code)]
-        last = max((r.provenance.made_at for r in reports), default=None)
-        pair = None
-        if found := await queries.ab_pair_reports(db, code):
-            test, by_model = found
-            a, b = by_model.get(test.model_a_id), by_model.get(test.model_b_id)
-            pair = AbPair(ab_test_id=test.id, model_a=test.model_a, model_b=test.model_b,
-                          a=as_report(a, reveal) if a else None, b=as_report(b, reveal) if b else None)
-        return Analysis(stock_code=code, reports=reports, last_updated=last, ab_pair=pair)
+        return await stock_analysis(db, code, current_user.is_admin)
 
     @get("/stocks/{code:str}/reports", operation_id="listStockReports",
          summary="History of successful reports (newest first)", responses=error_responses(401))
     async def reports(self, db: AsyncConnection, current_user: CurrentUser, code: Code, model: ModelName = None,
-                      start: From = None, end: To = None,
-                      limit: Annotated[int, Parameter(ge=1, le=500)] = 100) -> list[Report]:
+                      start: From = None, end: To = None, page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
+                      page_size: Annotated[int, Parameter(ge=1, le=100)] = 20) -> ReportPage:
         since, until = _window(start, end)
-        rows = await queries.report_history(db, code, model, since, until, limit)
-        return [as_report(r, current_user.is_admin) for r in rows]
+        rows, total = await queries.report_history(db, code, model, since, until, (page - 1) * page_size, page_size)
+        return ReportPage([as_report(r, current_user.is_admin) for r in rows], **paging(total, page, page_size))
 
     @get("/predictions", operation_id="listPredictions",
          summary="News-impact predictions, failures included (filter by status)", responses=error_responses(401))
@@ -116,8 +121,8 @@ class AnalysisController(Controller):
         rows, total = await queries.predictions(db, stock=stock, model=model, status=status, news_id=None,
                                                 start=since, end=until, offset=(page - 1) * page_size,
                                                 limit=page_size)
-        return PredictionPage([as_prediction(r, current_user.is_admin) for r in rows], page, page_size,
-                              page_count(total, page_size), **counted(total))
+        return PredictionPage([as_prediction(r, current_user.is_admin) for r in rows],
+                              **paging(total, page, page_size))
 
     @post("/stocks/{code:str}/analysis/refresh", operation_id="refreshStockAnalysis", status_code=202,
           summary="Launch a stock_reports run for this stock (admin, or a user within the daily quota)",

@@ -62,16 +62,14 @@ async def ab_pair_reports(conn: AsyncConnection, code: str) -> tuple[Any, dict[i
 
 
 async def report_history(conn: AsyncConnection, code: str, model: str | None, start: datetime | None,
-                         end: datetime | None, limit: int) -> Sequence[Any]:
+                         end: datetime | None, offset: int, limit: int) -> tuple[Sequence[Any], Total]:
     if not await table_exists(conn, "computed.stock_reports"):
-        return []
+        return [], Total(0, is_estimate=False)
     conditions, params = _filters((("stock_code", "=", code), ("model_name", "=", model),
                                    ("made_at", ">=", start), ("made_at", "<", end)))
     conditions.append("status = 'ok'")
-    params["limit"] = limit
-    return (await conn.execute(text(
-        f"SELECT {REPORT} FROM computed.stock_reports WHERE {' AND '.join(conditions)} "
-        "ORDER BY made_at DESC, model_name LIMIT :limit"), params)).all()
+    return await paged(conn, REPORT, "computed.stock_reports", " AND ".join(conditions),
+                       "made_at DESC, model_name, report_id", params, offset, limit)
 
 
 async def predictions(conn: AsyncConnection, *, stock: str | None, model: str | None, status: str | None,

@@ -5,7 +5,7 @@ from typing import Any
 
 import msgspec
 
-from azak_api.pages import Counted
+from azak_api.pages import Paged
 
 
 class Provenance(msgspec.Struct):
@@ -77,11 +77,12 @@ class Prediction(msgspec.Struct):
     provenance: Provenance
 
 
-class PredictionPage(Counted):
+class ReportPage(Paged):
+    items: list[Report]
+
+
+class PredictionPage(Paged):
     items: list[Prediction]
-    page: int
-    page_size: int
-    pages: int
 
 
 class RunLaunched(msgspec.Struct):

@@ -35,7 +35,7 @@ from azak_api.evaluations.schemas import (
     Scores,
     StockPerformance,
 )
-from azak_api.pages import counted, page_count
+from azak_api.pages import paging
 from azak_core.market import STOCK_CODE_PATTERN
 
 Status = Literal["pending", "partial", "final"]
@@ -107,8 +107,7 @@ class EvaluationController(Controller):
     ) -> EvaluationPage:
         rows, total = await queries.page(db, model=model, stock=stock, status=status, mode=mode,
                                          offset=(page - 1) * page_size, limit=page_size)
-        return EvaluationPage([as_evaluation(r) for r in rows], page, page_size, page_count(total, page_size),
-                              **counted(total))
+        return EvaluationPage([as_evaluation(r) for r in rows], **paging(total, page, page_size))
 
     @get("/{evaluation_id:str}", operation_id="getEvaluation",
          summary="One evaluation: outcome, automatic scores (legacy apart), people's ratings beside them",
@@ -200,7 +199,7 @@ class AbTestController(Controller):
     @post("/", operation_id="createAbTest", guards=[admin_only], status_code=201,
           summary="Compare two models (admin): the new pair becomes the active one, the old is kept",
           responses=error_responses(401, 403, 413),
-          opt={INVALIDATES: ("analysis",)})
+          opt={INVALIDATES: ("analysis", "page")})
     async def create(self, tx: AsyncConnection, request: Request[CurrentUser, Token, Any], data: AbTestIn) -> AbTest:
         if data.model_a_id == data.model_b_id:
             raise ValidationException("model_a_id and model_b_id must be two different models")

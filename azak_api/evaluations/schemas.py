@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from azak_api.pages import Counted
+from azak_api.pages import Paged
 from azak_core.patterns import whole
 
 EVALUATION_ID_PATTERN = whole("(news|report|external):[A-Za-z0-9_-]{1,128}")
@@ -44,11 +44,8 @@ class Evaluation(msgspec.Struct):
     ambiguous_session: bool
 
 
-class EvaluationPage(Counted):
+class EvaluationPage(Paged):
     items: list[Evaluation]
-    page: int
-    page_size: int
-    pages: int
 
 
 class Scores(msgspec.Struct):

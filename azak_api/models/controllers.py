@@ -47,7 +47,7 @@ class ModelController(Controller):
 
     @post("/", operation_id="createModel", summary="Register a model (admin); the next run uses it",
           responses=error_responses(401, 403, 409, 413, 422),
-          opt={INVALIDATES: ("analysis", "evaluations")})
+          opt={INVALIDATES: ("analysis", "evaluations", "page", "market")})
     async def create_model(self, tx: AsyncConnection, settings: Settings, data: ModelCreate) -> Model:
         if data.provider == "openai-compatible" and not data.base_url:
             raise ValidationException("an openai-compatible model needs base_url (e.g. http://host:8000/v1)")
@@ -65,7 +65,7 @@ class ModelController(Controller):
 
     @patch("/{model_id:int}", operation_id="updateModel", summary="Change a model (admin): activate, prices, …",
            responses=error_responses(401, 403, 404, 413, 422),
-           opt={INVALIDATES: ("analysis", "evaluations")})
+           opt={INVALIDATES: ("analysis", "evaluations", "page", "market")})
     async def update_model(self, tx: AsyncConnection, settings: Settings, model_id: ModelId,
                            data: ModelUpdate) -> Model:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}

@@ -17,7 +17,7 @@ from azak_api.errors import NotFound, error_responses
 from azak_api.news import queries
 from azak_api.news.cursor import Position, decode_cursor, encode_cursor
 from azak_api.news.schemas import NEWS_ID_PATTERN, Article, ArticleDetail, ArticlePage, Impact, Link, StoryItem
-from azak_api.pages import counted, page_count
+from azak_api.pages import paging
 from azak_core.market import KST, STOCK_CODE_PATTERN
 from azak_core.patterns import whole
 
@@ -82,8 +82,7 @@ class NewsController(Controller):
             ascending=ascending, after=after, offset=offset, limit=page_size)
         last = rows[-1] if rows else None
         return ArticlePage(
-            items=[as_article(r) for r in rows], **counted(total),
-            page=None if cursor else page, page_size=page_size, pages=page_count(total, page_size),
+            items=[as_article(r) for r in rows], **paging(total, None if cursor else page, page_size),
             next_cursor=encode_cursor(Position(last.published_at, last.news_id), ascending)
             if last and more else None)
 

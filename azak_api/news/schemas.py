@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 
 from azak_api.analysis.schemas import Prediction
-from azak_api.pages import Counted
+from azak_api.pages import Paged
 from azak_core.patterns import whole
 
 NEWS_ID_PATTERN = whole("[1-9][0-9]{0,18}")
@@ -33,11 +33,8 @@ class Article(msgspec.Struct):
     is_canonical: bool
 
 
-class ArticlePage(Counted):
+class ArticlePage(Paged):
     items: list[Article]
-    page: Annotated[int | None, msgspec.Meta(description="the page number; null for a cursor page")]
-    page_size: int
-    pages: int
     next_cursor: Annotated[str | None, msgspec.Meta(
         description="pass as cursor for the page after this one; null on the last page")]
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from azak_api.auth import SECURED, CurrentUser, admin_only
 from azak_api.cache import INVALIDATES, SHARED
 from azak_api.errors import error_responses
-from azak_api.pages import counted
+from azak_api.pages import paging
 from azak_api.stocks import queries, service
 from azak_api.stocks.schemas import (
     Market,
@@ -25,7 +25,7 @@ from azak_api.stocks.schemas import (
 from azak_core.market import KST, STOCK_CODE_PATTERN
 
 Code = Annotated[str, Parameter(pattern=STOCK_CODE_PATTERN, description="KRX stock code: 6 characters [0-9A-Z]")]
-WATCHLIST_READERS = ("stocks", "stock", "prices", "dashboard")  # the cached routes the watch-list shows in
+WATCHLIST_READERS = ("stocks", "stock", "prices", "dashboard", "page")  # the cached routes the watch-list shows in
 
 
 class StockController(Controller):
@@ -44,7 +44,7 @@ class StockController(Controller):
         page_size: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> StockPage:
         rows, total = await queries.page(db, q, market, watchlist, (page - 1) * page_size, page_size)
-        return StockPage([service.as_stock(r) for r in rows], page, page_size, **counted(total))
+        return StockPage([service.as_stock(r) for r in rows], **paging(total, page, page_size))
 
     @get("/{code:str}", operation_id="getStock", opt={"cache": "stock", "cache_scope": SHARED}, cache=True,
          summary="One stock: latest price and change, 52-week range, news counts",

@@ -5,7 +5,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from azak_api.pages import Counted
+from azak_api.market.schemas import Valuation
+from azak_api.pages import Paged
 from azak_core.market import STOCK_CODE_PATTERN
 from azak_core.patterns import whole
 
@@ -24,10 +25,8 @@ class Stock(msgspec.Struct):
     is_watchlist: bool
 
 
-class StockPage(Counted):
+class StockPage(Paged):
     items: list[Stock]
-    page: int
-    page_size: int
 
 
 class LatestPrice(msgspec.Struct):
@@ -64,6 +63,9 @@ class StockDetail(msgspec.Struct):
     latest: LatestPrice | None
     range_52_weeks: PriceRange | None
     news: NewsCounts
+    valuation: Annotated[Valuation | None, msgspec.Meta(
+        description="PER, PBR, EPS, BPS and market cap as of the latest close (point in time); null "
+                    "without a close")]
 
 
 class DailyBar(msgspec.Struct):

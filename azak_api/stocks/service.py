@@ -7,6 +7,7 @@ from litestar.exceptions import ValidationException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.errors import NotFound
+from azak_api.market import service as market
 from azak_api.stocks import queries
 from azak_api.stocks.schemas import (
     DailyBar,
@@ -19,6 +20,7 @@ from azak_api.stocks.schemas import (
     StockDetail,
     WatchlistState,
 )
+from azak_core.market import KST
 
 MAX_DAILY_SPAN = timedelta(days=366 * 20)
 MAX_MINUTE_SPAN = timedelta(days=7)
@@ -59,7 +61,8 @@ async def stock_detail(conn: AsyncConnection, code: str, now: datetime) -> Stock
         code=row.code, name=row.name, market=row.market, section=row.section, industry=row.industry,
         listed_on=row.listed_on, market_cap=row.market_cap, listed_shares=row.listed_shares,
         is_watchlist=row.is_watchlist, latest=latest, range_52_weeks=span,
-        news=NewsCounts(counts.total, counts.last_7, counts.last_30, counts.latest))
+        news=NewsCounts(counts.total, counts.last_7, counts.last_30, counts.latest),
+        valuation=await market.valuation(conn, code, now.astimezone(KST).date()))
 
 
 async def price_series(conn: AsyncConnection, code: str, start: date | None, end: date | None, interval: str,

@@ -11,7 +11,7 @@ from azak_api.auth import SECURED, admin_only
 from azak_api.cache import INVALIDATES
 from azak_api.db import Total
 from azak_api.errors import NotFound, error_responses
-from azak_api.pages import counted
+from azak_api.pages import paging
 from azak_api.telegram import queries
 from azak_api.telegram.schemas import Notification, NotificationPage, Subscriber, SubscriberPage
 from azak_core.market import STOCK_CODE_PATTERN
@@ -55,7 +55,7 @@ class TelegramController(Controller):
         page_size: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> SubscriberPage:
         rows, total = await queries.subscribers(db, active, stock, (page - 1) * page_size, page_size)
-        return SubscriberPage([as_subscriber(r) for r in rows], page, page_size, **counted(total))
+        return SubscriberPage([as_subscriber(r) for r in rows], **paging(total, page, page_size))
 
     @post("/subscribers/{chat_id:str}/deactivate", operation_id="deactivateTelegramSubscriber", status_code=200,
           summary="Stop sending to a subscriber (admin); their pending messages are skipped",
@@ -80,6 +80,6 @@ class TelegramController(Controller):
     ) -> NotificationPage:
         chat_id = _chat(chat) if chat else None
         if chat and chat_id is None:
-            return NotificationPage([], page, page_size, **counted(Total(0, is_estimate=False)))  # no chat has that id
+            return NotificationPage([], **paging(Total(0, is_estimate=False), page, page_size))  # no chat has that id
         rows, total = await queries.notifications(db, day, status, chat_id, (page - 1) * page_size, page_size)
-        return NotificationPage([as_notification(r) for r in rows], page, page_size, **counted(total))
+        return NotificationPage([as_notification(r) for r in rows], **paging(total, page, page_size))

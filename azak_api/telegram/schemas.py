@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import msgspec
 
-from azak_api.pages import Counted
+from azak_api.pages import Paged
 
 
 class Subscriber(msgspec.Struct):
@@ -21,10 +21,8 @@ class Subscriber(msgspec.Struct):
     updated_at: datetime
 
 
-class SubscriberPage(Counted):
+class SubscriberPage(Paged):
     items: list[Subscriber]
-    page: int
-    page_size: int
 
 
 class Notification(msgspec.Struct):
@@ -43,7 +41,5 @@ class Notification(msgspec.Struct):
     sent_at: datetime | None
 
 
-class NotificationPage(Counted):
+class NotificationPage(Paged):
     items: list[Notification]
-    page: int
-    page_size: int

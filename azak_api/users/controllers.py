@@ -25,7 +25,7 @@ from azak_api.auth import (
 from azak_api.cache import INVALIDATES, ResponseCache
 from azak_api.db import MAX_ID
 from azak_api.errors import Conflict, NotFound, error_responses
-from azak_api.pages import counted
+from azak_api.pages import paging
 from azak_api.users import queries
 from azak_api.users.schemas import (
     LoginRequest,
@@ -103,7 +103,7 @@ class UserController(Controller):
                          page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
                          page_size: Annotated[int, Parameter(ge=1, le=200)] = 50) -> UserPage:
         rows, total = await queries.page(db, (page - 1) * page_size, page_size)
-        return UserPage([as_user(r) for r in rows], page, page_size, **counted(total))
+        return UserPage([as_user(r) for r in rows], **paging(total, page, page_size))
 
     @post("/", operation_id="createUser", guards=[admin_only], summary="Create a user (admin)",
           responses=error_responses(401, 403, 409, 413),

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from azak_api.pages import Counted
+from azak_api.pages import Paged
 from azak_core.patterns import whole
 
 _ADDRESS_CHAR = r"[^@\s\x00-\x1f\x7f-\x9f\ufeff]"  # no spaces or control characters (C0, DEL, C1, BOM)
@@ -53,7 +53,5 @@ class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
     display_name: DisplayName | None = None
 
 
-class UserPage(Counted):
+class UserPage(Paged):
     items: list[User]
-    page: int
-    page_size: int

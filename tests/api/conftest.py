@@ -63,11 +63,7 @@ def api_warehouse(pg_server: PgUrl, api_milvus: str) -> Iterator[str]:
     url = pg_server.with_database(f"{_worker()}_api")
     drop_database(url)
     ensure_database(url)
-    variables = ("AZAK_DATABASE_URL", "AZAK_SOURCE_MODE", "AZAK_MILVUS_URI", "AZAK_EMBEDDER")
-    saved = {k: os.environ.get(k) for k in variables}
-    os.environ.update({"AZAK_DATABASE_URL": url.render(), "AZAK_SOURCE_MODE": "replay",
-                       "AZAK_MILVUS_URI": api_milvus, "AZAK_EMBEDDER": "offline"})
-    try:
+    with pipelines_on(url.render(), api_milvus):
         run("reference_job")
         run("market_raw_job", ("2025-03-03", "2025-06-17"))
         run("intraday_job", ("2025-06-16", "2025-06-17"))
@@ -77,12 +73,58 @@ def api_warehouse(pg_server: PgUrl, api_milvus: str) -> Iterator[str]:
         run("news_marts_job")
         run("embeddings_marts_job")
         run("evaluation_job")  # empty but valid until predictions exist
+    yield url.render()
+    drop_database(url)
+
+
+@contextmanager
+def pipelines_on(url: str, milvus: str) -> Iterator[None]:
+    """The pipelines' environment pointed at ``url`` (replayed sources, offline embedder) for the
+    runs inside the block, then the previous one back."""
+    variables = ("AZAK_DATABASE_URL", "AZAK_SOURCE_MODE", "AZAK_MILVUS_URI", "AZAK_EMBEDDER")
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update({"AZAK_DATABASE_URL": url, "AZAK_SOURCE_MODE": "replay",
+                       "AZAK_MILVUS_URI": milvus, "AZAK_EMBEDDER": "offline"})
+    try:
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+NEWS_DAY = ("2025-06-16", "2025-06-16")  # articles about 005930 among others
+REPORT_DAY = ("2025-06-17", "2025-06-17")  # the last sample session: quotes, flows, after-hours
+
+
+@pytest.fixture(scope="session")
+def predicted_warehouse(pg_server: PgUrl, api_warehouse: str, api_milvus: str) -> Iterator[str]:
+    """A copy of ``api_warehouse`` (a PostgreSQL template copy: under a second) where the real
+    prediction assets ran with the offline baselines on the last sample sessions, and the financial
+    ratios were replayed: what the stock page and the market overview show. A copy, so the other
+    API tests keep a warehouse without predictions."""
+    from azak_api.admin import run_migrations
+    from tests.pipelines.runs import run
+
+    url = pg_server.with_database(f"{_worker()}_api_predicted")
+    drop_database(url)
+    source = PgUrl.parse(api_warehouse).database
+    for attempt in range(20):  # the template must have no other session (a closing pool may linger)
+        try:
+            with psycopg.connect(pg_server.render(), autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{url.database}" TEMPLATE "{source}"')
+            break
+        except psycopg.errors.ObjectInUse:
+            if attempt == 19:
+                raise
+            time.sleep(0.5)
+    run_migrations(url.render())
+    with pipelines_on(url.render(), api_milvus):
+        run("fundamentals_job")
+        run("news_predictions_job", NEWS_DAY)
+        run("stock_reports_job", REPORT_DAY)
     yield url.render()
     drop_database(url)
 

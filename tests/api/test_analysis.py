@@ -51,9 +51,9 @@ async def test_analysis_serves_latest_ok_report_per_active_model(api, filled):
 
     history = await api.get(f"/api/stocks/{CODE}/reports", params={"model": "baseline", "from": "2025-02-12",
                                                                   "to": "2025-02-12"}, headers=bearer(user.token))
-    assert history.status_code == 200 and len(history.json()) == 1
+    assert history.status_code == 200 and len(history.json()["items"]) == 1 and history.json()["total"] == 1
     empty = await api.get(f"/api/stocks/{CODE}/reports", params={"from": "2025-02-13"}, headers=bearer(user.token))
-    assert empty.json() == []
+    assert empty.json()["items"] == [] and empty.json()["pages"] == 0
 
 
 async def test_analysis_shows_the_active_ab_pair_side_by_side(api, filled):

@@ -24,7 +24,7 @@ from tests.api.conftest import PASSWORD, SECRET, bearer, login, make_user, sql
 PUBLIC_OPERATIONS = {"getHealth", "login"}
 USER_OPERATIONS = {
     "logout", "getCurrentUser",
-    "listStocks", "getStock", "getStockPrices",
+    "listStocks", "getStock", "getStockPrices", "getStockQuote", "getStockPage", "getMarketOverview",
     "listNews", "getNews",
     "getDashboardSummary",
     "getSimilarNews", "searchNews",
@@ -54,6 +54,9 @@ REQUESTS: dict[str, dict[str, Any]] = {
     "listStocks": {},
     "getStock": {"path": {"code": "005930"}},
     "getStockPrices": {"path": {"code": "005930"}},
+    "getStockQuote": {"path": {"code": "005930"}},
+    "getStockPage": {"path": {"code": "005930"}},
+    "getMarketOverview": {},
     "addWatchlistStock": {"body": lambda ctx: {"code": "005930"}},
     "updateWatchlistStock": {"path": {"code": "005930"}, "body": lambda ctx: {"is_watchlist": True}},
     "removeWatchlistStock": {"path": {"code": "035720"}},

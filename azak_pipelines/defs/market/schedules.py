@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import dagster as dg
 
-from azak_core.market import KST
+from azak_core.market import KST, QUOTE_SNAPSHOT_MINUTES
 from azak_core.runs import range_tags
 from azak_pipelines.defs.market.jobs import (
     daily_prices_job,
@@ -67,7 +67,7 @@ def minute_prices_schedule(context: dg.ScheduleEvaluationContext, kis: KisResour
     return _request(context, kis, "minute_prices", {"regular"})
 
 
-@dg.schedule(cron_schedule="*/5 9-15 * * 1-5", job=quote_snapshots_job, execution_timezone=TZ,
+@dg.schedule(cron_schedule=f"*/{QUOTE_SNAPSHOT_MINUTES} 9-15 * * 1-5", job=quote_snapshots_job, execution_timezone=TZ,
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def quote_snapshots_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource) -> dg.RunRequest | dg.SkipReason:
     """A quote and order-book snapshot every five minutes of the regular session."""

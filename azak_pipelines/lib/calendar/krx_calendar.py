@@ -13,22 +13,18 @@ import os
 import tempfile
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
-from azak_core.market import KST
+from azak_core.market import AFTER_HOURS_CLOSING, AFTER_HOURS_SINGLE_PRICE, KST, PRE_MARKET
 
 FIRST_DAY = date(1990, 1, 3)
 OVERRIDES_FILE = Path(__file__).with_name("krx_calendar_overrides.csv")
 
 REGULAR_OPEN = time(9, 0)
 REGULAR_CLOSE = time(15, 30)
-# Off-session windows relative to the regular open/close (KRX rules since 2016-08-01).
-PRE_MARKET = (timedelta(minutes=-30), timedelta(minutes=-20))  # 08:30-08:40 closing-price trades
-AFTER_HOURS_CLOSING = (timedelta(minutes=10), timedelta(minutes=30))  # 15:40-16:00
-AFTER_HOURS_SINGLE_PRICE = (timedelta(minutes=30), timedelta(minutes=150))  # 16:00-18:00
 
 
 class CalendarRangeError(ValueError):

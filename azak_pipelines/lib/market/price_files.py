@@ -204,9 +204,8 @@ class _RowParser:
         if stock_code is None:
             candidate = cells[i_code].strip().upper()  # type: ignore[index]
             return self.reject(line, f"stock code {candidate!r} is not 6 characters [0-9A-Z]", cells)
-        trade_date = self.dates.get(cells[i_date], False)
-        if trade_date is False:
-            trade_date = self.date(cells[i_date])
+        text = cells[i_date]
+        trade_date = self.dates[text] if text in self.dates else self.date(text)
         if trade_date is None:
             return self.reject(line, f"date {cells[i_date]!r} is not YYYYMMDD or YYYY-MM-DD", cells)
         o, h, lo, c, v = cells[i_open], cells[i_high], cells[i_low], cells[i_close], cells[i_volume]

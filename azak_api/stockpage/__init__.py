@@ -1,0 +1,1 @@
+"""The stock page in one call."""
