@@ -2,7 +2,6 @@
 
 import asyncio
 import html
-import os
 import re
 import signal
 from datetime import date
@@ -10,6 +9,7 @@ from typing import Any
 
 from azak_cli.errors import UsageError
 from azak_cli.runtime.environment import Runtime
+from azak_core import settings_registry
 from azak_core.market import STOCK_CODE
 from azak_pipelines.runs import dagster_instance, require_success, run_job
 
@@ -18,7 +18,7 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/api"
 
 
 def _setting(name: str, default: str = "") -> str:
-    return os.environ.get(name, "").strip() or default
+    return settings_registry.read_or(name, default)
 
 
 def _token(purpose: str) -> str:
