@@ -24,8 +24,9 @@ def _setting(name: str, default: str = "") -> str:
 def _token(purpose: str) -> str:
     token = _setting("AZAK_TELEGRAM_BOT_TOKEN")
     if not token:
-        raise UsageError(f"{purpose} needs a bot token: set AZAK_TELEGRAM_BOT_TOKEN (from @BotFather; see the "
-                         "README's Telegram section). Without one the outbox still fills: `azak telegram outbox`")
+        raise UsageError(f"{purpose} needs a bot token: set AZAK_TELEGRAM_BOT_TOKEN (from @BotFather; see "
+                         "docs/runbook.md, Telegram alerts). "
+                         "Without one the outbox still fills: `azak telegram outbox`")
     return token
 
 

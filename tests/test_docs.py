@@ -212,3 +212,11 @@ def test_the_demo_ab_figures_on_the_models_page_are_the_asserted_ones() -> None:
     missing = [v for v in numbers
                if (f"{v:,}" if isinstance(v, int) else quoted(v)) not in text]
     assert not missing, missing
+
+
+def test_the_exit_codes_of_the_cli_reference_are_those_of_azak_help() -> None:
+    from azak_cli.help_texts import EXIT_CODES
+
+    in_help = re.findall(r"^  (\d+) ", EXIT_CODES, flags=re.M)
+    in_page = re.findall(r"^\| (\d+) \|", (DOCS / "cli.md").read_text(encoding="utf-8"), flags=re.M)
+    assert in_help == in_page and "0" in in_help and "130" in in_help

@@ -9,7 +9,8 @@ from azak_core.redact import mask_url
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("db", help="the PostgreSQL in use")
-    parser.add_argument("action", choices=["url", "start", "stop", "status", "migrate"])
+    parser.add_argument("action", choices=["url", "start", "stop", "status", "migrate"],
+                        help="print the URL, manage the embedded server, or apply the app migrations")
     parser.add_argument("--show-password", action="store_true", help="print the URL unmasked")
     parser.set_defaults(func=run)
 

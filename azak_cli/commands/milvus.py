@@ -8,7 +8,7 @@ from azak_cli.runtime import environment
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("milvus", help="the embedded Milvus (milvus-lite server under AZAK_HOME)")
-    parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("action", choices=["start", "stop", "status"], help="what to do with the embedded Milvus")
     parser.set_defaults(func=run)
 
 

@@ -20,7 +20,7 @@ def register(subparsers: Any) -> None:
     link.set_defaults(func=run)
     show = actions.add_parser("outbox", help="what was (or would be) sent, newest first")
     show.add_argument("--day", type=iso_date, help="only this KST day")
-    show.add_argument("--limit", type=int, default=50)
+    show.add_argument("--limit", type=int, default=50, help="most messages shown (default 50)")
     show.set_defaults(func=run)
 
 
