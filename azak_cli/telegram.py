@@ -2,6 +2,7 @@
 
 import asyncio
 import html
+import json
 import re
 import signal
 from datetime import date
@@ -152,7 +153,11 @@ def link_account(runtime: Runtime, chat_id: int, email: str) -> None:
     print(f"chat {chat_id} is linked to {email}: /report answers it while the account is active")
 
 
-def show_outbox(runtime: Runtime, day: date | None, limit: int) -> None:
+OUTBOX_KEYS = ("id", "day", "chat_id", "kind", "dedup_key", "status", "attempts", "message_id", "error", "body",
+               "sent_at")
+
+
+def show_outbox(runtime: Runtime, day: date | None, limit: int, as_json: bool = False) -> None:
     import psycopg
 
     from azak_pipelines.lib.notify import outbox
@@ -160,6 +165,9 @@ def show_outbox(runtime: Runtime, day: date | None, limit: int) -> None:
     _migrate(runtime)
     with psycopg.connect(runtime.database.render()) as conn:
         rows = outbox.rows_for_day(conn, day, limit)
+    if as_json:
+        print(json.dumps([dict(zip(OUTBOX_KEYS, r, strict=True)) for r in rows], ensure_ascii=False, default=str))
+        return
     if not rows:
         print(f"the outbox is empty{f' for {day}' if day else ''}")
         return

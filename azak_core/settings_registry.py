@@ -106,7 +106,9 @@ VARIABLES: tuple[Variable, ...] = (
          "the request is a 503 naming the setting", "api"),
         ("AZAK_MILVUS_CLIENTS", "`4`", "Milvus clients of one API process, so searches run side by side", "api"),
         ("AZAK_ANALYSIS_REFRESHES_PER_DAY", "`3`",
-         "on-demand report refreshes per user and KST day (admins unlimited; 0: admins only)", "api"),
+         "on-demand report refreshes per user and KST day (admins unlimited; 0: admins only): slots 1..N taken "
+         "atomically before the launch (`app.quota_slots`), given back when the launch fails; on-demand "
+         "predictions of one article are to draw on the same quota (`azak_api/quota.py`)", "api"),
     ),
     *_section(
         "Embeddings",
@@ -146,7 +148,8 @@ VARIABLES: tuple[Variable, ...] = (
          "the same for `raw.quote_snapshots` (at least 1)", "pipelines"),
         ("AZAK_LISTING_MODE", "`replay`",
          "`live` refreshes `raw.stocks` and `computed.stock_history` from the KIS master files "
-         "(public downloads, no key)", "pipelines"),
+         "(public downloads, no key); the `listing_source` resource's `base_url` and `replay_dir` can be "
+         "overridden per run", "pipelines"),
         ("AZAK_LISTING_BASE_URL", "the KIS master download host", "where the master files are downloaded from",
          "pipelines"),
         ("AZAK_NAVER_MODE", "`replay`",
@@ -192,21 +195,24 @@ VARIABLES: tuple[Variable, ...] = (
          "the hosts a model that sends a key may call (https only; plain http only to a loopback address)",
          "azak api pipelines"),
         ("AZAK_LLM_PRIVATE_NETWORKS", "empty (loopback only, for keyless models)",
-         "CIDR networks models may reach besides public addresses of the listed hosts; link-local and "
-         "metadata addresses are refused always", "azak api pipelines"),
+         "CIDR networks models may reach besides public addresses of the listed hosts, e.g. `10.0.0.0/8` for a "
+         "vLLM server on the LAN; keyed models reach loopback only if listed here; link-local and metadata "
+         "addresses are refused always", "azak api pipelines"),
     ),
     *_section(
         "Telegram",
         ("AZAK_TELEGRAM_BOT_TOKEN", "unset (nothing sent; the outbox still fills)",
          "the bot's token from @BotFather", "azak pipelines", True),
         ("AZAK_TELEGRAM_API_URL", "`https://api.telegram.org`",
-         "the Bot API server's root: a self-hosted Bot API server, or the local one in the tests",
+         "the Bot API server's root (requests go to `{root}/bot{token}/{method}`): a self-hosted Bot API server, "
+         "or the local one in the tests",
          "azak pipelines"),
         ("AZAK_TELEGRAM_ADMIN_CHAT_ID", "unset", "chat for failed runs and failing checks", "azak pipelines"),
         ("AZAK_TELEGRAM_DEMO_CHAT_ID", "`1` (a placeholder chat)",
          "the chat `azak demo` subscribes to the sample watch-list's first stocks", "azak"),
         ("AZAK_PUBLIC_URL", "`http://127.0.0.1:8000/api`",
-         "where messages link: `{url}/stocks/{code}`, `{url}/news/{id}`", "azak pipelines"),
+         "where messages link: `{url}/stocks/{code}`, `{url}/news/{id}` (a frontend's base, or the API's)",
+         "azak pipelines"),
         ("AZAK_DAGIT_URL", "unset", "links from admin messages to the run in Dagit", "pipelines"),
     ),
     *_section(

@@ -31,7 +31,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("models", help="the model registry (app.models)")
     actions = parser.add_subparsers(dest="action", required=True)
     register_add(actions)
-    actions.add_parser("list", help="every registered model").set_defaults(func=run)
+    listing = actions.add_parser("list", help="every registered model")
+    listing.add_argument("--json", action="store_true", help="a JSON array of the models on standard output")
+    listing.set_defaults(func=run)
     setter = actions.add_parser("set", help="activate or deactivate a model")
     setter.add_argument("name", help="the registry's name of the model")
     setter.add_argument("--active", action="store_true", help="run it from the next run on")
@@ -49,4 +51,4 @@ def run(args: argparse.Namespace) -> int:
             return models.add(runtime, args)
         if args.action == "set":
             return models.set_model(runtime, args.name, args.active)
-        return models.list_models(runtime)
+        return models.list_models(runtime, args.json)

@@ -2,6 +2,7 @@
 bash (and zsh) completion of the real command tree, and `.env` read with the environment winning."""
 
 import argparse
+import json
 import os
 import shlex
 import shutil
@@ -119,6 +120,11 @@ def test_azak_reads_dotenv_in_the_current_folder(tmp_path: Path) -> None:
     assert "from_environment" in run_azak("db", "url", cwd=tmp_path, env=env).stdout
     env["AZAK_DATABASE_URL"] = ""  # empty counts as unset: the file's value applies
     assert "from_dotenv" in run_azak("db", "url", cwd=tmp_path, env=env).stdout
+    as_json = run_azak("db", "url", "--json", cwd=tmp_path, env=env)
+    assert json.loads(as_json.stdout) == {"url": "postgresql://dotenv:***@127.0.0.1:5999/from_dotenv"}
+    status = run_azak("db", "status", "--json", cwd=tmp_path, env=env | {"AZAK_HOME": str(tmp_path / "home")})
+    assert status.returncode == 3 and json.loads(status.stdout) == {"embedded": str(tmp_path / "home" / "pg" / "data"),
+                                                                   "running": False}
     (tmp_path / ".env").write_text("AZAK_DATABASE_URL postgresql://typo\n", encoding="utf-8")
     broken = run_azak("db", "url", cwd=tmp_path, env=env)
     assert broken.returncode == 2 and ".env:1" in broken.stderr
