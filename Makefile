@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test install lock lint bench serve clean
+.PHONY: demo test install lock lint bench serve docs clean
 
 demo: install
 	$(BIN)/azak demo
@@ -45,6 +45,10 @@ bench: install
 
 serve: install
 	$(BIN)/azak serve
+
+# The docs site from docs/ into site/; warnings are errors (mkdocs.yml: strict).
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 clean:
 	-$(BIN)/azak db stop

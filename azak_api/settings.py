@@ -8,6 +8,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+# imported as a module path: `from azak_core import settings_registry` here made mypy report
+# azak_core.embeddings under azak_api's strict options
+import azak_core.settings_registry as settings_registry
 from azak_core.egress import EgressPolicy, EgressSettingError
 from azak_core.embeddings import EMBEDDER_CHOICES
 from azak_core.redact import redacted_repr
@@ -30,7 +33,7 @@ def _async_url(raw: str) -> str:
 
 
 def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
+    raw = settings_registry.read_or(name, "")
     if not raw:
         return default
     try:
@@ -40,7 +43,7 @@ def _int(name: str, default: int) -> int:
 
 
 def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
+    raw = settings_registry.read_or(name, "").lower()
     if not raw:
         return default
     if raw in {"1", "true", "yes", "on"}:
@@ -51,7 +54,7 @@ def _bool(name: str, default: bool) -> bool:
 
 
 def _embedder() -> str:
-    choice = os.environ.get("AZAK_EMBEDDER", "").strip() or "auto"
+    choice = settings_registry.read_or("AZAK_EMBEDDER", "auto")
     if choice not in EMBEDDER_CHOICES:
         raise SettingsError(f"AZAK_EMBEDDER must be one of {', '.join(EMBEDDER_CHOICES)}, got {choice!r}")
     return choice
@@ -175,16 +178,16 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
-        raw_url = os.environ.get("AZAK_DATABASE_URL", "").strip()
+        raw_url = settings_registry.read_or("AZAK_DATABASE_URL", "")
         if not raw_url:
             raise SettingsError(
                 "AZAK_DATABASE_URL is not set; start the API with `azak serve api` (which uses the "
                 "embedded PostgreSQL) or set it to postgresql://user:password@host:port/database"
             )
-        environment = os.environ.get("AZAK_ENV", "development").strip() or "development"
+        environment = settings_registry.read_or("AZAK_ENV", "development")
         if environment not in {"development", "production", "test"}:
             raise SettingsError(f"AZAK_ENV must be development, production or test, got {environment!r}")
-        secret = os.environ.get("AZAK_JWT_SECRET", "").strip()
+        secret = settings_registry.read_or("AZAK_JWT_SECRET", "")
         if not secret:
             raise SettingsError(
                 "AZAK_JWT_SECRET is not set; the `azak` commands generate one for development, "
@@ -197,31 +200,31 @@ class Settings:
         return cls(
             database_url=_async_url(raw_url),
             environment=environment,
-            redis_url=os.environ.get("AZAK_REDIS_URL", "").strip() or None,
-            milvus_uri=os.environ.get("AZAK_MILVUS_URI", "").strip() or None,
+            redis_url=settings_registry.read("AZAK_REDIS_URL"),
+            milvus_uri=settings_registry.read("AZAK_MILVUS_URI"),
             jwt_secret=secret,
             cookie_secure=_bool("AZAK_COOKIE_SECURE", environment == "production"),
             token_ttl_seconds=_int("AZAK_TOKEN_TTL_SECONDS", 24 * 3600),
             login_attempts_per_minute=_int("AZAK_LOGIN_ATTEMPTS_PER_MINUTE", 10),
             login_attempts_per_address_per_minute=_int("AZAK_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30),
-            trusted_proxies=_networks(os.environ.get("AZAK_TRUSTED_PROXIES", "")),
+            trusted_proxies=_networks(settings_registry.read_or("AZAK_TRUSTED_PROXIES", "")),
             password_hash_concurrency=max(1, _int("AZAK_PASSWORD_HASH_CONCURRENCY", 2)),
             cache_memory_bytes=_int("AZAK_CACHE_MEMORY_BYTES", 64 * 1024 * 1024),
-            cache_ttls=_cache_ttls(os.environ.get("AZAK_CACHE_TTLS", "")),
+            cache_ttls=_cache_ttls(settings_registry.read_or("AZAK_CACHE_TTLS", "")),
             auto_migrate=_bool("AZAK_AUTO_MIGRATE", True),
             auth_cache_seconds=float(_int("AZAK_AUTH_CACHE_SECONDS", 5)),
             auth_cache_entries=max(1, _int("AZAK_AUTH_CACHE_ENTRIES", 10_000)),
             max_body_bytes=_int("AZAK_MAX_BODY_BYTES", 64 * 1024),
-            cors_origins=_origins(os.environ.get("AZAK_CORS_ORIGINS", "")),
-            dagster_url=os.environ.get("AZAK_DAGSTER_URL", "").strip().rstrip("/") or None,
+            cors_origins=_origins(settings_registry.read_or("AZAK_CORS_ORIGINS", "")),
+            dagster_url=(settings_registry.read_or("AZAK_DAGSTER_URL", "").rstrip("/") or None),
             analysis_refreshes_per_day=_int("AZAK_ANALYSIS_REFRESHES_PER_DAY", 3),
             statement_timeout_ms=max(0, _int("AZAK_API_STATEMENT_TIMEOUT_MS", 5000)),
             milvus_clients=max(1, _int("AZAK_MILVUS_CLIENTS", 4)),
             embedder=_embedder(),
-            openai_api_key=(os.environ.get("AZAK_OPENAI_API_KEY", "").strip()
+            openai_api_key=(settings_registry.read_or("AZAK_OPENAI_API_KEY", "")
                             or os.environ.get("OPENAI_API_KEY", "").strip() or None),
-            openai_base_url=os.environ.get("AZAK_OPENAI_BASE_URL", "").strip() or None,
-            openai_embedding_model=os.environ.get("AZAK_OPENAI_EMBEDDING_MODEL", "").strip()
-            or "text-embedding-3-small",
+            openai_base_url=settings_registry.read("AZAK_OPENAI_BASE_URL"),
+            openai_embedding_model=settings_registry.read_or(
+            "AZAK_OPENAI_EMBEDDING_MODEL", "text-embedding-3-small"),
             llm_egress=_llm_egress(),
         )

@@ -3,9 +3,13 @@
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
+from pathlib import Path
 
+from azak_cli import dotenv, help_texts
 from azak_cli.commands import (
     backfill,
+    completion,
     db,
     demo,
     dev,
@@ -30,20 +34,28 @@ from azak_cli.runtime.services import stop_on_signals
 
 # in the order `azak --help` lists them
 COMMANDS = (demo, serve, imports, evaluate, backfill, housekeeping, marts, worker, match, similar, milvus, users,
-            models, predict, notify, telegram, dev, db)
+            models, predict, notify, telegram, dev, db, completion)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="azak", description="Azak data platform")
+    parser = argparse.ArgumentParser(prog="azak")
+    parser.add_argument("--version", action="version", version=f"azak {version('azak')}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.register(subparsers)
+    help_texts.apply(parser)
+    parser.set_defaults(root_parser=parser)  # `azak completion` walks the whole tree
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command: exit 2 for a usage or configuration error, 1 for a failure, 130 when
     interrupted."""
+    try:
+        dotenv.load(Path(".env"))
+    except UsageError as exc:
+        print(f"azak: {exc}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     stop_on_signals()
     try:

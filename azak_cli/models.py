@@ -70,9 +70,17 @@ def add(runtime: Runtime, args: Any) -> int:
     return 0
 
 
-def list_models(runtime: Runtime) -> int:
+LIST_KEYS = ("id", "name", "provider", "model", "base_url", "kind", "structured", "api_key_env", "params",
+             "price_in_per_m", "price_out_per_m", "active")
+
+
+def list_models(runtime: Runtime, as_json: bool = False) -> int:
     with _connect(runtime) as conn:
         rows = conn.execute(LIST_SQL).fetchall()
+    if as_json:
+        models = [dict(zip(LIST_KEYS, r, strict=True)) | {"params": json.loads(r[8])} for r in rows]
+        print(json.dumps(models, ensure_ascii=False))
+        return 0
     header = ("id", "name", "provider", "model", "base_url", "kind", "structured", "key env", "params",
               "$/M in", "$/M out", "active")
     table = [header, *[tuple(str(v) for v in r) for r in rows]]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from azak_cli.jsonl import json_objects
+from azak_core import settings_registry
 
 SEARCH_BATCH = 100
 
@@ -39,11 +40,11 @@ def read_inputs(lines: Iterable[str], err: IO[str]) -> tuple[list[dict[str, Any]
 def embedder_from_env() -> Any:
     from azak_core.embeddings import EmbedderSettings, select_embedder
 
-    key = os.environ.get("AZAK_OPENAI_API_KEY", "").strip() or os.environ.get("OPENAI_API_KEY", "").strip()
+    key = settings_registry.read("AZAK_OPENAI_API_KEY") or os.environ.get("OPENAI_API_KEY", "").strip()
     return select_embedder(EmbedderSettings(
-        os.environ.get("AZAK_EMBEDDER", "").strip() or "auto", key or None,
-        os.environ.get("AZAK_OPENAI_BASE_URL", "").strip() or None,
-        os.environ.get("AZAK_OPENAI_EMBEDDING_MODEL", "").strip() or "text-embedding-3-small"))
+        settings_registry.read_or("AZAK_EMBEDDER", "auto"), key or None,
+        settings_registry.read("AZAK_OPENAI_BASE_URL"),
+        settings_registry.read_or("AZAK_OPENAI_EMBEDDING_MODEL", "text-embedding-3-small")))
 
 
 def neighbours(records: list[dict[str, Any]], k: int, milvus_uri: str, err: IO[str]) -> list[dict[str, Any]]:
@@ -93,7 +94,7 @@ def main(path: str, k: int) -> int:
 
     with sys.stdin if path == "-" else Path(path).open(encoding="utf-8") as source:
         records, skipped = read_inputs(source, sys.stderr)
-    external = os.environ.get("AZAK_MILVUS_URI", "").strip()
+    external = settings_registry.read("AZAK_MILVUS_URI")
     server = None if external else environment.embedded_milvus()
     started = server.start() if server else False
     try:

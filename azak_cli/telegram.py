@@ -2,7 +2,7 @@
 
 import asyncio
 import html
-import os
+import json
 import re
 import signal
 from datetime import date
@@ -10,6 +10,7 @@ from typing import Any
 
 from azak_cli.errors import UsageError
 from azak_cli.runtime.environment import Runtime
+from azak_core import settings_registry
 from azak_core.market import STOCK_CODE
 from azak_pipelines.lib.warehouse import table_exists
 from azak_pipelines.runs import dagster_instance, require_success, run_job
@@ -19,14 +20,15 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/api"
 
 
 def _setting(name: str, default: str = "") -> str:
-    return os.environ.get(name, "").strip() or default
+    return settings_registry.read_or(name, default)
 
 
 def _token(purpose: str) -> str:
     token = _setting("AZAK_TELEGRAM_BOT_TOKEN")
     if not token:
-        raise UsageError(f"{purpose} needs a bot token: set AZAK_TELEGRAM_BOT_TOKEN (from @BotFather; see the "
-                         "README's Telegram section). Without one the outbox still fills: `azak telegram outbox`")
+        raise UsageError(f"{purpose} needs a bot token: set AZAK_TELEGRAM_BOT_TOKEN (from @BotFather; see "
+                         "docs/runbook.md, Telegram alerts). "
+                         "Without one the outbox still fills: `azak telegram outbox`")
     return token
 
 
@@ -151,7 +153,11 @@ def link_account(runtime: Runtime, chat_id: int, email: str) -> None:
     print(f"chat {chat_id} is linked to {email}: /report answers it while the account is active")
 
 
-def show_outbox(runtime: Runtime, day: date | None, limit: int) -> None:
+OUTBOX_KEYS = ("id", "day", "chat_id", "kind", "dedup_key", "status", "attempts", "message_id", "error", "body",
+               "sent_at")
+
+
+def show_outbox(runtime: Runtime, day: date | None, limit: int, as_json: bool = False) -> None:
     import psycopg
 
     from azak_pipelines.lib.notify import outbox
@@ -159,6 +165,9 @@ def show_outbox(runtime: Runtime, day: date | None, limit: int) -> None:
     _migrate(runtime)
     with psycopg.connect(runtime.database.render()) as conn:
         rows = outbox.rows_for_day(conn, day, limit)
+    if as_json:
+        print(json.dumps([dict(zip(OUTBOX_KEYS, r, strict=True)) for r in rows], ensure_ascii=False, default=str))
+        return
     if not rows:
         print(f"the outbox is empty{f' for {day}' if day else ''}")
         return

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from azak_core import settings_registry
 from azak_core.patterns import ENV_NAME_PATTERN
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -112,7 +113,8 @@ class EgressPolicy:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "EgressPolicy":
         """The policy the variables of ``environ`` set."""
-        return cls.parse(*(environ.get(name, "") for name in (KEY_VARIABLES_VAR, HOSTS_VAR, PRIVATE_NETWORKS_VAR)))
+        return cls.parse(*(settings_registry.read_or(name, "", environ)
+                            for name in (KEY_VARIABLES_VAR, HOSTS_VAR, PRIVATE_NETWORKS_VAR)))
 
     def key_problem(self, variable: str | None) -> str | None:
         """Why a model may not read its key from ``variable``, or None."""

@@ -6,7 +6,6 @@ metadata of an asset's materialization, the results of its checks, why it failed
 """
 
 import contextlib
-import os
 import sys
 import warnings
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import dagster as dg
 
 from azak_core import runs as names
+from azak_core import settings_registry
 from azak_pipelines.defs.common import asset_key
 from azak_pipelines.lib.warehouse import TableSpec
 from azak_pipelines.run_monitor import job_pools, process_tags, wait_for_pools
@@ -92,7 +92,7 @@ def run_job(definitions: dg.Definitions, instance: dg.DagsterInstance, job_name:
     pools = job_pools(job)
     if pools:
         wait_for_pools(instance, pools, _to_stderr,
-                       float(os.environ.get("AZAK_POOL_POLL_SECONDS", POOL_POLL_SECONDS)))
+                       float(settings_registry.read_or("AZAK_POOL_POLL_SECONDS", str(POOL_POLL_SECONDS))))
     with contextlib.redirect_stdout(sys.stderr):
         if job.executor_def.name == "in_process":
             return execute_in_process(job, instance, partition_range, config, tags)

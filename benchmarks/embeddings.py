@@ -101,7 +101,7 @@ def embedding_figures() -> list[tuple[str, str]]:
     ]
 
 
-# Similarity scales of the offline embedder kiwi-hash@2 on the labelled set (README, azak_core.vectors):
+# Similarity scales of the offline embedder kiwi-hash@2 on the labelled set (docs/analyst-guide.md, azak_core.vectors):
 # the same story from two outlets ≈ 0.69, other articles about the same company ≈ 0.30, unrelated ≈ 0.
 TOPIC, STORY = 0.30, 0.39
 

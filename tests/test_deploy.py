@@ -72,7 +72,7 @@ def test_every_manifest_parses_and_is_applied_by_the_kustomization():
     assert kustomization["namespace"] == "azak"
     for obj in OBJECTS:
         assert obj["apiVersion"] and obj["kind"] and obj["metadata"]["name"], obj
-    assert not objects("Secret"), "secrets are created by hand (README), never committed"
+    assert not objects("Secret"), "secrets are created by hand (docs/runbook.md), never committed"
 
 
 def test_every_container_runs_a_pinned_image():

@@ -12,7 +12,8 @@ def register(subparsers: Any) -> None:
     kinds = parser.add_subparsers(dest="kind", required=True)
     prices = kinds.add_parser("prices", help="daily price CSVs (English or pykrx headers)")
     prices.add_argument("paths", nargs="+", help="CSV files")
-    prices.add_argument("--format", default="auto", choices=["auto", "english", "pykrx"])
+    prices.add_argument("--format", default="auto", choices=["auto", "english", "pykrx"],
+                        help="the header layout (default: recognised from the header)")
     prices.add_argument("--basis", default="adjusted", choices=["adjusted", "raw"],
                         help="what the files hold (pykrx exports are adjusted)")
     prices.add_argument("--code", help="the stock code, when neither a column nor the file name has it")

@@ -1,6 +1,7 @@
 """`azak milvus start|stop|status`: the embedded Milvus (milvus-lite) under AZAK_HOME."""
 
 import argparse
+import json
 from typing import Any
 
 from azak_cli.runtime import environment
@@ -8,7 +9,8 @@ from azak_cli.runtime import environment
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("milvus", help="the embedded Milvus (milvus-lite server under AZAK_HOME)")
-    parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("action", choices=["start", "stop", "status"], help="what to do with the embedded Milvus")
+    parser.add_argument("--json", action="store_true", help="status: one JSON object on standard output")
     parser.set_defaults(func=run)
 
 
@@ -21,6 +23,8 @@ def run(args: argparse.Namespace) -> int:
         print("stopped" if server.stop() else "not running")
     else:
         running = server.is_running()
-        print(f"embedded Milvus ({server.data_dir}): {'running on ' + server.uri if running else 'stopped'}")
+        print(json.dumps({"embedded": str(server.data_dir), "running": running, "uri": server.uri if running else None})
+              if args.json else
+              f"embedded Milvus ({server.data_dir}): {'running on ' + server.uri if running else 'stopped'}")
         return 0 if running else 3
     return 0

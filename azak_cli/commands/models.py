@@ -9,20 +9,21 @@ from azak_cli.runtime import environment
 
 def register_add(actions: Any) -> None:
     add = actions.add_parser("add", help="register a model; the next prediction run uses it")
-    add.add_argument("--name", required=True)
-    add.add_argument("--provider", required=True,
+    add.add_argument("--name", required=True, help="the registry's name for it (unique)")
+    add.add_argument("--provider", required=True, help="who answers: an LLM API, the offline baseline or external",
                      choices=["openai", "openrouter", "openai-compatible", "baseline", "external"])
     add.add_argument("--model", required=True, help="the provider's model identifier")
     add.add_argument("--base-url", help="an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
-    add.add_argument("--kind", default="chat", choices=["chat", "reasoning"])
+    add.add_argument("--kind", default="chat", choices=["chat", "reasoning"],
+                     help="a reasoning model's `reasoning` field is read when the content is empty")
     add.add_argument("--structured", choices=["json_schema", "json_object", "prompt"],
                      help="default: json_schema (openai, openai-compatible), prompt (openrouter)")
     add.add_argument("--api-key-env", help="the variable holding its key (default by provider)")
-    add.add_argument("--temperature", type=float)
-    add.add_argument("--max-tokens", type=int)
+    add.add_argument("--temperature", type=float, help="sampling temperature (default: the provider's)")
+    add.add_argument("--max-tokens", type=int, help="most output tokens per call (also bounds the budget check)")
     add.add_argument("--price-in", type=float, default=0.0, help="USD per 1M input tokens")
     add.add_argument("--price-out", type=float, default=0.0, help="USD per 1M output tokens")
-    add.add_argument("--inactive", action="store_true")
+    add.add_argument("--inactive", action="store_true", help="register it without running it")
     add.set_defaults(func=run)
 
 
@@ -30,11 +31,13 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("models", help="the model registry (app.models)")
     actions = parser.add_subparsers(dest="action", required=True)
     register_add(actions)
-    actions.add_parser("list", help="every registered model").set_defaults(func=run)
+    listing = actions.add_parser("list", help="every registered model")
+    listing.add_argument("--json", action="store_true", help="a JSON array of the models on standard output")
+    listing.set_defaults(func=run)
     setter = actions.add_parser("set", help="activate or deactivate a model")
-    setter.add_argument("name")
-    setter.add_argument("--active", action="store_true")
-    setter.add_argument("--inactive", action="store_true")
+    setter.add_argument("name", help="the registry's name of the model")
+    setter.add_argument("--active", action="store_true", help="run it from the next run on")
+    setter.add_argument("--inactive", action="store_true", help="stop running it (its rows stay)")
     setter.set_defaults(func=run)
 
 
@@ -48,4 +51,4 @@ def run(args: argparse.Namespace) -> int:
             return models.add(runtime, args)
         if args.action == "set":
             return models.set_model(runtime, args.name, args.active)
-        return models.list_models(runtime)
+        return models.list_models(runtime, args.json)

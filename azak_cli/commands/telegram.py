@@ -20,7 +20,8 @@ def register(subparsers: Any) -> None:
     link.set_defaults(func=run)
     show = actions.add_parser("outbox", help="what was (or would be) sent, newest first")
     show.add_argument("--day", type=iso_date, help="only this KST day")
-    show.add_argument("--limit", type=int, default=50)
+    show.add_argument("--limit", type=int, default=50, help="most messages shown (default 50)")
+    show.add_argument("--json", action="store_true", help="a JSON array of the messages on standard output")
     show.set_defaults(func=run)
 
 
@@ -33,5 +34,5 @@ def run(args: argparse.Namespace) -> int:
         elif args.action == "link":
             telegram.link_account(runtime, telegram.chat_id(args.chat), args.user)
         else:
-            telegram.show_outbox(runtime, args.day, args.limit)
+            telegram.show_outbox(runtime, args.day, args.limit, args.json)
     return 0

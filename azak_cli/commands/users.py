@@ -11,7 +11,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("users", help="API users")
     actions = parser.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a user who can log in to the API")
-    create.add_argument("--email", required=True)
+    create.add_argument("--email", required=True, help="the e-mail the user logs in with")
     create.add_argument("--password", required=True, help="10 to 128 characters")
     create.add_argument("--admin", action="store_true", help="give the admin role")
     create.add_argument("--reset-password", action="store_true",

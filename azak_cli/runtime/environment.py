@@ -19,13 +19,14 @@ from azak_cli.runtime.postgres import (
     check_connection,
     ensure_database,
 )
+from azak_core import settings_registry
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE = "azak"
 
 
 def _int_setting(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
+    raw = settings_registry.read_or(name, "")
     if not raw:
         return default
     try:
@@ -63,7 +64,7 @@ class Runtime:
                 # dagster-postgres goes through SQLAlchemy; psycopg2 keeps its LISTEN/NOTIFY working
                 "DAGSTER_PG_URL": self.dagster_database.render("postgresql+psycopg2"),
                 "DAGSTER_HOME": str(self.dagster_home),
-                "AZAK_JWT_SECRET": os.environ.get("AZAK_JWT_SECRET") or self.demo_jwt_secret(),
+                "AZAK_JWT_SECRET": settings_registry.read("AZAK_JWT_SECRET") or self.demo_jwt_secret(),
             }
         )
         if self.milvus_uri:
@@ -73,7 +74,7 @@ class Runtime:
     def ensure_milvus(self) -> str:
         """``AZAK_MILVUS_URI`` when set, otherwise the embedded Milvus under the home (started if needed)."""
         if self.milvus_uri is None:
-            external = os.environ.get("AZAK_MILVUS_URI", "").strip()
+            external = settings_registry.read_or("AZAK_MILVUS_URI", "")
             if external:
                 self.milvus_uri = external
             else:
@@ -105,7 +106,7 @@ class Runtime:
 
 
 def azak_home() -> Path:
-    raw = os.environ.get("AZAK_HOME", "").strip()
+    raw = settings_registry.read_or("AZAK_HOME", "")
     return Path(raw).resolve() if raw else PROJECT_ROOT / ".azak"
 
 
@@ -138,7 +139,7 @@ def resolve(start: bool = True) -> Runtime:
     on a stopped server still prints where it will be).
     """
     home = azak_home()
-    raw_url = os.environ.get("AZAK_DATABASE_URL", "").strip()
+    raw_url = settings_registry.read_or("AZAK_DATABASE_URL", "")
     embedded: EmbeddedPostgres | None = None
     started = False
     if raw_url:
@@ -151,7 +152,7 @@ def resolve(start: bool = True) -> Runtime:
             started = embedded.start()
         database = embedded.url(DEFAULT_DATABASE)
 
-    raw_dagster = os.environ.get("AZAK_DAGSTER_DATABASE_URL", "").strip()
+    raw_dagster = settings_registry.read_or("AZAK_DAGSTER_DATABASE_URL", "")
     if raw_dagster:
         dagster_database = PgUrl.parse(raw_dagster, "AZAK_DAGSTER_DATABASE_URL")
     else:

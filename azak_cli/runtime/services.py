@@ -15,6 +15,7 @@ from pathlib import Path
 
 from azak_cli.runtime.environment import PROJECT_ROOT, Runtime
 from azak_cli.runtime.postgres import DatabaseConfigError, port_is_free
+from azak_core import settings_registry
 
 BIN = Path(sys.executable).parent
 LOOPBACK = "127.0.0.1"
@@ -53,7 +54,7 @@ class Endpoint:
 
 
 def _port(variable: str, default: int) -> int:
-    raw = os.environ.get(variable, "").strip()
+    raw = settings_registry.read_or(variable, "")
     if not raw:
         return default
     if not raw.isdigit() or not 0 < int(raw) < 65536:
@@ -62,7 +63,7 @@ def _port(variable: str, default: int) -> int:
 
 
 def _endpoint(name: str, variable: str, default_port: int, host_variable: str) -> Endpoint:
-    host = os.environ.get(host_variable, "").strip() or LOOPBACK
+    host = settings_registry.read_or(host_variable, LOOPBACK)
     return Endpoint(name, variable, _port(variable, default_port), host, host_variable)
 
 
@@ -137,7 +138,7 @@ class Supervisor:
 
     def start_telegram_if_configured(self) -> bool:
         """Start the bot when AZAK_TELEGRAM_BOT_TOKEN is set; returns whether it was."""
-        if not os.environ.get("AZAK_TELEGRAM_BOT_TOKEN", "").strip():
+        if not settings_registry.read_or("AZAK_TELEGRAM_BOT_TOKEN", ""):
             return False
         self.start_telegram()
         return True

@@ -6,9 +6,10 @@ over the broker (``rpc://``). Workers need the same code and the same environmen
 process that launches the run.
 """
 
-import os
 
 import dagster as dg
+
+from azak_core import settings_registry
 
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
 DEFAULT_QUEUE = "dagster"
@@ -16,14 +17,14 @@ DEFAULT_QUEUE = "dagster"
 
 def celery_settings() -> tuple[str, str]:
     """The broker and queue that runs submit to and ``azak worker`` listens on."""
-    broker = os.environ.get("AZAK_CELERY_BROKER", "").strip() or DEFAULT_BROKER
-    queue = os.environ.get("AZAK_CELERY_QUEUE", "").strip() or DEFAULT_QUEUE
+    broker = settings_registry.read_or("AZAK_CELERY_BROKER", DEFAULT_BROKER)
+    queue = settings_registry.read_or("AZAK_CELERY_QUEUE", DEFAULT_QUEUE)
     return broker, queue
 
 
 @dg.definitions
 def executor() -> dg.Definitions:
-    choice = os.environ.get("AZAK_EXECUTOR", "").strip() or "in_process"
+    choice = settings_registry.read_or("AZAK_EXECUTOR", "in_process")
     if choice == "in_process":
         # Steps share one process: our assets are I/O bound and a process per step costs
         # seconds of imports on a 2-core machine.
@@ -33,7 +34,7 @@ def executor() -> dg.Definitions:
 
         broker, queue = celery_settings()
         return dg.Definitions(executor=celery_executor.configured({
-            "broker": {"env": "AZAK_CELERY_BROKER"} if os.environ.get("AZAK_CELERY_BROKER") else broker,
+            "broker": {"env": "AZAK_CELERY_BROKER"} if settings_registry.read("AZAK_CELERY_BROKER") else broker,
             "backend": "rpc://",
             "config_source": {"task_default_queue": queue},
         }))

@@ -6,7 +6,6 @@ fields from ``AZAK_*`` variables as ``dg.EnvVar`` (resolved when a run starts, s
 by value).
 """
 
-import os
 import typing
 from collections.abc import Iterable
 from typing import Any
@@ -15,6 +14,7 @@ import dagster as dg
 import psycopg
 import pydantic
 
+from azak_core import settings_registry
 from azak_core.redact import redacted
 from azak_pipelines.lib import warehouse
 
@@ -45,7 +45,7 @@ def env_config(resource: type[dg.ConfigurableResource[Any]],
     values: dict[str, Any] = {}
     for name, candidates in variables.items():
         names = (candidates,) if isinstance(candidates, str) else candidates
-        var = next((v for v in names if os.environ.get(v, "").strip()), None)
+        var = next((v for v in names if settings_registry.read(v)), None)
         if var is None:
             continue
         annotation = resource.model_fields[name].annotation
@@ -55,7 +55,7 @@ def env_config(resource: type[dg.ConfigurableResource[Any]],
         elif kind is int:
             values[name] = dg.EnvVar.int(var)
         else:
-            raw = os.environ[var].strip()
+            raw = settings_registry.read_or(var, "")
             parsed: Any = [w.strip() for w in raw.split(",") if w.strip()] if typing.get_origin(kind) is list else raw
             if annotation is None:  # a resource's fields are always annotated
                 raise TypeError(f"{resource.__name__}.{name} has no type annotation")

@@ -38,7 +38,8 @@ def table_count(env: dict[str, str], table: str) -> int:
     return query(env, f"SELECT count(*) FROM {table}")[0][0]
 
 
-# what the README's "The demo's A/B" paragraph says, at the precision it says it
+# what docs/models.md's "The demo's A/B" paragraph says, at the precision it says it (tests/test_docs.py
+# checks the page quotes them)
 README_AB_FIGURES = {
     "hit": (962, 0.418, 0.198, 0.22, 0.189, 0.253, "A better"),
     "signed_return": (102, -0.007, -0.018, -0.0004, 0.375, "no significant difference"),
@@ -99,7 +100,7 @@ def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
         demo_home, "SELECT n, mean_diff, ci_low, ci_high, verdict FROM computed.ab_comparisons "
                    "WHERE ab_test_id = 1 AND mode = 'simulated' AND score = 'hit'")
     assert n >= 30 and verdict != "not enough data"
-    # every figure the README's Evaluation section quotes (deterministic: offline models, bundled data)
+    # every figure the Evaluation section of docs/models.md quotes (deterministic: offline models, bundled data)
     assert (n, round(diff, 3), round(low, 3), round(high, 3), verdict) == (962, 0.22, 0.189, 0.253, "A better")
     assert readme_ab_figures(demo_home) == README_AB_FIGURES
     run_azak("db", "stop", env=demo_home)

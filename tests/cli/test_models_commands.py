@@ -28,6 +28,9 @@ def test_models_add_list_set(cli_env, openai_server):
     listed = run_azak("models", "list", env=cli_env)
     assert "azak-baseline-v1" in listed.stdout and "azak-momentum-v1" in listed.stdout
     assert "local/ok" in listed.stdout and '"max_tokens": 500' in listed.stdout
+    as_json = {m["name"]: m for m in json.loads(run_azak("models", "list", "--json", env=cli_env).stdout)}
+    assert as_json["local"]["params"]["max_tokens"] == 500 and as_json["local"]["price_in_per_m"] == 0.5
+    assert as_json["baseline"]["model"] == "azak-baseline-v1" and as_json["local"]["active"] is True
     assert run_azak("models", "set", "local", "--inactive", env=cli_env).returncode == 0
     with psycopg.connect(cli_env["AZAK_DATABASE_URL"]) as conn:
         assert conn.execute("SELECT active FROM app.models WHERE name = 'local'").fetchone() == (False,)

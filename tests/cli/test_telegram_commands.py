@@ -1,5 +1,6 @@
 """`azak telegram subscribe|outbox` and `azak notify --send` against a local Bot API server."""
 
+import json
 import os
 from datetime import timedelta
 
@@ -44,3 +45,5 @@ def test_subscribe_notify_send_and_inspect(cli_env, db_url):
     listing = run_azak("telegram", "outbox", "--day", str(day), env=cli_env)
     assert listing.returncode == 0
     assert listing.stdout.count(" sent ") == 3 and "digest" in listing.stdout and "report_change" in listing.stdout
+    messages = json.loads(run_azak("telegram", "outbox", "--day", str(day), "--json", env=cli_env).stdout)
+    assert [m["status"] for m in messages].count("sent") == 3 and {m["day"] for m in messages} == {str(day)}

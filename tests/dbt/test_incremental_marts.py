@@ -98,7 +98,7 @@ def test_an_incremental_run_rewrites_only_what_changed_and_equals_a_full_rebuild
             assert differences(conn, f"marts.{name}", copy) == 0, name
 
         # an incremental run compares only the slices the writer logged: a hand edit of a raw table
-        # is not seen (the README says to rebuild with --full-refresh after one)
+        # is not seen (docs/analyst-guide.md says to rebuild with --full-refresh after one)
         conn.execute("UPDATE raw.daily_prices SET close = close + 1 WHERE stock_code = '005930' "
                      "AND trade_date = '2024-06-03'")
         run("market_marts_job")
@@ -153,7 +153,7 @@ def test_the_news_and_link_marts_rewrite_only_what_changed_and_equal_a_full_rebu
         impacts = versions(conn, "news_price_impact", link)
         assert conn.execute("SELECT count(excess_5d) FROM marts.news_price_impact").fetchone()[0] > 100
         # the planner knows each stock's frequency in the link arrays (a rare stock's news list then
-        # takes the GIN index: 0.5 ms instead of 210 ms at a million articles, README)
+        # takes the GIN index: 0.5 ms instead of 210 ms at a million articles)
         assert dict(conn.execute(
             "SELECT attname, attstattarget FROM pg_attribute WHERE attrelid = 'marts.news_articles'::regclass "
             "AND attname IN ('stock_codes', 'mentioned_codes')").fetchall()) == {"stock_codes": 1000,

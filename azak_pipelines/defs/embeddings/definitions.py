@@ -5,6 +5,7 @@ import os
 
 import dagster as dg
 
+from azak_core import settings_registry
 from azak_core.embeddings import EmbedderSettings
 from azak_pipelines.defs.embeddings.assets import embedding_assets
 from azak_pipelines.defs.embeddings.checks import embeddings_match_articles
@@ -14,17 +15,20 @@ from azak_pipelines.defs.resources import env_config
 
 def _key_variable() -> str | None:
     """Which variable holds the OpenAI key, if any (its value stays in the environment)."""
-    return next((name for name in ("AZAK_OPENAI_API_KEY", "OPENAI_API_KEY") if os.environ.get(name)), None)
+    # OPENAI_API_KEY is the openai client's own name for it, read as a fallback
+    if settings_registry.read("AZAK_OPENAI_API_KEY"):
+        return "AZAK_OPENAI_API_KEY"
+    return "OPENAI_API_KEY" if os.environ.get("OPENAI_API_KEY", "").strip() else None
 
 
 @dg.definitions
 def embeddings() -> dg.Definitions:
     key_variable = _key_variable()
-    choice = os.environ.get("AZAK_EMBEDDER", "").strip() or "auto"
-    model = os.environ.get("AZAK_OPENAI_EMBEDDING_MODEL", "").strip() or "text-embedding-3-small"
+    choice = settings_registry.read_or("AZAK_EMBEDDER", "auto")
+    model = settings_registry.read_or("AZAK_OPENAI_EMBEDDING_MODEL", "text-embedding-3-small")
     settings = EmbedderSettings(choice, "set" if key_variable else None, None, model)
     embedder_key = settings.embedder_key()
-    base_url = dg.EnvVar("AZAK_OPENAI_BASE_URL") if os.environ.get("AZAK_OPENAI_BASE_URL") else None
+    base_url = dg.EnvVar("AZAK_OPENAI_BASE_URL") if settings_registry.read("AZAK_OPENAI_BASE_URL") else None
     return dg.Definitions(
         assets=embedding_assets(embedder_key),
         asset_checks=[embeddings_match_articles],

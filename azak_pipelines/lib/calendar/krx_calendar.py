@@ -18,6 +18,7 @@ from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
+from azak_core import settings_registry
 from azak_core.market import AFTER_HOURS_CLOSING, AFTER_HOURS_SINGLE_PRICE, KST, PRE_MARKET
 
 FIRST_DAY = date(1990, 1, 3)
@@ -198,7 +199,7 @@ class KrxCalendar:
 
 
 def _cache_dir() -> Path:
-    home = os.environ.get("AZAK_HOME")
+    home = settings_registry.read("AZAK_HOME")
     base = Path(home) / "cache" if home else Path(tempfile.gettempdir()) / "azak-cache"
     base.mkdir(parents=True, exist_ok=True)
     return base

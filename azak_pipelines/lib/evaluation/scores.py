@@ -1,6 +1,6 @@
 """Scores of one prediction, from its realised outcome (``marts.prediction_outcomes``).
 
-Every formula here is stated in the README's evaluation table. A score that cannot be computed
+Every formula here is stated in the evaluation table of docs/models.md. A score that cannot be computed
 (no probability, no target, no σ) is ``None`` — never zero, so it never drags a mean.
 """
 
