@@ -13,11 +13,11 @@ from azak_core import settings_registry
 from azak_pipelines.run_monitor import reap_dead_runs
 
 # how often the daemon looks: the detection window of a dead CLI run (AZAK_DEAD_RUN_CHECK_SECONDS)
-DEAD_RUN_CHECK_SECONDS = 60
+DEAD_RUN_CHECK_SECONDS = int(settings_registry.read_or("AZAK_DEAD_RUN_CHECK_SECONDS", "60"))
 
 
 @dg.sensor(name="dead_runs_sensor", default_status=dg.DefaultSensorStatus.RUNNING,
-           minimum_interval_seconds=int(settings_registry.read_or("AZAK_DEAD_RUN_CHECK_SECONDS", str(DEAD_RUN_CHECK_SECONDS))),
+           minimum_interval_seconds=DEAD_RUN_CHECK_SECONDS,
            description="Marks FAILURE the runs whose process died (an `azak import` killed mid-run) and "
                        "frees the pool slots held by runs that ended.")
 def dead_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
