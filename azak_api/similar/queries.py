@@ -1,4 +1,5 @@
-"""SQL over ``marts.news_articles`` and ``marts.news_price_impact`` for the neighbours Milvus found."""
+"""SQL over ``marts.news_articles``, ``computed.news_vectors`` and ``marts.news_price_impact`` for
+similar news."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -8,11 +9,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_core.market import RETURN_HORIZONS
 
+# databases where computed.news_vectors was seen (the pipelines create it and never drop it): only a
+# warehouse whose embeddings never ran since the table came asks PostgreSQL each time
+_WITH_VECTORS: set[str] = set()
+ARTICLE = ("SELECT a.news_id, a.published_day, a.published_at, a.cluster_id, {vector} AS vector "
+           "FROM marts.news_articles a WHERE a.news_id = :id")
+STORED_VECTOR = ("(SELECT v.vector FROM computed.news_vectors v WHERE v.news_id = a.news_id "
+                 "AND v.published_day = a.published_day AND v.embedder = :embedder)")
 
-async def article(conn: AsyncConnection, news_id: int) -> Any:
-    return (await conn.execute(text(
-        "SELECT news_id, published_day, published_at, cluster_id FROM marts.news_articles WHERE news_id = :id"),
-        {"id": news_id})).first()
+
+async def article(conn: AsyncConnection, news_id: int, embedder: str) -> Any:
+    """The article, with the vector ``embedder`` made of it when the pipelines stored one
+    (``vector``, else None); its day pins the vector's partition."""
+    database = str(conn.engine.url)
+    if database not in _WITH_VECTORS and (await conn.execute(
+            text("SELECT to_regclass('computed.news_vectors') IS NOT NULL"))).scalar():
+        _WITH_VECTORS.add(database)
+    vector = STORED_VECTOR if database in _WITH_VECTORS else "NULL::bytea"
+    return (await conn.execute(text(ARTICLE.format(vector=vector)), {"id": news_id, "embedder": embedder})).first()
 
 
 async def articles(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Any]:
