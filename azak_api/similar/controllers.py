@@ -41,20 +41,18 @@ MAX_K = 50
 
 
 async def neighbours(db: AsyncConnection, hits: list[Hit], stock: str | None) -> list[Neighbour]:
-    ids = [hit.news_id for hit in hits]
-    rows = await queries.articles(db, ids)
-    impacts = await queries.outcomes(db, ids, stock)
-    found = []
+    found = await queries.neighbours(db, [hit.news_id for hit in hits], stock)
+    items = []
     for hit in hits:
-        row = rows.get(hit.news_id)
-        if row is None:  # in Milvus but no longer in the warehouse: the next run removes it
+        if hit.news_id not in found:  # in Milvus but no longer in the warehouse: the next run removes it
             continue
-        found.append(Neighbour(
+        row, impacts = found[hit.news_id]
+        items.append(Neighbour(
             id=str(hit.news_id), similarity=round(hit.similarity, 4), title=row.title, source=row.source,
             press=row.press, url=row.url, published_at=row.published_at, stock_codes=list(row.stock_codes),
             outcomes=[Outcome(i.stock_code, {f"{h}d": getattr(i, f"return_{h}d") for h in RETURN_HORIZONS})
-                      for i in impacts.get(hit.news_id, [])]))
-    return found
+                      for i in impacts]))
+    return items
 
 
 def article_vector(store: NewsVectors, row: Any) -> np.ndarray:
