@@ -16,12 +16,16 @@ in a fresh server:
   with the same connections and with one (the time of one request, without queueing);
 * uncached with ``?stock=`` (the article's first stock): the search also filters on
   ``stock_codes like "%|…|%"`` (azak_core.vectors.mentions_stock);
-* the baseline, in the same run — the article's row deleted from the copy's
-  ``computed.news_vectors``, so the API asks Milvus for the vector first (a ``get``, then the
-  search: two Milvus calls, as before the vectors were kept in PostgreSQL), with
-  ``AZAK_MILVUS_CLIENTS=1`` (one Milvus call at a time per process, as before the pool): the path
-  issue 23 measured at 105–137 req/s; then the same two calls with the pool;
-* ratios: uncached / baseline at the same connections.
+* the baseline against uncached at the same connections, alternately, three rounds, each in a
+  fresh server (a change in the shared machine's load hits both alike): the baseline is the
+  article's row deleted from the copy's ``computed.news_vectors``, so the API asks Milvus for the
+  vector first (a ``get``, then the search: two Milvus calls, as before the vectors were kept in
+  PostgreSQL), with ``AZAK_MILVUS_CLIENTS=1`` (one Milvus call at a time per process, as before
+  the pool) — the path issue 23 measured at 105–137 req/s, except that its neighbours already come
+  in one query. Per round: the ratio of the rates and of the CPU per request, and their medians.
+
+Each load run also reports the CPU a request cost in the uvicorn worker, milvus-lite and
+PostgreSQL over the timed window (psutil).
 
 Milvus is the demo's (the embedded milvus-lite under AZAK_HOME, started if it is not running), so
 run ``azak demo --no-serve`` first, with the same AZAK_HOME / AZAK_PG_PORT / AZAK_MILVUS_PORT (or
@@ -30,9 +34,15 @@ AZAK_DATABASE_URL / AZAK_MILVUS_URI).
     python -m benchmarks.similar [--seconds 10] [--connections 16]
 """
 
+import contextlib
 import os
+import statistics
+import threading
+from pathlib import Path
+from typing import Any
 
 import httpx
+import psutil
 import psycopg
 
 from azak_core.vectors import PREFIX, milvus_client
@@ -55,9 +65,54 @@ def collection_sizes(uri: str) -> str:
         client.close()
 
 
+class ServerCpu:
+    """CPU seconds of the processes serving a request — the uvicorn worker (a child of this
+    process), the embedded milvus-lite and the embedded PostgreSQL (each with its children) — over
+    the timed window of a load run (after drive()'s 2 s warm-up). On a shared machine the rates move
+    with the load; the CPU a request costs does not, much."""
+
+    def __init__(self, home: Path, seconds: float):
+        self.groups: dict[str, list[int]] = {"API": [p.pid for p in psutil.Process().children()
+                                                     if "uvicorn" in " ".join(p.cmdline())]}
+        for name, pid_file in (("Milvus", home / "milvus" / "milvus.pid"),
+                               ("PostgreSQL", next(iter(sorted((home / "pg").glob("**/postmaster.pid"))), None))):
+            if pid_file is not None and pid_file.exists():
+                self.groups[name] = [int(pid_file.read_text().split()[0])]
+        self.marks: list[dict[str, dict[int, float]]] = []
+        self.timers = [threading.Timer(delay, self.mark) for delay in (2.0, 2.0 + seconds)]
+        for timer in self.timers:
+            timer.start()
+
+    def mark(self) -> None:
+        used: dict[str, dict[int, float]] = {}
+        for name, pids in self.groups.items():
+            used[name] = {}
+            for pid in pids:
+                with contextlib.suppress(psutil.Error):
+                    root = psutil.Process(pid)
+                    for process in [root, *root.children(recursive=True)]:
+                        with contextlib.suppress(psutil.Error):
+                            times = process.cpu_times()
+                            used[name][process.pid] = times.user + times.system
+        self.marks.append(used)
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        """Milliseconds of CPU per request, per group."""
+        for timer in self.timers:
+            timer.join()
+        start, end = self.marks
+        return {name: 1000 * sum(t - start[name].get(pid, 0.0) for pid, t in end[name].items()) / requests
+                for name in end}
+
+
+def cpu_line(cpu: dict[str, float]) -> str:
+    return ("CPU per request " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu.items())
+            + f", total {sum(cpu.values()):.2f} ms")
+
+
 def measure(env: dict[str, str], label: str, extra: dict[str, str], path: str, counts: list[int],
-            connections: int, seconds: float, rows: list[tuple[str, str]],
-            throughput: dict[tuple[str, str, int], float]) -> None:
+            connections: int, seconds: float, home: Path, rows: list[tuple[str, str]],
+            throughput: dict[tuple[str, str, int], float], cpu_ms: dict[tuple[str, str, int], float]) -> None:
     """One variant in a fresh server: its rates at each connection count (the cached one beside
     the cached prices route in the same server)."""
     with served("azak_api.app:create_app", {**env, **extra}, factory=True) as port:
@@ -69,9 +124,13 @@ def measure(env: dict[str, str], label: str, extra: dict[str, str], path: str, c
         neighbours = len(answer.json()["items"])
         baseline = drive(port, PRICES, auth, connections, seconds) if not extra else None
         for count in counts:
+            cpu = ServerCpu(home, seconds)
             load = drive(port, path, auth, count, seconds)
             throughput[label, path, count] = load.rps
-            line = f"{load.line()}, {neighbours} neighbours; {count} connection{'s' * (count > 1)}"
+            used = cpu.per_request(load.requests)
+            cpu_ms[label, path, count] = sum(used.values())
+            line = (f"{load.line()}, {neighbours} neighbours; {count} connection{'s' * (count > 1)}; "
+                    f"{cpu_line(used)}")
             if baseline is not None:
                 line += f"; {load.rps / baseline.rps:.2f}× the cached prices route in the same server"
             rows.append((f"{path} {label}", f"{line}; load average {load_average()}"))
@@ -79,7 +138,39 @@ def measure(env: dict[str, str], label: str, extra: dict[str, str], path: str, c
             rows.append((f"{PRICES} cached (memory), same server", f"{baseline.line()}; load average {load_average()}"))
 
 
-def main(seconds: float = 10.0, connections: int = 16) -> None:
+BASELINE = "baseline: uncached, vector from Milvus, 1 client"
+
+
+def paired(database_url: str, news_id: int, rounds: int, uncached: dict[str, str], load: tuple[Any, ...]) -> None:
+    """The baseline and the new path at the same connections, alternately, each in a fresh
+    server, ``rounds`` times: a change in the machine's load hits both alike. The baseline is
+    the article without its kept vector (the API gets it from Milvus first) and one Milvus client."""
+    env, similar, connections, seconds, home, rows, throughput, cpu_ms = load
+    with psycopg.connect(database_url) as conn:
+        embedder, vector = conn.execute("SELECT embedder, vector FROM computed.news_vectors WHERE news_id = %s",
+                                        (news_id,)).fetchone()
+    rates, cpus = [], []
+    for number in range(1, rounds + 1):
+        for label, extra, kept in ((BASELINE, {**uncached, "AZAK_MILVUS_CLIENTS": "1"}, False),
+                                   ("uncached", uncached, True)):
+            with psycopg.connect(database_url) as conn:
+                conn.execute("DELETE FROM computed.news_vectors WHERE news_id = %s", (news_id,))
+                if kept:
+                    conn.execute("INSERT INTO computed.news_vectors SELECT news_id, published_day, %s, %s FROM "
+                                 "marts.news_articles WHERE news_id = %s", (embedder, vector, news_id))
+            measure(env, f"{label}, round {number}", extra, similar, [connections], connections, seconds, home,
+                    rows, throughput, cpu_ms)
+        key, base = (f"uncached, round {number}", similar, connections), (f"{BASELINE}, round {number}", similar,
+                                                                          connections)
+        rates.append(throughput[key] / throughput[base])
+        cpus.append(cpu_ms[key] / cpu_ms[base])
+    rows.append((f"{similar} uncached / baseline, per round",
+                 f"rate {', '.join(f'{r:.2f}×' for r in rates)} (median {statistics.median(rates):.2f}×); "
+                 f"CPU per request {', '.join(f'{c:.2f}×' for c in cpus)} (median {statistics.median(cpus):.2f}×); "
+                 f"{connections} connections"))
+
+
+def main(seconds: float = 10.0, connections: int = 16, rounds: int = 3) -> None:
     from azak_cli.runtime import environment
 
     _pin(1)
@@ -100,24 +191,16 @@ def main(seconds: float = 10.0, connections: int = 16) -> None:
             env.update({"AZAK_DATABASE_URL": database_url, "AZAK_JWT_SECRET": "benchmark-" + "x" * 40,
                         "AZAK_ENV": "development", "AZAK_MILVUS_URI": milvus_uri})
             uncached = {"AZAK_CACHE_TTLS": "similar=0"}
-            serialised = {**uncached, "AZAK_MILVUS_CLIENTS": "1"}
-            kept = [("cached (memory)", {}, similar, [connections]),
-                    ("uncached", uncached, similar, [connections, 1]),
-                    ("uncached", uncached, f"{similar}?stock={stocks[0]}", [connections, 1])]
-            two_calls = [("baseline: uncached, vector from Milvus, 1 client", serialised, similar, [connections]),
-                         ("uncached, vector from Milvus", uncached, similar, [connections])]
+            variants = [("cached (memory)", {}, similar, [connections]),
+                        ("uncached", uncached, similar, [1]),
+                        ("uncached", uncached, f"{similar}?stock={stocks[0]}", [connections, 1])]
             rows: list[tuple[str, str]] = []
             throughput: dict[tuple[str, str, int], float] = {}
-            for label, extra, path, counts in kept:
-                measure(env, label, extra, path, counts, connections, seconds, rows, throughput)
-            with psycopg.connect(database_url) as conn:
-                conn.execute("DELETE FROM computed.news_vectors WHERE news_id = %s", (news_id,))
-            for label, extra, path, counts in two_calls:
-                measure(env, label, extra, path, counts, connections, seconds, rows, throughput)
-            baseline = throughput[two_calls[0][0], similar, connections]
-            for label in ("uncached", two_calls[1][0]):
-                rows.append((f"{similar} {label} / baseline",
-                             f"{throughput[label, similar, connections] / baseline:.2f}× at {connections} connections"))
+            cpu_ms: dict[tuple[str, str, int], float] = {}
+            for label, extra, path, counts in variants:
+                measure(env, label, extra, path, counts, connections, seconds, runtime.home, rows, throughput, cpu_ms)
+            load = (env, similar, connections, seconds, runtime.home, rows, throughput, cpu_ms)
+            paired(database_url, news_id, rounds, uncached, load)
     finally:
         runtime.stop_if_started()
     rows.append(("setup", f"{setup(seconds, connections)}; Milvus {milvus_uri} ({sizes})"))
