@@ -55,6 +55,8 @@ LATEST_WITH_NEIGHBOURS = """
       AND EXISTS (SELECT 1 FROM computed.similar_news s WHERE s.news_id = a.news_id AND s.rank = 10)
     ORDER BY a.published_at DESC, a.news_id DESC LIMIT 1"""
 
+VECTOR_STORAGE = "SELECT count(*), avg(length(vector)), avg(pg_column_size(vector)) FROM computed.news_vectors"
+
 
 def collection_sizes(uri: str) -> str:
     client = milvus_client(uri)
@@ -185,6 +187,8 @@ def main(seconds: float = 10.0, connections: int = 16, rounds: int = 3) -> None:
                 raise SystemExit("no linked article with ten neighbours in computed.similar_news: "
                                  "run `azak demo --no-serve`")
             news_id, stocks = found
+            with psycopg.connect(database_url) as conn:
+                kept_vectors = conn.execute(VECTOR_STORAGE).fetchone()
             similar = f"/api/news/{news_id}/similar"
             env = {k: v for k, v in os.environ.items() if not k.startswith("AZAK_")}
             env.update({k: v for k, v in os.environ.items() if k == "AZAK_EMBEDDER" or k.startswith("AZAK_OPENAI_")})
@@ -204,6 +208,8 @@ def main(seconds: float = 10.0, connections: int = 16, rounds: int = 3) -> None:
     finally:
         runtime.stop_if_started()
     rows.append(("setup", f"{setup(seconds, connections)}; Milvus {milvus_uri} ({sizes})"))
+    rows.append(("computed.news_vectors", "{:,} vectors of {:,.0f} bytes, {:,.0f} bytes each as stored (TOAST "
+                                          "compression)".format(*kept_vectors)))
     report("similar news on loopback (benchmarks/similar.py)", rows)
 
 
