@@ -326,6 +326,17 @@ class NewsVectors:
                  if hit.similarity >= min_similarity] for hits in result]
 
 
+def packed(vector: np.ndarray) -> bytes:
+    """A vector as PostgreSQL keeps it beside its article (``computed.news_vectors``): float32,
+    little-endian, the same numbers Milvus holds."""
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def unpacked(data: bytes) -> np.ndarray:
+    """The inverse of :func:`packed`."""
+    return np.frombuffer(data, dtype="<f4")
+
+
 def earlier_than(published_at: datetime, news_id: int, cluster_id: int) -> str:
     """The filter for an article's point-in-time neighbours: published strictly before it, not
     itself, not a copy of its story."""

@@ -4,12 +4,14 @@ Neighbours of an article are published before it (what happened after similar ne
 itself and its story's copies excluded; the default threshold is the embedder's, from the one
 place thresholds live (``azak_core.vectors``). A search query is embedded with the pipelines'
 embedder. An unreachable Milvus, a collection that was never built and a failing provider are
-503s saying what to do.
+503s saying what to do. An article's vector comes with the article from PostgreSQL
+(``computed.news_vectors``), so the search is the request's one Milvus call.
 """
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
 from litestar import Controller, get
 from litestar.di import Provide
 from litestar.exceptions import ValidationException
@@ -24,26 +26,46 @@ from azak_api.similar.index import NewsIndex, Unavailable, provide_news_index
 from azak_api.similar.schemas import Neighbour, Outcome, SearchResults, SimilarNews
 from azak_core.embeddings import EmbeddingError, prepare_text
 from azak_core.market import RETURN_HORIZONS, STOCK_CODE_PATTERN
-from azak_core.vectors import NEIGHBOURS, Hit, NewsVectors, day_number, earlier_than, mentions_stock, min_similarity
+from azak_core.vectors import (
+    NEIGHBOURS,
+    Hit,
+    NewsVectors,
+    day_number,
+    earlier_than,
+    mentions_stock,
+    min_similarity,
+    unpacked,
+)
 
 MAX_K = 50
 
 
 async def neighbours(db: AsyncConnection, hits: list[Hit], stock: str | None) -> list[Neighbour]:
-    ids = [hit.news_id for hit in hits]
-    rows = await queries.articles(db, ids)
-    impacts = await queries.outcomes(db, ids, stock)
-    found = []
+    found = await queries.neighbours(db, [hit.news_id for hit in hits], stock)
+    items = []
     for hit in hits:
-        row = rows.get(hit.news_id)
-        if row is None:  # in Milvus but no longer in the warehouse: the next run removes it
+        if hit.news_id not in found:  # in Milvus but no longer in the warehouse: the next run removes it
             continue
-        found.append(Neighbour(
+        row, impacts = found[hit.news_id]
+        items.append(Neighbour(
             id=str(hit.news_id), similarity=round(hit.similarity, 4), title=row.title, source=row.source,
             press=row.press, url=row.url, published_at=row.published_at, stock_codes=list(row.stock_codes),
             outcomes=[Outcome(i.stock_code, {f"{h}d": getattr(i, f"return_{h}d") for h in RETURN_HORIZONS})
-                      for i in impacts.get(hit.news_id, [])]))
-    return found
+                      for i in impacts]))
+    return items
+
+
+def article_vector(store: NewsVectors, row: Any) -> np.ndarray:
+    """The article's vector as PostgreSQL keeps it beside the article (then the search is the one
+    Milvus call); from Milvus for an article embedded before the pipelines kept it there."""
+    if row.vector is not None and len(row.vector) == 4 * store.dimension:
+        return unpacked(row.vector)
+    stored = store.vectors([row.news_id])
+    if row.news_id not in stored:
+        raise Unavailable(f"article {row.news_id} has no vector in {store.name} yet: materialize "
+                          f"milvus/news_embeddings for {row.published_day}")
+    vector: np.ndarray = stored[row.news_id]["vector"]
+    return vector
 
 
 class SimilarNewsController(Controller):
@@ -66,21 +88,18 @@ class SimilarNewsController(Controller):
                                                description="only neighbours linked to this stock")] = None,
     ) -> SimilarNews:
         article_id = int(news_id)
-        row = await queries.article(db, article_id) if article_id <= 2**63 - 1 else None
+        row = (await queries.article(db, article_id, news_index.embedder_key)
+               if article_id <= 2**63 - 1 else None)
         if row is None:
             raise NotFound(f"no article {news_id}")
 
         def search(store: NewsVectors) -> tuple[str, float, list[Hit]]:
             embedder = news_index.embedder()
             threshold = min_similarity(embedder.name) if min_similarity_ is None else min_similarity_
-            stored = store.vectors([article_id])
-            if article_id not in stored:
-                raise Unavailable(f"article {news_id} has no vector in {store.name} yet: materialize "
-                                  f"milvus/news_embeddings for {row.published_day}")
             filter_ = earlier_than(row.published_at, article_id, row.cluster_id)
             if stock:
                 filter_ += " and " + mentions_stock(stock)
-            return embedder.key, threshold, store.search(stored[article_id]["vector"], k, filter_, threshold)
+            return embedder.key, threshold, store.search(article_vector(store, row), k, filter_, threshold)
 
         embedder_key, threshold, hits = await news_index.call(search)
         return SimilarNews(news_id, embedder_key, k, threshold, await neighbours(db, hits, stock))

@@ -35,6 +35,7 @@ class NewsIndex:
     def __init__(self, milvus_uri: str | None, embedder_settings: EmbedderSettings, clients: int = 1):
         self.milvus_uri = milvus_uri
         self.embedder_settings = embedder_settings
+        self.embedder_key = embedder_settings.embedder_key()  # without loading the embedder
         self._embedder: Embedder | None = None
         self._embedder_lock = threading.Lock()  # loading it
         self._embedding_lock = threading.Lock()  # using it

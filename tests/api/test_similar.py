@@ -133,3 +133,63 @@ async def test_a_milvus_of_the_older_schema_is_a_503_naming_the_rebuild(api_ware
             assert response.status_code == 503, response.text
             detail = response.json()["detail"]
             assert f"{old} has an older schema" in detail and "materialize milvus/news_embeddings" in detail
+
+
+def stored_vector(url: str, news_id: int) -> bytes | None:
+    found = sql(url, "SELECT vector FROM computed.news_vectors WHERE news_id = %s", (news_id,))
+    return bytes(found[0][0]) if found else None
+
+
+async def test_the_search_uses_the_vector_kept_beside_the_article(api_warehouse, user, api_milvus):
+    """The article's vector comes from computed.news_vectors (one Milvus call per request): with
+    another article's vector put there, the neighbours are that vector's, under this article's
+    point-in-time filter."""
+    import numpy as np
+
+    from azak_core.embeddings.offline import DIMENSION
+    from azak_core.vectors import NewsVectors, earlier_than, unpacked
+
+    news_id, published_at, cluster = article_with_neighbours(api_warehouse)
+    own = stored_vector(api_warehouse, news_id)
+    store = NewsVectors(api_milvus, "kiwi-hash@2", DIMENSION)
+    try:
+        assert own is not None and np.array_equal(unpacked(own), store.vectors([news_id])[news_id]["vector"])
+        [(other,)] = sql(api_warehouse, "SELECT news_id FROM computed.news_articles WHERE news_id <> %s "
+                                        "AND cluster_id <> %s ORDER BY published_at LIMIT 1", (news_id, cluster))
+        other_vector = stored_vector(api_warehouse, other)
+        assert other_vector is not None
+        expected = store.search(unpacked(other_vector), 5, earlier_than(published_at, news_id, cluster), -1.0)
+    finally:
+        store.close()
+    uncached = settings_for(api_warehouse, milvus_uri=api_milvus, cache_ttls={"similar": 0})
+    sql(api_warehouse, "UPDATE computed.news_vectors SET vector = %s WHERE news_id = %s", (other_vector, news_id))
+    try:
+        async with AsyncTestClient(app=create_app(uncached)) as client:
+            response = await client.get(f"/api/news/{news_id}/similar", params={"k": 5, "min_similarity": -1},
+                                        headers=bearer(user.token))
+    finally:
+        sql(api_warehouse, "UPDATE computed.news_vectors SET vector = %s WHERE news_id = %s", (own, news_id))
+    assert response.status_code == 200, response.text
+    assert [int(item["id"]) for item in response.json()["items"]] == [hit.news_id for hit in expected]
+
+
+async def test_an_article_without_a_kept_vector_is_searched_with_the_one_in_milvus(api_warehouse, user, api_milvus):
+    """Articles embedded before the pipelines kept vectors in PostgreSQL (or by another embedder)
+    are still answered, the same way: their vector is read from Milvus."""
+    news_id, _, _ = article_with_neighbours(api_warehouse)
+    uncached = settings_for(api_warehouse, milvus_uri=api_milvus, cache_ttls={"similar": 0})
+    async with AsyncTestClient(app=create_app(uncached)) as client:
+        path = f"/api/news/{news_id}/similar"
+        kept = await client.get(path, headers=bearer(user.token))
+        own = stored_vector(api_warehouse, news_id)
+        sql(api_warehouse, "UPDATE computed.news_vectors SET embedder = 'kiwi-hash@1' WHERE news_id = %s", (news_id,))
+        try:
+            other_embedder = await client.get(path, headers=bearer(user.token))
+            sql(api_warehouse, "DELETE FROM computed.news_vectors WHERE news_id = %s", (news_id,))
+            absent = await client.get(path, headers=bearer(user.token))
+        finally:
+            sql(api_warehouse, "DELETE FROM computed.news_vectors WHERE news_id = %s", (news_id,))
+            sql(api_warehouse, "INSERT INTO computed.news_vectors SELECT news_id, published_day, 'kiwi-hash@2', %s "
+                               "FROM computed.news_articles WHERE news_id = %s", (own, news_id))
+    assert kept.status_code == other_embedder.status_code == absent.status_code == 200, absent.text
+    assert kept.json()["items"] and kept.json() == other_embedder.json() == absent.json()

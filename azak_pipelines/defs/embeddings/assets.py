@@ -16,13 +16,14 @@ from azak_core.vectors import (
     VectorStoreError,
     is_earlier_neighbour,
     min_similarity,
+    packed,
     schema_code_version,
 )
 from azak_pipelines.defs.automation import EVERY_UPDATED_DAY
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import AssetResult, Window, asset_key, preview, window_of
 from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorStore
-from azak_pipelines.defs.embeddings.tables import SIMILAR_NEWS
+from azak_pipelines.defs.embeddings.tables import NEWS_VECTORS, SIMILAR_NEWS
 from azak_pipelines.defs.matching.tables import NEWS_STOCK_MATCHES
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.resources import Warehouse
@@ -63,8 +64,9 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
     schema version) as their code version: when either changes Dagit marks every partition stale,
     and the new vectors go to a new collection."""
 
-    @dg.asset(key=NEWS_EMBEDDINGS, group_name="embeddings", kinds={"milvus"}, partitions_def=news_days,
-              backfill_policy=dg.BackfillPolicy.single_run(), code_version=schema_code_version(embedder_key),
+    @dg.asset(key=NEWS_EMBEDDINGS, group_name="embeddings", kinds={"milvus", "postgres"},
+              partitions_def=news_days, backfill_policy=dg.BackfillPolicy.single_run(),
+              code_version=schema_code_version(embedder_key),
               deps=[asset_key(NEWS_ARTICLES), asset_key(NEWS_STOCK_MATCHES)],
               automation_condition=EVERY_UPDATED_DAY)
     def news_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, embedder: EmbedderResource,
@@ -74,7 +76,9 @@ def embedding_assets(embedder_key: str) -> list[dg.AssetsDefinition]:
         publication day and time, linked stocks, source, content type and story cluster for filtering.
         Articles with nothing to embed (empty, emoji-only) are quarantined with the reason. One
         collection per embedder: vectors of two embedders never mix. The embedder's collection of an
-        older schema (``azak_core.vectors.SCHEMA_VERSION``) is dropped: nothing reads it any more."""
+        older schema (``azak_core.vectors.SCHEMA_VERSION``) is dropped: nothing reads it any more.
+        The same vectors go to ``computed.news_vectors`` (after Milvus, replaced per day), where the
+        API reads an article's vector with the article instead of asking Milvus for it."""
         model = embedder.embedder()
         if model.key != embedder_key:
             raise dg.Failure(f"the run's embedder is {model.key} but the definitions were loaded for {embedder_key}; "
@@ -127,13 +131,16 @@ def embed_window(window: Window, warehouse: Warehouse, model: Embedder, vector_s
     finally:
         store.close()
     with warehouse.connect() as conn:
+        kept_vectors = replace_slice(conn, NEWS_VECTORS, [(a.news_id, a.published_day, model.key, packed(a.vector))
+                                                          for a in articles], window.start, window.end)
         record_quarantine(conn, NEWS_EMBEDDINGS.to_user_string(), window.start, window.end, rejected, utc_now())
     return dg.MaterializeResult(metadata={
         "window": str(window), "count": len(articles), "dagster/row_count": len(articles),
         "embedder": model.key, "dimension": model.dimension, "collection": store.name,
         "seconds": round(seconds, 3), "tokens": embedding.tokens,
         "docs_per_second": round(len(articles) / seconds, 1) if seconds else 0.0,
-        "removed": removed, "dropped_collections": ", ".join(dropped) or "none", "quarantined": len(rejected),
+        "removed": removed, "postgres_vectors": kept_vectors.written,
+        "dropped_collections": ", ".join(dropped) or "none", "quarantined": len(rejected),
         "quarantine": dg.MetadataValue.md(reasons_summary(rejected)),
     })
 

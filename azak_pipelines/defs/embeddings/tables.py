@@ -18,3 +18,17 @@ SIMILAR_NEWS = TableSpec(
     partition_column="published_day",
     indexes=(("neighbor_id",),),
 )
+
+NEWS_VECTORS = TableSpec(
+    schema="computed", name="news_vectors",
+    comment="Each embedded article's vector as Milvus holds it, kept beside the article so the API's "
+            "similar-news search makes one Milvus call (the search), not two (get the vector, search).",
+    columns=(
+        Column("news_id", "bigint", nullable=False),
+        Column("published_day", "date", nullable=False, comment="KST day of the article (the partition)"),
+        Column("embedder", "text", nullable=False, comment="name@version of the embedder that made it"),
+        Column("vector", "bytea", nullable=False, comment="float32 little-endian (azak_core.vectors.packed)"),
+    ),
+    natural_key=("news_id", "published_day"),
+    partition_column="published_day",
+)

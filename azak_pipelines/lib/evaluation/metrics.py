@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from azak_pipelines.lib.evaluation.scores import Outcome, Score
 
@@ -90,19 +91,10 @@ def ece(probabilities: Sequence[float], hits: Sequence[float], bins: int = BINS)
                for row in reliability(probabilities, hits, bins) if row["n"]))
 
 
-def _ranks(values: np.ndarray) -> np.ndarray:
+def ranks(values: np.ndarray) -> np.ndarray:
     """Ranks 1…n, ties sharing their average rank."""
-    order = np.argsort(values, kind="mergesort")
-    ranks = np.empty(len(values))
-    sorted_values = values[order]
-    i = 0
-    while i < len(values):
-        j = i
-        while j + 1 < len(values) and sorted_values[j + 1] == sorted_values[i]:
-            j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
+    ranked: np.ndarray = pd.Series(values).rank(method="average").to_numpy()
+    return ranked
 
 
 def pearson(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> float | None:
@@ -113,7 +105,7 @@ def pearson(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) ->
 
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
-    return pearson(_ranks(np.asarray(x, dtype=float)), _ranks(np.asarray(y, dtype=float)))
+    return pearson(ranks(np.asarray(x, dtype=float)), ranks(np.asarray(y, dtype=float)))
 
 
 def daily_ic(items: Sequence[Scored]) -> list[dict[str, Any]]:

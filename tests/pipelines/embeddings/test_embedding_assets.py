@@ -1,5 +1,6 @@
 """news_embeddings and similar_news materialized into a real embedded Milvus and PostgreSQL."""
 
+import numpy as np
 import psycopg
 import pytest
 
@@ -12,6 +13,7 @@ from azak_core.vectors import (
     earlier_than,
     milvus_client,
     stock_text,
+    unpacked,
 )
 from tests.conftest import schema_1_collection
 from tests.pipelines.runs import checks, materialization, run
@@ -54,6 +56,15 @@ def test_embeds_each_article_once_and_re_runs_replace_the_days(embedded_news, mi
     assert meta["dropped_collections"] == "none"
     assert milvus_count(milvus_uri) == articles
     assert checks(result)["embeddings_match_articles"].passed
+    # the same vectors beside the articles in PostgreSQL (what the API searches with)
+    assert meta["postgres_vectors"] == articles
+    kept = dict(rows(embedded_news, "SELECT news_id, vector FROM computed.news_vectors WHERE embedder = 'kiwi-hash@2'"))
+    store = NewsVectors(milvus_uri, "kiwi-hash@2", DIMENSION)
+    try:
+        in_milvus = store.vectors(list(kept))
+    finally:
+        store.close()
+    assert len(kept) == articles and all(np.array_equal(unpacked(kept[i]), in_milvus[i]["vector"]) for i in kept)
 
     # an article deleted upstream disappears from Milvus on the next run; nothing is duplicated
     with psycopg.connect(embedded_news, autocommit=True) as conn:
@@ -64,6 +75,8 @@ def test_embeds_each_article_once_and_re_runs_replace_the_days(embedded_news, mi
                             "milvus/news_embeddings")
     assert again["removed"] == 1
     assert milvus_count(milvus_uri) == articles - 1
+    assert rows(embedded_news, "SELECT count(*), count(*) FILTER (WHERE news_id = %s) FROM computed.news_vectors",
+                (gone,)) == [(articles - 1, 0)]
     client = milvus_client(milvus_uri)
     assert client.get(COLLECTION, ids=[gone]) == []
     client.close()
