@@ -138,8 +138,7 @@ def _same(today: Any, candidate: Any, page: str) -> int:
 
 
 def html_rows(repeat: int) -> list[tuple[str, str]]:
-    from azak_pipelines.lib.krx_calendar import KST
-
+    from azak_core.market import KST
     from azak_pipelines.lib.news import naver
 
     if not HTML.is_dir():
@@ -168,7 +167,7 @@ def price_rows(repeat: int) -> list[tuple[str, str]]:
     import csv
 
     import pandas as pd
-    from azak_pipelines.lib.price_files import read_price_file
+    from azak_pipelines.lib.market.price_files import read_price_file
 
     from benchmarks.import_prices import generate
 
