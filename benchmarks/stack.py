@@ -167,8 +167,8 @@ def price_rows(repeat: int) -> list[tuple[str, str]]:
     import csv
 
     import pandas as pd
-    from azak_pipelines.lib.market.price_files import read_price_file
 
+    from azak_pipelines.lib.market.price_files import read_price_file
     from benchmarks.import_prices import generate
 
     with tempfile.TemporaryDirectory() as folder:
