@@ -73,6 +73,11 @@ async def paged(conn: AsyncConnection, columns: str, source: str, where: str, or
     return rows, await capped_total(conn, source, where, params)
 
 
+async def table_exists(conn: AsyncConnection, table: str) -> bool:
+    """Whether ``schema.table`` exists (tables the pipelines have not built yet do not)."""
+    return bool((await conn.execute(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table})).scalar())
+
+
 def rows_as(row_type: type[RowT], rows: Sequence[Any]) -> list[RowT]:
     """Typed rows from a query whose columns are ``row_type``'s fields, by name (extra columns
     are left out)."""

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import Total, paged
+from azak_api.db import Total, paged, table_exists
 from azak_api.evaluations.queries import active_ab_test
 
 PROVENANCE = ("model_name, made_at, mode, status, error_class, error_message, prompt_version, input_hash, "
@@ -33,7 +33,7 @@ def _filters(filters: tuple[tuple[str, str, Any], ...]) -> tuple[list[str], dict
 
 
 async def exists(conn: AsyncConnection, table: str) -> bool:
-    return bool((await conn.execute(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table})).scalar())
+    return await table_exists(conn, table)
 
 
 async def latest_reports(conn: AsyncConnection, code: str) -> Sequence[Any]:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from azak_api.auth import ANONYMOUS, PUBLIC, SECURED, CurrentUser, admin_only
 from azak_api.cache import INVALIDATES
 from azak_api.errors import NotFound, error_responses
+from azak_api.moments import end_date
 from azak_api.pages import counted
 from azak_api.previews import queries, service
 from azak_api.previews.schemas import PreviewCreate, PreviewLink, PreviewLinkPage, PreviewPage
@@ -36,7 +37,7 @@ class PreviewAdminController(Controller):
     async def create(self, data: PreviewCreate, current_user: CurrentUser, tx: AsyncConnection,
                      clock: Callable[[], datetime]) -> PreviewLink:
         now = clock()
-        if data.expires_at is not None and data.expires_at <= now:
+        if data.expires_at is not None and end_date("expires_at", data.expires_at) <= now:
             raise ValidationException(f"expires_at ({data.expires_at.isoformat()}) is not in the future")
         if await listed_stock(tx, data.stock_code) is None:
             raise NotFound(f"no listed stock {data.stock_code}")

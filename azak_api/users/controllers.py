@@ -29,6 +29,7 @@ from azak_api.auth import (
 from azak_api.cache import INVALIDATES, ResponseCache
 from azak_api.db import MAX_ID
 from azak_api.errors import Conflict, NotFound, error_responses
+from azak_api.moments import end_date
 from azak_api.pages import counted
 from azak_api.users import queries
 from azak_api.users.schemas import (
@@ -61,6 +62,8 @@ async def changes_of(data: UserUpdate, auth_state: AuthState) -> dict[str, Any]:
     for name in ("expires_at", "refreshes_per_day"):
         if getattr(data, name) is not msgspec.UNSET:
             changes[name] = getattr(data, name)
+    if changes.get("expires_at") is not None:
+        end_date("expires_at", changes["expires_at"])
     if data.password is not None:
         changes["password_hash"] = await auth_state.hash_password(data.password)
     return changes
@@ -142,6 +145,8 @@ class UserController(Controller):
           responses=error_responses(401, 403, 409, 413),
           opt={INVALIDATES: ()})
     async def create_user(self, data: UserCreate, tx: AsyncConnection, auth_state: AuthState) -> User:
+        if data.expires_at is not None:
+            end_date("expires_at", data.expires_at)
         password_hash = await auth_state.hash_password(data.password)
         row = await queries.create(tx, data.email, password_hash, data.role, data.display_name, data.expires_at)
         if row is None:

@@ -133,7 +133,8 @@ def cross_field_rule(response) -> bool:
 
 DOCUMENT = app_document()
 # A valid value of each input with a pattern (asserted below): the base the hostile values extend.
-EXAMPLE_VALUES = {"code": "005930", "stock": "005930", "news_id": "1", "chat_id": "1", "chat": "1",
+EXAMPLE_VALUES = {"code": "005930", "stock": "005930", "stock_code": "005930", "news_id": "1", "chat_id": "1",
+                  "chat": "1",
                   "run_id": "00000000-0000-4000-8000-000000000000", "evaluation_id": "news:1", "model": "baseline",
                   "cursor": "abc", "email": "someone@test.azak", "display_name": "A", "name": "A",
                   "base_url": "https://api.openai.com/v1", "api_key_env": "AZAK_OPENAI_API_KEY"}

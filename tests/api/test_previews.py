@@ -62,11 +62,14 @@ async def test_a_link_serves_its_stocks_page_without_a_token_until_revoked(api, 
     assert gone.status_code == 410 and "revoked" in gone.json()["detail"]
 
 
-async def test_the_page_never_shows_another_stock_or_anyone_s_data(api, api_warehouse):
+async def test_the_page_never_shows_another_stock_or_anyone_s_data(api, api_warehouse, evaluated):
     admin = await account(api, api_warehouse, admin=True)
     first, second = await make_link(api, admin.token, CODE), await make_link(api, admin.token, OTHER)
     pages = [await api.get(first["url"]), await api.get(second["url"]), await api.get(first["url"])]
     assert [p.json()["stock"]["code"] for p in pages] == [CODE, OTHER, CODE]  # never one link's answer for another
+    for page, code in zip(pages, (CODE, OTHER, CODE), strict=True):
+        assert page.json()["reports"], "the evaluated warehouse has reports on both stocks"
+        assert {r["stock_code"] for r in page.json()["reports"]} == {code}
     for page in pages:
         text = page.text
         assert admin.email not in text and "created_by" not in text and "email" not in text
