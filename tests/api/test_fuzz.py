@@ -111,7 +111,8 @@ CROSS_FIELD = re.compile(r"^'from' \(.+\) is after 'to' \(.+\)$|^at most \d+ day
                          r"|^give either cursor or page, not both|^page \d+ starts past the first [\d,]+ articles"
                          r"|^model_a_id and model_b_id must be two different models$|^no model with id "
                          r"|^q: no letters or digits to embed|^nothing to change: give at least one field$"
-                         r"|^model: |^an openai-compatible model needs base_url")
+                         r"|^model: |^an openai-compatible model needs base_url"
+                         r"|^expires_at \(.+\) (is not in the future|must fall between the years 2000 and 8999)$")
 
 
 # The operator's egress policy (AZAK_LLM_*): a schema-valid model may name a key variable or a host
