@@ -2,6 +2,7 @@
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import text
@@ -35,32 +36,37 @@ class UserExists(ValueError):
     """The e-mail is taken (and no reset was asked for)."""
 
 
-async def upsert_user_async(database_url: str, email: str, password: str, role: str, reset: bool) -> tuple[int, bool]:
+async def upsert_user_async(database_url: str, email: str, password: str, role: str, reset: bool,
+                            expires_at: datetime | None = None) -> tuple[int, bool]:
+    """Create a user (ending at ``expires_at``; None: never), or with ``reset`` set an existing
+    one's password, role and end."""
     engine = _engine(database_url)
     try:
         await migrate(engine)
         async with engine.begin() as conn:
             row = (await conn.execute(text(
-                "INSERT INTO app.users (email, password_hash, role) VALUES (:e, :h, :r) "
+                "INSERT INTO app.users (email, password_hash, role, expires_at) VALUES (:e, :h, :r, :x) "
                 "ON CONFLICT (email) DO NOTHING RETURNING id"),
-                {"e": email.lower(), "h": hash_password(password), "r": role})).first()
+                {"e": email.lower(), "h": hash_password(password), "r": role, "x": expires_at})).first()
             if row is not None:
                 return row.id, True
             if not reset:
                 raise UserExists(f"a user with e-mail {email.lower()} already exists")
             row = (await conn.execute(text(
-                "UPDATE app.users SET password_hash = :h, role = :r, is_active = true, updated_at = now(), "
-                "token_version = token_version + 1 "
+                "UPDATE app.users SET password_hash = :h, role = :r, is_active = true, expires_at = :x, "
+                "updated_at = now(), token_version = token_version + 1 "
                 "WHERE email = :e RETURNING id"),
-                {"e": email.lower(), "h": hash_password(password), "r": role})).one()
+                {"e": email.lower(), "h": hash_password(password), "r": role, "x": expires_at})).one()
             return row.id, False
     finally:
         await engine.dispose()
 
 
-def upsert_user(database_url: str, email: str, password: str, admin: bool, reset: bool = False) -> tuple[int, bool]:
-    """Create a user (or, with ``reset``, set an existing one's password and role)."""
-    return asyncio.run(upsert_user_async(database_url, email, password, "admin" if admin else "user", reset))
+def upsert_user(database_url: str, email: str, password: str, admin: bool, reset: bool = False,
+                expires_at: datetime | None = None) -> tuple[int, bool]:
+    """Create a user (or, with ``reset``, set an existing one's password, role and end)."""
+    return asyncio.run(upsert_user_async(database_url, email, password, "admin" if admin else "user", reset,
+                                         expires_at))
 
 
 @dataclass(frozen=True)

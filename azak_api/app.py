@@ -39,6 +39,7 @@ from azak_api.migrations import migrate
 from azak_api.models.controllers import ModelController
 from azak_api.news.controllers import NewsController
 from azak_api.options import AllowHeaderMiddleware
+from azak_api.previews.controllers import PreviewAdminController, PublicPreviewController
 from azak_api.settings import Settings
 from azak_api.similar.controllers import SimilarNewsController
 from azak_api.stockpage.controllers import StockPageController
@@ -51,20 +52,21 @@ LOG = logging.getLogger("azak.api")
 CONTROLLERS = [HealthController, AuthController, UserController, StockController, WatchlistController,
                SimilarNewsController, NewsController, DashboardController, ModelController, AnalysisController,
                EvaluationController, ModelEvaluationController, AbTestController, TelegramController,
-               MarketController, StockPageController]
+               MarketController, StockPageController, PreviewAdminController, PublicPreviewController]
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     engine = create_engine(settings)  # connects on first use
-    auth_state = AuthState(engine, settings, redis)
+    now = clock or (lambda: datetime.now(UTC))
+    auth_state = AuthState(engine, settings, redis, now)
     store = cache_store(redis, settings.cache_ttls, settings.cache_memory_bytes)
     auth = jwt_auth(settings, auth_state)
     options = AllowHeaderMiddleware()
     # what deps.py hands to handlers; nothing else reads the app's state
     state = State({"settings": settings, "engine": engine, "redis": redis, "tokens": SessionTokens(auth),
-                   "auth": auth_state, "response_cache": store, "clock": clock or (lambda: datetime.now(UTC))})
+                   "auth": auth_state, "response_cache": store, "clock": now})
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:

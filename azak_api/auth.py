@@ -3,7 +3,9 @@
 The token's subject is the user id; the role and the active flag are read from ``app.users`` on
 every request (briefly cached in-process), so demoting or deactivating a user takes effect without
 waiting for tokens to expire. Tokens carry the user's ``token_version``; changing the password or
-the active flag moves it on, so every token issued before is refused. Logging out revokes the
+the active flag moves it on, so every token issued before is refused. An account past its
+``expires_at`` is refused at login and on every request with a message saying so (a change of the
+date reaches other instances within ``AZAK_AUTH_CACHE_SECONDS``). Logging out revokes the
 token's ``jti`` (``app.revoked_tokens``): the instance that revoked it refuses it at once, other
 instances within ``AZAK_AUTH_CACHE_SECONDS``. The per-process caches of users and revocations hold
 at most ``AZAK_AUTH_CACHE_ENTRIES`` entries each (least recently used out first), so a flood of
@@ -17,8 +19,9 @@ import ipaddress
 import time
 import uuid
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -26,7 +29,7 @@ import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar.connection import ASGIConnection
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTCookieAuth, Token
 from redis.asyncio import Redis
@@ -56,10 +59,22 @@ class CurrentUser:
     role: str
     display_name: str | None
     token_version: int = 0
+    expires_at: datetime | None = None  # the account's end (None: never)
+    refresh_enabled: bool = True  # may launch on-demand runs
+    refreshes_per_day: int | None = None  # None: AZAK_ANALYSIS_REFRESHES_PER_DAY
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+def account_expired(expires_at: datetime) -> NotAuthorizedException:
+    """The 401 of an account past its end date (at login and on every request)."""
+    return NotAuthorizedException(f"the account expired on {expires_at.astimezone(UTC).isoformat()}; ask an "
+                                  "administrator to extend it")
 
 
 def hash_password(password: str) -> str:
@@ -204,8 +219,9 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted: Network
 class AuthState:
     """Per-app caches of users and revocations, the login limiter, and the password-hashing slots."""
 
-    def __init__(self, engine: AsyncEngine, settings: Settings, redis: Redis | None):
+    def __init__(self, engine: AsyncEngine, settings: Settings, redis: Redis | None, clock: Callable[[], datetime]):
         self.engine = engine
+        self.clock = clock
         self.settings = settings
         self.ttl = settings.auth_cache_seconds
         self.limiter = LoginLimiter(redis)
@@ -226,15 +242,46 @@ class AuthState:
             return cached[0]
         async with self.engine.connect() as conn:
             row = (await conn.execute(text(
-                "SELECT id, email, role, display_name, is_active, token_version FROM app.users WHERE id = :id"),
-                {"id": user_id})).first()
-        user = (CurrentUser(row.id, row.email, row.role, row.display_name, row.token_version)
+                "SELECT id, email, role, display_name, is_active, token_version, expires_at, refresh_enabled, "
+                "refreshes_per_day FROM app.users WHERE id = :id"), {"id": user_id})).first()
+        user = (CurrentUser(row.id, row.email, row.role, row.display_name, row.token_version, row.expires_at,
+                            row.refresh_enabled, row.refreshes_per_day)
                 if row and row.is_active else None)
         self.users.put(user_id, user, self.ttl)
         return user
 
     def forget_user(self, user_id: int) -> None:
         self.users.forget(user_id)
+
+    async def token_holder(self, token: Token) -> CurrentUser | None:
+        """The active user a token names, if the token is still theirs (same ``token_version``);
+        raises the expiry 401 for an account past its end date."""
+        try:
+            user = await self.user(int(token.sub))
+        except ValueError:
+            return None
+        # a password change or a deactivation moves the version on: tokens issued before stop working
+        if user is None or token.extras.get(TOKEN_VERSION) != user.token_version:
+            return None
+        if user.expires_at is not None and user.expired(self.clock()):
+            raise account_expired(user.expires_at)
+        return user
+
+    async def optional_user(self, connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
+        """The caller on a public route, from the same Bearer header or cookie the protected routes
+        read, with the same checks (signature, lifetime, revocation, version, expiry); None for
+        anyone else."""
+        header = connection.headers.get("authorization", "")
+        encoded = header[7:].strip() if header[:7].lower() == "bearer " else connection.cookies.get(COOKIE, "")
+        if not encoded:
+            return None
+        try:
+            token = Token.decode(encoded, self.settings.jwt_secret, "HS256")
+            if await self.revoked(str(token.jti) if token.jti else None):
+                return None
+            return await self.token_holder(token)
+        except NotAuthorizedException:
+            return None
 
     async def revoked(self, jti: str | None) -> bool:
         if not jti:
@@ -286,15 +333,7 @@ class SessionTokens:
 
 def jwt_auth(settings: Settings, auth: AuthState) -> JWTCookieAuth[CurrentUser, Token]:
     async def retrieve_user(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
-        try:
-            user_id = int(token.sub)
-        except ValueError:
-            return None
-        user = await auth.user(user_id)
-        # a password change or a deactivation moves the version on: tokens issued before stop working
-        if user is None or token.extras.get(TOKEN_VERSION) != user.token_version:
-            return None
-        return user
+        return await auth.token_holder(token)
 
     async def is_revoked(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> bool:
         return await auth.revoked(str(token.jti) if token.jti else None)

@@ -33,6 +33,7 @@ MEANING = {
          "from another origin or without a JSON body (use the Bearer header from scripts).",
     404: "No such resource.",
     409: "The request conflicts with the current state.",
+    410: "The resource existed but is gone for good (an expired or revoked link).",
     413: "The request body is too large.",
     422: "The request is well-formed but the operator's policy refuses it; `detail` says which list allows what.",
     429: "Too many attempts; wait the `Retry-After` seconds.",
@@ -52,6 +53,10 @@ class NotFound(HTTPException):
 
 class Conflict(HTTPException):
     status_code = 409
+
+
+class Gone(HTTPException):
+    status_code = 410
 
 
 class Refused(HTTPException):

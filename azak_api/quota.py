@@ -1,5 +1,7 @@
 """The per-user daily quota of on-demand work: report refreshes (and on-demand predictions of one
-article, which draw on the same quota when they come).
+article, which draw on the same quota when they come). Each user may be allowed or not
+(``app.users.refresh_enabled``) and may have a quota of their own (``refreshes_per_day``; none:
+``AZAK_ANALYSIS_REFRESHES_PER_DAY``).
 
 Slots 1..N of a user's KST day are unique rows of ``app.quota_slots``: taking one is an INSERT that
 either wins the row or finds it taken, in its own short transaction, so parallel requests cannot
@@ -39,17 +41,29 @@ async def _take(engine: AsyncEngine, user_id: int, day: date, limit: int, purpos
     return None
 
 
+def daily_limit(user: CurrentUser, default: int) -> int:
+    """How many on-demand runs ``user`` may launch a KST day; raises 403 when they may launch none."""
+    if not user.refresh_enabled:
+        raise PermissionDeniedException("on-demand runs are turned off for your account; ask an administrator")
+    limit = default if user.refreshes_per_day is None else user.refreshes_per_day
+    if limit <= 0:
+        where = ("AZAK_ANALYSIS_REFRESHES_PER_DAY=0" if user.refreshes_per_day is None
+                 else "your account's quota is 0")
+        raise PermissionDeniedException(f"on-demand runs are reserved to admins ({where})")
+    return limit
+
+
 @asynccontextmanager
-async def quota_slot(engine: AsyncEngine, user: CurrentUser, limit: int, now: datetime,
+async def quota_slot(engine: AsyncEngine, user: CurrentUser, default: int, now: datetime,
                      purpose: str) -> AsyncIterator[int | None]:
-    """Hold one of ``user``'s ``limit`` slots of the KST day of ``now`` for the work in the block;
-    yields how many stay free (None for admins, who are not limited). Refuses with 403 when the
-    quota is 0 and with 429 when the day's slots are taken; an error in the block frees the slot."""
+    """Hold one of ``user``'s slots of the KST day of ``now`` (their own quota, else ``default``)
+    for the work in the block; yields how many stay free (None for admins, who are not limited).
+    Refuses with 403 when the user may not launch runs and with 429 when the day's slots are
+    taken; an error in the block frees the slot."""
     if user.is_admin:
         yield None
         return
-    if limit <= 0:
-        raise PermissionDeniedException("on-demand runs are reserved to admins (AZAK_ANALYSIS_REFRESHES_PER_DAY=0)")
+    limit = daily_limit(user, default)
     day = now.astimezone(KST).date()
     taken = await _take(engine, user.id, day, limit, purpose)
     if taken is None:

@@ -1,6 +1,8 @@
 """Evaluations (list, detail, human rating), the model leaderboard and performance, A/B tests."""
 
 import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post
@@ -24,19 +26,23 @@ from azak_api.evaluations.schemas import (
     Evaluation,
     EvaluationDetail,
     EvaluationPage,
+    EvaluationQueue,
     HumanRatings,
     Leaderboard,
     LeaderboardRow,
     LegacyScores,
     ModelPerformance,
+    ModelProgress,
     RatingChange,
     RatingIn,
     RatingOut,
+    RatingProgress,
     Scores,
+    SourceText,
     StockPerformance,
 )
 from azak_api.pages import paging
-from azak_core.market import STOCK_CODE_PATTERN
+from azak_core.market import KST, STOCK_CODE_PATTERN
 
 Status = Literal["pending", "partial", "final"]
 Mode = Literal["live", "simulated"]
@@ -50,7 +56,7 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def as_evaluation(r: Any) -> Evaluation:
+def as_evaluation(r: Any, source: Any = None) -> Evaluation:
     return Evaluation(
         id=r.evaluation_id, model=r.model_name, model_id=r.model_id, mode=r.mode, source_kind=r.source_kind,
         stock_code=r.stock_code, news_id=None if r.news_id is None else str(r.news_id), made_at=r.made_at,
@@ -59,7 +65,14 @@ def as_evaluation(r: Any) -> Evaluation:
         window_end_date=r.window_end_date, status=r.status, sessions_observed=r.sessions_observed,
         missing_sessions=r.missing_sessions, realised_return=r.realised_return, excess_return=r.excess_return,
         direction_hit=r.direction_hit, outcome=r.outcome, outcome_days=r.outcome_days,
-        outcome_date=r.outcome_date, ambiguous_session=r.ambiguous_session)
+        outcome_date=r.outcome_date, ambiguous_session=r.ambiguous_session,
+        source=None if source is None else SourceText(source.body, source.title))
+
+
+async def with_sources(conn: AsyncConnection, rows: Sequence[Any]) -> list[Evaluation]:
+    """Evaluations with what each model said beside the outcome."""
+    texts = await queries.source_texts(conn, [r.evaluation_id for r in rows])
+    return [as_evaluation(r, texts.get(r.evaluation_id)) for r in rows]
 
 
 def as_human(r: Any) -> HumanRatings:
@@ -107,7 +120,35 @@ class EvaluationController(Controller):
     ) -> EvaluationPage:
         rows, total = await queries.page(db, model=model, stock=stock, status=status, mode=mode,
                                          offset=(page - 1) * page_size, limit=page_size)
-        return EvaluationPage([as_evaluation(r) for r in rows], **paging(total, page, page_size))
+        return EvaluationPage(await with_sources(db, rows), **paging(total, page, page_size))
+
+    @get("/queue", operation_id="getRatingQueue", opt={"cache": "evaluations"}, cache=True,
+         summary="The caller's unrated final evaluations, oldest first, with what the model said",
+         description="Rate one with POST /api/evaluations/{id}/rating: it leaves the queue. Ratings "
+                     "stay beside the automatic scores, never blended into them.",
+         responses=error_responses(401))
+    async def queue(
+        self, db: AsyncConnection, current_user: CurrentUser,
+        model: Annotated[str | None, Parameter(min_length=1, max_length=64, description="model name")] = None,
+        stock: Annotated[str | None, Parameter(pattern=STOCK_CODE_PATTERN)] = None,
+        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
+        page_size: Annotated[int, Parameter(ge=1, le=100)] = 20,
+    ) -> EvaluationQueue:
+        rows, total = await queries.queue(db, user_id=current_user.id, model=model, stock=stock,
+                                          offset=(page - 1) * page_size, limit=page_size)
+        return EvaluationQueue(await with_sources(db, rows), **paging(total, page, page_size))
+
+    @get("/progress", operation_id="getRatingProgress", opt={"cache": "evaluations"}, cache=True,
+         summary="The caller's rating work: rated today (KST), left to rate, by model",
+         responses=error_responses(401))
+    async def progress(self, db: AsyncConnection, current_user: CurrentUser,
+                       clock: Callable[[], datetime]) -> RatingProgress:
+        today = clock().astimezone(KST).date()
+        since = datetime(today.year, today.month, today.day, tzinfo=KST)
+        rows = await queries.progress(db, current_user.id, since)
+        models = [ModelProgress(r.model_name, r.rated, r.rated_today, r.left_to_rate) for r in rows]
+        return RatingProgress(day=today, rated_today=sum(m.rated_today for m in models),
+                              left=sum(m.left for m in models), by_model=models)
 
     @get("/{evaluation_id:str}", operation_id="getEvaluation",
          summary="One evaluation: outcome, automatic scores (legacy apart), people's ratings beside them",
@@ -120,7 +161,7 @@ class EvaluationController(Controller):
         s = await queries.scores(db, evaluation_id)
         mine = await queries.my_rating(db, evaluation_id, request.user.id)
         return EvaluationDetail(
-            evaluation=as_evaluation(row),
+            evaluation=(await with_sources(db, [row]))[0],
             scores=None if s is None else Scores(s.hit, s.signed_return, s.signed_excess, s.brier, s.signed_score,
                                                  s.ambition_z, s.target_score),
             legacy=None if s is None else LegacyScores(s.legacy_accuracy, s.legacy_timing, s.legacy_risk,

@@ -3,6 +3,7 @@ and the ``app`` tables for ratings and A/B tests."""
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -31,6 +32,55 @@ async def page(conn: AsyncConnection, *, model: str | None, stock: str | None, s
             params[column] = value
     return await paged(conn, EVALUATION, "marts.prediction_outcomes o", " AND ".join(conditions),
                        "o.made_at DESC, o.evaluation_id", params, offset, limit)
+
+
+UNRATED = ("marts.prediction_outcomes o LEFT JOIN app.evaluation_ratings r "
+           "ON r.evaluation_id = o.evaluation_id AND r.user_id = :user")
+
+
+async def queue(conn: AsyncConnection, *, user_id: int, model: str | None, stock: str | None, offset: int,
+                limit: int) -> tuple[Sequence[Any], Total]:
+    """The final evaluations ``user_id`` has not rated, oldest first."""
+    conditions = ["o.status = 'final'", "r.id IS NULL"]
+    params: dict[str, Any] = {"user": user_id}
+    for column, value in (("model_name", model), ("stock_code", stock)):
+        if value is not None:
+            conditions.append(f"o.{column} = :{column}")
+            params[column] = value
+    return await paged(conn, EVALUATION, UNRATED, " AND ".join(conditions), "o.made_at, o.evaluation_id", params,
+                       offset, limit)
+
+
+async def progress(conn: AsyncConnection, user_id: int, day_start: datetime) -> Sequence[Any]:
+    """Per model: what ``user_id`` rated (ever, and since ``day_start``) and the final evaluations left."""
+    return (await conn.execute(text(
+        "SELECT o.model_name, count(r.id) AS rated, count(r.id) FILTER (WHERE r.created_at >= :since) "
+        "AS rated_today, count(*) FILTER (WHERE r.id IS NULL AND o.status = 'final') AS left_to_rate "
+        f"FROM {UNRATED} GROUP BY o.model_name ORDER BY o.model_name"),
+        {"user": user_id, "since": day_start})).all()
+
+
+async def source_texts(conn: AsyncConnection, evaluation_ids: Sequence[str]) -> dict[str, Any]:
+    """What each evaluated item said (by evaluation id): a report's summary, a news prediction's
+    reasoning and its article's title; items of a table not built yet have none."""
+    found: dict[str, Any] = {}
+    ids = {kind: [e.split(":", 1)[1] for e in evaluation_ids if e.startswith(kind + ":")]
+           for kind in ("report", "news")}
+    if ids["report"] and await table_exists(conn, "computed.stock_reports"):
+        for row in await conn.execute(text(
+                "SELECT 'report:' || report_id AS id, summary AS body, NULL::text AS title "
+                "FROM computed.stock_reports WHERE report_id = ANY(:ids)"), {"ids": ids["report"]}):
+            found[row.id] = row
+    if ids["news"] and await table_exists(conn, "computed.news_predictions"):
+        titles = "a.title" if await table_exists(conn, "marts.news_articles") else "NULL::text"
+        joined = ("LEFT JOIN marts.news_articles a ON a.news_id = p.news_id"
+                  if titles != "NULL::text" else "")
+        for row in await conn.execute(text(
+                f"SELECT 'news:' || p.prediction_id AS id, p.reasoning AS body, {titles} AS title "
+                f"FROM computed.news_predictions p {joined} WHERE p.prediction_id = ANY(:ids)"),
+                {"ids": ids["news"]}):
+            found[row.id] = row
+    return found
 
 
 async def one(conn: AsyncConnection, evaluation_id: str) -> Any:

@@ -15,6 +15,14 @@ EVALUATION_ID_PATTERN = whole("(news|report|external):[A-Za-z0-9_-]{1,128}")
 Rating = Annotated[int, msgspec.Meta(ge=1, le=5)]
 
 
+class SourceText(msgspec.Struct):
+    """The text a rater judges, beside the outcome: a report's summary, or a news prediction's
+    reasoning with the article's title."""
+
+    text: str | None
+    title: str | None = None  # the article's (news predictions)
+
+
 class Evaluation(msgspec.Struct):
     id: str
     model: str
@@ -42,6 +50,7 @@ class Evaluation(msgspec.Struct):
     outcome_days: int | None
     outcome_date: date | None
     ambiguous_session: bool
+    source: SourceText | None = None  # what the model said: the report or the prediction's text
 
 
 class EvaluationPage(Paged):
@@ -209,3 +218,25 @@ class AbResults(msgspec.Struct):
     detail: str
     live: list[AbScore]
     simulated: list[AbScore]
+
+
+class EvaluationQueue(Paged):
+    """The caller's unrated final evaluations, oldest first."""
+
+    items: list[Evaluation]
+
+
+class ModelProgress(msgspec.Struct):
+    model: str
+    rated: int  # by the caller, ever
+    rated_today: int  # by the caller, this KST day
+    left: int  # final evaluations the caller has not rated
+
+
+class RatingProgress(msgspec.Struct):
+    """The caller's rating work: done today, left, by model."""
+
+    day: date  # the KST day of rated_today
+    rated_today: int
+    left: int
+    by_model: list[ModelProgress]

@@ -1,29 +1,43 @@
 """News list and detail (with the companies it is about and what their prices did next)."""
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 
-from litestar import Controller, get
+from litestar import Controller, get, post
 from litestar.exceptions import ValidationException
 from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from azak_api.analysis import dagster
 from azak_api.analysis import queries as analysis_queries
 from azak_api.analysis.controllers import as_prediction
-from azak_api.auth import SECURED
-from azak_api.cache import SHARED
+from azak_api.analysis.schemas import RunLaunched
+from azak_api.auth import SECURED, CurrentUser
+from azak_api.cache import INVALIDATES, SHARED
 from azak_api.db import EXACT_TOTAL_LIMIT
 from azak_api.errors import NotFound, error_responses
 from azak_api.news import queries
 from azak_api.news.cursor import Position, decode_cursor, encode_cursor
 from azak_api.news.schemas import NEWS_ID_PATTERN, Article, ArticleDetail, ArticlePage, Impact, Link, StoryItem
 from azak_api.pages import paging
+from azak_api.quota import quota_slot
+from azak_api.settings import Settings
 from azak_core.market import KST, STOCK_CODE_PATTERN
 from azak_core.patterns import whole
 
+NewsId = Annotated[str, Parameter(pattern=NEWS_ID_PATTERN, description="the article id (decimal)")]
 # Offset paging reads and drops every row before the page: past this, cursors only.
 MAX_OFFSET = 10_000
 Source = Literal["naver_finance", "hankyung", "maeil", "dart", "reddit"]
+
+
+async def article(conn: AsyncConnection, news_id: str) -> queries.ArticleRow:
+    article_id = int(news_id)
+    row = await queries.one(conn, article_id) if article_id <= 2**63 - 1 else None
+    if row is None:
+        raise NotFound(f"no article {news_id}")
+    return row
 
 
 def as_article(row: queries.ArticleRow) -> Article:
@@ -89,15 +103,9 @@ class NewsController(Controller):
     @get("/{news_id:str}", operation_id="getNews", opt={"cache": "article", "cache_scope": SHARED}, cache=True,
          summary="One article: the companies it is about, their price impact, the same story elsewhere",
          responses=error_responses(401, 404))
-    async def get_news(self, db: AsyncConnection,
-                       news_id: Annotated[str, Parameter(pattern=NEWS_ID_PATTERN,
-                                                         description="the article id (decimal)")]) -> ArticleDetail:
-        article_id = int(news_id)
-        if article_id > 2**63 - 1:
-            raise NotFound(f"no article {news_id}")
-        row = await queries.one(db, article_id)
-        if row is None:
-            raise NotFound(f"no article {news_id}")
+    async def get_news(self, db: AsyncConnection, news_id: NewsId) -> ArticleDetail:
+        row = await article(db, news_id)
+        article_id = row.news_id
         links = await queries.links(db, article_id)
         impact = await queries.impact(db, article_id)
         story = await queries.story(db, row.cluster_id, article_id)
@@ -116,3 +124,19 @@ class NewsController(Controller):
             # one answer for every caller (a shared cache entry): error classes only, never messages
             predictions=[as_prediction(r, reveal_errors=False) for r in predictions],
         )
+
+    @post("/{news_id:str}/predict", operation_id="predictNews", status_code=202,
+          summary="Run the active models on one article now (admin, or a user within the daily quota)",
+          description="Launches a news_predictions run narrowed to this article (its watch-list links), "
+                      "queued behind the platform's own work; follow it at `status_url`. The predictions "
+                      "then show in GET /api/news/{id}. Draws on the same daily quota as report refreshes.",
+          responses=error_responses(401, 403, 404, 429), opt={INVALIDATES: ()})
+    async def predict(self, db: AsyncConnection, current_user: CurrentUser, engine: AsyncEngine,
+                      settings: Settings, clock: Callable[[], datetime], news_id: NewsId) -> RunLaunched:
+        row = await article(db, news_id)
+        day = row.published_at.astimezone(KST).date()  # the article's partition
+        async with quota_slot(engine, current_user, settings.analysis_refreshes_per_day, clock(), "predict") as left:
+            run_id = await dagster.launch(
+                settings.dagster_url, "news_predictions_job", str(day),
+                {"ops": {"computed__news_predictions": {"config": {"news_ids": [row.news_id]}}}}, current_user.id)
+        return RunLaunched(run_id=run_id, status_url=f"/api/runs/{run_id}", refreshes_left_today=left)

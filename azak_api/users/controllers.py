@@ -1,9 +1,12 @@
-"""Login, logout, the current user, and user management (admin)."""
+"""Login, logout, the optional-auth check, the current user, and user management (admin)."""
 
 import math
 import uuid
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
@@ -19,15 +22,18 @@ from azak_api.auth import (
     AuthState,
     CurrentUser,
     SessionTokens,
+    account_expired,
     admin_only,
     hash_password,
 )
 from azak_api.cache import INVALIDATES, ResponseCache
 from azak_api.db import MAX_ID
 from azak_api.errors import Conflict, NotFound, error_responses
+from azak_api.moments import end_date
 from azak_api.pages import paging
 from azak_api.users import queries
 from azak_api.users.schemas import (
+    AuthCheck,
     LoginRequest,
     LoginResponse,
     User,
@@ -43,7 +49,24 @@ UserId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="user id")]
 
 def as_user(row: queries.UserRow) -> User:
     return User(id=row.id, email=row.email, role=row.role, display_name=row.display_name,  # type: ignore[arg-type]
-                is_active=row.is_active, created_at=row.created_at, last_login_at=row.last_login_at)
+                is_active=row.is_active, created_at=row.created_at, last_login_at=row.last_login_at,
+                expires_at=row.expires_at, refresh_enabled=row.refresh_enabled,
+                refreshes_per_day=row.refreshes_per_day)
+
+
+async def changes_of(data: UserUpdate, auth_state: AuthState) -> dict[str, Any]:
+    """The columns a PATCH sets (an absent field keeps its value; a null expiry or quota clears it)."""
+    changes: dict[str, Any] = {name: getattr(data, name) for name in
+                               ("role", "is_active", "display_name", "refresh_enabled")
+                               if getattr(data, name) is not None}
+    for name in ("expires_at", "refreshes_per_day"):
+        if getattr(data, name) is not msgspec.UNSET:
+            changes[name] = getattr(data, name)
+    if changes.get("expires_at") is not None:
+        end_date("expires_at", changes["expires_at"])
+    if data.password is not None:
+        changes["password_hash"] = await auth_state.hash_password(data.password)
+    return changes
 
 
 class AuthController(Controller):
@@ -57,7 +80,8 @@ class AuthController(Controller):
                       "client address (sliding windows), then 429 with `Retry-After`.",
           responses=error_responses(401, 413, 429))
     async def login(self, request: Request[Any, Any, Any], data: LoginRequest, auth_state: AuthState,
-                    tokens: SessionTokens, tx: AsyncConnection) -> Response[LoginResponse]:
+                    tokens: SessionTokens, tx: AsyncConnection,
+                    clock: Callable[[], datetime]) -> Response[LoginResponse]:
         wait = await auth_state.login_allowed(data.email, auth_state.caller_address(request))
         if wait is not None:
             raise TooManyRequestsException("too many login attempts; try again later",
@@ -66,12 +90,24 @@ class AuthController(Controller):
         valid = await auth_state.verify_password(found.password_hash if found else _DUMMY_HASH, data.password)
         if found is None or not valid or not found.is_active:
             raise NotAuthorizedException("wrong e-mail or password, or the account is disabled")
+        if found.expires_at is not None and found.expires_at <= clock():  # said only to the right password
+            raise account_expired(found.expires_at)
         row = await queries.touch_login(tx, found.id)
         token = tokens.issue(row.id, row.role, row.token_version)
         expires_in = tokens.expires_in
         body = LoginResponse(access_token=token, token_type="bearer", expires_in=expires_in, user=as_user(row))
         return Response(body, cookies=[Cookie(key=COOKIE, value=token, max_age=expires_in, httponly=True,
                                               secure=tokens.secure, samesite="lax", path="/")])
+
+    @get("/check", operation_id="checkAuth", opt={PUBLIC: True}, security=ANONYMOUS, cache=False,
+         summary="Whether the request carries a valid token, and whose (with or without a token)",
+         description="Never 401: an absent, expired, revoked or tampered token, or an expired or "
+                     "disabled account, answers `{\"authenticated\": false, \"user\": null}`.")
+    async def check(self, request: Request[Any, Any, Any], auth_state: AuthState,
+                    db: AsyncConnection) -> AuthCheck:
+        holder = await auth_state.optional_user(request)
+        row = await queries.by_id(db, holder.id) if holder is not None else None
+        return AuthCheck(authenticated=row is not None, user=as_user(row) if row is not None else None)
 
     @post("/logout", operation_id="logout", security=SECURED, status_code=200, summary="Revoke the current token",
           responses=error_responses(401),
@@ -109,8 +145,10 @@ class UserController(Controller):
           responses=error_responses(401, 403, 409, 413),
           opt={INVALIDATES: ()})
     async def create_user(self, data: UserCreate, tx: AsyncConnection, auth_state: AuthState) -> User:
+        if data.expires_at is not None:
+            end_date("expires_at", data.expires_at)
         password_hash = await auth_state.hash_password(data.password)
-        row = await queries.create(tx, data.email, password_hash, data.role, data.display_name)
+        row = await queries.create(tx, data.email, password_hash, data.role, data.display_name, data.expires_at)
         if row is None:
             raise Conflict(f"a user with e-mail {data.email.lower()} already exists")
         return as_user(row)
@@ -124,25 +162,21 @@ class UserController(Controller):
         return as_user(row)
 
     @patch("/{user_id:int}", operation_id="updateUser", guards=[admin_only],
-           summary="Change a user's role, status, password or name (admin)",
+           summary="Change a user's role, status, password, name, expiry or on-demand quota (admin)",
            description="A new password or a change of status ends the user's sessions: tokens issued "
-                       "before are refused.",
+                       "before are refused. Past `expires_at` the user is refused at login and on every "
+                       "request (null: never expires). `refresh_enabled` and `refreshes_per_day` (null: "
+                       "AZAK_ANALYSIS_REFRESHES_PER_DAY) govern their on-demand runs.",
            responses=error_responses(401, 403, 404, 409, 413),
            opt={INVALIDATES: ("me", "analysis")})  # a role change changes what analysis shows
     async def update_user(self, request: Request[CurrentUser, Token, Any], user_id: UserId, data: UserUpdate,
                           current_user: CurrentUser, auth_state: AuthState, response_cache: ResponseCache,
-                          engine: AsyncEngine) -> User:
-        changes: dict[str, Any] = {}
-        if data.role is not None:
-            changes["role"] = data.role
-        if data.is_active is not None:
-            changes["is_active"] = data.is_active
-        if data.display_name is not None:
-            changes["display_name"] = data.display_name
-        if data.password is not None:
-            changes["password_hash"] = await auth_state.hash_password(data.password)
-        if user_id == current_user.id and (changes.get("role") == "user" or changes.get("is_active") is False):
-            raise Conflict("admins cannot demote or disable themselves")
+                          engine: AsyncEngine, clock: Callable[[], datetime]) -> User:
+        changes = await changes_of(data, auth_state)
+        ends = changes.get("expires_at")
+        if user_id == current_user.id and (changes.get("role") == "user" or changes.get("is_active") is False
+                                           or (ends is not None and ends <= clock())):
+            raise Conflict("admins cannot demote, disable or expire themselves")
         async with engine.begin() as conn:  # committed before the caches below forget the user
             row = await queries.update(conn, user_id, changes) if changes else await queries.by_id(conn, user_id)
         if row is None:

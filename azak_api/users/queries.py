@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.db import Total, paged, row_as, rows_as
 
-COLUMNS = "id, email, role, display_name, is_active, created_at, last_login_at, token_version"
+COLUMNS = ("id, email, role, display_name, is_active, created_at, last_login_at, token_version, expires_at, "
+           "refresh_enabled, refreshes_per_day")
 
 
 class UserRow(NamedTuple):
@@ -20,16 +21,20 @@ class UserRow(NamedTuple):
     created_at: datetime
     last_login_at: datetime | None
     token_version: int
+    expires_at: datetime | None
+    refresh_enabled: bool
+    refreshes_per_day: int | None
 
 
 class Credentials(NamedTuple):
     id: int
     password_hash: str
     is_active: bool
+    expires_at: datetime | None
 
 
 async def credentials(conn: AsyncConnection, email: str) -> Credentials | None:
-    row = (await conn.execute(text("SELECT id, password_hash, is_active FROM app.users WHERE email = :e"),
+    row = (await conn.execute(text("SELECT id, password_hash, is_active, expires_at FROM app.users WHERE email = :e"),
                               {"e": email.lower()})).first()
     return row_as(Credentials, row)
 
@@ -45,11 +50,11 @@ async def page(conn: AsyncConnection, offset: int, limit: int) -> tuple[list[Use
 
 
 async def create(conn: AsyncConnection, email: str, password_hash: str, role: str,
-                 display_name: str | None) -> UserRow | None:
+                 display_name: str | None, expires_at: datetime | None = None) -> UserRow | None:
     row = (await conn.execute(text(
-        f"INSERT INTO app.users (email, password_hash, role, display_name) "
-        f"VALUES (:e, :h, :r, :d) ON CONFLICT (email) DO NOTHING RETURNING {COLUMNS}"),
-        {"e": email.lower(), "h": password_hash, "r": role, "d": display_name})).first()
+        f"INSERT INTO app.users (email, password_hash, role, display_name, expires_at) "
+        f"VALUES (:e, :h, :r, :d, :x) ON CONFLICT (email) DO NOTHING RETURNING {COLUMNS}"),
+        {"e": email.lower(), "h": password_hash, "r": role, "d": display_name, "x": expires_at})).first()
     return row_as(UserRow, row)
 
 

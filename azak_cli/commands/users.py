@@ -1,10 +1,12 @@
 """`azak users create`: API users."""
 
 import argparse
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from azak_cli.errors import UsageError
 from azak_cli.runtime import environment
+from azak_core.market import KST
 
 
 def register(subparsers: Any) -> None:
@@ -15,8 +17,28 @@ def register(subparsers: Any) -> None:
     create.add_argument("--password", required=True, help="10 to 128 characters")
     create.add_argument("--admin", action="store_true", help="give the admin role")
     create.add_argument("--reset-password", action="store_true",
-                        help="if the e-mail exists, set its password and role instead of failing")
+                        help="if the e-mail exists, set its password, role and expiry instead of failing")
+    create.add_argument("--expires", type=expiry, metavar="WHEN",
+                        help="end of the account: a KST day (YYYY-MM-DD: usable through that day) or an "
+                             "ISO 8601 time with its offset; refused at login and on every request after")
     create.set_defaults(func=run)
+
+
+def expiry(value: str) -> datetime:
+    """``--expires``: a day (the account works through that KST day) or a time with its offset."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        pass
+    else:
+        return datetime.combine(day + timedelta(days=1), time(), tzinfo=KST)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD or an ISO 8601 time, got {value!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{value!r} has no UTC offset: add one (e.g. +09:00) or give a day")
+    return moment
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,9 +51,10 @@ def run(args: argparse.Namespace) -> int:
     with environment.session() as runtime:
         try:
             user_id, created = upsert_user(runtime.database.render(), args.email, args.password, args.admin,
-                                           args.reset_password)
+                                           args.reset_password, args.expires)
         except UserExists as exc:
             raise UsageError(f"{exc}; pass --reset-password to set its password and role") from None
     role = "admin" if args.admin else "user"
-    print(f"{'created' if created else 'updated'} {role} {args.email.lower()} (id {user_id})")
+    ends = f", expires {args.expires.isoformat()}" if args.expires else ""
+    print(f"{'created' if created else 'updated'} {role} {args.email.lower()} (id {user_id}{ends})")
     return 0

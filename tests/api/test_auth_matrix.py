@@ -21,7 +21,7 @@ import pytest
 from tests.api.conftest import PASSWORD, SECRET, bearer, login, make_user, sql
 
 # who may call each operation (by operation id): add a new route's id to exactly one of these
-PUBLIC_OPERATIONS = {"getHealth", "login"}
+PUBLIC_OPERATIONS = {"getHealth", "login", "checkAuth", "readPreview"}
 USER_OPERATIONS = {
     "logout", "getCurrentUser",
     "listStocks", "getStock", "getStockPrices", "getStockQuote", "getStockPage", "getMarketOverview",
@@ -30,7 +30,7 @@ USER_OPERATIONS = {
     "getSimilarNews", "searchNews",
     "getStockAnalysis", "listStockReports", "listPredictions", "refreshStockAnalysis", "getRun",
     "listEvaluations", "getEvaluation", "rateEvaluation", "getLeaderboard", "getModelPerformance",
-    "listAbTests", "getAbTestResults",
+    "listAbTests", "getAbTestResults", "getRatingQueue", "getRatingProgress", "predictNews",
 }
 ADMIN_OPERATIONS = {
     "listUsers", "createUser", "getUser", "updateUser", "deactivateUser",
@@ -38,6 +38,7 @@ ADMIN_OPERATIONS = {
     "listModels", "createModel", "updateModel",
     "createAbTest",
     "listTelegramSubscribers", "deactivateTelegramSubscriber", "listTelegramNotifications",
+    "createPreview", "listPreviews", "revokePreview",
 }
 
 # how to call each route (by operation id): path parameters and body
@@ -87,6 +88,14 @@ REQUESTS: dict[str, dict[str, Any]] = {
     "listAbTests": {},
     "createAbTest": {"body": lambda ctx: {"model_a_id": 1, "model_b_id": 1}},
     "getAbTestResults": {"path": {"ab_test_id": "1"}},
+    "checkAuth": {},
+    "getRatingQueue": {},
+    "predictNews": {"path": {"news_id": "article"}, "needs_dagit": True},
+    "getRatingProgress": {},
+    "readPreview": {"path": {"link_id": str(uuid.uuid4())}},
+    "createPreview": {"body": lambda ctx: {"stock_code": "005930"}},
+    "listPreviews": {},
+    "revokePreview": {"path": {"link_id": str(uuid.uuid4())}},
 }
 IDENTITIES = ("anonymous", "user", "admin", "expired", "tampered", "revoked")
 

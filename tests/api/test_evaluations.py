@@ -1,11 +1,8 @@
 """Evaluations, ratings, leaderboard, model performance and A/B tests over a warehouse the real
 pipelines built and evaluated (stock reports written as the predictions branch will write them)."""
 
-import os
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
-from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -13,49 +10,7 @@ from litestar.testing import AsyncTestClient
 from azak_api.admin import ensure_ab_test, run_migrations
 from azak_api.app import create_app
 from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
-from tests.api.conftest import bearer, settings_for, sql
-from tests.pipelines.evaluation import fixtures as fx
-
-CODES = ("005930", "000660", "373220", "207940", "005380")
-
-
-@pytest.fixture(scope="session")
-def evaluated(api_warehouse: str) -> Iterator[dict[str, Any]]:
-    """Baseline and a rival report on five stocks every session of April 2025, then the evaluation."""
-    from tests.pipelines.runs import run
-
-    run_migrations(api_warehouse)
-    sql(api_warehouse, "INSERT INTO app.models (name, provider, model) VALUES ('rival', 'external', 'rival') "
-                       "ON CONFLICT (name) DO NOTHING")
-    [(baseline_id,)] = sql(api_warehouse, "SELECT id FROM app.models WHERE name = 'baseline'")
-    [(rival_id,)] = sql(api_warehouse, "SELECT id FROM app.models WHERE name = 'rival'")
-    sql(api_warehouse, "INSERT INTO app.ab_tests (model_a_id, model_b_id, min_n, active) VALUES (%s, %s, 10, false)",
-        (baseline_id, rival_id))
-    [(ab_id,)] = sql(api_warehouse, "SELECT max(id) FROM app.ab_tests")
-    reports = []
-    closes = dict(((c, d), float(v)) for c, d, v in sql(
-        api_warehouse, "SELECT stock_code, trade_date, close FROM raw.daily_prices WHERE price_basis = 'adjusted'"))
-    for day in krx_calendar().sessions_between(date(2025, 4, 1), date(2025, 5, 1)):
-        for i, code in enumerate(CODES):
-            previous = closes[(code, krx_calendar().add_sessions(day, -1))]
-            made_at = fx.kst(f"{day}T08:30")
-            reports.append(fx.report("baseline", code, made_at, "up", 0.5 + i / 20, previous, previous * 1.03,
-                                     previous * 0.97, 5))
-            reports.append(fx.report("rival", code, made_at, "down", 0.55, previous, previous * 0.97,
-                                     previous * 1.03, 5))
-    reports.append(fx.report("baseline", "005930", fx.kst("2025-04-30T13:05"), "up", 0.6, None, None, None, 5,
-                             status="failed"))
-    fx.write_predictions(api_warehouse, reports, [])
-    saved = os.environ.get("AZAK_DATABASE_URL")
-    os.environ["AZAK_DATABASE_URL"] = api_warehouse
-    try:
-        run("evaluation_job")
-    finally:
-        if saved is None:
-            os.environ.pop("AZAK_DATABASE_URL", None)
-        else:
-            os.environ["AZAK_DATABASE_URL"] = saved
-    yield {"baseline_id": baseline_id, "rival_id": rival_id, "ab_id": ab_id, "reports": len(reports) - 1}
+from tests.api.conftest import CODES, bearer, settings_for, sql
 
 
 async def test_evaluations_list_and_filter(client, user, evaluated, api_warehouse):

@@ -111,7 +111,8 @@ CROSS_FIELD = re.compile(r"^'from' \(.+\) is after 'to' \(.+\)$|^at most \d+ day
                          r"|^give either cursor or page, not both|^page \d+ starts past the first [\d,]+ articles"
                          r"|^model_a_id and model_b_id must be two different models$|^no model with id "
                          r"|^q: no letters or digits to embed|^nothing to change: give at least one field$"
-                         r"|^model: |^an openai-compatible model needs base_url")
+                         r"|^model: |^an openai-compatible model needs base_url"
+                         r"|^expires_at \(.+\) (is not in the future|must fall between the years 2000 and 8999)$")
 
 
 # The operator's egress policy (AZAK_LLM_*): a schema-valid model may name a key variable or a host
@@ -133,7 +134,8 @@ def cross_field_rule(response) -> bool:
 
 DOCUMENT = app_document()
 # A valid value of each input with a pattern (asserted below): the base the hostile values extend.
-EXAMPLE_VALUES = {"code": "005930", "stock": "005930", "news_id": "1", "chat_id": "1", "chat": "1",
+EXAMPLE_VALUES = {"code": "005930", "stock": "005930", "stock_code": "005930", "news_id": "1", "chat_id": "1",
+                  "chat": "1",
                   "run_id": "00000000-0000-4000-8000-000000000000", "evaluation_id": "news:1", "model": "baseline",
                   "cursor": "abc", "email": "someone@test.azak", "display_name": "A", "name": "A",
                   "base_url": "https://api.openai.com/v1", "api_key_env": "AZAK_OPENAI_API_KEY"}

@@ -48,6 +48,10 @@ class PredictionsConfig(dg.Config):
     stocks: list[str] = []  # stock codes; empty: the watch-list
 
 
+class NewsPredictionsConfig(PredictionsConfig):
+    news_ids: list[int] = []  # articles (an on-demand prediction of one); empty: every salient link
+
+
 class ReportsConfig(PredictionsConfig):
     slot: str = "16:00"  # KST time a simulated (past-day) report is made as of
 
@@ -112,20 +116,22 @@ def _runner(conn: Any, llm: LlmResource, models: list[ModelSpec], context: dg.As
 @dg.asset(key=["computed", "news_predictions"], deps=[*MARTS, *STAGING, *SIMILAR],
           check_specs=[dg.AssetCheckSpec("every_model_answered", asset=["computed", "news_predictions"])],
           **COMMON)
-def news_predictions(context: dg.AssetExecutionContext, config: PredictionsConfig, warehouse: Warehouse,
+def news_predictions(context: dg.AssetExecutionContext, config: NewsPredictionsConfig, warehouse: Warehouse,
                      llm: LlmResource) -> AssetResult:
     """Per salient (article, watch-list stock) link of the window × every active model: direction
     (up/down/neutral), the probability it is right, impact, relevance, horizon and reasoning, from a
     point-in-time context (prices of sessions closed before the article, indicators, index moves,
     DART filings of the last 7 days, similar-news outcomes, the stock's news-impact history). Past
     days are simulated as of each article's publication; today is live (as of now). Append-only:
-    a re-run adds only what is new (failed attempts are retried, successes never repeated)."""
+    a re-run adds only what is new (failed attempts are retried, successes never repeated). Config
+    ``news_ids`` narrows the run to those articles (``POST /api/news/{id}/predict``)."""
     window = window_of(context)
     today, now = kst_today(), utc_now()
     with warehouse.connect() as conn:
         ensure_table(conn, NEWS_PREDICTIONS)
         models = _models(conn, config)
-        articles = articles_to_predict(conn, window.start, window.end, _codes(conn, config))
+        articles = [a for a in articles_to_predict(conn, window.start, window.end, _codes(conn, config))
+                    if not config.news_ids or a.news_id in config.news_ids]
         tables = existing_tables(conn)
         done = _answered(conn, window)
         jobs = []

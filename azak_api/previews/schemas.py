@@ -1,0 +1,41 @@
+"""Preview links: request and response types."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from azak_api.analysis.schemas import Report
+from azak_api.pages import Paged
+from azak_api.stocks.schemas import StockDetail
+from azak_core.market import STOCK_CODE_PATTERN
+
+PreviewStatus = Literal["active", "expired", "revoked"]
+
+
+class PreviewCreate(msgspec.Struct, forbid_unknown_fields=True):
+    stock_code: Annotated[str, msgspec.Meta(pattern=STOCK_CODE_PATTERN, description="KRX stock code")]
+    expires_at: Annotated[datetime, msgspec.Meta(tz=True, description="ISO 8601 with its UTC offset")] | None = None
+
+
+class PreviewLink(msgspec.Struct):
+    id: str
+    url: str  # the public page, readable without a token
+    stock_code: str
+    status: PreviewStatus
+    created_at: datetime
+    created_by: int | None
+    expires_at: datetime | None  # null: until revoked
+    revoked_at: datetime | None
+
+
+class PreviewLinkPage(Paged):
+    items: list[PreviewLink]
+
+
+class PreviewPage(msgspec.Struct):
+    """What a preview link shows: one stock's page, nobody's data."""
+
+    stock: StockDetail
+    reports: list[Report]  # the latest successful report of each active model
+    expires_at: datetime | None
