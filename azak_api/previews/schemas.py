@@ -5,9 +5,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from azak_api.analysis.schemas import Report
 from azak_api.pages import Paged
-from azak_api.stocks.schemas import StockDetail
+from azak_api.stockpage.schemas import StockPageView
 from azak_core.market import STOCK_CODE_PATTERN
 
 PreviewStatus = Literal["active", "expired", "revoked"]
@@ -36,6 +35,6 @@ class PreviewLinkPage(Paged):
 class PreviewPage(msgspec.Struct):
     """What a preview link shows: one stock's page, nobody's data."""
 
-    stock: StockDetail
-    reports: list[Report]  # the latest successful report of each active model
+    page: Annotated[StockPageView, msgspec.Meta(
+        description="as GET /api/stocks/{code}/page: detail, quote, reports side by side, predictions, news")]
     expires_at: datetime | None

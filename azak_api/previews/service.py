@@ -5,12 +5,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.analysis.controllers import as_report
-from azak_api.analysis.queries import latest_reports
 from azak_api.errors import Gone, NotFound
 from azak_api.previews.queries import PreviewRow
 from azak_api.previews.schemas import PreviewLink, PreviewPage, PreviewStatus
-from azak_api.stocks.service import stock_detail
+from azak_api.stockpage.service import stock_page
 
 PUBLIC_PATH = "/api/public/previews"
 
@@ -50,11 +48,6 @@ def usable(row: PreviewRow | None, value: str, now: datetime) -> PreviewRow:
 
 
 async def preview_page(conn: AsyncConnection, code: str, now: datetime) -> PreviewPage:
-    """The stock's public page: its detail and the latest report of each active model, as anyone
-    without an account may see them (no error messages from providers, no user's data).
-
-    The stock page of the frontend issue (``GET /api/stocks/{code}/page``) is what a preview should
-    show once it exists: point this function at its builder."""
-    stock = await stock_detail(conn, code, now)
-    reports = [as_report(row, reveal_errors=False) for row in await latest_reports(conn, code)]
-    return PreviewPage(stock=stock, reports=reports, expires_at=None)
+    """The stock's public page: the stock page (``GET /api/stocks/{code}/page``) as anyone without
+    an account may see it (no error messages from providers, no user's data)."""
+    return PreviewPage(page=await stock_page(conn, code, now), expires_at=None)

@@ -49,12 +49,10 @@ async def test_a_link_serves_its_stocks_page_without_a_token_until_revoked(api, 
     page = await api.get(link["url"])  # no token, no cookie
     assert page.status_code == 200, page.text
     assert page.headers["cache-control"] == "no-store" and page.json()["expires_at"] is None
-    # the very page a logged-in user reads for that stock: its detail and the latest reports
-    stock = await api.get(f"/api/stocks/{CODE}", headers=bearer(user.token))
-    analysis = await api.get(f"/api/stocks/{CODE}/analysis", headers=bearer(user.token))
-    assert page.json()["stock"] == stock.json()
-    assert page.json()["reports"] == analysis.json()["reports"]
-    assert all(report["stock_code"] == CODE for report in page.json()["reports"])
+    # the very page a logged-in user reads for that stock
+    stock_page = await api.get(f"/api/stocks/{CODE}/page", headers=bearer(user.token))
+    assert page.json()["page"] == stock_page.json()
+    assert all(report["stock_code"] == CODE for report in page.json()["page"]["analysis"]["reports"])
 
     revoked = await api.delete(f"/api/admin/previews/{link['id']}", headers=bearer(admin.token))
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
@@ -66,14 +64,15 @@ async def test_the_page_never_shows_another_stock_or_anyone_s_data(api, api_ware
     admin = await account(api, api_warehouse, admin=True)
     first, second = await make_link(api, admin.token, CODE), await make_link(api, admin.token, OTHER)
     pages = [await api.get(first["url"]), await api.get(second["url"]), await api.get(first["url"])]
-    assert [p.json()["stock"]["code"] for p in pages] == [CODE, OTHER, CODE]  # never one link's answer for another
+    # never one link's answer for another
+    assert [p.json()["page"]["detail"]["code"] for p in pages] == [CODE, OTHER, CODE]
     for page, code in zip(pages, (CODE, OTHER, CODE), strict=True):
-        assert page.json()["reports"], "the evaluated warehouse has reports on both stocks"
-        assert {r["stock_code"] for r in page.json()["reports"]} == {code}
+        assert page.json()["page"]["analysis"]["reports"], "the evaluated warehouse has reports on both stocks"
+        assert {r["stock_code"] for r in page.json()["page"]["analysis"]["reports"]} == {code}
     for page in pages:
         text = page.text
         assert admin.email not in text and "created_by" not in text and "email" not in text
-        assert all(r["provenance"]["error_message"] is None for r in page.json()["reports"])
+        assert all(r["provenance"]["error_message"] is None for r in page.json()["page"]["analysis"]["reports"])
 
 
 async def test_unknown_links_are_404_and_expired_ones_410(api, api_warehouse, clock):
