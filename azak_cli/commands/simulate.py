@@ -24,5 +24,7 @@ def run(args: argparse.Namespace) -> int:
         from azak_cli.errors import UsageError
 
         raise UsageError(f"--to {args.last} is before --from {args.first}")
-    with environment.session(apply=True) as runtime:
+    with environment.session() as runtime:
+        runtime.ensure_milvus()  # the embeddings the automation asks for
+        runtime.apply()
         return main.simulate(runtime, args.first, args.last, args.json)

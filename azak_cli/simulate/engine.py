@@ -20,9 +20,13 @@ import dagster as dg
 from azak_cli.simulate.cron import fires
 from azak_core import clock
 from azak_core.market import KST
+from azak_pipelines.defs.common import RANGE_END, RANGE_START
 from azak_pipelines.runs import QUIET_LOGS, failure
 
 TICK = timedelta(minutes=5)
+# between ticks that ran nothing, only cron conditions can change their answer: evaluate then
+# every 30 simulated minutes (an ``on_cron`` condition still sees the cron tick that passed)
+QUIET_AUTOMATION = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -38,13 +42,14 @@ class Request:
 
     @property
     def key(self) -> tuple[Any, ...]:
-        ranges = tuple(t for t in self.tags if t[0].startswith("dagster/asset_partition_range"))
+        ranges = tuple(t for t in self.tags if t[0] in (RANGE_START, RANGE_END))
         return self.job, self.assets, self.partition, ranges, self.run_config
 
     @property
     def label(self) -> str:
         what = self.job or ",".join(k.to_user_string() for k in self.assets)
-        span = self.partition or "…".join(v for k, v in self.tags if k.startswith("dagster/asset_partition_range"))
+        ranges = dict(self.tags)
+        span = self.partition or "…".join(ranges[k] for k in (RANGE_START, RANGE_END) if k in ranges)
         return f"{what}[{span}]" if span else what
 
 
@@ -71,6 +76,8 @@ class Simulation:
     runs: list[RunRecord] = field(default_factory=list)
     sensor_cursors: dict[str, str | None] = field(default_factory=dict)
     automation_cursor: Any = None
+    automation_at: datetime | None = None
+    runs_seen: int = -1
 
     def run(self) -> list[RunRecord]:
         self.now = self.start
@@ -123,6 +130,10 @@ class Simulation:
         return found
 
     def _automation(self) -> list[Request]:
+        quiet = self.runs_seen == len(self.runs) and self.automation_at is not None
+        if quiet and self.now - self.automation_at < QUIET_AUTOMATION:  # type: ignore[operator]
+            return []
+        self.automation_at, self.runs_seen = self.now, len(self.runs)
         sensors = self.definitions.get_repository_def().sensor_defs
         sensor = next(s for s in sensors if isinstance(s, dg.AutomationConditionSensorDefinition))
         selection = sensor.asset_selection

@@ -19,6 +19,7 @@ PREDICTION_DEADLINE = timedelta(minutes=30)  # DESIGN.md §3: within 30 min of p
 NOTES = (
     "minute bars: the every-minute schedule's requests within a tick are merged (sampled every 5 minutes)",
     "simulated time advances by each run's measured wall duration",
+    "automation: evaluated after every tick that ran something, else every 30 simulated minutes",
     "run-status sensors (Telegram on failures) are not evaluated: they react to runs, not to the clock",
     "KIS, DART and Reddit stay in replay mode: their schedules skip (the recordings hold nothing new)",
     "the news sites answer each recorded day whole: an article may be collected before its publication time",

@@ -32,3 +32,16 @@ def test_every_schedule_fires_at_the_minutes_the_daemon_ticks():
         ours = {m for m in minutes if fires(schedule.cron_schedule, m)}
         assert ours == daemon, schedule.name
         assert daemon, schedule.name  # each fires at least once in a week (the test compares something)
+
+
+def test_requests_for_the_same_job_and_partition_within_a_tick_make_one_run():
+    from azak_cli.simulate.engine import Request, merged
+
+    minute_bars = [Request("minute_prices_schedule", "minute_prices_job", partition="2025-06-09",
+                           tags=(("azak/source", "kis"),)) for _ in range(5)]
+    other_day = Request("minute_prices_schedule", "minute_prices_job", partition="2025-06-10")
+    news = Request("news_schedule", "news_job", tags=(("dagster/asset_partition_range_end", "2025-06-09"),
+                                                      ("dagster/asset_partition_range_start", "2025-06-08")))
+    runs = merged([*minute_bars, other_day, news, news])
+    assert [r.label for r in runs] == ["minute_prices_job[2025-06-09]", "minute_prices_job[2025-06-10]",
+                                       "news_job[2025-06-08…2025-06-09]"]
