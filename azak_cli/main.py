@@ -24,6 +24,7 @@ from azak_cli.commands import (
     predict,
     serve,
     similar,
+    simulate,
     telegram,
     users,
     worker,
@@ -34,7 +35,7 @@ from azak_cli.runtime.services import stop_on_signals
 
 # in the order `azak --help` lists them
 COMMANDS = (demo, serve, imports, evaluate, backfill, housekeeping, marts, worker, match, similar, milvus, users,
-            models, predict, notify, telegram, dev, db, completion)
+            models, predict, notify, telegram, simulate, dev, db, completion)
 
 
 def build_parser() -> argparse.ArgumentParser:

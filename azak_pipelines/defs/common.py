@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import dagster as dg
 import psycopg
 
+from azak_core import clock
 from azak_core.market import KST
 from azak_pipelines.lib.calendar.krx_calendar import krx_calendar, utc_now
 from azak_pipelines.lib.markdown import markdown_table
@@ -80,7 +81,7 @@ def window_of(context: dg.AssetExecutionContext) -> Window:
 
 
 def kst_today() -> date:
-    return utc_now().astimezone(KST).date()
+    return clock.kst_today()
 
 
 def watchlist_codes(conn: psycopg.Connection[Any]) -> list[str]:

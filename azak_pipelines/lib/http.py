@@ -15,10 +15,11 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
+
+from azak_core import clock
 
 USER_AGENT = "Azak/0.1 (Korean market data platform; +https://github.com/azak-platform/azak)"
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
@@ -153,7 +154,7 @@ def parse_retry_after(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - clock.utc_now()).total_seconds())
 
 
 class HttpClient:

@@ -13,12 +13,12 @@ import os
 import tempfile
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
-from azak_core import settings_registry
+from azak_core import clock, settings_registry
 from azak_core.market import AFTER_HOURS_CLOSING, AFTER_HOURS_SINGLE_PRICE, KST, PRE_MARKET
 
 FIRST_DAY = date(1990, 1, 3)
@@ -247,7 +247,7 @@ def krx_calendar() -> KrxCalendar:
     """The process-wide calendar (cached in memory and on disk)."""
     overrides_bytes = OVERRIDES_FILE.read_bytes()
     key = hashlib.sha256(
-        f"{version('exchange-calendars')}|{date.today().isoformat()}|".encode() + overrides_bytes
+        f"{version('exchange-calendars')}|{clock.kst_today().isoformat()}|".encode() + overrides_bytes
     ).hexdigest()[:16]
     path = _cache_dir() / f"krx-calendar-{key}.json"
     try:
@@ -278,4 +278,5 @@ def kst_midnight(day: date) -> datetime:
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """Now by the platform's one clock (:mod:`azak_core.clock`)."""
+    return clock.utc_now()

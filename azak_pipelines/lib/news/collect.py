@@ -15,6 +15,7 @@ from typing import Any
 import requests
 from lxml import html as lxml_html
 
+from azak_core import clock
 from azak_core.redact import redacted_repr
 from azak_pipelines.lib.http import HttpClient, HttpError, redact_secrets
 from azak_pipelines.lib.news import dart, naver, reddit, rss
@@ -154,7 +155,7 @@ async def feed(client: HttpClient, url: str, source: str, press: str, fetched_at
 
 async def dart_corps(client: HttpClient, settings: NewsSettings, cache_dir: Path | None) -> dict[str, dart.Corp]:
     """DART's corp-code list (a few MB), cached for a day under ``cache_dir``."""
-    cached = cache_dir / f"dart-corpcode-{date.today():%Y%m%d}.zip" if cache_dir else None
+    cached = cache_dir / f"dart-corpcode-{clock.kst_today():%Y%m%d}.zip" if cache_dir else None
     if cached is not None and cached.exists():
         return dart.parse_corp_codes(cached.read_bytes())
     response = await client.get(f"{settings.dart_base}/api/corpCode.xml",

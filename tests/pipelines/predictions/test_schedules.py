@@ -1,10 +1,14 @@
-"""Report and prediction schedules run on KRX trading days only, for today's partition."""
+"""Report and prediction schedules: reports on trading days only, news predictions at any hour."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import dagster as dg
+import pytest
+from dagster._utils.schedules import cron_string_iterator  # the daemon's tick iterator (tests only)
 
 from azak_core.market import KST
+from azak_core.runs import RANGE_END, RANGE_START
+from azak_pipelines.defs.news.schedules import news_schedule
 from azak_pipelines.defs.predictions.schedules import news_predictions_schedule, stock_reports_schedule
 
 
@@ -25,5 +29,51 @@ def test_reports_at_the_three_slots_of_a_trading_day():
 def test_closed_days_are_skipped_with_the_reason():
     result = evaluate(stock_reports_schedule, datetime(2025, 6, 3, 8, 30, tzinfo=KST))  # election day
     assert isinstance(result, dg.SkipReason) and "not a KRX trading day" in result.skip_message
-    result = evaluate(news_predictions_schedule, datetime(2025, 6, 3, 10, 0, tzinfo=KST))
-    assert isinstance(result, dg.SkipReason)
+
+
+def _ticks(schedule, start: datetime, end: datetime) -> list[datetime]:
+    """The daemon's own ticks of ``schedule`` in ``[start, end)`` (Dagster's cron iterator)."""
+    ticks = []
+    for tick in cron_string_iterator(start.timestamp(), schedule.cron_schedule, schedule.execution_timezone):
+        if tick >= end:
+            return ticks
+        ticks.append(tick)
+    return ticks
+
+
+# Saturday evening to Sunday morning, election day (3 June, closed) and Memorial Day (6 June)
+CLOSED_HOURS = [(datetime(2025, 5, 31, 18, 0, tzinfo=KST), datetime(2025, 6, 1, 9, 0, tzinfo=KST)),
+                (datetime(2025, 6, 2, 23, 0, tzinfo=KST), datetime(2025, 6, 3, 23, 59, tzinfo=KST)),
+                (datetime(2025, 6, 5, 19, 0, tzinfo=KST), datetime(2025, 6, 7, 1, 0, tzinfo=KST))]
+# what the worst case allows after the news tick that collects an article: its runs and the marts
+COLLECTION_SETTLES = timedelta(minutes=5)
+
+
+@pytest.mark.parametrize(("start", "end"), CLOSED_HOURS)
+def test_an_article_of_any_hour_is_predicted_within_30_minutes(start, end):
+    """For an article published at every minute of a weekend evening, a holiday and a late night:
+    the first news tick after it collects it; the first prediction tick at least five minutes
+    after that requests a run whose range holds the article's day, within 30 minutes."""
+    news = _ticks(news_schedule, start, end + timedelta(hours=1))
+    predictions = _ticks(news_predictions_schedule, start, end + timedelta(hours=1))
+    requests = {tick: news_predictions_schedule(dg.build_schedule_context(scheduled_execution_time=tick))
+                for tick in predictions}
+    published = start
+    while published < end:
+        collected = next(t for t in news if t > published)
+        tick = next(t for t in predictions if t >= collected + COLLECTION_SETTLES)
+        request = requests[tick]
+        assert isinstance(request, dg.RunRequest), (published, request)
+        day = str(published.astimezone(KST).date())
+        assert request.tags[RANGE_START] <= day <= request.tags[RANGE_END], (published, request.tags)
+        assert tick - published <= timedelta(minutes=15), published  # when the runs keep up
+        published += timedelta(minutes=1)
+
+
+def test_the_worst_case_when_the_marts_miss_a_prediction_tick_is_25_minutes():
+    """Published a second after a news tick; collected 10 minutes later; the marts miss the
+    prediction tick 5 minutes after that: the next one is 10 minutes later still."""
+    start = datetime(2025, 6, 6, 22, 0, 1, tzinfo=KST)  # Memorial Day, 22:00:01
+    collected = _ticks(news_schedule, start, start + timedelta(hours=1))[0]
+    ticks = _ticks(news_predictions_schedule, collected + COLLECTION_SETTLES, start + timedelta(hours=1))
+    assert ticks[1] - start < timedelta(minutes=25) < timedelta(minutes=30)

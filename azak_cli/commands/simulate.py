@@ -1,0 +1,30 @@
+"""`azak simulate`: the platform's own schedules, sensors and automation over simulated days."""
+
+import argparse
+from datetime import date
+from typing import Any
+
+from azak_cli.runtime import environment
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "simulate", help="replay the daemon's schedules, sensors and automation over simulated KST days; "
+                         "print a ledger per day and exit 1 when an expectation failed")
+    parser.add_argument("--from", dest="first", required=True, type=date.fromisoformat, help="first KST day")
+    parser.add_argument("--to", dest="last", required=True, type=date.fromisoformat, help="last KST day")
+    parser.add_argument("--json", action="store_true", help="print the ledger as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from azak_cli.simulate import main
+
+    if args.last < args.first:
+        from azak_cli.errors import UsageError
+
+        raise UsageError(f"--to {args.last} is before --from {args.first}")
+    with environment.session() as runtime:
+        runtime.ensure_milvus()  # the embeddings the automation asks for
+        runtime.apply()
+        return main.simulate(runtime, args.first, args.last, args.json)

@@ -1,0 +1,1 @@
+"""`azak simulate`: the platform's own schedules, sensors and automation over a simulated clock."""

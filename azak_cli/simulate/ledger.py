@@ -1,0 +1,138 @@
+"""The ledger of a simulation, per KST day, and the expectations it checks.
+
+Each expectation is stated once below with its reason; ``failed`` lists those that did not hold.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import psycopg
+
+from azak_cli.simulate.engine import TICK, RunRecord
+from azak_core.market import KST
+from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
+
+REPORT_SLOTS = (time(8, 30), time(13, 5), time(16, 0))  # stock_reports_schedule's cron, KST
+PREDICTION_DEADLINE = timedelta(minutes=30)  # DESIGN.md §3: within 30 min of publication, any hour
+NOTES = (
+    "minute bars: the every-minute schedule's requests within a tick are merged (sampled every 5 minutes)",
+    "simulated time advances by each run's measured wall duration",
+    "automation: evaluated after every tick that ran something, else every 30 simulated minutes",
+    "run-status sensors (Telegram on failures) are not evaluated: they react to runs, not to the clock",
+    "KIS, DART and Reddit stay in replay mode: their schedules skip (the recordings hold nothing new)",
+    "the news sites answer each recorded day whole: an article may be collected before its publication time",
+)
+
+ARTICLES = """SELECT published_day, source, count(*) FROM computed.news_articles
+WHERE published_day BETWEEN %s AND %s GROUP BY 1, 2 ORDER BY 1, 2"""
+LINKS = """SELECT published_day, count(*), count(*) FILTER (WHERE salient) FROM computed.news_stock_matches
+WHERE published_day BETWEEN %s AND %s GROUP BY 1"""
+SIMILAR = """SELECT published_day, count(DISTINCT news_id) FROM computed.similar_news
+WHERE published_day BETWEEN %s AND %s GROUP BY 1"""
+PREDICTIONS = """SELECT published_day, model_name, status, count(*) FROM computed.news_predictions
+WHERE published_day BETWEEN %s AND %s GROUP BY 1, 2, 3"""
+REPORTS = """SELECT report_day, to_char(made_at AT TIME ZONE 'Asia/Seoul', 'HH24:MI'), model_name, count(*)
+FROM computed.stock_reports WHERE report_day BETWEEN %s AND %s AND mode = 'live' GROUP BY 1, 2, 3"""
+LATE_LINKS = """
+SELECT a.published_at, m.stock_code, mo.name, min(p.created_at)
+FROM computed.news_stock_matches m
+JOIN computed.news_articles a ON a.news_id = m.news_id AND a.published_day = m.published_day
+JOIN raw.stocks s ON s.code = m.stock_code AND s.is_watchlist
+CROSS JOIN app.models mo
+LEFT JOIN computed.news_predictions p ON p.news_id = m.news_id AND p.stock_code = m.stock_code
+     AND p.model_id = mo.id AND p.status = 'ok'
+WHERE m.salient AND mo.active AND mo.provider <> 'external' AND a.published_at >= %s AND a.published_at < %s
+GROUP BY 1, 2, 3, m.news_id
+HAVING min(p.created_at) IS NULL OR min(p.created_at) > a.published_at + %s
+ORDER BY 1 LIMIT 20"""
+
+
+@dataclass
+class Ledger:
+    days: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = NOTES
+
+    def as_json(self) -> dict[str, Any]:
+        return {"days": self.days, "failed_expectations": self.failed, "notes": list(self.notes)}
+
+
+def _day(ledger: Ledger, day: Any) -> dict[str, Any]:
+    return ledger.days.setdefault(str(day), {"articles": {}, "links": 0, "salient_links": 0, "with_neighbours": 0,
+                                             "predictions": {}, "reports": {}, "runs": 0, "failed_runs": 0,
+                                             "runs_by_job": {}})
+
+
+def build(url: str, runs: list[RunRecord], first: date, last: date, end: datetime) -> Ledger:
+    """Count what the simulated days produced, then check the expectations."""
+    ledger = Ledger()
+    for day in (first + timedelta(days=i) for i in range((last - first).days + 1)):
+        _day(ledger, day)
+    with psycopg.connect(url) as conn:
+        for day, source, n in conn.execute(ARTICLES, (first, last)):
+            _day(ledger, day)["articles"][source] = n
+        for day, links, salient in conn.execute(LINKS, (first, last)):
+            _day(ledger, day).update(links=links, salient_links=salient)
+        for day, n in conn.execute(SIMILAR, (first, last)):
+            _day(ledger, day)["with_neighbours"] = n
+        for day, model, status, n in conn.execute(PREDICTIONS, (first, last)):
+            _day(ledger, day)["predictions"].setdefault(model, {})[status] = n
+        reports: Counter[tuple[str, str, str]] = Counter()
+        for day, slot, model, n in conn.execute(REPORTS, (first, last)):
+            _day(ledger, day)["reports"].setdefault(slot, {})[model] = n
+            reports[(str(day), slot, model)] += n
+        _count_runs(ledger, runs)
+        start = datetime.combine(first, time(0), KST)
+        ledger.failed += [*no_run_failed(runs), *links_predicted_in_time(conn, start, end),
+                          *reports_at_each_slot(conn, reports, first, last)]
+    return ledger
+
+
+def _count_runs(ledger: Ledger, runs: list[RunRecord]) -> None:
+    for record in runs:
+        entry = _day(ledger, record.at.astimezone(KST).date())
+        entry["runs"] += 1
+        entry["failed_runs"] += not record.success
+        name = record.request.job or record.request.origin
+        entry["runs_by_job"][name] = entry["runs_by_job"].get(name, 0) + 1
+
+
+def no_run_failed(runs: list[RunRecord]) -> list[str]:
+    """No run fails: a failed run is work the platform did not do unattended."""
+    return [f"run failed at {r.at.astimezone(KST):%Y-%m-%d %H:%M} KST: {r.request.label}: {r.failure[:200]}"
+            for r in runs if not r.success]
+
+
+def links_predicted_in_time(conn: psycopg.Connection[Any], start: datetime, end: datetime) -> list[str]:
+    """Every salient watch-list link is predicted by every active model within 30 minutes of the
+    article's publication, whatever the hour or day (DESIGN.md §3: news predictions)."""
+    return [f"link not predicted within {PREDICTION_DEADLINE}: {code} by {model}, published "
+            f"{published.astimezone(KST):%Y-%m-%d %H:%M} KST, predicted "
+            f"{'never' if made is None else f'{made.astimezone(KST):%Y-%m-%d %H:%M} KST'}"
+            for published, code, model, made in conn.execute(LATE_LINKS, (start, end, PREDICTION_DEADLINE))]
+
+
+def reports_at_each_slot(conn: psycopg.Connection[Any], reports: Counter[tuple[str, str, str]],
+                         first: date, last: date) -> list[str]:
+    """Every watch-list stock has a report of every active model at each slot of each trading day
+    (made within one tick of the slot) and none on a closed day."""
+    watchlist = conn.execute("SELECT count(*) FROM raw.stocks WHERE is_watchlist").fetchone()[0]  # type: ignore[index]
+    models = [r[0] for r in conn.execute(
+        "SELECT name FROM app.models WHERE active AND provider <> 'external' ORDER BY name")]
+    calendar, failed = krx_calendar(), []
+    for day in (first + timedelta(days=i) for i in range((last - first).days + 1)):
+        made = {(slot, model): n for (d, slot, model), n in reports.items() if d == str(day)}
+        if not calendar.is_trading_day(day):
+            failed += [f"{day} is closed ({calendar.closure_reason(day)}) but has {n} live reports at {slot}"
+                       for (slot, _), n in made.items()]
+            continue
+        for slot in REPORT_SLOTS:
+            window = {f"{(datetime.combine(day, slot) + timedelta(minutes=m)):%H:%M}"
+                      for m in range(int(TICK.total_seconds() // 60) * 2)}
+            for model in models:
+                n = sum(made.get((at, model), 0) for at in window)
+                if n < watchlist:
+                    failed.append(f"{day} {slot:%H:%M}: {n} of {watchlist} watch-list reports by {model}")
+    return failed

@@ -1,0 +1,54 @@
+"""What `azak simulate` does: serve the sources, replay the ticks, print the ledger."""
+
+import json
+import sys
+import time
+from datetime import date, datetime, timedelta
+
+from azak_cli.runtime.environment import Runtime
+from azak_cli.simulate.ledger import Ledger, build
+from azak_core.market import KST
+
+
+def simulate(runtime: Runtime, first: date, last: date, as_json: bool) -> int:
+    """Replay ``first`` 00:00 KST to ``last`` 24:00 KST; 0 when every expectation held, else 1."""
+    from azak_cli.simulate.engine import Simulation
+    from azak_cli.simulate.sources import live_news
+    from azak_pipelines.definitions import defs
+    from azak_pipelines.runs import dagster_instance
+
+    start = datetime.combine(first, datetime.min.time(), KST)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), KST)
+    started = time.monotonic()
+    with live_news():
+        simulation = Simulation(defs(), dagster_instance(), start, end, say=_progress)
+        runs = simulation.run()
+    wall = time.monotonic() - started
+    ledger = build(runtime.database.render(), runs, first, last, end)
+    speed = (end - start).total_seconds() / wall
+    if as_json:
+        print(json.dumps({**ledger.as_json(), "wall_seconds": round(wall, 1), "speed": round(speed, 1)},
+                         indent=1, default=str))
+    else:
+        print_ledger(ledger, wall, speed)
+    return 1 if ledger.failed else 0
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def print_ledger(ledger: Ledger, wall: float, speed: float) -> None:
+    for day, entry in ledger.days.items():
+        print(f"{day}  runs {entry['runs']} (failed {entry['failed_runs']})  articles {entry['articles']}  "
+              f"links {entry['links']} (salient {entry['salient_links']})  with neighbours "
+              f"{entry['with_neighbours']}")
+        print(f"    predictions {entry['predictions']}")
+        print(f"    reports {entry['reports']}")
+        print(f"    runs by job {entry['runs_by_job']}")
+    print(f"simulated {len(ledger.days)} day(s) in {wall:.0f} s wall: {speed:.0f}x")
+    for note in ledger.notes:
+        print(f"note: {note}")
+    for failure in ledger.failed:
+        print(f"EXPECTATION FAILED: {failure}")
+    print("every expectation held" if not ledger.failed else f"{len(ledger.failed)} expectation(s) failed")

@@ -1,0 +1,51 @@
+"""`azak simulate`'s engine on a short window from a Sunday night into a trading day: the daemon's
+own schedules, sensors and automation requested the runs, which executed in order on the simulated
+clock. (The recordings hold no news of weekends and holidays: a window inside one would collect
+nothing.)"""
+
+import itertools
+from datetime import datetime, timedelta
+
+import dagster as dg
+import psycopg
+import pytest
+
+from azak_cli.simulate.engine import TICK, Simulation
+from azak_cli.simulate.sources import live_news
+from azak_pipelines.lib.calendar.krx_calendar import KST
+from tests.pipelines.runs import definitions
+
+SUNDAY_NIGHT = datetime(2025, 6, 8, 23, 55, tzinfo=KST)  # after Memorial Day (Friday) and the weekend
+
+
+@pytest.mark.slow
+def test_a_sunday_night_collects_and_links_news_on_the_simulated_clock(warehouse_with_stocks, dagster_home):
+    with live_news():
+        simulation = Simulation(definitions(), dg.DagsterInstance.get(), SUNDAY_NIGHT,
+                                SUNDAY_NIGHT + 3 * TICK, say=lambda line: None)
+        runs = simulation.run()
+    by_job = {}
+    for record in runs:
+        by_job.setdefault(record.request.job or record.request.origin, []).append(record)
+    # ticks 23:55, 00:00, 00:05: the news schedule fires at 00:00 (every 10 minutes, any day),
+    # the predictions schedule at 23:55 (Sunday) and 00:05
+    news = by_job["news_job"]
+    assert [r.request.origin for r in news] == ["news_schedule"]
+    assert all(r.success for r in news), [r.failure for r in news]
+    assert news[0].at == datetime(2025, 6, 9, 0, 0, tzinfo=KST)  # the first tick after 23:55 that fires
+    assert dict(news[0].request.tags)["dagster/asset_partition_range_end"] == "2025-06-09"
+    predictions = by_job["news_predictions_job"]  # on a Sunday night too (was trading days 07:00-18:59)
+    assert [r.request.origin for r in predictions] == ["news_predictions_schedule"] * 2
+    assert predictions[0].at == SUNDAY_NIGHT
+    assert predictions[1].at >= datetime(2025, 6, 9, 0, 5, tzinfo=KST)
+    # runs in order, each starting no earlier than the previous one's simulated end
+    for before, after in itertools.pairwise(runs):
+        assert after.at >= before.at + timedelta(seconds=before.seconds)
+    # the runs saw the simulated clock: the news was fetched "at" 00:00 KST, not today
+    with psycopg.connect(warehouse_with_stocks) as conn:
+        fetched = conn.execute(
+            "SELECT min(fetched_at), max(fetched_at), count(*) FROM raw.naver_finance_news").fetchone()
+    assert fetched[2] > 0
+    assert news[0].at <= fetched[0] <= fetched[1] < SUNDAY_NIGHT + timedelta(hours=1)
+    run = dg.DagsterInstance.get().get_run_by_id(news[0].run_id)
+    assert run.tags["azak/simulated"] == "true"
