@@ -57,6 +57,11 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
                "core or host.", ("azak worker", "azak worker --name gpu-1")),
     "match": ("Link JSON Lines articles to listed companies as of their publication day; JSON Lines out.",
               ("azak match articles.jsonl", "azak match - --explain < articles.jsonl")),
+    "simulate": ("Replay days of unattended operation on a simulated clock: the daemon's own schedules, sensors "
+                 "and automation conditions, tick by tick (5 simulated minutes), every requested run executed; "
+                 "prints a line per simulated hour and a ledger per KST day, exit 1 when an expectation failed.",
+                 ("azak simulate --from 2025-06-06 --to 2025-06-06",
+                  "azak simulate --from 2025-05-29 --to 2025-06-09 --json")),
     "similar": ("Each JSON Lines input's k nearest other inputs, with the configured embedder, in a throw-away "
                 "Milvus collection.", ("azak similar articles.jsonl --k 5",)),
     "milvus": ("Manage the embedded Milvus (milvus-lite run as a server, data under AZAK_HOME).",
