@@ -9,6 +9,7 @@ from azak_cli.commands import (
     db,
     demo,
     dev,
+    docs,
     evaluate,
     housekeeping,
     imports,
@@ -30,7 +31,7 @@ from azak_cli.runtime.services import stop_on_signals
 
 # in the order `azak --help` lists them
 COMMANDS = (demo, serve, imports, evaluate, backfill, housekeeping, marts, worker, match, similar, milvus, users,
-            models, predict, notify, telegram, dev, db)
+            models, predict, notify, telegram, docs, dev, db)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from azak_pipelines.defs.calendar.assets import TRADING_CALENDAR
-from azak_pipelines.defs.dbt.project import dbt_env, ensure_manifest
+from azak_pipelines.defs.dbt.project import DBT_PROJECT, dbt_env, ensure_manifest
 from azak_pipelines.defs.embeddings.tables import SIMILAR_NEWS
 from azak_pipelines.defs.evaluation.tables import EXTERNAL_PREDICTIONS
 from azak_pipelines.defs.market import tables as market
@@ -63,12 +63,15 @@ class DbtBuildConfig(dg.Config):
     rebuilds them from scratch, with the same result."""
 
     full_refresh: bool = False
+    # row counts and column lineage on each model's materialization (Dagit's asset page); off only to
+    # measure what they cost (benchmarks/dbt_metadata.py)
+    fetch_metadata: bool = True
 
 
-TRANSLATOR = AzakDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
+TRANSLATOR = AzakDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
 
 
-@dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=TRANSLATOR)
+@dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR)
 def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource,
                warehouse: Warehouse) -> Iterator[Any]:
     """Build (run + test) the selected dbt models against the warehouse."""
@@ -78,4 +81,5 @@ def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: D
     os.environ.update(dbt_env(warehouse.database_url))
     # unit tests check the models' SQL on fixtures: the suite runs them (tests/dbt), a build does not
     args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if config.full_refresh else [])]
-    yield from dbt.cli(args, context=context).stream()
+    events = dbt.cli(args, context=context).stream()
+    yield from events.fetch_row_counts().fetch_column_metadata() if config.fetch_metadata else events
