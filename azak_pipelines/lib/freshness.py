@@ -9,7 +9,7 @@ last trading day's deadline still holds, so a closed market is never stale.
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from azak_pipelines.lib.krx_calendar import KST, kst_day, krx_calendar
+from azak_pipelines.lib.krx_calendar import KST, krx_calendar, kst_day
 
 
 @dataclass(frozen=True)

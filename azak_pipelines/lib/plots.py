@@ -14,8 +14,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: plots are rendered to bytes in run workers
 
-from matplotlib import pyplot as plt  # noqa: E402  (the backend is chosen before pyplot loads)
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
 
 WIDTH, HEIGHT, DPI = 6.0, 4.0, 80  # 480 × 320 px: a few tens of kB per plot
 

@@ -13,8 +13,8 @@ import pytest
 from azak_api.admin import run_migrations
 from azak_pipelines.lib.krx_calendar import krx_calendar
 from tests.pipelines.evaluation import fixtures as fx
-from tests.pipelines.runs import checks, materialization, run
 from tests.pipelines.plots import assert_png_markdown
+from tests.pipelines.runs import checks, materialization, run
 
 START = fx.HISTORY_START
 PHASE_1_END = date(2025, 5, 9)    # prices up to 8 May
