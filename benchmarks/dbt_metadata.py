@@ -1,0 +1,49 @@
+"""What row counts and column lineage cost the daily marts run (the rule: at most 5 % slower).
+
+Runs ``marts_job`` (incremental, as the automation and ``azak marts`` do) against a warehouse whose
+marts are built, alternately without and with ``fetch_row_counts().fetch_column_metadata()``
+(``dbt_models`` run config ``fetch_metadata``), so both see the same machine load, and reports the
+median of each and their ratio.
+
+    AZAK_DATABASE_URL=<a built warehouse, e.g. the demo's> python -m benchmarks.dbt_metadata [--rounds 3]
+"""
+
+import argparse
+import statistics
+import time
+
+import dagster as dg
+
+from azak_pipelines.definitions import defs
+from azak_pipelines.runs import require_success, run_job
+from benchmarks.common import load_average, report
+
+
+def one_run(definitions: dg.Definitions, fetch_metadata: bool) -> float:
+    started = time.perf_counter()
+    result = run_job(definitions, dg.DagsterInstance.ephemeral(), "marts_job",
+                     run_config={"ops": {"dbt_models": {"config": {"fetch_metadata": fetch_metadata}}}})
+    require_success(result, "the marts run")
+    return time.perf_counter() - started
+
+
+def main(rounds: int = 3) -> None:
+    definitions = defs()
+    one_run(definitions, False)  # warm-up: dbt's first parse of the session, the database's caches
+    plain, with_metadata = [], []
+    for _ in range(rounds):
+        plain.append(one_run(definitions, False))
+        with_metadata.append(one_run(definitions, True))
+    base, extra = statistics.median(plain), statistics.median(with_metadata)
+    report("dbt row counts and column lineage", [
+        ("marts_job without metadata (median)", f"{base:.1f} s {[round(t, 1) for t in plain]}"),
+        ("marts_job with row counts + column lineage (median)", f"{extra:.1f} s {[round(t, 1) for t in with_metadata]}"),
+        ("ratio", f"**{extra / base:.3f}x**"),
+        ("load average", load_average()),
+    ])
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    main(parser.parse_args().rounds)
