@@ -37,7 +37,8 @@ def main(rounds: int = 3) -> None:
     base, extra = statistics.median(plain), statistics.median(with_metadata)
     report("dbt row counts and column lineage", [
         ("marts_job without metadata (median)", f"{base:.1f} s {[round(t, 1) for t in plain]}"),
-        ("marts_job with row counts + column lineage (median)", f"{extra:.1f} s {[round(t, 1) for t in with_metadata]}"),
+        ("marts_job with row counts + column lineage (median)",
+         f"{extra:.1f} s {[round(t, 1) for t in with_metadata]}"),
         ("ratio", f"**{extra / base:.3f}x**"),
         ("load average", load_average()),
     ])

@@ -109,6 +109,8 @@ def annotate(spec: dg.AssetSpec) -> dg.AssetSpec:
     layer = "raw" if schema in {"raw", "app"} and source != "azak" else LAYERS.get(schema, "computed")
     tags = {"domain": group, "layer": layer, "source": source}
     metadata = {**({} if "dbt" in spec.kinds else table_metadata(spec.key)), **freshness_metadata(spec.key)}
+    if not spec.owners and group not in OWNERS:
+        raise ValueError(f"{spec.key.to_user_string()}: group {group!r} has no owner in defs/catalog.py OWNERS")
     owners = [] if spec.owners else [OWNERS[group]]
     annotated = spec.merge_attributes(owners=owners, tags=tags, metadata=metadata)
     rule = rule_for(spec.key)
@@ -125,7 +127,7 @@ def freshness_metadata(key: dg.AssetKey) -> dict[str, str]:
     return {"azak/freshness": f"no rule: {reason}"} if reason else {}
 
 
-def _with_code_links(assets: list[object]) -> list[object]:
+def with_code_links(assets: list[object]) -> list[object]:
     """Local file references; links into the repository when ``AZAK_GIT_URL`` names one."""
     linked = dg.with_source_code_references(assets)  # type: ignore[arg-type]
     git_url = os.environ.get("AZAK_GIT_URL")
@@ -141,7 +143,7 @@ def describe(definitions: dg.Definitions) -> dg.Definitions:
     """The code location with every asset annotated for analysts."""
     d = definitions.map_resolved_asset_specs(func=annotate)
     return dg.Definitions(
-        assets=_with_code_links(list(d.assets or [])),  # type: ignore[arg-type]
+        assets=with_code_links(list(d.assets or [])),  # type: ignore[arg-type]
         asset_checks=d.asset_checks, schedules=d.schedules, sensors=d.sensors, jobs=d.jobs,
         resources=d.resources, executor=d.executor, loggers=d.loggers, metadata=d.metadata,
         component_tree=d.component_tree,

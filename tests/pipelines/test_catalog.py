@@ -40,3 +40,22 @@ def test_the_committed_dictionary_is_the_generated_one():
     for key in graph.get_all_asset_keys():
         assert f"## `{key.to_user_string()}`" in text
     assert "| `rsi_14` | double precision |  | RSI(14), Wilder smoothing, 0–100 |" in text
+
+
+@dg.asset(key=["computed", "example"])
+def example() -> None:
+    """An asset to link."""
+
+
+def test_code_links_are_local_files_or_the_configured_repository(monkeypatch):
+    from azak_pipelines.defs.catalog import PROJECT_ROOT, with_code_links
+
+    monkeypatch.delenv("AZAK_GIT_URL", raising=False)
+    [local] = with_code_links([example])
+    [reference] = local.specs_by_key[example.key].metadata["dagster/code_references"].code_references
+    assert reference.file_path == __file__
+    monkeypatch.setenv("AZAK_GIT_URL", "https://github.com/example/azak")
+    [linked] = with_code_links([example])
+    [url] = linked.specs_by_key[example.key].metadata["dagster/code_references"].code_references
+    relative = Path(__file__).relative_to(PROJECT_ROOT)
+    assert url.url.startswith(f"https://github.com/example/azak/tree/main/{relative}")
