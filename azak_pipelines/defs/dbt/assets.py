@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from azak_pipelines.defs.calendar.assets import TRADING_CALENDAR
-from azak_pipelines.defs.dbt.project import DBT_PROJECT, dbt_env, ensure_manifest
+from azak_pipelines.defs.dbt.project import DBT_PROJECT, dbt_env, ensure_manifest, manifest_database
 from azak_pipelines.defs.embeddings.tables import SIMILAR_NEWS
 from azak_pipelines.defs.evaluation.tables import EXTERNAL_PREDICTIONS
 from azak_pipelines.defs.market import tables as market
@@ -78,8 +78,16 @@ def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: D
     with warehouse.connect() as conn:
         for spec in SOURCE_TABLES:
             ensure_table(conn, spec)
-    os.environ.update(dbt_env(warehouse.database_url))
+    env = dbt_env(warehouse.database_url)
+    os.environ.update(env)
     # unit tests check the models' SQL on fixtures: the suite runs them (tests/dbt), a build does not
     args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if config.full_refresh else [])]
     events = dbt.cli(args, context=context).stream()
-    yield from events.fetch_row_counts().fetch_column_metadata() if config.fetch_metadata else events
+    # dagster-dbt queries the relations by the manifest's fully qualified names, which PostgreSQL
+    # refuses across databases: a warehouse of another name gets no row counts or column lineage
+    parsed_for = manifest_database()
+    if config.fetch_metadata and parsed_for != env["AZAK_DBT_DBNAME"]:
+        context.log.info(f"no row counts or column lineage: the manifest names database {parsed_for!r}, "
+                         f"the warehouse is {env['AZAK_DBT_DBNAME']!r} (parse with AZAK_DBT_DBNAME set to it)")
+    fetch = config.fetch_metadata and parsed_for == env["AZAK_DBT_DBNAME"]
+    yield from events.fetch_row_counts().fetch_column_metadata() if fetch else events

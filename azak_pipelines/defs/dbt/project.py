@@ -6,6 +6,7 @@ models' SQL files). Its own preparation (``prepare_if_dev``) runs ``dbt parse`` 
 manifest, wherever the code location loads: ``azak demo``, ``azak serve``, the daemon, the tests.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -55,3 +56,10 @@ def ensure_manifest() -> Path:
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
     return MANIFEST
+
+
+def manifest_database() -> str:
+    """The database the manifest's relation names carry (``AZAK_DBT_DBNAME`` when it was parsed;
+    ``azak`` by default, as in the demo)."""
+    nodes = json.loads(ensure_manifest().read_text())["nodes"].values()
+    return str(next(node["database"] for node in nodes if node["resource_type"] == "model"))
