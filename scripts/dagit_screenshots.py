@@ -21,6 +21,8 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from PIL import Image
+
 PAGES = {"dagit-asset-daily-prices.png": "raw/daily_prices", "dagit-asset-marts-daily-prices.png": "marts/daily_prices"}
 LEADERBOARD = ["computed", "model_leaderboard"]
 
@@ -76,6 +78,8 @@ def screenshot(chromium: str, url: str, path: Path) -> None:
                         f"--screenshot={path}", url], check=True, capture_output=True, timeout=180)
     if not path.exists() or path.stat().st_size < 10_000:
         raise SystemExit(f"chromium wrote no usable screenshot of {url}")
+    with Image.open(path) as picture:  # a UI has few colours: a palette keeps the file small
+        picture.convert("RGB").quantize(colors=64).save(path, optimize=True)
 
 
 def main() -> int:
