@@ -63,10 +63,10 @@ class DbtBuildConfig(dg.Config):
     rebuilds them from scratch, with the same result."""
 
     full_refresh: bool = False
-    # each model's row count on its materialization (Dagit's asset page)
-    row_counts: bool = True
-    # column lineage (sqlglot over every model's SQL plus a schema query per model): off by default,
-    # it made the daily run 1.84x slower on the demo warehouse (benchmarks/dbt_metadata.py)
+    # each model's row count, and column lineage, on its materialization (Dagit's asset page): off by
+    # default, they made the marts run 1.73x and 1.75x as long on the demo warehouse
+    # (benchmarks/dbt_metadata.py), far above the 5 % the daily run may grow
+    row_counts: bool = False
     column_lineage: bool = False
 
 
