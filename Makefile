@@ -39,6 +39,8 @@ lint: install
 	$(BIN)/mypy azak_pipelines azak_api azak_cli
 	$(BIN)/python scripts/sqlfluff_dbt.py lint
 	$(BIN)/python scripts/duplicate_code.py
+	# the code location as Dagster's own tooling loads it (a throw-away instance: no storage needed)
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) DAGSTER_HOME=$$(mktemp -d) $(BIN)/dg check defs
 
 bench: install
 	$(BIN)/python -m benchmarks

@@ -88,6 +88,10 @@ class _Validated:
             await self.forward(message)
             return
         headers = MutableScopeHeaders(start)
+        if "no-store" in (headers.get("cache-control") or ""):  # a public preview: kept nowhere, not revalidated
+            await self.forward(start)
+            await self.forward(message)
+            return
         etag = headers.get("etag") or etag_of(message.get("body", b""))
         headers["etag"] = etag
         headers["cache-control"] = f"private, max-age={self.max_age}" if self.max_age else "private, no-cache"

@@ -62,6 +62,12 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
                  "prints a line per simulated hour and a ledger per KST day, exit 1 when an expectation failed.",
                  ("azak simulate --from 2025-06-06 --to 2025-06-06",
                   "azak simulate --from 2025-05-29 --to 2025-06-09 --json")),
+    "docs": ("Generated documentation, written from the code location Dagit loads.",
+             ("azak docs dictionary",)),
+    "docs dictionary": ("Write the data dictionary (every table's columns, types, descriptions and lineage, from the "
+                        "table specs and the dbt models' .yml) to docs/dictionary.md; --check exits 1 when the file "
+                        "is not current.",
+                        ("azak docs dictionary", "azak docs dictionary --check")),
     "similar": ("Each JSON Lines input's k nearest other inputs, with the configured embedder, in a throw-away "
                 "Milvus collection.", ("azak similar articles.jsonl --k 5",)),
     "milvus": ("Manage the embedded Milvus (milvus-lite run as a server, data under AZAK_HOME).",

@@ -13,6 +13,7 @@ from azak_cli.commands import (
     db,
     demo,
     dev,
+    docs,
     evaluate,
     housekeeping,
     imports,
@@ -35,7 +36,7 @@ from azak_cli.runtime.services import stop_on_signals
 
 # in the order `azak --help` lists them
 COMMANDS = (demo, serve, imports, evaluate, backfill, housekeeping, marts, worker, match, similar, milvus, users,
-            models, predict, notify, telegram, simulate, dev, db, completion)
+            models, predict, notify, telegram, simulate, docs, dev, db, completion)
 
 
 def build_parser() -> argparse.ArgumentParser:

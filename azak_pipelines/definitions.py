@@ -4,10 +4,12 @@ from pathlib import Path
 
 import dagster as dg
 
+from azak_pipelines.defs.catalog import describe
+
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.load_from_defs_folder(path_within_project=Path(__file__).resolve().parent)
+    return describe(dg.load_from_defs_folder(path_within_project=Path(__file__).resolve().parent))
 
 
 def job(name: str) -> dg.JobDefinition:

@@ -4,7 +4,7 @@ import importlib
 import sys
 
 ALL = ["import_prices", "backfill", "news", "linker", "embeddings", "api", "similar", "stock_page", "news_search",
-       "predictions", "retention", "stack"]
+       "predictions", "retention", "stack", "dbt_metadata"]
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or ALL:

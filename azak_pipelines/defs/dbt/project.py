@@ -1,13 +1,23 @@
-"""The dbt project: where it is, how it connects, and keeping its manifest current."""
+"""The dbt project: where it is, how it connects, and keeping its manifest current.
 
+``DbtProject`` describes the project to dagster-dbt (the CLI resource, code references to the
+models' SQL files). Its own preparation (``prepare_if_dev``) runs ``dbt parse`` only under
+``dg dev``/``dagster dev``; ``ensure_manifest`` re-parses whenever a project file is newer than the
+manifest, wherever the code location loads: ``azak demo``, ``azak serve``, the daemon, the tests.
+"""
+
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from dagster_dbt import DbtProject
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
-MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+MANIFEST = DBT_PROJECT.manifest_path
 _SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
 
@@ -46,3 +56,10 @@ def ensure_manifest() -> Path:
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
     return MANIFEST
+
+
+def manifest_database() -> str:
+    """The database the manifest's relation names carry (``AZAK_DBT_DBNAME`` when it was parsed;
+    ``azak`` by default, as in the demo)."""
+    nodes = json.loads(ensure_manifest().read_text())["nodes"].values()
+    return str(next(node["database"] for node in nodes if node["resource_type"] == "model"))

@@ -7,7 +7,7 @@ SIMILAR_NEWS = TableSpec(
     comment="Per article, its most similar articles published before it (itself and copies of its story "
             "excluded), by the embedder named in the row.",
     columns=(
-        Column("news_id", "bigint", nullable=False),
+        Column("news_id", "bigint", nullable=False, comment="the article (computed.news_articles.news_id)"),
         Column("published_day", "date", nullable=False, comment="KST day of the article (the partition)"),
         Column("neighbor_id", "bigint", nullable=False, comment="an earlier article"),
         Column("rank", "integer", nullable=False, comment="1 = most similar"),

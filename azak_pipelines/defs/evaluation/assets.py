@@ -13,6 +13,7 @@ from azak_pipelines.defs.common import AssetOptions, AssetResult, preview
 from azak_pipelines.defs.evaluation import tables
 from azak_pipelines.defs.evaluation.tables import PREDICTION_SCORES
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib import plots
 from azak_pipelines.lib.calendar.krx_calendar import CalendarRangeError, krx_calendar, kst_day, utc_now
 from azak_pipelines.lib.evaluation import ab, report
 from azak_pipelines.lib.evaluation.external import PredictionFileError, read_prediction_file
@@ -175,8 +176,14 @@ def model_daily_performance(warehouse: Warehouse) -> AssetResult:
                          ics[0]["ic"] if ics else None, ics[0]["rank_ic"] if ics else None,
                          summary["legacy_auto"]))
         result = replace_slice(conn, tables.MODEL_DAILY_PERFORMANCE, rows)
+    hit_rates: dict[str, list[tuple[date, float]]] = {}
+    for model, mode, day, *values in rows:
+        if values[3] is not None:  # hit_rate: None until a prediction of the day is final
+            hit_rates.setdefault(f"{model} ({mode})", []).append((day, values[3]))
     return dg.MaterializeResult(metadata={
         **result.metadata(), "preview": preview(rows[-10:], tables.MODEL_DAILY_PERFORMANCE.column_names),
+        "daily_hit_rate": dg.MetadataValue.md(plots.markdown_image("daily hit rate", plots.daily_series(
+            hit_rates, "Hit rate per KST day the predictions were made", "hit rate"))),
     })
 
 
@@ -191,8 +198,8 @@ def _as_of(conn: psycopg.Connection[Any]) -> date | None:
 def model_leaderboard(warehouse: Warehouse) -> AssetResult:
     """Per model × mode (live and simulated apart) over the last 7, 30, 90 days and everything
     (window_days 0) before the last priced session: every score with its 95 % bootstrap CI
-    (fixed seed), and the 10-bin reliability table. Dagit shows the all-time table and a
-    reliability plot (Vega-Lite)."""
+    (fixed seed), and the 10-bin reliability table. Dagit shows the all-time table and the
+    reliability diagram as a picture."""
     with warehouse.connect() as conn:
         items = load_scored(conn)
         failed = report.failed_counts(load_failed(conn))
@@ -205,7 +212,8 @@ def model_leaderboard(warehouse: Warehouse) -> AssetResult:
     return dg.MaterializeResult(metadata={
         **result.metadata(), "as_of": str(as_of),
         "leaderboard": dg.MetadataValue.md(report.markdown(rows)),
-        "reliability_plot": dg.MetadataValue.json(report.reliability_plot(rows)),
+        "reliability_diagram": dg.MetadataValue.md(plots.markdown_image(
+            "reliability diagram", plots.reliability_diagram(report.reliability_curves(rows)))),
     })
 
 
@@ -237,8 +245,12 @@ def ab_comparisons(warehouse: Warehouse) -> AssetResult:
     shown = [(r[0], r[1], r[2], r[3], r[4], r[5], *(None if v is None else round(v, 4) for v in (r[9], r[10], r[11],
                                                                                               r[12])), r[14])
              for r in rows]
+    intervals = [(f"#{r[0]} {r[1]} vs {r[2]} · {r[3]} · {r[4]}", r[9], r[10], r[11]) for r in rows
+                 if None not in (r[9], r[10], r[11])]
     return dg.MaterializeResult(metadata={
         **result.metadata(), "pairs": len(tests),
+        **({"differences": dg.MetadataValue.md(plots.markdown_image("A/B differences", plots.differences_with_intervals(
+            intervals, "A/B: mean difference per score with its 95 % CI")))} if intervals else {}),
         "comparisons": preview(shown, columns, limit=40) if rows else dg.MetadataValue.md(
             "no A/B pair configured yet (POST /api/ab-tests)"),
     })

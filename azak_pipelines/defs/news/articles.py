@@ -10,6 +10,7 @@ from azak_pipelines.defs.common import AssetResult, asset_key, preview, window_o
 from azak_pipelines.defs.news import tables
 from azak_pipelines.defs.news.assets import NEWS
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib import plots
 from azak_pipelines.lib.news.articles import RawItem, build_articles
 from azak_pipelines.lib.warehouse import ensure_table, replace_slice
 
@@ -42,8 +43,11 @@ def news_articles(context: dg.AssetExecutionContext, warehouse: Warehouse) -> As
              a.is_canonical, a.cluster_size, a.first_seen_at) for a in articles],
             window.start, window.end)
     by_source: dict[str, int] = {}
+    carried: dict[str, int] = {}
     for article in articles:
         by_source[article.source] = by_source.get(article.source, 0) + 1
+        for source in article.sources:
+            carried[source] = carried.get(source, 0) + 1
     clustered = [a for a in articles if a.cluster_size > 1]
     stories = {a.cluster_id for a in articles}
     largest = sorted((a for a in clustered if a.is_canonical), key=lambda a: -a.cluster_size)[:5]
@@ -54,4 +58,7 @@ def news_articles(context: dg.AssetExecutionContext, warehouse: Warehouse) -> As
         "largest_stories": preview([(a.cluster_size, a.published_at.date(), a.title) for a in largest],
                                    ["items", "day", "canonical title"]),
     }
+    if carried:
+        meta["coverage"] = dg.MetadataValue.md(plots.markdown_image("coverage per source", plots.bars(
+            carried, f"Articles each source carried, {window}", "articles")))
     return dg.MaterializeResult(metadata=meta)

@@ -20,6 +20,9 @@ class FailedCheck:
     partition: str | None
     description: str | None
     at: datetime
+    # a check that fails run after run for the same reason (a missed freshness deadline) names it,
+    # so the chat hears about it once
+    alert_key: str | None = None
 
 
 def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[FailedCheck]:
@@ -30,8 +33,10 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[FailedCheck
         data = event.event_specific_data if event else None
         if not isinstance(data, dg.AssetCheckEvaluation) or data.passed:
             continue
+        alert_key = data.metadata.get("alert_key")
         found.append(FailedCheck(data.asset_key.to_user_string(), data.check_name, data.partition,
-                                 data.description, datetime.fromtimestamp(entry.timestamp, UTC)))
+                                 data.description, datetime.fromtimestamp(entry.timestamp, UTC),
+                                 alert_key.value if isinstance(alert_key, dg.TextMetadataValue) else None))
     return found
 
 
@@ -48,7 +53,8 @@ def _ended_at(instance: dg.DagsterInstance, run_id: str) -> datetime:
 def _check_messages(checks: list[FailedCheck], run_id: str, chat_id: int, telegram: TelegramResource
                     ) -> list[outbox.Outgoing]:
     return [outbox.Outgoing(
-        chat_id, "check_failure", f"check:{c.asset}:{c.check}:{c.partition or '-'}:{run_id}", kst_day(c.at),
+        chat_id, "check_failure", f"check:{c.asset}:{c.check}:{c.partition or '-'}:{c.alert_key or run_id}",
+        kst_day(c.at),
         check_failure_message(c.asset, c.check, c.partition, c.description, run_id, telegram.run_url(run_id)),
         c.at) for c in checks]
 

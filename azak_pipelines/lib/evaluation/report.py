@@ -1,4 +1,4 @@
-"""Leaderboard rows over time windows, and how they are shown (Markdown, Vega-Lite)."""
+"""Leaderboard rows over time windows, and how they are shown (Markdown, plot series)."""
 
 from collections import Counter
 from collections.abc import Sequence
@@ -79,31 +79,12 @@ def _leaderboard_cells(r: dict[str, Any]) -> list[str]:
             f"{legacy} (legacy)"]
 
 
-def reliability_plot(rows: Sequence[dict[str, Any]], window_days: int = 0) -> dict[str, Any]:
-    """A Vega-Lite spec: mean stated probability vs observed hit rate per bin, one line per model."""
-    values = [
-        {"model": f"{r['model_name']} ({r['mode']})", "stated": b["mean_stated"], "observed": b["observed"],
-         "n": b["n"]}
-        for r in rows if r["window_days"] == window_days for b in r["reliability"] if b["n"]
-    ]
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": "Reliability: stated probability vs observed hit rate (10 bins)",
-        "width": 360, "height": 360,
-        "layer": [
-            {"data": {"values": [{"x": 0, "y": 0}, {"x": 1, "y": 1}]}, "mark": {"type": "line", "strokeDash": [4, 4],
-                                                                            "color": "gray"},
-             "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"}}},
-            {"data": {"values": values}, "mark": {"type": "line", "point": True},
-             "encoding": {
-                 "x": {"field": "stated", "type": "quantitative", "scale": {"domain": [0, 1]},
-                       "title": "mean stated probability"},
-                 "y": {"field": "observed", "type": "quantitative", "scale": {"domain": [0, 1]},
-                       "title": "observed hit rate"},
-                 "color": {"field": "model", "type": "nominal"},
-                 "size": {"field": "n", "type": "quantitative"}}},
-        ],
-    }
+def reliability_curves(rows: Sequence[dict[str, Any]], window_days: int = 0
+                       ) -> dict[str, list[tuple[float, float, int]]]:
+    """Per model (and mode): ``(mean stated probability, observed hit rate, n)`` of each non-empty bin."""
+    return {f"{r['model_name']} ({r['mode']})": [(b["mean_stated"], b["observed"], b["n"])
+                                                 for b in r["reliability"] if b["n"]]
+            for r in rows if r["window_days"] == window_days}
 
 
 SUMMARY_FIELDS = ("hit_rate", "mean_return", "mean_excess_return", "brier", "ece", "target_hit_rate",

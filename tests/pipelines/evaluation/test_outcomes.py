@@ -13,6 +13,7 @@ import pytest
 from azak_api.admin import run_migrations
 from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 from tests.pipelines.evaluation import fixtures as fx
+from tests.pipelines.plots import assert_png_markdown
 from tests.pipelines.runs import checks, materialization, run
 
 START = fx.HISTORY_START
@@ -225,7 +226,8 @@ def test_outcomes_scores_and_rebuild_match_an_independent_computation(warehouse_
     assert board["as_of"] == date(2025, 5, 8)
     meta = materialization(result, "computed/model_leaderboard")
     assert "| baseline | simulated |" in meta["leaderboard"]
-    assert meta["reliability_plot"]["layer"][1]["data"]["values"]
+    assert_png_markdown(meta["reliability_diagram"])
+    assert_png_markdown(materialization(result, "computed/model_daily_performance")["daily_hit_rate"])
     live = fx.fetch(url, "SELECT n FROM computed.model_leaderboard WHERE model_name = 'baseline' "
                          "AND mode = 'live' AND window_days = 0")
     assert live == [{"n": 1}]  # live and simulated apart
@@ -233,6 +235,7 @@ def test_outcomes_scores_and_rebuild_match_an_independent_computation(warehouse_
         url, "SELECT * FROM computed.ab_comparisons WHERE mode = 'simulated'")}
     assert ab_rows["hit"]["n"] == 2  # 900001 and 900004 both answered
     assert ab_rows["hit"]["mean_a"] == pytest.approx(0.5) and ab_rows["hit"]["mean_b"] == pytest.approx(0.5)
+    assert_png_markdown(materialization(result, "computed/ab_comparisons")["differences"])
 
     # more sessions close: pending → partial/final; the incremental run equals a full rebuild
     _build(url, PHASE_2_END, bars, kospi)
