@@ -93,7 +93,6 @@ def bs4_stock_list(data: bytes, stock_code: str, fetched_at: datetime) -> Any:
     from azak_pipelines.lib.news import naver
     from azak_pipelines.lib.news.items import ParseResult
     from azak_pipelines.lib.news.text import decode
-    from azak_pipelines.lib.news.urls import naver_article
 
     text, _ = decode(data, None)
     result = ParseResult(container="table.type5 td.title")
@@ -106,27 +105,8 @@ def bs4_stock_list(data: bytes, stock_code: str, fetched_at: datetime) -> Any:
         link = cell.select_one("a")
         classes = row.get("class") or []
         nested = any("relation_lst" in " ".join(tr.get("class") or []) for tr in row.find_parents("tr"))
-        result.rows_seen += 1
-        if link is None:
-            result.lack("td.title a")
-            continue
-        info, when = cells.get("info"), cells.get("date")
-        if info is None:
-            result.lack("td.info")
-        if when is None:
-            result.lack("td.date")
-        href = link.get("href", "")
-        article = naver_article(href)
-        key = f"naver:{article[0]}:{article[1]}" if article else None
-        extra: dict[str, Any] = {"list": f"stock:{stock_code}"}
-        if "relation_tit" in classes:
-            cluster_head = key
-        elif nested and cluster_head:
-            extra["naver_cluster"] = cluster_head
-        elif not nested:
-            cluster_head = None
-        naver._item(result, href, _bs4_text(link), "", _bs4_text(info), _bs4_text(when), fetched_at,
-                    extra, stock_code)
+        row_cells = naver.StockRow(link, cells.get("info"), cells.get("date"), classes, nested)
+        cluster_head = naver.stock_row(result, row_cells, cluster_head, stock_code, fetched_at, _bs4_text)
     return result
 
 

@@ -27,8 +27,9 @@ def findings(output: str) -> list[tuple[list[str], list[str]]]:
     for block in MESSAGE.split(output)[1:]:
         lines = block.splitlines()[1:]
         places = [line for line in lines if line.startswith("==")]
-        code = [line.removesuffix(" (duplicate-code)") for line in lines[len(places):] if line.strip()]
-        code = [line for line in code if not line.startswith(("---", "Your code has been rated"))]
+        code = [line.removesuffix(" (duplicate-code)") for line in lines[len(places):]]
+        code = [line for line in code if line.strip()]  # pylint may end a block with a blank line
+        code = [line for line in code if not line.startswith(("---", "Your code has been rated", "*************"))]
         found.append((places, code))
     return found
 

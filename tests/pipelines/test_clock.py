@@ -79,7 +79,7 @@ def no_wall_clock(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_the_fixture_makes_a_wall_clock_read_fail(no_wall_clock):
-    from azak_pipelines.lib import krx_calendar as module
+    from azak_pipelines.lib.calendar import krx_calendar as module
 
     with pytest.raises(WallClockRead):
         module.datetime.now()

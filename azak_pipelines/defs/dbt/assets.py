@@ -7,7 +7,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from azak_pipelines.defs.dbt.project import DBT_PROJECT, dbt_env, ensure_manifest, manifest_database
+from azak_pipelines.defs.dbt.project import DBNAME, DBT_PROJECT, dbt_env, ensure_manifest, manifest_database
 from azak_pipelines.defs.dbt.tables import SOURCE_TABLES
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.warehouse import ensure_table
@@ -70,13 +70,13 @@ def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: D
     events = dbt.cli(args, context=context).stream()
     # dagster-dbt queries the relations by the manifest's fully qualified names, which PostgreSQL
     # refuses across databases: a warehouse of another name gets no row counts or column lineage
-    parsed_for = manifest_database()
+    parsed_for, database = manifest_database(), env[DBNAME]
     wanted = config.row_counts or config.column_lineage
-    if wanted and parsed_for != env["AZAK_DBT_DBNAME"]:
+    if wanted and parsed_for != database:
         context.log.info(f"no row counts or column lineage: the manifest names database {parsed_for!r}, "
-                         f"the warehouse is {env['AZAK_DBT_DBNAME']!r} (parse with AZAK_DBT_DBNAME set to it)")
+                         f"the warehouse is {database!r} (parse with {DBNAME} set to it)")
     elif config.row_counts:
         events = events.fetch_row_counts()
-    if config.column_lineage and parsed_for == env["AZAK_DBT_DBNAME"]:
+    if config.column_lineage and parsed_for == database:
         events = events.fetch_column_metadata()
     yield from events

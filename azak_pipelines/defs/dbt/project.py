@@ -21,6 +21,10 @@ MANIFEST = DBT_PROJECT.manifest_path
 _SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
 
+# the profile variable naming the warehouse database (dbt reads it; runs and checks compare with it)
+DBNAME = "AZAK_DBT_DBNAME"
+
+
 def dbt_env(database_url: str) -> dict[str, str]:
     """The profile's connection variables derived from a PostgreSQL URL."""
     parts = urlsplit(database_url)
@@ -29,7 +33,7 @@ def dbt_env(database_url: str) -> dict[str, str]:
         "AZAK_DBT_PORT": str(parts.port or 5432),
         "AZAK_DBT_USER": unquote(parts.username or "postgres"),
         "AZAK_DBT_PASSWORD": unquote(parts.password or ""),
-        "AZAK_DBT_DBNAME": unquote(parts.path.lstrip("/")),
+        DBNAME: unquote(parts.path.lstrip("/")),
     }
 
 

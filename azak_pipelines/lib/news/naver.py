@@ -10,8 +10,9 @@
 The live pages are EUC-KR; :func:`~azak_pipelines.lib.news.text.decode` reads them as CP949.
 """
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import html as lxml_html
 
@@ -125,24 +126,41 @@ def parse_stock_list(data: bytes, stock_code: str, fetched_at: datetime,
         link = _first(cell, "a")
         classes = (row.get("class") or "").split()
         nested = row.xpath("ancestor::tr[contains(@class, 'relation_lst')]")
-        result.rows_seen += 1
-        if link is None:
-            result.lack("td.title a")
-            continue
-        info, when = cells.get("info"), cells.get("date")
-        if info is None:
-            result.lack("td.info")
-        if when is None:
-            result.lack("td.date")
-        href = link.get("href", "")
-        article = naver_article(href)
-        key = f"naver:{article[0]}:{article[1]}" if article else None
-        extra: dict[str, Any] = {"list": f"stock:{stock_code}"}
-        if "relation_tit" in classes:
-            cluster_head = key
-        elif nested and cluster_head:
-            extra["naver_cluster"] = cluster_head
-        elif not nested:
-            cluster_head = None
-        _item(result, href, _text(link), "", _text(info), _text(when), fetched_at, extra, stock_code)
+        row_cells = StockRow(link, cells.get("info"), cells.get("date"), classes, bool(nested))
+        cluster_head = stock_row(result, row_cells, cluster_head, stock_code, fetched_at, _text)
     return result
+
+
+class StockRow(NamedTuple):
+    """The cells of one row of a stock's news list, as the page's parser found them."""
+
+    link: Any
+    info: Any
+    when: Any
+    classes: list[str]
+    nested: bool  # inside a related-news cluster
+
+
+def stock_row(result: ParseResult, row: StockRow, cluster_head: str | None, stock_code: str,
+              fetched_at: datetime, text: Callable[[Any], str]) -> str | None:
+    """One row into ``result`` (or what it lacks); the cluster head the next row belongs to."""
+    result.rows_seen += 1
+    if row.link is None:
+        result.lack("td.title a")
+        return cluster_head
+    if row.info is None:
+        result.lack("td.info")
+    if row.when is None:
+        result.lack("td.date")
+    href = row.link.get("href", "")
+    article = naver_article(href)
+    key = f"naver:{article[0]}:{article[1]}" if article else None
+    extra: dict[str, Any] = {"list": f"stock:{stock_code}"}
+    if "relation_tit" in row.classes:
+        cluster_head = key
+    elif row.nested and cluster_head:
+        extra["naver_cluster"] = cluster_head
+    elif not row.nested:
+        cluster_head = None
+    _item(result, href, text(row.link), "", text(row.info), text(row.when), fetched_at, extra, stock_code)
+    return cluster_head
