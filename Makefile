@@ -17,7 +17,8 @@ install: $(STAMP) node_modules/.package-lock.json
 # The TypeScript client check (tests/api/test_client.py) needs the locked npm packages; without
 # node the test says so and skips.
 node_modules/.package-lock.json: package.json package-lock.json
-	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --silent; \
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --silent \
+		|| echo "npm ci failed: the demo does not need it; the TypeScript client test will fail until it succeeds"; \
 	else echo "node/npm not found: skipping npm ci (the TypeScript client test will skip)"; fi
 
 # Idempotent bootstrap: a venv, uv from PyPI, the locked dependency set, the project itself.

@@ -22,6 +22,8 @@ import psutil
 PID_TAG = "azak/pid"
 HOST_TAG = "azak/host"
 STARTED_TAG = "azak/process_started"  # the process's creation time: a reused pid is another process
+START_TOLERANCE_S = 2.0
+PARENT_TAG = "dagster/parent_run_id"
 LIVE_STATUSES = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 
 
@@ -34,12 +36,15 @@ def process_tags() -> dict[str, str]:
 def process_gone(tags: dict[str, str]) -> bool:
     """Whether the process a run's tags name is gone; False for a run of another host (its own
     host sees it) or without the tags (the daemon's runs: run monitoring sees them)."""
-    if tags.get(HOST_TAG) != socket.gethostname() or PID_TAG not in tags:
-        return False
+    if tags.get(HOST_TAG) != socket.gethostname() or PID_TAG not in tags or PARENT_TAG in tags:
+        return False  # a re-execution (Dagit copies the parent's tags) runs in the daemon's process
     try:
         process = psutil.Process(int(tags[PID_TAG]))
-        return process.status() == psutil.STATUS_ZOMBIE or \
-            f"{process.create_time():.2f}" != tags.get(STARTED_TAG)
+        # the start time tells a reused pid apart; psutil derives it from the boot time, which a
+        # wall-clock step moves, hence the tolerance (a reused pid starts much later than that)
+        started = float(process.create_time())
+        return bool(process.status() == psutil.STATUS_ZOMBIE
+                    or abs(started - float(tags.get(STARTED_TAG) or 0)) > START_TOLERANCE_S)
     except psutil.NoSuchProcess:
         return True
 

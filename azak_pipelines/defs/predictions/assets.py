@@ -7,7 +7,7 @@ error class, and the asset check beside each asset fails when a model failed in 
 """
 
 from collections import Counter
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import dagster as dg
@@ -28,7 +28,7 @@ from azak_pipelines.defs.predictions.resources import LlmResource
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.calendar.krx_calendar import krx_calendar, utc_now
-from azak_pipelines.lib.predictions.context import articles_to_predict, build_context, existing_tables
+from azak_pipelines.lib.predictions.context import Article, articles_to_predict, build_context, existing_tables
 from azak_pipelines.lib.predictions.models import ModelSpec, load_models
 from azak_pipelines.lib.predictions.rows import news_row, report_row
 from azak_pipelines.lib.predictions.runner import Attempt, Job, Runner
@@ -113,6 +113,17 @@ def _runner(conn: Any, llm: LlmResource, models: list[ModelSpec], context: dg.As
                   log=context.log.warning)
 
 
+def is_live(article: Article, today: date, now: datetime) -> bool:
+    """A prediction is live when made as the article is news: today's articles, and yesterday's
+    while their anchor session has not closed (an article of 23:58 predicted at 00:05, which the
+    around-the-clock schedule does). Anything later is simulated as of the article's publication."""
+    if article.published_day >= today:
+        return True
+    calendar = krx_calendar()
+    return article.published_day == today - timedelta(days=1) and \
+        now <= calendar.session(calendar.anchor_session(article.available_at)).close
+
+
 @dg.asset(key=["computed", "news_predictions"], deps=[*MARTS, *STAGING, *SIMILAR],
           check_specs=[dg.AssetCheckSpec("every_model_answered", asset=["computed", "news_predictions"])],
           **COMMON)
@@ -139,7 +150,7 @@ def news_predictions(context: dg.AssetExecutionContext, config: NewsPredictionsC
             todo = [m for m in models if (article.news_id, article.stock_code, m.id) not in done]
             if not todo:
                 continue
-            as_of = now if article.published_day >= today else article.available_at
+            as_of = now if is_live(article, today, now) else article.available_at
             ctx = build_context(conn, article.stock_code, as_of, article, tables)
             jobs += [Job(model, "news_impact", ctx) for model in todo]
         context.log.info("%s: %s links × %s models, %s already answered", window, len(articles),
@@ -150,7 +161,7 @@ def news_predictions(context: dg.AssetExecutionContext, config: NewsPredictionsC
         for a in attempts:
             linked = a.context.article
             assert linked is not None  # news_impact jobs are built from an article (above)
-            rows.append(news_row(a, "live" if linked.published_day >= today else "simulated", context.run_id, now))
+            rows.append(news_row(a, "live" if is_live(linked, today, now) else "simulated", context.run_id, now))
         result = append_rows(conn, NEWS_PREDICTIONS, rows, window.start, window.end)
     shown = [(r[2], r[3], r[11], r[4], r[5], r[14]) for r in rows]
     return dg.MaterializeResult(

@@ -9,6 +9,9 @@ from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPOR
 news_predictions_job = dg.define_asset_job(
     "news_predictions_job", selection=dg.AssetSelection.assets(asset_key(NEWS_PREDICTIONS)),
     description="News-impact predictions of every active model for a day (or a range: one run).",
+    # one at a time (dagster.yaml's limit per azak/source): overlapping runs over the same window
+    # would each buy the predictions the other is buying
+    tags={"azak/source": "news_predictions"},
 )
 stock_reports_job = dg.define_asset_job(
     STOCK_REPORTS_JOB, selection=dg.AssetSelection.assets(asset_key(STOCK_REPORTS)),

@@ -1,0 +1,27 @@
+"""Which news predictions are live: made while the article is news, whatever the hour."""
+
+from datetime import date, datetime
+
+from azak_core.market import KST
+from azak_pipelines.defs.predictions.assets import is_live
+from azak_pipelines.lib.predictions.context import Article
+
+
+def article(published: datetime) -> Article:
+    return Article(1, "005930", "title", None, published, published.date(), 0.9, published)
+
+
+def test_an_article_of_23_58_predicted_after_midnight_is_live():
+    sunday_night = article(datetime(2025, 6, 8, 23, 58, tzinfo=KST))  # anchor: Monday 9 June
+    assert is_live(sunday_night, date(2025, 6, 9), datetime(2025, 6, 9, 0, 5, tzinfo=KST))
+
+
+def test_yesterday_s_article_after_its_anchor_session_closed_is_simulated():
+    monday_morning = article(datetime(2025, 6, 9, 9, 30, tzinfo=KST))  # anchor: Monday's session
+    assert not is_live(monday_morning, date(2025, 6, 10), datetime(2025, 6, 10, 0, 5, tzinfo=KST))
+    assert not is_live(monday_morning, date(2025, 6, 12), datetime(2025, 6, 12, 0, 5, tzinfo=KST))
+
+
+def test_today_s_articles_are_live():
+    assert is_live(article(datetime(2025, 6, 9, 9, 30, tzinfo=KST)), date(2025, 6, 9),
+                   datetime(2025, 6, 9, 16, 0, tzinfo=KST))
