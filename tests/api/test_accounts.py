@@ -14,26 +14,11 @@ from litestar.testing import AsyncTestClient
 
 from azak_api.app import create_app
 from azak_api.settings import Settings
-from tests.api.conftest import PASSWORD, account, bearer, login, make_user
+from tests.api.conftest import PASSWORD, Clock, account, bearer, login, make_user
 from tests.api.dagit_standin import DagitStandIn, dagit_standin
 from tests.conftest import run_azak
 
 REFRESH = "/api/stocks/005930/analysis/refresh"
-
-
-class Clock:
-    """The app's clock, moved by the test (expiry dates pass without waiting)."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -4,29 +4,16 @@ was revoked; the page shows that stock only, nothing about any user, and is neve
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from azak_api.app import create_app
 from azak_api.settings import Settings
-from tests.api.conftest import account, bearer
+from tests.api.conftest import Clock, account, bearer
 
 CODE, OTHER = "005930", "000660"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -49,7 +49,8 @@ RULES: dict[str, Rule] = {
     "milvus/news_embeddings": MaxAge(60 * MINUTES),
     "computed/similar_news": MaxAge(90 * MINUTES),
     "marts/similar_news_outcomes": TradingDayDeadline(time(15, 40), 120 * MINUTES),
-    # predictions: news every 10 minutes 07:00-18:59 and reports 08:30/13:05/16:00 on trading days
+    # predictions: news every 10 minutes around the clock (the rule checks the trading day's 18:00
+    # deadline) and reports 08:30/13:05/16:00 on trading days
     "computed/news_predictions": TradingDayDeadline(time(18, 0), 60 * MINUTES),
     "computed/stock_reports": TradingDayDeadline(time(16, 0), 60 * MINUTES),
     "marts/model_daily_costs": TradingDayDeadline(time(18, 0), 120 * MINUTES),
