@@ -1,23 +1,45 @@
 """Dagster's PostgreSQL event log, tuned for runs that record thousands of partition events.
 
-A single-run backfill over ten years writes one materialization per calendar day. The stock
-dagster-postgres storage opens a new connection for every call (and a second one per event to ask
-whether a tags table exists), which makes such runs spend most of their time authenticating.
-This subclass keeps a small pool and remembers which tables exist. It is selected in
-``dagster.yaml`` and in the Kubernetes values (deploy/dagster-values.yaml) and changes nothing else.
+A single-run backfill over ten years plans and records one materialization per calendar day, so
+that Dagit keeps each day's status. The stock dagster-postgres storage writes each of those events
+with its own statement and commit (about 10 ms each, 3,650 twice over for a decade), and it plans
+every asset check of the run once per partition of the range: 3,650 rows per check, each carrying
+the whole serialized event, although the project's checks query the whole table and are evaluated
+once per run (their evaluation has no partition, so those per-day rows stayed "planned" forever).
+This subclass:
+
+* keeps a small connection pool and remembers which tables exist (the parent opens a connection per
+  call and asks per event whether a table exists);
+* writes a batch of planned materializations as one multi-row insert, as dagster-postgres already
+  does for materializations (each day still gets its own event: Dagit's per-day status is intact,
+  including "failed" for the days of a run that fails);
+* plans a check once per run, as it is evaluated (no check of the project declares partitions:
+  tests/pipelines/test_instance_storage.py fails when one does);
+* turns Dagster's event batching on (``DAGSTER_EVENT_BATCH_SIZE``, which Dagster reads per event) in
+  any process whose instance uses it, unless the environment sets it.
+
+It is selected in ``dagster.yaml`` and in the Kubernetes values (deploy/dagster-values.yaml).
 """
 
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import dagster as dg
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
+
+# events per batch insert; a run's planned and recorded materializations come in batches this size
+EVENT_BATCH_SIZE = "1000"
+PLANNED = dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+CHECK_PLANNED = dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
 
 
 class PooledPostgresEventLogStorage(PostgresEventLogStorage):
     # ``inst_data`` is Dagster's ConfigurableClassData, a type Dagster keeps private: it is only
-    # passed through to dagster-postgres. ``_engine`` is dagster-postgres' own attribute;
-    # tests/pipelines/test_instance_storage.py fails if an upgrade renames it.
+    # passed through to dagster-postgres. ``_engine``, ``_store_asset_event_tags`` and
+    # ``_store_asset_event`` are dagster-postgres' own; tests/pipelines/test_instance_storage.py
+    # fails if an upgrade renames or changes them.
     def __init__(self, postgres_url: str, should_autocreate_tables: bool = True,
                  inst_data: Any = None, token_provider: Any = None):
         super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
@@ -26,6 +48,7 @@ class PooledPostgresEventLogStorage(PostgresEventLogStorage):
             postgres_url, token_provider, isolation_level="AUTOCOMMIT", pool_size=2,
             max_overflow=4, pool_recycle=300, pool_pre_ping=True)
         self._existing_tables: set[str] = set()
+        os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
 
     @classmethod
     def from_config_value(cls, inst_data: Any,
@@ -45,3 +68,35 @@ class PooledPostgresEventLogStorage(PostgresEventLogStorage):
         if exists:
             self._existing_tables.add(table_name)
         return exists
+
+    def store_event_batch(self, events: Sequence[dg.EventLogEntry]) -> None:
+        planned = [e for e in events if e.dagster_event_type == PLANNED]
+        rest = [e for e in events if e.dagster_event_type != PLANNED]
+        if planned:
+            self._store_planned_batch(planned)
+        if rest:
+            super().store_event_batch(rest)
+
+    def _store_planned_batch(self, events: list[dg.EventLogEntry]) -> None:
+        """Planned materializations in one insert; each asset's row points at its last one."""
+        with self._connect() as conn:
+            insert = self.prepare_insert_event_batch(events)
+            ids = [int(row[0]) for row in conn.execute(insert.returning(insert.table.c.id)).fetchall()]
+        last: dict[dg.AssetKey, tuple[dg.EventLogEntry, int]] = {}
+        for event, event_id in zip(events, ids, strict=True):
+            key = event.dagster_event.asset_key if event.dagster_event else None
+            if key is not None:
+                last[key] = (event, event_id)
+        with self.index_transaction() as conn:
+            self._store_asset_event_tags(conn, events, ids)
+            for event, event_id in last.values():
+                self._store_asset_event(conn, event, event_id)
+
+    def store_asset_check_event(self, event: dg.EventLogEntry, event_id: int | None) -> None:
+        dagster_event = event.dagster_event
+        if dagster_event is not None and event.dagster_event_type == CHECK_PLANNED:
+            planned: Any = dagster_event.event_specific_data
+            if planned.partitions_subset is not None:
+                once = type(planned)(asset_key=planned.asset_key, check_name=planned.check_name)
+                event = event._replace(dagster_event=dagster_event._replace(event_specific_data=once))
+        super().store_asset_check_event(event, event_id)
