@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 HIDDEN = "***"
-SECRET_NAMES = ("password", "secret", "token", "_key")
+SECRET_NAMES = ("password", "secret", "token", "_key", "_keys")
 
 
 def is_secret(name: str) -> bool:

@@ -140,6 +140,9 @@ VARIABLES: tuple[Variable, ...] = (
         ("AZAK_KIS_MODE", "`AZAK_SOURCE_MODE`", "the same, for KIS only", "pipelines"),
         ("AZAK_KIS_APP_KEY", "unset (replay)", "KIS OpenAPI app key", "pipelines", True),
         ("AZAK_KIS_APP_SECRET", "unset (replay)", "KIS OpenAPI app secret", "pipelines", True),
+        ("AZAK_KIS_APP_KEYS", "unset (one key)",
+         "more app keys of the same account, `key:secret` pairs separated by commas: each has its own "
+         "token and its own `AZAK_KIS_RATE_LIMIT`, and calls are dealt to the keys in turn", "pipelines", True),
         ("AZAK_KIS_ENV", "`paper`",
          "`real` (openapi.koreainvestment.com:9443) or `paper` (openapivts…:29443)", "pipelines"),
         ("AZAK_KIS_BASE_URL", "the host of `AZAK_KIS_ENV`",

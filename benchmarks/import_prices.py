@@ -10,11 +10,19 @@ sizes, half the files in pykrx's Korean layout, half in the English one), then, 
 
 Peak memory of the import is measured in a child process (``ru_maxrss``).
 
-    python -m benchmarks.import_prices
+``--decade STOCKS`` measures the bookkeeping instead (issue 29): ``azak dev generate``'s listings
+over ten years (3,650 partitions in one run), a plain COPY of the same rows, then the import as one
+Dagster run twice in the same process — *before*, with dagster-postgres' stock event log (one
+statement per event, each check planned per partition), and *after*, with the project's
+(``azak_pipelines/instance_storage.py``) — and ``azak import prices`` of 500 stocks x 370 days as a
+command, from its start to its exit.
+
+    python -m benchmarks.import_prices [--decade 100]
 """
 
 import csv
 import io
+import os
 import random
 import resource
 import subprocess
@@ -27,7 +35,7 @@ from pathlib import Path
 import psycopg
 
 from azak_core.market import tick_size
-from benchmarks.common import report, scratch_database, timed
+from benchmarks.common import load_average, report, scratch_database, timed
 
 TICKERS = 420
 START = date(2024, 1, 2)
@@ -73,8 +81,9 @@ def copy_text(directory: Path) -> tuple[bytes, int]:
     for path in sorted(directory.glob("*.csv")):
         for row in read_price_file(path):
             if isinstance(row, PriceRow):
-                out.write(f"{row.stock_code}\t{row.trade_date}\tadjusted\t{row.open}\t{row.high}\t"
-                          f"{row.low}\t{row.close}\t{row.volume}\t\\N\tfile:{path.name}\t{fetched}\n")
+                cells = [row.stock_code, row.trade_date, "adjusted", row.open, row.high, row.low, row.close,
+                         row.volume, row.value, f"file:{path.name}", fetched]
+                out.write("\t".join("\\N" if c is None else str(c) for c in cells) + "\n")
                 count += 1
     return out.getvalue().encode(), count
 
@@ -149,8 +158,114 @@ def main() -> None:
     ])
 
 
+STOCK_EVENT_LOG = """
+event_log_storage:
+  module: dagster_postgres.event_log
+  class: PostgresEventLogStorage
+  config:
+    postgres_url:
+      env: DAGSTER_PG_URL
+"""
+
+
+def _stock_event_log(home: Path) -> None:
+    """dagster.yaml with dagster-postgres' own event log, as before issue 29 (no event batching)."""
+    config = (home / "dagster.yaml").read_text()
+    start = config.index("event_log_storage:")
+    end = config.index("schedule_storage:")
+    (home / "dagster.yaml").write_text(config[:start] + STOCK_EVENT_LOG.lstrip() + "\n" + config[end:])
+    os.environ["DAGSTER_EVENT_BATCH_SIZE"] = "0"
+
+
+def _generate(stocks: int, years: float, out: Path) -> tuple[list[Path], int]:
+    from azak_cli.dev import generate as scale
+
+    generated = scale.generate(scale.ScaleOptions(stocks, years, 0, 0, 0), out)
+    return generated.adjusted_files, generated.daily_rows
+
+
+def _import_run(files: list[Path]) -> float:
+    from azak_cli.market import import_prices
+
+    started = time.perf_counter()
+    import_prices(None, files, "english", quiet=True)
+    return time.perf_counter() - started
+
+
+def _command(files: list[Path], url: str, home: str) -> float:
+    """``azak import prices`` in its own process, from its start to its exit."""
+    env = {**os.environ, "AZAK_DATABASE_URL": url, "AZAK_HOME": home}
+    env.pop("DAGSTER_HOME", None)
+    env.pop("DAGSTER_EVENT_BATCH_SIZE", None)
+    started = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).with_name("azak")), "import", "prices", "--format", "english",
+                    *map(str, files)], env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def decade(stocks: int) -> None:
+    from azak_pipelines.defs.market.tables import DAILY_PRICES
+    from azak_pipelines.lib.warehouse import connect, ensure_partitions, ensure_table
+
+    loads = [f"start {load_average()}"]
+    with tempfile.TemporaryDirectory() as tmp, scratch_database("azak_bench_decade") as url:
+        files, rows = _generate(stocks, 10, Path(tmp) / "decade")
+        first, last = _span(files)
+        with connect(url) as conn:
+            ensure_table(conn, DAILY_PRICES)
+            ensure_partitions(conn, DAILY_PRICES, first, date.fromordinal(last.toordinal() + 1))
+        data = _render(files)
+        copy_seconds, _ = timed(lambda: plain_copy(url, data))
+        loads.append(f"after COPY {load_average()}")
+        _truncate(url)
+        after = _import_run(files)
+        loads.append(f"after 'after' {load_average()}")
+        home = Path(os.environ["DAGSTER_HOME"])
+        saved = (home / "dagster.yaml").read_text()
+        _truncate(url)
+        _stock_event_log(home)
+        before = _import_run(files)
+        (home / "dagster.yaml").write_text(saved)
+        os.environ.pop("DAGSTER_EVENT_BATCH_SIZE", None)
+        loads.append(f"after 'before' {load_average()}")
+        held_out, held_rows = _generate(500, 370 / 365, Path(tmp) / "held_out")
+        command = _command(held_out, url, str(Path(tmp) / "azak_home"))
+        loads.append(f"after the command {load_average()}")
+    report(f"decade import, {stocks} listings (benchmarks/import_prices.py --decade)", [
+        ("rows", f"{rows:,} ({first} … {last}, one run over {(last - first).days + 1:,} partitions)"),
+        ("plain COPY", f"{rows / copy_seconds:,.0f} rows/s ({copy_seconds:.2f} s, median of 3)"),
+        ("before: stock event log", f"{before:.1f} s, {copy_seconds / before:.3f}x plain COPY"),
+        ("after: instance_storage.py", f"{after:.1f} s, {copy_seconds / after:.3f}x plain COPY, "
+                                      f"{before / after:.1f}x faster"),
+        ("azak import prices, 500 stocks x 370 days", f"{held_rows:,} rows, {command:.1f} s start to exit"),
+        ("load average (1/5/15 min)", "; ".join(loads)),
+    ])
+
+
+def _span(files: list[Path]) -> tuple[date, date]:
+    from azak_pipelines.lib.market.price_files import PriceRow, read_price_file
+
+    days = [row.trade_date for path in files for row in read_price_file(path) if isinstance(row, PriceRow)]
+    return min(days), max(days)
+
+
+def _render(files: list[Path]) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in files:
+            (Path(tmp) / path.name).symlink_to(path)
+        data, _ = copy_text(Path(tmp))
+    return data
+
+
+def _truncate(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE raw.daily_prices")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 3 and sys.argv[1] == "--decade":
+        decade(int(sys.argv[2]))
     else:
         main()

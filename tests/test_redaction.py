@@ -38,6 +38,8 @@ CASES = {
     "llm": (lambda: LlmResource(openai_api_key=KEY, openrouter_api_key=SECRET), (KEY, SECRET), ("Azak",)),
     "embedder": (lambda: EmbedderResource(choice="openai", openai_api_key=KEY), (KEY,), ("openai",)),
     "kis": (lambda: KisResource(app_key=KEY, app_secret=SECRET), (KEY, SECRET), ("paper",)),
+    "kis with more keys": (lambda: KisResource(app_key="first", app_secret="s", more_app_keys=f"{KEY}:{SECRET}"),
+                           (KEY, SECRET), ("paper",)),
     "news": (lambda: NewsSources(dart_api_key=KEY, reddit_client_secret=SECRET), (KEY, SECRET), ("opendart",)),
     "milvus": (lambda: VectorStore(milvus_uri=f"http://root:{DB_PASSWORD}@milvus.internal:19530"),
                (DB_PASSWORD,), ("milvus.internal",)),

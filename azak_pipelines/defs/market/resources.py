@@ -11,7 +11,7 @@ import dagster as dg
 from azak_pipelines.defs.resources import SecretSafeResource, env_config
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.http import NoLimit
-from azak_pipelines.lib.kis.client import KisClient, KisConfig, MemoryTokenStore
+from azak_pipelines.lib.kis.client import KisClient, KisConfig, KisConfigError, MemoryTokenStore
 from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock
 from azak_pipelines.lib.kis.store import PgRateLimiter, PgTokenStore
 from azak_pipelines.lib.sample_data import sample_data_dir
@@ -39,6 +39,7 @@ class KisResource(SecretSafeResource):
     app_secret: str = ""
     env: str = "paper"
     base_url: str = ""
+    more_app_keys: str = ""  # more app keys of the same account type: ``key:secret`` pairs, commas between
     rate_limit: float | None = None  # requests per second per app key (default: 19 real, 2 paper)
     concurrency: int = 4
     heal_lookback_days: int = 10  # calendar days the nightly healer searches for missing prices
@@ -52,15 +53,16 @@ class KisResource(SecretSafeResource):
         """A client for this run. ``replay_at`` is the replay server's clock (the run's "now")."""
         mode = self.mode()
         if mode == "live":
-            config = KisConfig(app_key=self.app_key, app_secret=self.app_secret, env=self.env,
-                               base_url=self.base_url or None, rate_per_second=self.rate_limit,
-                               concurrency=self.concurrency)
-            limiter = PgRateLimiter(database_url, f"kis:{config.key_id}", config.rate)
+            configs = [self._config(self.app_key, self.app_secret), *(
+                self._config(key, secret) for key, secret in parse_app_keys(self.more_app_keys))]
+            limiters = [PgRateLimiter(database_url, f"kis:{c.key_id}", c.rate) for c in configs]
+            keys = [(c, PgTokenStore(database_url, c.key_id), limiter) for c, limiter in zip(configs, limiters, strict=True)]
             try:
-                async with KisClient(config, PgTokenStore(database_url, config.key_id), limiter) as client:
+                async with KisClient(*keys[0], more_keys=keys[1:]) as client:
                     yield KisSession(client, mode, None)
             finally:
-                await limiter.aclose()
+                for limiter in limiters:
+                    await limiter.aclose()
             return
         clock = fixed_clock(replay_at) if replay_at else utc_now
         # replay is not KIS: no remote quota to protect, so no rate limit
@@ -71,10 +73,28 @@ class KisResource(SecretSafeResource):
             yield KisSession(client, mode, simulator)
 
 
+    def _config(self, app_key: str, app_secret: str) -> KisConfig:
+        return KisConfig(app_key=app_key, app_secret=app_secret, env=self.env, base_url=self.base_url or None,
+                         rate_per_second=self.rate_limit, concurrency=self.concurrency)
+
+
+def parse_app_keys(text: str) -> list[tuple[str, str]]:
+    """``AZAK_KIS_APP_KEYS``: ``key:secret`` pairs separated by commas (KIS keys and secrets hold
+    neither); a malformed pair is refused without echoing it."""
+    pairs = []
+    for number, item in enumerate((i.strip() for i in text.split(",") if i.strip()), start=1):
+        key, _, secret = item.partition(":")
+        if not key.strip() or not secret.strip():
+            raise KisConfigError(f"AZAK_KIS_APP_KEYS: pair {number} is not key:secret")
+        pairs.append((key.strip(), secret.strip()))
+    return pairs
+
+
 KIS_VARIABLES: dict[str, str | tuple[str, ...]] = {
     "requested_mode": ("AZAK_KIS_MODE", "AZAK_SOURCE_MODE"),
     "app_key": "AZAK_KIS_APP_KEY",
     "app_secret": "AZAK_KIS_APP_SECRET",
+    "more_app_keys": "AZAK_KIS_APP_KEYS",
     "env": "AZAK_KIS_ENV",
     "base_url": "AZAK_KIS_BASE_URL",
     "rate_limit": "AZAK_KIS_RATE_LIMIT",

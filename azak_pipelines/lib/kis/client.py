@@ -8,7 +8,7 @@ date windows for daily series, time windows for minute bars, ``tr_cont`` where K
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -135,42 +135,65 @@ class MemoryTokenStore:
                 self._token = None
 
 
+@dataclass
+class AppKey:
+    """One app key's share of a client: KIS limits and issues tokens per app key, so each key has
+    its own token, its own rate limiter and its own connections."""
+
+    config: KisConfig
+    tokens: TokenProvider
+    http: HttpClient
+    auth: HttpClient  # token issuance, apart: it must not consume the per-second quota
+
+
 class KisClient:
+    """KIS for one account type, through one or several app keys: calls are dealt to the keys in
+    turn, so that ``n`` keys go ``n`` times as fast as one (``more_keys``: their configs, token
+    stores and limiters; ``config`` is the first key's)."""
+
     def __init__(self, config: KisConfig, tokens: TokenProvider, limiter: RateLimiter,
                  transport: httpx.AsyncBaseTransport | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 on_send: Callable[[str, str], None] | None = None):
+                 on_send: Callable[[str, str], None] | None = None,
+                 more_keys: Sequence[tuple[KisConfig, TokenProvider, RateLimiter]] = ()):
         self.config = config
-        self._tokens = tokens
         self._sleep = sleep
-        self._http = HttpClient(
-            base_url=config.host, transport=transport, limiter=limiter,
-            concurrency=config.concurrency,
-            timeout=httpx.Timeout(config.timeout_seconds, connect=10.0),
-            retry=RetryPolicy(attempts=5, base_delay=0.5, max_delay=20.0), sleep=sleep,
-            headers={"content-type": "application/json; charset=utf-8"}, on_send=on_send,
-        )
-        # a separate client for token issuance: it must not consume the per-second quota
-        self._auth = HttpClient(base_url=config.host, transport=transport, concurrency=1,
-                                retry=RetryPolicy(attempts=3), sleep=sleep)
+        envs = {config.env, *(c.env for c, _, _ in more_keys)}
+        if len(envs) > 1:
+            raise KisConfigError(f"every app key of a client must be of one account type, got {sorted(envs)}")
+
+        def app_key(key: KisConfig, tokens: TokenProvider, limiter: RateLimiter) -> AppKey:
+            return AppKey(key, tokens, HttpClient(
+                base_url=key.host, transport=transport, limiter=limiter, concurrency=key.concurrency,
+                timeout=httpx.Timeout(key.timeout_seconds, connect=10.0),
+                retry=RetryPolicy(attempts=5, base_delay=0.5, max_delay=20.0), sleep=sleep,
+                headers={"content-type": "application/json; charset=utf-8"}, on_send=on_send,
+            ), HttpClient(base_url=key.host, transport=transport, concurrency=1,
+                          retry=RetryPolicy(attempts=3), sleep=sleep))
+
+        self.keys = [app_key(config, tokens, limiter), *(app_key(*more) for more in more_keys)]
+        self._turn = 0
 
     async def __aenter__(self) -> "KisClient":
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._http.aclose()
-        await self._auth.aclose()
+        for key in self.keys:
+            await key.http.aclose()
+            await key.auth.aclose()
 
     @property
     def requests_sent(self) -> int:
-        return self._http.requests_sent
+        return sum(key.http.requests_sent for key in self.keys)
 
     # -- token ----------------------------------------------------------------------------------
 
-    async def issue_token(self) -> IssuedToken:
-        response = await self._auth.post("/oauth2/tokenP", json={
-            "grant_type": "client_credentials", "appkey": self.config.app_key,
-            "appsecret": self.config.app_secret,
+    async def issue_token(self, key: AppKey | None = None) -> IssuedToken:
+        """A new token for ``key`` (the first app key by default)."""
+        key = key or self.keys[0]
+        response = await key.auth.post("/oauth2/tokenP", json={
+            "grant_type": "client_credentials", "appkey": key.config.app_key,
+            "appsecret": key.config.app_secret,
         })
         body = _json(response)
         if response.status_code != 200 or "access_token" not in body:
@@ -184,22 +207,28 @@ class KisClient:
 
     # -- the one call path ----------------------------------------------------------------------
 
+    def _next_key(self) -> AppKey:
+        key = self.keys[self._turn % len(self.keys)]
+        self._turn += 1
+        return key
+
     async def _call(self, tr: Tr, params: dict[str, str], tr_cont: str = "") -> tuple[dict[str, Any], str]:
         if tr.real_only and self.config.env != "real":
             raise KisUnsupported(f"{tr.tr_id} is only offered on real accounts (AZAK_KIS_ENV=real)")
+        key = self._next_key()
         for attempt in range(2):
-            token = await self._tokens.token(self.issue_token)
+            token = await key.tokens.token(lambda: self.issue_token(key))
             headers = {
-                "authorization": f"Bearer {token}", "appkey": self.config.app_key,
-                "appsecret": self.config.app_secret, "tr_id": tr.tr_id, "custtype": "P",
+                "authorization": f"Bearer {token}", "appkey": key.config.app_key,
+                "appsecret": key.config.app_secret, "tr_id": tr.tr_id, "custtype": "P",
                 "tr_cont": tr_cont,
             }
-            response = await self._http.get(tr.path, params=params, headers=headers,
-                                            retry_when=_kis_throttle)
+            response = await key.http.get(tr.path, params=params, headers=headers,
+                                          retry_when=_kis_throttle)
             payload = _json(response)
             msg_cd = str(payload.get("msg_cd", ""))
             if msg_cd in TOKEN_EXPIRED and attempt == 0:
-                await self._tokens.invalidate(token)
+                await key.tokens.invalidate(token)
                 continue
             if response.status_code >= 400 and payload.get("rt_cd") in (None, "", "0"):
                 raise KisApiError(msg_cd or str(response.status_code),

@@ -13,7 +13,7 @@ import re
 import secrets
 import threading
 import time
-from collections import deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -75,20 +75,23 @@ def _yyyymmdd(value: str, name: str) -> date:
 class KisSimulator:
     def __init__(self, fixtures: Path, clock: Callable[[], datetime] = utc_now,
                  per_second: int = 20, token_interval: float = 60.0, token_ttl: int = 86400,
-                 app_key: str | None = None, app_secret: str | None = None):
+                 app_key: str | None = None, app_secret: str | None = None,
+                 more_keys: dict[str, str] | None = None):
         self.fixtures = fixtures
         self.clock = clock
-        self.per_second = per_second
+        self.per_second = per_second  # per app key, as KIS counts
         self.token_interval = token_interval
         self.token_ttl = token_ttl
-        self.app_key = app_key
-        self.app_secret = app_secret
+        # the app keys it accepts (key -> secret); none: any
+        self.app_keys = {**({app_key: app_secret or ""} if app_key else {}), **(more_keys or {})}
         self.tokens: dict[str, tuple[str, datetime]] = {}  # token -> (appkey, expires)
         self.token_attempts: dict[str, float] = {}
         self.tokens_issued = 0
+        self.tokens_by_key: Counter[str] = Counter()
         self.token_requests = 0
-        self.request_times: deque[float] = deque(maxlen=100_000)
+        self.request_times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=100_000))
         self.requests: list[tuple[float, str]] = []
+        self.requests_by_key: Counter[str] = Counter()
         self.throttled = 0
         self._faults: dict[str, deque[int | str]] = {}
         self._lock = threading.Lock()
@@ -118,7 +121,7 @@ class KisSimulator:
         except ValueError:
             return 400, {}, {"error_code": "EGW00002", "error_description": "잘못된 요청입니다."}
         appkey, secret = request.get("appkey", ""), request.get("appsecret", "")
-        if not appkey or not secret or (self.app_key and (appkey, secret) != (self.app_key, self.app_secret)):
+        if not appkey or not secret or (self.app_keys and self.app_keys.get(appkey) != secret):
             return 403, {}, {"error_code": "EGW00103", "error_description": "유효하지 않은 AppKey입니다."}
         now = time.monotonic()
         last = self.token_attempts.get(appkey)
@@ -130,6 +133,7 @@ class KisSimulator:
         expires = utc_now() + timedelta(seconds=self.token_ttl)
         self.tokens[token] = (appkey, expires)
         self.tokens_issued += 1
+        self.tokens_by_key[appkey] += 1
         return 200, {}, {
             "access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl,
             "access_token_token_expired": expires.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S"),
@@ -145,13 +149,15 @@ class KisSimulator:
         if owner[1] <= utc_now():
             return _error("EGW00123", "기간이 만료된 token 입니다.", 500)
         now = time.monotonic()
-        while self.request_times and now - self.request_times[0] >= 1.0:
-            self.request_times.popleft()
-        if len(self.request_times) >= self.per_second:
+        times = self.request_times[owner[0]]
+        while times and now - times[0] >= 1.0:
+            times.popleft()
+        if len(times) >= self.per_second:
             self.throttled += 1
             return _error(kis.THROTTLED, "초당 거래건수를 초과하였습니다.", 500)
-        self.request_times.append(now)
+        times.append(now)
         self.requests.append((now, tr_id))
+        self.requests_by_key[owner[0]] += 1
         faults = self._faults.get(tr_id)
         if faults:
             fault = faults.popleft()

@@ -8,9 +8,11 @@ import textwrap
 import time
 from datetime import date, datetime, timedelta
 
+import dagster as dg
 import pytest
 
 from azak_core.market import KST
+from azak_pipelines.defs.market.resources import kis_from_env, parse_app_keys
 from azak_pipelines.lib.http import NoLimit
 from azak_pipelines.lib.kis import client as kis
 from azak_pipelines.lib.kis.client import KisClient, KisConfig, KisUnsupported, MemoryTokenStore
@@ -182,3 +184,54 @@ async def test_todays_minute_bars_page_back_thirty_at_a_time_and_stop_at_what_we
             newer = await client.minute_bars_today("005930", until=clock_time(15, 30),
                                                    since=clock_time(10, 45))
             assert len(simulator.requests) == 1 and newer[-1].bar_time == bars[-1].bar_time
+
+
+async def test_two_app_keys_each_have_their_own_token_and_limiter_and_share_the_calls(db_url):
+    """KIS counts 19 requests a second per app key: with a second key, calls are dealt to both,
+    each key with its own token and its own limiter (whose grants keep that key's pace)."""
+    simulator = KisSimulator(BUNDLED / "kis", clock=CLOCK, app_key="key-one", app_secret="secret-one",
+                             more_keys={"key-two": "secret-two"})
+    grants: dict[str, list[float]] = {"key-one": [], "key-two": []}
+    with serve(simulator) as url:
+        keys = []
+        for name, secret in (("key-one", "secret-one"), ("key-two", "secret-two")):
+            key = KisConfig(name, secret, "real", base_url=url)
+            limiter = PgRateLimiter(db_url, f"kis:{key.key_id}", 19, on_slot=grants[name].append)
+            keys.append((key, PgTokenStore(db_url, key.key_id), limiter))
+        async with KisClient(*keys[0], more_keys=keys[1:]) as client:
+            await asyncio.gather(*(client.quote("005930") for _ in range(40)))
+        for _, _, limiter in keys:
+            await limiter.aclose()
+    assert simulator.tokens_by_key == {"key-one": 1, "key-two": 1}
+    assert simulator.requests_by_key == {"key-one": 20, "key-two": 20}
+    for name, slots in grants.items():
+        assert len(slots) >= 20, name  # one per request, and one per retry of a throttled one
+        assert min(b - a for a, b in itertools.pairwise(sorted(slots))) >= 1 / 19 - 1e-6, name
+    # a grant's send can be bunched by scheduling noise (see the test above); the client retries
+    assert simulator.throttled <= 40 // 5
+
+
+def test_app_keys_of_two_account_types_are_refused():
+    with pytest.raises(kis.KisConfigError, match="one account type"):
+        KisClient(KisConfig("k", "s", "real"), MemoryTokenStore(), NoLimit(),
+                  more_keys=[(KisConfig("k2", "s2", "paper"), MemoryTokenStore(), NoLimit())])
+
+
+async def test_the_resource_deals_calls_to_every_key_of_AZAK_KIS_APP_KEYS(db_url, monkeypatch):
+    simulator = KisSimulator(BUNDLED / "kis", clock=CLOCK, app_key="key-one", app_secret="secret-one",
+                             more_keys={"key-two": "secret-two", "key-three": "secret-three"})
+    monkeypatch.setenv("AZAK_KIS_APP_KEY", "key-one")
+    monkeypatch.setenv("AZAK_KIS_APP_SECRET", "secret-one")
+    monkeypatch.setenv("AZAK_KIS_APP_KEYS", " key-two:secret-two , key-three:secret-three ")
+    monkeypatch.setenv("AZAK_KIS_ENV", "real")
+    with serve(simulator) as url:
+        monkeypatch.setenv("AZAK_KIS_BASE_URL", url)
+        with dg.build_resources({"kis": kis_from_env()}) as resources:  # the variables resolved
+            async with resources.kis.session(db_url) as session:
+                assert session.mode == "live"
+                await asyncio.gather(*(session.client.quote("005930") for _ in range(6)))
+    assert simulator.requests_by_key == {"key-one": 2, "key-two": 2, "key-three": 2}
+    assert simulator.tokens_by_key == {"key-one": 1, "key-two": 1, "key-three": 1}
+    with pytest.raises(kis.KisConfigError, match="pair 2 is not key:secret") as refused:
+        parse_app_keys("key-two:secret-two,secret-without-key")
+    assert "secret-without-key" not in str(refused.value)
