@@ -7,12 +7,16 @@ Synthetic daily series for 50 stocks are written as KIS FHKST03010100 recordings
 * live   — the same backfill over real HTTP against the local KIS protocol server, with the shared
   PostgreSQL rate limiter at KIS's default 19 requests/s and the server enforcing 20/s;
 * live, ten years — 50 stocks x ~2,460 sessions in one run (``--ten-years``);
+* rate bound (``--rate-bound STOCKS``) — STOCKS x ten years live (25 requests a stock), first with
+  one app key, then with two (``AZAK_KIS_APP_KEYS``): the run against requests / 19 per key, and
+  the fetch (first to last request the server saw) against the same bound;
 * scale-out (``--celery STOCKS YEARS``) — the replay path over STOCKS x YEARS: the asset's single
   step in one process; ``daily_prices_backfill_job`` with two shards in one process; the same on
   two ``azak worker`` processes (Celery over the machine's RabbitMQ). Worker start-up is timed
   apart: workers are long-lived.
 
     python -m benchmarks.backfill [--ten-years]
+    nice python -m benchmarks.backfill --rate-bound 200
     nice python -m benchmarks.backfill --celery 300 10
 """
 
@@ -189,8 +193,49 @@ def main(ten_years: bool) -> None:
     report("single-run price backfill (benchmarks/backfill.py)", results)
 
 
+def rate_bound(stocks: int) -> None:
+    from azak_core.market import KST
+    from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
+    from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock, serve
+    from benchmarks.common import load_average
+
+    codes = [f"{800000 + i}" for i in range(stocks)]
+    start, end = date(2015, 6, 17), date(2025, 6, 17)
+    results = [("load average at the start", load_average())]
+    with tempfile.TemporaryDirectory() as tmp, scratch_database("azak_bench_rate"):
+        write_recordings(Path(tmp), krx_calendar().sessions_between(start, date(2025, 6, 18)), codes)
+        for keys in (1, 2):
+            simulator = KisSimulator(Path(tmp) / "kis", clock=fixed_clock(datetime(2025, 6, 17, 18, tzinfo=KST)),
+                                     app_key="bench", app_secret="bench", more_keys={"bench2": "bench2"})
+            with serve(simulator) as url:
+                os.environ.update({"AZAK_SOURCE_MODE": "live", "AZAK_KIS_APP_KEY": "bench",
+                                   "AZAK_KIS_APP_SECRET": "bench", "AZAK_KIS_ENV": "real",
+                                   "AZAK_KIS_BASE_URL": url, "AZAK_SAMPLE_DATA_DIR": tmp,
+                                   "AZAK_KIS_APP_KEYS": "bench2:bench2" if keys == 2 else ""})
+                seconds, meta = backfill(start, end, codes)
+            requests = meta["kis_requests"]
+            bound = requests / (19 * keys)
+            fetch = simulator.requests[-1][0] - simulator.requests[0][0]
+            results += [
+                (f"{keys} key(s): {stocks} stocks x ten years",
+                 f"{requests:,} requests, {meta['rows_written']:,} rows, "
+                 f"{simulator.throttled} throttled, tokens {dict(simulator.tokens_by_key)}, "
+                 f"requests per key {dict(simulator.requests_by_key)}"),
+                (f"{keys} key(s): the run", f"{seconds:.1f} s = {seconds / bound:.3f}x requests / {19 * keys}"),
+                (f"{keys} key(s): the fetch", f"{fetch:.1f} s = {fetch / bound:.3f}x requests / {19 * keys}, "
+                 f"{requests / fetch:.1f} requests/s"),
+                (f"{keys} key(s): load average after", load_average()),
+            ]
+        for key in ("AZAK_SAMPLE_DATA_DIR", "AZAK_SOURCE_MODE", "AZAK_KIS_APP_KEY", "AZAK_KIS_APP_KEYS",
+                    "AZAK_KIS_APP_SECRET", "AZAK_KIS_ENV", "AZAK_KIS_BASE_URL"):
+            os.environ.pop(key, None)
+    report("live backfill at the KIS rate bound (benchmarks/backfill.py --rate-bound)", results)
+
+
 if __name__ == "__main__":
-    if "--celery" in sys.argv:
+    if "--rate-bound" in sys.argv:
+        rate_bound(int(sys.argv[sys.argv.index("--rate-bound") + 1]))
+    elif "--celery" in sys.argv:
         at = sys.argv.index("--celery")
         scale_out(int(sys.argv[at + 1]), int(sys.argv[at + 2]))
     else:

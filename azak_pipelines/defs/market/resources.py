@@ -56,7 +56,8 @@ class KisResource(SecretSafeResource):
             configs = [self._config(self.app_key, self.app_secret), *(
                 self._config(key, secret) for key, secret in parse_app_keys(self.more_app_keys))]
             limiters = [PgRateLimiter(database_url, f"kis:{c.key_id}", c.rate) for c in configs]
-            keys = [(c, PgTokenStore(database_url, c.key_id), limiter) for c, limiter in zip(configs, limiters, strict=True)]
+            keys = [(c, PgTokenStore(database_url, c.key_id), limiter)
+                    for c, limiter in zip(configs, limiters, strict=True)]
             try:
                 async with KisClient(*keys[0], more_keys=keys[1:]) as client:
                     yield KisSession(client, mode, None)
