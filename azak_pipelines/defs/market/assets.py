@@ -45,6 +45,7 @@ Row = tuple[Any, ...]
 NULL = copy_text(None)
 REPLAY_MISSING = "OPSQ0003"  # the replay server has no recording for the request
 STOCKS = asset_key(reference_tables.STOCKS)
+FEW = 10  # names a file import's metadata lists
 
 
 class MarketOptions(AssetOptions, total=False):
@@ -227,8 +228,10 @@ def _import_files(conn: Any, config: DailyPricesConfig, window: Window,
         )
     except PriceFileError as exc:
         raise dg.Failure(str(exc)) from None
-    return result, {"source": "files", "files": [str(p) for p in paths],
-                    "codes": sorted(codes), "rows_outside_window": outside[0]}
+    # counts and a few names: Dagster copies this metadata into the event of every partition day
+    # of the run, so whole lists (thousands of files) cost their size 3,650 times over a decade
+    return result, {"source": "files", "files": len(paths), "first_files": [p.name for p in paths[:FEW]],
+                    "codes": len(codes), "first_codes": sorted(codes)[:FEW], "rows_outside_window": outside[0]}
 
 
 @dg.asset(key=asset_key(tables.DAILY_PRICES), **PARTITIONED)
