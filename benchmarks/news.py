@@ -156,7 +156,7 @@ def import_news(articles: int, years: float) -> None:
 
     options = generate.ScaleOptions(stocks=None, years=years, minute_stocks=0, minute_days=0,
                                     articles=articles)
-    with tempfile.TemporaryDirectory() as scratch, scratch_database("azak_bench_news") as url:
+    with tempfile.TemporaryDirectory() as scratch, scratch_database(f"azak_bench_news_{articles}") as url:
         out = Path(scratch)
         generated = generate.Generated()
         generate.generate_news(options, generate.select_listings(None), out, generated)
