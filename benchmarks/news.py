@@ -1,20 +1,29 @@
-"""News parsing rate and near-duplicate clustering time.
+"""News parsing rate, near-duplicate clustering time, and ``azak import news`` end to end.
 
 * list-page parsing: Naver market list pages (the fixtures, EUC-KR) and the real per-stock page
   from ../shared (when present), decoded and parsed, in pages per second;
 * clustering: 100,000 generated headlines (30 companies, 40 topics, figures, 15% reworded copies of
-  another headline) through ``cluster_headlines``, and through ``build_articles`` (URL merge too).
+  another headline) through ``cluster_headlines``, and through ``build_articles`` (URL merge too);
+* ``--import N``: N articles as ``azak dev generate`` writes them (over ``--years`` up to its last
+  day) imported into a scratch database with ``azak import news`` (raw/imported_news,
+  news_articles, the links; one Dagster run), against a plain ``COPY`` of the same rows into
+  raw.imported_news in the same process (rendered before the clock starts), with each step's time.
 
-    python -m benchmarks.news
+    python -m benchmarks.news [--import 20000 --years 0.25]
 """
 
+import argparse
 import gzip
+import json
 import random
+import statistics
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from benchmarks.common import report, timed
+from benchmarks.common import load_average, report, scratch_database, timed
 
 SHARED_PAGE = Path(__file__).resolve().parents[2] / "shared" / "data" / "html" / \
     "naver_finance_item_news_005930_20251201.html"
@@ -85,5 +94,103 @@ def main() -> None:
     report("news parsing and clustering (benchmarks/news.py)", results)
 
 
+def _render_copy(files: list[Path], target: Path) -> tuple[int, float]:
+    """The files' items as raw.imported_news rows in COPY text; (rows, mean title + summary length)."""
+    from azak_pipelines.defs.news.assets import _row
+    from azak_pipelines.lib.news.jsonl import read_news_file
+    from azak_pipelines.lib.warehouse import copy_text
+
+    fetched = datetime.now(UTC)
+    lengths: list[int] = []
+    with target.open("w", encoding="utf-8") as out:
+        for path in files:
+            for item in read_news_file(path).items:
+                lengths.append(len(item.title) + len(item.summary))
+                out.write("\t".join(copy_text(v) for v in _row(item, fetched)) + "\n")
+    return len(lengths), statistics.fmean(lengths)
+
+
+def _plain_copy(url: str, data: Path, first: Any, last: Any) -> float:
+    import psycopg
+
+    from azak_pipelines.defs.news.tables import IMPORTED_NEWS
+    from azak_pipelines.lib.warehouse import ensure_partitions, ensure_table
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        ensure_table(conn, IMPORTED_NEWS)
+        ensure_partitions(conn, IMPORTED_NEWS, first, last + timedelta(days=1))
+        started = time.perf_counter()
+        with conn.transaction(), conn.cursor() as cursor, data.open("rb") as handle, cursor.copy(
+                f"COPY {IMPORTED_NEWS.key} ({', '.join(IMPORTED_NEWS.column_names)}) FROM STDIN") as copy:
+            while block := handle.read(1 << 20):
+                copy.write(block)
+        seconds = time.perf_counter() - started
+        conn.execute(f"TRUNCATE {IMPORTED_NEWS.key}")
+    return seconds
+
+
+def _step_seconds(run_id: str) -> dict[str, float]:
+    """Each step's wall time in the run, from its start and success events."""
+    from azak_pipelines.runs import dagster_instance
+
+    started: dict[str, float] = {}
+    spent: dict[str, float] = {}
+    for entry in dagster_instance().all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = entry.timestamp
+        elif event.event_type_value == "STEP_SUCCESS" and event.step_key in started:
+            spent[event.step_key] = entry.timestamp - started[event.step_key]
+    return spent
+
+
+def import_news(articles: int, years: float) -> None:
+    """``azak import news`` of generated articles against a plain COPY of the same rows."""
+    from azak_cli.dev import generate
+    from azak_cli.market import import_news as run_import
+    from azak_cli.runtime import environment
+    from azak_pipelines.definitions import defs
+    from azak_pipelines.runs import dagster_instance, require_success, run_job
+
+    options = generate.ScaleOptions(stocks=None, years=years, minute_stocks=0, minute_days=0,
+                                    articles=articles)
+    with tempfile.TemporaryDirectory() as scratch, scratch_database(f"azak_bench_news_{articles}") as url:
+        out = Path(scratch)
+        generated = generate.Generated()
+        generate.generate_news(options, generate.select_listings(None), out, generated)
+        rows, mean_length = _render_copy(generated.news_files, out / "copy.txt")
+        days = [json.loads(line)["published_at"][:10] for path in generated.news_files
+                for line in path.open(encoding="utf-8")]
+        first, last = (datetime.fromisoformat(d).date() for d in (min(days), max(days)))
+        loads = [load_average()]
+        copy_seconds = _plain_copy(url, out / "copy.txt", first, last)
+        with environment.session(apply=True) as runtime:
+            require_success(run_job(defs(), dagster_instance(), "universe_job"), "the universe run")
+            started = time.perf_counter()
+            answer = run_import(runtime, generated.news_files, quiet=True)
+            seconds = time.perf_counter() - started
+        loads.append(load_average())
+        steps = _step_seconds(answer["run_id"])
+    report(f"azak import news, {rows:,} generated articles (benchmarks/news.py --import)", [
+        ("articles", f"{rows:,} over {first} … {last} ({(last - first).days + 1:,} daily partitions), "
+                     f"title + summary {mean_length:.0f} characters on average"),
+        ("plain COPY into raw.imported_news", f"{rows / copy_seconds:,.0f} rows/s ({copy_seconds:.1f} s)"),
+        ("azak import news (links included)", f"{rows / seconds:,.0f} articles/s ({seconds:.1f} s): "
+                                              f"{copy_seconds / seconds:.2f}x the plain COPY"),
+        ("steps of the run", ", ".join(f"{k} {v:.1f} s" for k, v in steps.items())),
+        ("load average before / after", " and ".join(loads)),
+    ])
+
+
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--import", dest="articles", type=int, default=0,
+                        help="import this many generated articles (and skip parsing and clustering)")
+    parser.add_argument("--years", type=float, default=0.25, help="the articles' span, up to 2025-09-26")
+    args = parser.parse_args()
+    if args.articles:
+        import_news(args.articles, args.years)
+    else:
+        main()

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from azak_pipelines.lib.news import jsonl, rss
+from azak_pipelines.lib.news import jsonl, rss, text
 from azak_pipelines.lib.news.articles import RawItem, build_articles, news_id
 from azak_pipelines.lib.news.dedup import Headline, cluster_headlines
 from azak_pipelines.lib.news.text import UndecodableText, clean, clean_or_reason, decode, repair
@@ -45,6 +45,17 @@ def test_unrepairable_text_gets_a_reason():
     stripped = "".join(c for c in stripped if not "\x80" <= c <= "\x9f")  # C1 bytes already lost
     _, problem = clean_or_reason(stripped)
     assert problem and ("mojibake" in problem or "wrong charset" in problem)
+
+
+def test_the_plain_text_shortcut_skips_only_characters_the_full_check_accepts():
+    # mojibake_reason answers "nothing wrong" for text made only of _PLAIN's characters without
+    # looking further: each of them alone must pass the full check, and none may start a Latin-1
+    # mojibake pair or count as an accented Latin letter
+    plain = [chr(c) for c in range(0x110000) if text._PLAIN.fullmatch(chr(c))]
+    assert len(plain) > 30_000 and "삼" in plain and "\ufffd" not in plain
+    assert [c for c in plain if text._broken_reason(c) or "\u00c0" <= c <= "\u00ff"] == []
+    assert text.mojibake_reason("삼성전자 주가 3.5% 상승…외국인 순매수 [특징주] “HBM” ▲2%") is None
+    assert text.mojibake_reason("삼성\ufffd 급등") and text.mojibake_reason("삼성\ue000 급등")
 
 
 def test_clean_normalises_entities_nfc_controls_and_spaces():
