@@ -53,5 +53,5 @@ def test_the_master_layout_round_trips_and_rejects_a_broken_record():
     assert data.splitlines()[12] == "00013전기·전자".encode("cp949").ljust(45)  # 1 + 4 + 40 bytes
     assert parse_sector_master(data) == records
     assert zip_sector_master(data) == MASTER.read_bytes()  # the bundled zip is exactly this layout
-    with pytest.raises(MasterFileError, match="idxcode.mst:2: a record starts with a division"):
+    with pytest.raises(MasterFileError, match=r"idxcode\.mst:2: a record starts with a division"):
         parse_sector_master(data.splitlines()[0] + b"\nKOSPI 200\n")
