@@ -79,7 +79,11 @@ def quote_snapshots_schedule(context: dg.ScheduleEvaluationContext, kis: KisReso
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def market_wide_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource) -> dg.RunRequest | dg.SkipReason:
     """KIS's rankings and the index (sector) levels every five minutes of the regular session and
-    of the closing-price window (15:40-16:00), whose runs keep the day's final ranking."""
+    of the closing-price window (15:40-16:00), whose runs keep the day's final ranking. Skipped on
+    a paper account, where KIS refuses these TRs."""
+    if kis.mode() == "live" and kis.env != "real":
+        return dg.SkipReason(f"KIS offers the rankings and index levels on real accounts only "
+                             f"(AZAK_KIS_ENV={kis.env}); set AZAK_KIS_ENV=real to collect them")
     return _request(context, kis, "market_wide", {"regular", "after_hours_closing"})
 
 
