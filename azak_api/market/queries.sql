@@ -98,3 +98,20 @@ from computed.news_predictions as p
 inner join latest on (p.made_at at time zone 'Asia/Seoul')::date = latest.day
 where p.status = 'ok' and p.made_at <= :now
 group by latest.day, p.direction
+
+-- name: ranked_movers
+-- KIS's market-wide rankings of the latest day by :day that has one taken by :now: the first :n
+-- of each ranking (rise, fall, volume)
+select
+    r.ranking, r.stock_code as code, coalesce(s.stock_name, r.stock_name, r.stock_code) as name,
+    r.trade_date, r.price::float8 as close, r.change_rate::float8 as change_pct, r.volume,
+    r.captured_at, r.source
+from staging.stg_kis__market_rankings as r
+left join marts.stocks as s on s.stock_code = r.stock_code
+where
+    r.trade_date = (
+        select max(trade_date) from staging.stg_kis__market_rankings
+        where trade_date <= :day and captured_at <= :now
+    )
+    and r.captured_at <= :now and r.rank <= :n and r.volume is not null and r.change_rate is not null
+order by r.ranking, r.rank

@@ -131,11 +131,13 @@ class PredictionCounts(msgspec.Struct):
 class MarketOverview(msgspec.Struct):
     market_status: MarketStatus
     as_of: datetime
-    session: Annotated[date | None, msgspec.Meta(description="the latest session with daily bars")]
+    session: Annotated[date | None, msgspec.Meta(description="the session the movers are from")]
     indices: list[IndexLevel]
     sectors: Sectors
     movers_scope: Annotated[str, msgspec.Meta(description="which stocks the movers are ranked among")]
     gainers: list[Mover]
     losers: list[Mover]
+    most_traded: Annotated[list[Mover], msgspec.Meta(
+        description="the most traded stocks by volume (KIS's volume ranking); empty when it is not collected")]
     net_buying: NetBuyLeaders
     predictions: PredictionCounts

@@ -128,8 +128,19 @@ async def valuation(conn: AsyncConnection, code: str, day: date) -> Valuation | 
                      basis="computed", synthetic=ratios.source == "kis:replay", source=ratios.source)
 
 
-async def _movers(conn: AsyncConnection, now: datetime) -> tuple[date | None, list[Mover], list[Mover]]:
-    rows = await queries.rows(conn, "movers", "marts.daily_prices", {"n": MOVERS, "day": now.astimezone(KST).date()})
+class Movers(NamedTuple):
+    session: date | None
+    scope: str
+    gainers: list[Mover]
+    losers: list[Mover]
+    most_traded: list[Mover]
+
+
+WATCHED_SCOPE = ("the stocks with daily bars in the warehouse (the watch-list and imported files); KIS's "
+                 "market-wide ranking (raw/market_rankings) has not been collected")
+
+
+async def _with_predictions(conn: AsyncConnection, rows: list[Any], now: datetime) -> list[Mover]:
     reports = {r.stock_code: r for r in await queries.rows(
         conn, "latest_reports_of", "computed.stock_reports", {"codes": [r.code for r in rows], "now": now})}
 
@@ -139,8 +150,35 @@ async def _movers(conn: AsyncConnection, now: datetime) -> tuple[date | None, li
             found.model_name, found.direction, found.probability, found.recommendation, found.made_at)
             if found else None)
 
-    session = rows[0].trade_date if rows else None
-    return (session, [mover(r) for r in rows if r.side == "gainer"], [mover(r) for r in rows if r.side == "loser"])
+    return [mover(r) for r in rows]
+
+
+def _ranked_scope(row: Any) -> str:
+    taken = row.captured_at.astimezone(KST).strftime("%Y-%m-%d %H:%M KST")
+    replayed = (" (replayed: the recordings rank the bundled sample's stocks)"
+                if row.source == "kis:replay" else "")
+    return f"all KRX stocks: KIS's market-wide ranking taken {taken}{replayed}"
+
+
+def _belongs(ranking: str, mover: Mover) -> bool:
+    """A gainer rose and a loser fell (a quiet day's rise ranking can end in falls)."""
+    return {"rise": mover.change_pct > 0, "fall": mover.change_pct < 0}.get(ranking, True)
+
+
+async def _movers(conn: AsyncConnection, now: datetime) -> Movers:
+    """KIS's market-wide ranking where collected; otherwise the stocks with daily bars."""
+    params = {"n": MOVERS, "day": now.astimezone(KST).date(), "now": now}
+    ranked = await queries.rows(conn, "ranked_movers", "staging.stg_kis__market_rankings", params)
+    if ranked:
+        movers = await _with_predictions(conn, ranked, now)
+        by = {name: [m for r, m in zip(ranked, movers, strict=True) if r.ranking == name and _belongs(name, m)]
+              for name in ("rise", "fall", "volume")}
+        return Movers(ranked[0].trade_date, _ranked_scope(ranked[0]), by["rise"], by["fall"], by["volume"])
+    rows = await queries.rows(conn, "movers", "marts.daily_prices", params)
+    movers = await _with_predictions(conn, rows, now)
+    pairs = list(zip(rows, movers, strict=True))
+    return Movers(rows[0].trade_date if rows else None, WATCHED_SCOPE,
+                  [m for r, m in pairs if r.side == "gainer"], [m for r, m in pairs if r.side == "loser"], [])
 
 
 async def _net_buying(conn: AsyncConnection, day: date) -> NetBuyLeaders:
@@ -157,22 +195,21 @@ def _levels(rows: list[Any]) -> tuple[list[IndexLevel], Sectors]:
     sectors = [i for i in levels if i.code not in COMPOSITES]
     latest = max((s.date for s in sectors), default=None)
     sectors = sorted((s for s in sectors if s.date == latest), key=lambda s: -(s.change_pct or 0))
-    reason = None if sectors else ("no sector index in marts.index_daily: add KIS sector codes to index_daily's "
-                                   "index_codes (run config)")
+    reason = None if sectors else ("no sector index in marts.index_daily: materialize raw/index_daily (it "
+                                   "collects the sectors of seeds/kis_sectors.csv; real KIS accounts only) "
+                                   "and the market marts")
     return composites, Sectors(collected=bool(sectors), reason=reason, items=sectors)
 
 
 async def overview(conn: AsyncConnection, now: datetime) -> MarketOverview:
     day = now.astimezone(KST).date()
-    session, gainers, losers = await _movers(conn, now)
+    movers = await _movers(conn, now)
     indices, sectors = _levels(await queries.rows(conn, "indices", "marts.index_daily", {"day": day}))
     counts = await queries.rows(conn, "prediction_counts", "computed.news_predictions", {"now": now})
     by_direction = Counter({r.direction: r.n for r in counts})
     return MarketOverview(
-        market_status=(await market_clock(conn, now)).status, as_of=now, session=session, indices=indices,
-        sectors=sectors,
-        movers_scope="the stocks with daily bars in the warehouse (the watch-list and imported files); "
-                     "KIS's market-wide ranking is not collected",
-        gainers=gainers, losers=losers, net_buying=await _net_buying(conn, day),
+        market_status=(await market_clock(conn, now)).status, as_of=now, session=movers.session,
+        indices=indices, sectors=sectors, movers_scope=movers.scope, gainers=movers.gainers,
+        losers=movers.losers, most_traded=movers.most_traded, net_buying=await _net_buying(conn, day),
         predictions=PredictionCounts(counts[0].day if counts else None, sum(by_direction.values()),
                                      dict(by_direction)))

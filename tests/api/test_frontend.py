@@ -103,8 +103,6 @@ async def test_market_overview_lists_movers_with_predictions_net_buyers_and_coun
     overview = (await get_at(predicted_warehouse, EVENING, "/api/market/overview")).json()
     assert overview["market_status"] == "closed" and overview["session"] == "2025-06-17"
     assert [i["code"] for i in overview["indices"]] == ["0001"]
-    assert overview["sectors"] == {"collected": False, "items": [], "reason": overview["sectors"]["reason"]}
-    assert "sector" in overview["sectors"]["reason"]
     gainers, losers = overview["gainers"], overview["losers"]
     assert gainers and losers and all(g["change_pct"] > 0 for g in gainers) and all(x["change_pct"] < 0 for x in losers)
     assert [g["change_pct"] for g in gainers] == sorted((g["change_pct"] for g in gainers), reverse=True)
@@ -118,6 +116,35 @@ async def test_market_overview_lists_movers_with_predictions_net_buyers_and_coun
     assert foreign[0]["code"] == top
     counts = overview["predictions"]
     assert counts["date"] == "2025-06-16" and counts["total"] == sum(counts["by_direction"].values()) > 0
+
+
+async def test_market_overview_movers_come_from_kis_ranking_and_sectors_from_the_daily_series(predicted_warehouse):
+    overview = (await get_at(predicted_warehouse, EVENING, "/api/market/overview")).json()
+    assert overview["movers_scope"].startswith("all KRX stocks: KIS's market-wide ranking taken 2025-06-17 15:30 KST")
+    assert "replayed" in overview["movers_scope"]
+    ranked = sql(predicted_warehouse, "SELECT ranking, stock_code FROM raw.market_rankings WHERE trade_date = "
+                                      "'2025-06-17' AND rank <= 5 ORDER BY ranking, rank")
+    assert [m["code"] for m in overview["gainers"]] == [c for r, c in ranked if r == "rise"]
+    assert (overview["gainers"][0]["code"], overview["gainers"][0]["change_pct"]) == ("042660", 7.5)
+    traded = overview["most_traded"]
+    assert [m["code"] for m in traded] == [c for r, c in ranked if r == "volume"]
+    assert [m["volume"] for m in traded] == sorted((m["volume"] for m in traded), reverse=True)
+    assert all(m["prediction"] is not None for m in traded)  # the watch-list's reports reach ranked movers
+    sectors = overview["sectors"]
+    assert sectors["collected"] is True and len(sectors["items"]) == 23 and sectors["reason"] is None
+    assert {s["date"] for s in sectors["items"]} == {"2025-06-17"}
+    changes = [s["change_pct"] for s in sectors["items"]]
+    assert changes == sorted(changes, reverse=True)
+    names = dict(sql(predicted_warehouse, "SELECT index_code, index_name FROM marts.kis_sectors"))
+    assert {s["code"]: s["name"] for s in sectors["items"]} == names  # the master-checked names
+
+
+async def test_a_ranking_taken_after_now_is_not_shown(predicted_warehouse):
+    """At 12:00 on the first replayed session no ranking has been taken yet (15:30): the overview
+    falls back to the stocks with daily bars and says so."""
+    overview = (await get_at(predicted_warehouse, datetime.fromisoformat("2025-03-03T12:00:00+09:00"),
+                             "/api/market/overview")).json()
+    assert overview["movers_scope"].startswith("the stocks with daily bars") and overview["most_traded"] == []
 
 
 async def test_stock_page_in_one_call_equals_its_parts(predicted_warehouse):

@@ -70,6 +70,10 @@ NO_RULE: dict[str, str] = {
     "app/stock_watchlist": "written by admins through the API when they change the watch-list",
     "raw/imported_news": "loaded on demand by `azak import news`",
     "computed/external_predictions": "loaded on demand by `azak import predictions`",
+    **{f"raw/{name}": ("every 5 minutes of the session, on real KIS accounts only: a paper account never "
+                       "collects it (its schedule says why), so a clock rule would alert for ever")
+       for name in ("market_rankings", "index_snapshots")},
+    "marts/kis_sectors": SEED,
     **{f"marts/{name}": SEED for name in (
         "brokers", "entity_blockers", "group_context", "short_name_overrides", "stock_aliases")},
 }

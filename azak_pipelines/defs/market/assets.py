@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import dagster as dg
 
-from azak_core.market import KOSDAQ, KOSPI, KOSPI200, KST, STOCK_CODE, bar_problem
+from azak_core.market import KST, STOCK_CODE, bar_problem
 from azak_pipelines.defs import pools
 from azak_pipelines.defs.calendar.partitions import market_days
 from azak_pipelines.defs.common import (
@@ -31,10 +31,13 @@ from azak_pipelines.defs.common import (
 )
 from azak_pipelines.defs.market import tables
 from azak_pipelines.defs.market.resources import KisResource, KisSession
+from azak_pipelines.defs.market.sectors import default_index_codes
 from azak_pipelines.defs.reference import tables as reference_tables
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.calendar.krx_calendar import krx_calendar, utc_now
 from azak_pipelines.lib.kis import parsers
+from azak_pipelines.lib.kis.client import INDEX_DAILY as INDEX_DAILY_TR
+from azak_pipelines.lib.kis.client import Tr
 from azak_pipelines.lib.kis.parsers import KisApiError
 from azak_pipelines.lib.market.price_files import PriceFileError, codes_in_file, read_price_file
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
@@ -56,7 +59,6 @@ DAILY: MarketOptions = {"group_name": "market", "kinds": {"postgres"}, "partitio
                         "backfill_policy": dg.BackfillPolicy.single_run(), "pool": pools.KIS}
 PARTITIONED: MarketOptions = {**DAILY, "deps": [STOCKS]}
 PER_STOCK: MarketOptions = {"group_name": "market", "kinds": {"postgres"}, "deps": [STOCKS], "pool": pools.KIS}
-DEFAULT_INDEX_CODES = [KOSPI, KOSDAQ, KOSPI200]
 
 
 @dataclass
@@ -136,6 +138,18 @@ def kis_to_table(kis: KisResource, warehouse: Warehouse, codes: list[str], windo
     return dg.MaterializeResult(metadata={
         **window_meta, **source_meta(fetched.collected, codes), **write_meta, "dagster/row_count": written,
     })
+
+
+def paper_account_skip(context: dg.AssetExecutionContext, kis: KisResource, *trs: Tr) -> AssetResult | None:
+    """On a live paper account, a materialization that writes nothing and says why (KIS refuses
+    these TRs there); ``None`` when the TRs can be called."""
+    if kis.mode() != "live" or kis.env == "real":
+        return None
+    reason = (f"not collected: KIS offers {', '.join(tr.tr_id for tr in trs)} on real accounts only and "
+              f"refuses them on a paper (모의투자) account (AZAK_KIS_ENV={kis.env}); set AZAK_KIS_ENV=real "
+              "with a real account's app key and secret to collect them")
+    context.log.warning(reason)
+    return dg.MaterializeResult(metadata={"skipped": reason, "dagster/row_count": 0})
 
 
 # -- daily prices ------------------------------------------------------------------------------------
@@ -476,21 +490,30 @@ def overtime_prices(context: dg.AssetExecutionContext, warehouse: Warehouse,
 
 
 class IndexDailyConfig(dg.Config):
-    index_codes: list[str] = DEFAULT_INDEX_CODES
+    """Which indices; empty: KOSPI, KOSDAQ, KOSPI 200 and every sector of
+    ``dbt_project/seeds/kis_sectors.csv``."""
+
+    index_codes: list[str] = []
 
 
 @dg.asset(key=asset_key(tables.INDEX_DAILY), **DAILY)
 def index_daily(context: dg.AssetExecutionContext, config: IndexDailyConfig, warehouse: Warehouse,
                 kis: KisResource) -> AssetResult:
-    """Daily index levels (FHPUP02120000): KOSPI 0001, KOSDAQ 1001 and KOSPI 200 2001 by default;
-    add KIS sector codes in the run config. Volume is in thousands of shares, value in millions of
-    KRW, as KIS reports them."""
+    """Daily index levels (FHPUP02120000): KOSPI 0001, KOSDAQ 1001, KOSPI 200 2001 and the daily
+    series of every sector in ``seeds/kis_sectors.csv`` by default (names checked against KIS's
+    sector master); the run config may name other codes. Volume is in thousands of shares, value
+    in millions of KRW, as KIS reports them. Real accounts only: skipped with the reason on a
+    paper account."""
+    skipped = paper_account_skip(context, kis, INDEX_DAILY_TR)
+    if skipped is not None:
+        return skipped
     window = window_of(context)
+    index_codes = config.index_codes or default_index_codes()
 
     async def work(session: KisSession) -> tuple[dict[str, list[parsers.IndexBar]], list[str]]:
         if not window.trading_days():
             return {}, []
-        return await per_code(session, config.index_codes, lambda code: session.client.index_daily(
+        return await per_code(session, index_codes, lambda code: session.client.index_daily(
             code, window.start, window.last))
 
     def rows(fetched: Fetched[dict[str, list[parsers.IndexBar]]]) -> list[Row]:
@@ -505,7 +528,7 @@ def index_daily(context: dg.AssetExecutionContext, config: IndexDailyConfig, war
             context.log.warning("no data for index codes %s", ", ".join(fetched.collected.missing))
         return result.written, result.metadata()
 
-    return kis_to_table(kis, warehouse, config.index_codes, window, work, rows, write)
+    return kis_to_table(kis, warehouse, index_codes, window, work, rows, write)
 
 
 # -- fundamentals (not partitioned by day) -------------------------------------------------------------

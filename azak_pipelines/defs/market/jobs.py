@@ -41,14 +41,22 @@ market_raw_job = dg.define_asset_job(
     "market_raw_job",
     selection=dg.AssetSelection.assets(
         ["raw", "daily_prices"], ["raw", "investor_flows"], ["raw", "index_daily"],
-        ["raw", "overtime_prices"]),
+        ["raw", "overtime_prices"], ["raw", "market_rankings"]),
     description="The daily market series over a partition range (what the demo backfills).",
     tags={"azak/source": "kis"},
 )
 
 intraday_job = dg.define_asset_job(
     "intraday_job",
-    selection=dg.AssetSelection.assets(["raw", "minute_prices"], ["raw", "quote_snapshots"]),
+    selection=dg.AssetSelection.assets(["raw", "minute_prices"], ["raw", "quote_snapshots"],
+                                       ["raw", "index_snapshots"]),
+    tags={"azak/source": "kis"},
+)
+
+market_wide_job = dg.define_asset_job(
+    "market_wide_job",
+    selection=dg.AssetSelection.assets(["raw", "market_rankings"], ["raw", "index_snapshots"]),
+    description="KIS's market-wide rankings and the index (sector) snapshots, as of now (real accounts).",
     tags={"azak/source": "kis"},
 )
 

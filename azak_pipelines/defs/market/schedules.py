@@ -15,6 +15,7 @@ from azak_pipelines.defs.market.jobs import (
     fundamentals_job,
     index_overtime_job,
     investor_flows_job,
+    market_wide_job,
     minute_prices_job,
     quote_snapshots_job,
     retention_job,
@@ -72,6 +73,18 @@ def minute_prices_schedule(context: dg.ScheduleEvaluationContext, kis: KisResour
 def quote_snapshots_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource) -> dg.RunRequest | dg.SkipReason:
     """A quote and order-book snapshot every five minutes of the regular session."""
     return _request(context, kis, "quote_snapshots", {"regular"})
+
+
+@dg.schedule(cron_schedule=f"*/{QUOTE_SNAPSHOT_MINUTES} 9-15 * * 1-5", job=market_wide_job, execution_timezone=TZ,
+             default_status=dg.DefaultScheduleStatus.RUNNING)
+def market_wide_schedule(context: dg.ScheduleEvaluationContext, kis: KisResource) -> dg.RunRequest | dg.SkipReason:
+    """KIS's rankings and the index (sector) levels every five minutes of the regular session and
+    of the closing-price window (15:40-16:00), whose runs keep the day's final ranking. Skipped on
+    a paper account, where KIS refuses these TRs."""
+    if kis.mode() == "live" and kis.env != "real":
+        return dg.SkipReason(f"KIS offers the rankings and index levels on real accounts only "
+                             f"(AZAK_KIS_ENV={kis.env}); set AZAK_KIS_ENV=real to collect them")
+    return _request(context, kis, "market_wide", {"regular", "after_hours_closing"})
 
 
 @dg.schedule(cron_schedule="0 16 * * 1-5", job=investor_flows_job, execution_timezone=TZ,

@@ -117,6 +117,55 @@ INDEX_DAILY = TableSpec(
     partition_column="trade_date", granularity="year",
 )
 
+INDEX_SNAPSHOTS = TableSpec(
+    schema="raw", name="index_snapshots",
+    comment="Index levels now (FHPUP02100000): the composites and the sectors of seeds/kis_sectors.csv, "
+            "every 5 minutes of the session. Real accounts only.",
+    columns=(
+        Column("index_code", "text", nullable=False, comment="KIS index code (0001 KOSPI, 0013 전기·전자, …)"),
+        Column("trade_date", "date", nullable=False, comment="KST trading date"),
+        Column("captured_at", "timestamptz", nullable=False, comment="when the level was taken"),
+        Column("level", "numeric(12,2)", nullable=False, comment="index level"),
+        Column("change", "numeric(12,2)", comment="change from the previous close, points"),
+        Column("change_sign", "text", comment="KIS sign code of the change"),
+        Column("change_rate", "numeric(8,2)", comment="percent"),
+        Column("open", "numeric(12,2)", comment="level at the open"),
+        Column("high", "numeric(12,2)", comment="day's high so far"),
+        Column("low", "numeric(12,2)", comment="day's low so far"),
+        Column("volume_thousands", "bigint", comment="thousands of shares so far, as KIS reports"),
+        Column("trading_value_mkrw", "bigint", comment="millions of KRW so far"),
+        Column("advancing", "integer", comment="constituents up on the day"),
+        Column("declining", "integer", comment="constituents down on the day"),
+        *PROVENANCE,
+    ),
+    natural_key=("index_code", "trade_date", "captured_at"),
+    partition_column="trade_date", granularity="year",
+    keep_on_merge=("fetched_at",),
+)
+
+MARKET_RANKINGS = TableSpec(
+    schema="raw", name="market_rankings",
+    comment="KIS's market-wide rankings, the latest of each day: rise and fall (FHPST01700000) and "
+            "volume (FHPST01710000), up to 30 stocks each. Real accounts only.",
+    columns=(
+        Column("trade_date", "date", nullable=False, comment="KST trading date"),
+        Column("ranking", "text", nullable=False, comment="rise | fall | volume"),
+        Column("rank", "integer", nullable=False, comment="1 = first in the ranking"),
+        Column("stock_code", "text", nullable=False, comment="6-character KRX short code"),
+        Column("stock_name", "text", comment="KIS's short name (hts_kor_isnm)"),
+        Column("price", PRICE, nullable=False, comment="price when ranked, KRW"),
+        Column("change", PRICE, comment="change from the previous close, KRW"),
+        Column("change_sign", "text", comment="KIS sign code of the change"),
+        Column("change_rate", "numeric(8,2)", comment="change from the previous close, percent"),
+        Column("volume", "bigint", comment="shares traded so far today"),
+        Column("trading_value", "bigint", comment="KRW traded so far (volume ranking only)"),
+        Column("captured_at", "timestamptz", nullable=False, comment="when the ranking was taken"),
+        *PROVENANCE,
+    ),
+    natural_key=("trade_date", "ranking", "rank"),
+    partition_column="trade_date", granularity="year",
+)
+
 OVERTIME_PRICES = TableSpec(
     schema="raw", name="overtime_prices",
     comment="After-hours single-price session (16:00-18:00) results per day.",

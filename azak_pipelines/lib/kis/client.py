@@ -18,7 +18,7 @@ import httpx
 from azak_core.redact import redacted_repr
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.http import HttpClient, RateLimiter, RetryPolicy
-from azak_pipelines.lib.kis import parsers
+from azak_pipelines.lib.kis import market_wide, parsers
 from azak_pipelines.lib.kis.parsers import KisApiError
 
 HOSTS = {
@@ -50,6 +50,11 @@ INDEX_DAILY = Tr("FHPUP02120000", f"{Q}/inquire-index-daily-price", real_only=Tr
 OVERTIME_DAILY = Tr("FHPST02320000", f"{Q}/inquire-daily-overtimeprice")
 FINANCIAL_RATIO = Tr("FHKST66430300", "/uapi/domestic-stock/v1/finance/financial-ratio")
 PRODUCT_INFO = Tr("CTPF1604R", f"{Q}/search-info", real_only=True)
+INDEX_PRICE = Tr("FHPUP02100000", f"{Q}/inquire-index-price", real_only=True)
+RANKING_FLUCTUATION = Tr("FHPST01700000", "/uapi/domestic-stock/v1/ranking/fluctuation", real_only=True)
+RANKING_VOLUME = Tr("FHPST01710000", f"{Q}/volume-rank", real_only=True)
+# the rise/fall ranking's sort codes (fid_rank_sort_cls_code)
+RANKING_SORT = {market_wide.RISE: "0", market_wide.FALL: "1"}
 
 DAILY_PAGE = 100  # FHKST03010100 and FHPUP02120000 return at most 100 rows per call
 MINUTE_TODAY_PAGE = 30
@@ -350,6 +355,31 @@ class KisClient:
     async def product_info(self, code: str) -> parsers.ProductInfo:
         payload, _ = await self._call(PRODUCT_INFO, {"PDNO": code, "PRDT_TYPE_CD": "300"})
         return parsers.parse_product_info(payload, code)
+
+    async def index_price(self, index_code: str) -> market_wide.IndexLevel:
+        """An index's level now (a sector or a composite; real accounts only)."""
+        payload, _ = await self._call(INDEX_PRICE, {"FID_COND_MRKT_DIV_CODE": "U", "FID_INPUT_ISCD": index_code})
+        return market_wide.parse_index_price(payload, index_code)
+
+    async def ranking(self, ranking: str) -> list[market_wide.RankedStock]:
+        """KIS's market-wide ranking now, all KRX stocks (``0000``), up to the 30 rows KIS
+        returns: ``rise`` and ``fall`` by change from the previous close (FHPST01700000),
+        ``volume`` by shares traded (FHPST01710000). Real accounts only."""
+        if ranking == market_wide.VOLUME:
+            payload, _ = await self._call(RANKING_VOLUME, {
+                "FID_COND_MRKT_DIV_CODE": "J", "FID_COND_SCR_DIV_CODE": "20171", "FID_INPUT_ISCD": "0000",
+                "FID_DIV_CLS_CODE": "0", "FID_BLNG_CLS_CODE": "0", "FID_TRGT_CLS_CODE": "111111111",
+                "FID_TRGT_EXLS_CLS_CODE": "0000000000", "FID_INPUT_PRICE_1": "", "FID_INPUT_PRICE_2": "",
+                "FID_VOL_CNT": "", "FID_INPUT_DATE_1": "",
+            })
+            return market_wide.parse_ranking(payload, ranking, RANKING_VOLUME.tr_id)
+        payload, _ = await self._call(RANKING_FLUCTUATION, {
+            "fid_cond_mrkt_div_code": "J", "fid_cond_scr_div_code": "20170", "fid_input_iscd": "0000",
+            "fid_rank_sort_cls_code": RANKING_SORT[ranking], "fid_input_cnt_1": "0", "fid_prc_cls_code": "0",
+            "fid_input_price_1": "", "fid_input_price_2": "", "fid_vol_cnt": "", "fid_trgt_cls_code": "0",
+            "fid_trgt_exls_cls_code": "0", "fid_div_cls_code": "0", "fid_rsfl_rate1": "", "fid_rsfl_rate2": "",
+        })
+        return market_wide.parse_ranking(payload, ranking, RANKING_FLUCTUATION.tr_id)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -76,7 +76,7 @@ def hhmmss(value: Any, field: str) -> time:
         raise KisPayloadError(f"{field} is not an HHMMSS time: {value!r}") from None
 
 
-def _rows(payload: dict[str, Any], key: str) -> list[dict[str, Any]]:
+def output_rows(payload: dict[str, Any], key: str) -> list[dict[str, Any]]:
     rows = payload.get(key)
     if rows is None:
         return []
@@ -120,7 +120,7 @@ def halt_adjusted(open_: Decimal | None, high: Decimal | None, low: Decimal | No
 def parse_daily_chart(payload: dict[str, Any], stock_code: str) -> list[DailyBar]:
     check(payload, "FHKST03010100")
     bars = []
-    for row in _rows(payload, "output2"):
+    for row in output_rows(payload, "output2"):
         volume = integer(row.get("acml_vol"), "acml_vol")
         close = dec(row.get("stck_clpr"), "stck_clpr")
         if close is None or volume is None:
@@ -157,7 +157,7 @@ class MinuteBar:
 def parse_minute_chart(payload: dict[str, Any], stock_code: str, tr_id: str) -> list[MinuteBar]:
     check(payload, tr_id)
     bars = []
-    for row in _rows(payload, "output2"):
+    for row in output_rows(payload, "output2"):
         day = yyyymmdd(row.get("stck_bsop_date"), "stck_bsop_date")
         at = datetime.combine(day, hhmmss(row.get("stck_cntg_hour"), "stck_cntg_hour"), KST)
         values = [dec(row.get(f), f) for f in ("stck_oprc", "stck_hgpr", "stck_lwpr", "stck_prpr")]
@@ -261,7 +261,7 @@ class InvestorFlow:
 def parse_investor(payload: dict[str, Any], stock_code: str) -> list[InvestorFlow]:
     check(payload, "FHKST01010900")
     flows = []
-    for row in _rows(payload, "output"):
+    for row in output_rows(payload, "output"):
         flows.append(InvestorFlow(
             stock_code=stock_code,
             trade_date=yyyymmdd(row.get("stck_bsop_date"), "stck_bsop_date"),
@@ -294,7 +294,7 @@ class IndexBar:
 def parse_index_daily(payload: dict[str, Any], index_code: str) -> list[IndexBar]:
     check(payload, "FHPUP02120000")
     bars = []
-    for row in _rows(payload, "output2"):
+    for row in output_rows(payload, "output2"):
         close = dec(row.get("bstp_nmix_prpr"), "bstp_nmix_prpr")
         if close is None:
             raise KisPayloadError(f"index {index_code} row lacks bstp_nmix_prpr: {row}")
@@ -329,7 +329,7 @@ class OvertimeBar:
 def parse_overtime_daily(payload: dict[str, Any], stock_code: str) -> list[OvertimeBar]:
     check(payload, "FHPST02320000")
     bars = []
-    for row in _rows(payload, "output2"):
+    for row in output_rows(payload, "output2"):
         bars.append(OvertimeBar(
             stock_code=stock_code,
             trade_date=yyyymmdd(row.get("stck_bsop_date"), "stck_bsop_date"),
@@ -369,7 +369,7 @@ class FinancialRatio:
 def parse_financial_ratio(payload: dict[str, Any], stock_code: str, period_kind: str) -> list[FinancialRatio]:
     check(payload, "FHKST66430300")
     ratios = []
-    for row in _rows(payload, "output"):
+    for row in output_rows(payload, "output"):
         period = str(row.get("stac_yymm", "")).strip()
         if len(period) != 6 or not period.isdigit() or not 1 <= int(period[4:]) <= 12:
             raise KisPayloadError(f"stac_yymm is not YYYYMM: {period!r}")

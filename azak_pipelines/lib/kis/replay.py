@@ -17,6 +17,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from azak_pipelines.lib.kis import client as kis
 
 OK = {"rt_cd": "0", "msg_cd": "MCA00000", "msg1": "정상처리 되었습니다."}
 Answer = tuple[int, dict[str, str], dict[str, Any]]
+RANKING_ROWS = 30  # KIS's ranking TRs answer at most 30 rows
+SESSION_CLOSE = dt_time(15, 30)
 
 
 def _error(msg_cd: str, msg1: str, status: int = 200) -> Answer:
@@ -170,6 +173,8 @@ class KisSimulator:
             kis.ORDERBOOK: self._orderbook, kis.INVESTOR: self._investor,
             kis.INDEX_DAILY: self._index_daily, kis.OVERTIME_DAILY: self._overtime,
             kis.FINANCIAL_RATIO: self._financial_ratio, kis.PRODUCT_INFO: self._product_info,
+            kis.INDEX_PRICE: self._index_price, kis.RANKING_FLUCTUATION: self._fluctuation,
+            kis.RANKING_VOLUME: self._volume_rank,
         }
         for tr, route in routes.items():
             if tr.path == path:
@@ -288,6 +293,53 @@ class KisSimulator:
 
     def _product_info(self, q: dict[str, str], _: dict[str, str]) -> Answer:
         return 200, {}, {**OK, "output": self._file("product_info", _code(q, "PDNO"))}
+
+    # -- market-wide TRs over the generated recordings (lib/kis/generated.py) -------------------
+
+    def _last_close(self, days: list[str]) -> str:
+        """The newest recorded session (YYYYMMDD, ascending ``days``) closed by the clock: the
+        generated recordings hold closing figures only, so a session counts once it is over."""
+        now = self.clock().astimezone(KST)
+        if not days or now.date() > _yyyymmdd(days[-1], "session"):
+            raise MissingRecording(f"the recordings end before {now.date()}")
+        closed = [d for d in days if datetime.combine(_yyyymmdd(d, "session"), SESSION_CLOSE, KST) <= now]
+        if not closed:
+            raise MissingRecording(f"no recorded session closed by {now.isoformat()}")
+        return closed[-1]
+
+    def _ranked(self, name: str) -> list[dict[str, Any]]:
+        sessions: dict[str, list[dict[str, Any]]] = self._file("ranking", name)["sessions"]
+        return sessions[self._last_close(sorted(sessions))]
+
+    def _fluctuation(self, q: dict[str, str], _: dict[str, str]) -> Answer:
+        expected = {"fid_cond_mrkt_div_code": "J", "fid_cond_scr_div_code": "20170", "fid_input_iscd": "0000"}
+        _require(q, expected)
+        order = q.get("fid_rank_sort_cls_code", "")
+        if order not in ("0", "1"):
+            raise InvalidField(f"fid_rank_sort_cls_code must be 0 (rise) or 1 (fall) here: {order[:20]!r}")
+        rows = self._ranked("fluctuation")
+        if order == "1":
+            rows = [{**row, "data_rank": str(rank)} for rank, row in enumerate(reversed(rows), start=1)]
+        return 200, {}, {**OK, "output": rows[:RANKING_ROWS]}
+
+    def _volume_rank(self, q: dict[str, str], _: dict[str, str]) -> Answer:
+        _require(q, {"FID_COND_MRKT_DIV_CODE": "J", "FID_COND_SCR_DIV_CODE": "20171", "FID_INPUT_ISCD": "0000"})
+        return 200, {}, {**OK, "output": self._ranked("volume")[:RANKING_ROWS]}
+
+    def _index_price(self, q: dict[str, str], _: dict[str, str]) -> Answer:
+        _require(q, {"FID_COND_MRKT_DIV_CODE": "U"})
+        rows = self._file("index_daily", _code(q, "FID_INPUT_ISCD", index=True))["output2"]
+        day = self._last_close(sorted(r["stck_bsop_date"] for r in rows))
+        bar = next(r for r in rows if r["stck_bsop_date"] == day)
+        fields = ("bstp_nmix_prpr", "bstp_nmix_prdy_vrss", "prdy_vrss_sign", "bstp_nmix_prdy_ctrt",
+                  "bstp_nmix_oprc", "bstp_nmix_hgpr", "bstp_nmix_lwpr", "acml_vol", "acml_tr_pbmn")
+        return 200, {}, {**OK, "output": {field: bar.get(field, "") for field in fields}}
+
+
+def _require(query: dict[str, str], expected: dict[str, str]) -> None:
+    for name, value in expected.items():
+        if query.get(name) != value:
+            raise InvalidField(f"{name} must be {value!r}: {query.get(name, '')[:20]!r}")
 
 
 def fixed_clock(at: datetime) -> Callable[[], datetime]:

@@ -9,6 +9,7 @@ from azak_core.market import KST
 from azak_pipelines.defs.market.resources import kis_from_env
 from azak_pipelines.defs.market.schedules import (
     daily_prices_schedule,
+    market_wide_schedule,
     minute_prices_schedule,
     price_gaps_schedule,
 )
@@ -51,6 +52,17 @@ def test_intraday_schedules_run_only_in_session(live_credentials):
     assert isinstance(during, dg.RunRequest) and during.partition_key == "2025-06-04"
     csat = evaluate(minute_prices_schedule, datetime(2025, 11, 13, 9, 30, tzinfo=KST))
     assert isinstance(csat, dg.SkipReason)  # the CSAT-day market opens at 10:00
+
+
+def test_market_wide_runs_through_the_closing_window_on_real_accounts_only(live_credentials, monkeypatch):
+    monkeypatch.setenv("AZAK_KIS_ENV", "real")
+    closing = evaluate(market_wide_schedule, datetime(2025, 6, 4, 15, 45, tzinfo=KST))
+    assert isinstance(closing, dg.RunRequest) and closing.partition_key == "2025-06-04"
+    night = evaluate(market_wide_schedule, datetime(2025, 6, 4, 16, 5, tzinfo=KST))
+    assert isinstance(night, dg.SkipReason) and "outside the session" in night.skip_message
+    monkeypatch.setenv("AZAK_KIS_ENV", "paper")
+    paper = evaluate(market_wide_schedule, datetime(2025, 6, 4, 10, 0, tzinfo=KST))
+    assert isinstance(paper, dg.SkipReason) and "real accounts only (AZAK_KIS_ENV=paper)" in paper.skip_message
 
 
 def test_the_healer_refills_missing_days_in_one_run(warehouse_with_stocks, dagster_home, monkeypatch,
