@@ -89,7 +89,8 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 class LoginLimiter:
-    """Sliding one-minute windows of login attempts, per key (an account, a client address):
+    """Sliding one-minute windows of attempts per key — logins per account and per client address,
+    and public preview reads per client address (one mechanism for both):
     Redis sorted sets shared by every instance when configured, pruned deques in memory otherwise.
     An attempt is recorded against every key or, when one is over its limit, against none (so a
     blocked address cannot spend an account's budget, and hammering does not extend a ban)."""
@@ -311,6 +312,12 @@ class AuthState:
             f"account:{email.lower()}": self.settings.login_attempts_per_minute,
             f"address:{address}": self.settings.login_attempts_per_address_per_minute,
         })
+
+    async def preview_allowed(self, address: str) -> float | None:
+        """Count a public preview read for the client address; the seconds to wait when over the
+        limit, else None (a leaked link cannot drive unbounded database load)."""
+        return await self.limiter.attempt(
+            {f"preview:address:{address}": self.settings.preview_reads_per_address_per_minute})
 
     def caller_address(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         peer = connection.client.host if connection.client else None

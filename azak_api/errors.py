@@ -119,6 +119,10 @@ def database_error(_: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[
     if code == "42P01":  # undefined_table: the pipelines have not built it yet
         message = str(getattr(exc, "orig", exc)).splitlines()[0]
         return _body(503, f"the warehouse is not built yet ({message}); run the pipelines first")
+    if code == "42703":  # undefined_column: a table written by an older release, before its next run
+        message = str(getattr(exc, "orig", exc)).splitlines()[0]
+        return _body(503, f"a warehouse table predates this release ({message}); materialize its asset once "
+                          "(the writer adds the new columns) and retry")
     if isinstance(exc, DataError) or (code or "").startswith("22"):  # data exception: the input's fault
         message = str(getattr(exc, "orig", exc)).splitlines()[0]
         return _body(400, f"a value cannot be stored or compared: {message}; correct it and retry")

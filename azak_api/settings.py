@@ -147,6 +147,7 @@ class Settings:
     token_ttl_seconds: int = 24 * 3600
     login_attempts_per_minute: int = 10  # per account (e-mail), any address
     login_attempts_per_address_per_minute: int = 30  # per client address, any account
+    preview_reads_per_address_per_minute: int = 60  # public preview pages per client address, any link
     trusted_proxies: tuple[str, ...] = ()  # addresses or CIDR networks whose X-Forwarded-For is believed
     password_hash_concurrency: int = 2  # argon2 verifications at once (64 MiB each), off the event loop
     cache_memory_bytes: int = 64 * 1024 * 1024  # the in-memory response cache's budget
@@ -207,6 +208,7 @@ class Settings:
             token_ttl_seconds=_int("AZAK_TOKEN_TTL_SECONDS", 24 * 3600),
             login_attempts_per_minute=_int("AZAK_LOGIN_ATTEMPTS_PER_MINUTE", 10),
             login_attempts_per_address_per_minute=_int("AZAK_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30),
+            preview_reads_per_address_per_minute=max(1, _int("AZAK_PREVIEW_READS_PER_ADDRESS_PER_MINUTE", 60)),
             trusted_proxies=_networks(settings_registry.read_or("AZAK_TRUSTED_PROXIES", "")),
             password_hash_concurrency=max(1, _int("AZAK_PASSWORD_HASH_CONCURRENCY", 2)),
             cache_memory_bytes=_int("AZAK_CACHE_MEMORY_BYTES", 64 * 1024 * 1024),

@@ -18,6 +18,8 @@ STOCK_CODE = re.compile(STOCK_CODE_PATTERN)
 KOSPI = "0001"
 KOSDAQ = "1001"
 KOSPI200 = "2001"
+# the market-wide composites; every other index KIS serves is a sector (업종) index
+COMPOSITE_INDICES = (KOSPI, KOSDAQ, KOSPI200)
 
 # Sessions after an article (or a prediction) whose close-to-close returns are measured.
 RETURN_HORIZONS = (1, 3, 5, 20)

@@ -94,6 +94,8 @@ VARIABLES: tuple[Variable, ...] = (
          "login attempts per account (e-mail), from any address, in a sliding minute before 429", "api"),
         ("AZAK_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", "`30`",
          "login attempts per client address, for any account, in a sliding minute before 429", "api"),
+        ("AZAK_PREVIEW_READS_PER_ADDRESS_PER_MINUTE", "`60`",
+         "public preview page reads per client address, for any link, in a sliding minute before 429", "api"),
         ("AZAK_TRUSTED_PROXIES", "unset",
          "addresses/CIDRs of your reverse proxies; only their `X-Forwarded-For` names the client address", "api"),
         ("AZAK_PASSWORD_HASH_CONCURRENCY", "`2`", "argon2 checks (64 MiB each) run at once, in worker threads",

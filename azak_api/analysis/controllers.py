@@ -5,6 +5,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.exceptions import ValidationException
 from litestar.params import Parameter
@@ -14,6 +15,7 @@ from azak_api.analysis import dagster, queries
 from azak_api.analysis.schemas import (
     AbPair,
     Analysis,
+    ImpactBreakdown,
     Prediction,
     PredictionPage,
     Provenance,
@@ -64,14 +66,17 @@ def as_report(row: Any, reveal_errors: bool) -> Report:
                   short_stop=row.short_stop, short_horizon_sessions=row.short_horizon_sessions,
                   medium_target=row.medium_target, long_target=row.long_target, risks=list(row.risks or []),
                   opportunities=list(row.opportunities or []), limitations=row.limitations,
-                  data_sources=list(row.data_sources or []), provenance=provenance(row, reveal_errors))
+                  data_sources=list(row.data_sources or []), provenance=provenance(row, reveal_errors),
+                  medium_support=row.medium_support, data_completeness=row.data_completeness)
 
 
 def as_prediction(row: Any, reveal_errors: bool) -> Prediction:
     return Prediction(prediction_id=row.prediction_id, news_id=str(row.news_id), stock_code=row.stock_code,
                       direction=row.direction, probability=row.probability, impact=row.impact,
                       relevance=row.relevance, horizon_sessions=row.horizon_sessions, reasoning=row.reasoning,
-                      provenance=provenance(row, reveal_errors))
+                      provenance=provenance(row, reveal_errors), urgency=row.urgency,
+                      impact_breakdown=(msgspec.convert(row.impact_breakdown, ImpactBreakdown)
+                                        if row.impact_breakdown is not None else None))
 
 
 async def stock_analysis(db: AsyncConnection, code: str, reveal: bool) -> Analysis:

@@ -16,9 +16,10 @@ PROVENANCE = ("model_name, made_at, mode, status, error_class, error_message, pr
 REPORT = ("report_id, stock_code, summary, scenarios, recommendation, direction, probability, "
           "base_price::float8 AS base_price, short_target::float8 AS short_target, "
           "short_stop::float8 AS short_stop, short_horizon_sessions, medium_target::float8 AS medium_target, "
-          "long_target::float8 AS long_target, risks, opportunities, limitations, data_sources, " + PROVENANCE)
+          "long_target::float8 AS long_target, risks, opportunities, limitations, data_sources, "
+          "medium_support::float8 AS medium_support, data_completeness, " + PROVENANCE)
 PREDICTION = ("prediction_id, news_id, stock_code, direction, probability, impact, relevance, horizon_sessions, "
-              "reasoning, " + PROVENANCE)
+              "reasoning, urgency, impact_breakdown, " + PROVENANCE)
 
 
 def _filters(filters: tuple[tuple[str, str, Any], ...]) -> tuple[list[str], dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Reports and predictions as the API serves them: model text is data (JSON strings), never HTML."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -24,6 +24,20 @@ class Provenance(msgspec.Struct):
     cached: bool
 
 
+class ImpactPart(msgspec.Struct):
+    effect: Literal["positive", "negative", "neutral"]
+    note: str
+
+
+class ImpactBreakdown(msgspec.Struct):
+    """The impact on the business, market sentiment, competition and regulation (schema v2)."""
+
+    business: ImpactPart
+    sentiment: ImpactPart
+    competition: ImpactPart
+    regulation: ImpactPart
+
+
 class Report(msgspec.Struct):
     report_id: str
     stock_code: str
@@ -42,6 +56,9 @@ class Report(msgspec.Struct):
     opportunities: list[str]
     limitations: str | None
     data_sources: list[str]
+    # schema v2 (prompt_version stock_report.v2): null on older reports
+    medium_support: float | None
+    data_completeness: float | None  # share of the context's sections that had data, 0–1 (computed)
     provenance: Provenance
 
 
@@ -74,6 +91,9 @@ class Prediction(msgspec.Struct):
     relevance: float | None
     horizon_sessions: int | None
     reasoning: str | None
+    # schema v2 (prompt_version news_impact.v2): null on older predictions
+    urgency: Literal["routine", "notable", "urgent", "breaking"] | None
+    impact_breakdown: ImpactBreakdown | None
     provenance: Provenance
 
 

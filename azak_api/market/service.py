@@ -26,16 +26,13 @@ from azak_api.market.schemas import (
 )
 from azak_core.market import (
     AFTER_HOURS_SINGLE_PRICE,
-    KOSDAQ,
-    KOSPI,
-    KOSPI200,
+    COMPOSITE_INDICES,
     KST,
     QUOTE_SNAPSHOT_MINUTES,
     MarketStatus,
     market_status,
 )
 
-COMPOSITES = (KOSPI, KOSDAQ, KOSPI200)
 FRESH = timedelta(minutes=QUOTE_SNAPSHOT_MINUTES)
 MOVERS = 5
 NET_BUYERS = 5
@@ -191,8 +188,8 @@ async def _net_buying(conn: AsyncConnection, day: date) -> NetBuyLeaders:
 def _levels(rows: list[Any]) -> tuple[list[IndexLevel], Sectors]:
     levels = [IndexLevel(r.code, r.name, r.trade_date, r.close,
                          round(r.change_pct, 2) if r.change_pct is not None else None) for r in rows]
-    composites = [i for i in levels if i.code in COMPOSITES]
-    sectors = [i for i in levels if i.code not in COMPOSITES]
+    composites = [i for i in levels if i.code in COMPOSITE_INDICES]
+    sectors = [i for i in levels if i.code not in COMPOSITE_INDICES]
     latest = max((s.date for s in sectors), default=None)
     sectors = sorted((s for s in sectors if s.date == latest), key=lambda s: -(s.change_pct or 0))
     reason = None if sectors else ("no sector index in marts.index_daily: materialize raw/index_daily (it "

@@ -16,12 +16,12 @@ from azak_api.analysis.schemas import RunLaunched
 from azak_api.auth import SECURED, CurrentUser
 from azak_api.cache import INVALIDATES, SHARED
 from azak_api.db import EXACT_TOTAL_LIMIT
-from azak_api.errors import NotFound, error_responses
+from azak_api.errors import Conflict, NotFound, error_responses
 from azak_api.news import queries
 from azak_api.news.cursor import Position, decode_cursor, encode_cursor
 from azak_api.news.schemas import NEWS_ID_PATTERN, Article, ArticleDetail, ArticlePage, Impact, Link, StoryItem
 from azak_api.pages import paging
-from azak_api.quota import quota_slot
+from azak_api.quota import daily_limit, quota_slot
 from azak_api.settings import Settings
 from azak_core.market import KST, STOCK_CODE_PATTERN
 from azak_core.patterns import whole
@@ -46,6 +46,20 @@ def as_article(row: queries.ArticleRow) -> Article:
                    published_at=row.published_at, published_precision=row.published_precision,
                    stock_codes=list(row.stock_codes), cluster_id=str(row.cluster_id),
                    cluster_size=row.cluster_size, is_canonical=row.is_canonical)
+
+
+async def ensure_work(conn: AsyncConnection, news_id: int) -> None:
+    """409 when a run on this article would do nothing, so the caller's quota is not spent on it."""
+    work = await queries.prediction_work(conn, news_id)
+    if not work.links:
+        raise Conflict(f"article {news_id} has no salient link to a watch-list stock: there is nothing to "
+                       "predict (no quota used)")
+    if not work.models:
+        raise Conflict("no active model predicts news: an administrator activates one "
+                       "(`azak models set baseline --active`); no quota used")
+    if not work.pending:
+        raise Conflict(f"every active model has already predicted article {news_id} for its "
+                       f"{work.links} watch-list link(s): see GET /api/news/{news_id} (no quota used)")
 
 
 class NewsController(Controller):
@@ -129,11 +143,17 @@ class NewsController(Controller):
           summary="Run the active models on one article now (admin, or a user within the daily quota)",
           description="Launches a news_predictions run narrowed to this article (its watch-list links), "
                       "queued behind the platform's own work; follow it at `status_url`. The predictions "
-                      "then show in GET /api/news/{id}. Draws on the same daily quota as report refreshes.",
-          responses=error_responses(401, 403, 404, 429), opt={INVALIDATES: ()})
+                      "then show in GET /api/news/{id}. Draws on the same daily quota as report refreshes. "
+                      "409, without taking a quota slot, when the run would do nothing: the article has "
+                      "no salient link to a watch-list stock, no model is active, or every active model "
+                      "has already answered each link (the predictions are in GET /api/news/{id}).",
+          responses=error_responses(401, 403, 404, 409, 429), opt={INVALIDATES: ()})
     async def predict(self, db: AsyncConnection, current_user: CurrentUser, engine: AsyncEngine,
                       settings: Settings, clock: Callable[[], datetime], news_id: NewsId) -> RunLaunched:
         row = await article(db, news_id)
+        if not current_user.is_admin:
+            daily_limit(current_user, settings.analysis_refreshes_per_day)  # a 403 before anything else
+        await ensure_work(db, row.news_id)
         day = row.published_at.astimezone(KST).date()  # the article's partition
         async with quota_slot(engine, current_user, settings.analysis_refreshes_per_day, clock(), "predict") as left:
             run_id = await dagster.launch(

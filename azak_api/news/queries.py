@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import Total, capped_total, escape_like, rows_as
+from azak_api.db import Total, capped_total, escape_like, row_as, rows_as, table_exists
 from azak_api.news.cursor import Position
 from azak_core.market import PRICE_IMPACT_HORIZONS
 
@@ -53,6 +53,32 @@ class StoryRow(NamedTuple):
     title: str
     source: str
     published_at: datetime
+
+
+class PredictionWork(NamedTuple):
+    """What a news_predictions run narrowed to one article would do (the run's own rule: salient
+    links of the canonical article to watch-list stocks, × active non-external models, less the
+    pairs already answered successfully)."""
+
+    links: int
+    models: int
+    pending: int
+
+
+PREDICTION_WORK = """
+WITH links AS (
+    SELECT m.stock_code FROM marts.news_stock_matches AS m
+    JOIN marts.news_articles AS a ON a.news_id = m.news_id
+    JOIN marts.stocks AS s ON s.stock_code = m.stock_code AND s.is_watchlist
+    WHERE m.news_id = :id AND m.salient AND coalesce(a.is_canonical, true)
+), models AS (
+    SELECT id FROM app.models WHERE active AND provider <> 'external'
+)
+SELECT (SELECT count(*) FROM links) AS links, (SELECT count(*) FROM models) AS models,
+       (SELECT count(*) FROM links CROSS JOIN models AS md WHERE NOT EXISTS ({answered})) AS pending
+"""
+ANSWERED = ("SELECT 1 FROM computed.news_predictions AS p WHERE p.news_id = :id "
+            "AND p.stock_code = links.stock_code AND p.model_id = md.id AND p.status = 'ok'")
 
 
 def _filters(stock: str | None, mentioned: bool, source: str | None, q: str | None, start: datetime | None,
@@ -124,3 +150,15 @@ async def story(conn: AsyncConnection, cluster_id: int, news_id: int) -> list[St
         "SELECT news_id, title, source, published_at FROM marts.news_articles "
         "WHERE cluster_id = :c AND news_id <> :id ORDER BY published_at LIMIT 50"),
         {"c": cluster_id, "id": news_id})).all())
+
+
+async def prediction_work(conn: AsyncConnection, news_id: int) -> PredictionWork:
+    """How many links, models and unanswered (link, model) pairs the article has; no links when
+    the matching marts are not built (a run would find none either)."""
+    if not await table_exists(conn, "marts.news_stock_matches") or not await table_exists(conn, "marts.stocks"):
+        return PredictionWork(0, 0, 0)
+    answered = ANSWERED if await table_exists(conn, "computed.news_predictions") else "SELECT 1 WHERE false"
+    row = row_as(PredictionWork, (await conn.execute(
+        text(PREDICTION_WORK.format(answered=answered)), {"id": news_id})).first())
+    assert row is not None  # an aggregate always answers one row
+    return row

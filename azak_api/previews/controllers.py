@@ -1,16 +1,17 @@
 """Public preview links to one stock's page: admins make, list and revoke them; anyone with the
 link reads the page, without a token, until the link expires or is revoked (then 410)."""
 
+import math
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, get, post
-from litestar.exceptions import ValidationException
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.exceptions import TooManyRequestsException, ValidationException
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.auth import ANONYMOUS, PUBLIC, SECURED, CurrentUser, admin_only
+from azak_api.auth import ANONYMOUS, PUBLIC, SECURED, AuthState, CurrentUser, admin_only
 from azak_api.cache import INVALIDATES
 from azak_api.errors import NotFound, error_responses
 from azak_api.moments import end_date
@@ -70,10 +71,16 @@ class PublicPreviewController(Controller):
     @get("/{link_id:str}", operation_id="readPreview", opt={PUBLIC: True}, security=ANONYMOUS, cache=False,
          summary="A stock's page through a preview link (no token)",
          description="404 for a link that never existed, 410 once it expired or was revoked. Shows the "
-                     "stock and its latest reports, nothing about any user; never cached.",
-         responses=error_responses(404, 410))
-    async def read(self, link_id: LinkId, db: AsyncConnection,
-                   clock: Callable[[], datetime]) -> Response[PreviewPage]:
+                     "stock and its latest reports, nothing about any user; never cached. At most "
+                     "`AZAK_PREVIEW_READS_PER_ADDRESS_PER_MINUTE` (60) reads a minute per client address "
+                     "(a sliding window, the login limiter's), then 429 with `Retry-After`.",
+         responses=error_responses(404, 410, 429))
+    async def read(self, request: Request[Any, Any, Any], link_id: LinkId, db: AsyncConnection,
+                   auth_state: AuthState, clock: Callable[[], datetime]) -> Response[PreviewPage]:
+        wait = await auth_state.preview_allowed(auth_state.caller_address(request))
+        if wait is not None:
+            raise TooManyRequestsException("too many preview reads from your address; try again later",
+                                           headers={"Retry-After": str(math.ceil(wait)), **NO_STORE})
         now = clock()
         row = service.usable(await queries.by_id(db, service.link_id(link_id)), link_id, now)
         page = await service.preview_page(db, row.stock_code, now)

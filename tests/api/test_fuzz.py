@@ -37,6 +37,7 @@ def dagit() -> Iterator[DagitStandIn]:
 def served_api(api_warehouse: str, api_milvus: str, dagit: DagitStandIn) -> Iterator[str]:
     with serving(settings_for(api_warehouse, login_attempts_per_minute=10_000, milvus_uri=api_milvus,
                               login_attempts_per_address_per_minute=10_000,
+                              preview_reads_per_address_per_minute=10_000,
                               dagster_url=dagit.base_url)) as base_url:
         yield base_url
     # what the fuzzer created or changed in shared state goes, so the other tests see the sample data

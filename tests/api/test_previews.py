@@ -4,6 +4,7 @@ was revoked; the page shows that stock only, nothing about any user, and is neve
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -93,3 +94,46 @@ async def test_only_admins_manage_links_and_bad_links_are_refused(api, api_wareh
     assert unlisted.status_code == 404 and "999999" in unlisted.json()["detail"]
     naive = {"stock_code": CODE, "expires_at": "2030-01-01T00:00:00"}
     assert (await api.post("/api/admin/previews", json=naive, headers=bearer(admin.token))).status_code == 400
+
+
+async def test_a_flood_of_preview_reads_from_one_address_gets_429(app_settings, api_warehouse, clock):
+    # the login limiter's sliding minute, per client address and for any link: unknown links count too
+    settings = replace(app_settings, preview_reads_per_address_per_minute=4)
+    async with AsyncTestClient(app=create_app(settings, clock)) as api:
+        admin = await account(api, api_warehouse, admin=True)
+        link = await make_link(api, admin.token, CODE)
+        normal = [await api.get(link["url"]) for _ in range(3)]
+        assert [r.status_code for r in normal] == [200, 200, 200]
+        assert (await api.get(f"/api/public/previews/{uuid.uuid4()}")).status_code == 404
+        flood = [await api.get(link["url"]) for _ in range(5)]
+        assert {r.status_code for r in flood} == {429}
+        assert 1 <= int(flood[0].headers["retry-after"]) <= 60 and flood[0].headers["cache-control"] == "no-store"
+        assert "too many preview reads" in flood[0].json()["detail"]
+        # the managing routes are not throttled by it
+        assert (await api.get("/api/admin/previews", headers=bearer(admin.token))).status_code == 200
+
+
+async def test_the_preview_limit_is_shared_through_redis(app_settings, api_warehouse, clock, redis_url):
+    settings = replace(app_settings, preview_reads_per_address_per_minute=3, redis_url=redis_url)
+    async with AsyncTestClient(app=create_app(settings, clock)) as first, \
+            AsyncTestClient(app=create_app(settings, clock)) as second:
+        admin = await account(first, api_warehouse, admin=True)
+        link = await make_link(first, admin.token, OTHER)
+        await _forget_preview_reads(redis_url)
+        reads = [await first.get(link["url"]), await second.get(link["url"]), await first.get(link["url"])]
+        assert [r.status_code for r in reads] == [200, 200, 200]
+        assert (await second.get(link["url"])).status_code == 429  # the other instance counted too
+        await _forget_preview_reads(redis_url)
+
+
+async def _forget_preview_reads(redis_url: str) -> None:
+    """Empty the test client's window, so another test in the same minute starts from nothing."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in redis.scan_iter("azak:login:preview:*")]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()

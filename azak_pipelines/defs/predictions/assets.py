@@ -130,9 +130,11 @@ def is_live(article: Article, today: date, now: datetime) -> bool:
 def news_predictions(context: dg.AssetExecutionContext, config: NewsPredictionsConfig, warehouse: Warehouse,
                      llm: LlmResource) -> AssetResult:
     """Per salient (article, watch-list stock) link of the window × every active model: direction
-    (up/down/neutral), the probability it is right, impact, relevance, horizon and reasoning, from a
-    point-in-time context (prices of sessions closed before the article, indicators, index moves,
-    DART filings of the last 7 days, similar-news outcomes, the stock's news-impact history). Past
+    (up/down/neutral), the probability it is right, impact, relevance, horizon, reasoning, urgency
+    and the four-part impact (business, sentiment, competition, regulation), from a point-in-time
+    context (prices of sessions closed before the article, indicators, index and sector moves, DART
+    filings of the last 7 days, the three most similar earlier cases with what the price did next,
+    similar-news outcomes, the stock's news-impact history). Past
     days are simulated as of each article's publication; today is live (as of now). Append-only:
     a re-run adds only what is new (failed attempts are retried, successes never repeated). Config
     ``news_ids`` narrows the run to those articles (``POST /api/news/{id}/predict``)."""
@@ -192,8 +194,9 @@ def stock_reports(context: dg.AssetExecutionContext, config: ReportsConfig, ware
                   llm: LlmResource) -> AssetResult:
     """Per watch-list stock × every active model: an investment report — summary, short/medium/long
     scenarios, buy/hold/sell, base price, short-term target and stop with their horizon, medium and
-    long targets, the probability of the short-term call, up to 3 risks and opportunities,
-    limitations and which data sources were present. Today's partition is live (as of now; the
+    long targets, the medium-term support, the probability of the short-term call, up to 3 risks
+    and opportunities, limitations, which data sources were present and the data completeness
+    computed from them (the share of the nine context sections with data). Today's partition is live (as of now; the
     schedules run it at 08:30, 13:05 and 16:00 KST on trading days); a past trading day is simulated
     as of its ``slot`` (16:00 KST by default). Append-only history: every report is kept."""
     window = window_of(context)

@@ -42,6 +42,10 @@ NEWS_PREDICTIONS = TableSpec(
         Column("horizon_sessions", "integer", comment="KRX sessions the call is for"),
         Column("reasoning", "text", comment="model text: data, never markup"),
         *OUTPUT_COLUMNS,
+        # schema version 2 (news_impact.v2): null on older rows
+        Column("urgency", "text", comment="routine | notable | urgent | breaking (v2; null before)"),
+        Column("impact_breakdown", "jsonb",
+               comment="{business, sentiment, competition, regulation}: each {effect, note} (v2; null before)"),
     ),
     natural_key=("prediction_id", "published_day"),
     partition_column="published_day",
@@ -73,6 +77,10 @@ STOCK_REPORTS = TableSpec(
         Column("limitations", "text", comment="what the model said it could not judge"),
         Column("data_sources", "text[]", comment="which context sections had data"),
         *OUTPUT_COLUMNS,
+        # schema version 2 (stock_report.v2): null on older rows
+        Column("medium_support", "numeric(14,2)", comment="medium-term support price, KRW (v2; null before)"),
+        Column("data_completeness", "double precision",
+               comment="share of the context's sections that had data, 0–1, computed, not asked (v2; null before)"),
     ),
     natural_key=("report_id", "report_day"),
     partition_column="report_day",

@@ -17,6 +17,13 @@ adds anything over price momentum alone.
 volatility of the horizon; |z| < 0.25 is a neutral call with probability 0.5. Targets and stops
 are the base price moved by multiples of realised volatility over each horizon. Without a closed
 session before as-of there is no price to anchor on: that is a failure, not a guess.
+
+The fields of version 2 are filled by rule: urgency follows the impact ladder (low → routine …
+critical → breaking); of the four-part impact, ``business`` is the sign of the news components
+and ``sentiment`` the sign of the price components (each neutral inside the same band as the
+call), while ``competition`` and ``regulation`` are neutral with a note saying a rule cannot judge
+them; the medium-term support is the lower of the base and the medium target, moved down by half
+the 20-session volatility.
 """
 
 import math
@@ -27,7 +34,16 @@ from typing import Any, Literal
 
 from azak_core.baselines import BASELINE_MODELS
 from azak_pipelines.lib.predictions.context import Context
-from azak_pipelines.lib.predictions.schemas import NewsImpact, Scenario, Scenarios, StockReport
+from azak_pipelines.lib.predictions.schemas import (
+    URGENCY,
+    ImpactBreakdown,
+    ImpactPart,
+    NewsImpact,
+    Scenario,
+    Scenarios,
+    StockReport,
+    Urgency,
+)
 
 NEUTRAL_BAND = 0.25
 DEFAULT_DAILY_VOL = 0.02  # used only when fewer than 5 daily returns exist (said in limitations)
@@ -140,9 +156,36 @@ def call(z: float) -> tuple[Direction, float]:
     return ("up" if z > 0 else "down"), round(0.5 + 0.4 * math.tanh(abs(z)), 4)
 
 
+IMPACT = ("low", "medium", "high", "critical")
+NOT_JUDGED = "규칙 기반 모델은 판단하지 않음"
+
+
 def _impact(z: float) -> Literal["low", "medium", "high", "critical"]:
     size = abs(z)
     return "low" if size < 0.5 else "medium" if size < 1.0 else "high" if size < 2.0 else "critical"
+
+
+def _urgency(z: float) -> Urgency:
+    """The urgency of the same rung as the impact (low → routine … critical → breaking)."""
+    return URGENCY[IMPACT.index(_impact(z))]
+
+
+def _part(expected: float, scale: float, what: str) -> ImpactPart:
+    """The sign of an expected return, neutral inside the call's band (``scale``: the horizon's volatility)."""
+    if abs(expected) < NEUTRAL_BAND * scale:
+        return ImpactPart(effect="neutral", note=f"{what} 신호 약함 ({expected * 100:+.2f}%)")
+    return ImpactPart(effect="positive" if expected > 0 else "negative", note=f"{what} {expected * 100:+.2f}%")
+
+
+def breakdown(ctx: Context, parts: dict[str, float], variant: Variant) -> ImpactBreakdown:
+    """The four-part impact by rule: business from the news components, sentiment from the price ones."""
+    vol, _ = daily_volatility(ctx)
+    scale = vol * math.sqrt(5)
+    business = (_part(sum(parts[c] for c in NEWS_COMPONENTS), scale, "유사 항목·과거 항목 이후 수익률")
+                if variant.uses_news else ImpactPart(effect="neutral", note="뉴스 신호 미사용 (가격 기준 모델)"))
+    sentiment = _part(parts["momentum"] + parts["reversion"], scale, "모멘텀·RSI")
+    unjudged = ImpactPart(effect="neutral", note=NOT_JUDGED)
+    return ImpactBreakdown(business=business, sentiment=sentiment, competition=unjudged, regulation=unjudged)
 
 
 def _explain(parts: dict[str, float]) -> str:
@@ -158,7 +201,8 @@ def predict_news(ctx: Context, variant: Variant = FULL) -> NewsImpact:
     direction, probability = call(parts["z"])
     return NewsImpact(direction=direction, probability=probability, impact=_impact(parts["z"]),
                       relevance=round(min(max(ctx.article.score, 0.0), 1.0), 3), horizon_sessions=5,
-                      reasoning=f"{variant.label}. " + _explain(parts))
+                      reasoning=f"{variant.label}. " + _explain(parts), urgency=_urgency(parts["z"]),
+                      impact_breakdown=breakdown(ctx, parts, variant))
 
 
 def _level(base: float, move: float) -> float:
@@ -205,6 +249,7 @@ def report(ctx: Context, variant: Variant = FULL) -> StockReport:
     else:
         short_target, short_stop = base, _level(base, -1.5 * short_move)
     medium = _level(base, sign * 0.5 * vol * math.sqrt(20))
+    medium_support = _level(min(base, medium), -0.5 * vol * math.sqrt(20))
     long = _level(base, sign * 0.5 * vol * math.sqrt(120))
     recommendation: Literal["buy", "hold", "sell"] = "buy" if direction == "up" and probability >= 0.55 else (
         "sell" if direction == "down" and probability >= 0.55 else "hold")
@@ -224,9 +269,10 @@ def report(ctx: Context, variant: Variant = FULL) -> StockReport:
         scenarios=Scenarios(
             short=Scenario(outlook=direction, rationale=f"5거래일 목표 {short_target:,.0f}원, 손절 {short_stop:,.0f}원 "
                                                         f"(일간 변동성 {vol:.2%})."),
-            medium=Scenario(outlook=direction, rationale=f"20거래일 목표 {medium:,.0f}원."),
+            medium=Scenario(outlook=direction, rationale=f"20거래일 목표 {medium:,.0f}원, "
+                                                         f"지지 {medium_support:,.0f}원."),
             long=Scenario(outlook=direction, rationale=f"120거래일 목표 {long:,.0f}원.")),
         recommendation=recommendation, direction=direction, probability=probability, base_price=base,
         short_target=short_target, short_stop=short_stop, short_horizon_sessions=5,
-        medium_target=medium, long_target=long, risks=risks, opportunities=opportunities,
+        medium_target=medium, medium_support=medium_support, long_target=long, risks=risks, opportunities=opportunities,
         limitations=limitations)

@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from azak_core.market import COMPOSITE_INDICES
 from azak_pipelines.lib.sql_files import load_queries
 from azak_pipelines.lib.warehouse import missing_tables, table_exists
 
@@ -21,10 +22,17 @@ QUERIES = Path(__file__).with_name("context.sql")
 SECTIONS: dict[str, str] = {
     "bars": "marts.daily_prices", "flows": "staging.stg_kis__investor_flows",
     "ratios": "staging.stg_kis__financial_ratios", "product": "staging.stg_kis__product_info",
-    "indices": "marts.index_daily", "dart": "marts.news_articles",
+    "indices": "marts.index_daily", "sectors": "marts.index_daily", "dart": "marts.news_articles",
     "impact_history": "marts.news_price_impact", "recent_predictions": "computed.news_predictions",
 }
+NEEDS_CALENDAR = {"bars", "flows", "indices", "sectors", "impact_history"}
 SIMILAR = "marts.similar_news_outcomes"
+# an article's own sections: the outcomes of its similar earlier articles, and the three closest cases
+ARTICLE_SECTIONS: dict[str, tuple[str, ...]] = {
+    "similar_outcomes": (SIMILAR,),
+    "similar_cases": ("computed.similar_news", "marts.news_articles", "marts.news_price_impact",
+                      "marts.trading_days"),
+}
 
 
 class LookAheadError(RuntimeError):
@@ -60,6 +68,11 @@ class Context:
         """The sections that had data (stored with every report as ``data_sources``)."""
         return [name for name, rows in self.sections.items() if rows]
 
+    def completeness(self) -> float:
+        """The share of the report's sections (:data:`SECTIONS`) that had data: stored with every
+        report as ``data_completeness``, computed here and never asked of a model."""
+        return round(sum(bool(self.rows(s)) for s in SECTIONS) / len(SECTIONS), 3)
+
     def newest_input(self) -> datetime | None:
         stamps = [r["available_at"] for rows in self.sections.values() for r in rows
                   if r.get("available_at") is not None]
@@ -69,8 +82,9 @@ class Context:
 
 
 def existing_tables(conn: psycopg.Connection[Any]) -> set[str]:
-    names = [*SECTIONS.values(), SIMILAR, "marts.stocks", "marts.trading_days"]
-    return set(names) - set(missing_tables(conn, names))
+    names = {*SECTIONS.values(), *(t for ts in ARTICLE_SECTIONS.values() for t in ts), "marts.stocks",
+             "marts.trading_days"}
+    return names - set(missing_tables(conn, sorted(names)))
 
 
 def _read(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -84,18 +98,17 @@ def build_context(conn: psycopg.Connection[Any], code: str, as_of: datetime,
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
     tables = existing_tables(conn) if tables is None else tables
-    params = {"code": code, "as_of": as_of}
+    params = {"code": code, "as_of": as_of, "composites": list(COMPOSITE_INDICES)}
     stock = _read(conn, "stock", params) if "marts.stocks" in tables else []
     context = Context(code, stock[0]["stock_name"] if stock else code, as_of, article=article)
     calendar = "marts.trading_days" in tables
     for section, table in SECTIONS.items():
-        needs_calendar = section in {"bars", "flows", "indices", "impact_history"}
-        ok = table in tables and (calendar or not needs_calendar)
+        ok = table in tables and (calendar or section not in NEEDS_CALENDAR)
         context.sections[section] = _read(conn, section, params) if ok else []
     if article is not None:
-        context.sections["similar_outcomes"] = (
-            _read(conn, "similar_outcomes", {**params, "news_id": article.news_id})
-            if SIMILAR in tables else [])
+        for section, needed in ARTICLE_SECTIONS.items():
+            context.sections[section] = (_read(conn, section, {**params, "news_id": article.news_id})
+                                         if set(needed) <= tables else [])
     newest = context.newest_input()
     if newest is not None and newest > as_of:
         raise LookAheadError(f"context for {code} as of {as_of.isoformat()} holds a row from "

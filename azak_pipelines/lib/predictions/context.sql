@@ -56,6 +56,23 @@ where i.index_code in ('0001', '1001') and td.close_at <= %(as_of)s
 order by i.trade_date desc, i.index_code
 limit 10
 
+-- name: sectors
+-- every sector index (any index but the composites) on the newest session closed by as_of, within
+-- 14 days: the prompt shows the top and bottom three by return
+with latest as (
+    select max(i.trade_date) as trade_date
+    from marts.index_daily as i
+    join marts.trading_days as td on td.trading_date = i.trade_date
+    where i.index_code <> all(%(composites)s) and td.close_at <= %(as_of)s
+      and i.trade_date > (%(as_of)s at time zone 'Asia/Seoul')::date - 14
+)
+select i.index_code, i.index_name, i.trade_date, i.return_1d, td.close_at as available_at
+from marts.index_daily as i
+join latest on latest.trade_date = i.trade_date
+join marts.trading_days as td on td.trading_date = i.trade_date
+where i.index_code <> all(%(composites)s) and i.return_1d is not null
+order by i.return_1d desc, i.index_code
+
 -- name: dart
 -- the stock's own filings of the last 7 days (a date-only filing counts from the end of its day)
 with filings as (
@@ -96,6 +113,33 @@ select o.horizon_days, o.n, o.mean_return, o.min_return, o.max_return, o.publish
 from marts.similar_news_outcomes as o
 where o.news_id = %(news_id)s and o.stock_code = %(code)s and o.published_at <= %(as_of)s
 order by o.horizon_days
+
+-- name: similar_cases
+-- the article's three most similar earlier articles about the same stock (computed.similar_news,
+-- with a price impact for the stock), and what the price did after each: a horizon only once its
+-- session had closed by as_of (available_at is the newest close shown)
+with neighbours as (
+    select s.rank, s.similarity, a.news_id, a.title, a.published_at, i.anchor_date,
+           i.return_1d, i.return_5d, i.return_20d
+    from computed.similar_news as s
+    join marts.news_articles as a on a.news_id = s.neighbor_id
+    join marts.news_price_impact as i on i.news_id = s.neighbor_id and i.stock_code = %(code)s
+    where s.news_id = %(news_id)s and a.published_at <= %(as_of)s
+    order by s.rank, s.similarity desc
+    limit 3
+)
+select n.rank, n.similarity, n.news_id, n.title, n.published_at,
+       max(v.r) filter (where v.h = 1 and t.close_at is not null) as return_1d,
+       max(v.r) filter (where v.h = 5 and t.close_at is not null) as return_5d,
+       max(v.r) filter (where v.h = 20 and t.close_at is not null) as return_20d,
+       greatest(n.published_at, max(t.close_at)) as available_at
+from neighbours as n
+left join marts.trading_days as anchor on anchor.trading_date = n.anchor_date
+cross join lateral (values (1, n.return_1d), (5, n.return_5d), (20, n.return_20d)) as v (h, r)
+left join marts.trading_days as t
+    on t.session_number = anchor.session_number + v.h and t.close_at <= %(as_of)s
+group by n.rank, n.similarity, n.news_id, n.title, n.published_at
+order by n.rank, n.similarity desc
 
 -- name: recent_predictions
 -- what the models said about this stock in the 7 days before as_of (successful outputs only)

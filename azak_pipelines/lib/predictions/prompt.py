@@ -19,11 +19,15 @@ from azak_pipelines.lib.predictions.context import SECTIONS, Context
 from azak_pipelines.lib.predictions.schemas import json_schema
 
 PROMPTS = Path(__file__).with_name("prompts")
-VERSIONS = {"news_impact": "news_impact.v1", "stock_report": "stock_report.v1"}
+# the files rendered now; older versions stay beside them as the record of what older rows were asked
+VERSIONS = {"news_impact": "news_impact.v2", "stock_report": "stock_report.v2"}
 SECTION_NAMES = {"bars": "가격", "flows": "투자자 흐름", "ratios": "재무비율", "product": "상품 정보",
-                 "indices": "시장 지수", "dart": "공시", "impact_history": "과거 항목 이후 수익률",
-                 "recent_predictions": "AI 예측", "similar_outcomes": "유사 항목 수익률"}
+                 "indices": "시장 지수", "sectors": "업종 지수", "dart": "공시",
+                 "impact_history": "과거 항목 이후 수익률", "recent_predictions": "AI 예측",
+                 "similar_outcomes": "유사 항목 수익률", "similar_cases": "유사 사례"}
 NONE = "자료 없음"
+SECTORS_SHOWN = 3  # the top and the bottom three sectors of the day
+SIMILAR_HORIZONS = (1, 5, 20)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,32 @@ def render_rows(ctx: Context, section: str) -> str:
     return "\n".join(lines)
 
 
+def render_sectors(ctx: Context) -> str:
+    """The day's top and bottom sectors by return (the newest session closed by as-of), or a line
+    saying that sector indices were not collected."""
+    rows = ctx.rows("sectors")
+    if not rows:
+        return "업종 지수 미수집 (업종별 등락 자료 없음)"
+
+    def line(row: dict[str, Any]) -> str:
+        return f"{row['index_name'] or row['index_code']} {_pct(row['return_1d'])}"
+
+    top = rows[:SECTORS_SHOWN]
+    bottom = rows[max(SECTORS_SHOWN, len(rows) - SECTORS_SHOWN):][::-1]
+    text = f"{rows[0]['trade_date']} 기준 상위: " + ", ".join(map(line, top))
+    return text + (f"\n하위: {', '.join(map(line, bottom))}" if bottom else "")
+
+
+def render_similar_cases(ctx: Context) -> str:
+    """The three most similar earlier cases: date, title, similarity and what the price did after."""
+    lines = []
+    for row in ctx.rows("similar_cases"):
+        moves = ", ".join(f"T+{h} {_pct(row[f'return_{h}d'])}" for h in SIMILAR_HORIZONS)
+        lines.append(f"{row['published_at'].astimezone(KST):%Y-%m-%d} {row['title']} "
+                     f"(유사도 {row['similarity']:.2f}): {moves}")
+    return "\n".join(lines) or "유사 사례 없음"
+
+
 def render(output: str, ctx: Context, mode: str, output_type: type[msgspec.Struct]) -> Prompt:
     version = VERSIONS[output]
     system, user = template(version)
@@ -109,7 +139,8 @@ def render(output: str, ctx: Context, mode: str, output_type: type[msgspec.Struc
         "format_instructions": format_instructions(output_type, mode),
         "stock_name": ctx.stock_name, "stock_code": ctx.stock_code,
         "as_of": f"{ctx.as_of.astimezone(KST):%Y-%m-%d %H:%M} KST",
-        "bars": render_bars(ctx), "indicators": render_indicators(ctx),
+        "bars": render_bars(ctx), "indicators": render_indicators(ctx), "sectors": render_sectors(ctx),
+        "similar_cases": render_similar_cases(ctx),
         "present": ", ".join(SECTION_NAMES[s] for s in ctx.present()) or "없음",
         "missing": ", ".join(SECTION_NAMES[s] for s in SECTIONS if s not in ctx.present()) or "없음",
         **{section: render_rows(ctx, section) for section in

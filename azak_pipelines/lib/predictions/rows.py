@@ -37,7 +37,8 @@ def news_row(a: Attempt, mode: str, run_id: str, created_at: datetime) -> tuple[
             article.news_id, article.stock_code,
             v and v.direction, v and v.probability, v and v.impact, v and v.relevance,
             v and v.horizon_sessions, v and v.reasoning,
-            *_provenance(a, a.context.as_of, mode, created_at))
+            *_provenance(a, a.context.as_of, mode, created_at),
+            v and v.urgency, msgspec.json.encode(v.impact_breakdown).decode() if v else None)
 
 
 def report_row(a: Attempt, mode: str, run_id: str, created_at: datetime) -> tuple[Any, ...]:
@@ -49,4 +50,5 @@ def report_row(a: Attempt, mode: str, run_id: str, created_at: datetime) -> tupl
             v and v.base_price, v and v.short_target, v and v.short_stop, v and v.short_horizon_sessions,
             v and v.medium_target, v and v.long_target, v and v.risks, v and v.opportunities,
             v and v.limitations, ctx.present(),
-            *_provenance(a, ctx.as_of, mode, created_at))
+            *_provenance(a, ctx.as_of, mode, created_at),
+            v and v.medium_support, ctx.completeness())

@@ -117,7 +117,9 @@ class Runner:
             return await self._call(job, prompt, output_type, identity)
 
     def _baseline(self, job: Job, prompt: Prompt) -> Attempt:
-        """The variant the registry's model identifier names; an unknown identifier is a failed attempt."""
+        """The variant the registry's model identifier names; an unknown identifier is a failed attempt.
+        Its rows record ``<identifier>/<output version>`` (``azak-baseline-v1/news_impact.v2``): the
+        variant, and the schema whose fields it filled."""
         started = time.perf_counter()
         try:
             variant = baseline.variant_for(job.model.model)
@@ -125,13 +127,14 @@ class Runner:
             return Attempt(job.model, job.context, "failed", job.model.model, prompt.input_hash,
                            error_class="config", error_message=f"{job.model.name}: {exc}",
                            latency_ms=elapsed_ms(started))
+        version = f"{variant.version}/{prompt.version}"
         try:
             value = (baseline.predict_news(job.context, variant) if job.output == "news_impact"
                      else baseline.report(job.context, variant))
         except baseline.BaselineUnavailable as exc:
-            return Attempt(job.model, job.context, "failed", variant.version, prompt.input_hash,
+            return Attempt(job.model, job.context, "failed", version, prompt.input_hash,
                            error_class="insufficient_data", error_message=str(exc), latency_ms=elapsed_ms(started))
-        return Attempt(job.model, job.context, "ok", variant.version, prompt.input_hash, value,
+        return Attempt(job.model, job.context, "ok", version, prompt.input_hash, value,
                        latency_ms=elapsed_ms(started))
 
     def _worst_case(self, model: ModelSpec, prompt: Prompt) -> float:

@@ -1,8 +1,10 @@
-"""The two outputs every model produces, as one typed schema each.
+"""The two outputs every model produces, as one typed schema each (version 2: ``news_impact.v2``,
+``stock_report.v2``; rows of version 1 keep their nulls in the fields added since).
 
 The same ``msgspec`` types give the JSON Schema sent to providers (``json_schema`` strict mode),
 the schema shown in prompt mode, and the validation of every answer whatever the mode. A value out
-of range is a schema violation, never clamped.
+of range is a schema violation, never clamped. The report's data completeness is not asked of the
+model: it is computed from the context (``context.completeness``).
 """
 
 from typing import Annotated, Any, Literal
@@ -16,6 +18,27 @@ Short = Annotated[str, msgspec.Meta(min_length=1, max_length=400)]
 Long = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
 
+Effect = Literal["positive", "negative", "neutral"]
+Urgency = Literal["routine", "notable", "urgent", "breaking"]
+URGENCY: tuple[Urgency, ...] = ("routine", "notable", "urgent", "breaking")  # the legacy levels, rising
+
+
+class ImpactPart(msgspec.Struct, forbid_unknown_fields=True):
+    """One side of the impact: its sign for the stock and why."""
+
+    effect: Effect
+    note: Short
+
+
+class ImpactBreakdown(msgspec.Struct, forbid_unknown_fields=True):
+    """The impact on the business, market sentiment, competition and regulation."""
+
+    business: ImpactPart
+    sentiment: ImpactPart
+    competition: ImpactPart
+    regulation: ImpactPart
+
+
 class NewsImpact(msgspec.Struct, forbid_unknown_fields=True):
     """The impact of one article on one stock's price."""
 
@@ -25,6 +48,9 @@ class NewsImpact(msgspec.Struct, forbid_unknown_fields=True):
     relevance: Annotated[Probability, msgspec.Meta(description="how central the item is to the business")]
     horizon_sessions: Sessions
     reasoning: Long
+    urgency: Annotated[Urgency, msgspec.Meta(description="how soon the market must react: routine < notable "
+                                                         "< urgent < breaking")]
+    impact_breakdown: ImpactBreakdown
 
 
 class Scenario(msgspec.Struct, forbid_unknown_fields=True):
@@ -51,6 +77,7 @@ class StockReport(msgspec.Struct, forbid_unknown_fields=True):
     short_stop: Price
     short_horizon_sessions: Sessions
     medium_target: Price
+    medium_support: Annotated[Price, msgspec.Meta(description="medium-term support price, at or below base_price")]
     long_target: Price
     risks: Annotated[list[Short], msgspec.Meta(max_length=3)]
     opportunities: Annotated[list[Short], msgspec.Meta(max_length=3)]
@@ -104,4 +131,6 @@ def report_consistency(report: StockReport) -> str | None:
         return "an 'up' call needs short_stop < base_price < short_target"
     if report.direction == "down" and not report.short_target < report.base_price < report.short_stop:
         return "a 'down' call needs short_target < base_price < short_stop"
+    if report.medium_support > report.base_price:
+        return "medium_support is a floor: it must not exceed base_price"
     return None

@@ -47,8 +47,9 @@ def write_kospi(url: str, closes: dict[date, float], start: date, end: date) -> 
 
 
 def _provenance(model: str, made_at: datetime, mode: str, status: str) -> tuple:
+    """The provenance of a version-1 row, and its nulls in the two columns version 2 added."""
     return (1, model, made_at, mode, status, None if status == "ok" else "timeout", None, "v1", "hash", 0, 0, 0,
-            0, False, made_at)
+            0, False, made_at, None, None)
 
 
 def report(model: str, code: str, made_at: datetime, direction: str, probability: float, base: float | None,

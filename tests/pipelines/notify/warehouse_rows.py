@@ -55,14 +55,16 @@ def prediction(news_id: int, day: date, code: str, impact: str, probability: flo
     made = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=2)
     pid = hashlib.sha256(f"{model}{news_id}{code}".encode()).hexdigest()
     return (pid, day, news_id, code, "up", probability, impact, 0.9, 3, reasoning,
-            1, model, made, "live", status, None, None, "v1", "hash", 10, 10, 0, 5, False, made)
+            1, model, made, "live", status, None, None, "v1", "hash", 10, 10, 0, 5, False, made,
+            None, None)  # a version-1 row: no urgency, no breakdown
 
 
 def report(report_id: str, day: date, code: str, recommendation: str, hour: int = 7, model: str = "baseline",
            summary: str = "견조한 실적") -> tuple:
     made = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=hour)
     return (report_id, day, code, summary, None, recommendation, "up", 0.6, 70000, 75000, 65000, 5, None, None,
-            [], [], None, [], 1, model, made, "live", "ok", None, None, "v1", "hash", 10, 10, 0, 5, False, made)
+            [], [], None, [], 1, model, made, "live", "ok", None, None, "v1", "hash", 10, 10, 0, 5, False, made,
+            None, None)  # a version-1 row: no medium support, no completeness
 
 
 def price(code: str, day: date, close: int) -> tuple:

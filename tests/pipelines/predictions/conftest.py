@@ -18,6 +18,11 @@ FIRST, LAST = date(2024, 10, 1), date(2025, 3, 31)
 # the article the tests predict: published 2025-02-12 10:00 KST (a Wednesday)
 ARTICLE_ID = 9001
 ARTICLE_AT = datetime(2025, 2, 12, 10, 0, tzinfo=KST)
+# its similar earlier articles about the stock (computed.similar_news), most similar first
+NEIGHBOURS = (115, 112, 104, 101)
+# sector indices beside the composites: each day's return is the code's rank order of that day
+SECTORS = {"0013": "전기전자", "0015": "운수장비", "0016": "유통업", "0017": "전기가스업", "0018": "건설업",
+           "0021": "금융업", "0024": "증권"}
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS marts; CREATE SCHEMA IF NOT EXISTS staging;
@@ -49,6 +54,9 @@ CREATE TABLE marts.news_stock_matches (news_id bigint, stock_code text, stock_na
 CREATE TABLE marts.news_price_impact (news_id bigint, stock_code text, salient boolean, score numeric(4,3),
     published_at timestamptz, anchor_date date, base_close double precision,
     return_1d double precision, return_5d double precision, return_20d double precision);
+CREATE SCHEMA IF NOT EXISTS computed;
+CREATE TABLE computed.similar_news (news_id bigint, published_day date, neighbor_id bigint, rank integer,
+    similarity double precision, embedder text);
 CREATE TABLE marts.similar_news_outcomes (news_id bigint, stock_code text, horizon_days integer,
     published_day date, published_at timestamptz, n integer, mean_return double precision,
     min_return double precision, max_return double precision);
@@ -96,6 +104,9 @@ def build_warehouse(url: str) -> None:
                 for index_code, name in (("0001", "KOSPI"), ("1001", "KOSDAQ")):
                     cur.execute("INSERT INTO marts.index_daily VALUES (%s,%s,%s,0,0,0,%s,%s)",
                                 (index_code, name, day, 2500 + number, 0.001))
+                for k, (index_code, name) in enumerate(SECTORS.items()):
+                    cur.execute("INSERT INTO marts.index_daily VALUES (%s,%s,%s,0,0,0,%s,%s)",
+                                (index_code, name, day, 1000 + number, round(0.01 * math.sin(number + k), 5)))
         for code in (CODE, OTHER):
             for period, kind, last in (("2023", "annual", date(2023, 12, 31)), ("202409", "quarterly",
                                        date(2024, 9, 30)), ("2024", "annual", date(2024, 12, 31))):
@@ -115,6 +126,9 @@ def build_warehouse(url: str) -> None:
             _article(conn, news_id, ARTICLE_AT + timedelta(days=days), f"공시 {news_id}", CODE, source="dart")
         _article(conn, ARTICLE_ID, ARTICLE_AT, "삼성전자, 신형 메모리 양산", CODE)
         _article(conn, ARTICLE_ID + 1, ARTICLE_AT + timedelta(hours=2), "SK하이닉스 증설", OTHER)
+        for rank, neighbour in enumerate(NEIGHBOURS, start=1):
+            conn.execute("INSERT INTO computed.similar_news VALUES (%s,%s,%s,%s,%s,'test@1')",
+                         (ARTICLE_ID, ARTICLE_AT.date(), neighbour, rank, 0.9 - rank / 20))
         for horizon, mean in ((1, 0.004), (3, 0.01), (5, 0.02), (20, 0.05)):
             conn.execute("INSERT INTO marts.similar_news_outcomes VALUES (%s,%s,%s,%s,%s,12,%s,-0.03,0.08)",
                          (ARTICLE_ID, CODE, horizon, ARTICLE_AT.date(), ARTICLE_AT, mean))

@@ -14,7 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 NEWS = {"direction": "up", "probability": 0.64, "impact": "medium", "relevance": 0.8,
-        "horizon_sessions": 3, "reasoning": "실적 개선 기대가 반영될 가능성이 있습니다."}
+        "horizon_sessions": 3, "reasoning": "실적 개선 기대가 반영될 가능성이 있습니다.", "urgency": "notable",
+        "impact_breakdown": {"business": {"effect": "positive", "note": "신형 메모리 매출."},
+                             "sentiment": {"effect": "positive", "note": "기대감."},
+                             "competition": {"effect": "neutral", "note": "경쟁 구도 변화 없음."},
+                             "regulation": {"effect": "neutral", "note": "관련 규제 없음."}}}
 
 CLOSE = re.compile(r"종가 ([0-9,]+)")
 
@@ -24,7 +28,8 @@ def report_answer(base: float = 70000.0) -> dict[str, Any]:
     return {"summary": "단기 상승 가능성이 있습니다.", "scenarios": {"short": scenario, "medium": scenario,
             "long": scenario}, "recommendation": "buy", "direction": "up", "probability": 0.6,
             "base_price": base, "short_target": base * 1.05, "short_stop": base * 0.97,
-            "short_horizon_sessions": 5, "medium_target": base * 1.1, "long_target": base * 1.2,
+            "short_horizon_sessions": 5, "medium_target": base * 1.1, "medium_support": base * 0.93,
+            "long_target": base * 1.2,
             "risks": ["환율 변동"], "opportunities": ["신제품 출시"], "limitations": "재무 자료 일부 없음."}
 
 

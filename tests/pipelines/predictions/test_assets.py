@@ -28,9 +28,10 @@ def test_news_predictions_append_only_with_failures_visible(predictions_warehous
     assert checks(result)["every_model_answered"].passed is False
     first = rows(url, "news_predictions")
     assert len(first) == 8 and {r[4] for r in first} == {"simulated"}
-    # each baseline variant answers every link and records its own version
+    # each baseline variant answers every link and records its own version and the schema's
     assert {(r[0], r[2], r[7]) for r in first if r[0] in {"baseline", "momentum"}} == {
-        ("baseline", "ok", "azak-baseline-v1"), ("momentum", "ok", "azak-momentum-v1")}
+        ("baseline", "ok", "azak-baseline-v1/news_impact.v2"), ("momentum", "ok", "azak-momentum-v1/news_impact.v2")}
+    assert {r[7] for r in first if r[0] == "local-ok"} == {"news_impact.v2"}
     assert len([r for r in first if r[0] == "momentum"]) == 2
     assert [r[2] for r in first if r[0] == "local-broke"] == ["failed", "failed"]
     with psycopg.connect(url) as conn:

@@ -11,7 +11,7 @@ from azak_core.market import KST
 from azak_pipelines.lib.predictions import baseline
 from azak_pipelines.lib.predictions.context import Article, LookAheadError, build_context
 from azak_pipelines.lib.predictions.prompt import render
-from azak_pipelines.lib.predictions.schemas import StockReport
+from azak_pipelines.lib.predictions.schemas import NewsImpact, StockReport
 from tests.pipelines.predictions.conftest import ARTICLE_AT, ARTICLE_ID, CODE
 
 
@@ -109,3 +109,39 @@ def test_every_registrable_baseline_identifier_has_a_variant_and_no_other():
     assert baseline.variant_for("azak-momentum-v1") is baseline.MOMENTUM
     with pytest.raises(baseline.UnknownVariant, match=r"azak-baseline-v2.*azak-baseline-v1, azak-momentum-v1"):
         baseline.variant_for("azak-baseline-v2")
+
+
+def _news_prompt(conn, as_of: datetime) -> str:
+    article = Article(ARTICLE_ID, CODE, "제목", None, ARTICLE_AT, ARTICLE_AT.date(), 0.9, ARTICLE_AT)
+    return render("news_impact", build_context(conn, CODE, as_of, article), "json_schema",
+                  NewsImpact).messages[1]["content"]
+
+
+def test_the_news_prompt_carries_the_three_closest_cases_as_of_its_time(predictions_warehouse):
+    with psycopg.connect(predictions_warehouse) as conn:
+        now = _news_prompt(conn, ARTICLE_AT)
+        later = _news_prompt(conn, datetime(2025, 3, 31, 16, 0, tzinfo=KST))
+    cases = now.split("## 가장 유사한 이전 사례 3건")[1].split("##")[0].strip().splitlines()[1:]
+    # ranks 1-3 of computed.similar_news (articles 115, 112, 104), not rank 4 (101)
+    assert [line.split(" (")[0] for line in cases] == ["2025-01-22 과거 항목 15", "2024-12-30 과거 항목 12",
+                                                       "2024-11-01 과거 항목 4"]
+    # 20 sessions after 2025-01-22 had not closed by the article: unknown then, known by March
+    assert cases[0].endswith("T+1 +1.00%, T+5 -1.00%, T+20 -")
+    assert "2025-01-22 과거 항목 15 (유사도 0.85): T+1 +1.00%, T+5 -1.00%, T+20 +3.00%" in later
+
+
+def test_sectors_top_and_bottom_three_of_the_last_closed_session_or_not_collected(predictions_warehouse):
+    with psycopg.connect(predictions_warehouse, autocommit=True) as conn:
+        ranked = [name for (name,) in conn.execute(
+            "SELECT index_name FROM marts.index_daily WHERE trade_date = '2025-02-11' "
+            "AND index_code NOT IN ('0001', '1001') ORDER BY return_1d DESC")]
+        prompt = _news_prompt(conn, ARTICLE_AT)  # 10:00: the 12th's session is still open
+        conn.execute("DELETE FROM marts.index_daily WHERE index_code NOT IN ('0001', '1001')")
+        bare = build_context(conn, CODE, datetime(2025, 2, 12, 16, 0, tzinfo=KST))
+        report = render("stock_report", bare, "json_schema", StockReport).messages[1]["content"]
+    sectors = prompt.split("## 업종 등락")[1].split("##")[0]
+    top, bottom = sectors.strip().splitlines()[1:]
+    assert top.startswith("2025-02-11 기준 상위: ") and [p.split(" ")[-2] for p in top.split(", ")] == ranked[:3]
+    assert [p.split(" ")[0] for p in bottom.removeprefix("하위: ").split(", ")] == ranked[::-1][:3]
+    assert "업종 지수 미수집" in report and "업종 지수" in report.split("없음:")[1].splitlines()[0]
+    assert bare.completeness() == round(7 / 9, 3)  # no sectors, no AI predictions of the last 7 days
