@@ -7,12 +7,11 @@ from litestar.exceptions import ValidationException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.errors import NotFound
+from azak_api.json_sql import answer
 from azak_api.market import service as market
 from azak_api.stocks import queries
 from azak_api.stocks.schemas import (
-    DailyBar,
     LatestPrice,
-    MinuteBar,
     NewsCounts,
     PriceRange,
     PriceSeries,
@@ -78,13 +77,7 @@ async def price_series(conn: AsyncConnection, code: str, start: date | None, end
     span = MAX_DAILY_SPAN if interval == "daily" else MAX_MINUTE_SPAN
     if last - first > span:
         raise ValidationException(f"at most {span.days} days of {interval} bars per request")
-    if interval == "daily":
-        # the row's columns are the bar's fields, in order, already floats (queries.daily)
-        return PriceSeries(code, interval, first, last,
-                           daily=[DailyBar(*r) for r in await queries.daily(conn, code, first, last)])
-    return PriceSeries(code, interval, first, last, minute=[
-        MinuteBar(r.bar_time, float(r.open), float(r.high), float(r.low), float(r.close), r.volume)
-        for r in await queries.minutes(conn, code, first, last)])
+    return answer(await queries.price_series(conn, code, interval, first, last), PriceSeries)
 
 
 async def set_watchlist(conn: AsyncConnection, code: str, user_id: int, *, active: bool | None,
