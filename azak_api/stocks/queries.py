@@ -87,26 +87,39 @@ async def one(conn: AsyncConnection, code: str) -> StockRow | None:
     return rows_as(StockRow, rows)[0] if rows else None
 
 
-async def latest_two_closes(conn: AsyncConnection, code: str) -> list[Close]:
-    return rows_as(Close, (await conn.execute(text(
-        "SELECT trade_date, close, volume FROM marts.daily_prices WHERE stock_code = :code "
-        "ORDER BY trade_date DESC LIMIT 2"), {"code": code})).all())
+class DetailRow(NamedTuple):
+    stock: StockRow
+    closes: list[Close]  # the newest first, at most two
+    span: Span  # since the newest close's day less 364 days (None, None without closes)
+    news: NewsCountRow
 
 
-async def range_since(conn: AsyncConnection, code: str, since: date) -> Span:
-    return rows_as(Span, (await conn.execute(text(
-        "SELECT max(coalesce(high, close)) AS high, min(coalesce(low, close)) AS low "
-        "FROM marts.daily_prices WHERE stock_code = :code AND trade_date >= :since"),
-        {"code": code, "since": since})).all())[0]
-
-
-async def news_counts(conn: AsyncConnection, code: str, now: datetime) -> NewsCountRow:
-    return rows_as(NewsCountRow, (await conn.execute(text(
-        "SELECT count(*) AS total, "
-        "count(*) FILTER (WHERE published_at >= :now - interval '7 days') AS last_7, "
-        "count(*) FILTER (WHERE published_at >= :now - interval '30 days') AS last_30, "
-        "max(published_at) AS latest FROM marts.news_stock_matches WHERE stock_code = :code AND salient"),
-        {"code": code, "now": now})).all())[0]
+async def detail(conn: AsyncConnection, code: str, now: datetime) -> DetailRow | None:
+    """The stock, its two newest closes, its 52-week range and its news counts: one round trip."""
+    row = (await conn.execute(text(f"""
+        SELECT u.*, c.days, c.closes, c.volumes, r.high, r.low, n.total, n.last_7, n.last_30, n.latest
+        FROM ({UNIVERSE}) u
+        CROSS JOIN LATERAL (
+            SELECT array_agg(trade_date ORDER BY trade_date DESC) AS days,
+                   array_agg(close ORDER BY trade_date DESC) AS closes,
+                   array_agg(volume ORDER BY trade_date DESC) AS volumes
+            FROM (SELECT trade_date, close, volume FROM marts.daily_prices WHERE stock_code = :code
+                  ORDER BY trade_date DESC LIMIT 2) AS newest) c
+        CROSS JOIN LATERAL (
+            SELECT max(coalesce(high, close)) AS high, min(coalesce(low, close)) AS low
+            FROM marts.daily_prices WHERE stock_code = :code AND trade_date >= c.days[1] - 364) r
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS total,
+                   count(*) FILTER (WHERE published_at >= :now - interval '7 days') AS last_7,
+                   count(*) FILTER (WHERE published_at >= :now - interval '30 days') AS last_30,
+                   max(published_at) AS latest
+            FROM marts.news_stock_matches WHERE stock_code = :code AND salient) n
+        WHERE u.code = :code"""), {"code": code, "now": now})).first()
+    if row is None:
+        return None
+    closes = [Close(*c) for c in zip(row.days or [], row.closes or [], row.volumes or [], strict=True)]
+    return DetailRow(rows_as(StockRow, [row])[0], closes, Span(row.high, row.low),
+                     NewsCountRow(row.total, row.last_7, row.last_30, row.latest))
 
 
 class Listed(NamedTuple):

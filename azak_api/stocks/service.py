@@ -46,16 +46,14 @@ def latest_price(closes: list[queries.Close]) -> LatestPrice | None:
 
 
 async def stock_detail(conn: AsyncConnection, code: str, now: datetime) -> StockDetail:
-    row = await queries.one(conn, code)
-    if row is None:
+    found = await queries.detail(conn, code, now)
+    if found is None:
         raise NotFound(f"no listed stock {code}")
-    latest = latest_price(await queries.latest_two_closes(conn, code))
+    row, counts = found.stock, found.news
+    latest = latest_price(found.closes)
     span = None
     if latest is not None:
-        since = latest.date - timedelta(days=364)
-        found = await queries.range_since(conn, code, since)
-        span = PriceRange(_f(found.high), _f(found.low), since)
-    counts = await queries.news_counts(conn, code, now)
+        span = PriceRange(_f(found.span.high), _f(found.span.low), latest.date - timedelta(days=364))
     return StockDetail(
         code=row.code, name=row.name, market=row.market, section=row.section, industry=row.industry,
         listed_on=row.listed_on, market_cap=row.market_cap, listed_shares=row.listed_shares,

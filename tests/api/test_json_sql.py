@@ -15,6 +15,14 @@ import msgspec
 import psycopg
 import pytest
 
+from azak_api.dashboard.schemas import (
+    DashboardSummary,
+    ImpactFigures,
+    MarketFigures,
+    Mover,
+    NewsFigures,
+    NewsLeader,
+)
 from azak_api.json_sql import json_float, json_time
 from azak_api.news.controllers import as_article
 from azak_api.news.cursor import Position, encode_cursor
@@ -22,8 +30,9 @@ from azak_api.news.queries import ARTICLE, ArticleRow
 from azak_api.news.schemas import ArticlePage
 from azak_api.settings import DEFAULT_CACHE_TTLS
 from azak_api.similar.schemas import Neighbour, Outcome, SearchResults, SimilarNews
+from azak_api.stocks.queries import UNIVERSE
 from azak_api.stocks.schemas import DailyBar, MinuteBar, PriceSeries
-from azak_core.market import RETURN_HORIZONS
+from azak_core.market import KOSPI, RETURN_HORIZONS
 from tests.api.conftest import bearer, serving, settings_for, sql
 from tests.api.test_frontend import new_credentials
 from tests.api.test_similar import article_with_neighbours
@@ -165,6 +174,41 @@ async def test_news_list_answers_what_the_python_path_answered(client, user, api
         page=body["page"], page_size=size, pages=body["pages"],
         next_cursor=encode_cursor(Position(last.published_at, last.news_id), ascending) if last else None)
     same_answer(response.content, ArticlePage, expected)
+
+
+def former_dashboard(url: str) -> DashboardSummary:
+    [(total, watchlist)] = sql(url, f"SELECT count(*), count(*) FILTER (WHERE is_watchlist) FROM ({UNIVERSE}) u")
+    kospi = sql(url, "SELECT trade_date, close, return_1d FROM marts.index_daily WHERE index_code = %s "
+                     "ORDER BY trade_date DESC LIMIT 1", (KOSPI,))
+    market = MarketFigures(*(kospi[0][0], float(kospi[0][1]), kospi[0][2] * 100) if kospi else (None,) * 3)
+    movers = [Mover(code, name, float(close), change * 100) for code, name, close, change in sql(url, f"""
+        WITH latest AS (SELECT max(trade_date) AS day FROM marts.daily_prices)
+        SELECT p.stock_code, u.name, p.close, p.return_1d FROM marts.daily_prices p JOIN latest
+        ON p.trade_date = latest.day JOIN ({UNIVERSE}) u ON u.code = p.stock_code
+        WHERE u.is_watchlist AND p.return_1d IS NOT NULL ORDER BY p.return_1d DESC""")]
+    figures = sql(url, "SELECT figure, key, n, mean, as_of FROM marts.news_figures ORDER BY n DESC, key")
+    totals = {key: n for figure, key, n, _, _ in figures if figure == "totals"}
+    by = {name: {key: n for figure, key, n, _, _ in figures if figure == name} for name in ("source", "content_type")}
+    news = NewsFigures(
+        next((at for figure, *_, at in figures if figure == "totals"), None), totals.get("total", 0),
+        totals.get("day", 0), totals.get("week", 0), totals.get("stories", 0),
+        totals.get("with_subject", 0) / totals["total"] * 100 if totals.get("total") else None,
+        by["source"], by["content_type"])
+    names = dict(sql(url, f"SELECT code, name FROM ({UNIVERSE}) u"))
+    horizons = sorted((r for r in figures if r[0] == "impact"), key=lambda r: int(r[1].rstrip("d")))
+    return DashboardSummary(
+        total, watchlist, market, [m for m in movers if m.change_pct > 0][:5],
+        [m for m in reversed(movers) if m.change_pct < 0][:5], news,
+        [NewsLeader(key, names.get(key), n) for figure, key, n, _, _ in figures if figure == "most_covered"],
+        [ImpactFigures(key, n, mean) for _, key, n, mean, _ in horizons])
+
+
+async def test_dashboard_answers_what_the_python_path_answered(client, user, api_warehouse):
+    response = await client.get("/api/dashboard/summary", headers=bearer(user.token))
+    assert response.status_code == 200, response.text
+    expected = former_dashboard(api_warehouse)
+    assert expected.gainers and expected.most_covered and expected.impact_after_news  # the figures exist
+    same_answer(response.content, DashboardSummary, expected)
 
 
 @pytest.mark.slow
