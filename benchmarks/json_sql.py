@@ -7,7 +7,9 @@ default ``main``: its ``azak_api`` and ``azak_core`` extracted with ``git archiv
 temporary folder that uvicorn loads first, ``--app-dir``), *after* the working tree's. Every route
 answers from PostgreSQL each time (``AZAK_CACHE_TTLS`` with every route at 0), no
 ``Accept-Encoding``. Rounds alternate before and after, so a change in the shared machine's load
-hits both alike; the report gives each round's rates and p99 and the median ratio after/before.
+hits both alike; the report gives each round's rates, p99 and the uvicorn worker's CPU per request
+(psutil, over the timed window: the figure the machine's load moves least), and the median ratios
+after/before.
 The bare Litestar endpoints of benchmarks/api.py (a tiny object; the prices route's own document,
 encoded by msgspec per request) are measured in the same run as the ceiling.
 
@@ -31,7 +33,7 @@ import psycopg
 from azak_api.settings import DEFAULT_CACHE_TTLS
 from benchmarks.api import EMAIL, PASSWORD, PRICES, ROOT, Load, _pin, demo_copy, drive, load_arguments, served, setup
 from benchmarks.common import load_average, report
-from benchmarks.similar import LATEST_WITH_NEIGHBOURS
+from benchmarks.similar import LATEST_WITH_NEIGHBOURS, ServerCpu
 
 ROUTES = {"prices": PRICES, "news list": "/api/news", "stock detail": "/api/stocks/005930",
           "dashboard": "/api/dashboard/summary", "stock page": "/api/stocks/005930/page"}
@@ -49,19 +51,23 @@ def revision_tree(revision: str, into: Path) -> str:
 
 
 def round_of(env: dict[str, str], app_dir: Path | None, routes: dict[str, str], connections: int,
-             seconds: float) -> dict[str, Load | str]:
+             seconds: float, home: Path) -> dict[str, tuple[Load, float] | str]:
     """Every route on one freshly served API (``app_dir``: the revision's code, else the tree's)."""
     extra = ["--app-dir", str(app_dir)] if app_dir else []
     with served("azak_api.app:create_app", env, factory=True, extra=extra) as port:
         login = httpx.post(f"http://127.0.0.1:{port}/api/auth/login", json={"email": EMAIL, "password": PASSWORD})
         login.raise_for_status()
         auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        loads: dict[str, Load | str] = {}
+        loads: dict[str, tuple[Load, float] | str] = {}
         for name, path in routes.items():
+            cpu = ServerCpu(home, seconds)
             try:
-                loads[name] = drive(port, path, auth, connections, seconds)
+                load = drive(port, path, auth, connections, seconds)
             except RuntimeError as error:  # a non-200 answer (e.g. milvus-lite starved on a loaded machine)
                 loads[name] = str(error)[:160]
+                cpu.per_request(1)  # let its timers finish
+                continue
+            loads[name] = (load, cpu.per_request(load.requests)["API"])
         return loads
 
 
@@ -85,24 +91,25 @@ def main(seconds: float, connections: int, rounds: int, before: str) -> None:
                         "AZAK_ENV": "development", "AZAK_MILVUS_URI": milvus_uri,
                         "AZAK_CACHE_TTLS": ",".join(f"{name}=0" for name in DEFAULT_CACHE_TTLS),
                         "AZAK_BENCH_PAYLOAD": str(Path(scratch) / "prices.json"), "PYTHONDONTWRITEBYTECODE": "1"})
-            measured: dict[str, list[tuple[Load, Load]]] = {name: [] for name in routes}
+            measured: dict[str, list[tuple[tuple[Load, float], tuple[Load, float]]]] = {name: [] for name in routes}
             for number in range(1, rounds + 1):
-                old = round_of(env, Path(scratch) / "before", routes, connections, seconds)
-                new = round_of(env, None, routes, connections, seconds)
+                old = round_of(env, Path(scratch) / "before", routes, connections, seconds, runtime.home)
+                new = round_of(env, None, routes, connections, seconds, runtime.home)
                 for name in routes:
                     before_, after_ = old[name], new[name]
-                    if isinstance(before_, Load) and isinstance(after_, Load):
+                    if isinstance(before_, tuple) and isinstance(after_, tuple):
                         measured[name].append((before_, after_))
                     rows.append((f"{name}, round {number}", f"before {_line(before_)}; after {_line(after_)}; "
                                                             f"load average {load_average()}"))
             for name, pairs in measured.items():
                 if not pairs:
                     continue
-                rate = statistics.median(n.rps / o.rps for o, n in pairs)
-                p99 = statistics.median(n.percentile(0.99) / o.percentile(0.99) for o, n in pairs)
-                rows.append((f"{name}: after / before", f"rate {rate:.2f}× and p99 {p99:.2f}× (median of {rounds} "
-                                                        f"rounds); {routes[name]}"))
-            _bare(env, database_url, connections, seconds, measured["prices"], rows)
+                rate = statistics.median(n.rps / o.rps for (o, _), (n, _) in pairs)
+                p99 = statistics.median(n.percentile(0.99) / o.percentile(0.99) for (o, _), (n, _) in pairs)
+                cpu = statistics.median(n / o for (_, o), (_, n) in pairs)
+                rows.append((f"{name}: after / before", f"rate {rate:.2f}×, p99 {p99:.2f}×, worker CPU per request "
+                                                        f"{cpu:.2f}× (medians of {len(pairs)} rounds); {routes[name]}"))
+            _bare(env, connections, seconds, [(o, n) for (o, _), (n, _) in measured["prices"]], rows)
             rows.append(("setup", f"{setup(seconds, connections)}; before = {before} ({commit}), every route "
                                   "uncached, no Accept-Encoding"))
     finally:
@@ -110,11 +117,14 @@ def main(seconds: float, connections: int, rounds: int, before: str) -> None:
     report("JSON written by PostgreSQL, before and after (benchmarks/json_sql.py)", rows)
 
 
-def _line(load: Load | str) -> str:
-    return load.line() if isinstance(load, Load) else f"FAILED: {load}"
+def _line(measured: tuple[Load, float] | str) -> str:
+    if isinstance(measured, str):
+        return f"FAILED: {measured}"
+    load, cpu_ms = measured
+    return f"{load.line()}, worker CPU {cpu_ms:.2f} ms per request"
 
 
-def _bare(env: dict[str, str], database_url: str, connections: int, seconds: float,
+def _bare(env: dict[str, str], connections: int, seconds: float,
           prices: list[tuple[Load, Load]], rows: list[tuple[str, str]]) -> None:
     """The bare Litestar baselines in the same run, and the prices route's ratio to them."""
     with served("azak_api.app:create_app", env, factory=True) as port:
