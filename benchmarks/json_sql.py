@@ -16,7 +16,7 @@ encoded by msgspec per request) are measured in the same run as the ceiling.
 Needs the demo's warehouse and Milvus (``azak demo --no-serve`` with the same AZAK_HOME, or
 AZAK_DATABASE_URL / AZAK_MILVUS_URI).
 
-    python -m benchmarks.json_sql [--seconds 8] [--connections 16] [--rounds 2] [--before main]
+    python -m benchmarks.json_sql [--seconds 8] [--connections 16] [--rounds 2] [--before main] [--only similar …]
 """
 
 import os
@@ -71,7 +71,7 @@ def round_of(env: dict[str, str], app_dir: Path | None, routes: dict[str, str], 
         return loads
 
 
-def main(seconds: float, connections: int, rounds: int, before: str) -> None:
+def main(seconds: float, connections: int, rounds: int, before: str, only: list[str] | None = None) -> None:
     from azak_cli.runtime import environment
 
     _pin(1)
@@ -85,6 +85,7 @@ def main(seconds: float, connections: int, rounds: int, before: str) -> None:
             routes = dict(ROUTES)
             if found is not None:
                 routes["similar"] = f"/api/news/{found[0]}/similar"
+            routes = {name: path for name, path in routes.items() if not only or name in only}
             commit = revision_tree(before, Path(scratch) / "before")
             env = {k: v for k, v in os.environ.items() if not k.startswith("AZAK_")}
             env.update({"AZAK_DATABASE_URL": database_url, "AZAK_JWT_SECRET": "benchmark-" + "x" * 40,
@@ -109,7 +110,8 @@ def main(seconds: float, connections: int, rounds: int, before: str) -> None:
                 cpu = statistics.median(n / o for (_, o), (_, n) in pairs)
                 rows.append((f"{name}: after / before", f"rate {rate:.2f}×, p99 {p99:.2f}×, worker CPU per request "
                                                         f"{cpu:.2f}× (medians of {len(pairs)} rounds); {routes[name]}"))
-            _bare(env, connections, seconds, [(o, n) for (o, _), (n, _) in measured["prices"]], rows)
+            if measured.get("prices"):
+                _bare(env, connections, seconds, [(o, n) for (o, _), (n, _) in measured["prices"]], rows)
             rows.append(("setup", f"{setup(seconds, connections)}; before = {before} ({commit}), every route "
                                   "uncached, no Accept-Encoding"))
     finally:
@@ -147,5 +149,6 @@ if __name__ == "__main__":
     parser = load_arguments(__doc__ or "", seconds=8.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--before", default="main", help="the git revision to measure as before")
+    parser.add_argument("--only", nargs="*", choices=[*ROUTES, "similar"], help="measure these routes alone")
     arguments = parser.parse_args()
-    main(arguments.seconds, arguments.connections, arguments.rounds, arguments.before)
+    main(arguments.seconds, arguments.connections, arguments.rounds, arguments.before, arguments.only)
