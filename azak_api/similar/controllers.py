@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.auth import SECURED
 from azak_api.errors import NotFound, error_responses
-from azak_api.json_sql import answer
+from azak_api.json_sql import answer, raw_items
 from azak_api.news.schemas import NEWS_ID_PATTERN
 from azak_api.similar import queries
 from azak_api.similar.index import NewsIndex, Unavailable, provide_news_index
-from azak_api.similar.schemas import SearchResults, SimilarNews
+from azak_api.similar.schemas import Neighbour, SearchResults, SimilarNews
 from azak_core.embeddings import EmbeddingError, prepare_text
 from azak_core.market import STOCK_CODE_PATTERN
 from azak_core.vectors import (
@@ -114,5 +114,6 @@ class SimilarNewsController(Controller):
 
         vector = await news_index.embed(text)
         hits = await news_index.call(lambda store: store.search(vector, k, " and ".join(conditions)))
-        return answer(await queries.search_results(db, q, news_index.embedder().key, hits, stock), SearchResults)
+        items = await queries.neighbours(db, hits, stock)
+        return SearchResults(q, news_index.embedder().key, raw_items(items, Neighbour))
 

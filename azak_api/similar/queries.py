@@ -63,10 +63,7 @@ async def similar_news(conn: AsyncConnection, news_id: str, embedder: str, k: in
         "news_id": news_id, "embedder": embedder, "k": k, "threshold": threshold, **_hits(hits, stock)})
 
 
-async def search_results(conn: AsyncConnection, query: str, embedder: str, hits: Sequence[Hit],
-                         stock: str | None) -> bytes:
-    """The whole ``schemas.SearchResults`` answer as JSON, written by PostgreSQL."""
-    answer = json_object({"query": "CAST(:query AS text)", "embedder": "CAST(:embedder AS text)",
-                          "items": _neighbours(stock)})
-    return await document(conn, f"SELECT {answer}::text",
-                          {"query": query, "embedder": embedder, **_hits(hits, stock)})
+async def neighbours(conn: AsyncConnection, hits: Sequence[Hit], stock: str | None) -> bytes:
+    """The ``schemas.Neighbour`` list of ``hits`` as a JSON array, written by PostgreSQL (the search
+    answer's envelope, with the caller's query text, stays in Python)."""
+    return await document(conn, f"SELECT {_neighbours(stock)}::text", _hits(hits, stock))
