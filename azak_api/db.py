@@ -1,10 +1,13 @@
 """The async database engine the API reads through (SQLAlchemy Core over psycopg 3)."""
 
+import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from azak_api.settings import Settings
 
@@ -14,18 +17,45 @@ RowT = TypeVar("RowT", bound=NamedTuple)
 MAX_ID = 2**53 - 1
 
 
+# A pooled connection idle longer than this is pinged before use (a restarted server is noticed
+# before a request fails); a busy pool skips the ping, one round trip of two or three per request.
+PING_AFTER_IDLE_S = 10.0
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         pool_size=10,
         max_overflow=10,
-        pool_pre_ping=True,
         pool_recycle=300,
         # every statement is cancelled past the timeout (SQLSTATE 57014): a costly request cannot
         # hold a connection and a core for longer (errors.py answers 503 naming the setting)
         connect_args={"application_name": "azak-api", "connect_timeout": 5,
                       "options": f"-c statement_timeout={settings.statement_timeout_ms}"},
     )
+    _ping_when_idle(engine.sync_engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pessimistic disconnect handling (its ``pool_pre_ping``), only for connections
+    that sat idle: a failed ping makes the pool connect afresh (``DisconnectionError``), and the
+    first disconnect seen by a query invalidates the whole pool as before."""
+
+    @event.listens_for(engine, "checkin")
+    def idle_since(_: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is not None and time.monotonic() - idle_since > PING_AFTER_IDLE_S:
+            try:
+                alive = engine.dialect.do_ping(dbapi_connection)
+            except Exception as error:  # the connection is gone: a fresh one is made for this checkout
+                raise DisconnectionError(str(error)) from error
+            if not alive:
+                raise DisconnectionError("the idle connection did not answer its ping")
 
 
 async def table_exists(conn: AsyncConnection, table: str) -> bool:

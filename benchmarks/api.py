@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,12 +109,12 @@ def _pin(cpu: int, pid: int = 0) -> None:
 
 
 @contextmanager
-def served(target: str, env: dict[str, str], factory: bool = False) -> Iterator[int]:
+def served(target: str, env: dict[str, str], factory: bool = False, extra: Sequence[str] = ()) -> Iterator[int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [str(UVICORN), target, *(["--factory"] if factory else []), "--host", "127.0.0.1",
-               "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"]
+               "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning", *extra]
     # pinned from here, not by a preexec_fn: a fork of this process (which holds gRPC threads once
     # it has talked to Milvus) aborts in gRPC's fork handler before it can exec
     process = subprocess.Popen(command, cwd=ROOT, env=env)
@@ -148,7 +148,7 @@ def demo_copy() -> Iterator[str]:
     with psycopg.connect(source.render()) as conn:
         if not table_exists(conn, "marts.daily_prices"):
             sys.exit(f"no marts in {source.database}: run `azak demo --no-serve` first")
-    copy = source.with_database("azak_bench_api")
+    copy = source.with_database(f"{source.database}_bench_api")  # beside the demo's, one per warehouse
     with psycopg.connect(source.with_database("postgres").render(), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(copy.database)))
         try:

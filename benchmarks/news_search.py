@@ -37,7 +37,7 @@ async def _search_ms(url: str, q: str, repeat: int = 5) -> tuple[float, int, boo
         async with engine.connect() as conn:
             for _ in range(repeat):
                 started = time.perf_counter()
-                _, _, total = await queries.page(conn, stock=None, mentioned=False, source=None, q=q, start=None,
+                _, total = await queries.page(conn, stock=None, mentioned=False, source=None, q=q, start=None,
                                                  end=None, ascending=False, after=None, offset=0, limit=20)
                 times.append((time.perf_counter() - started) * 1000)
     finally:

@@ -1,103 +1,60 @@
-"""SQL for the dashboard. News windows end at the newest article (so replayed data reads sensibly)."""
+"""SQL for the dashboard: the whole answer written by PostgreSQL in one round trip
+(azak_api/json_sql.py). News windows end at the newest article (so replayed data reads sensibly);
+the news figures read the whole corpus, so dbt computes them once per build (marts.news_figures)."""
 
-from datetime import date, datetime
-from decimal import Decimal
-from typing import NamedTuple
-
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import rows_as
+from azak_api.json_sql import document, json_array, json_float, json_object, json_time
 from azak_api.stocks.queries import UNIVERSE
 from azak_core.market import KOSPI
 
 
-class UniverseCounts(NamedTuple):
-    total: int
-    watchlist: int
+def _figure(name: str) -> str:
+    return f"(SELECT n FROM marts.news_figures WHERE figure = 'totals' AND key = '{name}')"
 
 
-class IndexClose(NamedTuple):
-    trade_date: date
-    close: Decimal | float
-    return_1d: float | None
+def _breakdown(figure: str) -> str:
+    return (f"(SELECT coalesce(json_object_agg(key, n ORDER BY n DESC, key), '{{}}') FROM marts.news_figures "
+            f"WHERE figure = '{figure}')")
 
 
-class MoverRow(NamedTuple):
-    stock_code: str
-    name: str
-    close: Decimal | float
-    return_1d: float
+# the watch-list's last session, best first (gainers) or worst first (losers): schemas.Mover
+MOVER = {"code": "m.stock_code", "name": "m.name", "close": json_float("m.close"),
+         "change_pct": json_float("m.return_1d * 100")}
+MOVERS = f"""(WITH latest AS (SELECT max(trade_date) AS day FROM marts.daily_prices)
+    SELECT p.stock_code, u.name, p.close, p.return_1d
+    FROM marts.daily_prices p JOIN latest ON p.trade_date = latest.day
+    JOIN ({UNIVERSE}) u ON u.code = p.stock_code
+    WHERE u.is_watchlist AND p.return_1d IS NOT NULL)"""
+TOP = 5
+# schemas.DashboardSummary, field by field in its order
+SUMMARY = {
+    "stocks_in_universe": f"(SELECT count(*) FROM ({UNIVERSE}) u)",
+    "watchlist_size": f"(SELECT count(*) FILTER (WHERE u.is_watchlist) FROM ({UNIVERSE}) u)",
+    "market": "(SELECT " + json_object({
+        "as_of": "k.trade_date", "kospi_close": json_float("k.close"),
+        "kospi_change_pct": json_float("k.return_1d * 100")}) + " FROM (SELECT 1) AS one LEFT JOIN "
+        "(SELECT * FROM marts.index_daily WHERE index_code = :kospi ORDER BY trade_date DESC LIMIT 1) k ON TRUE)",
+    "gainers": json_array(MOVER, f"(SELECT * FROM {MOVERS} g WHERE g.return_1d * 100 > 0 "
+                                 f"ORDER BY g.return_1d DESC LIMIT {TOP}) m", "TRUE", "m.return_1d DESC"),
+    "losers": json_array(MOVER, f"(SELECT * FROM {MOVERS} l WHERE l.return_1d * 100 < 0 "
+                                f"ORDER BY l.return_1d LIMIT {TOP}) m", "TRUE", "m.return_1d"),
+    "news": json_object({
+        "as_of": json_time("(SELECT max(as_of) FROM marts.news_figures WHERE figure = 'totals')"),
+        "total": f"coalesce({_figure('total')}, 0)", "last_24_hours": f"coalesce({_figure('day')}, 0)",
+        "last_7_days": f"coalesce({_figure('week')}, 0)", "stories": f"coalesce({_figure('stories')}, 0)",
+        "with_a_subject_pct": f"coalesce({_figure('with_subject')}, 0)::float8 / nullif({_figure('total')}, 0) * 100",
+        "by_source": _breakdown("source"), "by_content_type": _breakdown("content_type")}),
+    "most_covered": json_array(
+        {"code": "f.key", "name": "u.name", "articles_30_days": "f.n"},
+        f"marts.news_figures f LEFT JOIN ({UNIVERSE}) u ON u.code = f.key", "f.figure = 'most_covered'",
+        "f.n DESC, f.key"),
+    "impact_after_news": json_array(
+        {"horizon": "f.key", "matured_links": "f.n", "mean_excess_return_pct": json_float("f.mean")},
+        "marts.news_figures f", "f.figure = 'impact'", "CASE f.key WHEN '1d' THEN 1 WHEN '5d' THEN 5 ELSE 20 END"),
+}
 
 
-class NewsTotals(NamedTuple):
-    as_of: datetime | None
-    total: int
-    day: int
-    week: int
-    stories: int
-    with_subject: int
-
-
-class Coverage(NamedTuple):
-    code: str
-    name: str | None
-    n: int
-
-
-class HorizonImpact(NamedTuple):
-    h: str
-    matured: int
-    mean_pct: Decimal | float | None
-
-
-async def universe(conn: AsyncConnection) -> UniverseCounts:
-    return rows_as(UniverseCounts, (await conn.execute(text(
-        f"SELECT count(*) AS total, count(*) FILTER (WHERE is_watchlist) AS watchlist FROM ({UNIVERSE}) u"))).all())[0]
-
-
-async def kospi(conn: AsyncConnection) -> IndexClose | None:
-    rows = rows_as(IndexClose, (await conn.execute(text(
-        "SELECT trade_date, close, return_1d FROM marts.index_daily WHERE index_code = :kospi "
-        "ORDER BY trade_date DESC LIMIT 1"), {"kospi": KOSPI})).all())
-    return rows[0] if rows else None
-
-
-async def movers(conn: AsyncConnection) -> list[MoverRow]:
-    return rows_as(MoverRow, (await conn.execute(text(f"""
-        WITH latest AS (SELECT max(trade_date) AS day FROM marts.daily_prices)
-        SELECT p.stock_code, u.name, p.close, p.return_1d
-        FROM marts.daily_prices p JOIN latest ON p.trade_date = latest.day
-        JOIN ({UNIVERSE}) u ON u.code = p.stock_code
-        WHERE u.is_watchlist AND p.return_1d IS NOT NULL
-        ORDER BY p.return_1d DESC"""))).all())
-
-
-# The news figures read the whole corpus, so dbt computes them once per build (marts.news_figures).
-async def news(conn: AsyncConnection) -> NewsTotals:
-    rows = (await conn.execute(text(
-        "SELECT key, n, as_of FROM marts.news_figures WHERE figure = 'totals'"))).all()
-    counts = {r.key: r.n for r in rows}
-    return NewsTotals(as_of=rows[0].as_of if rows else None, total=counts.get("total", 0),
-                      day=counts.get("day", 0), week=counts.get("week", 0), stories=counts.get("stories", 0),
-                      with_subject=counts.get("with_subject", 0))
-
-
-async def news_breakdown(conn: AsyncConnection, figure: str) -> dict[str, int]:
-    rows = (await conn.execute(text(
-        "SELECT key, n FROM marts.news_figures WHERE figure = :figure ORDER BY n DESC, key"),
-        {"figure": figure})).all()
-    return {r.key: r.n for r in rows}
-
-
-async def most_covered(conn: AsyncConnection) -> list[Coverage]:
-    return rows_as(Coverage, (await conn.execute(text(f"""
-        SELECT f.key AS code, u.name, f.n
-        FROM marts.news_figures f LEFT JOIN ({UNIVERSE}) u ON u.code = f.key
-        WHERE f.figure = 'most_covered' ORDER BY f.n DESC, f.key"""))).all())
-
-
-async def impact(conn: AsyncConnection) -> list[HorizonImpact]:
-    return rows_as(HorizonImpact, (await conn.execute(text(
-        "SELECT key AS h, n AS matured, mean AS mean_pct FROM marts.news_figures WHERE figure = 'impact' "
-        "ORDER BY CASE key WHEN '1d' THEN 1 WHEN '5d' THEN 5 ELSE 20 END"))).all())
+async def summary(conn: AsyncConnection) -> bytes:
+    """The whole ``schemas.DashboardSummary`` answer as JSON."""
+    return await document(conn, f"SELECT {json_object(SUMMARY)}::text", {"kospi": KOSPI})

@@ -17,8 +17,9 @@ from azak_api.auth import SECURED, CurrentUser
 from azak_api.cache import INVALIDATES, SHARED
 from azak_api.db import EXACT_TOTAL_LIMIT
 from azak_api.errors import Conflict, NotFound, error_responses
+from azak_api.json_sql import raw_items
 from azak_api.news import queries
-from azak_api.news.cursor import Position, decode_cursor, encode_cursor
+from azak_api.news.cursor import decode_cursor, encode_cursor
 from azak_api.news.schemas import NEWS_ID_PATTERN, Article, ArticleDetail, ArticlePage, Impact, Link, StoryItem
 from azak_api.pages import paging
 from azak_api.quota import daily_limit, quota_slot
@@ -105,14 +106,12 @@ class NewsController(Controller):
         after = decode_cursor(cursor, ascending) if cursor is not None else None
         since = datetime.combine(start, time(0), KST) if start else None
         until = datetime.combine(end + timedelta(days=1), time(0), KST) if end else None
-        rows, more, total = await queries.page(
+        found, total = await queries.page(
             db, stock=stock, mentioned=mentioned, source=source, q=q, start=since, end=until,
             ascending=ascending, after=after, offset=offset, limit=page_size)
-        last = rows[-1] if rows else None
         return ArticlePage(
-            items=[as_article(r) for r in rows], **paging(total, None if cursor else page, page_size),
-            next_cursor=encode_cursor(Position(last.published_at, last.news_id), ascending)
-            if last and more else None)
+            items=raw_items(found.items, Article), **paging(total, None if cursor else page, page_size),
+            next_cursor=encode_cursor(found.last, ascending) if found.last else None)
 
     @get("/{news_id:str}", operation_id="getNews", opt={"cache": "article", "cache_scope": SHARED}, cache=True,
          summary="One article: the companies it is about, their price impact, the same story elsewhere",

@@ -7,11 +7,21 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.db import Total, capped_total, escape_like, row_as, rows_as, table_exists
+from azak_api.json_sql import json_array, json_time
 from azak_api.news.cursor import Position
 from azak_core.market import PRICE_IMPACT_HORIZONS
 
 ARTICLE = ("news_id, title, left(summary, 300) AS summary, url, press, source, sources, content_type, "
            "published_at, published_precision, stock_codes, cluster_id, cluster_size, is_canonical")
+
+
+# schemas.Article, field by field in its order: {JSON key: SQL expression over marts.news_articles}
+ARTICLE_JSON = {
+    "id": "a.news_id::text", "title": "a.title", "summary": "left(a.summary, 300)", "url": "a.url",
+    "press": "a.press", "source": "a.source", "sources": "a.sources", "content_type": "a.content_type",
+    "published_at": json_time("a.published_at"), "published_precision": "a.published_precision",
+    "stock_codes": "a.stock_codes", "cluster_id": "a.cluster_id::text", "cluster_size": "a.cluster_size",
+    "is_canonical": "a.is_canonical"}
 
 
 class ArticleRow(NamedTuple):
@@ -105,22 +115,39 @@ def _filters(stock: str | None, mentioned: bool, source: str | None, q: str | No
     return " AND ".join(conditions), params
 
 
+class ArticlesJson(NamedTuple):
+    """A page of articles as a JSON array (``schemas.Article`` items), whether more follow, and
+    where the page ends (for the next cursor)."""
+
+    items: bytes
+    more: bool
+    last: Position | None
+
+
 async def page(conn: AsyncConnection, *, stock: str | None, mentioned: bool, source: str | None,
                q: str | None, start: datetime | None, end: datetime | None, ascending: bool,
-               after: Position | None, offset: int, limit: int) -> tuple[list[ArticleRow], bool, Total]:
+               after: Position | None, offset: int, limit: int) -> tuple[ArticlesJson, Total]:
     """One page in (published_at, news_id) order — after ``after`` (keyset) and ``offset`` rows —,
-    whether more follow, and the capped total (:func:`azak_api.db.capped_total`)."""
+    written as JSON by PostgreSQL, and the capped total (:func:`azak_api.db.capped_total`)."""
     where, params = _filters(stock, mentioned, source, q, start, end)
     order = "ASC" if ascending else "DESC"
     keyset = ""
     if after is not None:
         keyset = f" AND (published_at, news_id) {'>' if ascending else '<'} (:after_at, :after_id)"
         params |= {"after_at": after.published_at, "after_id": after.news_id}
-    rows = rows_as(ArticleRow, (await conn.execute(text(
-        f"SELECT {ARTICLE} FROM marts.news_articles WHERE {where}{keyset} "
-        f"ORDER BY published_at {order}, news_id {order} LIMIT :limit OFFSET :offset"),
-        {**params, "limit": limit + 1, "offset": offset})).all())
-    return rows[:limit], len(rows) > limit, await capped_total(conn, "marts.news_articles", where, params)
+    ordered = f"published_at {order}, news_id {order}"
+    row = (await conn.execute(text(
+        f"WITH found AS (SELECT * FROM marts.news_articles WHERE {where}{keyset} ORDER BY {ordered} "
+        "LIMIT :limit + 1 OFFSET :offset), "  # one more than the page: whether more follow
+        f"page AS (SELECT *, row_number() OVER (ORDER BY {ordered}) AS n FROM found) "
+        f"SELECT {json_array(ARTICLE_JSON, 'page a', 'a.n <= :limit', 'a.n')}::text AS items, "
+        "(SELECT count(*) > :limit FROM page) AS more, "
+        "(SELECT published_at FROM page WHERE n = :limit) AS last_at, "
+        "(SELECT news_id FROM page WHERE n = :limit) AS last_id"),
+        {**params, "limit": limit, "offset": offset})).one()
+    last = Position(row.last_at, row.last_id) if row.more else None
+    return (ArticlesJson(row.items.encode(), row.more, last),
+            await capped_total(conn, "marts.news_articles", where, params))
 
 
 async def one(conn: AsyncConnection, news_id: int) -> ArticleRow | None:

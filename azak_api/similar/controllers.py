@@ -20,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.auth import SECURED
 from azak_api.errors import NotFound, error_responses
+from azak_api.json_sql import answer, raw_items
 from azak_api.news.schemas import NEWS_ID_PATTERN
 from azak_api.similar import queries
 from azak_api.similar.index import NewsIndex, Unavailable, provide_news_index
-from azak_api.similar.schemas import Neighbour, Outcome, SearchResults, SimilarNews
+from azak_api.similar.schemas import Neighbour, SearchResults, SimilarNews
 from azak_core.embeddings import EmbeddingError, prepare_text
-from azak_core.market import RETURN_HORIZONS, STOCK_CODE_PATTERN
+from azak_core.market import STOCK_CODE_PATTERN
 from azak_core.vectors import (
     NEIGHBOURS,
     Hit,
@@ -38,21 +39,6 @@ from azak_core.vectors import (
 )
 
 MAX_K = 50
-
-
-async def neighbours(db: AsyncConnection, hits: list[Hit], stock: str | None) -> list[Neighbour]:
-    found = await queries.neighbours(db, [hit.news_id for hit in hits], stock)
-    items = []
-    for hit in hits:
-        if hit.news_id not in found:  # in Milvus but no longer in the warehouse: the next run removes it
-            continue
-        row, impacts = found[hit.news_id]
-        items.append(Neighbour(
-            id=str(hit.news_id), similarity=round(hit.similarity, 4), title=row.title, source=row.source,
-            press=row.press, url=row.url, published_at=row.published_at, stock_codes=list(row.stock_codes),
-            outcomes=[Outcome(i.stock_code, {f"{h}d": getattr(i, f"return_{h}d") for h in RETURN_HORIZONS})
-                      for i in impacts]))
-    return items
 
 
 def article_vector(store: NewsVectors, row: Any) -> np.ndarray:
@@ -102,7 +88,7 @@ class SimilarNewsController(Controller):
             return embedder.key, threshold, store.search(article_vector(store, row), k, filter_, threshold)
 
         embedder_key, threshold, hits = await news_index.call(search)
-        return SimilarNews(news_id, embedder_key, k, threshold, await neighbours(db, hits, stock))
+        return answer(await queries.similar_news(db, news_id, embedder_key, k, threshold, hits, stock), SimilarNews)
 
     @get("/search", operation_id="searchNews", opt={"cache": "search"}, cache=True,
          summary="Semantic search: articles closest in meaning to the query", responses=error_responses(401))
@@ -128,5 +114,6 @@ class SimilarNewsController(Controller):
 
         vector = await news_index.embed(text)
         hits = await news_index.call(lambda store: store.search(vector, k, " and ".join(conditions)))
-        return SearchResults(q, news_index.embedder().key, await neighbours(db, hits, stock))
+        items = await queries.neighbours(db, hits, stock)
+        return SearchResults(q, news_index.embedder().key, raw_items(items, Neighbour))
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.db import Total, escape_like, paged, rows_as
+from azak_api.json_sql import document, json_array, json_float, json_object, json_time
 
 # the universe as marts know it, with admins' live changes and additions
 UNIVERSE = """
@@ -55,36 +56,6 @@ class NewsCountRow(NamedTuple):
     latest: datetime | None
 
 
-class DailyRow(NamedTuple):  # the fields of schemas.DailyBar, in its order
-    trade_date: date
-    open: float | None
-    high: float | None
-    low: float | None
-    close: float
-    volume: int
-    is_halt: bool
-    return_1d: float | None
-    ma_5: float | None
-    ma_20: float | None
-    ma_60: float | None
-    rsi_14: float | None
-    macd: float | None
-    macd_signal: float | None
-    macd_histogram: float | None
-    bollinger_upper: float | None
-    bollinger_mid: float | None
-    bollinger_lower: float | None
-
-
-class MinuteRow(NamedTuple):
-    bar_time: datetime
-    open: Number
-    high: Number
-    low: Number
-    close: Number
-    volume: int
-
-
 class WatchlistRow(NamedTuple):
     code: str
     name: str | None
@@ -116,26 +87,39 @@ async def one(conn: AsyncConnection, code: str) -> StockRow | None:
     return rows_as(StockRow, rows)[0] if rows else None
 
 
-async def latest_two_closes(conn: AsyncConnection, code: str) -> list[Close]:
-    return rows_as(Close, (await conn.execute(text(
-        "SELECT trade_date, close, volume FROM marts.daily_prices WHERE stock_code = :code "
-        "ORDER BY trade_date DESC LIMIT 2"), {"code": code})).all())
+class DetailRow(NamedTuple):
+    stock: StockRow
+    closes: list[Close]  # the newest first, at most two
+    span: Span  # since the newest close's day less 364 days (None, None without closes)
+    news: NewsCountRow
 
 
-async def range_since(conn: AsyncConnection, code: str, since: date) -> Span:
-    return rows_as(Span, (await conn.execute(text(
-        "SELECT max(coalesce(high, close)) AS high, min(coalesce(low, close)) AS low "
-        "FROM marts.daily_prices WHERE stock_code = :code AND trade_date >= :since"),
-        {"code": code, "since": since})).all())[0]
-
-
-async def news_counts(conn: AsyncConnection, code: str, now: datetime) -> NewsCountRow:
-    return rows_as(NewsCountRow, (await conn.execute(text(
-        "SELECT count(*) AS total, "
-        "count(*) FILTER (WHERE published_at >= :now - interval '7 days') AS last_7, "
-        "count(*) FILTER (WHERE published_at >= :now - interval '30 days') AS last_30, "
-        "max(published_at) AS latest FROM marts.news_stock_matches WHERE stock_code = :code AND salient"),
-        {"code": code, "now": now})).all())[0]
+async def detail(conn: AsyncConnection, code: str, now: datetime) -> DetailRow | None:
+    """The stock, its two newest closes, its 52-week range and its news counts: one round trip."""
+    row = (await conn.execute(text(f"""
+        SELECT u.*, c.days, c.closes, c.volumes, r.high, r.low, n.total, n.last_7, n.last_30, n.latest
+        FROM ({UNIVERSE}) u
+        CROSS JOIN LATERAL (
+            SELECT array_agg(trade_date ORDER BY trade_date DESC) AS days,
+                   array_agg(close ORDER BY trade_date DESC) AS closes,
+                   array_agg(volume ORDER BY trade_date DESC) AS volumes
+            FROM (SELECT trade_date, close, volume FROM marts.daily_prices WHERE stock_code = :code
+                  ORDER BY trade_date DESC LIMIT 2) AS newest) c
+        CROSS JOIN LATERAL (
+            SELECT max(coalesce(high, close)) AS high, min(coalesce(low, close)) AS low
+            FROM marts.daily_prices WHERE stock_code = :code AND trade_date >= c.days[1] - 364) r
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS total,
+                   count(*) FILTER (WHERE published_at >= :now - interval '7 days') AS last_7,
+                   count(*) FILTER (WHERE published_at >= :now - interval '30 days') AS last_30,
+                   max(published_at) AS latest
+            FROM marts.news_stock_matches WHERE stock_code = :code AND salient) n
+        WHERE u.code = :code"""), {"code": code, "now": now})).first()
+    if row is None:
+        return None
+    closes = [Close(*c) for c in zip(row.days or [], row.closes or [], row.volumes or [], strict=True)]
+    return DetailRow(rows_as(StockRow, [row])[0], closes, Span(row.high, row.low),
+                     NewsCountRow(row.total, row.last_7, row.last_30, row.latest))
 
 
 class Listed(NamedTuple):
@@ -151,21 +135,27 @@ async def listed_and_latest(conn: AsyncConnection, code: str) -> Listed:
         {"code": code})).all())[0]
 
 
-async def daily(conn: AsyncConnection, code: str, start: date, end: date) -> list[DailyRow]:
-    return rows_as(DailyRow, (await conn.execute(text(
-        # float8 from the server: psycopg's floats are cheaper than Decimals, and the answer is floats
-        "SELECT trade_date, open::float8 AS open, high::float8 AS high, low::float8 AS low, "
-        "close::float8 AS close, volume, is_halt, return_1d, ma_5, ma_20, ma_60, "
-        "rsi_14, macd, macd_signal, macd_histogram, bollinger_upper, bollinger_mid, bollinger_lower "
-        "FROM marts.daily_prices WHERE stock_code = :code AND trade_date BETWEEN :start AND :end "
-        "ORDER BY trade_date"), {"code": code, "start": start, "end": end})).all())
+# schemas.DailyBar and schemas.MinuteBar, field by field in their order: {JSON key: SQL expression}
+DAILY_BAR = {"date": "p.trade_date", **{name: json_float(f"p.{name}") for name in ("open", "high", "low", "close")},
+             "volume": "p.volume", "is_halt": "p.is_halt",
+             **{name: json_float(f"p.{name}") for name in (
+                 "return_1d", "ma_5", "ma_20", "ma_60", "rsi_14", "macd", "macd_signal", "macd_histogram",
+                 "bollinger_upper", "bollinger_mid", "bollinger_lower")}}
+MINUTE_BAR = {"time": json_time("p.bar_time"),
+              **{name: json_float(f"p.{name}") for name in ("open", "high", "low", "close")}, "volume": "p.volume"}
+BARS = {"daily": ("marts.daily_prices", DAILY_BAR, "p.trade_date"),
+        "minute": ("marts.minute_prices", MINUTE_BAR, "p.bar_time")}
 
 
-async def minutes(conn: AsyncConnection, code: str, start: date, end: date) -> list[MinuteRow]:
-    return rows_as(MinuteRow, (await conn.execute(text(
-        "SELECT bar_time, open, high, low, close, volume FROM marts.minute_prices "
-        "WHERE stock_code = :code AND trade_date BETWEEN :start AND :end ORDER BY bar_time"),
-        {"code": code, "start": start, "end": end})).all())
+async def price_series(conn: AsyncConnection, code: str, interval: str, start: date, end: date) -> bytes:
+    """The whole ``schemas.PriceSeries`` answer as JSON, written by PostgreSQL (azak_api/json_sql.py)."""
+    table, bar, order = BARS[interval]
+    bars = json_array(bar, f"{table} p", "p.stock_code = :code AND p.trade_date BETWEEN :start AND :end", order)
+    series = {"code": "CAST(:code AS text)", "interval": "CAST(:interval AS text)",
+              "start": "CAST(:start AS date)", "end": "CAST(:end AS date)",
+              "daily": bars if interval == "daily" else "NULL", "minute": bars if interval == "minute" else "NULL"}
+    return await document(conn, f"SELECT {json_object(series)}::text",
+                          {"code": code, "interval": interval, "start": start, "end": end})
 
 
 async def upsert_watchlist(conn: AsyncConnection, code: str, name: str | None, market: str | None,

@@ -7,12 +7,11 @@ from litestar.exceptions import ValidationException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.errors import NotFound
+from azak_api.json_sql import answer
 from azak_api.market import service as market
 from azak_api.stocks import queries
 from azak_api.stocks.schemas import (
-    DailyBar,
     LatestPrice,
-    MinuteBar,
     NewsCounts,
     PriceRange,
     PriceSeries,
@@ -47,16 +46,14 @@ def latest_price(closes: list[queries.Close]) -> LatestPrice | None:
 
 
 async def stock_detail(conn: AsyncConnection, code: str, now: datetime) -> StockDetail:
-    row = await queries.one(conn, code)
-    if row is None:
+    found = await queries.detail(conn, code, now)
+    if found is None:
         raise NotFound(f"no listed stock {code}")
-    latest = latest_price(await queries.latest_two_closes(conn, code))
+    row, counts = found.stock, found.news
+    latest = latest_price(found.closes)
     span = None
     if latest is not None:
-        since = latest.date - timedelta(days=364)
-        found = await queries.range_since(conn, code, since)
-        span = PriceRange(_f(found.high), _f(found.low), since)
-    counts = await queries.news_counts(conn, code, now)
+        span = PriceRange(_f(found.span.high), _f(found.span.low), latest.date - timedelta(days=364))
     return StockDetail(
         code=row.code, name=row.name, market=row.market, section=row.section, industry=row.industry,
         listed_on=row.listed_on, market_cap=row.market_cap, listed_shares=row.listed_shares,
@@ -78,13 +75,7 @@ async def price_series(conn: AsyncConnection, code: str, start: date | None, end
     span = MAX_DAILY_SPAN if interval == "daily" else MAX_MINUTE_SPAN
     if last - first > span:
         raise ValidationException(f"at most {span.days} days of {interval} bars per request")
-    if interval == "daily":
-        # the row's columns are the bar's fields, in order, already floats (queries.daily)
-        return PriceSeries(code, interval, first, last,
-                           daily=[DailyBar(*r) for r in await queries.daily(conn, code, first, last)])
-    return PriceSeries(code, interval, first, last, minute=[
-        MinuteBar(r.bar_time, float(r.open), float(r.high), float(r.low), float(r.close), r.volume)
-        for r in await queries.minutes(conn, code, first, last)])
+    return answer(await queries.price_series(conn, code, interval, first, last), PriceSeries)
 
 
 async def set_watchlist(conn: AsyncConnection, code: str, user_id: int, *, active: bool | None,

@@ -106,8 +106,8 @@ def assert_indexed(url: str, plan: dict[str, Any], table: str, expected: str) ->
 
 async def test_a_year_of_prices_reads_the_code_and_date_index(scaled_warehouse):
     [(code,)] = sql(scaled_warehouse, "SELECT stock_code FROM marts.stocks ORDER BY stock_code OFFSET 150 LIMIT 1")
-    [prices] = await plans(scaled_warehouse, lambda c: stock_queries.daily(c, code, date(2024, 6, 1),
-                                                                            date(2025, 5, 31)))
+    [prices] = await plans(scaled_warehouse, lambda c: stock_queries.price_series(
+        c, code, "daily", date(2024, 6, 1), date(2025, 5, 31)))
     assert_indexed(scaled_warehouse, prices, "marts.daily_prices", "btree (stock_code, trade_date)")
     [latest] = await plans(scaled_warehouse, lambda c: stock_queries.listed_and_latest(c, code))
     assert_indexed(scaled_warehouse, latest, "marts.daily_prices", "btree (stock_code, trade_date)")
@@ -116,7 +116,7 @@ async def test_a_year_of_prices_reads_the_code_and_date_index(scaled_warehouse):
 async def test_a_stocks_news_counts_read_its_links_index(scaled_warehouse):
     [(code,)] = sql(scaled_warehouse, "SELECT stock_code FROM marts.news_stock_matches WHERE salient "
                                       "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
-    [counts] = await plans(scaled_warehouse, lambda c: stock_queries.news_counts(c, code, datetime.now().astimezone()))
+    [counts] = await plans(scaled_warehouse, lambda c: stock_queries.detail(c, code, datetime.now().astimezone()))
     assert_indexed(scaled_warehouse, counts, "marts.news_stock_matches", "btree (stock_code, salient, published_at)")
 
 
