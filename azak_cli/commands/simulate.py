@@ -13,6 +13,9 @@ def register(subparsers: Any) -> None:
                          "print a ledger per day and exit 1 when an expectation failed")
     parser.add_argument("--from", dest="first", required=True, type=date.fromisoformat, help="first KST day")
     parser.add_argument("--to", dest="last", required=True, type=date.fromisoformat, help="last KST day")
+    parser.add_argument("--hours", type=_positive, default=None,
+                        help="stop after this many simulated hours from --from 00:00 KST (a quick look, "
+                             "or a speed measurement on a shorter window)")
     parser.add_argument("--json", action="store_true", help="print the ledger as JSON")
     parser.set_defaults(func=run)
 
@@ -27,4 +30,11 @@ def run(args: argparse.Namespace) -> int:
     with environment.session() as runtime:
         runtime.ensure_milvus()  # the embeddings the automation asks for
         runtime.apply()
-        return main.simulate(runtime, args.first, args.last, args.json)
+        return main.simulate(runtime, args.first, args.last, args.json, args.hours)
+
+
+def _positive(value: str) -> float:
+    hours = float(value)
+    if not hours > 0:
+        raise argparse.ArgumentTypeError(f"--hours must be a positive number of hours, got {value}")
+    return hours

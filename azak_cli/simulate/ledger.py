@@ -86,7 +86,7 @@ def build(url: str, runs: list[RunRecord], first: date, last: date, end: datetim
         _count_runs(ledger, runs)
         start = datetime.combine(first, time(0), KST)
         ledger.failed += [*no_run_failed(runs), *links_predicted_in_time(conn, start, end),
-                          *reports_at_each_slot(conn, reports, first, last)]
+                          *reports_at_each_slot(conn, reports, first, last, end)]
     return ledger
 
 
@@ -115,9 +115,10 @@ def links_predicted_in_time(conn: psycopg.Connection[Any], start: datetime, end:
 
 
 def reports_at_each_slot(conn: psycopg.Connection[Any], reports: Counter[tuple[str, str, str]],
-                         first: date, last: date) -> list[str]:
+                         first: date, last: date, end: datetime) -> list[str]:
     """Every watch-list stock has a report of every active model at each slot of each trading day
-    (made within one tick of the slot) and none on a closed day."""
+    (made within two ticks of the slot) and none on a closed day; a slot whose two ticks end after the
+    simulated window (``--hours``) is not due."""
     watchlist = conn.execute("SELECT count(*) FROM raw.stocks WHERE is_watchlist").fetchone()[0]  # type: ignore[index]
     models = [r[0] for r in conn.execute(
         "SELECT name FROM app.models WHERE active AND provider <> 'external' ORDER BY name")]
@@ -128,7 +129,7 @@ def reports_at_each_slot(conn: psycopg.Connection[Any], reports: Counter[tuple[s
             failed += [f"{day} is closed ({calendar.closure_reason(day)}) but has {n} live reports at {slot}"
                        for (slot, _), n in made.items()]
             continue
-        for slot in REPORT_SLOTS:
+        for slot in (s for s in REPORT_SLOTS if datetime.combine(day, s, KST) + 2 * TICK <= end):
             window = {f"{(datetime.combine(day, slot) + timedelta(minutes=m)):%H:%M}"
                       for m in range(int(TICK.total_seconds() // 60) * 2)}
             for model in models:

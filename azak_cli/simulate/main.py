@@ -10,8 +10,9 @@ from azak_cli.simulate.ledger import Ledger, build
 from azak_core.market import KST
 
 
-def simulate(runtime: Runtime, first: date, last: date, as_json: bool) -> int:
-    """Replay ``first`` 00:00 KST to ``last`` 24:00 KST; 0 when every expectation held, else 1."""
+def simulate(runtime: Runtime, first: date, last: date, as_json: bool, hours: float | None = None) -> int:
+    """Replay ``first`` 00:00 KST to ``last`` 24:00 KST (or the first ``hours`` of it); 0 when every
+    expectation held, else 1."""
     from azak_cli.simulate.engine import Simulation
     from azak_cli.simulate.sources import live_news
     from azak_pipelines.definitions import defs
@@ -19,10 +20,17 @@ def simulate(runtime: Runtime, first: date, last: date, as_json: bool) -> int:
 
     start = datetime.combine(first, datetime.min.time(), KST)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), KST)
+    if hours is not None:
+        end = min(end, start + timedelta(hours=hours))
     started = time.monotonic()
     with live_news():
         simulation = Simulation(defs(), dagster_instance(), start, end, say=_progress)
-        runs = simulation.run()
+        try:
+            runs = simulation.run()
+        except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM: no ledger of a part of the window
+            _progress(f"stopped at {simulation.now.astimezone(KST):%Y-%m-%d %H:%M} KST after "
+                      f"{len(simulation.runs)} run(s){f': {stop}' if str(stop) else ''}")
+            raise
     wall = time.monotonic() - started
     ledger = build(runtime.database.render(), runs, first, last, end)
     speed = (end - start).total_seconds() / wall
