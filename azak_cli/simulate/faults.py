@@ -8,7 +8,6 @@ failed.
 """
 
 import abc
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import psycopg
 
 from azak_cli.simulate.engine import CheckOutcome, RunRecord
+from azak_core import clock
 from azak_pipelines.lib.replay_http import Answer, Handler
 
 NAVER_PATHS = ("/news/news_list.naver", "/item/news_news.naver")
@@ -26,11 +26,11 @@ DRIFT_CHECK = "layout_drift"
 
 @dataclass(frozen=True)
 class Window:
-    """The simulated window a fault acts in, and the simulated clock."""
+    """The simulated window a fault acts in (the replay servers read the simulated now from the one
+    clock, :mod:`azak_core.clock`)."""
 
     start: datetime
     end: datetime
-    now: Callable[[], datetime]
 
     @property
     def outage_end(self) -> datetime:
@@ -66,7 +66,7 @@ class SourceDown(Fault):
 
     def serve(self, window: Window, handler: Handler) -> Handler:
         def answer(method: str, path: str, headers: dict[str, str], query: dict[str, str], body: bytes) -> Answer:
-            if path in NAVER_PATHS and window.now() < window.outage_end:
+            if path in NAVER_PATHS and clock.utc_now() < window.outage_end:
                 return 503, {"content-type": "text/plain", "retry-after": "0"}, b"injected outage"
             return handler(method, path, headers, query, body)
         return answer

@@ -4,6 +4,7 @@ Each expectation is stated once below with its reason; ``failed`` lists those th
 """
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import psycopg
 
 from azak_cli.simulate.engine import TICK, RunRecord
+from azak_cli.simulate.faults import Fault, Window
 from azak_core.market import KST
 from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
@@ -53,21 +55,26 @@ ORDER BY 1 LIMIT 20"""
 class Ledger:
     days: dict[str, dict[str, Any]] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    faults: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = NOTES
 
     def as_json(self) -> dict[str, Any]:
-        return {"days": self.days, "failed_expectations": self.failed, "notes": list(self.notes)}
+        return {"days": self.days, "failed_expectations": self.failed, "faults": self.faults,
+                "notes": list(self.notes)}
 
 
 def _day(ledger: Ledger, day: Any) -> dict[str, Any]:
     return ledger.days.setdefault(str(day), {"articles": {}, "links": 0, "salient_links": 0, "with_neighbours": 0,
                                              "predictions": {}, "reports": {}, "runs": 0, "failed_runs": 0,
-                                             "runs_by_job": {}})
+                                             "runs_by_job": {}, "failed_checks": 0})
 
 
-def build(url: str, runs: list[RunRecord], first: date, last: date, end: datetime) -> Ledger:
-    """Count what the simulated days produced, then check the expectations."""
+def build(url: str, runs: list[RunRecord], window: Window, faults: Sequence[Fault] = ()) -> Ledger:
+    """Count what the simulated days produced, then check the expectations (a failure a fault
+    accounts for is not one) and whether each fault showed its behaviour."""
     ledger = Ledger()
+    first, end = window.start.astimezone(KST).date(), window.end
+    last = (end - timedelta(microseconds=1)).astimezone(KST).date()
     for day in (first + timedelta(days=i) for i in range((last - first).days + 1)):
         _day(ledger, day)
     with psycopg.connect(url) as conn:
@@ -84,9 +91,13 @@ def build(url: str, runs: list[RunRecord], first: date, last: date, end: datetim
             _day(ledger, day)["reports"].setdefault(slot, {})[model] = n
             reports[(str(day), slot, model)] += n
         _count_runs(ledger, runs)
-        start = datetime.combine(first, time(0), KST)
-        ledger.failed += [*no_run_failed(runs), *links_predicted_in_time(conn, start, end),
+        ledger.failed += [*no_run_failed(runs), *no_check_failed(runs, faults),
+                          *links_predicted_in_time(conn, window.start, end),
                           *reports_at_each_slot(conn, reports, first, last, end)]
+        for fault in faults:
+            missing = fault.missing(window, runs, conn)
+            ledger.faults[fault.name] = {"behaviour": fault.behaviour, "shown": not missing, "missing": missing}
+            ledger.failed += [f"{fault.name} did not show its behaviour: {m}" for m in missing]
     return ledger
 
 
@@ -97,12 +108,21 @@ def _count_runs(ledger: Ledger, runs: list[RunRecord]) -> None:
         entry["failed_runs"] += not record.success
         name = record.request.job or record.request.origin
         entry["runs_by_job"][name] = entry["runs_by_job"].get(name, 0) + 1
+        entry["failed_checks"] += sum(not c.passed for c in record.checks)
 
 
 def no_run_failed(runs: list[RunRecord]) -> list[str]:
     """No run fails: a failed run is work the platform did not do unattended."""
     return [f"run failed at {r.at.astimezone(KST):%Y-%m-%d %H:%M} KST: {r.request.label}: {r.failure[:200]}"
             for r in runs if not r.success]
+
+
+def no_check_failed(runs: list[RunRecord], faults: Sequence[Fault]) -> list[str]:
+    """No asset check fails (a layout drift, a gap, a bad value: data the platform should not have
+    let through unnoticed), unless an injected fault accounts for it."""
+    return [f"check {c.asset} {c.name} failed at {r.at.astimezone(KST):%Y-%m-%d %H:%M} KST: {c.description[:200]}"
+            for r in runs for c in r.checks
+            if not c.passed and not any(f.accounts_for(c) for f in faults)]
 
 
 def links_predicted_in_time(conn: psycopg.Connection[Any], start: datetime, end: datetime) -> list[str]:
