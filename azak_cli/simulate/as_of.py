@@ -78,7 +78,7 @@ def _html_cut(row_of_date: str, date_selector: str) -> Callable[[bytes, datetime
                 kept += 1
         if dates and not kept:
             return None
-        html = lxml.html.tostring(document, encoding="unicode")
+        html: str = lxml.html.tostring(document, encoding="unicode")
         return html.encode("euc-kr", errors="xmlcharrefreplace")
     return cut
 

@@ -53,6 +53,7 @@ class RunRecord:
     seconds: float
     failure: str = ""
     checks: tuple[CheckOutcome, ...] = ()
+    materialized: tuple[str, ...] = ()  # the assets the run wrote
 
     @property
     def days(self) -> list[str]:
@@ -172,7 +173,9 @@ class Simulation:
         seconds = time.monotonic() - started
         self.now = at + timedelta(seconds=seconds)
         record = RunRecord(at, request, result.run_id, result.success, seconds,
-                           "" if result.success else failure(result), check_outcomes(result))
+                           "" if result.success else failure(result), check_outcomes(result),
+                           tuple(sorted({e.materialization.asset_key.to_user_string()
+                                         for e in result.get_asset_materialization_events()})))
         if not result.success:
             self.say(f"  run failed at {at.astimezone(KST):%Y-%m-%d %H:%M} KST: {request.label}: "
                      f"{record.failure[:300]}")

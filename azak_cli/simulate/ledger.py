@@ -24,7 +24,12 @@ NOTES = (
     "automation: evaluated after every tick that ran something, else every 30 simulated minutes",
     "run-status sensors (Telegram on failures) are not evaluated: they react to runs, not to the clock",
     "KIS, DART and Reddit stay in replay mode: their schedules skip (the recordings hold nothing new)",
-    "the news sites answer each recorded day whole: an article may be collected before its publication time",
+    "the news sites answer what was published by the simulated now; a recorded day before its first "
+    "article answers 404, as a day never recorded does",
+    "RSS: labelled [generated] items (07:30, 12:00, 18:30 KST) on the days the recordings hold none",
+    "automation: the requested partitions of an asset set become one run per contiguous range "
+    "(BackfillPolicy.single_run), unpartitioned assets one run",
+    "marts freshness: the simulated time the last run writing a marts table ended, per day",
 )
 
 ARTICLES = """SELECT published_day, source, count(*) FROM computed.news_articles
@@ -33,6 +38,10 @@ LINKS = """SELECT published_day, count(*), count(*) FILTER (WHERE salient) FROM 
 WHERE published_day BETWEEN %s AND %s GROUP BY 1"""
 SIMILAR = """SELECT published_day, count(DISTINCT news_id) FROM computed.similar_news
 WHERE published_day BETWEEN %s AND %s GROUP BY 1"""
+EMBEDDINGS = """SELECT published_day, count(*) FROM computed.news_vectors
+WHERE published_day BETWEEN %s AND %s GROUP BY 1"""
+NOTIFICATIONS = """SELECT day, status, count(*) FROM app.telegram_notifications
+WHERE day BETWEEN %s AND %s GROUP BY 1, 2"""
 PREDICTIONS = """SELECT published_day, model_name, status, count(*) FROM computed.news_predictions
 WHERE published_day BETWEEN %s AND %s GROUP BY 1, 2, 3"""
 REPORTS = """SELECT report_day, to_char(made_at AT TIME ZONE 'Asia/Seoul', 'HH24:MI'), model_name, count(*)
@@ -66,7 +75,9 @@ class Ledger:
 def _day(ledger: Ledger, day: Any) -> dict[str, Any]:
     return ledger.days.setdefault(str(day), {"articles": {}, "links": 0, "salient_links": 0, "with_neighbours": 0,
                                              "predictions": {}, "reports": {}, "runs": 0, "failed_runs": 0,
-                                             "runs_by_job": {}, "failed_checks": 0})
+                                             "runs_by_job": {}, "failed_checks": 0, "embeddings": 0,
+                                             "notifications": {}, "marts_refreshed": 0,
+                                             "marts_last_refreshed": None})
 
 
 def build(url: str, runs: list[RunRecord], window: Window, faults: Sequence[Fault] = ()) -> Ledger:
@@ -78,18 +89,7 @@ def build(url: str, runs: list[RunRecord], window: Window, faults: Sequence[Faul
     for day in (first + timedelta(days=i) for i in range((last - first).days + 1)):
         _day(ledger, day)
     with psycopg.connect(url) as conn:
-        for day, source, n in conn.execute(ARTICLES, (first, last)):
-            _day(ledger, day)["articles"][source] = n
-        for day, links, salient in conn.execute(LINKS, (first, last)):
-            _day(ledger, day).update(links=links, salient_links=salient)
-        for day, n in conn.execute(SIMILAR, (first, last)):
-            _day(ledger, day)["with_neighbours"] = n
-        for day, model, status, n in conn.execute(PREDICTIONS, (first, last)):
-            _day(ledger, day)["predictions"].setdefault(model, {})[status] = n
-        reports: Counter[tuple[str, str, str]] = Counter()
-        for day, slot, model, n in conn.execute(REPORTS, (first, last)):
-            _day(ledger, day)["reports"].setdefault(slot, {})[model] = n
-            reports[(str(day), slot, model)] += n
+        reports = _count_warehouse(ledger, conn, first, last)
         _count_runs(ledger, runs)
         ledger.failed += [*no_run_failed(runs), *no_check_failed(runs, faults),
                           *links_predicted_in_time(conn, window.start, end),
@@ -101,6 +101,28 @@ def build(url: str, runs: list[RunRecord], window: Window, faults: Sequence[Faul
     return ledger
 
 
+def _count_warehouse(ledger: Ledger, conn: psycopg.Connection[Any], first: date,
+                     last: date) -> Counter[tuple[str, str, str]]:
+    """The day's rows in each table the ledger counts; the live reports per (day, slot, model)."""
+    for day, source, n in conn.execute(ARTICLES, (first, last)):
+        _day(ledger, day)["articles"][source] = n
+    for day, links, salient in conn.execute(LINKS, (first, last)):
+        _day(ledger, day).update(links=links, salient_links=salient)
+    for day, n in conn.execute(EMBEDDINGS, (first, last)):
+        _day(ledger, day)["embeddings"] = n
+    for day, n in conn.execute(SIMILAR, (first, last)):
+        _day(ledger, day)["with_neighbours"] = n
+    for day, model, status, n in conn.execute(PREDICTIONS, (first, last)):
+        _day(ledger, day)["predictions"].setdefault(model, {})[status] = n
+    for day, status, n in conn.execute(NOTIFICATIONS, (first, last)):
+        _day(ledger, day)["notifications"][status] = n
+    reports: Counter[tuple[str, str, str]] = Counter()
+    for day, slot, model, n in conn.execute(REPORTS, (first, last)):
+        _day(ledger, day)["reports"].setdefault(slot, {})[model] = n
+        reports[(str(day), slot, model)] += n
+    return reports
+
+
 def _count_runs(ledger: Ledger, runs: list[RunRecord]) -> None:
     for record in runs:
         entry = _day(ledger, record.at.astimezone(KST).date())
@@ -109,6 +131,10 @@ def _count_runs(ledger: Ledger, runs: list[RunRecord]) -> None:
         name = record.request.job or record.request.origin
         entry["runs_by_job"][name] = entry["runs_by_job"].get(name, 0) + 1
         entry["failed_checks"] += sum(not c.passed for c in record.checks)
+        if record.success and any(a.startswith("marts/") for a in record.materialized):
+            done = record.at + timedelta(seconds=record.seconds)
+            entry["marts_refreshed"] += 1
+            entry["marts_last_refreshed"] = f"{done.astimezone(KST):%H:%M:%S} KST"
 
 
 def no_run_failed(runs: list[RunRecord]) -> list[str]:

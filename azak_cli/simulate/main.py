@@ -55,6 +55,8 @@ def print_ledger(ledger: Ledger, wall: float, speed: float) -> None:
         print(f"{day}  runs {entry['runs']} (failed {entry['failed_runs']})  articles {entry['articles']}  "
               f"links {entry['links']} (salient {entry['salient_links']})  with neighbours "
               f"{entry['with_neighbours']}  failed checks {entry['failed_checks']}")
+        print(f"    embeddings {entry['embeddings']}  notifications {entry['notifications']}  marts refreshed "
+              f"{entry['marts_refreshed']} time(s), last at {entry['marts_last_refreshed']}")
         print(f"    predictions {entry['predictions']}")
         print(f"    reports {entry['reports']}")
         print(f"    runs by job {entry['runs_by_job']}")
