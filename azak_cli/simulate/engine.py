@@ -78,13 +78,19 @@ class Simulation:
     runs_seen: int = -1
 
     def run(self) -> list[RunRecord]:
+        """Every tick of the window; Ctrl-C or SIGTERM raises ``KeyboardInterrupt`` (Dagster raises
+        its own interrupt error when the signal comes while it evaluates a schedule's resources)."""
         self.now = self.start
         started = time.monotonic()
         tick, previous = self.start, self.start - TICK
         with clock.simulated(lambda: self.now):
             while tick < self.end:
                 self.now = max(self.now, tick)
-                for request in merged(self.requests(previous, tick)):
+                try:
+                    requests = merged(self.requests(previous, tick))
+                except dg.DagsterExecutionInterruptedError as interrupt:
+                    raise KeyboardInterrupt("interrupted while evaluating the tick") from interrupt
+                for request in requests:
                     self.runs.append(self.execute(request))
                 if (tick + TICK).hour != tick.hour:
                     self._progress(tick + TICK, time.monotonic() - started)
