@@ -4,6 +4,7 @@ import argparse
 from datetime import date
 from typing import Any
 
+from azak_cli.errors import UsageError
 from azak_cli.runtime import environment
 
 
@@ -13,18 +14,34 @@ def register(subparsers: Any) -> None:
                          "print a ledger per day and exit 1 when an expectation failed")
     parser.add_argument("--from", dest="first", required=True, type=date.fromisoformat, help="first KST day")
     parser.add_argument("--to", dest="last", required=True, type=date.fromisoformat, help="last KST day")
+    parser.add_argument("--hours", type=_positive, default=None,
+                        help="stop after this many simulated hours from --from 00:00 KST (a quick look, "
+                             "or a speed measurement on a shorter window)")
+    parser.add_argument("--fault", dest="faults", action="append", default=[], metavar="X",
+                        help="inject a fault into the replayed sources (repeatable; the faults and the "
+                             "behaviour each must show: docs/simulation.md); exit 0 only if the ledger shows it")
     parser.add_argument("--json", action="store_true", help="print the ledger as JSON")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from azak_cli.simulate import main
+    from azak_cli.simulate.faults import parse
 
     if args.last < args.first:
-        from azak_cli.errors import UsageError
-
         raise UsageError(f"--to {args.last} is before --from {args.first}")
+    try:
+        faults = parse(args.faults)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
     with environment.session() as runtime:
         runtime.ensure_milvus()  # the embeddings the automation asks for
         runtime.apply()
-        return main.simulate(runtime, args.first, args.last, args.json)
+        return main.simulate(runtime, args.first, args.last, args.json, args.hours, faults)
+
+
+def _positive(value: str) -> float:
+    hours = float(value)
+    if not hours > 0:
+        raise argparse.ArgumentTypeError(f"--hours must be a positive number of hours, got {value}")
+    return hours

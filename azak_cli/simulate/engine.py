@@ -18,39 +18,30 @@ from typing import Any
 import dagster as dg
 
 from azak_cli.simulate.cron import fires
+from azak_cli.simulate.requests import Request, automation_runs, from_run_request, merged
 from azak_core import clock
 from azak_core.market import KST
-from azak_core.runs import RANGE_END, RANGE_START
+from azak_pipelines.run_monitor import process_tags
 from azak_pipelines.runs import QUIET_LOGS, failure
 
 TICK = timedelta(minutes=5)
 # between ticks that ran nothing, only cron conditions can change their answer: evaluate then
 # every 30 simulated minutes (an ``on_cron`` condition still sees the cron tick that passed)
 QUIET_AUTOMATION = timedelta(minutes=30)
+# Dagster's in-process execution turns Ctrl-C (or SIGTERM) into a failed run with this reason and
+# returns; the simulation must stop there instead of carrying on with the next run
+# (tests/cli/test_simulate_faults.py fails if a Dagster upgrade renames it)
+FAILURE_REASON_TAG, INTERRUPTED = "dagster/failure_reason", "UNEXPECTED_TERMINATION"
 
 
 @dataclass(frozen=True)
-class Request:
-    """One run to make: a job, or assets the automation asked for, with a partition or a range."""
+class CheckOutcome:
+    """An asset check's evaluation in a run."""
 
-    origin: str
-    job: str | None
-    assets: tuple[dg.AssetKey, ...] = ()
-    partition: str | None = None
-    tags: tuple[tuple[str, str], ...] = ()
-    run_config: str = "{}"
-
-    @property
-    def key(self) -> tuple[Any, ...]:
-        ranges = tuple(t for t in self.tags if t[0] in (RANGE_START, RANGE_END))
-        return self.job, self.assets, self.partition, ranges, self.run_config
-
-    @property
-    def label(self) -> str:
-        what = self.job or ",".join(k.to_user_string() for k in self.assets)
-        ranges = dict(self.tags)
-        span = self.partition or "…".join(ranges[k] for k in (RANGE_START, RANGE_END) if k in ranges)
-        return f"{what}[{span}]" if span else what
+    asset: str
+    name: str
+    passed: bool
+    description: str
 
 
 @dataclass
@@ -61,6 +52,13 @@ class RunRecord:
     success: bool
     seconds: float
     failure: str = ""
+    checks: tuple[CheckOutcome, ...] = ()
+    materialized: tuple[str, ...] = ()  # the assets the run wrote
+
+    @property
+    def days(self) -> list[str]:
+        """The KST days (daily partitions) the run covered."""
+        return self.request.days
 
 
 @dataclass
@@ -80,13 +78,19 @@ class Simulation:
     runs_seen: int = -1
 
     def run(self) -> list[RunRecord]:
+        """Every tick of the window; Ctrl-C or SIGTERM raises ``KeyboardInterrupt`` (Dagster raises
+        its own interrupt error when the signal comes while it evaluates a schedule's resources)."""
         self.now = self.start
         started = time.monotonic()
         tick, previous = self.start, self.start - TICK
         with clock.simulated(lambda: self.now):
             while tick < self.end:
                 self.now = max(self.now, tick)
-                for request in merged(self.requests(previous, tick)):
+                try:
+                    requests = merged(self.requests(previous, tick))
+                except dg.DagsterExecutionInterruptedError as interrupt:
+                    raise KeyboardInterrupt("interrupted while evaluating the tick") from interrupt
+                for request in requests:
                     self.runs.append(self.execute(request))
                 if (tick + TICK).hour != tick.hour:
                     self._progress(tick + TICK, time.monotonic() - started)
@@ -111,7 +115,7 @@ class Simulation:
                         instance=self.instance, scheduled_execution_time=local,
                         resources=self.definitions.resources, repository_def=repository)
                     result = schedule.evaluate_tick(context)
-                    found += [_request(schedule.name, r, schedule.job_name) for r in result.run_requests or []]
+                    found += [from_run_request(schedule.name, r, schedule.job_name) for r in result.run_requests or []]
                 minute += timedelta(minutes=1)
         return found
 
@@ -126,7 +130,7 @@ class Simulation:
             result = sensor.evaluate_tick(context)
             self.sensor_cursors[sensor.name] = result.cursor
             job = sensor.job_name if sensor.has_jobs else None
-            found += [_request(sensor.name, r, r.job_name or job) for r in result.run_requests or []]
+            found += [from_run_request(sensor.name, r, r.job_name or job) for r in result.run_requests or []]
         return found
 
     def _automation(self) -> list[Request]:
@@ -143,17 +147,12 @@ class Simulation:
         self.automation_cursor = result.cursor
         if not result.total_requested:
             return []
-        by_partition: dict[tuple[Any, str | None], list[dg.AssetKey]] = {}
         graph = self.definitions.resolve_asset_graph()
+        requested = {}
         for key in selection.resolve(graph):
-            try:
-                partitions = result.get_requested_partitions(key)
-            except KeyError:
-                continue
-            for partition in partitions:
-                by_partition.setdefault((id(graph.get(key).partitions_def), partition), []).append(key)
-        return [Request("automation", None, tuple(sorted(keys)), partition)
-                for (_, partition), keys in by_partition.items()]
+            with contextlib.suppress(KeyError):  # not requested this time
+                requested[key] = result.get_requested_partitions(key)
+        return automation_runs(graph, requested)
 
     def execute(self, request: Request) -> RunRecord:
         """Run ``request`` in this process; the simulated clock moves by the run's wall duration."""
@@ -173,12 +172,16 @@ class Simulation:
         with contextlib.redirect_stdout(sys.stderr):
             result = job.execute_in_process(
                 instance=self.instance, run_config=config, partition_key=request.partition,
-                tags={"azak/simulated": "true", **dict(request.tags)}, raise_on_error=False,
-                asset_selection=selection)
+                tags={"azak/simulated": "true", **dict(request.tags), **process_tags()},
+                raise_on_error=False, asset_selection=selection)
+        if not result.success and interrupted(self.instance, result.run_id):
+            raise KeyboardInterrupt(f"interrupted during run {result.run_id} ({request.label}), marked failed")
         seconds = time.monotonic() - started
         self.now = at + timedelta(seconds=seconds)
         record = RunRecord(at, request, result.run_id, result.success, seconds,
-                           "" if result.success else failure(result))
+                           "" if result.success else failure(result), check_outcomes(result),
+                           tuple(sorted({e.materialization.asset_key.to_user_string()
+                                         for e in result.get_asset_materialization_events()})))
         if not result.success:
             self.say(f"  run failed at {at.astimezone(KST):%Y-%m-%d %H:%M} KST: {request.label}: "
                      f"{record.failure[:300]}")
@@ -190,18 +193,16 @@ class Simulation:
                  f"wall {wall:.0f} s")
 
 
-def _request(origin: str, request: dg.RunRequest, job: str | None) -> Request:
-    import json
 
-    tags = tuple(sorted((k, v) for k, v in (request.tags or {}).items()))
-    selection = tuple(sorted(request.asset_selection)) if request.asset_selection and not job else ()
-    return Request(origin, job, selection, request.partition_key, tags,
-                   json.dumps(request.run_config or {}, sort_keys=True, default=str))
+def interrupted(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether the run failed because this process was interrupted (Ctrl-C, SIGTERM)."""
+    run = instance.get_run_by_id(run_id)
+    return run is not None and run.tags.get(FAILURE_REASON_TAG) == INTERRUPTED
 
 
-def merged(requests: list[Request]) -> list[Request]:
-    """One run per job (or asset set) and partition within a tick; the first request's origin."""
-    seen: dict[tuple[Any, ...], Request] = {}
-    for request in requests:
-        seen.setdefault(request.key, request)
-    return list(seen.values())
+def check_outcomes(result: Any) -> tuple[CheckOutcome, ...]:
+    """Every asset check evaluated in a run, with its verdict and description."""
+    found = (e.asset_check_evaluation_data for e in result.all_events
+             if e.event_type_value == "ASSET_CHECK_EVALUATION")
+    return tuple(CheckOutcome(c.asset_key.to_user_string(), c.check_name, c.passed, c.description or "")
+                 for c in found)

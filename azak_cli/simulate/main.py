@@ -3,15 +3,19 @@
 import json
 import sys
 import time
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from azak_cli.runtime.environment import Runtime
+from azak_cli.simulate.faults import Fault, Window
 from azak_cli.simulate.ledger import Ledger, build
 from azak_core.market import KST
 
 
-def simulate(runtime: Runtime, first: date, last: date, as_json: bool) -> int:
-    """Replay ``first`` 00:00 KST to ``last`` 24:00 KST; 0 when every expectation held, else 1."""
+def simulate(runtime: Runtime, first: date, last: date, as_json: bool, hours: float | None = None,
+             faults: Sequence[Fault] = ()) -> int:
+    """Replay ``first`` 00:00 KST to ``last`` 24:00 KST (or the first ``hours`` of it) with ``faults``
+    switched on; 0 when every expectation held and each fault showed its behaviour, else 1."""
     from azak_cli.simulate.engine import Simulation
     from azak_cli.simulate.sources import live_news
     from azak_pipelines.definitions import defs
@@ -19,12 +23,20 @@ def simulate(runtime: Runtime, first: date, last: date, as_json: bool) -> int:
 
     start = datetime.combine(first, datetime.min.time(), KST)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), KST)
+    if hours is not None:
+        end = min(end, start + timedelta(hours=hours))
     started = time.monotonic()
-    with live_news():
+    window = Window(start, end)
+    with live_news(window, faults):
         simulation = Simulation(defs(), dagster_instance(), start, end, say=_progress)
-        runs = simulation.run()
+        try:
+            runs = simulation.run()
+        except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM: no ledger of a part of the window
+            _progress(f"stopped at {simulation.now.astimezone(KST):%Y-%m-%d %H:%M} KST after "
+                      f"{len(simulation.runs)} run(s){f': {stop}' if str(stop) else ''}")
+            raise
     wall = time.monotonic() - started
-    ledger = build(runtime.database.render(), runs, first, last, end)
+    ledger = build(runtime.database.render(), runs, window, faults)
     speed = (end - start).total_seconds() / wall
     if as_json:
         print(json.dumps({**ledger.as_json(), "wall_seconds": round(wall, 1), "speed": round(speed, 1)},
@@ -42,13 +54,17 @@ def print_ledger(ledger: Ledger, wall: float, speed: float) -> None:
     for day, entry in ledger.days.items():
         print(f"{day}  runs {entry['runs']} (failed {entry['failed_runs']})  articles {entry['articles']}  "
               f"links {entry['links']} (salient {entry['salient_links']})  with neighbours "
-              f"{entry['with_neighbours']}")
+              f"{entry['with_neighbours']}  failed checks {entry['failed_checks']}")
+        print(f"    embeddings {entry['embeddings']}  notifications {entry['notifications']}  marts refreshed "
+              f"{entry['marts_refreshed']} time(s), last at {entry['marts_last_refreshed']}")
         print(f"    predictions {entry['predictions']}")
         print(f"    reports {entry['reports']}")
         print(f"    runs by job {entry['runs_by_job']}")
     print(f"simulated {len(ledger.days)} day(s) in {wall:.0f} s wall: {speed:.0f}x")
     for note in ledger.notes:
         print(f"note: {note}")
+    for name, fault in ledger.faults.items():
+        print(f"fault {name}: {'shown' if fault['shown'] else 'NOT shown'}: {fault['behaviour']}")
     for failure in ledger.failed:
         print(f"EXPECTATION FAILED: {failure}")
     print("every expectation held" if not ledger.failed else f"{len(ledger.failed)} expectation(s) failed")

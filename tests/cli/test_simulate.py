@@ -1,7 +1,7 @@
 """`azak simulate`'s engine on a short window from a Sunday night into a trading day: the daemon's
 own schedules, sensors and automation requested the runs, which executed in order on the simulated
-clock. (The recordings hold no news of weekends and holidays: a window inside one would collect
-nothing.)"""
+clock, and the news sites answered what was published by then (the recordings hold no news of
+weekends: the RSS feeds carry generated items for Sunday)."""
 
 import itertools
 from datetime import datetime, timedelta
@@ -43,11 +43,14 @@ def test_a_sunday_night_collects_and_links_news_on_the_simulated_clock(warehouse
     # runs in order, each starting no earlier than the previous one's simulated end
     for before, after in itertools.pairwise(runs):
         assert after.at >= before.at + timedelta(seconds=before.seconds)
-    # the runs saw the simulated clock: the news was fetched "at" 00:00 KST, not today
+    # the runs saw the simulated clock: the news was fetched "at" 00:00 KST, not today, and nothing
+    # published after it was served (Monday's recorded articles come later that day)
     with psycopg.connect(warehouse_with_stocks) as conn:
         fetched = conn.execute(
-            "SELECT min(fetched_at), max(fetched_at), count(*) FROM raw.naver_finance_news").fetchone()
-    assert fetched[2] > 0
+            "SELECT min(fetched_at), max(fetched_at), count(*), count(*) FILTER (WHERE published_at > fetched_at) "
+            "FROM (SELECT fetched_at, published_at FROM raw.naver_finance_news UNION ALL "
+            "SELECT fetched_at, published_at FROM raw.hankyung_news) AS news").fetchone()
+    assert fetched[2] > 0 and fetched[3] == 0
     assert news[0].at <= fetched[0] <= fetched[1] < SUNDAY_NIGHT + timedelta(hours=1)
     run = dg.DagsterInstance.get().get_run_by_id(news[0].run_id)
     assert run.tags["azak/simulated"] == "true"
