@@ -131,14 +131,20 @@ def run_status(args: argparse.Namespace) -> int:
     url = backfills.dagit_url()
     if args.id:
         snapshot = backfills.status(url, args.id)
-        print_json(snapshot.as_dict(url)) if args.json else print(snapshot.line())
+        if args.json:
+            print_json(snapshot.as_dict(url))
+        else:
+            print(snapshot.line())
         return 0
+    if not 1 <= args.limit <= 1000:
+        raise UsageError(f"--limit must be between 1 and 1000, got {args.limit}")
     found = backfills.recent(url, args.limit)
     if args.json:
         print_json([s.as_dict(url) for s in found])
-    for snapshot in [] if args.json else found:
+        return 0
+    for snapshot in found:
         print(f"{snapshot.line()}  [{snapshot.title}]")
-    if not found and not args.json:
+    if not found:
         print("no backfills yet")
     return 0
 
@@ -146,5 +152,8 @@ def run_status(args: argparse.Namespace) -> int:
 def run_cancel(args: argparse.Namespace) -> int:
     url = backfills.dagit_url()
     snapshot = backfills.cancel(url, args.id)
-    print_json(snapshot.as_dict(url)) if args.json else print(f"cancel requested: {snapshot.line()}")
+    if args.json:
+        print_json(snapshot.as_dict(url))
+    else:
+        print(f"cancel requested: {snapshot.line()}")
     return 0

@@ -105,9 +105,9 @@ def instance_backfills(env: dict[str, str]) -> dict[str, object]:
 class Terminal:
     """A real terminal: `azak` under tmux (its own server socket), read with capture-pane."""
 
-    def __init__(self, command: list[str], env: dict[str, str]):
+    def __init__(self, line: str, env: dict[str, str]):
+        """Run the shell command ``line`` in a 200 × 30 terminal; ``EXIT=<code>`` follows its output."""
         self.socket = f"azak-test-{uuid.uuid4().hex[:8]}"
-        line = " ".join(f"'{part}'" for part in command)
         self.tmux("new-session", "-d", "-x", "200", "-y", "30", f"{line}; echo EXIT=$?; sleep 600", env=env)
 
     def tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
@@ -133,9 +133,8 @@ class Terminal:
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)")
 def test_a_followed_backfill_moves_its_bar_in_a_terminal_and_completes_through_the_daemon(served):
-    command = [str(BIN / "azak"), "backfill", "prices", "--from", str(served.first), "--to", str(served.last),
-               "--files", *map(str, served.files)]
-    terminal = Terminal(command, served.env)
+    terminal = Terminal(f"{BIN / 'azak'} backfill prices --from {served.first} --to {served.last} "
+                        f"--files {' '.join(map(str, served.files))}", served.env)
     try:
         early = terminal.wait_for(BAR.pattern)
         final = terminal.wait_for(r"EXIT=\d+")
