@@ -627,14 +627,14 @@ def load_prices(runtime: Any, files: list[Path], basis: str) -> None:
 
     if files:
         _say(f"azak import prices --basis {basis}: {len(files):,} files")
-        import_prices(runtime, files, "english", basis)
+        import_prices(runtime, files, "english", basis, bars=bars.wanted())
 
 
 def load_news(runtime: Any, path: Path) -> dict[str, Any]:
     """``azak import news`` of one chunk: raw/imported_news, news_articles and the links."""
     from azak_cli.market import import_news
 
-    return import_news(runtime, [path])
+    return import_news(runtime, [path], bars=bars.wanted())
 
 
 def load_minutes(url: str, files: list[Path], window: tuple[date, date]) -> int:

@@ -115,7 +115,7 @@ class Terminal:
                               check=True).stdout
 
     def screen(self) -> str:
-        return self.tmux("capture-pane", "-p")
+        return self.tmux("capture-pane", "-p", "-J")  # -J: lines the terminal wrapped, joined
 
     def wait_for(self, pattern: str, timeout: float = 600) -> str:
         deadline = time.monotonic() + timeout
@@ -125,6 +125,9 @@ class Terminal:
                 return screen
             time.sleep(0.2)
         pytest.fail(f"{pattern!r} never appeared; the terminal shows:\n{self.screen()}")
+
+    def press(self, *keys: str) -> None:
+        self.tmux("send-keys", *keys)
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
@@ -176,14 +179,38 @@ def test_a_detached_backfill_can_be_read_and_cancelled(served):
     cancelled = run_azak("backfill", "cancel", backfill_id, "--json", env=served.env)
     assert cancelled.returncode == 0, cancelled.stderr
     assert json.loads(cancelled.stdout)["status"] in {"CANCELING", "CANCELED"}
-    deadline = time.monotonic() + 300
-    while backfills.status(served.url, backfill_id).status != "CANCELED" and time.monotonic() < deadline:
-        time.sleep(1)
-    assert backfills.status(served.url, backfill_id).status == "CANCELED"
+    assert wait_until_cancelled(served.url, backfill_id) == "CANCELED"
     assert instance_backfills(served.env)[backfill_id].status.value == "CANCELED"
 
     again = run_azak("backfill", "status", backfill_id, env=served.env)
     assert again.returncode == 0 and "CANCELED" in again.stdout
+
+
+def wait_until_cancelled(url: str, backfill_id: str, timeout: float = 300) -> str:
+    deadline = time.monotonic() + timeout
+    while (state := backfills.status(url, backfill_id).status) != "CANCELED" and time.monotonic() < deadline:
+        time.sleep(1)
+    return state
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)")
+def test_ctrl_c_detaches_without_cancelling_and_says_how_to_cancel(served):
+    terminal = Terminal(f"{BIN / 'azak'} backfill prices --from {served.first} --to {served.last} "
+                        f"--files {' '.join(map(str, served.files))}", served.env)
+    try:
+        terminal.wait_for(BAR.pattern)
+        terminal.press("C-c")
+        screen = terminal.wait_for(r"EXIT=\d+")
+    finally:
+        terminal.close()
+    backfill_id = re.search(r"submitted backfill (\w+)", screen).group(1)
+    assert "EXIT=130" in screen and "detached" in screen, screen
+    assert f"azak backfill cancel {backfill_id}" in " ".join(screen.split()), screen
+    assert backfills.status(served.url, backfill_id).status not in {"CANCELING", "CANCELED"}
+
+    assert run_azak("backfill", "cancel", backfill_id, env=served.env).returncode == 0
+    assert wait_until_cancelled(served.url, backfill_id) == "CANCELED"
 
 
 def test_without_dagit_it_refuses_and_names_azak_serve(tmp_path):
@@ -211,3 +238,13 @@ def test_options_that_cannot_work_together_are_refused_before_anything_starts(tm
                        cwd=tmp_path)
     assert refused.returncode == 2, refused.stderr
     assert message in refused.stderr
+
+
+@pytest.mark.parametrize("name", ["LAUNCH", "STATUS", "RECENT", "CANCEL", "LOGS", "DAEMON"])
+def test_every_query_is_valid_against_the_installed_dagit_schema(name):
+    """The GraphQL `azak backfill` sends, checked against the schema of the installed
+    dagster-graphql: a Dagster upgrade that renames a field fails here, not in an operator's terminal."""
+    from dagster_graphql.schema import create_schema
+    from graphql import parse, validate
+
+    assert validate(create_schema().graphql_schema, parse(getattr(backfills, name))) == []
