@@ -75,7 +75,7 @@ def served(database, dagster_database, tmp_path_factory) -> Iterator[Served]:
     process = subprocess.Popen([str(BIN / "azak"), "serve", "dagit"], env=env, cwd=PROJECT_ROOT, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        serve_until(process, "Dagit:")
+        serve_until(process, "Dagit:", timeout=600)
         url = f"http://127.0.0.1:{port}"
         wait_for_daemon(url)
         days = sorted(date.fromisoformat(row["date"]) for path in files for row in csv.DictReader(path.open()))
