@@ -27,6 +27,10 @@ def wanted(json_output: bool = False) -> bool:
     return not json_output and sys.stdout.isatty()
 
 
+# what the bar's columns other than the note take, at most: spinner, description, bar, counts, rate, times
+FIXED_COLUMNS = 135
+
+
 class Rate(ProgressColumn):
     """Units done per second, over rich's recent samples (the finished speed once done)."""
 
@@ -53,8 +57,13 @@ class Bar:
         if total is not None:
             self.progress.update(self.task, total=total)
         if note is not None:
-            self.progress.update(self.task, note=note)
+            self.progress.update(self.task, note=self.fitted(note))
         self.progress.update(self.task, completed=done)
+
+    def fitted(self, note: str) -> str:
+        """The note cut to the room the bar's other columns leave (rich would squeeze them instead)."""
+        room = (self.progress.console.width if self.progress else 200) - FIXED_COLUMNS
+        return note if len(note) <= room else note[:max(room - 1, 0)] + "…"
 
     def stop(self) -> None:
         if self.progress is not None:
