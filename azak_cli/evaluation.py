@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from azak_cli import progress
 from azak_cli.errors import UsageError
 from azak_cli.runtime.environment import Runtime
 from azak_pipelines.defs.evaluation.tables import EXTERNAL_PREDICTIONS
@@ -26,15 +27,17 @@ def _ensure_app_schema(runtime: Runtime) -> None:
     run_migrations(runtime.database.render())
 
 
-def import_predictions(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dict[str, Any]:
-    """Load JSON Lines predictions through ``computed/external_predictions`` (one run)."""
+def import_predictions(runtime: Runtime, paths: list[Path], quiet: bool = False,
+                       bars: bool = False) -> dict[str, Any]:
+    """Load JSON Lines predictions through ``computed/external_predictions`` (one run); with
+    ``bars``, a bar of files read, then a spinner while the run writes them."""
     from azak_pipelines.definitions import defs
     from azak_pipelines.lib.evaluation.external import PredictionFileError, read_prediction_file
 
     say = (lambda *_: None) if quiet else print
     paths = [p.expanduser().resolve() for p in paths]
     valid = rejected = 0
-    for path in paths:
+    for path in progress.each_file(paths, "reading", bars):
         if not path.is_file():
             raise UsageError(f"no such file: {path}")
         try:
@@ -50,9 +53,10 @@ def import_predictions(runtime: Runtime, paths: list[Path], quiet: bool = False)
         raise UsageError("no valid predictions to import")
     _ensure_app_schema(runtime)
     started = time.monotonic()
-    result = run_job(defs(), dagster_instance(), "external_predictions_job",
-                     run_config=op_config(EXTERNAL_PREDICTIONS, {"paths": [str(p) for p in paths]}),
-                     tags={"azak/origin": "import"})
+    with progress.working("writing through computed/external_predictions", bars):
+        result = run_job(defs(), dagster_instance(), "external_predictions_job",
+                         run_config=op_config(EXTERNAL_PREDICTIONS, {"paths": [str(p) for p in paths]}),
+                         tags={"azak/origin": "import"})
     require_success(result, "the import run")
     report = materialization(result, EXTERNAL_PREDICTIONS) or {}
     say(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_new', 0):,} new predictions, "

@@ -11,7 +11,7 @@ EXIT_CODES = """exit codes:
   1    a failure: a run failed, a model failed (`azak predict`), input lines were skipped (`azak match`,
        `azak similar`)
   2    a usage or configuration error (bad arguments, a bad AZAK_* value or .env line, a database that
-       cannot be used)
+       cannot be used, no Dagit or daemon for `azak backfill`)
   3    `azak db status`, `azak milvus status`: the embedded server is not running
   130  interrupted (Ctrl-C)"""
 
@@ -43,11 +43,27 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
                            ("azak import predictions theirs.jsonl",)),
     "evaluate": ("Run the evaluation (building what it reads on an empty warehouse) and print the leaderboard.",
                  ("azak evaluate", "azak evaluate --model baseline --from 2025-01-02 --to 2025-06-30 --json")),
-    "backfill": ("Fill a date range of daily prices from KIS in one run (the asset's single-run backfill "
-                 "policy); --shards splits the stocks into steps for Celery workers.",
+    "backfill": ("Dagster backfills of daily prices: submitted through Dagit's GraphQL API, listed in Dagit's "
+                 "Backfills tab, run by the daemon through the run queue and its limits, followed here with a "
+                 "progress bar. Needs Dagit and its daemon (`azak serve`): without them it refuses (exit 2) "
+                 "rather than start servers that would die with this terminal.",
                  ("azak backfill prices --from 2024-01-02 --to 2024-12-30",
-                  "azak backfill prices --from 2015-01-02 --to 2025-09-26 --codes 005930 000660 --basis raw",
-                  "azak backfill prices --from 2024-01-02 --to 2024-12-30 --shards 4")),
+                  "azak backfill status", "azak backfill cancel ktbqlhzn")),
+    "backfill prices": ("Submit a backfill of raw/daily_prices over --from … --to (from KIS, or from --files) and "
+                        "follow it: partitions done of the total, rate, time left, the runs' states. Ctrl-C "
+                        "detaches without cancelling and prints how to cancel; --detach prints the id and "
+                        "returns at once. Exit 0 when it succeeded, 1 when it failed or was cancelled. "
+                        "--in-process instead runs one run in this terminal, without Dagit (and --shards splits "
+                        "that run into steps for Celery workers): it bypasses the queue and dies with the "
+                        "terminal.",
+                        ("azak backfill prices --from 2024-01-02 --to 2024-12-30",
+                         "azak backfill prices --from 2015-01-02 --to 2025-09-26 --codes 005930 000660 --detach",
+                         "azak backfill prices --from 2016-01-04 --to 2025-09-26 --files data/*.csv --json",
+                         "azak backfill prices --from 2024-01-02 --to 2024-12-30 --in-process --shards 4")),
+    "backfill status": ("One backfill's state (partitions done, in progress, failed; its runs), or the most recent "
+                        "backfills.", ("azak backfill status", "azak backfill status ktbqlhzn --json")),
+    "backfill cancel": ("Cancel a backfill: Dagster cancels its queued and running runs; the partitions written "
+                        "stay.", ("azak backfill cancel ktbqlhzn",)),
     "housekeeping": ("Run retention_job now: drop (or list, with --dry-run) the intraday partitions past their "
                      "retention window, with rows and bytes freed.",
                      ("azak housekeeping --dry-run", "azak housekeeping --as-of 2025-09-30")),
@@ -75,7 +91,9 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "milvus": ("Manage the embedded Milvus (milvus-lite run as a server, data under AZAK_HOME).",
                ("azak milvus start", "azak milvus status")),
     "users": ("Manage the API's users.",
-              ("azak users create --email a@example.com --password 'a-long-secret' --admin",)),
+              ("azak users create --email a@example.com --password 'a-long-secret' --admin", "azak users list")),
+    "users list": ("List the API's users, oldest first: id, e-mail, role, whether active, expiry and last login "
+                   "(never a password hash).", ("azak users list", "azak users list --json")),
     "users create": ("Create a user who can log in to the API (or, with --reset-password, set a new password).",
                      ("azak users create --email a@example.com --password 'a-long-secret'",
                       "azak users create --email a@example.com --password 'another-long-one' --reset-password")),

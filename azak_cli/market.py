@@ -9,8 +9,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from azak_cli import progress
 from azak_cli.errors import UsageError
 from azak_cli.runtime.environment import Runtime
+from azak_core.clock import kst_today
 from azak_core.market import STOCK_CODE
 from azak_pipelines.defs.market.tables import DAILY_PRICES
 from azak_pipelines.defs.news.tables import IMPORTED_NEWS, NEWS_ARTICLES
@@ -54,12 +56,13 @@ class FileScan:
     reasons: list[str] = field(default_factory=list)
 
 
-def scan_price_files(paths: list[Path], file_format: str, code: str | None) -> FileScan:
-    """Read the files once to learn their date range and codes (and report bad rows early)."""
+def scan_price_files(paths: list[Path], file_format: str, code: str | None, bars: bool = False) -> FileScan:
+    """Read the files once to learn their date range and codes (and report bad rows early), with a
+    bar of files read when ``bars``."""
     from azak_pipelines.lib.market.price_files import PriceFileError, PriceRow, read_price_file
 
     scan = FileScan()
-    for path in paths:
+    for path in progress.each_file(paths, "reading", bars):
         if not path.is_file():
             raise UsageError(f"no such file: {path}")
         try:
@@ -79,7 +82,10 @@ def scan_price_files(paths: list[Path], file_format: str, code: str | None) -> F
 
 
 def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto",
-                  basis: str = "adjusted", code: str | None = None, quiet: bool = False) -> dict[str, Any]:
+                  basis: str = "adjusted", code: str | None = None, quiet: bool = False,
+                  bars: bool = False) -> dict[str, Any]:
+    """Load price files through ``raw/daily_prices`` (one run, in this process); with ``bars``, a bar
+    of files read, then a spinner while the run writes them."""
 
     from azak_pipelines.definitions import defs
     from azak_pipelines.defs.calendar.partitions import MARKET_START
@@ -87,7 +93,7 @@ def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto"
     if code is not None and not STOCK_CODE.match(code):
         raise UsageError(f"--code must be 6 characters [0-9A-Z], got {code!r}")
     paths = [p.expanduser().resolve() for p in paths]
-    scan = scan_price_files(paths, file_format, code)
+    scan = scan_price_files(paths, file_format, code, bars)
     say = (lambda *_: None) if quiet else print
     say(f"{len(paths)} file(s): {scan.rows:,} valid rows for {len(scan.codes)} stock(s), "
         f"{scan.rejected:,} rejected")
@@ -99,13 +105,14 @@ def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto"
         raise UsageError(f"the files start on {scan.first}, before the first partition ({MARKET_START})")
     say(f"importing {scan.first} … {scan.last} through raw/daily_prices…")
     started = time.monotonic()
-    result = run_job(
-        defs(), dagster_instance(), "daily_prices_job", (str(scan.first), str(scan.last)),
-        op_config(DAILY_PRICES, {
-            "source": "files", "paths": [str(p) for p in paths], "file_format": file_format,
-            "price_basis": basis, "code": code}),
-        {"azak/origin": "import"},
-    )
+    with progress.working(f"writing {len(paths):,} file(s) through raw/daily_prices", bars):
+        result = run_job(
+            defs(), dagster_instance(), "daily_prices_job", (str(scan.first), str(scan.last)),
+            op_config(DAILY_PRICES, {
+                "source": "files", "paths": [str(p) for p in paths], "file_format": file_format,
+                "price_basis": basis, "code": code}),
+            {"azak/origin": "import"},
+        )
     require_success(result, "the import run")
     report = materialization(result, DAILY_PRICES) or {}
     say(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_written', 0):,} rows written, "
@@ -117,32 +124,39 @@ def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto"
     return {"run_id": result.run_id, **report}
 
 
-def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] | None = None,
-                    basis: str = "adjusted", shards: int = 1) -> dict[str, Any]:
-    """One run over the range: the asset's own step, or ``shards`` steps of stocks (which the
-    Celery workers share out when AZAK_EXECUTOR=celery)."""
-
-    from azak_pipelines.definitions import defs
+def check_backfill(start: date, end: date, codes: list[str] | None = None, shards: int = 1) -> None:
+    """What a price backfill's options must be, in-process or as a Dagster backfill."""
     from azak_pipelines.defs.calendar.partitions import MARKET_START
-    from azak_pipelines.defs.market.backfill import stock_shards
-    from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
     if start > end:
         raise UsageError(f"--from {start} is after --to {end}")
     if start < date.fromisoformat(MARKET_START):
         raise UsageError(f"--from must be on or after {MARKET_START}")
-    today = date.today()
-    if end > today:
+    if end > kst_today():
         raise UsageError(f"--to {end} is in the future")
     bad = [c for c in codes or [] if not STOCK_CODE.match(c)]
     if bad:
         raise UsageError(f"--codes must be 6 characters [0-9A-Z]: {bad}")
     if shards < 1:
         raise UsageError(f"--shards must be at least 1, got {shards}")
+
+
+def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] | None = None,
+                    basis: str = "adjusted", shards: int = 1, quiet: bool = False) -> dict[str, Any]:
+    """One run over the range, in this process (``azak backfill prices --in-process``): the asset's
+    own step, or ``shards`` steps of stocks (which the Celery workers share out when
+    AZAK_EXECUTOR=celery)."""
+
+    from azak_pipelines.definitions import defs
+    from azak_pipelines.defs.market.backfill import stock_shards
+    from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
+
+    check_backfill(start, end, codes, shards)
+    say = (lambda *_, **__: None) if quiet else print
     sessions = krx_calendar().count_sessions(start, date.fromordinal(end.toordinal() + 1))
-    print(f"backfilling daily prices {start} … {end} ({sessions} trading days"
-          f"{f', {len(codes)} stocks' if codes else ', the watch-list'}) in one run"
-          f"{f' of {shards} steps' if shards > 1 else ''}…", flush=True)
+    say(f"backfilling daily prices {start} … {end} ({sessions} trading days"
+        f"{f', {len(codes)} stocks' if codes else ', the watch-list'}) in one run"
+        f"{f' of {shards} steps' if shards > 1 else ''}…", flush=True)
     config: dict[str, Any] = {"price_basis": basis}
     if codes:
         config["codes"] = codes
@@ -159,25 +173,27 @@ def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] |
                          {"azak/origin": "backfill"})
     require_success(result, "the backfill run")
     report = materialization(result, DAILY_PRICES) or {}
-    print(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_written', 0):,} rows, "
-          f"{report.get('kis_requests', 0):,} KIS requests ({report.get('source')}), run {result.run_id}")
+    say(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_written', 0):,} rows, "
+        f"{report.get('kis_requests', 0):,} KIS requests ({report.get('source')}), run {result.run_id}")
     return {"run_id": result.run_id, **report}
 
 
-def build_marts(full_refresh: bool = False) -> dict[str, Any]:
+def build_marts(full_refresh: bool = False, quiet: bool = False) -> dict[str, Any]:
     """Every dbt model in one run: incremental marts resume where their inputs changed, or are
     rebuilt from scratch with ``full_refresh``."""
     from azak_pipelines.definitions import defs
     from azak_pipelines.defs.dbt.assets import dbt_models
 
-    print(f"building the marts{' from scratch' if full_refresh else ''}…", flush=True)
+    say = (lambda *_, **__: None) if quiet else print
+    say(f"building the marts{' from scratch' if full_refresh else ''}…", flush=True)
     started = time.monotonic()
     result = run_job(defs(), dagster_instance(), "marts_job",
                      run_config={"ops": {dbt_models.op.name: {"config": {"full_refresh": full_refresh}}}})
     require_success(result, "the marts run")
     built = len(result.get_asset_materialization_events())
-    print(f"done in {time.monotonic() - started:.1f} s: {built} models and seeds, run {result.run_id}")
-    return {"run_id": result.run_id, "built": built}
+    seconds = time.monotonic() - started
+    say(f"done in {seconds:.1f} s: {built} models and seeds, run {result.run_id}")
+    return {"run_id": result.run_id, "built": built, "full_refresh": full_refresh, "seconds": round(seconds, 1)}
 
 
 def _universe_loaded(runtime: Runtime) -> bool:
@@ -189,8 +205,9 @@ def _universe_loaded(runtime: Runtime) -> bool:
         return conn.execute("SELECT EXISTS (SELECT 1 FROM raw.stocks)").fetchone() == (True,)
 
 
-def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dict[str, Any]:
-    """Load JSON Lines news through ``raw/imported_news`` and ``news_articles`` (one run)."""
+def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False, bars: bool = False) -> dict[str, Any]:
+    """Load JSON Lines news through ``raw/imported_news`` and ``news_articles`` (one run); with
+    ``bars``, a bar of files read, then a spinner while the run writes them."""
     from azak_pipelines.definitions import defs
     from azak_pipelines.defs.calendar.partitions import NEWS_START
     from azak_pipelines.lib.news.jsonl import NewsFileError, read_news_file
@@ -199,7 +216,7 @@ def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dic
     paths = [p.expanduser().resolve() for p in paths]
     days = []
     rejected = 0
-    for path in paths:
+    for path in progress.each_file(paths, "reading", bars):
         if not path.is_file():
             raise UsageError(f"no such file: {path}")
         try:
@@ -222,7 +239,7 @@ def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dic
         universe = run_job(defs(), dagster_instance(), "universe_job", tags={"azak/origin": "import"})
         require_success(universe, "the universe run")
     say(f"importing {first} … {last} through raw/imported_news and computed/news_articles…")
-    with ranged_run_events():
+    with ranged_run_events(), progress.working("writing through raw/imported_news and computed/news_articles", bars):
         result = run_job(defs(), dagster_instance(), "imported_news_job", (str(first), str(last)),
                          op_config(IMPORTED_NEWS, {"paths": [str(p) for p in paths]}),
                          {"azak/origin": "import"})
@@ -238,9 +255,9 @@ def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False) -> dic
     return {"run_id": result.run_id, **report}
 
 
-def housekeeping(runtime: Runtime, as_of: date | None, dry_run: bool) -> dict[str, Any]:
+def housekeeping(runtime: Runtime, as_of: date | None, dry_run: bool, quiet: bool = False) -> dict[str, Any]:
     """Run retention_job now (what the nightly schedule runs) and print what it dropped, or with
-    ``dry_run`` what it would drop."""
+    ``dry_run`` what it would drop; per table, what its observation recorded."""
     from azak_pipelines.definitions import defs
     from azak_pipelines.defs.market.ops import drop_expired_partitions
 
@@ -249,6 +266,7 @@ def housekeeping(runtime: Runtime, as_of: date | None, dry_run: bool) -> dict[st
                      run_config={"ops": {drop_expired_partitions.name: {"config": config}}},
                      tags={"azak/origin": "cli"})
     require_success(result, "the retention run")
+    say = (lambda *_: None) if quiet else print
     seen: dict[str, Any] = {}
     for event in result.all_events:
         if event.event_type_value == "ASSET_OBSERVATION":
@@ -256,8 +274,8 @@ def housekeeping(runtime: Runtime, as_of: date | None, dry_run: bool) -> dict[st
             meta = {k: v.value for k, v in observation.metadata.items()}
             seen[observation.asset_key.to_user_string()] = meta
             names = [p["name"] for p in meta["partitions_dropped"]] or ["nothing"]
-            print(f"{observation.asset_key.to_user_string()}: {'would drop' if dry_run else 'dropped'} "
-                  f"{', '.join(names)} (before {meta['cutoff']}, {meta['retention_months']} months kept): "
-                  f"{meta['rows_freed']} rows, {meta['bytes_freed']} bytes")
-    print(f"run {result.run_id}")
-    return seen
+            say(f"{observation.asset_key.to_user_string()}: {'would drop' if dry_run else 'dropped'} "
+                f"{', '.join(names)} (before {meta['cutoff']}, {meta['retention_months']} months kept): "
+                f"{meta['rows_freed']} rows, {meta['bytes_freed']} bytes")
+    say(f"run {result.run_id}")
+    return {"run_id": result.run_id, "dry_run": dry_run, "tables": seen}

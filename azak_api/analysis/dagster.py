@@ -4,11 +4,9 @@ pipelines: it asks the Dagster webserver, which queues the run for the daemon)."
 import logging
 from typing import Any
 
-import httpx
-
 from azak_api.errors import ServiceUnavailable
+from azak_core.dagit import LOCATION, REPOSITORY, DagitUnavailable, graphql
 
-LOCATION, REPOSITORY = "azak", "__repository__"  # workspace.yaml's location; a Definitions object's repository
 REQUESTED_BY = "azak/requested_by"
 # Runs launched from the API never hold up the platform's own work: the daemon's queued run
 # coordinator dequeues higher priorities first (the platform's runs have 0), and dagster.yaml's
@@ -47,20 +45,10 @@ async def _graphql(base_url: str | None, query: str, variables: dict[str, Any]) 
     if not base_url:
         raise ServiceUnavailable("on-demand runs need Dagit: set AZAK_DAGSTER_URL (e.g. http://127.0.0.1:3000)")
     try:
-        async with httpx.AsyncClient(timeout=30) as client:
-            response = await client.post(f"{base_url}/graphql", json={"query": query, "variables": variables})
-    except httpx.HTTPError as exc:
-        LOG.error("Dagit at %s is unreachable: %s", base_url, exc)
-        raise ServiceUnavailable(UNAVAILABLE) from None
-    if response.status_code != 200:
-        LOG.error("Dagit at %s answered HTTP %s", base_url, response.status_code)
-        raise ServiceUnavailable(UNAVAILABLE)
-    body: dict[str, Any] = response.json()
-    if body.get("errors"):
-        LOG.error("Dagit's GraphQL errors: %s", "; ".join(e.get("message", "?") for e in body["errors"]))
-        raise DagsterError(UNAVAILABLE)
-    data: dict[str, Any] = body["data"]
-    return data
+        return await graphql(base_url, query, variables)
+    except DagitUnavailable as exc:
+        LOG.error("%s", exc)
+        raise DagsterError(UNAVAILABLE) from None
 
 
 async def launch(base_url: str | None, job: str, partition: str, run_config: dict[str, Any],

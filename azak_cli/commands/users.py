@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from azak_cli.errors import UsageError
+from azak_cli.output import print_json
 from azak_cli.runtime import environment
 from azak_core.market import KST
 
@@ -22,6 +23,9 @@ def register(subparsers: Any) -> None:
                         help="end of the account: a KST day (YYYY-MM-DD: usable through that day) or an "
                              "ISO 8601 time with its offset; refused at login and on every request after")
     create.set_defaults(func=run)
+    listing = actions.add_parser("list", help="the API's users: e-mail, role, active, expiry, last login")
+    listing.add_argument("--json", action="store_true", help="a JSON array of the users on standard output")
+    listing.set_defaults(func=run_list)
 
 
 def expiry(value: str) -> datetime:
@@ -39,6 +43,35 @@ def expiry(value: str) -> datetime:
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{value!r} has no UTC offset: add one (e.g. +09:00) or give a day")
     return moment
+
+
+USER_KEYS = ("id", "email", "role", "active", "expires_at", "created_at", "last_login_at")
+USERS_SQL = """SELECT id, email, role, is_active, expires_at, created_at, last_login_at
+               FROM app.users ORDER BY id"""
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Every user, oldest first; never a password hash (the app migrations are applied first)."""
+    import psycopg
+
+    from azak_api.admin import run_migrations
+
+    with environment.session() as runtime:
+        url = runtime.database.render()
+        run_migrations(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            users = [dict(zip(USER_KEYS, row, strict=True)) for row in conn.execute(USERS_SQL).fetchall()]
+    if args.json:
+        print_json(users)
+        return 0
+    for user in users:
+        expiry = f", expires {user['expires_at'].isoformat()}" if user["expires_at"] else ""
+        login = user["last_login_at"].isoformat() if user["last_login_at"] else "never"
+        print(f"{user['id']:>4}  {user['email']}  {user['role']}{'' if user['active'] else ' (inactive)'}"
+              f"{expiry}, last login {login}")
+    if not users:
+        print("no users yet: azak users create --email … --password …")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -44,6 +44,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from azak_cli import progress as bars
 from azak_core.market import KST, tick_size, to_tick
 
 # the bundled listing's day: the generated history ends here, where the real closes are known
@@ -122,17 +123,24 @@ def _say(text: str) -> None:
 
 
 class Progress:
-    """A line to standard error every few seconds: done, total and the rate."""
+    """How far a part of the generation got: on a terminal a bar of ``counted`` done of ``total``
+    (items written and their rate beside it); otherwise a line to standard error every few seconds."""
 
-    def __init__(self, what: str, unit: str, total: int):
+    def __init__(self, what: str, unit: str, total: int, counted: str = "files"):
         self.what, self.unit, self.total = what, unit, total
         self.started = self.last = time.monotonic()
+        self.bar = bars.open_bar(what, total, counted, bars.wanted())
 
     def tick(self, done: int, items: int, force: bool = False) -> None:
+        """``done`` of the total so far, ``items`` written; ``force``: the last tick."""
         now = time.monotonic()
-        if force or now - self.last >= 5:
+        rate = items / max(now - self.started, 1e-9)
+        if self.bar.progress is not None:
+            self.bar.update(done, note=f"{items:,} {self.unit}, {rate:,.0f} {self.unit}/s")
+            if force:
+                self.bar.stop()
+        elif force or now - self.last >= 5:
             self.last = now
-            rate = items / max(now - self.started, 1e-9)
             _say(f"  {self.what}: {done:,}/{self.total:,} — {items:,} {self.unit}, {rate:,.0f} {self.unit}/s")
 
 
@@ -522,7 +530,7 @@ def generate_news(options: ScaleOptions, listings: list[Any], out: Path, result:
     for weight in weights:
         running += weight
         cumulative.append(running)
-    progress = Progress("news", "articles", options.articles)
+    progress = Progress("news", "articles", options.articles, counted="articles")
     handle = None
     in_chunk = 0
     listed = 0
@@ -619,14 +627,14 @@ def load_prices(runtime: Any, files: list[Path], basis: str) -> None:
 
     if files:
         _say(f"azak import prices --basis {basis}: {len(files):,} files")
-        import_prices(runtime, files, "english", basis)
+        import_prices(runtime, files, "english", basis, bars=bars.wanted())
 
 
 def load_news(runtime: Any, path: Path) -> dict[str, Any]:
     """``azak import news`` of one chunk: raw/imported_news, news_articles and the links."""
     from azak_cli.market import import_news
 
-    return import_news(runtime, [path])
+    return import_news(runtime, [path], bars=bars.wanted())
 
 
 def load_minutes(url: str, files: list[Path], window: tuple[date, date]) -> int:

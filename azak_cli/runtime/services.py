@@ -159,7 +159,8 @@ class Supervisor:
         if api is not None:
             self.wait_ready("API", f"{api.url}/health")
 
-    def wait_ready(self, name: str, url: str, timeout: float = 120.0) -> None:
+    def wait_ready(self, name: str, url: str, timeout: float = 300.0) -> None:
+        # a loaded machine (load 20 on two cores) took over 120 s before Dagit answered
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for child_name, process in self.children:

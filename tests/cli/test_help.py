@@ -63,8 +63,10 @@ def test_help_and_version_from_the_installed_command() -> None:
     assert root.returncode == 0
     assert "examples:" in root.stdout and "exit codes:" in root.stdout and "completion" in root.stdout
     backfill = run_azak("backfill", "--help")
-    assert "single-run backfill" in backfill.stdout and "first KST day" in backfill.stdout
-    assert "azak backfill prices --from" in backfill.stdout
+    assert "Backfills tab" in backfill.stdout and "azak serve" in backfill.stdout
+    assert "azak backfill prices --from" in backfill.stdout and "azak backfill cancel" in backfill.stdout
+    prices = run_azak("backfill", "prices", "--help")
+    assert "first KST day" in prices.stdout and "--in-process" in prices.stdout and "Ctrl-C" in prices.stdout
     version = run_azak("--version")
     assert version.returncode == 0 and version.stdout.startswith("azak 0.")
 
@@ -85,7 +87,8 @@ def test_bash_completion_offers_the_subcommands_and_options() -> None:
     assert set(complete(completion, "azak ")) >= names | {"--version"}
     assert complete(completion, "azak imp") == ["import"]
     assert sorted(complete(completion, "azak import p")) == ["predictions", "prices"]
-    assert complete(completion, "azak backfill prices --f") == ["--from"]
+    assert sorted(complete(completion, "azak backfill prices --f")) == ["--files", "--from"]
+    assert set(complete(completion, "azak backfill ")) >= {"cancel", "prices", "status"}
     assert "migrate" in complete(completion, "azak db ")
 
 

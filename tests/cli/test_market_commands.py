@@ -127,14 +127,14 @@ def test_a_file_without_a_code_says_how_to_give_one(cli_env, tmp_path):
     assert ok.returncode == 0, ok.stderr
 
 
-def test_backfill_is_one_run_paging_kis_within_its_limits(cli_env, db_url):
+def test_an_in_process_backfill_is_one_run_paging_kis_within_its_limits(cli_env, db_url):
     simulator = KisSimulator(BUNDLED / "kis", clock=fixed_clock(datetime(2025, 6, 17, 18, tzinfo=KST)),
                              app_key="key", app_secret="secret")
     with serve(simulator) as url:
         env = {**cli_env, "AZAK_SOURCE_MODE": "live", "AZAK_KIS_APP_KEY": "key",
                "AZAK_KIS_APP_SECRET": "secret", "AZAK_KIS_ENV": "real", "AZAK_KIS_BASE_URL": url}
         result = run_azak("backfill", "prices", "--from", "2024-01-01", "--to", "2025-06-17",
-                          "--codes", "005930", "000660", "035420", env=env)
+                          "--codes", "005930", "000660", "035420", "--in-process", env=env)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "in one run" in result.stdout and "(kis:live)" in result.stdout
     assert table(db_url, "SELECT count(*) FROM raw.daily_prices") == [(3 * 353,)]
