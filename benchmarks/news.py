@@ -178,7 +178,7 @@ def import_news(articles: int, years: float) -> None:
                      f"title + summary {mean_length:.0f} characters on average"),
         ("plain COPY into raw.imported_news", f"{rows / copy_seconds:,.0f} rows/s ({copy_seconds:.1f} s)"),
         ("azak import news (links included)", f"{rows / seconds:,.0f} articles/s ({seconds:.1f} s): "
-                                              f"{copy_seconds / seconds:.2f}x the plain COPY"),
+                                              f"{copy_seconds / seconds:.3f}x the plain COPY"),
         ("steps of the run", ", ".join(f"{k} {v:.1f} s" for k, v in steps.items())),
         ("load average before / after", " and ".join(loads)),
     ])

@@ -1,10 +1,6 @@
 """``news_stock_matches``: which listed companies each article is about."""
 
-import multiprocessing
-import os
 from collections import Counter
-from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import dagster as dg
@@ -44,15 +40,8 @@ def current_linker(conn: Any) -> Linker:
     return load_linker_from_rows(rows, SEEDS, history)
 
 
-# below this many articles one process links them before a pool of workers would have started
-PARALLEL_FROM = 20_000
-CHUNK = 5_000  # articles a worker links per task
-_forked: tuple[Linker, str, datetime] | None = None  # what forked workers inherit (see linked_rows)
-
-
-def link_articles(linker: Linker, articles: list[tuple[Any, ...]], version: str,
-                  matched_at: datetime | None = None) -> list[tuple[Any, ...]]:
-    matched_at = matched_at or utc_now()
+def link_articles(linker: Linker, articles: list[tuple[Any, ...]], version: str) -> list[tuple[Any, ...]]:
+    matched_at = utc_now()
     rows = []
     for news_id, day, title, summary, source, sources, hints in articles:
         found = {m.code: m for m in linker.link(title, summary, day)}
@@ -78,38 +67,6 @@ def link_articles(linker: Linker, articles: list[tuple[Any, ...]], version: str,
     return rows
 
 
-def _link_chunk(chunk: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    if _forked is None:
-        raise RuntimeError("_link_chunk runs in a worker forked by linked_rows")
-    linker, version, matched_at = _forked
-    return link_articles(linker, chunk, version, matched_at)
-
-
-def linker_processes(articles: int) -> int:
-    """Worker processes for linking ``articles``: one per core for a backfill, none for a day."""
-    return 1 if articles < PARALLEL_FROM else max(1, os.cpu_count() or 1)
-
-
-def linked_rows(linker: Linker, articles: list[tuple[Any, ...]], version: str, processes: int,
-                chunk: int = CHUNK) -> Iterator[tuple[Any, ...]]:
-    """The links of ``articles`` in their order: with one process here, otherwise ``chunk``
-    articles at a time in forked workers (each inherits the linker, nothing is rebuilt) while
-    the caller writes what comes back — an import of years links on every core as it COPYs."""
-    global _forked
-    matched_at = utc_now()
-    if processes < 2:
-        yield from link_articles(linker, articles, version, matched_at)
-        return
-    _forked = (linker, version, matched_at)
-    try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            parts = (articles[i:i + chunk] for i in range(0, len(articles), chunk))
-            for rows in pool.imap(_link_chunk, parts):
-                yield from rows
-    finally:
-        _forked = None
-
-
 @dg.asset(key=asset_key(NEWS_STOCK_MATCHES), group_name="matching", kinds={"postgres"},
           partitions_def=news_days, backfill_policy=dg.BackfillPolicy.single_run(),
           deps=[asset_key(NEWS_ARTICLES), asset_key(STOCKS), asset_key(STOCK_HISTORY), *SEED_ASSETS],
@@ -130,14 +87,8 @@ def news_stock_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) 
         linker = current_linker(conn)
         ensure_table(conn, NEWS_ARTICLES)
         articles = conn.execute(ARTICLES_SQL, (window.start, window.end)).fetchall()
-        rows: list[tuple[Any, ...]] = []
-
-        def kept() -> Iterator[tuple[Any, ...]]:
-            for row in linked_rows(linker, articles, version, linker_processes(len(articles))):
-                rows.append(row)
-                yield row
-
-        result = replace_slice(conn, NEWS_STOCK_MATCHES, kept(), window.start, window.end)
+        rows = link_articles(linker, articles, version)
+        result = replace_slice(conn, NEWS_STOCK_MATCHES, rows, window.start, window.end)
     salient = Counter(row[2] for row in rows if row[4])
     with_subject = len({row[0] for row in rows if row[4]})
     top = [(code, linker.names.get(code, "?"), count) for code, count in salient.most_common(10)]

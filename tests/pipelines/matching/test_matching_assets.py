@@ -68,25 +68,3 @@ def test_links_follow_the_listing_history_of_the_publication_day(db_url):
     assert links == [(1, "032820"), (2, "032820"), (3, "0041L0"), (5, "0041L0")]
     assert linker.name_on("0041L0", date(2025, 10, 1)) == "하나35호스팩"
     assert linker.name_on("0041L0", date(2025, 12, 1)) == "세진모빌리티"
-
-
-def test_forked_workers_link_exactly_what_one_process_links():
-    from datetime import date
-
-    from azak_pipelines.defs.matching.assets import PARALLEL_FROM, linked_rows, linker_processes
-    from tests.linker.test_labelled_set import items, replay_linker
-
-    linker = replay_linker()
-    articles = [(number, date.fromisoformat(item.get("day") or "2025-09-01"), item["title"],
-                 item["content"], "dart" if number % 50 == 0 else "file", [],
-                 [next(iter(item["expect"]), "005930")] if number % 25 == 0 else [])
-                for number, item in enumerate(items())]
-    alone = list(linked_rows(linker, articles, "test", processes=1))
-    pooled = list(linked_rows(linker, articles, "test", processes=2, chunk=7))
-
-    def comparable(rows: list[tuple]) -> list[tuple]:
-        return [row[:-1] for row in rows]  # matched_at is the moment of each call
-
-    assert len(alone) > len(articles) * 0.8 and comparable(pooled) == comparable(alone)
-    assert {row[6] for row in alone} >= {"text", "dart_filer"}
-    assert linker_processes(PARALLEL_FROM - 1) == 1 and linker_processes(PARALLEL_FROM) >= 1
