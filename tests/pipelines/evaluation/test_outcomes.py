@@ -134,11 +134,12 @@ def expected_outcome(p: dict[str, Any], bars: dict[str, dict[date, dict[str, Any
 def _as_dicts(reports: list[tuple], news: list[tuple]) -> dict[str, dict[str, Any]]:
     items = {}
     for r in reports:
-        if r[-11] == "ok":  # status
-            items[f"report:{r[0]}"] = {"stock_code": r[2], "made_at": r[-13], "direction": r[6],
+        # counted from the end: the provenance, then the two columns of schema version 2
+        if r[-13] == "ok":  # status
+            items[f"report:{r[0]}"] = {"stock_code": r[2], "made_at": r[-15], "direction": r[6],
                                        "base": r[8], "target": r[9], "stop": r[10], "horizon": r[11]}
     for n in news:
-        items[f"news:{n[0]}"] = {"stock_code": n[3], "made_at": n[-13], "direction": n[4], "base": None,
+        items[f"news:{n[0]}"] = {"stock_code": n[3], "made_at": n[-15], "direction": n[4], "base": None,
                                  "target": None, "stop": None, "horizon": n[8]}
     return items
 
