@@ -59,7 +59,7 @@ async def user(client, scaled_warehouse):
 
 
 async def plans(url: str, call: Callable[[AsyncConnection], Awaitable[Any]]) -> list[dict[str, Any]]:
-    """The plans of the SELECTs ``call`` sends (EXPLAIN with the same parameters)."""
+    """The plans of the SELECTs (plain or WITH) ``call`` sends (EXPLAIN with the same parameters)."""
     engine = create_async_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     sent: list[tuple[str, Any]] = []
     event.listen(engine.sync_engine, "before_cursor_execute",
@@ -67,7 +67,7 @@ async def plans(url: str, call: Callable[[AsyncConnection], Awaitable[Any]]) -> 
     try:
         async with engine.connect() as conn:
             await call(conn)
-            selects = [(s, p) for s, p in sent if s.lstrip().upper().startswith("SELECT")]
+            selects = [(s, p) for s, p in sent if s.lstrip().upper().startswith(("SELECT", "WITH"))]
             return [(await conn.exec_driver_sql(f"EXPLAIN (VERBOSE, FORMAT JSON) {s}", p)).scalar_one()[0]["Plan"]
                     for s, p in selects]
     finally:
