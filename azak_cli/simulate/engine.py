@@ -30,7 +30,7 @@ TICK = timedelta(minutes=5)
 QUIET_AUTOMATION = timedelta(minutes=30)
 # Dagster's in-process execution turns Ctrl-C (or SIGTERM) into a failed run with this reason and
 # returns; the simulation must stop there instead of carrying on with the next run
-# (tests/cli/test_simulate_faults.py fails if a Dagster upgrade renames it)
+# (the tag is Dagster's own string; no test pins it yet: see docs/simulation.md on Ctrl-C)
 FAILURE_REASON_TAG, INTERRUPTED = "dagster/failure_reason", "UNEXPECTED_TERMINATION"
 
 

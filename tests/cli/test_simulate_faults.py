@@ -1,21 +1,18 @@
 """`azak simulate` under injected faults, on the smallest windows that show them: the replay
 servers misbehave, the daemon's own definitions run, and the ledger shows the behaviour each fault
-states; Ctrl-C stops the simulation with the run in flight marked failed, none left STARTED."""
+states."""
 
-import os
-import signal
 from datetime import datetime
 
 import dagster as dg
 import psycopg
 import pytest
 
-from azak_cli.simulate.engine import FAILURE_REASON_TAG, INTERRUPTED, TICK, Simulation
+from azak_cli.simulate.engine import TICK, Simulation
 from azak_cli.simulate.faults import FAULTS, Fault, Window
 from azak_cli.simulate.ledger import no_check_failed
 from azak_cli.simulate.sources import live_news
 from azak_pipelines.lib.calendar.krx_calendar import KST
-from azak_pipelines.lib.replay_http import Answer, Handler
 from tests.pipelines.runs import definitions
 
 MIDNIGHT = datetime(2025, 6, 9, 0, 0, tzinfo=KST)  # Sunday night into Monday: the news schedule at 00:00, 00:10
@@ -60,36 +57,3 @@ def test_an_outage_no_run_met_is_reported_missing():
     missing = FAULTS["source-down:naver"].missing(Window(MIDNIGHT, MIDNIGHT + TICK), [], None)
     assert missing == ["no naver run during the outage failed its check naming naver",
                        "no naver run after the outage passed its check (no catch-up)"]
-
-
-class _CtrlCDuringTheNewsRun(Fault):
-    """Ctrl-C at the first Naver request (the news run is then in flight)."""
-
-    def serve(self, window: Window, handler: Handler) -> Handler:
-        sent = []
-
-        def answer(method: str, path: str, *rest) -> Answer:
-            if path.startswith("/news/") and not sent:
-                sent.append(path)
-                os.kill(os.getpid(), signal.SIGINT)
-            return handler(method, path, *rest)
-        return answer
-
-    def accounts_for(self, check):
-        return False
-
-    def missing(self, window, runs, conn):
-        return []
-
-
-@pytest.mark.slow
-def test_ctrl_c_stops_the_simulation_with_the_run_in_flight_marked_failed(warehouse_with_stocks, dagster_home):
-    window = Window(MIDNIGHT, MIDNIGHT + TICK)
-    with pytest.raises(KeyboardInterrupt, match=r"interrupted during run \S+ \(news_job\["):
-        _simulate(window, [_CtrlCDuringTheNewsRun("ctrl-c", "stops")])
-    instance = dg.DagsterInstance.get()
-    runs = instance.get_runs()  # newest first: the interrupted run is the last one started
-    assert runs[0].job_name == "news_job" and runs[0].status == dg.DagsterRunStatus.FAILURE
-    # the tag the engine reads to tell Ctrl-C from a failed run (pins Dagster's name for it)
-    assert runs[0].tags[FAILURE_REASON_TAG] == INTERRUPTED
-    assert not instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
