@@ -70,7 +70,10 @@ def served(database, dagster_database, tmp_path_factory) -> Iterator[Served]:
             "AZAK_DAGSTER_DATABASE_URL": dagster_database.render(), "AZAK_DAGIT_PORT": str(port),
             "AZAK_SOURCE_MODE": "replay", "AZAK_EMBEDDER": "offline",
             # nothing here reads Milvus: a URI keeps `azak serve` from starting the embedded one
-            "AZAK_MILVUS_URI": f"http://127.0.0.1:{free_port()}"}
+            "AZAK_MILVUS_URI": f"http://127.0.0.1:{free_port()}",
+            # at load 24 the daemon's call to launch the backfill's run outlasted Dagster's 60 s gRPC
+            # deadline and the run failed unstarted; a shared test machine gets more patience
+            "DAGSTER_GRPC_TIMEOUT_SECONDS": "300"}
     files = generated_files(env, base / "generated")
     process = subprocess.Popen([str(BIN / "azak"), "serve", "dagit"], env=env, cwd=PROJECT_ROOT, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
