@@ -106,6 +106,12 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
                     "--base-url http://127.0.0.1:8001/v1")),
     "models list": ("List the registered models and whether each is active.", ("azak models list",)),
     "models set": ("Activate or deactivate a model.", ("azak models set momentum --inactive",)),
+    "stocks": ("The watch-list: the stocks whose prices, news, predictions and reports are collected.",
+               ("azak stocks add 000660",)),
+    "stocks add": ("Add a stock to the watch-list. The daemon then onboards it in one run (stock_onboarding_job): "
+                   "two years of daily prices (AZAK_ONBOARDING_HISTORY_DAYS), its links over the stored articles, "
+                   "its indicators and a first report by every active model.",
+                   ("azak stocks add 000660", "azak stocks add 0088M0 --name 새상장 --market KOSDAQ")),
     "predict": ("Run the stock report for today and print it as JSON; exit 1 when a model failed.",
                 ("azak predict --stock 005930", "azak predict --stock 005930 --model baseline")),
     "notify": ("Write a KST day's Telegram messages to the outbox as a run; --send delivers what is due.",

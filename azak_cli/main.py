@@ -26,6 +26,7 @@ from azak_cli.commands import (
     serve,
     similar,
     simulate,
+    stocks,
     telegram,
     users,
     worker,
@@ -36,7 +37,7 @@ from azak_cli.runtime.services import stop_on_signals
 
 # in the order `azak --help` lists them
 COMMANDS = (demo, serve, imports, evaluate, backfill, housekeeping, marts, worker, match, similar, milvus, users,
-            models, predict, notify, telegram, simulate, docs, dev, db, completion)
+            models, stocks, predict, notify, telegram, simulate, docs, dev, db, completion)
 
 
 def build_parser() -> argparse.ArgumentParser:

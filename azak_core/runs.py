@@ -4,6 +4,12 @@ runs through Dagit and cannot import the pipelines)."""
 from collections.abc import Sequence
 from typing import Any
 
+# Runs launched for an API caller never hold up the platform's own work: the daemon's queued run
+# coordinator dequeues higher priorities first (the platform's runs have 0), and dagster.yaml's
+# tag_concurrency_limits cap how many runs tagged azak/origin=api run at once. The API's own
+# launches and the runs the daemon starts for the API's requests (a stock's onboarding) carry them.
+API_RUN_TAGS = {"azak/origin": "api", "dagster/priority": "-1"}
+
 # one run over a range of partitions: the first and the last key, inclusive
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

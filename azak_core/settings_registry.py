@@ -134,6 +134,9 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     *_section(
         "Sources",
+        ("AZAK_ONBOARDING_HISTORY_DAYS", "`730` (two years)",
+         "calendar days of daily prices a stock's onboarding run fills when it joins the watch-list (the "
+         "days after its latest stored bar only; history imported from files stays)", "pipelines"),
         ("AZAK_SAMPLE_DATA_DIR", "bundled `azak_pipelines/sample_data`",
          "the offline dataset replayed when credentials are absent", "pipelines"),
         ("AZAK_SOURCE_MODE", "`auto`",

@@ -6,12 +6,9 @@ from typing import Any
 
 from azak_api.errors import ServiceUnavailable
 from azak_core.dagit import LOCATION, REPOSITORY, DagitUnavailable, graphql
+from azak_core.runs import API_RUN_TAGS
 
 REQUESTED_BY = "azak/requested_by"
-# Runs launched from the API never hold up the platform's own work: the daemon's queued run
-# coordinator dequeues higher priorities first (the platform's runs have 0), and dagster.yaml's
-# tag_concurrency_limits cap how many runs tagged azak/origin=api run at once.
-API_RUN_TAGS = {"azak/origin": "api", "dagster/priority": "-1"}
 LOG = logging.getLogger("azak.api")
 # What a caller is told when Dagit fails: its address and error text stay in the API's log.
 UNAVAILABLE = "the run service (Dagit) is unavailable; try again later (the API's log has the detail)"

@@ -4,12 +4,12 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import Total, escape_like, paged, rows_as
+from azak_api.db import Total, escape_like, paged, row_as, rows_as
 from azak_api.json_sql import document, json_array, json_float, json_object, json_time
 
 # the universe as marts know it, with admins' live changes and additions
@@ -168,3 +168,26 @@ async def upsert_watchlist(conn: AsyncConnection, code: str, name: str | None, m
         "active = EXCLUDED.active, updated_by = EXCLUDED.updated_by, updated_at = now() "
         "RETURNING code, name, market, active, updated_at"),
         {"code": code, "name": name, "market": market, "active": active, "user": user_id})).all())[0]
+
+
+class OnboardingRow(NamedTuple):
+    run_id: str | None
+    status: Literal["requested", "running", "succeeded", "failed"]  # the table's CHECK
+    step: str | None
+    requested_at: datetime
+    finished_at: datetime | None
+    error: str | None
+
+
+async def request_onboarding(conn: AsyncConnection, code: str, user_id: int) -> None:
+    """A request the daemon's stock_onboarding_sensor turns into a run (one open request per stock)."""
+    await conn.execute(text(
+        "INSERT INTO app.stock_onboarding (stock_code, origin, requested_by) SELECT :code, 'api', :user "
+        "WHERE NOT EXISTS (SELECT 1 FROM app.stock_onboarding WHERE stock_code = :code "
+        "AND status IN ('requested', 'running'))"), {"code": code, "user": user_id})
+
+
+async def latest_onboarding(conn: AsyncConnection, code: str) -> OnboardingRow | None:
+    return row_as(OnboardingRow, (await conn.execute(text(
+        "SELECT run_id, status, step, requested_at, finished_at, error FROM app.stock_onboarding "
+        "WHERE stock_code = :code ORDER BY id DESC LIMIT 1"), {"code": code})).first())

@@ -50,6 +50,18 @@ class NewsCounts(msgspec.Struct):
     latest_at: datetime | None
 
 
+class Onboarding(msgspec.Struct):
+    """The run that backfills a stock added to the watch-list: its price history, indicators, news
+    links and a first report by every active model (docs/workflows.md)."""
+
+    run_id: Annotated[str | None, msgspec.Meta(description="the Dagster run; null until the daemon starts it")]
+    status: Literal["requested", "running", "succeeded", "failed"]
+    step: Annotated[str | None, msgspec.Meta(description="what the run is doing (prices, links, marts, reports)")]
+    requested_at: datetime
+    finished_at: datetime | None
+    error: str | None
+
+
 class StockDetail(msgspec.Struct):
     code: str
     name: str
@@ -66,6 +78,8 @@ class StockDetail(msgspec.Struct):
     valuation: Annotated[Valuation | None, msgspec.Meta(
         description="PER, PBR, EPS, BPS and market cap as of the latest close (point in time); null "
                     "without a close")]
+    onboarding: Annotated[Onboarding | None, msgspec.Meta(
+        description="the latest onboarding run since the stock joined the watch-list; null when none")] = None
 
 
 class DailyBar(msgspec.Struct):

@@ -13,6 +13,7 @@ from azak_api.stocks import queries
 from azak_api.stocks.schemas import (
     LatestPrice,
     NewsCounts,
+    Onboarding,
     PriceRange,
     PriceSeries,
     Stock,
@@ -59,7 +60,15 @@ async def stock_detail(conn: AsyncConnection, code: str, now: datetime) -> Stock
         listed_on=row.listed_on, market_cap=row.market_cap, listed_shares=row.listed_shares,
         is_watchlist=row.is_watchlist, latest=latest, range_52_weeks=span,
         news=NewsCounts(counts.total, counts.last_7, counts.last_30, counts.latest),
-        valuation=await market.valuation(conn, code, now.astimezone(KST).date()))
+        valuation=await market.valuation(conn, code, now.astimezone(KST).date()),
+        onboarding=await onboarding(conn, code))
+
+
+async def onboarding(conn: AsyncConnection, code: str) -> Onboarding | None:
+    """The stock's latest onboarding (the run that backfills it after it joined the watch-list)."""
+    row = await queries.latest_onboarding(conn, code)
+    return Onboarding(row.run_id, row.status, row.step, row.requested_at, row.finished_at, row.error) \
+        if row else None
 
 
 async def price_series(conn: AsyncConnection, code: str, start: date | None, end: date | None, interval: str,
@@ -89,5 +98,7 @@ async def set_watchlist(conn: AsyncConnection, code: str, user_id: int, *, activ
         raise ValidationException(f"{code} is not in the universe: give its name (and market)")
     flag = active if active is not None else bool(known and known.is_watchlist)
     row = await queries.upsert_watchlist(conn, code, name, market, flag, user_id)
+    if row.active and not (known and known.is_watchlist):
+        await queries.request_onboarding(conn, code, user_id)  # the daemon's sensor launches its run
     return WatchlistState(row.code, row.name or (known.name if known else None),
                           row.market or (known.market if known else None), row.active, row.updated_at)

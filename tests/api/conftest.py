@@ -103,6 +103,23 @@ NEWS_DAY = ("2025-06-16", "2025-06-16")  # articles about 005930 among others
 REPORT_DAY = ("2025-06-17", "2025-06-17")  # the last sample session: quotes, flows, after-hours
 
 
+def copy_of(pg_server: PgUrl, warehouse: str, name: str) -> PgUrl:
+    """A fresh copy of ``warehouse`` named ``<worker>_<name>`` (a PostgreSQL template copy: under a second)."""
+    url = pg_server.with_database(f"{_worker()}_{name}")
+    drop_database(url)
+    source = PgUrl.parse(warehouse).database
+    for attempt in range(20):  # the template must have no other session (a closing pool may linger)
+        try:
+            with psycopg.connect(pg_server.render(), autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{url.database}" TEMPLATE "{source}"')
+            return url
+        except psycopg.errors.ObjectInUse:
+            if attempt == 19:
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(scope="session")
 def predicted_warehouse(pg_server: PgUrl, api_warehouse: str, api_milvus: str) -> Iterator[str]:
     """A copy of ``api_warehouse`` (a PostgreSQL template copy: under a second) where the real
@@ -112,18 +129,7 @@ def predicted_warehouse(pg_server: PgUrl, api_warehouse: str, api_milvus: str) -
     from azak_api.admin import run_migrations
     from tests.pipelines.runs import run
 
-    url = pg_server.with_database(f"{_worker()}_api_predicted")
-    drop_database(url)
-    source = PgUrl.parse(api_warehouse).database
-    for attempt in range(20):  # the template must have no other session (a closing pool may linger)
-        try:
-            with psycopg.connect(pg_server.render(), autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{url.database}" TEMPLATE "{source}"')
-            break
-        except psycopg.errors.ObjectInUse:
-            if attempt == 19:
-                raise
-            time.sleep(0.5)
+    url = copy_of(pg_server, api_warehouse, "api_predicted")
     run_migrations(url.render())
     with pipelines_on(url.render(), api_milvus):
         run("fundamentals_job")

@@ -108,7 +108,8 @@ def _answered(conn: Any, window: Any) -> set[tuple[int, str, int]]:
         "WHERE published_day >= %s AND published_day < %s AND status = 'ok'", (window.start, window.end)))
 
 
-def _runner(conn: Any, llm: LlmResource, models: list[ModelSpec], context: dg.AssetExecutionContext) -> Runner:
+def _runner(conn: Any, llm: LlmResource, models: list[ModelSpec],
+            context: dg.OpExecutionContext | dg.AssetExecutionContext) -> Runner:
     return Runner(conn, llm.api_keys(models), llm.provider_settings(), llm.budget(), llm.concurrency_per_provider,
                   log=context.log.warning)
 
@@ -186,6 +187,27 @@ def report_times(window_days: list[Any], slot: time, today: Any, now: datetime) 
     return times
 
 
+def write_reports(conn: Any, context: dg.OpExecutionContext | dg.AssetExecutionContext, llm: LlmResource,
+                  models: list[ModelSpec], codes: list[str], times: list[tuple[datetime, str]],
+                  window: Any, now: datetime) -> tuple[list[Attempt], Runner, list[tuple[Any, ...]], Any]:
+    """Each model's report on each stock at each (as-of, mode), appended to computed.stock_reports
+    inside ``window`` (``now``: when the run made them): the attempts, the runner (its request
+    count), the rows and the write. The asset and a stock's onboarding run (``defs/onboarding``)
+    both write reports through it."""
+    ensure_table(conn, STOCK_REPORTS)
+    tables = existing_tables(conn)
+    jobs, modes = [], {}
+    for as_of, mode in times:
+        for code in codes:
+            ctx = build_context(conn, code, as_of, None, tables)
+            modes[id(ctx)] = mode
+            jobs += [Job(model, "stock_report", ctx) for model in models]
+    runner = _runner(conn, llm, models, context)
+    attempts = runner.run(jobs)
+    rows = [report_row(a, modes[id(a.context)], context.run_id, now) for a in attempts]
+    return attempts, runner, rows, append_rows(conn, STOCK_REPORTS, rows, window.start, window.end)
+
+
 @dg.asset(key=["computed", "stock_reports"],
           deps=[*MARTS, *STAGING, dg.AssetKey(["computed", "news_predictions"])],
           check_specs=[dg.AssetCheckSpec("every_model_answered", asset=["computed", "stock_reports"])],
@@ -206,22 +228,11 @@ def stock_reports(context: dg.AssetExecutionContext, config: ReportsConfig, ware
         raise dg.Failure(f"slot must be HH:MM (KST), got {config.slot!r}") from None
     today, now = kst_today(), utc_now()
     with warehouse.connect() as conn:
-        ensure_table(conn, STOCK_REPORTS)
         models = _models(conn, config)
         codes = _codes(conn, config)
-        tables = existing_tables(conn)
         times = report_times(window.days(), slot, today, now)
-        jobs, modes = [], {}
-        for as_of, mode in times:
-            for code in codes:
-                ctx = build_context(conn, code, as_of, None, tables)
-                modes[id(ctx)] = mode
-                jobs += [Job(model, "stock_report", ctx) for model in models]
         context.log.info("%s: %s stocks × %s times × %s models", window, len(codes), len(times), len(models))
-        runner = _runner(conn, llm, models, context)
-        attempts = runner.run(jobs)
-        rows = [report_row(a, modes[id(a.context)], context.run_id, now) for a in attempts]
-        result = append_rows(conn, STOCK_REPORTS, rows, window.start, window.end)
+        attempts, runner, rows, result = write_reports(conn, context, llm, models, codes, times, window, now)
     shown = [(r[2], r[19], r[1], r[5], r[6], r[7], r[22]) for r in rows]
     return dg.MaterializeResult(
         metadata={"window": str(window), **closed_days_note(window), "stocks": len(codes),
