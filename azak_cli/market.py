@@ -1,9 +1,6 @@
 """`azak import prices`, `azak backfill prices` and `azak housekeeping`: one Dagster run each, recorded in Dagit."""
 
-import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,28 +19,6 @@ from azak_pipelines.runs import dagster_instance, materialization, op_config, re
 # what `azak import news` tells the operator to run for the predictions of the imported days
 PREDICTIONS_BACKFILL = ("AZAK_LLM_BUDGET_USD=<cap> dagster asset materialize -m azak_pipelines.definitions "
                         "--select computed/news_predictions --partition-range {first}...{last}")
-
-
-# Dagster's own switches for a run over years of daily partitions: dagster-postgres stores a
-# step's per-day materializations in one INSERT, and the run plans each asset once instead of once
-# per day (0.32x the bookkeeping time of a year's import, docs/figures.md). Dagit still shows every
-# day's materialization; the price is that a failed ranged run leaves its days unmarked, not failed.
-RANGED_RUN_EVENTS = {"DAGSTER_EVENT_BATCH_SIZE": "1000", "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "1"}
-
-
-@contextmanager
-def ranged_run_events() -> Iterator[None]:
-    """:data:`RANGED_RUN_EVENTS` set for the runs started inside, as they were afterwards."""
-    saved = {name: os.environ.get(name) for name in RANGED_RUN_EVENTS}
-    os.environ.update({name: saved[name] or value for name, value in RANGED_RUN_EVENTS.items()})
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @dataclass
@@ -239,7 +214,7 @@ def import_news(runtime: Runtime, paths: list[Path], quiet: bool = False, bars: 
         universe = run_job(defs(), dagster_instance(), "universe_job", tags={"azak/origin": "import"})
         require_success(universe, "the universe run")
     say(f"importing {first} … {last} through raw/imported_news and computed/news_articles…")
-    with ranged_run_events(), progress.working("writing through raw/imported_news and computed/news_articles", bars):
+    with progress.working("writing through raw/imported_news and computed/news_articles", bars):
         result = run_job(defs(), dagster_instance(), "imported_news_job", (str(first), str(last)),
                          op_config(IMPORTED_NEWS, {"paths": [str(p) for p in paths]}),
                          {"azak/origin": "import"})
