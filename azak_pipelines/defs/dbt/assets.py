@@ -7,7 +7,14 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from azak_pipelines.defs.dbt.project import DBNAME, DBT_PROJECT, dbt_env, ensure_manifest, manifest_database
+from azak_pipelines.defs.dbt.project import (
+    DBNAME,
+    DBT_PROJECT,
+    dbt_env,
+    ensure_manifest,
+    keep_partial_parse,
+    manifest_database,
+)
 from azak_pipelines.defs.dbt.tables import SOURCE_TABLES
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.warehouse import ensure_table
@@ -67,7 +74,8 @@ def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: D
     os.environ.update(env)
     # unit tests check the models' SQL on fixtures: the suite runs them (tests/dbt), a build does not
     args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if config.full_refresh else [])]
-    events = dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context)
+    events = invocation.stream()
     # dagster-dbt queries the relations by the manifest's fully qualified names, which PostgreSQL
     # refuses across databases: a warehouse of another name gets no row counts or column lineage
     parsed_for, database = manifest_database(), env[DBNAME]
@@ -80,3 +88,4 @@ def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: D
     if config.column_lineage and parsed_for == database:
         events = events.fetch_column_metadata()
     yield from events
+    keep_partial_parse(invocation.target_path)

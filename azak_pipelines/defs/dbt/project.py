@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -60,6 +61,27 @@ def ensure_manifest() -> Path:
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
     return MANIFEST
+
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def keep_partial_parse(target_path: Path) -> None:
+    """Put a finished invocation's parse state where the next one starts from.
+
+    dagster-dbt runs each invocation in a target folder of its own, seeded with the project's
+    ``target/partial_parse.msgpack``. dbt refuses a state parsed for another profile, and the one
+    ``ensure_manifest`` writes carries the default connection, not the warehouse's: without this,
+    every build parsed the whole project again ("profile has changed"). The copy is atomic; a
+    state that does not fit the next invocation only costs that invocation a full parse.
+    """
+    state = Path(target_path) / PARTIAL_PARSE
+    if not state.exists():
+        return
+    destination = DBT_PROJECT_DIR / "target" / PARTIAL_PARSE
+    with tempfile.NamedTemporaryFile(dir=destination.parent, prefix=".partial_parse.", delete=False) as copy:
+        copy.write(state.read_bytes())
+    os.replace(copy.name, destination)
 
 
 def manifest_database() -> str:

@@ -13,7 +13,7 @@ from dagster_dbt import DbtCliResource
 from azak_core.market import STOCK_CODE
 from azak_core.settings_registry import read_or
 from azak_pipelines.defs.common import Window, kst_today
-from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_env, ensure_manifest
+from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_env, ensure_manifest, keep_partial_parse
 from azak_pipelines.defs.market.assets import fetch_daily_bars
 from azak_pipelines.defs.market.resources import KisResource
 from azak_pipelines.defs.market.tables import DAILY_PRICES
@@ -150,6 +150,7 @@ def onboarding_marts(context: dg.OpExecutionContext, plan: Onboarding, warehouse
     invocation = dbt.cli(["build", "--select", " ".join(MARTS), "--exclude-resource-type", "unit_test"],
                          manifest=manifest)
     invocation.wait()
+    keep_partial_parse(invocation.target_path)
     nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"]
     for result in invocation.get_artifact("run_results.json")["results"]:
         node = nodes.get(result["unique_id"], {})
