@@ -19,6 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column
 from rich.text import Text
 
 
@@ -35,7 +36,7 @@ class Rate(ProgressColumn):
     """Units done per second, over rich's recent samples (the finished speed once done)."""
 
     def __init__(self, unit: str):
-        super().__init__()
+        super().__init__(table_column=Column(no_wrap=True))
         self.unit = unit
 
     def render(self, task: Task) -> Text:
@@ -75,9 +76,15 @@ def open_bar(description: str, total: int | None, unit: str, enabled: bool) -> B
     second, the time left and the time spent, drawn on standard output until ``stop``."""
     if not enabled:
         return Bar(None, description, total)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn(unit), Rate(unit), TextColumn("left"), TimeRemainingColumn(), TextColumn("spent"),
-               TimeElapsedColumn(), TextColumn("{task.fields[note]}"))
+    # every column keeps its line; only the note gives way (an ellipsis) in a narrow terminal
+    def kept() -> Column:
+        return Column(no_wrap=True)
+    columns = (SpinnerColumn(table_column=kept()), TextColumn("{task.description}", table_column=kept()),
+               BarColumn(table_column=kept()), MofNCompleteColumn(table_column=kept()),
+               TextColumn(unit, table_column=kept()), Rate(unit), TextColumn("left", table_column=kept()),
+               TimeRemainingColumn(table_column=kept()), TextColumn("spent", table_column=kept()),
+               TimeElapsedColumn(table_column=kept()),
+               TextColumn("{task.fields[note]}", table_column=Column(no_wrap=True, overflow="ellipsis")))
     shown = Progress(*columns, console=Console(file=sys.stdout), refresh_per_second=4)
     shown.start()
     return Bar(shown, description, total)

@@ -23,8 +23,16 @@ async def graphql(base_url: str, query: str, variables: dict[str, Any], timeout:
         raise DagitUnavailable(f"Dagit at {base_url} is unreachable: {exc or type(exc).__name__}") from None
     if response.status_code != 200:
         raise DagitUnavailable(f"Dagit at {base_url} answered HTTP {response.status_code}")
-    body: dict[str, Any] = response.json()
+    try:
+        body = response.json()
+    except ValueError:
+        raise DagitUnavailable(f"Dagit at {base_url} answered with something that is not JSON") from None
+    if not isinstance(body, dict):
+        raise DagitUnavailable(f"Dagit at {base_url} answered JSON that is not a GraphQL response")
     if body.get("errors"):
-        raise DagitUnavailable("Dagit's GraphQL errors: " + "; ".join(e.get("message", "?") for e in body["errors"]))
-    data: dict[str, Any] = body["data"]
+        raise DagitUnavailable("Dagit's GraphQL errors: " + "; ".join(
+            str(e.get("message", "?")) if isinstance(e, dict) else "?" for e in body["errors"]))
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise DagitUnavailable(f"Dagit at {base_url} answered a GraphQL response without data")
     return data

@@ -21,6 +21,7 @@ This subclass:
 It is selected in ``dagster.yaml`` and in the Kubernetes values (deploy/dagster-values.yaml).
 """
 
+import itertools
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -70,12 +71,14 @@ class PooledPostgresEventLogStorage(PostgresEventLogStorage):
         return exists
 
     def store_event_batch(self, events: Sequence[dg.EventLogEntry]) -> None:
-        planned = [e for e in events if e.dagster_event_type == PLANNED]
-        rest = [e for e in events if e.dagster_event_type != PLANNED]
-        if planned:
-            self._store_planned_batch(planned)
-        if rest:
-            super().store_event_batch(rest)
+        # runs of consecutive planned events in one insert each, the rest as Dagster stores them:
+        # storage ids keep the order the events happened in
+        for is_planned, run in itertools.groupby(events, key=lambda e: e.dagster_event_type == PLANNED):
+            group = list(run)
+            if is_planned:
+                self._store_planned_batch(group)
+            else:
+                super().store_event_batch(group)
 
     def _store_planned_batch(self, events: list[dg.EventLogEntry]) -> None:
         """Planned materializations in one insert; each asset's row points at its last one."""

@@ -79,7 +79,7 @@ PREDICTION_WORK = """
 WITH links AS (
     SELECT m.stock_code FROM marts.news_stock_matches AS m
     JOIN marts.news_articles AS a ON a.news_id = m.news_id
-    JOIN marts.stocks AS s ON s.stock_code = m.stock_code AND s.is_watchlist
+    JOIN raw.stocks AS s ON s.code = m.stock_code AND s.is_watchlist  -- what the run reads
     WHERE m.news_id = :id AND m.salient AND coalesce(a.is_canonical, true)
 ), models AS (
     SELECT id FROM app.models WHERE active AND provider <> 'external'

@@ -59,7 +59,6 @@ class Onboarding(msgspec.Struct):
     step: Annotated[str | None, msgspec.Meta(description="what the run is doing (prices, links, marts, reports)")]
     requested_at: datetime
     finished_at: datetime | None
-    error: str | None
 
 
 class StockDetail(msgspec.Struct):

@@ -67,7 +67,7 @@ async def stock_detail(conn: AsyncConnection, code: str, now: datetime) -> Stock
 async def onboarding(conn: AsyncConnection, code: str) -> Onboarding | None:
     """The stock's latest onboarding (the run that backfills it after it joined the watch-list)."""
     row = await queries.latest_onboarding(conn, code)
-    return Onboarding(row.run_id, row.status, row.step, row.requested_at, row.finished_at, row.error) \
+    return Onboarding(row.run_id, row.status, row.step, row.requested_at, row.finished_at) \
         if row else None
 
 

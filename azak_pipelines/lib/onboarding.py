@@ -33,6 +33,20 @@ def pending(conn: psycopg.Connection[Any]) -> tuple[list[Request], list[str]]:
         [code for _, code, _, ready in rows if not ready]
 
 
+def open_requests(conn: psycopg.Connection[Any]) -> list[int]:
+    """Ids of the requests not finished (requested or running)."""
+    if not table_exists(conn, TABLE):
+        return []
+    return [int(r[0]) for r in conn.execute(
+        f"SELECT id FROM {TABLE} WHERE status IN ('requested', 'running') ORDER BY id")]
+
+
+def abandoned(conn: psycopg.Connection[Any], request_id: int, run_id: str, at: datetime, reason: str) -> None:
+    """Mark a request failed whose run ended without saying so itself (canceled, or killed)."""
+    conn.execute(f"UPDATE {TABLE} SET status = 'failed', run_id = %s, finished_at = %s, error = %s "
+                 "WHERE id = %s AND status IN ('requested', 'running')", (run_id, at, reason, request_id))
+
+
 def request(conn: psycopg.Connection[Any], code: str, origin: str, user_id: int | None = None) -> int:
     """The open request of ``code`` (requested or running), or a new one; its id."""
     found = conn.execute(f"SELECT id FROM {TABLE} WHERE stock_code = %s AND status IN ('requested', 'running') "

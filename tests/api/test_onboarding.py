@@ -119,7 +119,9 @@ async def test_stocks_added_again_are_onboarded_by_the_daemon(client, warehouse,
     launched = await asyncio.to_thread(onboard, warehouse)  # the runs' own event loops need a thread
     assert [r.tags["azak/stock"] for r, _ in launched] == [REPLAYED, FROM_FILES]
     assert all(r.tags["azak/origin"] == "api" and r.tags["dagster/priority"] == "-1" for r, _ in launched)
-    assert evaluate_sensor(warehouse).skip_message == "no stock to onboard"
+    after = evaluate_sensor(warehouse)  # nothing left to run for either (the shared warehouse may hold
+    assert isinstance(after, dg.SkipReason)  # other tests' additions, still waiting for the universe)
+    assert REPLAYED not in (after.skip_message or "") and FROM_FILES not in (after.skip_message or "")
 
     history = {row[0]: row[1:] for row in sql(
         warehouse, "SELECT stock_code, count(*), min(source), max(source) FROM raw.daily_prices "
@@ -140,6 +142,6 @@ async def test_stocks_added_again_are_onboarded_by_the_daemon(client, warehouse,
                                  "WHERE stock_code = %s AND report_day = %s ORDER BY 1", (code, NOW.date()))
         assert [r[0] for r in reports] == active and {r[1:] for r in reports} == {("ok", "live")}
         shown = (await client.get(f"/api/stocks/{code}", headers=bearer(admin.token))).json()["onboarding"]
-        assert shown["run_id"] == run_id and shown["status"] == "succeeded" and shown["error"] is None
+        assert shown["run_id"] == run_id and shown["status"] == "succeeded" and "error" not in shown
         analysis = (await client.get(f"/api/stocks/{code}/analysis", headers=bearer(admin.token))).json()
         assert sorted(r["provenance"]["model_name"] for r in analysis["reports"]) == active

@@ -111,6 +111,8 @@ class Terminal:
     def __init__(self, line: str, env: dict[str, str]):
         """Run the shell command ``line`` in a 200 × 30 terminal; ``EXIT=<code>`` follows its output."""
         self.socket = f"azak-test-{uuid.uuid4().hex[:8]}"
+        # the size is the terminal's: pytest's COLUMNS=80/LINES=24 would override it in rich
+        env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
         self.tmux("new-session", "-d", "-x", "200", "-y", "30", f"{line}; echo EXIT=$?; sleep 600", env=env)
 
     def tmux(self, *args: str, env: dict[str, str] | None = None) -> str:

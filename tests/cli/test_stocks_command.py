@@ -14,9 +14,9 @@ from tests.pipelines.runs import definitions, run
 pytestmark = pytest.mark.slow
 
 
-def tick(url: str) -> dg.SensorResult | dg.SkipReason:
+def tick(url: str, instance: dg.DagsterInstance | None = None) -> dg.SensorResult | dg.SkipReason:
     sensor = definitions().resolve_sensor_def("stock_onboarding_sensor")
-    with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(),
+    with dg.build_sensor_context(instance=instance or dg.DagsterInstance.ephemeral(),
                                  resources={"warehouse": Warehouse(database_url=url)}) as context:
         return sensor(context)
 
@@ -46,3 +46,12 @@ def test_stocks_add_requests_an_onboarding_the_sensor_runs(warehouse_with_stocks
     assert request.run_key == "onboarding:1" and request.tags["azak/origin"] == "cli"
     assert "dagster/priority" not in request.tags  # only API requests queue behind the platform's runs
     assert request.run_config["ops"]["onboarding_started"]["config"] == {"code": code, "request_id": 1}
+    # its run canceled before a step ran (no failure hook): the next tick closes the request, so
+    # the stock can be added again instead of waiting for good behind an open request
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_run(dg.DagsterRun("stock_onboarding_job", tags=request.tags, status=dg.DagsterRunStatus.CANCELED))
+    tick(url, instance)
+    with psycopg.connect(url) as conn:
+        status, error = conn.execute("SELECT status, error FROM app.stock_onboarding WHERE id = 1").fetchone()
+    assert (status, error) == ("failed", "the run ended canceled before it finished")
+    assert "onboarding request 2" in run_azak("stocks", "add", code, env=env).stdout

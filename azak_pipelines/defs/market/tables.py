@@ -8,6 +8,11 @@ PROVENANCE = (
     Column("fetched_at", "timestamptz", nullable=False,
            comment="when the data was fetched (for files: the file's modification time)"),
 )
+# the provenance of what only KIS serves (no file import exists for it)
+KIS_PROVENANCE = (
+    Column("source", "text", nullable=False, comment="kis:live or kis:replay"),
+    Column("fetched_at", "timestamptz", nullable=False, comment="when the data was fetched"),
+)
 
 DAILY_PRICES = TableSpec(
     schema="raw", name="daily_prices",
@@ -136,7 +141,7 @@ INDEX_SNAPSHOTS = TableSpec(
         Column("trading_value_mkrw", "bigint", comment="millions of KRW so far"),
         Column("advancing", "integer", comment="constituents up on the day"),
         Column("declining", "integer", comment="constituents down on the day"),
-        *PROVENANCE,
+        *KIS_PROVENANCE,
     ),
     natural_key=("index_code", "trade_date", "captured_at"),
     partition_column="trade_date", granularity="year",
@@ -160,7 +165,7 @@ MARKET_RANKINGS = TableSpec(
         Column("volume", "bigint", comment="shares traded so far today"),
         Column("trading_value", "bigint", comment="KRW traded so far (volume ranking only)"),
         Column("captured_at", "timestamptz", nullable=False, comment="when the ranking was taken"),
-        *PROVENANCE,
+        *KIS_PROVENANCE,
     ),
     natural_key=("trade_date", "ranking", "rank"),
     partition_column="trade_date", granularity="year",

@@ -12,6 +12,7 @@ from dagster_dbt import DbtCliResource
 
 from azak_core.market import STOCK_CODE
 from azak_core.settings_registry import read_or
+from azak_pipelines.defs import pools
 from azak_pipelines.defs.common import Window, kst_today
 from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_env, ensure_manifest, keep_partial_parse
 from azak_pipelines.defs.market.assets import fetch_daily_bars
@@ -73,7 +74,7 @@ def onboarding_started(context: dg.OpExecutionContext, config: OnboardStockConfi
     return Onboarding(request_id, config.code, Window(today - timedelta(days=days), today + timedelta(days=1)))
 
 
-@dg.op(ins={"plan": dg.In(Onboarding)}, out=dg.Out(Onboarding))
+@dg.op(ins={"plan": dg.In(Onboarding)}, out=dg.Out(Onboarding), pool=pools.KIS)
 def onboarding_prices(context: dg.OpExecutionContext, plan: Onboarding, warehouse: Warehouse,
                       kis: KisResource) -> Onboarding:
     """Daily bars (adjusted) from KIS for the days after the stock's latest stored bar: history
@@ -160,7 +161,7 @@ def onboarding_marts(context: dg.OpExecutionContext, plan: Onboarding, warehouse
     return plan
 
 
-@dg.op(out=dg.Out(Onboarding))
+@dg.op(out=dg.Out(Onboarding), pool=pools.LLM)
 def onboarding_reports(context: dg.OpExecutionContext, plan: Onboarding, warehouse: Warehouse,
                        llm: LlmResource) -> Onboarding:
     """A first report on the stock by every active model, as of now (live), like the report

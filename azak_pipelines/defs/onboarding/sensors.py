@@ -1,11 +1,15 @@
 """The daemon's half of onboarding: a run for each stock the API or the CLI added to the watch-list."""
 
+from datetime import UTC, datetime
+from typing import Any
+
 import dagster as dg
 
 from azak_core.runs import API_RUN_TAGS
 from azak_pipelines.defs.onboarding.jobs import stock_onboarding_job
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib import onboarding
+from azak_pipelines.lib.calendar.krx_calendar import utc_now
 
 
 @dg.sensor(job=stock_onboarding_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -17,6 +21,7 @@ def stock_onboarding_sensor(context: dg.SensorEvaluationContext,
     sensor's reference run. Requests made through the API keep the API's run tags (priority -1), so
     they never hold up the platform's own runs."""
     with warehouse.connect() as conn:
+        close_abandoned(context.instance, conn)
         ready, waiting = onboarding.pending(conn)
     if not ready:
         return dg.SkipReason(f"waiting for the universe to list {waiting}" if waiting else "no stock to onboard")
@@ -27,3 +32,21 @@ def stock_onboarding_sensor(context: dg.SensorEvaluationContext,
             tags={"azak/stock": r.stock_code, "azak/onboarding": str(r.id),
                   **(API_RUN_TAGS if r.origin == "api" else {"azak/origin": r.origin})})
         for r in ready])
+
+
+ENDED_WITHOUT_SUCCESS = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+
+
+def close_abandoned(instance: dg.DagsterInstance, conn: Any) -> None:
+    """Requests whose run ended as failed or canceled but are still open: the failure hook runs
+    only when a step fails, not when a run is canceled, its process killed (the dead-run reaper
+    marks it failed) or its launch fails. Closed here, the stock can be added again (a new
+    request, a new run key)."""
+    for request_id in onboarding.open_requests(conn):
+        records = instance.get_run_records(dg.RunsFilter(tags={"azak/onboarding": str(request_id)}), limit=1)
+        if records and records[0].dagster_run.status in ENDED_WITHOUT_SUCCESS:
+            run, ended = records[0].dagster_run, records[0].end_time
+            # a run canceled before it started has no end time: the request ends when this tick saw it
+            at = datetime.fromtimestamp(ended, UTC) if ended else utc_now()
+            onboarding.abandoned(conn, request_id, run.run_id, at,
+                                 f"the run ended {run.status.value.lower()} before it finished")
