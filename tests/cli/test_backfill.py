@@ -25,7 +25,7 @@ from azak_cli import backfills
 from tests.cli.test_serve import serve_until
 from tests.conftest import BIN, PROJECT_ROOT, free_port, reset_schemas, run_azak
 
-YEARS = 2  # of two generated listings: about 730 daily partitions in one backfill
+YEARS = 10  # of two generated listings: about 3,650 daily partitions in one backfill (issue 28: ten years)
 BAR = re.compile(r"(\d+)/(\d+) partitions")
 
 

@@ -66,7 +66,7 @@ def ensure_manifest() -> Path:
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
-def keep_partial_parse(target_path: Path) -> None:
+def keep_partial_parse(target_path: Path, project_dir: Path = DBT_PROJECT_DIR) -> None:
     """Put a finished invocation's parse state where the next one starts from.
 
     dagster-dbt runs each invocation in a target folder of its own, seeded with the project's
@@ -78,7 +78,7 @@ def keep_partial_parse(target_path: Path) -> None:
     state = Path(target_path) / PARTIAL_PARSE
     if not state.exists():
         return
-    destination = DBT_PROJECT_DIR / "target" / PARTIAL_PARSE
+    destination = project_dir / "target" / PARTIAL_PARSE
     with tempfile.NamedTemporaryFile(dir=destination.parent, prefix=".partial_parse.", delete=False) as copy:
         copy.write(state.read_bytes())
     os.replace(copy.name, destination)
