@@ -17,3 +17,6 @@ CREATE TABLE app.stock_onboarding (
 );
 CREATE INDEX stock_onboarding_by_code ON app.stock_onboarding (stock_code, id DESC);
 CREATE INDEX stock_onboarding_requested ON app.stock_onboarding (id) WHERE status = 'requested';
+-- one open request per stock, even when two admins (or the API and the CLI) add it at once
+CREATE UNIQUE INDEX stock_onboarding_one_open ON app.stock_onboarding (stock_code)
+    WHERE status IN ('requested', 'running');

@@ -184,7 +184,8 @@ async def request_onboarding(conn: AsyncConnection, code: str, user_id: int) -> 
     await conn.execute(text(
         "INSERT INTO app.stock_onboarding (stock_code, origin, requested_by) SELECT :code, 'api', :user "
         "WHERE NOT EXISTS (SELECT 1 FROM app.stock_onboarding WHERE stock_code = :code "
-        "AND status IN ('requested', 'running'))"), {"code": code, "user": user_id})
+        "AND status IN ('requested', 'running')) ON CONFLICT DO NOTHING"),  # a concurrent add won the race
+        {"code": code, "user": user_id})
 
 
 async def latest_onboarding(conn: AsyncConnection, code: str) -> OnboardingRow | None:

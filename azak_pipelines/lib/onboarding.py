@@ -53,9 +53,10 @@ def request(conn: psycopg.Connection[Any], code: str, origin: str, user_id: int 
                          "ORDER BY id DESC LIMIT 1", (code,)).fetchone()
     if found:
         return int(found[0])
-    row = conn.execute(f"INSERT INTO {TABLE} (stock_code, origin, requested_by) VALUES (%s, %s, %s) RETURNING id",
-                       (code, origin, user_id)).fetchone()
-    assert row is not None  # RETURNING of one inserted row
+    row = conn.execute(f"INSERT INTO {TABLE} (stock_code, origin, requested_by) VALUES (%s, %s, %s) "
+                       "ON CONFLICT DO NOTHING RETURNING id", (code, origin, user_id)).fetchone()
+    if row is None:  # a concurrent add recorded the open request between the two statements
+        return request(conn, code, origin, user_id)
     return int(row[0])
 
 

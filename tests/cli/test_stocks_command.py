@@ -39,6 +39,8 @@ def test_stocks_add_requests_an_onboarding_the_sensor_runs(warehouse_with_stocks
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT stock_code, origin, status, run_id FROM app.stock_onboarding").fetchall() == [
             (code, "cli", "requested", None)]
+        with pytest.raises(psycopg.errors.UniqueViolation):  # one open request per stock, whoever races
+            conn.execute("INSERT INTO app.stock_onboarding (stock_code, origin) VALUES (%s, 'api')", (code,))
     waiting = tick(url)
     assert isinstance(waiting, dg.SkipReason) and code in (waiting.skip_message or "")
     run("reference_job", assets=["raw/stocks"])  # what watchlist_sensor requests after the change
