@@ -120,6 +120,8 @@ def database_error(_: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[
         message = str(getattr(exc, "orig", exc)).splitlines()[0]
         return _body(503, f"the warehouse is not built yet ({message}); run the pipelines first")
     if code == "42703":  # undefined_column: a table written by an older release, before its next run
+        # ... or a query of ours naming a column that never existed: logged with its statement either way
+        LOG.error("undefined column (an older warehouse table, or a bug in the query)", exc_info=exc)
         message = str(getattr(exc, "orig", exc)).splitlines()[0]
         return _body(503, f"a warehouse table predates this release ({message}); materialize its asset once "
                           "(the writer adds the new columns) and retry")

@@ -1,6 +1,6 @@
 """`azak import predictions` and `azak evaluate`: Dagster runs, then the leaderboard."""
 
-import json
+
 import sys
 import time
 from datetime import date
@@ -11,6 +11,7 @@ import psycopg
 
 from azak_cli import progress
 from azak_cli.errors import UsageError
+from azak_cli.output import print_json
 from azak_cli.runtime.environment import Runtime
 from azak_pipelines.defs.evaluation.tables import EXTERNAL_PREDICTIONS
 from azak_pipelines.lib.warehouse import missing_tables
@@ -112,7 +113,7 @@ def evaluate(runtime: Runtime, model: str | None, start: date | None, end: date 
                          f"{', '.join(known) or 'none'}")
     models = model_summaries(items, model, start, end)
     if as_json:
-        print(json.dumps({"models": models}, ensure_ascii=False))
+        print_json({"models": models})
         return models
     if not models:
         print("no predictions to evaluate yet")

@@ -2,13 +2,13 @@
 
 import asyncio
 import html
-import json
 import re
 import signal
 from datetime import date
 from typing import Any
 
 from azak_cli.errors import UsageError
+from azak_cli.output import print_json
 from azak_cli.runtime.environment import Runtime
 from azak_core import settings_registry
 from azak_core.market import STOCK_CODE
@@ -166,7 +166,7 @@ def show_outbox(runtime: Runtime, day: date | None, limit: int, as_json: bool = 
     with psycopg.connect(runtime.database.render()) as conn:
         rows = outbox.rows_for_day(conn, day, limit)
     if as_json:
-        print(json.dumps([dict(zip(OUTBOX_KEYS, r, strict=True)) for r in rows], ensure_ascii=False, default=str))
+        print_json([dict(zip(OUTBOX_KEYS, r, strict=True)) for r in rows])
         return
     if not rows:
         print(f"the outbox is empty{f' for {day}' if day else ''}")

@@ -1,9 +1,9 @@
 """`azak milvus start|stop|status`: the embedded Milvus (milvus-lite) under AZAK_HOME."""
 
 import argparse
-import json
 from typing import Any
 
+from azak_cli.output import print_json
 from azak_cli.runtime import environment
 
 
@@ -23,8 +23,9 @@ def run(args: argparse.Namespace) -> int:
         print("stopped" if server.stop() else "not running")
     else:
         running = server.is_running()
-        print(json.dumps({"embedded": str(server.data_dir), "running": running, "uri": server.uri if running else None})
-              if args.json else
-              f"embedded Milvus ({server.data_dir}): {'running on ' + server.uri if running else 'stopped'}")
+        if args.json:
+            print_json({"embedded": str(server.data_dir), "running": running, "uri": server.uri if running else None})
+        else:
+            print(f"embedded Milvus ({server.data_dir}): {'running on ' + server.uri if running else 'stopped'}")
         return 0 if running else 3
     return 0
