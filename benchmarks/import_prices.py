@@ -209,18 +209,10 @@ def _command(files: list[Path], url: str, home: str) -> float:
 
 
 def decade(stocks: int) -> None:
-    from azak_pipelines.defs.market.tables import DAILY_PRICES
-    from azak_pipelines.lib.warehouse import connect, ensure_partitions, ensure_table
-
     loads = [f"start {load_average()}"]
     with tempfile.TemporaryDirectory() as tmp, scratch_database("azak_bench_decade") as url:
         files, rows = _generate(stocks, 10, Path(tmp) / "decade")
-        first, last = _span(files)
-        with connect(url) as conn:
-            ensure_table(conn, DAILY_PRICES)
-            ensure_partitions(conn, DAILY_PRICES, first, date.fromordinal(last.toordinal() + 1))
-        data = _render(files)
-        copy_seconds, _ = timed(lambda: plain_copy(url, data))
+        first, last, copy_seconds = _copy_baseline(url, files)
         loads.append(f"after COPY {load_average()}")
         _truncate(url)
         after = _import_run(files)
@@ -278,9 +270,6 @@ def _timed_command(files: list[Path], url: str, home: str) -> tuple[float, float
 def held_out() -> None:
     """The held-out-sized import (500 stocks x 370 days) as a command, against a plain COPY of the
     same rows, with what a command pays before its run starts, each measured in a child process."""
-    from azak_pipelines.defs.market.tables import DAILY_PRICES
-    from azak_pipelines.lib.warehouse import connect, ensure_partitions, ensure_table
-
     loads = [f"start {load_average()}"]
     rows: list[tuple[str, str]] = []
     for name, code in LOADS.items():
@@ -294,12 +283,7 @@ def held_out() -> None:
     loads.append(f"after the loads {load_average()}")
     with tempfile.TemporaryDirectory() as tmp, scratch_database("azak_bench_held_out") as url:
         files, count = _generate(500, 370 / 365, Path(tmp) / "held_out")
-        first, last = _span(files)
-        with connect(url) as conn:
-            ensure_table(conn, DAILY_PRICES)
-            ensure_partitions(conn, DAILY_PRICES, first, date.fromordinal(last.toordinal() + 1))
-        data = _render(files)
-        copy_seconds, _ = timed(lambda: plain_copy(url, data))
+        first, last, copy_seconds = _copy_baseline(url, files)
         _truncate(url)
         home = str(Path(tmp) / "azak_home")
         runs = [_timed_command(files, url, home) for _ in range(2)]
@@ -313,6 +297,21 @@ def held_out() -> None:
         *rows,
         ("load average (1/5/15 min)", "; ".join(loads)),
     ])
+
+
+def _copy_baseline(url: str, files: list[Path]) -> tuple[date, date, float]:
+    """The files' first and last day, and the median seconds of a plain COPY of their rows into
+    the table with its partitions made (left filled)."""
+    from azak_pipelines.defs.market.tables import DAILY_PRICES
+    from azak_pipelines.lib.warehouse import connect, ensure_partitions, ensure_table
+
+    first, last = _span(files)
+    with connect(url) as conn:
+        ensure_table(conn, DAILY_PRICES)
+        ensure_partitions(conn, DAILY_PRICES, first, date.fromordinal(last.toordinal() + 1))
+    data = _render(files)
+    copy_seconds, _ = timed(lambda: plain_copy(url, data))
+    return first, last, copy_seconds
 
 
 def _span(files: list[Path]) -> tuple[date, date]:
