@@ -16,7 +16,7 @@ def daily_prices_defs() -> dg.Definitions:
     """``daily_prices_job`` alone: ``raw/daily_prices``, the checks on it (the market's and its
     freshness rule), the resources and the executor — the same objects :func:`defs` loads,
     annotated the same way, without importing the other domains (dbt, the LLM and embedding
-    clients, the plots), which were half of ``azak import prices``'s time. The job's graph is the
+    clients, the plots), which were over a third of ``azak import prices``'s CPU. The job's graph is the
     code location's (tests/pipelines/test_definitions.py); only the resources it does not use are
     left out."""
     from azak_pipelines.defs import executor, resources
