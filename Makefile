@@ -22,12 +22,16 @@ node_modules/.package-lock.json: package.json package-lock.json
 	else echo "node/npm not found: skipping npm ci (the TypeScript client test will skip)"; fi
 
 # Idempotent bootstrap: a venv, uv from PyPI, the locked dependency set, the project itself.
+# Bytecode is compiled here, once: where PYTHONDONTWRITEBYTECODE is set (the image, some shells),
+# every command would otherwise compile Dagster's modules again (seconds of CPU per command:
+# benchmarks/import_prices.py --held-out measures it).
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found %s)" % sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q azak_core azak_pipelines azak_cli azak_api
 	@touch $(STAMP)
 
 # Re-resolve the lock file after changing dependencies in pyproject.toml.

@@ -62,7 +62,7 @@ def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto"
     """Load price files through ``raw/daily_prices`` (one run, in this process); with ``bars``, a bar
     of files read, then a spinner while the run writes them."""
 
-    from azak_pipelines.definitions import defs
+    from azak_pipelines.definitions import daily_prices_defs
     from azak_pipelines.defs.calendar.partitions import MARKET_START
 
     if code is not None and not STOCK_CODE.match(code):
@@ -82,7 +82,7 @@ def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto"
     started = time.monotonic()
     with progress.working(f"writing {len(paths):,} file(s) through raw/daily_prices", bars):
         result = run_job(
-            defs(), dagster_instance(), "daily_prices_job", (str(scan.first), str(scan.last)),
+            daily_prices_defs(), dagster_instance(), "daily_prices_job", (str(scan.first), str(scan.last)),
             op_config(DAILY_PRICES, {
                 "source": "files", "paths": [str(p) for p in paths], "file_format": file_format,
                 "price_basis": basis, "code": code}),
@@ -122,7 +122,7 @@ def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] |
     own step, or ``shards`` steps of stocks (which the Celery workers share out when
     AZAK_EXECUTOR=celery)."""
 
-    from azak_pipelines.definitions import defs
+    from azak_pipelines.definitions import daily_prices_defs, defs
     from azak_pipelines.defs.market.backfill import stock_shards
     from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
 
@@ -143,7 +143,7 @@ def backfill_prices(runtime: Runtime, start: date, end: date, codes: list[str] |
                          {"ops": {stock_shards.name: {"config": config}}, "loggers": logs},
                          {"azak/origin": "backfill"})
     else:
-        result = run_job(defs(), dagster_instance(), "daily_prices_job", (str(start), str(end)),
+        result = run_job(daily_prices_defs(), dagster_instance(), "daily_prices_job", (str(start), str(end)),
                          {**op_config(DAILY_PRICES, {"source": "kis", **config}), "loggers": logs},
                          {"azak/origin": "backfill"})
     require_success(result, "the backfill run")

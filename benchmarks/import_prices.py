@@ -17,7 +17,12 @@ statement per event, each check planned per partition), and *after*, with the pr
 (``azak_pipelines/instance_storage.py``) — and ``azak import prices`` of 500 stocks x 370 days as a
 command, from its start to its exit.
 
-    python -m benchmarks.import_prices [--decade 100]
+``--held-out`` measures the command at the held-out size (500 stocks x 370 days) from its start to
+its exit, twice, against a plain COPY of the same rows, and what a command pays before its run:
+loading the whole code location or only ``daily_prices_defs()``, and importing Dagster from
+compiled bytecode or from source — each in a fresh child process, its CPU time beside its wall time.
+
+    python -m benchmarks.import_prices [--decade 100 | --held-out]
 """
 
 import csv
@@ -204,18 +209,10 @@ def _command(files: list[Path], url: str, home: str) -> float:
 
 
 def decade(stocks: int) -> None:
-    from azak_pipelines.defs.market.tables import DAILY_PRICES
-    from azak_pipelines.lib.warehouse import connect, ensure_partitions, ensure_table
-
     loads = [f"start {load_average()}"]
     with tempfile.TemporaryDirectory() as tmp, scratch_database("azak_bench_decade") as url:
         files, rows = _generate(stocks, 10, Path(tmp) / "decade")
-        first, last = _span(files)
-        with connect(url) as conn:
-            ensure_table(conn, DAILY_PRICES)
-            ensure_partitions(conn, DAILY_PRICES, first, date.fromordinal(last.toordinal() + 1))
-        data = _render(files)
-        copy_seconds, _ = timed(lambda: plain_copy(url, data))
+        first, last, copy_seconds = _copy_baseline(url, files)
         loads.append(f"after COPY {load_average()}")
         _truncate(url)
         after = _import_run(files)
@@ -242,6 +239,81 @@ def decade(stocks: int) -> None:
     ])
 
 
+LOADS = {
+    "the whole code location (defs())":
+        "from azak_pipelines.definitions import defs; defs().resolve_job_def('daily_prices_job')",
+    "daily_prices_defs() (what the import loads)":
+        "from azak_pipelines.definitions import daily_prices_defs; "
+        "daily_prices_defs().resolve_job_def('daily_prices_job')",
+    "import dagster, compiled bytecode": "import dagster",
+}
+
+
+def _child_cpu(code: str, *flags: str) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of a fresh Python running ``code``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, *flags, "-c", code], check=True, capture_output=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _timed_command(files: list[Path], url: str, home: str) -> tuple[float, float]:
+    """``azak import prices`` in its own process: wall seconds from start to exit, and its CPU."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = _command(files, url, home)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def held_out() -> None:
+    """The held-out-sized import (500 stocks x 370 days) as a command, against a plain COPY of the
+    same rows, with what a command pays before its run starts, each measured in a child process."""
+    loads = [f"start {load_average()}"]
+    rows: list[tuple[str, str]] = []
+    for name, code in LOADS.items():
+        wall, cpu = _child_cpu(code)
+        rows.append((f"loading {name}", f"{cpu:.2f} s CPU ({wall:.1f} s wall)"))
+    with tempfile.TemporaryDirectory() as empty:
+        # a bytecode cache nobody wrote: every module compiled from source, as in a venv installed
+        # without --compile-bytecode where PYTHONDONTWRITEBYTECODE is set
+        wall, cpu = _child_cpu(LOADS["import dagster, compiled bytecode"], "-X", f"pycache_prefix={empty}")
+    rows.append(("loading import dagster, compiled from source", f"{cpu:.2f} s CPU ({wall:.1f} s wall)"))
+    loads.append(f"after the loads {load_average()}")
+    with tempfile.TemporaryDirectory() as tmp, scratch_database("azak_bench_held_out") as url:
+        files, count = _generate(500, 370 / 365, Path(tmp) / "held_out")
+        first, last, copy_seconds = _copy_baseline(url, files)
+        _truncate(url)
+        home = str(Path(tmp) / "azak_home")
+        runs = [_timed_command(files, url, home) for _ in range(2)]
+        loads.append(f"after the commands {load_average()}")
+    for label, (wall, cpu) in zip(("first (inserts)", "again (replaces)"), runs, strict=True):
+        rows.append((f"azak import prices, {label}", f"{wall:.1f} s start to exit, {cpu:.1f} s CPU; "
+                                                    f"{copy_seconds / wall:.3f}x plain COPY"))
+    report("azak import prices, 500 stocks x 370 days (benchmarks/import_prices.py --held-out)", [
+        ("rows", f"{count:,} ({first} … {last}, one run over {(last - first).days + 1:,} partitions)"),
+        ("plain COPY", f"{count / copy_seconds:,.0f} rows/s ({copy_seconds:.2f} s, median of 3)"),
+        *rows,
+        ("load average (1/5/15 min)", "; ".join(loads)),
+    ])
+
+
+def _copy_baseline(url: str, files: list[Path]) -> tuple[date, date, float]:
+    """The files' first and last day, and the median seconds of a plain COPY of their rows into
+    the table with its partitions made (left filled)."""
+    from azak_pipelines.defs.market.tables import DAILY_PRICES
+    from azak_pipelines.lib.warehouse import connect, ensure_partitions, ensure_table
+
+    first, last = _span(files)
+    with connect(url) as conn:
+        ensure_table(conn, DAILY_PRICES)
+        ensure_partitions(conn, DAILY_PRICES, first, date.fromordinal(last.toordinal() + 1))
+    data = _render(files)
+    copy_seconds, _ = timed(lambda: plain_copy(url, data))
+    return first, last, copy_seconds
+
+
 def _span(files: list[Path]) -> tuple[date, date]:
     from azak_pipelines.lib.market.price_files import PriceRow, read_price_file
 
@@ -265,6 +337,8 @@ def _truncate(url: str) -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3])
+    elif sys.argv[1:] == ["--held-out"]:
+        held_out()
     elif len(sys.argv) == 3 and sys.argv[1] == "--decade":
         decade(int(sys.argv[2]))
     else:

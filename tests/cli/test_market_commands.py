@@ -1,7 +1,7 @@
 """`azak import prices`, `azak backfill prices`, `azak housekeeping`: real runs in a real Dagster instance."""
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import dagster as dg
 import psycopg
@@ -61,6 +61,28 @@ def test_import_of_both_layouts_is_a_materialization_and_idempotent(cli_env, db_
     recorded = materializations(cli_env, "raw/daily_prices")
     assert len(recorded) == 2 * 701  # one per partition (calendar day) of the range, per run
     assert recorded[0]["source"] == "files" and recorded[0]["rows_written"] == 948
+    # what Dagit's partition bar shows: each day of the range materialized, none failed or pending
+    first_day = min(row[1] for row in snapshot)
+    assert partition_status(cli_env, "raw/daily_prices") == (
+        [str(first_day + timedelta(days=n)) for n in range(701)], [], [])
+
+
+def partition_status(env: dict[str, str], asset: str) -> tuple[list[str], list[str], list[str]]:
+    """The materialized, failed and in-progress days of ``asset``, from the status cache Dagit's
+    partition bar reads."""
+    from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
+
+    from azak_pipelines.defs.calendar.partitions import market_days
+
+    os.environ["DAGSTER_PG_URL"] = env["AZAK_DAGSTER_DATABASE_URL"].replace(
+        "postgresql://", "postgresql+psycopg2://", 1)
+    with dg.DagsterInstance.from_config(os.path.join(env["AZAK_HOME"], "dagster")) as instance:
+        status = get_and_update_asset_status_cache_value(
+            instance, dg.AssetKey.from_user_string(asset), market_days)
+        assert status is not None
+        return (sorted(status.deserialize_materialized_partition_subsets(market_days).get_partition_keys()),
+                sorted(status.deserialize_failed_partition_subsets(market_days).get_partition_keys()),
+                sorted(status.deserialize_in_progress_partition_subsets(market_days).get_partition_keys()))
 
 
 def test_marts_resume_after_an_import_and_rebuild_from_scratch_on_request(cli_env, db_url):

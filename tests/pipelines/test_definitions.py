@@ -15,7 +15,7 @@ import dagster as dg
 import pytest
 
 from azak_core.runs import STOCK_REPORTS_JOB, STOCK_REPORTS_KEY, op_config, op_name
-from azak_pipelines.definitions import defs
+from azak_pipelines.definitions import daily_prices_defs, defs
 from azak_pipelines.defs.common import asset_key
 from azak_pipelines.defs.predictions.tables import STOCK_REPORTS
 from azak_pipelines.defs.tables import TABLES, table
@@ -113,3 +113,22 @@ def test_the_names_the_api_launches_stock_reports_by_are_the_pipelines_names():
     # the config the API sends is valid for that job
     config = op_config(STOCK_REPORTS_KEY, {"stocks": ["005930"]})
     assert dg.validate_run_config(job, config)
+
+
+def test_the_price_import_runs_the_code_locations_daily_prices_job():
+    # `azak import prices` loads daily_prices_defs() instead of the whole code location: the same
+    # job, node for node, over the same asset annotated the same way, with the resources it uses
+    light, full = daily_prices_defs(), defs()
+    job, same = light.resolve_job_def("daily_prices_job"), full.resolve_job_def("daily_prices_job")
+    mine, theirs = job.get_job_snapshot(), same.get_job_snapshot()
+    assert mine.dep_structure_snapshot == theirs.dep_structure_snapshot
+    assert mine.node_defs_snapshot == theirs.node_defs_snapshot
+    assert (mine.tags, mine.description, job.executor_def.name) == (
+        theirs.tags, theirs.description, same.executor_def.name)
+    used = {name for node in job.nodes for name in node.definition.required_resource_keys}
+    assert used and {r.name: r for r in mine.mode_def_snaps[0].resource_def_snaps if r.name in used} == {
+        r.name: r for r in theirs.mode_def_snaps[0].resource_def_snaps if r.name in used}
+    key = asset_key(table("raw", "daily_prices"))
+    [spec] = [s for s in light.resolve_all_asset_specs() if s.key == key]
+    assert spec == next(s for s in full.resolve_all_asset_specs() if s.key == key)
+    assert light.resolve_asset_graph().get(key).check_keys == full.resolve_asset_graph().get(key).check_keys
