@@ -1,9 +1,9 @@
 """`azak models add|pair|list|set`: the model registry (app.models) and the active A/B pair."""
 
 import argparse
-from datetime import date
 from typing import Any
 
+from azak_cli.commands.arguments import iso_date
 from azak_cli.errors import UsageError
 from azak_cli.runtime import environment
 
@@ -35,20 +35,13 @@ def add_backfill_arguments(parser: Any) -> None:
     parser.add_argument("--backfill", action="store_true",
                         help="the daemon backfills its news predictions and reports over past days, then evaluates "
                              "them (one model_onboarding_job run)")
-    parser.add_argument("--from", dest="backfill_from", type=_day, metavar="DAY",
+    parser.add_argument("--from", dest="backfill_from", type=iso_date, metavar="DAY",
                         help="first day of the backfill (default: AZAK_MODEL_BACKFILL_DAYS before the last priced "
                              "session)")
-    parser.add_argument("--to", dest="backfill_to", type=_day, metavar="DAY",
+    parser.add_argument("--to", dest="backfill_to", type=iso_date, metavar="DAY",
                         help="last day of the backfill (default: the last priced session)")
     parser.add_argument("--budget", type=float, metavar="USD",
                         help="US dollars for the whole backfill (default: AZAK_LLM_BUDGET_USD)")
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a day YYYY-MM-DD, got {text!r}") from None
 
 
 def register_pair(actions: Any) -> None:
