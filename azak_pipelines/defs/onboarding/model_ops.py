@@ -142,8 +142,10 @@ def model_onboarding_predictions(context: dg.OpExecutionContext, plan: Backfill,
             attempts = _predict_day(conn, context, llm, plan, day, budget)
             model_onboarding.spent(conn, plan.request_id, budget.spent_usd)
             if any(a.error_class == "budget" for a in attempts):
-                stopped = (f"stopped on {day} (day {number} of {len(days)}): {budget.reason()}; the days before "
-                           "are complete. Ask again with a larger budget: answers already made cost nothing")
+                stopped = (f"stopped on {day} (day {number} of {len(days)}): the backfill's budget of "
+                           f"${budget.limit_usd or 0:.4f} reached (${budget.spent_usd:.4f} spent); the days "
+                           "before are complete. Ask again with a larger budget: answers already made come from "
+                           "the cache at no cost")
                 context.log.warning(stopped)
                 break
     return replace(plan, stopped=stopped)
