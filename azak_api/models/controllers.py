@@ -81,6 +81,9 @@ class ModelController(Controller):
             raise ValidationException(f"model: {problem}")
         check_egress(settings, data.provider, data.base_url, data.api_key_env)
         if data.backfill:
+            if data.provider == "external":
+                raise ValidationException("backfill: an external model's predictions are imported "
+                                          "(`azak import predictions`), not made")
             await check_backfill(tx, data.backfill)
         values = msgspec.structs.asdict(data)
         values["params"] = msgspec.to_builtins(data.params)
