@@ -77,14 +77,15 @@ class AbPair:
     created: bool  # False: a pair was active already and is kept
 
 
-async def ensure_ab_test_async(database_url: str, model_a: str, model_b: str, note: str) -> AbPair:
+async def ensure_ab_test_async(database_url: str, model_a: str, model_b: str, note: str,
+                               replace: bool = False) -> AbPair:
     engine = _engine(database_url)
     try:
         await migrate(engine)
         async with engine.begin() as conn:
             await evaluations.lock_ab_tests(conn)
             active = await evaluations.active_ab_test(conn)
-            if active is not None:
+            if active is not None and not replace:
                 return AbPair(active.id, active.model_a, active.model_b, created=False)
             found = await conn.execute(text("SELECT name, id FROM app.models WHERE name IN (:a, :b)"),
                                        {"a": model_a, "b": model_b})
@@ -99,7 +100,8 @@ async def ensure_ab_test_async(database_url: str, model_a: str, model_b: str, no
         await engine.dispose()
 
 
-def ensure_ab_test(database_url: str, model_a: str, model_b: str, note: str) -> AbPair:
+def ensure_ab_test(database_url: str, model_a: str, model_b: str, note: str, replace: bool = False) -> AbPair:
     """An active A/B pair: the one configured already (an admin's pair is never replaced), else
-    ``model_a`` vs ``model_b``, made now under the lock ``POST /api/ab-tests`` takes."""
-    return asyncio.run(ensure_ab_test_async(database_url, model_a, model_b, note))
+    ``model_a`` vs ``model_b``, made now under the lock ``POST /api/ab-tests`` takes. ``replace``:
+    made now whatever is active (the active one is kept as history, as the API does)."""
+    return asyncio.run(ensure_ab_test_async(database_url, model_a, model_b, note, replace))

@@ -100,10 +100,17 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "models": ("The model registry (app.models): which models predict, with which provider and parameters.",
                ("azak models list", "azak models set momentum --inactive")),
     "models add": ("Register a model; its key is read from an allowed variable (AZAK_LLM_KEY_VARIABLES), never "
-                   "stored.",
+                   "stored. With --backfill the daemon runs model_onboarding_job: its predictions and reports over "
+                   "past days within --budget, then the evaluation (and the A/B result with --compare-with).",
                    ("azak models add --name gpt --provider openai --model gpt-4o-mini",
                     "azak models add --name local --provider openai-compatible --model qwen "
-                    "--base-url http://127.0.0.1:8001/v1")),
+                    "--base-url http://127.0.0.1:8001/v1",
+                    "azak models add --name gpt --provider openai --model gpt-4o-mini --backfill --budget 2 "
+                    "--compare-with baseline")),
+    "models pair": ("Make two models the active A/B pair (the previous pair is kept as history); with --backfill "
+                    "the daemon backfills both over past days, then computes the pair's result.",
+                    ("azak models pair baseline momentum",
+                     "azak models pair gpt baseline --backfill --from 2025-05-19 --to 2025-06-17 --budget 2")),
     "models list": ("List the registered models and whether each is active.", ("azak models list",)),
     "models set": ("Activate or deactivate a model.", ("azak models set momentum --inactive",)),
     "stocks": ("The watch-list: the stocks whose prices, news, predictions and reports are collected.",

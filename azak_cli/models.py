@@ -1,4 +1,5 @@
-"""`azak models add|list|set` (the registry in app.models) and `azak predict` (a stock_reports run)."""
+"""`azak models add|pair|list|set` (the registry in app.models, the active A/B pair, backfills) and
+`azak predict` (a stock_reports run)."""
 
 import json
 import os
@@ -14,7 +15,9 @@ from azak_core.baselines import baseline_model_problem
 from azak_core.egress import EgressPolicy, EgressSettingError
 from azak_core.market import STOCK_CODE
 from azak_core.patterns import BASE_URL_PATTERN, ENV_NAME_PATTERN, MODEL_NAME_PATTERN
+from azak_core.runs import backfill_window_problem
 from azak_pipelines.defs.predictions.tables import STOCK_REPORTS
+from azak_pipelines.lib import model_onboarding
 from azak_pipelines.runs import dagster_instance, materialization, op_config, require_success, run_job
 
 PROVIDERS = ("openai", "openrouter", "openai-compatible", "baseline", "external")
@@ -67,7 +70,60 @@ def add(runtime: Runtime, args: Any) -> int:
     state = "inactive" if args.inactive else "active"
     print(f"added model {args.name} (id {row[0]}, {args.provider} {args.model}, {state}); "
           "the next prediction run uses it")
+    if args.backfill:
+        request_backfill(runtime, args, [args.name, args.compare_with] if args.compare_with else [args.name])
     return 0
+
+
+def check_backfill(args: Any) -> None:
+    """Refuse backfill options without --backfill, and a window the run would refuse."""
+    options = (("--from", args.backfill_from), ("--to", args.backfill_to), ("--budget", args.budget),
+               ("--compare-with", getattr(args, "compare_with", None)))
+    given = [flag for flag, value in options if value is not None]
+    if given and not args.backfill:
+        raise UsageError(f"{', '.join(given)} go with --backfill")
+    problem = backfill_window_problem(args.backfill_from, args.backfill_to)
+    if problem:
+        raise UsageError(problem)
+    if args.budget is not None and args.budget < 0:
+        raise UsageError(f"--budget must not be negative, got {args.budget}")
+
+
+def pair(runtime: Runtime, args: Any) -> int:
+    """Make ``model_a`` vs ``model_b`` the active A/B pair, as POST /api/ab-tests does."""
+    if args.model_a == args.model_b:
+        raise UsageError("model A and model B must be two different models")
+    if args.backfill:
+        request_backfill(runtime, args, [args.model_a, args.model_b])
+    else:
+        make_pair(runtime, args.model_a, args.model_b, "azak models pair")
+    return 0
+
+
+def make_pair(runtime: Runtime, model_a: str, model_b: str, note: str) -> int:
+    from azak_api.admin import ensure_ab_test
+
+    try:
+        made = ensure_ab_test(runtime.database.render(), model_a, model_b, note, replace=True)
+    except LookupError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"A/B test {made.id}: {model_a} vs {model_b} is the active pair")
+    return made.id
+
+
+def request_backfill(runtime: Runtime, args: Any, names: list[str]) -> int:
+    """A backfill request for the model (or the pair ``names``, made the active pair first)."""
+    pair_id = make_pair(runtime, names[0], names[1], f"onboarding of {names[0]}") if len(names) == 2 else None
+    with _connect(runtime) as conn:
+        ids = dict(conn.execute("SELECT name, id FROM app.models WHERE name = ANY(%s)", (names,)).fetchall())
+        if len(ids) != len(names):
+            raise UsageError(f"no model named {', '.join(set(names) - ids.keys())} (see `azak models list`)")
+        request_id = model_onboarding.request(conn, [ids[n] for n in names], "cli", ab_test_id=pair_id,
+                                              start=args.backfill_from, end=args.backfill_to, budget_usd=args.budget)
+    print(f"backfill request {request_id} for {' vs '.join(names)}: the daemon's model_onboarding_sensor starts "
+          "its run (predictions and reports over the window, then the evaluation); follow it in Dagit, "
+          "GET /api/models or GET /api/ab-tests")
+    return request_id
 
 
 LIST_KEYS = ("id", "name", "provider", "model", "base_url", "kind", "structured", "api_key_env", "params",

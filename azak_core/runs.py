@@ -2,6 +2,7 @@
 runs through Dagit and cannot import the pipelines)."""
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 # Runs launched for an API caller never hold up the platform's own work: the daemon's queued run
@@ -9,6 +10,18 @@ from typing import Any
 # tag_concurrency_limits cap how many runs tagged azak/origin=api run at once. The API's own
 # launches and the runs the daemon starts for the API's requests (a stock's onboarding) carry them.
 API_RUN_TAGS = {"azak/origin": "api", "dagster/priority": "-1"}
+
+# the longest window a model's onboarding backfill may cover (ten years: longer is a typo)
+MODEL_BACKFILL_MAX_DAYS = 3660
+
+
+def backfill_window_problem(start: date | None, end: date | None) -> str | None:
+    """What is wrong with a model backfill's window (either end may be left to the default), or None."""
+    if start and end and start > end:
+        return "the backfill's start must not be after its end"
+    if start and end and (end - start).days >= MODEL_BACKFILL_MAX_DAYS:
+        return f"the backfill's window may span at most {MODEL_BACKFILL_MAX_DAYS} days"
+    return None
 
 # one run over a range of partitions: the first and the last key, inclusive
 RANGE_START = "dagster/asset_partition_range_start"

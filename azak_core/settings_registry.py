@@ -134,6 +134,9 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     *_section(
         "Sources",
+        ("AZAK_MODEL_BACKFILL_DAYS", "`30`",
+         "calendar days a model's (or an A/B pair's) onboarding backfill covers when the request gives no window: "
+         "the days up to the last priced session (on the demo, the sample's last month)", "pipelines"),
         ("AZAK_ONBOARDING_HISTORY_DAYS", "`730` (two years)",
          "calendar days of daily prices a stock's onboarding run fills when it joins the watch-list (the "
          "days after its latest stored bar only; history imported from files stays)", "pipelines"),

@@ -41,6 +41,8 @@ from azak_api.evaluations.schemas import (
     SourceText,
     StockPerformance,
 )
+from azak_api.models import backfills
+from azak_api.models.schemas import Backfill
 from azak_api.pages import paging
 from azak_core.market import KST, STOCK_CODE_PATTERN
 
@@ -221,10 +223,22 @@ class ModelEvaluationController(Controller):
         return ModelPerformance(model_id=found.id, model=found.name, windows=windows, daily=daily, by_stock=stocks)
 
 
-def as_ab_test(r: Any) -> AbTest:
+def as_ab_test(r: Any, backfill: Backfill | None = None) -> AbTest:
     return AbTest(id=r.id, model_a_id=r.model_a_id, model_a=r.model_a, model_b_id=r.model_b_id, model_b=r.model_b,
                   min_n=r.min_n, note=r.note, active=r.active, created_at=r.created_at,
-                  deactivated_at=r.deactivated_at)
+                  deactivated_at=r.deactivated_at, backfill=backfill)
+
+
+async def with_backfill(conn: AsyncConnection, r: Any) -> AbTest:
+    return as_ab_test(r, (await backfills.latest(conn, ab_test_ids=[r.id])).get(("pair", r.id)))
+
+
+def results_detail(computed: bool, backfill: Backfill | None) -> str:
+    if computed:
+        return "paired on the items both models answered; 'not enough data' below min_n"
+    if backfill and backfill.status in ("requested", "running"):
+        return f"the pair's backfill is {backfill.status}: the result appears when its run ends"
+    return "not computed yet: the nightly evaluation (or `azak evaluate`) computes new pairs"
 
 
 class AbTestController(Controller):
@@ -235,10 +249,15 @@ class AbTestController(Controller):
     @get("/", operation_id="listAbTests", summary="Every A/B pair configured, newest first (the history)",
          responses=error_responses(401))
     async def list_ab_tests(self, db: AsyncConnection) -> list[AbTest]:
-        return [as_ab_test(r) for r in await queries.ab_tests(db)]
+        rows = await queries.ab_tests(db)
+        shown = await backfills.latest(db, ab_test_ids=[r.id for r in rows])
+        return [as_ab_test(r, shown.get(("pair", r.id))) for r in rows]
 
     @post("/", operation_id="createAbTest", guards=[admin_only], status_code=201,
           summary="Compare two models (admin): the new pair becomes the active one, the old is kept",
+          description="With `backfill`, the daemon backfills both models' news predictions and reports over a "
+                      "window of past days within a budget, then computes the pair's result; `backfill` in the "
+                      "answer links the run (docs/workflows.md).",
           responses=error_responses(401, 403, 413),
           opt={INVALIDATES: ("analysis", "page")})
     async def create(self, tx: AsyncConnection, request: Request[CurrentUser, Token, Any], data: AbTestIn) -> AbTest:
@@ -248,9 +267,13 @@ class AbTestController(Controller):
                                                                                        data.model_b_id])
         if unknown:
             raise ValidationException(f"no model with id {', '.join(map(str, sorted(unknown)))} (see GET /api/models)")
+        if data.backfill:
+            backfills.check_window(data.backfill)
         new_id = await queries.create_ab_test(tx, data.model_a_id, data.model_b_id, data.min_n, data.note,
                                               request.user.id)
-        return as_ab_test(await queries.ab_test(tx, new_id))
+        backfill = await backfills.request(tx, [data.model_a_id, data.model_b_id], new_id, data.backfill,
+                                           request.user.id) if data.backfill else None
+        return as_ab_test(await queries.ab_test(tx, new_id), backfill)
 
     @get("/{ab_test_id:int}/results", operation_id="getAbTestResults",
          summary="Paired differences A − B per score with 95 % bootstrap CIs and sign-test p-values",
@@ -263,7 +286,6 @@ class AbTestController(Controller):
         scores = {mode: [AbScore(r.score, r.n, r.higher_is_better, r.mean_a, r.mean_b, r.mean_diff, r.ci_low,
                                  r.ci_high, r.sign_test_p, r.min_n, r.verdict) for r in rows if r.mode == mode]
                   for mode in ("live", "simulated")}
-        detail = ("paired on the items both models answered; 'not enough data' below min_n" if rows else
-                  "not computed yet: the nightly evaluation (or `azak evaluate`) computes new pairs")
-        return AbResults(ab_test=as_ab_test(test), computed=bool(rows), detail=detail, live=scores["live"],
-                         simulated=scores["simulated"])
+        pair = await with_backfill(db, test)
+        return AbResults(ab_test=pair, computed=bool(rows), detail=results_detail(bool(rows), pair.backfill),
+                         live=scores["live"], simulated=scores["simulated"])

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 
+from azak_api.models.schemas import Backfill, BackfillIn
 from azak_api.pages import Paged
 from azak_core.patterns import whole
 
@@ -183,6 +184,8 @@ class AbTestIn(msgspec.Struct, forbid_unknown_fields=True):
     model_b_id: Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
     min_n: Annotated[int, msgspec.Meta(ge=2, le=100_000)] = DEFAULT_MIN_N
     note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    backfill: Annotated[BackfillIn | None, msgspec.Meta(
+        description="also backfill both models' predictions and reports over past days, then compare them")] = None
 
 
 class AbTest(msgspec.Struct):
@@ -196,6 +199,8 @@ class AbTest(msgspec.Struct):
     active: bool
     created_at: datetime
     deactivated_at: datetime | None
+    backfill: Annotated[Backfill | None, msgspec.Meta(
+        description="the pair's latest onboarding backfill and its run; null when none")] = None
 
 
 class AbScore(msgspec.Struct):

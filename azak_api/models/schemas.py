@@ -1,7 +1,7 @@
 """The model registry as the admin API shows and changes it (API keys are never here: only the
 name of the environment variable that holds one)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -26,6 +26,47 @@ class Params(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     seed: int | None = None
 
 
+BackfillStatus = Literal["requested", "running", "succeeded", "stopped", "failed"]  # the table's CHECK
+
+
+class BackfillIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A backfill of the model's (or the pair's) news predictions and reports over past days, then
+    their evaluation and A/B comparison (docs/workflows.md). Every field may be left out."""
+
+    start: Annotated[date | None, msgspec.Meta(
+        description="first day (KST); default: AZAK_MODEL_BACKFILL_DAYS (30) days before the last "
+                    "priced session — on the demo, the sample's last month")] = None
+    end: Annotated[date | None, msgspec.Meta(
+        description="last day, inclusive; default: the last priced session")] = None
+    budget_usd: Annotated[float, msgspec.Meta(
+        ge=0, le=100_000, description="US dollars for the whole backfill; default: AZAK_LLM_BUDGET_USD")] | None = None
+
+
+class ModelBackfillIn(BackfillIn, forbid_unknown_fields=True):
+    compare_with: Annotated[int, msgspec.Meta(
+        ge=1, le=2**53 - 1, description="a registered model's id: the new model (A) and it (B) become the "
+                                        "active A/B pair, compared when the backfill ends")] | None = None
+
+
+class Backfill(msgspec.Struct):
+    """A model's or a pair's onboarding backfill: the request and the Dagster run that carries it out."""
+
+    id: int
+    status: BackfillStatus
+    run_id: Annotated[str | None, msgspec.Meta(description="the Dagster run; null until the daemon starts it")]
+    status_url: Annotated[str | None, msgspec.Meta(description="GET it for the run's status (null before the run)")]
+    step: Annotated[str | None, msgspec.Meta(description="what the run is doing: predictions <day> (i/n), evaluation")]
+    models: list[str]
+    ab_test_id: int | None
+    window_start: Annotated[date | None, msgspec.Meta(description="null: the default, settled when the run starts")]
+    window_end: date | None
+    budget_usd: float | None
+    spent_usd: float | None
+    requested_at: datetime
+    finished_at: datetime | None
+    error: Annotated[str | None, msgspec.Meta(description="failed: why; stopped: where the budget ran out")]
+
+
 class Model(msgspec.Struct):
     id: int
     name: str
@@ -41,6 +82,8 @@ class Model(msgspec.Struct):
     active: bool
     created_at: datetime
     updated_at: datetime
+    backfill: Annotated[Backfill | None, msgspec.Meta(
+        description="the latest onboarding backfill naming this model; null when none")] = None
 
 
 class ModelCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,6 +98,8 @@ class ModelCreate(msgspec.Struct, forbid_unknown_fields=True):
     price_in_per_m: Price = 0.0
     price_out_per_m: Price = 0.0
     active: bool = True
+    backfill: Annotated[ModelBackfillIn | None, msgspec.Meta(
+        description="also backfill its predictions and reports (and compare it with `compare_with`)")] = None
 
 
 class ModelUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -66,3 +111,4 @@ class ModelUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
     params: Params | None = None
     price_in_per_m: Price | None = None
     price_out_per_m: Price | None = None
+

@@ -33,17 +33,19 @@ def pending(conn: psycopg.Connection[Any]) -> tuple[list[Request], list[str]]:
         [code for _, code, _, ready in rows if not ready]
 
 
-def open_requests(conn: psycopg.Connection[Any]) -> list[int]:
-    """Ids of the requests not finished (requested or running)."""
-    if not table_exists(conn, TABLE):
+def open_requests(conn: psycopg.Connection[Any], table: str = TABLE) -> list[int]:
+    """Ids of the requests not finished (requested or running), in ``table`` (a stock's onboarding,
+    or a model's: ``app.model_onboarding`` has the same progress columns)."""
+    if not table_exists(conn, table):
         return []
     return [int(r[0]) for r in conn.execute(
-        f"SELECT id FROM {TABLE} WHERE status IN ('requested', 'running') ORDER BY id")]
+        f"SELECT id FROM {table} WHERE status IN ('requested', 'running') ORDER BY id")]
 
 
-def abandoned(conn: psycopg.Connection[Any], request_id: int, run_id: str, at: datetime, reason: str) -> None:
+def abandoned(conn: psycopg.Connection[Any], request_id: int, run_id: str, at: datetime, reason: str,
+              table: str = TABLE) -> None:
     """Mark a request failed whose run ended without saying so itself (canceled, or killed)."""
-    conn.execute(f"UPDATE {TABLE} SET status = 'failed', run_id = %s, finished_at = %s, error = %s "
+    conn.execute(f"UPDATE {table} SET status = 'failed', run_id = %s, finished_at = %s, error = %s "
                  "WHERE id = %s AND status IN ('requested', 'running')", (run_id, at, reason, request_id))
 
 
@@ -70,12 +72,13 @@ def started(conn: psycopg.Connection[Any], request_id: int, run_id: str, at: dat
     return str(row[0])
 
 
-def step(conn: psycopg.Connection[Any], request_id: int, name: str) -> None:
-    conn.execute(f"UPDATE {TABLE} SET step = %s WHERE id = %s", (name, request_id))
+def step(conn: psycopg.Connection[Any], request_id: int, name: str, table: str = TABLE) -> None:
+    conn.execute(f"UPDATE {table} SET step = %s WHERE id = %s", (name, request_id))
 
 
-def finished(conn: psycopg.Connection[Any], run_id: str, at: datetime, error: str | None = None) -> None:
+def finished(conn: psycopg.Connection[Any], run_id: str, at: datetime, error: str | None = None,
+             table: str = TABLE) -> None:
     """The run's end: succeeded, or failed with what went wrong."""
-    conn.execute(f"UPDATE {TABLE} SET status = %s, finished_at = %s, error = %s, "
+    conn.execute(f"UPDATE {table} SET status = %s, finished_at = %s, error = %s, "
                  "step = CASE WHEN %s::text IS NULL THEN NULL ELSE step END WHERE run_id = %s",
                  ("failed" if error else "succeeded", at, error, error, run_id))

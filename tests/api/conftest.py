@@ -120,6 +120,31 @@ def copy_of(pg_server: PgUrl, warehouse: str, name: str) -> PgUrl:
     raise AssertionError("unreachable")
 
 
+@contextmanager
+def warehouse_copy(pg_server: PgUrl, warehouse: str, milvus: str, name: str) -> Iterator[str]:
+    """A migrated copy of ``warehouse`` (see :func:`copy_of`) with the pipelines pointed at it; dropped after."""
+    from azak_api.admin import run_migrations
+
+    url = copy_of(pg_server, warehouse, name)
+    run_migrations(url.render())
+    with pipelines_on(url.render(), milvus):
+        yield url.render()
+    drop_database(url)
+
+
+def sensor_tick(name: str, url: str) -> Any:
+    """One tick of the daemon's sensor ``name`` (through Dagster's public ``build_sensor_context``)."""
+    import dagster as dg
+
+    from azak_pipelines.defs.resources import Warehouse
+    from tests.pipelines.runs import definitions
+
+    sensor = definitions().resolve_sensor_def(name)
+    with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(),
+                                 resources={"warehouse": Warehouse(database_url=url)}) as context:
+        return sensor(context)
+
+
 @pytest.fixture(scope="session")
 def predicted_warehouse(pg_server: PgUrl, api_warehouse: str, api_milvus: str) -> Iterator[str]:
     """A copy of ``api_warehouse`` (a PostgreSQL template copy: under a second) where the real

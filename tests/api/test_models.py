@@ -139,3 +139,25 @@ async def test_the_operator_sets_the_lists(migrated, monkeypatch):
     monkeypatch.setenv("AZAK_LLM_PRIVATE_NETWORKS", "169.254.0.0/16")
     with pytest.raises(SettingsError, match=r"AZAK_LLM_PRIVATE_NETWORKS: 169\.254\.0\.0/16 contains link-local"):
         Settings.from_env()
+
+
+async def test_a_backfill_is_checked_before_the_model_is_added(api, db_url):
+    admin = await account(api, db_url, admin=True)
+    model = {"name": "m", "provider": "baseline", "model": "azak-momentum-v1"}
+    for backfill, detail in (({"start": "2025-06-01", "end": "2025-05-01"}, "start must not be after its end"),
+                             ({"start": "2000-01-01", "end": "2020-01-01"}, "at most 3660 days"),
+                             ({"compare_with": 99999}, "no model with id 99999")):
+        refused = await api.post("/api/models", headers=bearer(admin.token), json={**model, "backfill": backfill})
+        assert refused.status_code == 400 and detail in refused.json()["detail"], refused.text
+    external = await api.post("/api/models", headers=bearer(admin.token), json={
+        "name": "ext", "provider": "external", "model": "ext", "backfill": {}})
+    assert external.status_code == 400 and "imported" in external.json()["detail"]
+    listed = await api.get("/api/models", headers=bearer(admin.token))
+    assert [m["name"] for m in listed.json()] == ["baseline", "momentum"]  # nothing was added
+    added = await api.post("/api/models", headers=bearer(admin.token), json={**model, "backfill": {}})
+    assert added.status_code == 201
+    backfill = added.json()["backfill"]
+    assert backfill["status"] == "requested" and backfill["models"] == ["m"] and backfill["ab_test_id"] is None
+    assert backfill["window_start"] is None and backfill["budget_usd"] is None  # the run's defaults
+    shown = {m["name"]: m["backfill"] for m in (await api.get("/api/models", headers=bearer(admin.token))).json()}
+    assert shown["m"]["id"] == backfill["id"] and shown["baseline"] is None

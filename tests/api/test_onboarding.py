@@ -15,14 +15,12 @@ import dagster as dg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from azak_api.admin import run_migrations
 from azak_api.app import create_app
 from azak_api.settings import DEFAULT_CACHE_TTLS
-from azak_cli.runtime.postgres import PgUrl, drop_database
+from azak_cli.runtime.postgres import PgUrl
 from azak_core import clock
 from azak_core.market import KST
-from azak_pipelines.defs.resources import Warehouse
-from tests.api.conftest import account, bearer, copy_of, pipelines_on, settings_for, sql
+from tests.api.conftest import account, bearer, sensor_tick, settings_for, sql, warehouse_copy
 from tests.pipelines.runs import definitions, run
 
 pytestmark = pytest.mark.slow
@@ -35,11 +33,8 @@ NOW = datetime(2025, 6, 17, 18, 0, tzinfo=KST)  # the evening of the last sample
 @pytest.fixture(scope="module")
 def warehouse(pg_server: PgUrl, api_warehouse: str, api_milvus: str) -> Iterator[str]:
     """A copy of the API's demo-sized warehouse (replayed sample data, built by real runs)."""
-    url = copy_of(pg_server, api_warehouse, "api_onboarding")
-    run_migrations(url.render())
-    with pipelines_on(url.render(), api_milvus):
-        yield url.render()
-    drop_database(url)
+    with warehouse_copy(pg_server, api_warehouse, api_milvus, "api_onboarding") as url:
+        yield url
 
 
 @pytest.fixture
@@ -52,10 +47,7 @@ async def client(warehouse: str, api_milvus: str) -> AsyncIterator[AsyncTestClie
 
 def evaluate_sensor(url: str) -> Any:
     """One tick of the daemon's stock_onboarding_sensor."""
-    sensor = definitions().resolve_sensor_def("stock_onboarding_sensor")
-    with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(),
-                                 resources={"warehouse": Warehouse(database_url=url)}) as context:
-        return sensor(context)
+    return sensor_tick("stock_onboarding_sensor", url)
 
 
 def forget(url: str, code: str) -> int:

@@ -63,3 +63,40 @@ def test_predict_prints_reports_and_fails_when_a_model_failed(cli_env, openai_se
     failed = run_azak("predict", "--stock", CODE, "--model", "broke", env=cli_env)
     assert failed.returncode == 1
     assert '"error_class": "credits"' in failed.stdout and "broke failed: credits" in failed.stdout
+
+
+def test_models_add_and_pair_with_a_backfill_record_requests_the_daemon_runs(cli_env):
+    import dagster as dg
+
+    from azak_pipelines.defs.resources import Warehouse
+    from tests.pipelines.runs import definitions
+
+    alone = run_azak("models", "add", "--name", "m2", "--provider", "baseline", "--model", "azak-momentum-v1",
+                     "--from", "2025-02-03", env=cli_env)
+    assert alone.returncode == 2 and "--from go with --backfill" in alone.stderr
+    reversed_window = run_azak("models", "pair", "baseline", "momentum", "--backfill", "--from", "2025-02-07",
+                               "--to", "2025-02-03", env=cli_env)
+    assert reversed_window.returncode == 2 and "start must not be after its end" in reversed_window.stderr
+    added = run_azak("models", "add", "--name", "m2", "--provider", "baseline", "--model", "azak-momentum-v1",
+                     "--backfill", "--from", "2025-02-03", "--to", "2025-02-07", "--budget", "1.5",
+                     "--compare-with", "baseline", env=cli_env)
+    assert added.returncode == 0, added.stderr
+    assert "A/B test" in added.stdout and "m2 vs baseline: the daemon's model_onboarding_sensor" in added.stdout
+    paired = run_azak("models", "pair", "baseline", "momentum", "--backfill", env=cli_env)
+    assert paired.returncode == 0, paired.stderr
+    url = cli_env["AZAK_DATABASE_URL"]
+    with psycopg.connect(url) as conn:
+        requests = conn.execute(
+            "SELECT array(SELECT name FROM app.models m, unnest(o.model_ids) WITH ORDINALITY u(id, n) "
+            "WHERE m.id = u.id ORDER BY u.n), t.active, window_start::text, window_end::text, budget_usd::float8, "
+            "origin, status FROM app.model_onboarding o JOIN app.ab_tests t ON t.id = o.ab_test_id "
+            "ORDER BY o.id").fetchall()
+    assert requests == [(["m2", "baseline"], False, "2025-02-03", "2025-02-07", 1.5, "cli", "requested"),
+                        (["baseline", "momentum"], True, None, None, None, "cli", "requested")]
+    sensor = definitions().resolve_sensor_def("model_onboarding_sensor")
+    with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(),
+                                 resources={"warehouse": Warehouse(database_url=url)}) as context:
+        asked = sensor(context).run_requests
+    assert [r.tags["azak/origin"] for r in asked] == ["cli", "cli"]
+    assert [r.run_config["ops"]["model_onboarding_started"]["config"] for r in asked] == [
+        {"request_id": int(r.tags["azak/model_onboarding"])} for r in asked]

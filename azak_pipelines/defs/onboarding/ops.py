@@ -146,9 +146,17 @@ def onboarding_marts(context: dg.OpExecutionContext, plan: Onboarding, warehouse
     RSI, MACD, Bollinger bands in marts.daily_prices), its links and their price impact."""
     with warehouse.connect() as conn:
         onboarding.step(conn, plan.request_id, "marts")
+    build_models(context, dbt, warehouse, MARTS, {"onboarded": plan.code})
+    return plan
+
+
+def build_models(context: dg.OpExecutionContext, dbt: DbtCliResource, warehouse: Warehouse,
+                 selection: tuple[str, ...], metadata: dict[str, Any]) -> None:
+    """``dbt build`` of ``selection`` (its tests too, not the unit tests) inside an onboarding run,
+    each model built logged as a materialization of its asset with ``metadata``."""
     os.environ.update(dbt_env(warehouse.database_url))
     manifest = ensure_manifest()
-    invocation = dbt.cli(["build", "--select", " ".join(MARTS), "--exclude-resource-type", "unit_test"],
+    invocation = dbt.cli(["build", "--select", " ".join(selection), "--exclude-resource-type", "unit_test"],
                          manifest=manifest)
     invocation.wait()
     keep_partial_parse(invocation.target_path)
@@ -156,9 +164,7 @@ def onboarding_marts(context: dg.OpExecutionContext, plan: Onboarding, warehouse
     for result in invocation.get_artifact("run_results.json")["results"]:
         node = nodes.get(result["unique_id"], {})
         if node.get("resource_type") == "model" and result["status"] == "success":
-            context.log_event(dg.AssetMaterialization([node["schema"], node["name"]],
-                                                      metadata={"onboarded": plan.code}))
-    return plan
+            context.log_event(dg.AssetMaterialization([node["schema"], node["name"]], metadata=metadata))
 
 
 @dg.op(out=dg.Out(Onboarding), pool=pools.LLM)

@@ -28,6 +28,7 @@ from azak_pipelines.defs.predictions.resources import LlmResource
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.calendar.krx_calendar import krx_calendar, utc_now
+from azak_pipelines.lib.predictions.budget import Budget
 from azak_pipelines.lib.predictions.context import Article, articles_to_predict, build_context, existing_tables
 from azak_pipelines.lib.predictions.models import ModelSpec, load_models
 from azak_pipelines.lib.predictions.rows import news_row, report_row
@@ -109,9 +110,10 @@ def _answered(conn: Any, window: Any) -> set[tuple[int, str, int]]:
 
 
 def _runner(conn: Any, llm: LlmResource, models: list[ModelSpec],
-            context: dg.OpExecutionContext | dg.AssetExecutionContext) -> Runner:
-    return Runner(conn, llm.api_keys(models), llm.provider_settings(), llm.budget(), llm.concurrency_per_provider,
-                  log=context.log.warning)
+            context: dg.OpExecutionContext | dg.AssetExecutionContext, budget: Budget | None = None) -> Runner:
+    """``budget``: one shared by several writes (a model's onboarding backfill); else this run's."""
+    return Runner(conn, llm.api_keys(models), llm.provider_settings(), budget or llm.budget(),
+                  llm.concurrency_per_provider, log=context.log.warning)
 
 
 def is_live(article: Article, today: date, now: datetime) -> bool:
@@ -123,6 +125,36 @@ def is_live(article: Article, today: date, now: datetime) -> bool:
     calendar = krx_calendar()
     return article.published_day == today - timedelta(days=1) and \
         now <= calendar.session(calendar.anchor_session(article.available_at)).close
+
+
+def write_news_predictions(conn: Any, context: dg.OpExecutionContext | dg.AssetExecutionContext,
+                           llm: LlmResource, models: list[ModelSpec], articles: list[Article], window: Any,
+                           budget: Budget | None = None) -> tuple[list[Attempt], Runner, list[tuple[Any, ...]], Any]:
+    """Each model's prediction for each linked article it has not answered yet, appended to
+    computed.news_predictions inside ``window``: the attempts, the runner, the rows and the write.
+    The asset and a model's onboarding backfill (``defs/onboarding``) both predict through it."""
+    ensure_table(conn, NEWS_PREDICTIONS)
+    today, now = kst_today(), utc_now()
+    tables = existing_tables(conn)
+    done = _answered(conn, window)
+    jobs = []
+    for article in articles:
+        todo = [m for m in models if (article.news_id, article.stock_code, m.id) not in done]
+        if not todo:
+            continue
+        as_of = now if is_live(article, today, now) else article.available_at
+        ctx = build_context(conn, article.stock_code, as_of, article, tables)
+        jobs += [Job(model, "news_impact", ctx) for model in todo]
+    context.log.info("%s: %s links × %s models, %s already answered", window, len(articles),
+                     len(models), len(articles) * len(models) - len(jobs))
+    runner = _runner(conn, llm, models, context, budget)
+    attempts = runner.run(jobs)
+    rows = []
+    for a in attempts:
+        linked = a.context.article
+        assert linked is not None  # news_impact jobs are built from an article (above)
+        rows.append(news_row(a, "live" if is_live(linked, today, now) else "simulated", context.run_id, now))
+    return attempts, runner, rows, append_rows(conn, NEWS_PREDICTIONS, rows, window.start, window.end)
 
 
 @dg.asset(key=["computed", "news_predictions"], deps=[*MARTS, *STAGING, *SIMILAR],
@@ -140,36 +172,16 @@ def news_predictions(context: dg.AssetExecutionContext, config: NewsPredictionsC
     a re-run adds only what is new (failed attempts are retried, successes never repeated). Config
     ``news_ids`` narrows the run to those articles (``POST /api/news/{id}/predict``)."""
     window = window_of(context)
-    today, now = kst_today(), utc_now()
     with warehouse.connect() as conn:
         ensure_table(conn, NEWS_PREDICTIONS)
         models = _models(conn, config)
         articles = [a for a in articles_to_predict(conn, window.start, window.end, _codes(conn, config))
                     if not config.news_ids or a.news_id in config.news_ids]
-        tables = existing_tables(conn)
-        done = _answered(conn, window)
-        jobs = []
-        for article in articles:
-            todo = [m for m in models if (article.news_id, article.stock_code, m.id) not in done]
-            if not todo:
-                continue
-            as_of = now if is_live(article, today, now) else article.available_at
-            ctx = build_context(conn, article.stock_code, as_of, article, tables)
-            jobs += [Job(model, "news_impact", ctx) for model in todo]
-        context.log.info("%s: %s links × %s models, %s already answered", window, len(articles),
-                         len(models), len(articles) * len(models) - len(jobs))
-        runner = _runner(conn, llm, models, context)
-        attempts = runner.run(jobs)
-        rows = []
-        for a in attempts:
-            linked = a.context.article
-            assert linked is not None  # news_impact jobs are built from an article (above)
-            rows.append(news_row(a, "live" if is_live(linked, today, now) else "simulated", context.run_id, now))
-        result = append_rows(conn, NEWS_PREDICTIONS, rows, window.start, window.end)
+        attempts, runner, rows, result = write_news_predictions(conn, context, llm, models, articles, window)
     shown = [(r[2], r[3], r[11], r[4], r[5], r[14]) for r in rows]
     return dg.MaterializeResult(
         metadata={"window": str(window), "links": len(articles),
-                  "already_answered": len(articles) * len(models) - len(jobs), "models": [m.name for m in models],
+                  "already_answered": len(articles) * len(models) - len(attempts), "models": [m.name for m in models],
                   **_summary(attempts, runner, result),
                   "preview": preview(shown, ["news_id", "stock", "model", "direction", "probability", "status"])},
         check_results=[_check(attempts, NEWS_PREDICTIONS.key)])
@@ -189,7 +201,8 @@ def report_times(window_days: list[Any], slot: time, today: Any, now: datetime) 
 
 def write_reports(conn: Any, context: dg.OpExecutionContext | dg.AssetExecutionContext, llm: LlmResource,
                   models: list[ModelSpec], codes: list[str], times: list[tuple[datetime, str]],
-                  window: Any, now: datetime) -> tuple[list[Attempt], Runner, list[tuple[Any, ...]], Any]:
+                  window: Any, now: datetime,
+                  budget: Budget | None = None) -> tuple[list[Attempt], Runner, list[tuple[Any, ...]], Any]:
     """Each model's report on each stock at each (as-of, mode), appended to computed.stock_reports
     inside ``window`` (``now``: when the run made them): the attempts, the runner (its request
     count), the rows and the write. The asset and a stock's onboarding run (``defs/onboarding``)
@@ -202,7 +215,7 @@ def write_reports(conn: Any, context: dg.OpExecutionContext | dg.AssetExecutionC
             ctx = build_context(conn, code, as_of, None, tables)
             modes[id(ctx)] = mode
             jobs += [Job(model, "stock_report", ctx) for model in models]
-    runner = _runner(conn, llm, models, context)
+    runner = _runner(conn, llm, models, context, budget)
     attempts = runner.run(jobs)
     rows = [report_row(a, modes[id(a.context)], context.run_id, now) for a in attempts]
     return attempts, runner, rows, append_rows(conn, STOCK_REPORTS, rows, window.start, window.end)
