@@ -1,5 +1,6 @@
 """Link rows computed in spawned worker processes are exactly those of one process."""
 
+import multiprocessing
 import os
 from datetime import UTC, date, datetime
 
@@ -24,3 +25,13 @@ def test_workers_only_for_many_articles_one_per_core():
     cores = os.cpu_count() or 1
     assert link_processes(19_999, 20_000) == 0 and link_processes(5_000_000, 0) == 0
     assert link_processes(20_000, 20_000) == (cores if cores > 1 else 0)
+
+
+def test_no_workers_from_a_daemonic_process():
+    """A pool's worker (daemonic, as a Celery worker's child may be) cannot start processes."""
+    pool = multiprocessing.get_context("spawn").Pool(1)
+    try:
+        assert pool.apply(link_processes, (50_000, 1)) == 0
+    finally:
+        pool.close()
+        pool.join()

@@ -55,9 +55,10 @@ def link_articles(linker: Linker, articles: Sequence[Article], version: str,
 def link_processes(articles: int, workers_from: int) -> int:
     """Worker processes for linking ``articles``: none (0) below ``workers_from`` articles or when
     it is 0 — a day's few hundred link faster than workers start — else one per core (none on one
-    core)."""
+    core, nor in a daemonic process such as a pool's worker, which may not start processes)."""
     cores = os.cpu_count() or 1
-    return cores if cores > 1 and 0 < workers_from <= articles else 0
+    allowed = cores > 1 and not multiprocessing.current_process().daemon
+    return cores if allowed and 0 < workers_from <= articles else 0
 
 
 _worker: tuple[Linker, str, datetime] | None = None  # a spawned worker's linker (see _start_worker)
