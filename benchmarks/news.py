@@ -7,7 +7,9 @@
 * ``--import N``: N articles as ``azak dev generate`` writes them (over ``--years`` up to its last
   day) imported into a scratch database with ``azak import news`` (raw/imported_news,
   news_articles, the links; one Dagster run), against a plain ``COPY`` of the same rows into
-  raw.imported_news in the same process (rendered before the clock starts), with each step's time.
+  raw.imported_news in the same process (rendered before the clock starts), with each step's time,
+  the command's CPU time (with its linker workers'), and the stored articles linked again outside
+  Dagster, in this process and in the asset's spawned workers (the linker alone, its pool's ratio).
 
     python -m benchmarks.news [--import 20000 --years 0.25]
 """
@@ -16,10 +18,11 @@ import argparse
 import gzip
 import json
 import random
+import resource
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +149,39 @@ def _step_seconds(run_id: str) -> dict[str, float]:
     return spent
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the spawned linker workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _linker_alone(url: str) -> list[tuple[str, str]]:
+    """The stored articles linked again outside Dagster: in this process, then in the workers the
+    asset uses; wall and CPU time of each, and whether both give the same links."""
+    import psycopg
+
+    from azak_pipelines.defs.matching.assets import ARTICLES_SQL, current_linker
+    from azak_pipelines.lib.matching.links import link_processes, linked_rows
+
+    with psycopg.connect(url) as conn:
+        linker = current_linker(conn)
+        articles = conn.execute(ARTICLES_SQL, (date.min, date.max)).fetchall()
+    at = datetime.now(UTC)
+    measured, outcomes = [], []
+    for processes in (0, link_processes(len(articles), 1)):
+        wall, cpu = time.perf_counter(), _cpu_seconds()
+        outcomes.append(list(linked_rows(linker, articles, "bench", at, processes)))
+        measured.append((processes, time.perf_counter() - wall, _cpu_seconds() - cpu))
+    (_, alone, alone_cpu), (workers, pooled, pooled_cpu) = measured
+    return [
+        ("linker alone, this process", f"{len(articles) / alone:,.0f} articles/s ({alone:.1f} s, "
+                                       f"CPU {alone_cpu:.1f} s)"),
+        (f"linker alone, {workers} spawned workers", f"{len(articles) / pooled:,.0f} articles/s "
+         f"({pooled:.1f} s, CPU {pooled_cpu:.1f} s with the workers): {alone / pooled:.2f}x; "
+         f"same links: {outcomes[0] == outcomes[1]}"),
+    ]
+
+
 def import_news(articles: int, years: float) -> None:
     """``azak import news`` of generated articles against a plain COPY of the same rows."""
     from azak_cli.dev import generate
@@ -168,19 +204,24 @@ def import_news(articles: int, years: float) -> None:
         copy_seconds = _plain_copy(url, out / "copy.txt", first, last)
         with environment.session(apply=True) as runtime:
             require_success(run_job(defs(), dagster_instance(), "universe_job"), "the universe run")
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu_seconds()
             answer = run_import(runtime, generated.news_files, quiet=True)
-            seconds = time.perf_counter() - started
+            seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+            loads.append(load_average())
+            steps = _step_seconds(answer["run_id"])
+            linker = _linker_alone(url)
         loads.append(load_average())
-        steps = _step_seconds(answer["run_id"])
     report(f"azak import news, {rows:,} generated articles (benchmarks/news.py --import)", [
         ("articles", f"{rows:,} over {first} … {last} ({(last - first).days + 1:,} daily partitions), "
                      f"title + summary {mean_length:.0f} characters on average"),
         ("plain COPY into raw.imported_news", f"{rows / copy_seconds:,.0f} rows/s ({copy_seconds:.1f} s)"),
         ("azak import news (links included)", f"{rows / seconds:,.0f} articles/s ({seconds:.1f} s): "
                                               f"{copy_seconds / seconds:.3f}x the plain COPY"),
+        ("its CPU time (the command and its linker workers; not PostgreSQL's)",
+         f"{cpu:.1f} s: {rows / cpu:,.0f} articles per CPU second"),
         ("steps of the run", ", ".join(f"{k} {v:.1f} s" for k, v in steps.items())),
-        ("load average before / after", " and ".join(loads)),
+        *linker,
+        ("load average before / after the import / at the end", " and ".join(loads)),
     ])
 
 

@@ -1,10 +1,12 @@
 """``news_stock_matches``: which listed companies each article is about."""
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 
+from azak_core.settings_registry import read_or
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import AssetResult, asset_key, preview, window_of
 from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
@@ -13,11 +15,14 @@ from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.reference.tables import STOCK_HISTORY, STOCKS
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
-from azak_pipelines.lib.matching.linker import Linker, Match, load_linker_from_rows, tables_version
+from azak_pipelines.lib.matching.linker import Linker, load_linker_from_rows, tables_version
 from azak_pipelines.lib.matching.linker_tables import SEED_FILES, spans_from_rows
+from azak_pipelines.lib.matching.links import link_processes, linked_rows
 from azak_pipelines.lib.warehouse import ensure_table, replace_slice, table_exists
 
 SEEDS = DBT_PROJECT_DIR / "seeds"
+# a day's few hundred articles link faster in the run's process than worker processes start
+LINK_WORKERS_FROM = 20_000
 # the seed tables as dbt loads them into the warehouse: upstream of the links in the lineage
 SEED_ASSETS = [dg.AssetKey(["marts", name.removesuffix(".csv")]) for name in SEED_FILES]
 
@@ -40,31 +45,9 @@ def current_linker(conn: Any) -> Linker:
     return load_linker_from_rows(rows, SEEDS, history)
 
 
-def link_articles(linker: Linker, articles: list[tuple[Any, ...]], version: str) -> list[tuple[Any, ...]]:
-    matched_at = utc_now()
-    rows = []
-    for news_id, day, title, summary, source, sources, hints in articles:
-        found = {m.code: m for m in linker.link(title, summary, day)}
-        evidence = dict.fromkeys(found, "text")
-        for code in hints or []:
-            if code not in linker.names:
-                continue
-            if "dart" in (sources or []) or source == "dart":
-                # the filing company is the subject of its own filing, named or not
-                match = found.get(code)
-                if match is None:
-                    found[code] = Match(code, linker.name_on(code, day), 1.0, True, [])
-                else:
-                    match.score, match.salient = 1.0, True
-                evidence[code] = "dart_filer"
-            elif code not in found:
-                # Naver listed it under the stock but the text never names it: keep, not salient
-                found[code] = Match(code, linker.name_on(code, day), 0.5, False, [])
-                evidence[code] = "naver_stock_list"
-        for code, match in found.items():
-            rows.append((news_id, day, code, round(match.score, 3), match.salient, match.surface,
-                         evidence[code], version, matched_at))
-    return rows
+def link_workers_from() -> int:
+    """Articles in one materialization from which links are computed in worker processes."""
+    return int(read_or("AZAK_LINK_WORKERS_FROM", str(LINK_WORKERS_FROM)))
 
 
 @dg.asset(key=asset_key(NEWS_STOCK_MATCHES), group_name="matching", kinds={"postgres"},
@@ -87,14 +70,21 @@ def news_stock_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) 
         linker = current_linker(conn)
         ensure_table(conn, NEWS_ARTICLES)
         articles = conn.execute(ARTICLES_SQL, (window.start, window.end)).fetchall()
-        rows = link_articles(linker, articles, version)
-        result = replace_slice(conn, NEWS_STOCK_MATCHES, rows, window.start, window.end)
+        processes = link_processes(len(articles), link_workers_from())
+        rows: list[tuple[Any, ...]] = []
+
+        def kept() -> Iterator[tuple[Any, ...]]:  # written as the workers finish, kept for the metadata
+            for row in linked_rows(linker, articles, version, utc_now(), processes):
+                rows.append(row)
+                yield row
+
+        result = replace_slice(conn, NEWS_STOCK_MATCHES, kept(), window.start, window.end)
     salient = Counter(row[2] for row in rows if row[4])
     with_subject = len({row[0] for row in rows if row[4]})
     top = [(code, linker.names.get(code, "?"), count) for code, count in salient.most_common(10)]
     return dg.MaterializeResult(metadata={
         "window": str(window), **result.metadata(), "dagster/row_count": result.written,
-        "articles": len(articles), "linker_version": version,
+        "articles": len(articles), "linker_version": version, "linker_processes": processes,
         "links_per_article": round(len(rows) / len(articles), 3) if articles else 0.0,
         "articles_with_a_subject": with_subject,
         "articles_without_links": len(articles) - len({row[0] for row in rows}),

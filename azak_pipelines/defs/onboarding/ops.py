@@ -18,7 +18,7 @@ from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_env, ensure_man
 from azak_pipelines.defs.market.assets import fetch_daily_bars
 from azak_pipelines.defs.market.resources import KisResource
 from azak_pipelines.defs.market.tables import DAILY_PRICES
-from azak_pipelines.defs.matching.assets import ARTICLES_SQL, current_linker, link_articles
+from azak_pipelines.defs.matching.assets import ARTICLES_SQL, current_linker
 from azak_pipelines.defs.matching.tables import NEWS_STOCK_MATCHES
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.predictions.assets import ReportsConfig, _models, write_reports
@@ -27,6 +27,7 @@ from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib import onboarding
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.matching.linker import tables_version
+from azak_pipelines.lib.matching.links import link_articles
 from azak_pipelines.lib.quarantine import reasons_summary, record_quarantine
 from azak_pipelines.lib.warehouse import replace_slice, table_exists
 
@@ -127,7 +128,7 @@ def onboarding_links(context: dg.OpExecutionContext, plan: Onboarding, warehouse
         rows, start = [], first
         while start <= last:
             articles = conn.execute(ARTICLES_SQL, (start, start + LINK_CHUNK)).fetchall()
-            rows += [r for r in link_articles(linker, articles, version) if r[2] == plan.code]
+            rows += [r for r in link_articles(linker, articles, version, utc_now()) if r[2] == plan.code]
             start += LINK_CHUNK
         result = replace_slice(conn, NEWS_STOCK_MATCHES, rows, first, last + timedelta(days=1),
                                scope={"stock_code": [plan.code]})

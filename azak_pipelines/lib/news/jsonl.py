@@ -4,6 +4,7 @@
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 from azak_pipelines.lib.news.dates import DateError, parse_iso
@@ -14,6 +15,11 @@ from azak_pipelines.lib.news.urls import UnsafeUrl, canonical_url
 
 class NewsFileError(ValueError):
     """The file as a whole cannot be read."""
+
+
+def _file_urn(source: str, title: str, published: datetime) -> str:
+    """The identity of an item without a URL."""
+    return f"urn:azak:file:{hashlib.sha256(f'{source}|{title}|{published.isoformat()}'.encode()).hexdigest()[:24]}"
 
 
 def read_news_file(path: Path) -> ParseResult:
@@ -59,9 +65,8 @@ def read_news_file(path: Path) -> ParseResult:
             continue
         summary = clean_or_reason(record.get("summary") or record.get("content") or "")[0][:2000]
         raw_url = str(record.get("url") or "").strip()
-        identity = hashlib.sha256(f"{source}|{title}|{published.isoformat()}".encode()).hexdigest()[:24]
         try:
-            url = canonical_url(raw_url) if raw_url else f"urn:azak:file:{identity}"
+            url = canonical_url(raw_url) if raw_url else _file_urn(source, title, published)
         except UnsafeUrl as exc:
             result.rejected.append(Rejected(where, f"url: {exc}", line[:500]))
             continue

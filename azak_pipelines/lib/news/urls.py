@@ -1,5 +1,6 @@
 """Canonical URLs, so the same article reached by different links is one article."""
 
+import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref", "referrer")
@@ -27,11 +28,23 @@ def naver_article(url: str) -> tuple[str, str] | None:
     return None
 
 
+# already canonical: lower-case http(s) scheme and host, a path of non-empty segments (no trailing
+# slash), no query, no fragment — what the rules below would give back unchanged (an import's
+# million URLs skip the split and the rebuild; a test holds the two ways equal)
+_CANONICAL = re.compile(r"https?://[a-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%!$&'()*+,;=:@-]+)+")
+
+
 def canonical_url(url: str, base: str | None = None) -> str:
     """Naver articles → n.news.naver.com/mnews/article/<office>/<article>; others lose tracking
     parameters, fragments and trailing slashes, with a lower-case scheme and host. Anything but an
     absolute http(s) URL with a host raises :class:`UnsafeUrl`."""
-    absolute = (urljoin(base, url) if base else url).strip()
+    if not base and _CANONICAL.fullmatch(url) and "naver.com" not in url:
+        return url
+    return rebuilt_url((urljoin(base, url) if base else url).strip())
+
+
+def rebuilt_url(absolute: str) -> str:
+    """:func:`canonical_url`'s rules applied to an absolute URL."""
     parts = urlsplit(absolute)
     if parts.scheme.lower() not in SCHEMES or not parts.hostname:
         shown = absolute if len(absolute) <= 80 else absolute[:77] + "..."

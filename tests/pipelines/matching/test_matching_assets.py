@@ -4,6 +4,7 @@ import psycopg
 
 from azak_pipelines.defs.matching.assets import SEEDS, news_stock_matches
 from azak_pipelines.lib.matching.linker import tables_version
+from azak_pipelines.lib.matching.links import link_processes
 from tests.pipelines.runs import checks, materialization, run
 
 
@@ -52,9 +53,10 @@ def test_the_code_version_follows_the_linker_and_its_tables():
 
 
 def test_links_follow_the_listing_history_of_the_publication_day(db_url):
-    from datetime import date
+    from datetime import UTC, date, datetime
 
-    from azak_pipelines.defs.matching.assets import current_linker, link_articles
+    from azak_pipelines.defs.matching.assets import current_linker
+    from azak_pipelines.lib.matching.links import link_articles
 
     run("stock_listing_job")  # replay: the rename of 우리기술 and the reuse of 0041L0 are in the history
     with psycopg.connect(db_url) as conn:
@@ -64,7 +66,21 @@ def test_links_follow_the_listing_history_of_the_publication_day(db_url):
                 (3, date(2025, 10, 1), "하나35호스팩 합병 추진", None, "naver", ["naver"], []),
                 (4, date(2025, 12, 1), "하나35호스팩 해산", None, "naver", ["naver"], []),
                 (5, date(2025, 12, 1), "세진모빌리티 수주", None, "naver", ["naver"], [])]
-    links = [(row[0], row[2]) for row in link_articles(linker, articles, "test")]
+    links = [(row[0], row[2]) for row in link_articles(linker, articles, "test", datetime.now(UTC))]
     assert links == [(1, "032820"), (2, "032820"), (3, "0041L0"), (5, "0041L0")]
     assert linker.name_on("0041L0", date(2025, 10, 1)) == "하나35호스팩"
     assert linker.name_on("0041L0", date(2025, 12, 1)) == "세진모빌리티"
+
+
+def test_a_run_links_in_spawned_workers_what_it_links_alone(warehouse_with_stocks, replay, monkeypatch):
+    """The workers start from inside a Dagster run (whose process has threads: a forked pool hung
+    there) and store exactly the links of the run's own process."""
+    query = ("SELECT news_id, published_day, stock_code, score, salient, surfaces, evidence, linker_version "
+             "FROM computed.news_stock_matches ORDER BY 1, 3")
+    monkeypatch.setenv("AZAK_LINK_WORKERS_FROM", "0")
+    run("all_news_job", ("2025-05-12", "2025-05-16"))
+    alone = rows(warehouse_with_stocks, query)
+    monkeypatch.setenv("AZAK_LINK_WORKERS_FROM", "1")
+    meta = materialization(run("matching_job", ("2025-05-12", "2025-05-16")), "computed/news_stock_matches")
+    assert meta["linker_processes"] == link_processes(meta["articles"], 1) >= 2
+    assert len(alone) > 10 and rows(warehouse_with_stocks, query) == alone

@@ -9,7 +9,7 @@ from azak_pipelines.lib.news import jsonl, rss, text
 from azak_pipelines.lib.news.articles import RawItem, build_articles, news_id
 from azak_pipelines.lib.news.dedup import Headline, cluster_headlines
 from azak_pipelines.lib.news.text import UndecodableText, clean, clean_or_reason, decode, repair
-from azak_pipelines.lib.news.urls import UnsafeUrl, canonical_url
+from azak_pipelines.lib.news.urls import _CANONICAL, UnsafeUrl, canonical_url, rebuilt_url
 
 T0 = datetime(2025, 6, 2, 1, 0, tzinfo=UTC)
 
@@ -69,6 +69,21 @@ def test_canonical_urls():
     assert canonical_url("https://n.news.naver.com/mnews/article/056/0012076855?sid=101") == \
         "https://n.news.naver.com/mnews/article/056/0012076855"
     assert canonical_url("HTTPS://WWW.Example.com/a/b/?utm_source=x&id=3#top") == "https://www.example.com/a/b?id=3"
+
+
+def test_already_canonical_urls_skip_the_rebuild_and_come_back_as_the_rules_give_them():
+    plain = ["https://news.azak-scale.example/articles/1", "http://a.b-c.kr:8080/x/y.html",
+             "https://www.hankyung.com/article/2025060212345", "https://x.kr/%EC%82%BC/(1);a=b,c@d~e"]
+    for url in plain:
+        assert _CANONICAL.fullmatch(url) and canonical_url(url) == rebuilt_url(url) == url
+    rebuilt = ["https://x.kr/a/", "https://x.kr", "https://X.kr/a", "https://x.kr/a?b=1", "https://x.kr/a#f",
+               "https://x.kr//a", "https://finance.naver.com/item/news_read.naver/article/056/0012076855",
+               "https://n.news.naver.com/mnews/article/056/0012076855"]
+    for url in rebuilt:
+        assert not (_CANONICAL.fullmatch(url) and "naver.com" not in url)
+        assert canonical_url(url) == rebuilt_url(url)
+    with pytest.raises(UnsafeUrl):
+        canonical_url("javascript://x.kr/a")
 
 
 def test_near_duplicates_cluster_and_keep_every_item():
