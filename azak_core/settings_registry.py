@@ -134,13 +134,13 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     *_section(
         "Sources",
-        ("AZAK_MODEL_BACKFILL_DAYS", "`30`",
-         "calendar days a model's (or an A/B pair's) onboarding backfill covers when the request gives no window: "
-         "the days up to the last priced session (on the demo, the sample's last month)", "pipelines"),
         ("AZAK_LINK_WORKERS_FROM", "`20000`",
          "articles in one `news_stock_matches` materialization (an import or backfill of many days) from which "
          "the links are computed in spawned worker processes, one per core, while the run writes them; `0`: "
          "always in the run's process", "pipelines"),
+        ("AZAK_MODEL_BACKFILL_DAYS", "`30`",
+         "calendar days a model's (or an A/B pair's) onboarding backfill covers when the request gives no window: "
+         "the days up to the last priced session (on the demo, the sample's last month)", "pipelines"),
         ("AZAK_ONBOARDING_HISTORY_DAYS", "`730` (two years)",
          "calendar days of daily prices a stock's onboarding run fills when it joins the watch-list (the "
          "days after its latest stored bar only; history imported from files stays)", "pipelines"),
