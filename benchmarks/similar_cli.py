@@ -80,6 +80,10 @@ def milvus_cpu(uri: str) -> float:
     return used
 
 
+class Failed(RuntimeError):
+    """The command exited with an error (the old one's Milvus calls time out on a loaded machine)."""
+
+
 def run_command(code: Path | None, path: Path, k: int, env: dict[str, str]) -> tuple[float, float, list[Any]]:
     """One ``azak similar`` (``code``: a revision's tree first on the path): wall seconds, its CPU
     seconds, its output."""
@@ -91,7 +95,7 @@ def run_command(code: Path | None, path: Path, k: int, env: dict[str, str]) -> t
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
-        raise SystemExit(f"azak similar failed ({done.returncode}): {done.stderr[-2000:]}")
+        raise Failed(f"exit {done.returncode} after {wall:.0f} s: {done.stderr.strip().splitlines()[-1][:200]}")
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return wall, cpu, [json.loads(line) for line in done.stdout.splitlines()]
 
@@ -126,17 +130,23 @@ def main(count: int, k: int, rounds: int, revision: str) -> None:
                 rates = {}
                 for label, code in (("before", Path(scratch) / "before"), ("after", None)):
                     server_cpu = milvus_cpu(uri)
-                    wall, cpu, outputs[label] = run_command(code, path, k, env)
+                    try:
+                        wall, cpu, outputs[label] = run_command(code, path, k, env)
+                    except Failed as failure:
+                        rows.append((f"round {number}, {label}", f"failed, {failure}; load average {load_average()}"))
+                        continue
                     server_cpu = milvus_cpu(uri) - server_cpu
                     rates[label] = (count / wall, count / (cpu + server_cpu))
                     rows.append((f"round {number}, {label}" + (f" ({commit})" if code else " (working tree)"),
                                  f"{count / wall:,.0f} articles/s ({wall:.1f} s wall); CPU {cpu:.1f} s in the command"
                                  f" + {server_cpu:.1f} s in Milvus = {count / (cpu + server_cpu):,.0f} articles per "
                                  f"CPU second; load average {load_average()}"))
-                rows.append((f"round {number}, after / before",
-                             f"wall rate {rates['after'][0] / rates['before'][0]:.2f}×, "
-                             f"per CPU second {rates['after'][1] / rates['before'][1]:.2f}×"))
-            rows.append(("answers", agreement(outputs["before"], outputs["after"])))
+                if len(rates) == 2:
+                    rows.append((f"round {number}, after / before",
+                                 f"wall rate {rates['after'][0] / rates['before'][0]:.2f}×, "
+                                 f"per CPU second {rates['after'][1] / rates['before'][1]:.2f}×"))
+            if len(outputs) == 2:
+                rows.append(("answers", agreement(outputs["before"], outputs["after"])))
             rows.append(("inputs", f"{count:,} articles of {chars:.0f} characters, k={k}; Milvus {uri}; "
                                    f"{os.cpu_count()} cores"))
     finally:
