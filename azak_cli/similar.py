@@ -5,9 +5,9 @@ Input lines: ``{"id": …, "title": …, "content": …}`` (a file or standard i
 inputs first (equal similarities in input order). The texts are embedded with the configured
 embedder (``AZAK_EMBEDDER``) and searched exactly in memory: the cosine (inner product of the unit
 vectors, the metric of the Milvus collections) of every pair, a block of rows at a time. A
-throw-away set needs no index: building milvus-lite's HNSW index for it cost more than comparing
-every pair (10,000 inputs: ~190 articles/s through a throw-away collection), and the stored
-collection, which the API and the pipelines search, stays in Milvus. The time grows with the
+throw-away set needs no index: writing and indexing it in a throw-away milvus-lite collection cost
+more than comparing every pair (issue 29 measured 181–203 articles/s at 10,000 that way), and the
+stored collection, which the API and the pipelines search, stays in Milvus. The time grows with the
 square of the inputs (about 10¹¹ multiply-adds at 10,000). A line that is not a JSON object with a
 title is reported on standard error and skipped; an input with nothing to embed (emoji only) gets
 no neighbours and an ``error``; the exit status is 1 if any line was skipped.
