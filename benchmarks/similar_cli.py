@@ -24,17 +24,16 @@ import os
 import resource
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from datetime import datetime
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 from benchmarks.common import load_average, report
+from benchmarks.json_sql import revision_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,17 +49,6 @@ def articles(count: int) -> list[dict[str, Any]]:
         items.extend((item.title, item.summary) for item in listed.items)
     return [{"id": i, "title": items[i % len(items)][0], "content": f"{items[i % len(items)][1]} {i}"}
             for i in range(count)]
-
-
-def revision_tree(revision: str, into: Path) -> str:
-    """``azak_cli`` and ``azak_core`` as they are at ``revision``, under ``into``; its commit."""
-    commit = subprocess.run(["git", "rev-parse", "--short", revision], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout.strip()
-    archive = subprocess.run(["git", "archive", "--format=tar", commit, "azak_cli", "azak_core"], cwd=ROOT,
-                             check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return commit
 
 
 def milvus_cpu(uri: str) -> float:
@@ -124,7 +112,7 @@ def main(count: int, k: int, rounds: int, revision: str) -> None:
             inputs = articles(count)
             path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in inputs), encoding="utf-8")
             chars = sum(len(a["title"]) + len(a["content"]) for a in inputs) / count
-            commit = revision_tree(revision, Path(scratch) / "before")
+            commit = revision_tree(revision, Path(scratch) / "before", ("azak_cli", "azak_core"))
             outputs: dict[str, list[Any]] = {}
             for number in range(1, rounds + 1):
                 rates = {}
