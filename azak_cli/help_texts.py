@@ -86,8 +86,8 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
                         "table specs and the dbt models' .yml) to docs/dictionary.md; --check exits 1 when the file "
                         "is not current.",
                         ("azak docs dictionary", "azak docs dictionary --check")),
-    "similar": ("Each JSON Lines input's k nearest other inputs, with the configured embedder, in a throw-away "
-                "Milvus collection.", ("azak similar articles.jsonl --k 5",)),
+    "similar": ("Each JSON Lines input's k nearest other inputs, with the configured embedder, by an exact "
+                "search in memory (no Milvus needed).", ("azak similar articles.jsonl --k 5",)),
     "milvus": ("Manage the embedded Milvus (milvus-lite run as a server, data under AZAK_HOME).",
                ("azak milvus start", "azak milvus status")),
     "users": ("Manage the API's users.",

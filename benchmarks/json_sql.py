@@ -39,11 +39,11 @@ ROUTES = {"prices": PRICES, "news list": "/api/news", "stock detail": "/api/stoc
           "dashboard": "/api/dashboard/summary", "stock page": "/api/stocks/005930/page"}
 
 
-def revision_tree(revision: str, into: Path) -> str:
-    """``azak_api`` and ``azak_core`` as they are at ``revision``, under ``into``; its commit."""
+def revision_tree(revision: str, into: Path, packages: tuple[str, ...] = ("azak_api", "azak_core")) -> str:
+    """``packages`` as they are at ``revision``, under ``into``; its commit."""
     commit = subprocess.run(["git", "rev-parse", "--short", revision], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip()
-    archive = subprocess.run(["git", "archive", "--format=tar", commit, "azak_api", "azak_core"], cwd=ROOT,
+    archive = subprocess.run(["git", "archive", "--format=tar", commit, *packages], cwd=ROOT,
                              check=True, capture_output=True).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")

@@ -10,10 +10,14 @@ in a fresh server:
 
 * cached   — the response cache on (memory), default ``k`` and threshold; in the same server, the
   cached prices route of benchmarks/api.py as the baseline;
-* uncached — ``AZAK_CACHE_TTLS=similar=0``: per request the article with its vector from
-  PostgreSQL (``computed.news_vectors``), one filtered Milvus search, two more warehouse queries
-  for the neighbours; with the default pool of Milvus clients (azak_api/similar/index.py), measured
-  with the same connections and with one (the time of one request, without queueing);
+* uncached — ``AZAK_CACHE_TTLS=similar=0``: per request one query, the article with its stored
+  neighbours (``computed.similar_news``, current per ``computed.similar_news_days``) as the whole
+  JSON answer, no Milvus call; measured with the same connections and with one (the time of one
+  request, without queueing);
+* uncached, searched — the same with ``min_similarity`` given (the default threshold, the same
+  answer): the article with its vector from PostgreSQL (``computed.news_vectors``), one filtered
+  Milvus search on the default pool of Milvus clients (azak_api/similar/index.py), one more
+  warehouse query for the neighbours;
 * uncached with ``?stock=`` (the article's first stock): the search also filters on
   ``stock_codes like "%|…|%"`` (azak_core.vectors.mentions_stock);
 * the baseline against uncached at the same connections, alternately, three rounds, each in a
@@ -45,7 +49,7 @@ import httpx
 import psutil
 import psycopg
 
-from azak_core.vectors import PREFIX, milvus_client
+from azak_core.vectors import MIN_SIMILARITY, PREFIX, milvus_client
 from benchmarks.api import EMAIL, PASSWORD, PRICES, _pin, command_line, demo_copy, drive, served, setup
 from benchmarks.common import load_average, report
 
@@ -55,6 +59,8 @@ LATEST_WITH_NEIGHBOURS = """
       AND EXISTS (SELECT 1 FROM computed.similar_news s WHERE s.news_id = a.news_id AND s.rank = 10)
     ORDER BY a.published_at DESC, a.news_id DESC LIMIT 1"""
 
+STORED_EMBEDDER = ("SELECT split_part(embedder, '@', 1) FROM computed.similar_news_days "
+                   "WHERE neighbours_searched_at IS NOT NULL LIMIT 1")
 VECTOR_STORAGE = "SELECT count(*), avg(length(vector)), avg(pg_column_size(vector)) FROM computed.news_vectors"
 
 
@@ -189,6 +195,12 @@ def main(seconds: float = 10.0, connections: int = 16, rounds: int = 3) -> None:
             news_id, stocks = found
             with psycopg.connect(database_url) as conn:
                 kept_vectors = conn.execute(VECTOR_STORAGE).fetchone()
+                stamped = conn.execute("SELECT to_regclass('computed.similar_news_days') IS NOT NULL").fetchone()
+                embedder = conn.execute(STORED_EMBEDDER).fetchone() if stamped and stamped[0] else None
+            if embedder is None:
+                raise SystemExit("no stored neighbours marked current (computed.similar_news_days): materialize "
+                                 "computed/similar_news again, e.g. `azak demo --no-serve` with this code")
+            threshold = MIN_SIMILARITY[embedder[0]]
             similar = f"/api/news/{news_id}/similar"
             env = {k: v for k, v in os.environ.items() if not k.startswith("AZAK_")}
             env.update({k: v for k, v in os.environ.items() if k == "AZAK_EMBEDDER" or k.startswith("AZAK_OPENAI_")})
@@ -197,6 +209,7 @@ def main(seconds: float = 10.0, connections: int = 16, rounds: int = 3) -> None:
             uncached = {"AZAK_CACHE_TTLS": "similar=0"}
             variants = [("cached (memory)", {}, similar, [connections]),
                         ("uncached", uncached, similar, [1]),
+                        ("uncached, searched", uncached, f"{similar}?min_similarity={threshold}", [connections, 1]),
                         ("uncached", uncached, f"{similar}?stock={stocks[0]}", [connections, 1])]
             rows: list[tuple[str, str]] = []
             throughput: dict[tuple[str, str, int], float] = {}

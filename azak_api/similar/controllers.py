@@ -5,7 +5,9 @@ itself and its story's copies excluded; the default threshold is the embedder's,
 place thresholds live (``azak_core.vectors``). A search query is embedded with the pipelines'
 embedder. An unreachable Milvus, a collection that was never built and a failing provider are
 503s saying what to do. An article's vector comes with the article from PostgreSQL
-(``computed.news_vectors``), so the search is the request's one Milvus call.
+(``computed.news_vectors``), so the search is the request's one Milvus call. Without a stock, a
+threshold or more than ``NEIGHBOURS``, the answer is the neighbours the pipelines stored
+(``computed.similar_news``) when they are what the search would find now: one query, no Milvus.
 """
 
 from datetime import date
@@ -74,10 +76,15 @@ class SimilarNewsController(Controller):
                                                description="only neighbours linked to this stock")] = None,
     ) -> SimilarNews:
         article_id = int(news_id)
-        row = (await queries.article(db, article_id, news_index.embedder_key)
+        # the pipelines stored each article's NEIGHBOURS under the default threshold, without a stock
+        stored = k <= NEIGHBOURS and min_similarity_ is None and stock is None
+        default = min_similarity(news_index.embedder_key.partition("@")[0])
+        row = (await queries.article(db, article_id, news_index.embedder_key, k if stored else None, default)
                if article_id <= 2**63 - 1 else None)
         if row is None:
             raise NotFound(f"no article {news_id}")
+        if row.stored is not None:
+            return answer(row.stored.encode(), SimilarNews)
 
         def search(store: NewsVectors) -> tuple[str, float, list[Hit]]:
             embedder = news_index.embedder()

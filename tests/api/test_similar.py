@@ -6,6 +6,7 @@ from datetime import datetime
 from litestar.testing import AsyncTestClient
 
 from azak_api.app import create_app
+from azak_api.settings import Settings
 from azak_core.vectors import MIN_SIMILARITY, NEIGHBOURS
 from tests.api.conftest import bearer, settings_for, sql
 from tests.conftest import free_port, schema_1_collection
@@ -104,7 +105,7 @@ async def test_a_down_milvus_or_a_missing_collection_is_a_clear_503(api_warehous
     news_id, _, _ = article_with_neighbours(api_warehouse)
     down = settings_for(api_warehouse, milvus_uri=f"http://127.0.0.1:{free_port()}")
     async with AsyncTestClient(app=create_app(down)) as client:
-        for path in (f"/api/news/{news_id}/similar", "/api/news/search?q=삼성전자"):
+        for path in (f"/api/news/{news_id}/similar?k={NEIGHBOURS + 1}", "/api/news/search?q=삼성전자"):
             response = await client.get(path, headers=bearer(user.token))
             assert response.status_code == 503, response.text
             assert "vector store is unavailable" in response.json()["detail"]
@@ -116,7 +117,7 @@ async def test_a_down_milvus_or_a_missing_collection_is_a_clear_503(api_warehous
     other = settings_for(api_warehouse, milvus_uri=api_milvus, embedder="openai", openai_api_key="sk-unused")
     async with AsyncTestClient(app=create_app(other)) as client:
         response = await client.get(f"/api/news/{news_id}/similar", headers=bearer(user.token))
-        assert response.status_code == 503
+        assert response.status_code == 503  # its neighbours were never stored either
         assert "news_s2_openai_text_embedding_3_small" in response.json()["detail"]
 
 
@@ -193,3 +194,84 @@ async def test_an_article_without_a_kept_vector_is_searched_with_the_one_in_milv
                                "FROM computed.news_articles WHERE news_id = %s", (own, news_id))
     assert kept.status_code == other_embedder.status_code == absent.status_code == 200, absent.text
     assert kept.json()["items"] and kept.json() == other_embedder.json() == absent.json()
+
+
+def down_milvus(url: str) -> Settings:
+    return settings_for(url, milvus_uri=f"http://127.0.0.1:{free_port()}", cache_ttls={"similar": 0})
+
+
+def same_but_ties(stored: dict, searched: dict, k: int) -> bool:
+    """The same answer, except that neighbours of equal similarity may come in another order, and
+    when k of them are listed, the last similarity's may be others of that similarity: Milvus
+    orders equally similar hits as its search happens to meet them (articles with the same text)."""
+    if {**stored, "items": None} != {**searched, "items": None}:
+        return False
+    if [i["similarity"] for i in stored["items"]] != [i["similarity"] for i in searched["items"]]:
+        return False
+    last = stored["items"][-1]["similarity"] if len(stored["items"]) == k else None
+    for similarity in {i["similarity"] for i in stored["items"]} - {last}:
+        tied = [sorted((i for i in answer["items"] if i["similarity"] == similarity), key=lambda i: i["id"])
+                for answer in (stored, searched)]
+        if tied[0] != tied[1]:
+            return False
+    return True
+
+
+async def test_stored_neighbours_answer_what_the_search_answers(api_warehouse, user, api_milvus):
+    """Without a stock, a threshold or more than NEIGHBOURS, /similar answers from
+    computed.similar_news with no Milvus call (it answers with Milvus down): what the search
+    answers (the same request with the default threshold given, which searches Milvus) for every
+    embedded article, byte for byte but for the order of equally similar neighbours."""
+    articles = [r[0] for r in sql(api_warehouse, "SELECT news_id FROM computed.news_vectors ORDER BY news_id")]
+    live = settings_for(api_warehouse, milvus_uri=api_milvus, cache_ttls={"similar": 0})
+    threshold = MIN_SIMILARITY["kiwi-hash"]
+    answered, identical, tied = 0, 0, []
+    async with AsyncTestClient(app=create_app(down_milvus(api_warehouse))) as stored, \
+            AsyncTestClient(app=create_app(live)) as searched:
+        for news_id in articles:
+            for k in (NEIGHBOURS, 3):
+                path = f"/api/news/{news_id}/similar"
+                from_table = await stored.get(path, params={"k": k}, headers=bearer(user.token))
+                from_milvus = await searched.get(path, params={"k": k, "min_similarity": threshold},
+                                                 headers=bearer(user.token))
+                assert from_table.status_code == from_milvus.status_code == 200, (news_id, from_table.text)
+                answered += bool(from_table.json()["items"])
+                if from_table.content == from_milvus.content:
+                    identical += 1
+                else:
+                    assert same_but_ties(from_table.json(), from_milvus.json(), k), news_id
+                    tied.append(news_id)
+    assert len(articles) > 100 and answered > len(articles)  # most articles have neighbours
+    assert identical > 0.9 * 2 * len(articles), tied  # ties are rare: articles with the same text
+
+
+async def test_vectors_written_after_the_search_send_the_request_to_milvus(api_warehouse, user):
+    """A day's stored neighbours stop being served once vectors of that day or earlier are written
+    after their search (the search would find other articles now): the request searches Milvus
+    (here down: 503). Vectors of later days do not count."""
+    [(news_id, day)] = sql(api_warehouse, """
+        SELECT s.news_id, s.published_day FROM computed.similar_news s
+        WHERE s.published_day > (SELECT min(published_day) FROM computed.similar_news)
+          AND s.published_day < (SELECT max(published_day) FROM computed.similar_news)
+        ORDER BY s.published_day, s.news_id LIMIT 1""")
+    saved = sql(api_warehouse, "SELECT published_day, vectors_written_at, neighbours_searched_at "
+                               "FROM computed.similar_news_days")
+    path = f"/api/news/{news_id}/similar"
+    statuses = []
+    try:
+        async with AsyncTestClient(app=create_app(down_milvus(api_warehouse))) as client:
+            statuses.append((await client.get(path, headers=bearer(user.token))).status_code)
+            sql(api_warehouse, "UPDATE computed.similar_news_days SET vectors_written_at = now() "
+                               "WHERE published_day > %s", (day,))
+            statuses.append((await client.get(path, headers=bearer(user.token))).status_code)
+            sql(api_warehouse, "UPDATE computed.similar_news_days SET vectors_written_at = now() "
+                               "WHERE published_day < %s", (day,))
+            statuses.append((await client.get(path, headers=bearer(user.token))).status_code)
+            sql(api_warehouse, "UPDATE computed.similar_news_days SET vectors_written_at = NULL, "
+                               "neighbours_searched_at = NULL")
+            statuses.append((await client.get(path, headers=bearer(user.token))).status_code)
+    finally:
+        for stamp in saved:
+            sql(api_warehouse, "UPDATE computed.similar_news_days SET vectors_written_at = %s, "
+                               "neighbours_searched_at = %s WHERE published_day = %s", (stamp[1], stamp[2], stamp[0]))
+    assert statuses == [200, 200, 503, 503]

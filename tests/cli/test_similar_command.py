@@ -1,12 +1,16 @@
-"""`azak similar`: JSON Lines in, each input's nearest other inputs out, through a throw-away
-collection in a real Milvus (the session's, or the embedded one `azak` starts itself)."""
+"""`azak similar`: JSON Lines in, each input's nearest other inputs out, by an exact search in
+memory: the same neighbours as a search of the same vectors in a real Milvus collection."""
 
 import json
 import os
 import subprocess
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 
-from azak_core.vectors import milvus_client
 from tests.conftest import BIN, PROJECT_ROOT
+
+LABELLED = PROJECT_ROOT / "tests" / "linker" / "labelled_news.jsonl"
 
 LINES = [
     {"id": "a1", "title": "삼성전자, 3분기 영업이익 9조1천억원 잠정 집계", "content": "메모리 업황 회복"},
@@ -22,10 +26,9 @@ def azak_similar(*args: str, stdin: str = "", env: dict[str, str] | None = None)
                           cwd=PROJECT_ROOT, timeout=300, env=env)
 
 
-def test_nearest_other_inputs_through_a_throw_away_collection(milvus_uri):
-    before = set(milvus_client(milvus_uri).list_collections())
+def test_nearest_other_inputs(tmp_path):
     stdin = "\n".join(json.dumps(line, ensure_ascii=False) for line in LINES) + "\nnot json\n"
-    result = azak_similar("--k", "2", stdin=stdin, env=dict(os.environ))
+    result = azak_similar("--k", "2", stdin=stdin, env=no_milvus(tmp_path))
     assert result.returncode == 1, result.stderr  # one line skipped
     assert "line 6:" in result.stderr and "kiwi-hash@2" in result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]
@@ -37,20 +40,66 @@ def test_nearest_other_inputs_through_a_throw_away_collection(milvus_uri):
         assert len(o["neighbors"]) == 2 and all(n["id"] != o["id"] for n in o["neighbors"])
         assert o["neighbors"][0]["similarity"] >= o["neighbors"][1]["similarity"]
     assert by_id["e5"]["neighbors"] == [] and "no letters or digits" in by_id["e5"]["error"]
-    assert set(milvus_client(milvus_uri).list_collections()) == before  # dropped afterwards
+    assert not (tmp_path / "milvus").exists()  # no Milvus started, none needed
 
 
-def test_starts_and_stops_its_own_embedded_milvus(tmp_path):
-    from tests.conftest import free_port
-
+def no_milvus(home: Path) -> dict[str, str]:
+    """An environment where no Milvus answers: the search is the command's own."""
     env = {k: v for k, v in os.environ.items() if k != "AZAK_MILVUS_URI"}
-    env.update({"AZAK_HOME": str(tmp_path), "AZAK_MILVUS_PORT": str(free_port()), "AZAK_EMBEDDER": "offline"})
+    env.update({"AZAK_HOME": str(home), "AZAK_MILVUS_URI": "http://127.0.0.1:9", "AZAK_EMBEDDER": "offline"})
+    return env
+
+
+def distinct_labelled(count: int) -> list[dict[str, object]]:
+    """Labelled articles with distinct texts (equal texts tie, and ties may come in any order)."""
+    from azak_core.embeddings import EmbeddingError, prepare_text
+
+    seen, items = set(), []
+    for line in LABELLED.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        try:
+            text = prepare_text(item["title"], item["content"])
+        except EmbeddingError:  # nothing to embed: no neighbours either way
+            continue
+        if text not in seen:
+            seen.add(text)
+            items.append({"id": item["id"], "title": item["title"], "content": item["content"]})
+    return items[:count]
+
+
+def milvus_neighbours(uri: str, items: list[dict[str, object]], k: int) -> list[dict[str, object]]:
+    """What `azak similar` answered when it searched a throw-away Milvus collection: the same
+    texts embedded, written, searched for k + 1, itself left out."""
+    from azak_core.embeddings import prepare_text
+    from azak_core.embeddings.offline import OfflineEmbedder
+    from azak_core.vectors import ArticleVector, NewsVectors
+
+    embedder = OfflineEmbedder()
+    vectors = embedder.embed([prepare_text(str(i["title"]), str(i["content"])) for i in items]).vectors
+    store = NewsVectors(uri, embedder.key, embedder.dimension, name=f"scratch_{uuid.uuid4().hex}")
+    epoch = datetime.fromtimestamp(0, UTC)
+    try:
+        store.ensure()
+        store.replace_days([], [ArticleVector(n + 1, epoch.date(), epoch, [], "cli", "news", n + 1, vector)
+                                for n, vector in enumerate(vectors)])
+        hits = store.search_many(list(vectors), k + 1)
+    finally:
+        store.drop()
+        store.close()
+    return [{"id": item["id"], "neighbors": [{"id": items[h.news_id - 1]["id"], "similarity": round(h.similarity, 4)}
+                                             for h in found if h.news_id != n + 1][:k]}
+            for n, (item, found) in enumerate(zip(items, hits, strict=True))]
+
+
+def test_the_same_neighbours_as_a_milvus_search_of_the_same_vectors(milvus_uri, tmp_path):
+    items = distinct_labelled(200)
     path = tmp_path / "in.jsonl"
-    path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in LINES[:4]), encoding="utf-8")
-    result = azak_similar(str(path), env=env)
+    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    result = azak_similar(str(path), "--k", "5", env=no_milvus(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert len(result.stdout.splitlines()) == 4
-    assert not (tmp_path / "milvus" / "milvus.pid").exists()  # the server it started is stopped
+    answered = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(answered) == 200
+    assert answered == milvus_neighbours(milvus_uri, items, 5)
 
 
 def test_bad_arguments_are_clear_errors():

@@ -23,15 +23,21 @@ from azak_pipelines.defs.automation import EVERY_UPDATED_DAY
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import AssetResult, Window, asset_key, preview, window_of
 from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorStore
-from azak_pipelines.defs.embeddings.tables import NEWS_VECTORS, SIMILAR_NEWS
+from azak_pipelines.defs.embeddings.tables import NEWS_VECTORS, SIMILAR_NEWS, SIMILAR_NEWS_DAYS
 from azak_pipelines.defs.matching.tables import NEWS_STOCK_MATCHES
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
-from azak_pipelines.lib.warehouse import replace_slice, table_exists
+from azak_pipelines.lib.warehouse import ensure_table, replace_slice, scalar, table_exists
 
 NEWS_EMBEDDINGS = dg.AssetKey(["milvus", "news_embeddings"])
+# one timestamp per (embedder, day) of SIMILAR_NEWS_DAYS: the column named, then the days
+STAMP_DAYS = sql.SQL("""
+INSERT INTO {days} (embedder, published_day, {column})
+SELECT %(embedder)s, day, coalesce(%(at)s, clock_timestamp()) FROM unnest(%(days)s::date[]) AS day
+ON CONFLICT (embedder, published_day) DO UPDATE SET {column} = excluded.{column}
+""")
 
 ARTICLES_SQL = sql.SQL("""
 SELECT a.news_id, a.published_day, a.published_at, a.title, a.summary, a.source, a.content_type, a.cluster_id,
@@ -131,6 +137,7 @@ def embed_window(window: Window, warehouse: Warehouse, model: Embedder, vector_s
     finally:
         store.close()
     with warehouse.connect() as conn:
+        stamp_days(conn, "vectors_written_at", model.key, window.days())  # after Milvus's write
         kept_vectors = replace_slice(conn, NEWS_VECTORS, [(a.news_id, a.published_day, model.key, packed(a.vector))
                                                           for a in articles], window.start, window.end)
         record_quarantine(conn, NEWS_EMBEDDINGS.to_user_string(), window.start, window.end, rejected, utc_now())
@@ -149,9 +156,12 @@ def similar_in_window(window: Window, warehouse: Warehouse, model: Embedder,
                       vector_store: VectorStore) -> AssetResult:
     """``similar_news`` for one window: each article's earlier neighbours, replacing the window's rows."""
     threshold = min_similarity(model.name)
+    articles = _articles(warehouse, window)
+    with warehouse.connect() as conn:
+        searched_at = scalar(conn, "SELECT clock_timestamp()")  # before the searches
     store = vector_store.collection(model)
     try:
-        rows, missing = _neighbours(store, _articles(warehouse, window), model.key, threshold)
+        rows, missing = _neighbours(store, articles, model.key, threshold)
     except VectorStoreError as error:
         raise _failure(error) from error
     finally:
@@ -161,6 +171,7 @@ def similar_in_window(window: Window, warehouse: Warehouse, model: Embedder,
                          f"{missing[0]}): materialize milvus/news_embeddings for these days first")
     with warehouse.connect() as conn:
         result = replace_slice(conn, SIMILAR_NEWS, rows, window.start, window.end)
+        stamp_days(conn, "neighbours_searched_at", model.key, window.days(), searched_at)
     with_neighbours = len({r[0] for r in rows})
     return dg.MaterializeResult(metadata={
         "window": str(window), **result.metadata(), "dagster/row_count": result.written,
@@ -169,6 +180,15 @@ def similar_in_window(window: Window, warehouse: Warehouse, model: Embedder,
         "mean_similarity": round(sum(r[4] for r in rows) / len(rows), 3) if rows else 0.0,
         "preview": preview([r[:5] for r in rows], ["news_id", "day", "neighbor", "rank", "similarity"], limit=10),
     })
+
+
+def stamp_days(conn: Any, column: str, embedder_key: str, days: list[Any], at: Any = None) -> None:
+    """Record in ``computed.similar_news_days`` when ``days``' vectors were written or their
+    neighbours searched (``at``, else now): the API serves a day's stored neighbours only while no
+    vectors of that day or earlier were written after their search, so they equal a live search."""
+    ensure_table(conn, SIMILAR_NEWS_DAYS)
+    conn.execute(STAMP_DAYS.format(days=SIMILAR_NEWS_DAYS.ident, column=sql.Identifier(column)),
+                 {"embedder": embedder_key, "at": at, "days": list(days)})
 
 
 def _neighbours(store: NewsVectors, articles: list[tuple[Any, ...]], embedder_key: str,
@@ -195,6 +215,6 @@ def _neighbours(store: NewsVectors, articles: list[tuple[Any, ...]], embedder_ke
         for (news_id, day, published_at, *_, cluster_id, _codes, _size), found in zip(day_articles, hits,
                                                                                      strict=True):
             kept = [h for h in found if is_earlier_neighbour(h, published_at, news_id, cluster_id)][:NEIGHBOURS]
-            rows.extend((news_id, day, hit.news_id, rank, round(hit.similarity, 6), embedder_key)
+            rows.extend((news_id, day, hit.news_id, rank, hit.similarity, embedder_key)
                         for rank, hit in enumerate(kept, start=1))
     return rows, missing

@@ -32,3 +32,19 @@ NEWS_VECTORS = TableSpec(
     natural_key=("news_id", "published_day"),
     partition_column="published_day",
 )
+
+SIMILAR_NEWS_DAYS = TableSpec(
+    schema="computed", name="similar_news_days",
+    comment="Per embedder and KST day, when its vectors were last written to Milvus and when its articles' "
+            "neighbours (computed.similar_news) were last searched: the day's neighbours are what a search "
+            "would find now while no vectors of that day or earlier were written after their search.",
+    columns=(
+        Column("embedder", "text", nullable=False, comment="name@version of the embedder"),
+        Column("published_day", "date", nullable=False, comment="KST day of the articles"),
+        Column("vectors_written_at", "timestamptz", comment="end of the last write of the day's vectors to Milvus"),
+        Column("neighbours_searched_at", "timestamptz",
+               comment="start of the last search for the day's neighbours (computed.similar_news)"),
+    ),
+    natural_key=("embedder", "published_day"),
+    indexes=(("embedder", "vectors_written_at"),),
+)
