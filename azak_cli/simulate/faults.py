@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 
 from azak_cli.simulate.engine import CheckOutcome, RunRecord
+from azak_cli.simulate.requests import Request
 from azak_core import clock
 from azak_core.market import KST
 from azak_pipelines.lib.kis.client import TOKEN_EXPIRED
@@ -55,6 +56,14 @@ class Fault(abc.ABC):
     def serve_kis(self, window: Window, kis: KisSimulator, handler: Handler) -> Handler:
         """The KIS server's handler with this fault switched on (unchanged by default)."""
         return handler
+
+    def victim(self, request: Request) -> bool:
+        """Whether the simulation should kill this run mid-run (the first one it says yes to)."""
+        return False
+
+    def accounts_for_run(self, record: RunRecord) -> bool:
+        """Whether a failed run is this fault's doing."""
+        return False
 
     def serve_llm(self, window: Window, handler: Handler) -> Handler:
         """The model provider's handler with this fault switched on (unchanged by default)."""
@@ -240,6 +249,14 @@ class LlmRateLimited(ServerFault):
     NOT_OK = """SELECT count(*) FROM computed.news_predictions WHERE model_name = %s AND status <> 'ok'
     AND created_at >= %s"""
 
+    def victim(self, request: Request) -> bool:
+        """Whether the simulation should kill this run mid-run (the first one it says yes to)."""
+        return False
+
+    def accounts_for_run(self, record: RunRecord) -> bool:
+        """Whether a failed run is this fault's doing."""
+        return False
+
     def serve_llm(self, window: Window, handler: Handler) -> Handler:
         self.seen.clear()
         attempts: Counter[bytes] = Counter()
@@ -266,7 +283,45 @@ class LlmRateLimited(ServerFault):
                 + [f"{not_ok} prediction(s) of {self.MODEL} not ok"] * bool(not_ok))
 
 
+class KillRun(Fault):
+    """The first ``market_wide_job`` run (the KIS pool's; it replaces the day's rankings) runs in a
+    child process that is SIGKILLed once its first step has started."""
+
+    JOB = "market_wide_job"
+    SLICES = """SELECT trade_date, ranking, count(*), count(DISTINCT captured_at), max(rank)
+    FROM raw.market_rankings WHERE trade_date = ANY(%s::date[]) GROUP BY 1, 2 ORDER BY 1, 2"""
+
+    def victim(self, request: Request) -> bool:
+        return request.job == self.JOB
+
+    def accounts_for(self, check: CheckOutcome) -> bool:
+        return False
+
+    def accounts_for_run(self, record: RunRecord) -> bool:
+        return record.killed is not None
+
+    def missing(self, window: Window, runs: list[RunRecord], conn: psycopg.Connection[Any]) -> list[str]:
+        killed = [r for r in runs if r.killed is not None]
+        if not killed:
+            return [f"no {self.JOB} run to kill in the window"]
+        record, seen = killed[0], killed[0].killed or {}
+        missing = [f"the run was not killed mid-run: {seen['signal']}"] * (seen["signal"] != "SIGKILL")
+        missing += [f"the killed run was left {seen['status']}, not FAILURE"] * (seen["status"] != "FAILURE")
+        missing += [f"the killed run still holds {seen['slots_claimed_after']} pool slot(s)"] * bool(
+            seen["slots_claimed_after"])
+        for day, ranking, rows, captures, last in conn.execute(self.SLICES, (record.days,)):
+            if captures != 1 or rows != last:  # one ranking taken at one time, ranks 1..n: a whole slice
+                missing.append(f"{day} {ranking}: a torn slice ({rows} rows, ranks up to {last}, {captures} captures)")
+        later = [r for r in runs if r.request.job == self.JOB and r.success and r.at > record.at
+                 and set(record.days) <= set(r.days)]
+        return missing + [f"no later {self.JOB} run completed {record.days}"] * (not later)
+
+
 FAULTS: dict[str, Fault] = {
+    "kill-run": KillRun(
+        "kill-run", "the first market_wide_job run is SIGKILLed in its child process once its first step has "
+        "started: it is reaped (FAILURE, not STARTED) with no pool slot left claimed, the day's rankings are a "
+        "whole slice (old or new, never half), and a later tick's run completes the day"),
     "llm-429": LlmRateLimited(
         "llm-429", "the model provider answers 429 (Retry-After: 1) to the first attempt of every prompt: "
         "the client backs off and retries, every prompt is answered after it, and every prediction of "

@@ -30,7 +30,8 @@ def simulate(runtime: Runtime, first: date, last: date, as_json: bool, hours: fl
     window = Window(start, end)
     with live_news(window, faults), live_kis(window, faults), \
             provider_model(runtime.database.render(), window, faults):
-        simulation = Simulation(defs(), dagster_instance(), start, end, say=_progress)
+        simulation = Simulation(defs(), dagster_instance(), start, end, say=_progress,
+                                victim=lambda request: any(f.victim(request) for f in faults))
         try:
             runs = simulation.run()
         except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM: no ledger of a part of the window

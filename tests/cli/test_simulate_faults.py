@@ -11,7 +11,7 @@ import pytest
 from azak_api.admin import run_migrations
 from azak_cli.simulate.engine import TICK, Simulation
 from azak_cli.simulate.faults import FAULTS, Fault, Window
-from azak_cli.simulate.ledger import no_check_failed
+from azak_cli.simulate.ledger import no_check_failed, no_run_failed
 from azak_cli.simulate.llm import MODEL_NAME, provider_model
 from azak_cli.simulate.sources import live_kis, live_news
 from azak_pipelines.lib.calendar.krx_calendar import KST
@@ -24,7 +24,7 @@ def _simulate(window: Window, faults: list[Fault], warehouse: str) -> list:
     run_migrations(warehouse)  # the registry and the outbox: what the prediction runs read
     with live_news(window, faults), live_kis(window, faults), provider_model(warehouse, window, faults):
         simulation = Simulation(definitions(), dg.DagsterInstance.get(), window.start, window.end,
-                                say=lambda line: None)
+                                say=lambda line: None, victim=lambda r: any(f.victim(r) for f in faults))
         return simulation.run()
 
 
@@ -93,15 +93,37 @@ def test_kis_5xx_bursts_are_retried_and_an_expired_token_is_refreshed_once(wareh
     assert rankings > 0
 
 
+@pytest.mark.slow
+def test_a_run_killed_mid_run_is_reaped_its_slots_freed_and_the_next_tick_completes_it(
+        warehouse_with_stocks, dagster_home):
+    # ticks 15:45 and 15:50: the market_wide run of 15:45 runs in a child process, SIGKILLed once
+    # its first step started (holding its KIS pool slot); the run of 15:50 completes the day
+    window = Window(AFTER_CLOSE, AFTER_CLOSE + 2 * TICK)
+    fault = FAULTS["kill-run"]
+    runs = _simulate(window, [fault], warehouse_with_stocks)
+    market = [r for r in runs if r.request.job == "market_wide_job"]
+    assert [r.success for r in market] == [False, True], [r.failure for r in market]
+    assert market[0].killed["signal"] == "SIGKILL" and market[0].killed["reaped"], market[0].killed
+    instance = dg.DagsterInstance.get()
+    assert instance.get_run_by_id(market[0].run_id).status == dg.DagsterRunStatus.FAILURE
+    live = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]))
+    assert live == []  # no run left STARTED
+    assert instance.event_log_storage.get_concurrency_run_ids() == set()  # no slot left claimed
+    with psycopg.connect(warehouse_with_stocks) as conn:
+        assert fault.missing(window, runs, conn) == []
+    assert no_run_failed(runs, [fault]) == [] and len(no_run_failed(runs, [])) == 1  # the fault accounts for it
+
+
 EVENING = datetime(2025, 6, 9, 21, 0, tzinfo=KST)
 
 
 @pytest.mark.slow
 def test_a_rate_limited_provider_is_retried_and_every_prediction_is_made(warehouse_with_stocks, dagster_home):
-    # ticks 21:00 (the news run, then the linker) and 21:05 (the predictions schedule): a model
-    # calling a local provider is registered for the simulation; the provider answers 429 to the
-    # first attempt of every prompt
-    window = Window(EVENING, EVENING + 2 * TICK)
+    # ticks 21:00 (the news run), 21:05 (the predictions schedule, then the linker: the automation's
+    # requests of a tick are evaluated before its runs), 21:10 and 21:15 (the predictions schedule
+    # again: the links' predictions); a model calling a local provider is registered for the
+    # simulation; the provider answers 429 to the first attempt of every prompt
+    window = Window(EVENING, EVENING + 4 * TICK)
     fault = FAULTS["llm-429"]
     runs = _simulate(window, [fault], warehouse_with_stocks)
     predictions = [r for r in runs if r.request.job == "news_predictions_job"]
