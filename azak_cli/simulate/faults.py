@@ -187,10 +187,11 @@ class KisBursts(ServerFault):
             with lock:
                 number = order.setdefault(request, len(order))
                 attempts[request] += 1
-                spoiled = number % self.EVERY == 0 and attempts[request] <= self.BURST
+                bursty = number % self.EVERY == 0  # the same request again (a later run) counts once
+                spoiled = bursty and attempts[request] <= self.BURST
                 self.seen["answered 500" if spoiled else "answered"] += 1
                 self.seen["requests met a burst"] += spoiled and attempts[request] == 1
-                self.seen["requests answered after a burst"] += not spoiled and attempts[request] == self.BURST + 1
+                self.seen["requests answered after a burst"] += bursty and attempts[request] == self.BURST + 1
             if spoiled:
                 return 500, {}, {"rt_cd": "1", "msg_cd": "EGW00500", "msg1": "injected burst"}
             return handler(method, path, headers, query, body)
