@@ -8,8 +8,13 @@ the real Dagster instance. Simulated time advances by each run's measured wall d
 """
 
 import contextlib
+import json
+import os
+import signal
+import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,7 +26,7 @@ from azak_cli.simulate.cron import fires
 from azak_cli.simulate.requests import Request, automation_runs, from_run_request, merged
 from azak_core import clock
 from azak_core.market import KST
-from azak_pipelines.run_monitor import process_tags
+from azak_pipelines.run_monitor import process_tags, reap_dead_runs
 from azak_pipelines.runs import QUIET_LOGS, failure
 
 TICK = timedelta(minutes=5)
@@ -32,6 +37,8 @@ QUIET_AUTOMATION = timedelta(minutes=30)
 # returns; the simulation must stop there instead of carrying on with the next run
 # (the tag is Dagster's own string; no test pins it yet: see docs/simulation.md on Ctrl-C)
 FAILURE_REASON_TAG, INTERRUPTED = "dagster/failure_reason", "UNEXPECTED_TERMINATION"
+VICTIM_TAG = "azak/simulation_victim"  # a run executed in a child process to be killed (--fault kill-run)
+KILL_WAIT_S = 600.0  # how long the child may take to reach its first step (imports on a loaded machine)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class RunRecord:
     failure: str = ""
     checks: tuple[CheckOutcome, ...] = ()
     materialized: tuple[str, ...] = ()  # the assets the run wrote
+    killed: dict[str, Any] | None = None  # killed mid-run: its status and the slots it held once reaped
 
     @property
     def days(self) -> list[str]:
@@ -70,6 +78,7 @@ class Simulation:
     start: datetime
     end: datetime
     say: Callable[[str], None] = print
+    victim: Callable[[Request], bool] | None = None  # the run to SIGKILL mid-run, once (--fault kill-run)
     now: datetime = field(init=False)
     runs: list[RunRecord] = field(default_factory=list)
     sensor_cursors: dict[str, str | None] = field(default_factory=dict)
@@ -156,24 +165,11 @@ class Simulation:
 
     def execute(self, request: Request) -> RunRecord:
         """Run ``request`` in this process; the simulated clock moves by the run's wall duration."""
-        import json
-
+        if self.victim is not None and not any(r.killed for r in self.runs) and self.victim(request):
+            return self.kill(request)
         at, started = self.now, time.monotonic()
-        if request.job is not None:
-            job = self.definitions.resolve_job_def(request.job)
-            selection = None
-        else:
-            implicit = self.definitions.resolve_implicit_job_def_def_for_assets(list(request.assets))
-            if implicit is None:
-                raise RuntimeError(f"no job materializes {request.label}")
-            job = implicit
-            selection = list(request.assets)
-        config = {**QUIET_LOGS, **json.loads(request.run_config)}
         with contextlib.redirect_stdout(sys.stderr):
-            result = job.execute_in_process(
-                instance=self.instance, run_config=config, partition_key=request.partition,
-                tags={"azak/simulated": "true", **dict(request.tags), **process_tags()},
-                raise_on_error=False, asset_selection=selection)
+            result = execute_request(self.definitions, self.instance, request)
         if not result.success and interrupted(self.instance, result.run_id):
             raise KeyboardInterrupt(f"interrupted during run {result.run_id} ({request.label}), marked failed")
         seconds = time.monotonic() - started
@@ -187,11 +183,71 @@ class Simulation:
                      f"{record.failure[:300]}")
         return record
 
+    def kill(self, request: Request) -> RunRecord:
+        """Run ``request`` in a child process (:mod:`azak_cli.simulate.victim`), SIGKILL it once its
+        first step has started (it holds its pool slots then, and writes), and reap it as the
+        platform does (:func:`reap_dead_runs`); the record says what was left behind."""
+        at, started, token = self.now, time.monotonic(), uuid.uuid4().hex
+        spec = json.dumps({"at": at.isoformat(), "token": token, "job": request.job, "partition": request.partition,
+                           "assets": [k.to_user_string() for k in request.assets], "tags": dict(request.tags),
+                           "run_config": request.run_config})
+        child = subprocess.Popen([sys.executable, "-m", "azak_cli.simulate.victim", spec],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+        run_id = self._wait_for_first_step(child, token)
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        reaped = reap_dead_runs(self.instance)
+        run = self.instance.get_run_by_id(run_id) if run_id else None
+        claimed = [s.run_id for info in self.instance.event_log_storage.get_concurrency_infos(
+            sorted(self.instance.event_log_storage.get_concurrency_keys())).values() for s in info.claimed_slots
+            if s.run_id == run_id]
+        killed = {"run_id": run_id, "signal": "SIGKILL" if child.returncode == -signal.SIGKILL else
+                  f"none (exited {child.returncode})", "status": run.status.value if run else "no run",
+                  "reaped": run_id in reaped, "slots_claimed_after": len(claimed)}
+        seconds = time.monotonic() - started
+        self.now = at + timedelta(seconds=seconds)
+        self.say(f"  killed at {self.now.astimezone(KST):%Y-%m-%d %H:%M} KST: {request.label}: {killed}")
+        return RunRecord(at, request, run_id or "", False, seconds, f"killed mid-run (kill-run fault): {killed}",
+                         killed=killed)
+
+    def _wait_for_first_step(self, child: subprocess.Popen[bytes], token: str) -> str | None:
+        deadline = time.monotonic() + KILL_WAIT_S
+        run_id = None
+        while child.poll() is None and time.monotonic() < deadline:
+            runs = self.instance.get_runs(dg.RunsFilter(tags={VICTIM_TAG: token}), limit=1)
+            run_id = runs[0].run_id if runs else None
+            if run_id and self.instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START):
+                break
+            time.sleep(0.1)
+        if run_id is None:
+            runs = self.instance.get_runs(dg.RunsFilter(tags={VICTIM_TAG: token}), limit=1)
+            run_id = runs[0].run_id if runs else None
+        return run_id
+
     def _progress(self, at: datetime, wall: float) -> None:
         failed = sum(not r.success for r in self.runs)
         self.say(f"{at.astimezone(KST):%Y-%m-%d %H:%M} KST  runs {len(self.runs)} (failed {failed})  "
                  f"wall {wall:.0f} s")
 
+
+
+def execute_request(definitions: dg.Definitions, instance: dg.DagsterInstance, request: Request,
+                    tags: dict[str, str] | None = None) -> Any:
+    """Execute ``request`` in this process (its job, or the assets the automation asked for),
+    tagged as a simulated run of this process (``tags`` added)."""
+    if request.job is not None:
+        job, selection = definitions.resolve_job_def(request.job), None
+    else:
+        implicit = definitions.resolve_implicit_job_def_def_for_assets(list(request.assets))
+        if implicit is None:
+            raise RuntimeError(f"no job materializes {request.label}")
+        job, selection = implicit, list(request.assets)
+    config = {**QUIET_LOGS, **json.loads(request.run_config)}
+    return job.execute_in_process(
+        instance=instance, run_config=config, partition_key=request.partition,
+        tags={"azak/simulated": "true", **dict(request.tags), **process_tags(), **(tags or {})},
+        raise_on_error=False, asset_selection=selection)
 
 
 def interrupted(instance: dg.DagsterInstance, run_id: str) -> bool:

@@ -8,14 +8,20 @@ failed.
 """
 
 import abc
-from dataclasses import dataclass
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 
 from azak_cli.simulate.engine import CheckOutcome, RunRecord
+from azak_cli.simulate.requests import Request
 from azak_core import clock
+from azak_core.market import KST
+from azak_pipelines.lib.kis.client import TOKEN_EXPIRED
+from azak_pipelines.lib.kis.replay import KisSimulator
 from azak_pipelines.lib.replay_http import Answer, Handler
 
 NAVER_PATHS = ("/news/news_list.naver", "/item/news_news.naver")
@@ -41,10 +47,31 @@ class Window:
 class Fault(abc.ABC):
     name: str
     behaviour: str  # what the ledger must show (printed with the ledger)
+    needs_provider = False  # the simulation registers a model calling a local provider (azak_cli/simulate/llm.py)
 
-    @abc.abstractmethod
     def serve(self, window: Window, handler: Handler) -> Handler:
-        """The news sites' handler with this fault switched on."""
+        """The news sites' handler with this fault switched on (unchanged by default)."""
+        return handler
+
+    def serve_kis(self, window: Window, kis: KisSimulator, handler: Handler) -> Handler:
+        """The KIS server's handler with this fault switched on (unchanged by default)."""
+        return handler
+
+    def victim(self, request: Request) -> bool:
+        """Whether the simulation should kill this run mid-run (the first one it says yes to)."""
+        return False
+
+    def accounts_for_run(self, record: RunRecord) -> bool:
+        """Whether a failed run is this fault's doing."""
+        return False
+
+    def serve_llm(self, window: Window, handler: Handler) -> Handler:
+        """The model provider's handler with this fault switched on (unchanged by default)."""
+        return handler
+
+    def observed(self) -> dict[str, int]:
+        """What the fault's server saw, for the ledger (answers it spoiled, say)."""
+        return {}
 
     @abc.abstractmethod
     def accounts_for(self, check: CheckOutcome) -> bool:
@@ -118,7 +145,194 @@ class LayoutDrift(Fault):
         return missing + [f"{stored} hankyung rows stored from the drifted feed"] * bool(stored)
 
 
+TOKEN_PATH = "/oauth2/tokenP"
+
+
+@dataclass(frozen=True)
+class ServerFault(Fault):
+    """A fault that spoils a server's answers and fails no asset check: what the platform must do
+    shows in what the server saw (``seen``: counted by the handler, reset when it is served)."""
+
+    seen: Counter[str] = field(default_factory=Counter, compare=False)
+
+    def accounts_for(self, check: CheckOutcome) -> bool:
+        return False
+
+    def observed(self) -> dict[str, int]:
+        return dict(self.seen)
+
+
+def _kis_runs(runs: list[RunRecord], since: datetime | None = None) -> list[RunRecord]:
+    """The runs of KIS's schedules (tagged ``azak/source=kis``), from ``since``."""
+    return [r for r in runs if dict(r.request.tags).get("azak/source") == "kis" and (since is None or r.at >= since)]
+
+
+class KisBursts(ServerFault):
+    """On the window's first KST day, KIS answers HTTP 500 to the first two attempts of every third
+    distinct request (token requests aside): bursts the client's retries (five attempts) must absorb."""
+
+    EVERY, BURST = 3, 2
+
+    def serve_kis(self, window: Window, kis: KisSimulator, handler: Handler) -> Handler:
+        day_end = datetime.combine(window.start.astimezone(KST).date() + timedelta(days=1), datetime.min.time(), KST)
+        self.seen.clear()
+        attempts: Counter[str] = Counter()
+        order: dict[str, int] = {}
+        lock = threading.Lock()
+
+        def answer(method: str, path: str, headers: dict[str, str], query: dict[str, str], body: bytes) -> Answer:
+            if path == TOKEN_PATH or clock.utc_now() >= day_end:
+                return handler(method, path, headers, query, body)
+            request = f"{path}?{sorted(query.items())}|{headers.get('tr_cont', '')}"
+            with lock:
+                number = order.setdefault(request, len(order))
+                attempts[request] += 1
+                bursty = number % self.EVERY == 0  # the same request again (a later run) counts once
+                spoiled = bursty and attempts[request] <= self.BURST
+                self.seen["answered 500" if spoiled else "answered"] += 1
+                self.seen["requests met a burst"] += spoiled and attempts[request] == 1
+                self.seen["requests answered after a burst"] += bursty and attempts[request] == self.BURST + 1
+            if spoiled:
+                return 500, {}, {"rt_cd": "1", "msg_cd": "EGW00500", "msg1": "injected burst"}
+            return handler(method, path, headers, query, body)
+        return answer
+
+    def missing(self, window: Window, runs: list[RunRecord], conn: psycopg.Connection[Any]) -> list[str]:
+        if not self.seen["requests met a burst"]:
+            return ["no KIS request met a burst (no KIS run on the fault's day)"]
+        lost = self.seen["requests met a burst"] - self.seen["requests answered after a burst"]
+        failed = [r.request.label for r in _kis_runs(runs) if not r.success]
+        return ([f"{lost} request(s) that met a burst were never answered after it"] * bool(lost)
+                + [f"KIS runs failed: {failed}"] * bool(failed))
+
+
+class TokenExpired(ServerFault):
+    """At the window's midpoint, every token KIS issued so far expires early: KIS then answers
+    ``EGW00123`` (HTTP 500) to it."""
+
+
+    def serve_kis(self, window: Window, kis: KisSimulator, handler: Handler) -> Handler:
+        at = window.start + (window.end - window.start) / 2
+        self.seen.clear()
+        lock = threading.Lock()
+
+        def answer(method: str, path: str, headers: dict[str, str], query: dict[str, str], body: bytes) -> Answer:
+            now = clock.utc_now()
+            with lock:
+                if now >= at and not self.seen["expired"]:
+                    kis.tokens = {token: (key, min(expires, at)) for token, (key, expires) in kis.tokens.items()}
+                    self.seen["expired"] = 1
+            status, answer_headers, payload = handler(method, path, headers, query, body)
+            with lock:
+                if isinstance(payload, dict) and payload.get("msg_cd") in TOKEN_EXPIRED:
+                    self.seen["answered EGW00123"] += 1
+                if path == TOKEN_PATH and status == 200:
+                    self.seen["issued after the expiry" if self.seen["expired"] else "issued before"] += 1
+            return status, answer_headers, payload
+        return answer
+
+    def missing(self, window: Window, runs: list[RunRecord], conn: psycopg.Connection[Any]) -> list[str]:
+        at = window.start + (window.end - window.start) / 2
+        if not self.seen["answered EGW00123"]:
+            return ["no KIS request used the expired token (no KIS run after the window's midpoint)"]
+        issued = self.seen["issued after the expiry"]
+        failed = [r.request.label for r in _kis_runs(runs, at) if not r.success]
+        return ([f"the token was issued {issued} time(s) after it expired, not once"] * (issued != 1)
+                + [f"KIS runs after the expiry failed: {failed}"] * bool(failed))
+
+
+class LlmRateLimited(ServerFault):
+    """The model provider answers HTTP 429 (``Retry-After: 1``) to the first attempt of every
+    prompt for the whole window."""
+
+    needs_provider = True
+    MODEL = "simulated-llm"  # azak_cli/simulate/llm.py's MODEL_NAME
+    NOT_OK = """SELECT count(*) FROM computed.news_predictions WHERE model_name = %s AND status <> 'ok'
+    AND created_at >= %s"""
+
+    def victim(self, request: Request) -> bool:
+        """Whether the simulation should kill this run mid-run (the first one it says yes to)."""
+        return False
+
+    def accounts_for_run(self, record: RunRecord) -> bool:
+        """Whether a failed run is this fault's doing."""
+        return False
+
+    def serve_llm(self, window: Window, handler: Handler) -> Handler:
+        self.seen.clear()
+        attempts: Counter[bytes] = Counter()
+        lock = threading.Lock()
+
+        def answer(method: str, path: str, headers: dict[str, str], query: dict[str, str], body: bytes) -> Answer:
+            with lock:
+                attempts[body] += 1
+                first = attempts[body] == 1
+                self.seen["answered 429" if first else "answered"] += 1
+                self.seen["prompts met a 429"] += first
+                self.seen["prompts answered after a 429"] += attempts[body] == 2
+            if first:
+                return 429, {"retry-after": "1"}, {"error": {"message": "injected rate limit", "type": "rate_limit"}}
+            return handler(method, path, headers, query, body)
+        return answer
+
+    def missing(self, window: Window, runs: list[RunRecord], conn: psycopg.Connection[Any]) -> list[str]:
+        if not self.seen["prompts met a 429"]:
+            return [f"no call reached the provider ({self.MODEL} had nothing to predict or report)"]
+        lost = self.seen["prompts met a 429"] - self.seen["prompts answered after a 429"]
+        not_ok = conn.execute(self.NOT_OK, (self.MODEL, window.start)).fetchone()[0]  # type: ignore[index]
+        return ([f"{lost} prompt(s) that met a 429 were never answered after it"] * bool(lost)
+                + [f"{not_ok} prediction(s) of {self.MODEL} not ok"] * bool(not_ok))
+
+
+class KillRun(Fault):
+    """The first ``market_wide_job`` run (the KIS pool's; it replaces the day's rankings) runs in a
+    child process that is SIGKILLed once its first step has started."""
+
+    JOB = "market_wide_job"
+    SLICES = """SELECT trade_date, ranking, count(*), count(DISTINCT captured_at), max(rank)
+    FROM raw.market_rankings WHERE trade_date = ANY(%s::date[]) GROUP BY 1, 2 ORDER BY 1, 2"""
+
+    def victim(self, request: Request) -> bool:
+        return request.job == self.JOB
+
+    def accounts_for(self, check: CheckOutcome) -> bool:
+        return False
+
+    def accounts_for_run(self, record: RunRecord) -> bool:
+        return record.killed is not None
+
+    def missing(self, window: Window, runs: list[RunRecord], conn: psycopg.Connection[Any]) -> list[str]:
+        killed = [r for r in runs if r.killed is not None]
+        if not killed:
+            return [f"no {self.JOB} run to kill in the window"]
+        record, seen = killed[0], killed[0].killed or {}
+        missing = [f"the run was not killed mid-run: {seen['signal']}"] * (seen["signal"] != "SIGKILL")
+        missing += [f"the killed run was left {seen['status']}, not FAILURE"] * (seen["status"] != "FAILURE")
+        missing += [f"the killed run still holds {seen['slots_claimed_after']} pool slot(s)"] * bool(
+            seen["slots_claimed_after"])
+        for day, ranking, rows, captures, last in conn.execute(self.SLICES, (record.days,)):
+            if captures != 1 or rows != last:  # one ranking taken at one time, ranks 1..n: a whole slice
+                missing.append(f"{day} {ranking}: a torn slice ({rows} rows, ranks up to {last}, {captures} captures)")
+        later = [r for r in runs if r.request.job == self.JOB and r.success and r.at > record.at
+                 and set(record.days) <= set(r.days)]
+        return missing + [f"no later {self.JOB} run completed {record.days}"] * (not later)
+
+
 FAULTS: dict[str, Fault] = {
+    "kill-run": KillRun(
+        "kill-run", "the first market_wide_job run is SIGKILLed in its child process once its first step has "
+        "started: it is reaped (FAILURE, not STARTED) with no pool slot left claimed, the day's rankings are a "
+        "whole slice (old or new, never half), and a later tick's run completes the day"),
+    "llm-429": LlmRateLimited(
+        "llm-429", "the model provider answers 429 (Retry-After: 1) to the first attempt of every prompt: "
+        "the client backs off and retries, every prompt is answered after it, and every prediction of "
+        "simulated-llm is ok"),
+    "kis-5xx": KisBursts(
+        "kis-5xx", "on the window's first day KIS answers HTTP 500 to the first two attempts of every third "
+        "request: the client retries, every request that met a burst is answered after it, no KIS run fails"),
+    "token-expired": TokenExpired(
+        "token-expired", "at the window's midpoint KIS expires the token it issued (EGW00123): the client "
+        "asks for a new one exactly once and no KIS run after the expiry fails"),
     "source-down:naver": SourceDown(
         "source-down:naver", "Naver answers 503 for the window's first hour: each naver run then fails its "
         "layout_drift check naming naver (the run itself ends: fetch errors are collected, not raised), "

@@ -15,6 +15,8 @@ from azak_cli.simulate.engine import TICK, RunRecord
 from azak_cli.simulate.faults import Fault, Window
 from azak_core.market import KST
 from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
+from azak_pipelines.lib.notify.sender import is_quiet
+from azak_pipelines.lib.warehouse import table_exists
 
 REPORT_SLOTS = (time(8, 30), time(13, 5), time(16, 0))  # stock_reports_schedule's cron, KST
 PREDICTION_DEADLINE = timedelta(minutes=30)  # DESIGN.md §3: within 30 min of publication, any hour
@@ -23,7 +25,9 @@ NOTES = (
     "simulated time advances by each run's measured wall duration",
     "automation: evaluated after every tick that ran something, else every 30 simulated minutes",
     "run-status sensors (Telegram on failures) are not evaluated: they react to runs, not to the clock",
-    "KIS, DART and Reddit stay in replay mode: their schedules skip (the recordings hold nothing new)",
+    "KIS runs in live mode against the replay server on the simulated clock (a real account); sessions "
+    "without intraday recordings get generated minute bars and quote snapshots (labelled generated)",
+    "DART and Reddit stay in replay mode: their schedules skip (the recordings hold nothing new)",
     "the news sites answer what was published by the simulated now; a recorded day before its first "
     "article answers 404, as a day never recorded does",
     "RSS: labelled [generated] items (07:30, 12:00, 18:30 KST) on the days the recordings hold none",
@@ -46,6 +50,11 @@ PREDICTIONS = """SELECT published_day, model_name, status, count(*) FROM compute
 WHERE published_day BETWEEN %s AND %s GROUP BY 1, 2, 3"""
 REPORTS = """SELECT report_day, to_char(made_at AT TIME ZONE 'Asia/Seoul', 'HH24:MI'), model_name, count(*)
 FROM computed.stock_reports WHERE report_day BETWEEN %s AND %s AND mode = 'live' GROUP BY 1, 2, 3"""
+FINAL_SCORES = """SELECT made_day, model_name, count(*) FROM computed.prediction_scores
+WHERE made_day BETWEEN %s AND %s AND status = 'final' GROUP BY 1, 2"""
+SENT = """SELECT o.chat_id, o.sent_at, s.quiet_start, s.quiet_end, o.body FROM app.telegram_notifications o
+LEFT JOIN app.telegram_subscribers s USING (chat_id)
+WHERE o.status = 'sent' AND o.sent_at >= %s AND o.sent_at < %s ORDER BY o.sent_at"""
 LATE_LINKS = """
 SELECT a.published_at, m.stock_code, mo.name, min(p.created_at)
 FROM computed.news_stock_matches m
@@ -76,7 +85,7 @@ def _day(ledger: Ledger, day: Any) -> dict[str, Any]:
     return ledger.days.setdefault(str(day), {"articles": {}, "links": 0, "salient_links": 0, "with_neighbours": 0,
                                              "predictions": {}, "reports": {}, "runs": 0, "failed_runs": 0,
                                              "runs_by_job": {}, "failed_checks": 0, "embeddings": 0,
-                                             "notifications": {}, "marts_refreshed": 0,
+                                             "notifications": {}, "final_scores": {}, "marts_refreshed": 0,
                                              "marts_last_refreshed": None})
 
 
@@ -91,12 +100,14 @@ def build(url: str, runs: list[RunRecord], window: Window, faults: Sequence[Faul
     with psycopg.connect(url) as conn:
         reports = _count_warehouse(ledger, conn, first, last)
         _count_runs(ledger, runs)
-        ledger.failed += [*no_run_failed(runs), *no_check_failed(runs, faults),
+        ledger.failed += [*no_run_failed(runs, faults), *no_check_failed(runs, faults),
                           *links_predicted_in_time(conn, window.start, end),
-                          *reports_at_each_slot(conn, reports, first, last, end)]
+                          *reports_at_each_slot(conn, reports, first, last, end),
+                          *notifications_once_outside_quiet_hours(conn, window.start, end)]
         for fault in faults:
             missing = fault.missing(window, runs, conn)
-            ledger.faults[fault.name] = {"behaviour": fault.behaviour, "shown": not missing, "missing": missing}
+            ledger.faults[fault.name] = {"behaviour": fault.behaviour, "shown": not missing, "missing": missing,
+                                         "observed": fault.observed()}
             ledger.failed += [f"{fault.name} did not show its behaviour: {m}" for m in missing]
     return ledger
 
@@ -116,6 +127,9 @@ def _count_warehouse(ledger: Ledger, conn: psycopg.Connection[Any], first: date,
         _day(ledger, day)["predictions"].setdefault(model, {})[status] = n
     for day, status, n in conn.execute(NOTIFICATIONS, (first, last)):
         _day(ledger, day)["notifications"][status] = n
+    if table_exists(conn, "computed.prediction_scores"):  # written by the first evaluation run
+        for day, model, n in conn.execute(FINAL_SCORES, (first, last)):
+            _day(ledger, day)["final_scores"][model] = n
     reports: Counter[tuple[str, str, str]] = Counter()
     for day, slot, model, n in conn.execute(REPORTS, (first, last)):
         _day(ledger, day)["reports"].setdefault(slot, {})[model] = n
@@ -137,10 +151,11 @@ def _count_runs(ledger: Ledger, runs: list[RunRecord]) -> None:
             entry["marts_last_refreshed"] = f"{done.astimezone(KST):%H:%M:%S} KST"
 
 
-def no_run_failed(runs: list[RunRecord]) -> list[str]:
-    """No run fails: a failed run is work the platform did not do unattended."""
+def no_run_failed(runs: list[RunRecord], faults: Sequence[Fault] = ()) -> list[str]:
+    """No run fails: a failed run is work the platform did not do unattended (unless an injected
+    fault killed it)."""
     return [f"run failed at {r.at.astimezone(KST):%Y-%m-%d %H:%M} KST: {r.request.label}: {r.failure[:200]}"
-            for r in runs if not r.success]
+            for r in runs if not r.success and not any(f.accounts_for_run(r) for f in faults)]
 
 
 def no_check_failed(runs: list[RunRecord], faults: Sequence[Fault]) -> list[str]:
@@ -158,6 +173,23 @@ def links_predicted_in_time(conn: psycopg.Connection[Any], start: datetime, end:
             f"{published.astimezone(KST):%Y-%m-%d %H:%M} KST, predicted "
             f"{'never' if made is None else f'{made.astimezone(KST):%Y-%m-%d %H:%M} KST'}"
             for published, code, model, made in conn.execute(LATE_LINKS, (start, end, PREDICTION_DEADLINE))]
+
+
+def notifications_once_outside_quiet_hours(conn: psycopg.Connection[Any], start: datetime,
+                                           end: datetime) -> list[str]:
+    """No notification is sent twice (the same text to the same chat: what a subscriber sees as a
+    duplicate, whatever the dedup key) or in its subscriber's quiet hours (``/quiet``, KST)."""
+    failed, seen = [], set()
+    for chat, at, quiet_start, quiet_end, body in conn.execute(SENT, (start, end)):
+        local = at.astimezone(KST)
+        if is_quiet(local.hour, quiet_start, quiet_end):
+            failed.append(f"notification sent to chat {chat} at {local:%Y-%m-%d %H:%M} KST, inside its quiet "
+                          f"hours {quiet_start:02d}-{quiet_end:02d}")
+        if (chat, body) in seen:
+            failed.append(f"notification sent twice to chat {chat} (again at {local:%Y-%m-%d %H:%M} KST): "
+                          f"{body[:80]!r}")
+        seen.add((chat, body))
+    return failed
 
 
 def reports_at_each_slot(conn: psycopg.Connection[Any], reports: Counter[tuple[str, str, str]],

@@ -17,7 +17,8 @@ def simulate(runtime: Runtime, first: date, last: date, as_json: bool, hours: fl
     """Replay ``first`` 00:00 KST to ``last`` 24:00 KST (or the first ``hours`` of it) with ``faults``
     switched on; 0 when every expectation held and each fault showed its behaviour, else 1."""
     from azak_cli.simulate.engine import Simulation
-    from azak_cli.simulate.sources import live_news
+    from azak_cli.simulate.llm import provider_model
+    from azak_cli.simulate.sources import live_kis, live_news
     from azak_pipelines.definitions import defs
     from azak_pipelines.runs import dagster_instance
 
@@ -27,8 +28,10 @@ def simulate(runtime: Runtime, first: date, last: date, as_json: bool, hours: fl
         end = min(end, start + timedelta(hours=hours))
     started = time.monotonic()
     window = Window(start, end)
-    with live_news(window, faults):
-        simulation = Simulation(defs(), dagster_instance(), start, end, say=_progress)
+    with live_news(window, faults), live_kis(window, faults), \
+            provider_model(runtime.database.render(), window, faults):
+        simulation = Simulation(defs(), dagster_instance(), start, end, say=_progress,
+                                victim=lambda request: any(f.victim(request) for f in faults))
         try:
             runs = simulation.run()
         except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM: no ledger of a part of the window
@@ -57,14 +60,15 @@ def print_ledger(ledger: Ledger, wall: float, speed: float) -> None:
               f"{entry['with_neighbours']}  failed checks {entry['failed_checks']}")
         print(f"    embeddings {entry['embeddings']}  notifications {entry['notifications']}  marts refreshed "
               f"{entry['marts_refreshed']} time(s), last at {entry['marts_last_refreshed']}")
-        print(f"    predictions {entry['predictions']}")
+        print(f"    predictions {entry['predictions']}  final scores (at the end) {entry['final_scores']}")
         print(f"    reports {entry['reports']}")
         print(f"    runs by job {entry['runs_by_job']}")
     print(f"simulated {len(ledger.days)} day(s) in {wall:.0f} s wall: {speed:.0f}x")
     for note in ledger.notes:
         print(f"note: {note}")
     for name, fault in ledger.faults.items():
-        print(f"fault {name}: {'shown' if fault['shown'] else 'NOT shown'}: {fault['behaviour']}")
+        seen = f"  (seen: {fault['observed']})" if fault["observed"] else ""
+        print(f"fault {name}: {'shown' if fault['shown'] else 'NOT shown'}: {fault['behaviour']}{seen}")
     for failure in ledger.failed:
         print(f"EXPECTATION FAILED: {failure}")
     print("every expectation held" if not ledger.failed else f"{len(ledger.failed)} expectation(s) failed")

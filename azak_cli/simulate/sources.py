@@ -1,5 +1,5 @@
-"""Live-mode sources for a simulation: the recorded news sites served over real HTTP, and the
-environment that points the news resource at them (read when the code location loads)."""
+"""Live-mode sources for a simulation: the recorded news sites and KIS served over real HTTP, and
+the environment that points the resources at them (read when the code location loads)."""
 
 import contextlib
 import os
@@ -7,8 +7,9 @@ from collections.abc import Iterator, Sequence
 
 from azak_cli.simulate.as_of import as_of_now
 from azak_cli.simulate.faults import Fault, Window
+from azak_cli.simulate.kis import SimulatedKis
 from azak_pipelines.lib.news.replay import NewsSites
-from azak_pipelines.lib.replay_http import serve
+from azak_pipelines.lib.replay_http import Handler, serve
 from azak_pipelines.lib.sample_data import sample_data_dir
 
 
@@ -27,13 +28,37 @@ def live_news(window: Window | None = None, faults: Sequence[Fault] = ()) -> Ite
         variables = {"AZAK_NAVER_MODE": "live", "AZAK_RSS_MODE": "live", "AZAK_NAVER_BASE_URL": url,
                      "AZAK_HANKYUNG_RSS_URL": f"{url}/feed/finance", "AZAK_MAEIL_RSS_URL": f"{url}/rss/50200011",
                      "AZAK_NEWS_HOST_INTERVAL": "0", "AZAK_NAVER_STOCK_PAGES": "1"}
-        saved = {name: os.environ.get(name) for name in variables}
-        os.environ.update(variables)
-        try:
+        with _environment(variables):
             yield sites
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+
+
+SIMULATION_KEY = "azak-simulation"  # the app key and secret the simulated KIS accepts: not a credential
+
+
+@contextlib.contextmanager
+def live_kis(window: Window, faults: Sequence[Fault] = ()) -> Iterator[SimulatedKis]:
+    """KIS in live mode (a real account: the rankings and sector levels too) against the replay
+    server on the simulated clock, with generated intraday recordings for the sessions the bundle
+    lacks (:mod:`azak_cli.simulate.kis`) and ``faults`` switched on over ``window``."""
+    kis = SimulatedKis(sample_data_dir() / "kis", app_key=SIMULATION_KEY, app_secret=SIMULATION_KEY)
+    handler: Handler = kis.handle
+    for fault in faults:
+        handler = fault.serve_kis(window, kis, handler)
+    with serve(handler) as url, _environment({
+            "AZAK_KIS_MODE": "live", "AZAK_KIS_ENV": "real", "AZAK_KIS_BASE_URL": url, "AZAK_KIS_APP_KEYS": "",
+            "AZAK_KIS_APP_KEY": SIMULATION_KEY, "AZAK_KIS_APP_SECRET": SIMULATION_KEY}):
+        yield kis
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -215,9 +215,11 @@ class HttpClient:
         json: Any = None,
         retry_when: Callable[[httpx.Response], float | None] | None = None,
         max_bytes: int | None = None,
+        handled_when: Callable[[httpx.Response], bool] | None = None,
     ) -> httpx.Response:
         """Send with retries. ``retry_when`` may ask for a retry of a 200 answer (returns a delay);
-        ``max_bytes`` caps the body (:class:`ResponseTooLarge` beyond it)."""
+        ``max_bytes`` caps the body (:class:`ResponseTooLarge` beyond it); ``handled_when`` marks an
+        error answer the caller handles itself (returned, not retried, whatever its status)."""
         cache_key = str(httpx.URL(url, params=params)) if method == "GET" else ""
         extra = self._conditional(cache_key, headers)
         last_error = ""
@@ -235,7 +237,7 @@ class HttpClient:
             if status == 304:
                 self.not_modified += 1
                 return response
-            if status in RETRYABLE_STATUS:
+            if status in RETRYABLE_STATUS and not (handled_when is not None and handled_when(response)):
                 last_error = f"HTTP {status}"
                 if attempt < self._retry.attempts:
                     await self._sleep(self._retry.delay(

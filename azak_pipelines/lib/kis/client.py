@@ -229,7 +229,7 @@ class KisClient:
                 "tr_cont": tr_cont,
             }
             response = await key.http.get(tr.path, params=params, headers=headers,
-                                          retry_when=_kis_throttle)
+                                          retry_when=_kis_throttle, handled_when=_token_rejected)
             payload = _json(response)
             msg_cd = str(payload.get("msg_cd", ""))
             if msg_cd in TOKEN_EXPIRED and attempt == 0:
@@ -388,6 +388,13 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _token_rejected(response: httpx.Response) -> bool:
+    """KIS answers an expired or unknown token with HTTP 500 (``EGW00123``/``EGW00121``): not a
+    server fault to retry as is, but the token to refresh (once, in :meth:`KisClient._call`)."""
+    head = response.content[:400]
+    return any(code.encode() in head for code in TOKEN_EXPIRED)
 
 
 def _kis_throttle(response: httpx.Response) -> float | None:

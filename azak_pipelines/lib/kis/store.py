@@ -86,7 +86,9 @@ class PgTokenStore:
                         "SELECT access_token, expires_at, last_issue_attempt_at, clock_timestamp() "
                         "FROM ops.kis_tokens WHERE key_id = %s", (self._key,))
                     row = await cursor.fetchone()
-                    if row and row[0] and row[1] - REFRESH_MARGIN > row[3]:
+                    # a token's life is read on the platform's clock (it was stamped with it when
+                    # issued; a simulation's is not PostgreSQL's), the once-a-minute rule on the server's
+                    if row and row[0] and row[1] - REFRESH_MARGIN > utc_now():
                         return row[0], row[1]
                     if row:
                         wait = (row[2] + self._interval - row[3]).total_seconds()

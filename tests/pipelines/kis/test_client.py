@@ -84,6 +84,23 @@ async def test_an_expired_token_is_refreshed_once(simulator, kis_url):
     assert simulator.tokens_issued == 2
 
 
+async def test_a_token_the_server_expired_early_is_refreshed_once_not_retried_as_a_5xx(simulator, kis_url):
+    # KIS answers an expired token with HTTP 500 and EGW00123: the client must renew the token, not
+    # retry the same answer five times as a server fault and fail
+    simulator.token_interval = 0
+    sleeps = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    async with KisClient(config(kis_url), MemoryTokenStore(), NoLimit(), sleep=sleep) as client:
+        await client.quote("005930")
+        simulator.tokens = {token: (key, CLOCK()) for token, (key, _) in simulator.tokens.items()}
+        quote = await client.quote("005930")
+    assert quote.price > 0
+    assert simulator.tokens_issued == 2 and sleeps == []
+
+
 async def test_token_issue_is_never_hammered(simulator, kis_url, db_url):
     """Another party issued a token seconds ago: KIS answers EGW00133; we wait, then retry once."""
     simulator.token_interval = 1.5
