@@ -120,7 +120,7 @@ def served(target: str, env: dict[str, str], factory: bool = False, extra: Seque
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     _pin(0, process.pid)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine imports the app slowly
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"{target} exited with code {process.returncode}")
@@ -129,7 +129,7 @@ def served(target: str, env: dict[str, str], factory: bool = False, extra: Seque
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{target} did not start within 60 s") from None
+                    raise RuntimeError(f"{target} did not start within 180 s") from None
                 time.sleep(0.2)
         yield port
     finally:
