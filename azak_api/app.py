@@ -25,7 +25,14 @@ from sqlalchemy.exc import OperationalError
 from azak_api.analysis.controllers import AnalysisController
 from azak_api.auth import AuthState, SessionTokens, jwt_auth
 from azak_api.bodies import decode_body_strictly
-from azak_api.cache import STORE, CacheVersionMiddleware, cache_config, cache_store, declare_cache_keys
+from azak_api.cache import (
+    STORE,
+    CacheVersionMiddleware,
+    cache_config,
+    cache_store,
+    declare_cache_keys,
+    skip_uncached_routes,
+)
 from azak_api.conditional import compression_config, declare_max_ages
 from azak_api.csrf import CsrfMiddleware
 from azak_api.dashboard.controllers import DashboardController
@@ -111,6 +118,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
     _declare_closed_bodies(app)
     declare_cache_keys(app)
     declare_max_ages(app, store.ttls)
+    skip_uncached_routes(app, store.ttls)
     options.learn(app)
     return app
 

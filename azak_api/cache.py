@@ -30,13 +30,13 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request
-from litestar.config.response_cache import ResponseCacheConfig
+from litestar.config.response_cache import ResponseCacheConfig, default_do_cache_predicate
 from litestar.exceptions import ImproperlyConfiguredException
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.stores.base import NamespacedStore, Store
 from litestar.stores.redis import RedisStore
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 from redis.asyncio import Redis
 
 STORE = "response_cache"
@@ -63,6 +63,17 @@ def declare_cache_keys(app: Litestar) -> None:
                     f"{handler.handler_name}: a write route declares opt={{'{INVALIDATES}': (...)}}, the "
                     f"cache namespaces it changes (a tuple, maybe empty) among {sorted(namespaces)}; "
                     f"got {declared!r}")
+
+
+def skip_uncached_routes(app: Litestar, ttls: dict[str, int]) -> None:
+    """A cached route whose time to live is 0 is served as an uncached one: no key, no lookup, no
+    namespace version read (a Redis round trip) and no copy of its answer made for a store that
+    would drop it — Litestar reads ``handler.cache`` per request, and :func:`cache_config`'s
+    filter keeps its cache layer from collecting the answer."""
+    for route in app.routes:
+        for handler, _ in getattr(route, "route_handler_map", {}).values():
+            if handler.cache and ttls.get(handler.opt.get("cache", ""), 0) <= 0:
+                handler.cache = False
 
 
 def cache_key(request: Request[Any, Any, Any]) -> str:
@@ -232,5 +243,10 @@ def cache_store(redis: Redis | None, ttls: dict[str, int], max_bytes: int) -> Re
     return ResponseCache(inner, ttls, NamespaceVersions(redis))
 
 
+def _cached_route_succeeded(scope: HTTPScope, status: int) -> bool:
+    return bool(getattr(scope["route_handler"], "cache", False)) and default_do_cache_predicate(scope, status)
+
+
 def cache_config() -> ResponseCacheConfig:
-    return ResponseCacheConfig(store=STORE, key_builder=cache_key, default_expiration=60)
+    return ResponseCacheConfig(store=STORE, key_builder=cache_key, default_expiration=60,
+                               cache_response_filter=_cached_route_succeeded)

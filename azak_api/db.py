@@ -25,8 +25,11 @@ PING_AFTER_IDLE_S = 10.0
 def create_engine(settings: Settings) -> AsyncEngine:
     engine = create_async_engine(
         settings.database_url,
-        pool_size=10,
-        max_overflow=10,
+        # every connection the worker may hold at once stays pooled: an overflow connection is
+        # closed when it is returned, so concurrency above the pool's size paid a new PostgreSQL
+        # session (a backend started, authentication) per request (benchmarks/json_sql.py)
+        pool_size=20,
+        max_overflow=0,
         pool_recycle=300,
         # every statement is cancelled past the timeout (SQLSTATE 57014): a costly request cannot
         # hold a connection and a core for longer (errors.py answers 503 naming the setting)

@@ -16,9 +16,14 @@ them (NaN and infinities as ``null``).
 from typing import Any, TypeVar, cast
 
 import msgspec
+import psycopg
 from litestar import Response
 from litestar.enums import MediaType
+from psycopg.adapt import Buffer, Loader
+from psycopg.pq import Format
 from sqlalchemy import text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 T = TypeVar("T")
@@ -57,12 +62,55 @@ def json_array(fields: dict[str, str], source: str, where: str, order: str) -> s
             f"FROM {source} CROSS JOIN LATERAL (SELECT {columns}) v WHERE {where})")
 
 
+class _TextAsBytes(Loader):
+    """A ``text`` value in binary format is its UTF-8 bytes: kept as they are, never a ``str``."""
+
+    format = Format.BINARY
+
+    def load(self, data: Buffer) -> bytes:
+        return bytes(data)
+
+
+_STATEMENTS: dict[str, str] = {}
+
+
+def _statement(sql: str, dialect: Dialect) -> str:
+    """``sql`` with its ``:name`` parameters in psycopg's style, compiled by SQLAlchemy once."""
+    if (statement := _STATEMENTS.get(sql)) is None:
+        statement = _STATEMENTS[sql] = str(text(sql).compile(dialect=dialect))
+    return statement
+
+
+async def document_row(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The one row ``sql`` selects (None for none), its ``text`` columns as UTF-8 bytes.
+
+    Read by psycopg itself on the request's pooled connection, with binary results: SQLAlchemy's
+    statement, cursor and result layers cost the API worker more CPU than the rest of a request
+    (~0.5 ms per statement, ``benchmarks/json_sql.py``), and a finished document needs none of
+    them. The statement is written with the ``:name`` parameters of every other query; psycopg
+    prepares it on a connection once it has run there a few times. A failure reaches the error
+    handlers (errors.py) as SQLAlchemy's own exception, and a lost connection leaves the pool."""
+    statement = _statement(sql, conn.dialect)
+    driver = cast(psycopg.AsyncConnection[Any], (await conn.get_raw_connection()).driver_connection)
+    try:
+        async with driver.cursor(binary=True) as cursor:
+            cursor.adapters.register_loader("text", _TextAsBytes)
+            await cursor.execute(statement, params)
+            row = await cursor.fetchone()
+    except psycopg.Error as error:
+        if conn.dialect.is_disconnect(error, driver, None):  # type: ignore[arg-type]
+            await conn.invalidate(error)
+        raise DBAPIError.instance(statement, params, error, psycopg.Error) from error
+    return tuple(row) if row is not None else None
+
+
 async def document(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> bytes:
     """The one text value ``sql`` selects (a whole JSON document), as UTF-8 bytes."""
-    value: object = (await conn.execute(text(sql), params)).scalar_one()
-    if not isinstance(value, str):
+    row = await document_row(conn, sql, params)
+    value = row[0] if row is not None and len(row) == 1 else row
+    if not isinstance(value, bytes):
         raise TypeError(f"expected the query to select one JSON text value, got {type(value).__name__}")
-    return value.encode()
+    return value
 
 
 def answer(body: bytes, declared: type[T]) -> T:

@@ -7,9 +7,10 @@ default ``main``: its ``azak_api`` and ``azak_core`` extracted with ``git archiv
 temporary folder that uvicorn loads first, ``--app-dir``), *after* the working tree's. Every route
 answers from PostgreSQL each time (``AZAK_CACHE_TTLS`` with every route at 0), no
 ``Accept-Encoding``. Rounds alternate before and after, so a change in the shared machine's load
-hits both alike; the report gives each round's rates, p99 and the uvicorn worker's CPU per request
-(psutil, over the timed window: the figure the machine's load moves least), and the median ratios
-after/before.
+hits both alike; the report gives each round's rates, p99 and the CPU per request of the uvicorn
+worker and of the embedded PostgreSQL (psutil, over the timed window: the figures the machine's load
+moves least), the median ratios after/before, and whether each route answered the same bytes before
+and after (no ``Accept-Encoding``).
 The bare Litestar endpoints of benchmarks/api.py (a tiny object; the prices route's own document,
 encoded by msgspec per request) are measured in the same run as the ceiling.
 
@@ -50,16 +51,24 @@ def revision_tree(revision: str, into: Path, packages: tuple[str, ...] = ("azak_
     return commit
 
 
+Measured = tuple[Load, float, float]  # the load, the worker's and PostgreSQL's CPU ms per request
+
+
 def round_of(env: dict[str, str], app_dir: Path | None, routes: dict[str, str], connections: int,
-             seconds: float, home: Path) -> dict[str, tuple[Load, float] | str]:
-    """Every route on one freshly served API (``app_dir``: the revision's code, else the tree's)."""
+             seconds: float, home: Path, bodies: dict[str, set[bytes]]) -> dict[str, Measured | str]:
+    """Every route on one freshly served API (``app_dir``: the revision's code, else the tree's);
+    each route's answer (no ``Accept-Encoding``) is added to ``bodies``."""
     extra = ["--app-dir", str(app_dir)] if app_dir else []
     with served("azak_api.app:create_app", env, factory=True, extra=extra) as port:
         login = httpx.post(f"http://127.0.0.1:{port}/api/auth/login", json={"email": EMAIL, "password": PASSWORD})
         login.raise_for_status()
         auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        loads: dict[str, tuple[Load, float] | str] = {}
+        loads: dict[str, Measured | str] = {}
         for name, path in routes.items():
+            answer = httpx.get(f"http://127.0.0.1:{port}{path}", headers={**auth, "Accept-Encoding": "identity"},
+                               timeout=60)
+            if answer.status_code == 200:
+                bodies.setdefault(name, set()).add(answer.content)
             cpu = ServerCpu(home, seconds)
             try:
                 load = drive(port, path, auth, connections, seconds)
@@ -67,7 +76,8 @@ def round_of(env: dict[str, str], app_dir: Path | None, routes: dict[str, str], 
                 loads[name] = str(error)[:160]
                 cpu.per_request(1)  # let its timers finish
                 continue
-            loads[name] = (load, cpu.per_request(load.requests)["API"])
+            used = cpu.per_request(load.requests)
+            loads[name] = (load, used["API"], used.get("PostgreSQL", float("nan")))
         return loads
 
 
@@ -92,10 +102,11 @@ def main(seconds: float, connections: int, rounds: int, before: str, only: list[
                         "AZAK_ENV": "development", "AZAK_MILVUS_URI": milvus_uri,
                         "AZAK_CACHE_TTLS": ",".join(f"{name}=0" for name in DEFAULT_CACHE_TTLS),
                         "AZAK_BENCH_PAYLOAD": str(Path(scratch) / "prices.json"), "PYTHONDONTWRITEBYTECODE": "1"})
-            measured: dict[str, list[tuple[tuple[Load, float], tuple[Load, float]]]] = {name: [] for name in routes}
+            measured: dict[str, list[tuple[Measured, Measured]]] = {name: [] for name in routes}
+            bodies: tuple[dict[str, set[bytes]], dict[str, set[bytes]]] = ({}, {})
             for number in range(1, rounds + 1):
-                old = round_of(env, Path(scratch) / "before", routes, connections, seconds, runtime.home)
-                new = round_of(env, None, routes, connections, seconds, runtime.home)
+                old = round_of(env, Path(scratch) / "before", routes, connections, seconds, runtime.home, bodies[0])
+                new = round_of(env, None, routes, connections, seconds, runtime.home, bodies[1])
                 for name in routes:
                     before_, after_ = old[name], new[name]
                     if isinstance(before_, tuple) and isinstance(after_, tuple):
@@ -105,13 +116,20 @@ def main(seconds: float, connections: int, rounds: int, before: str, only: list[
             for name, pairs in measured.items():
                 if not pairs:
                     continue
-                rate = statistics.median(n.rps / o.rps for (o, _), (n, _) in pairs)
-                p99 = statistics.median(n.percentile(0.99) / o.percentile(0.99) for (o, _), (n, _) in pairs)
-                cpu = statistics.median(n / o for (_, o), (_, n) in pairs)
+                rate = statistics.median(n[0].rps / o[0].rps for o, n in pairs)
+                p99 = statistics.median(n[0].percentile(0.99) / o[0].percentile(0.99) for o, n in pairs)
+                cpu = statistics.median(n[1] / o[1] for o, n in pairs)
+                database = statistics.median(n[2] / o[2] for o, n in pairs)
                 rows.append((f"{name}: after / before", f"rate {rate:.2f}×, p99 {p99:.2f}×, worker CPU per request "
-                                                        f"{cpu:.2f}× (medians of {len(pairs)} rounds); {routes[name]}"))
+                                                        f"{cpu:.2f}×, PostgreSQL CPU per request {database:.2f}× "
+                                                        f"(medians of {len(pairs)} rounds); {routes[name]}"))
+            for name in routes:
+                old_bodies, new_bodies = bodies[0].get(name, set()), bodies[1].get(name, set())
+                same = old_bodies == new_bodies and len(new_bodies) == 1
+                rows.append((f"{name}: answers", f"{'the same bytes' if same else 'DIFFERENT'} before and after "
+                                                 f"({', '.join(f'{len(b):,} B' for b in new_bodies)})"))
             if measured.get("prices"):
-                _bare(env, connections, seconds, [(o, n) for (o, _), (n, _) in measured["prices"]], rows)
+                _bare(env, connections, seconds, [(o[0], n[0]) for o, n in measured["prices"]], rows)
             rows.append(("setup", f"{setup(seconds, connections)}; before = {before} ({commit}), every route "
                                   "uncached, no Accept-Encoding"))
     finally:
@@ -119,11 +137,11 @@ def main(seconds: float, connections: int, rounds: int, before: str, only: list[
     report("JSON written by PostgreSQL, before and after (benchmarks/json_sql.py)", rows)
 
 
-def _line(measured: tuple[Load, float] | str) -> str:
+def _line(measured: Measured | str) -> str:
     if isinstance(measured, str):
         return f"FAILED: {measured}"
-    load, cpu_ms = measured
-    return f"{load.line()}, worker CPU {cpu_ms:.2f} ms per request"
+    load, cpu_ms, database_ms = measured
+    return f"{load.line()}, CPU per request: worker {cpu_ms:.2f} ms, PostgreSQL {database_ms:.2f} ms"
 
 
 def _bare(env: dict[str, str], connections: int, seconds: float,

@@ -101,7 +101,10 @@ class ServerCpu:
                     for process in [root, *root.children(recursive=True)]:
                         with contextlib.suppress(psutil.Error):
                             times = process.cpu_times()
-                            used[name][process.pid] = times.user + times.system
+                            # a child that exited (a PostgreSQL backend of a closed connection) is
+                            # counted in its parent's reaped-children times, not lost
+                            used[name][process.pid] = (times.user + times.system + times.children_user
+                                                       + times.children_system)
         self.marks.append(used)
 
     def per_request(self, requests: int) -> dict[str, float]:

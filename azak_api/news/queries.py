@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.db import Total, capped_total, escape_like, row_as, rows_as, table_exists
-from azak_api.json_sql import json_array, json_time
+from azak_api.json_sql import document_row, json_array, json_time
 from azak_api.news.cursor import Position
 from azak_core.market import PRICE_IMPACT_HORIZONS
 
@@ -136,7 +136,7 @@ async def page(conn: AsyncConnection, *, stock: str | None, mentioned: bool, sou
         keyset = f" AND (published_at, news_id) {'>' if ascending else '<'} (:after_at, :after_id)"
         params |= {"after_at": after.published_at, "after_id": after.news_id}
     ordered = f"published_at {order}, news_id {order}"
-    row = (await conn.execute(text(
+    row = await document_row(conn, (
         f"WITH found AS (SELECT * FROM marts.news_articles WHERE {where}{keyset} ORDER BY {ordered} "
         "LIMIT :limit + 1 OFFSET :offset), "  # one more than the page: whether more follow
         f"page AS (SELECT *, row_number() OVER (ORDER BY {ordered}) AS n FROM found) "
@@ -144,9 +144,10 @@ async def page(conn: AsyncConnection, *, stock: str | None, mentioned: bool, sou
         "(SELECT count(*) > :limit FROM page) AS more, "
         "(SELECT published_at FROM page WHERE n = :limit) AS last_at, "
         "(SELECT news_id FROM page WHERE n = :limit) AS last_id"),
-        {**params, "limit": limit, "offset": offset})).one()
-    last = Position(row.last_at, row.last_id) if row.more else None
-    return (ArticlesJson(row.items.encode(), row.more, last),
+        {**params, "limit": limit, "offset": offset})
+    assert row is not None  # the statement selects one row
+    items, more, last_at, last_id = row
+    return (ArticlesJson(items, more, Position(last_at, last_id) if more else None),
             await capped_total(conn, "marts.news_articles", where, params))
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.db import Total, escape_like, paged, row_as, rows_as
-from azak_api.json_sql import document, json_array, json_float, json_object, json_time
+from azak_api.json_sql import document_row, json_array, json_float, json_object, json_time
 
 # the universe as marts know it, with admins' live changes and additions
 UNIVERSE = """
@@ -122,19 +122,6 @@ async def detail(conn: AsyncConnection, code: str, now: datetime) -> DetailRow |
                      NewsCountRow(row.total, row.last_7, row.last_30, row.latest))
 
 
-class Listed(NamedTuple):
-    listed: bool
-    latest: date | None
-
-
-async def listed_and_latest(conn: AsyncConnection, code: str) -> Listed:
-    """Whether the code is in the universe, and the day of its newest daily bar: one round trip."""
-    return rows_as(Listed, (await conn.execute(text(
-        f"SELECT EXISTS (SELECT 1 FROM ({UNIVERSE}) u WHERE u.code = :code) AS listed, "
-        "(SELECT max(trade_date) FROM marts.daily_prices WHERE stock_code = :code) AS latest"),
-        {"code": code})).all())[0]
-
-
 # schemas.DailyBar and schemas.MinuteBar, field by field in their order: {JSON key: SQL expression}
 DAILY_BAR = {"date": "p.trade_date", **{name: json_float(f"p.{name}") for name in ("open", "high", "low", "close")},
              "volume": "p.volume", "is_halt": "p.is_halt",
@@ -147,15 +134,37 @@ BARS = {"daily": ("marts.daily_prices", DAILY_BAR, "p.trade_date"),
         "minute": ("marts.minute_prices", MINUTE_BAR, "p.bar_time")}
 
 
-async def price_series(conn: AsyncConnection, code: str, interval: str, start: date, end: date) -> bytes:
-    """The whole ``schemas.PriceSeries`` answer as JSON, written by PostgreSQL (azak_api/json_sql.py)."""
+class PriceWindow(NamedTuple):
+    listed: bool
+    first: date
+    last: date
+    document: bytes | None  # the schemas.PriceSeries answer; None when not listed or the window is refused
+
+
+async def price_series(conn: AsyncConnection, code: str, interval: str, start: date | None, end: date | None,
+                       back_days: int, max_days: int, today: date) -> PriceWindow:
+    """Whether the code is listed, the window of bars (``end``, else the day of its newest daily bar,
+    else ``today``; ``start``, else ``back_days`` before that) and, when it is listed and the window is
+    at most ``max_days`` long, the whole ``schemas.PriceSeries`` answer as JSON written by PostgreSQL
+    (azak_api/json_sql.py): one round trip."""
     table, bar, order = BARS[interval]
-    bars = json_array(bar, f"{table} p", "p.stock_code = :code AND p.trade_date BETWEEN :start AND :end", order)
-    series = {"code": "CAST(:code AS text)", "interval": "CAST(:interval AS text)",
-              "start": "CAST(:start AS date)", "end": "CAST(:end AS date)",
-              "daily": bars if interval == "daily" else "NULL", "minute": bars if interval == "minute" else "NULL"}
-    return await document(conn, f"SELECT {json_object(series)}::text",
-                          {"code": code, "interval": interval, "start": start, "end": end})
+    bars = json_array(bar, f"{table} p", "p.stock_code = :code AND p.trade_date BETWEEN w.first AND w.last", order)
+    series = {"code": "CAST(:code AS text)", "interval": "CAST(:interval AS text)", "start": "w.first",
+              "end": "w.last", "daily": bars if interval == "daily" else "NULL",
+              "minute": bars if interval == "minute" else "NULL"}
+    row = await document_row(conn, f"""
+        WITH known AS (
+            SELECT EXISTS (SELECT 1 FROM ({UNIVERSE}) u WHERE u.code = :code) AS listed,
+                   coalesce(CAST(:end AS date), (SELECT max(trade_date) FROM marts.daily_prices
+                                                 WHERE stock_code = :code), CAST(:today AS date)) AS last),
+        w AS (SELECT listed, coalesce(CAST(:start AS date), last - CAST(:back AS integer)) AS first, last FROM known)
+        SELECT listed, first, last,
+               CASE WHEN listed AND first <= last AND last - first <= CAST(:max_days AS integer)
+                    THEN {json_object(series)}::text END
+        FROM w""", {"code": code, "interval": interval, "start": start, "end": end, "back": back_days,
+                    "max_days": max_days, "today": today})
+    assert row is not None  # the statement selects one row
+    return PriceWindow(*row)
 
 
 async def upsert_watchlist(conn: AsyncConnection, code: str, name: str | None, market: str | None,

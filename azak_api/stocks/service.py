@@ -74,17 +74,16 @@ async def onboarding(conn: AsyncConnection, code: str) -> Onboarding | None:
 async def price_series(conn: AsyncConnection, code: str, start: date | None, end: date | None, interval: str,
                        today: Callable[[], date]) -> PriceSeries:
     """Daily bars (default window: the year to the latest bar) or minute bars (the last session)."""
-    found = await queries.listed_and_latest(conn, code)
+    span = MAX_DAILY_SPAN if interval == "daily" else MAX_MINUTE_SPAN
+    found = await queries.price_series(conn, code, interval, start, end, 364 if interval == "daily" else 0,
+                                       span.days, today())
     if not found.listed:
         raise NotFound(f"no listed stock {code}")
-    last = end or found.latest or today()
-    first = start or (last - timedelta(days=364) if interval == "daily" else last)
-    if first > last:
-        raise ValidationException(f"'from' ({first}) is after 'to' ({last})")
-    span = MAX_DAILY_SPAN if interval == "daily" else MAX_MINUTE_SPAN
-    if last - first > span:
+    if found.first > found.last:
+        raise ValidationException(f"'from' ({found.first}) is after 'to' ({found.last})")
+    if found.document is None:
         raise ValidationException(f"at most {span.days} days of {interval} bars per request")
-    return answer(await queries.price_series(conn, code, interval, first, last), PriceSeries)
+    return answer(found.document, PriceSeries)
 
 
 async def set_watchlist(conn: AsyncConnection, code: str, user_id: int, *, active: bool | None,
