@@ -74,16 +74,21 @@ async def per_code(session: KisSession, codes: list[str], fetch: Callable[[str],
                    progress: Callable[[int, int], None] | None = None,
                    each: Callable[[str, T], None] | None = None) -> tuple[dict[str, T], list[str]]:
     """Fetch for every code concurrently; the client bounds concurrency and rate. ``each`` is
-    handed every code's result as soon as it is in.
+    handed every code's result as soon as it is in. Twice as many codes as the client has requests
+    in flight are under way at a time, in order: enough to keep every request slot busy, few enough
+    that codes finish one after another from the start (all codes at once would page in lockstep
+    and every one of them finish at the end, leaving the writer nothing to do until then).
 
     In replay mode a code without a recording is reported back, not fatal.
     """
     done = [0]
     step = max(1, len(codes) // 10)
+    under_way = asyncio.Semaphore(2 * session.client.concurrency)
 
     async def one(code: str) -> tuple[str, T | None]:
         try:
-            value = await fetch(code)
+            async with under_way:
+                value = await fetch(code)
             if each is not None:
                 each(code, value)
             return code, value
