@@ -161,7 +161,7 @@ VARIABLES: tuple[Variable, ...] = (
          "override the KIS host (a proxy or a local KIS server in tests)", "pipelines"),
         ("AZAK_KIS_RATE_LIMIT", "19 (real), 2 (paper)",
          "requests per second per app key, shared by every process", "pipelines"),
-        ("AZAK_KIS_CONCURRENCY", "`4`", "requests in flight per process", "pipelines"),
+        ("AZAK_KIS_CONCURRENCY", "`8`", "requests in flight per app key in a process", "pipelines"),
         ("AZAK_PRICE_HEAL_LOOKBACK_DAYS", "`10`",
          "calendar days the nightly healer searches for missing price partitions", "pipelines"),
         ("AZAK_RETENTION_MINUTE_PRICES_MONTHS", "`12`",

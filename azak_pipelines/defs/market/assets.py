@@ -2,13 +2,15 @@
 
 Every price asset is partitioned by KST calendar day with a single-run backfill policy: a range
 of partitions is one run that pages KIS per stock over the whole range and writes with one
-``COPY``. Closed days materialize as empty, annotated partitions. If any stock fails, the run fails
-before anything is written.
+``COPY``, fed as the stocks come in. Closed days materialize as empty, annotated partitions. If any
+stock fails, the run fails before anything is written.
 """
 
 import asyncio
+import queue
+import threading
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -69,17 +71,27 @@ class Collected:
 
 
 async def per_code(session: KisSession, codes: list[str], fetch: Callable[[str], Awaitable[T]],
-                   progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, T], list[str]]:
-    """Fetch for every code concurrently; the client bounds concurrency and rate.
+                   progress: Callable[[int, int], None] | None = None,
+                   each: Callable[[str, T], None] | None = None) -> tuple[dict[str, T], list[str]]:
+    """Fetch for every code concurrently; the client bounds concurrency and rate. ``each`` is
+    handed every code's result as soon as it is in. Twice as many codes as the client has requests
+    in flight are under way at a time, in order: enough to keep every request slot busy, few enough
+    that codes finish one after another from the start (all codes at once would page in lockstep
+    and every one of them finish at the end, leaving the writer nothing to do until then).
 
     In replay mode a code without a recording is reported back, not fatal.
     """
     done = [0]
     step = max(1, len(codes) // 10)
+    under_way = asyncio.Semaphore(2 * session.client.concurrency)
 
     async def one(code: str) -> tuple[str, T | None]:
         try:
-            return code, await fetch(code)
+            async with under_way:
+                value = await fetch(code)
+            if each is not None:
+                each(code, value)
+            return code, value
         except KisApiError as exc:
             if session.mode == "replay" and exc.msg_cd == REPLAY_MISSING:
                 return code, None
@@ -166,18 +178,17 @@ class DailyPricesConfig(dg.Config):
     codes: list[str] = []  # KIS: these stocks instead of the watch-list
 
 
-def _kis_daily(session_rows: dict[str, list[parsers.DailyBar]], basis: str, provenance: str,
+def _kis_daily(code: str, bars: list[parsers.DailyBar], basis: str, provenance: str,
                fetched_at: datetime) -> tuple[list[tuple[Any, ...]], list[Rejected]]:
     rows, rejected = [], []
-    for code, bars in sorted(session_rows.items()):
-        for bar in bars:
-            locator = f"{provenance}:{code}:{bar.trade_date}"
-            problem = bar_problem(bar.open, bar.high, bar.low, bar.close, bar.volume)
-            if problem:
-                rejected.append(Rejected(locator, problem, repr(bar), (code, bar.trade_date)))
-            else:
-                rows.append((code, bar.trade_date, basis, bar.open, bar.high, bar.low, bar.close,
-                             bar.volume, bar.trading_value, provenance, fetched_at))
+    for bar in bars:
+        locator = f"{provenance}:{code}:{bar.trade_date}"
+        problem = bar_problem(bar.open, bar.high, bar.low, bar.close, bar.volume)
+        if problem:
+            rejected.append(Rejected(locator, problem, repr(bar), (code, bar.trade_date)))
+        else:
+            rows.append((code, bar.trade_date, basis, bar.open, bar.high, bar.low, bar.close,
+                         bar.volume, bar.trading_value, provenance, fetched_at))
     return rows, rejected
 
 
@@ -187,20 +198,76 @@ def rejected_keys(rejected: list[Rejected], basis: str) -> list[tuple[Any, ...]]
     return [(*r.key, basis) for r in rejected if r.key is not None]
 
 
+@dataclass
+class DailyStream:
+    """What :func:`daily_rows` learns besides the rows: filled in as they are read."""
+
+    rejected: list[Rejected] = field(default_factory=list)
+    collected: Collected | None = None  # set once every stock is fetched
+    last: list[Row] = field(default_factory=list)  # the newest stock's rows (a preview)
+
+
+def daily_rows(log: Any, kis: KisResource, warehouse: Warehouse, codes: list[str], window: Window,
+               basis: str, stream: DailyStream) -> Iterator[Row]:
+    """Rows of raw.daily_prices for ``codes`` over ``window`` from KIS, stock by stock as each
+    one's pages are in. The requests run in a thread of their own, so that what the caller does
+    with the rows (a ``COPY``) overlaps them and the rate limit, not the write, bounds a live
+    backfill. Rejected bars go to ``stream.rejected``; ``stream.collected`` is set at the end. A
+    failed fetch raises here, in the caller's transaction; a caller that stops reading cancels it."""
+    arrived: queue.Queue[Any] = queue.Queue()
+    running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = []
+
+    async def work(session: KisSession) -> tuple[None, list[str]]:
+        task = asyncio.current_task()
+        assert task is not None
+        running.append((asyncio.get_running_loop(), task))
+        if not window.trading_days():
+            return None, []
+        _, missing = await per_code(session, codes, lambda code: session.client.daily_bars(
+            code, window.start, window.last, adjusted=basis == "adjusted"),
+            each=lambda code, bars: arrived.put((code, bars, session.provenance, utc_now())))
+        return None, missing
+
+    def requests() -> None:
+        try:
+            arrived.put(fetch(kis, warehouse, window.replay_clock(), work).collected)
+        except BaseException as exc:  # handed to the reader, which raises it
+            arrived.put(exc)
+
+    thread = threading.Thread(target=requests, name="kis-daily-bars", daemon=True)
+    thread.start()
+    done, step = 0, max(1, len(codes) // 10)
+    try:
+        while True:
+            item = arrived.get()
+            if isinstance(item, BaseException):
+                raise item
+            if isinstance(item, Collected):
+                stream.collected = item
+                return
+            code, bars, provenance, fetched_at = item
+            rows, rejected = _kis_daily(code, bars, basis, provenance, fetched_at)
+            stream.rejected += rejected
+            stream.last = rows[-5:] or stream.last
+            yield from rows
+            done += 1
+            if done % step == 0 or done == len(codes):
+                log.info("daily bars: %s/%s stocks fetched (%s)", done, len(codes), window)
+    finally:
+        if thread.is_alive() and running:
+            loop, task = running[0]
+            loop.call_soon_threadsafe(task.cancel)
+        thread.join()
+
+
 def fetch_daily_bars(log: Any, kis: KisResource, warehouse: Warehouse, codes: list[str], window: Window,
                      basis: str) -> tuple[list[tuple[Any, ...]], list[Rejected], Collected]:
-    """Daily bars of ``codes`` over ``window`` from KIS: rows of raw.daily_prices, the bars
-    rejected with their reason, and what was asked of KIS."""
-    async def work(session: KisSession) -> tuple[dict[str, list[parsers.DailyBar]], list[str]]:
-        if not window.trading_days():
-            return {}, []
-        return await per_code(session, codes, lambda code: session.client.daily_bars(
-            code, window.start, window.last, adjusted=basis == "adjusted"),
-            progress=lambda done, total: log.info("daily bars: %s/%s stocks fetched (%s)", done, total, window))
-
-    fetched = fetch(kis, warehouse, window.replay_clock(), work)
-    rows, rejected = _kis_daily(fetched.found, basis, fetched.provenance, fetched.fetched_at)
-    return rows, rejected, fetched.collected
+    """Daily bars of ``codes`` over ``window`` from KIS, all at once: rows of raw.daily_prices, the
+    bars rejected with their reason, and what was asked of KIS."""
+    stream = DailyStream()
+    rows = list(daily_rows(log, kis, warehouse, codes, window, basis, stream))
+    assert stream.collected is not None
+    return rows, stream.rejected, stream.collected
 
 
 def _file_rows(paths: list[Path], config: DailyPricesConfig, window: Window,
@@ -269,13 +336,17 @@ def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
             if bad:
                 raise dg.Failure(f"codes must be 6 characters [0-9A-Z]: {bad}")
             codes = sorted(set(config.codes)) or watchlist_codes(conn)
-            rows, rejected, collected = fetch_daily_bars(context.log, kis, warehouse, codes, window,
-                                                         config.price_basis)
-            result = replace_slice(conn, tables.DAILY_PRICES, rows, window.start, window.end,
+            # rows are written as each stock's pages come in (the transaction stays open meanwhile)
+            stream = DailyStream()
+            result = replace_slice(conn, tables.DAILY_PRICES,
+                                   daily_rows(context.log, kis, warehouse, codes, window, config.price_basis,
+                                              stream), window.start, window.end,
                                    scope={"stock_code": codes, "price_basis": [config.price_basis]},
-                                   keep=lambda: rejected_keys(rejected, config.price_basis))
-            extra = {**source_meta(collected, codes), "preview": preview(
-                rows[-5:], ["code", "date", "basis", "open", "high", "low", "close", "volume"])}
+                                   keep=lambda: rejected_keys(stream.rejected, config.price_basis))
+            assert stream.collected is not None
+            rejected = stream.rejected
+            extra = {**source_meta(stream.collected, codes), "preview": preview(
+                stream.last, ["code", "date", "basis", "open", "high", "low", "close", "volume"])}
         else:
             raise dg.Failure(f"source must be kis or files, got {config.source!r}")
         record_quarantine(conn, "raw/daily_prices", window.start, window.end, rejected, utc_now())

@@ -21,7 +21,7 @@ from azak_core.market import STOCK_CODE
 from azak_pipelines.defs import pools
 from azak_pipelines.defs.common import Window, watchlist_codes
 from azak_pipelines.defs.market import tables
-from azak_pipelines.defs.market.assets import fetch_daily_bars
+from azak_pipelines.defs.market.assets import DailyStream, daily_rows
 from azak_pipelines.defs.market.resources import KisResource
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
@@ -88,11 +88,13 @@ def stock_shards(config: PriceBackfillConfig, warehouse: Warehouse) -> Iterator[
 def daily_prices_shard(context: dg.OpExecutionContext, shard: Shard, warehouse: Warehouse,
                        kis: KisResource) -> ShardResult:
     """Daily bars of one shard's stocks over the window, replacing their slice of raw.daily_prices."""
-    rows, rejected, collected = fetch_daily_bars(context.log, kis, warehouse, shard.codes, shard.window,
-                                                 shard.price_basis)
+    stream = DailyStream()
+    rows = daily_rows(context.log, kis, warehouse, shard.codes, shard.window, shard.price_basis, stream)
     with warehouse.connect() as conn:
         result = replace_slice(conn, tables.DAILY_PRICES, rows, shard.window.start, shard.window.end,
                                scope={"stock_code": shard.codes, "price_basis": [shard.price_basis]})
+    collected, rejected = stream.collected, stream.rejected
+    assert collected is not None
     context.log.info("%s stocks, %s: %s rows, %s rejected", len(shard.codes), shard.window,
                      result.written, len(rejected))
     return ShardResult(shard, result.written, collected.requests, f"kis:{collected.mode}",

@@ -41,7 +41,7 @@ class KisResource(SecretSafeResource):
     base_url: str = ""
     more_app_keys: str = ""  # more app keys of the same account type: ``key:secret`` pairs, commas between
     rate_limit: float | None = None  # requests per second per app key (default: 19 real, 2 paper)
-    concurrency: int = 4
+    concurrency: int = 8  # requests in flight per app key: enough to keep the limiter fed on a loaded machine
     heal_lookback_days: int = 10  # calendar days the nightly healer searches for missing prices
 
     def mode(self) -> str:

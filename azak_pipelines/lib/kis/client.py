@@ -188,6 +188,11 @@ class KisClient:
             await key.auth.aclose()
 
     @property
+    def concurrency(self) -> int:
+        """How many requests can be in flight at once, over every app key."""
+        return sum(key.config.concurrency for key in self.keys)
+
+    @property
     def requests_sent(self) -> int:
         return sum(key.http.requests_sent for key in self.keys)
 

@@ -209,8 +209,12 @@ class KisSimulator:
         return min(today, _yyyymmdd(raw, "date"))
 
     @staticmethod
-    def _day(row: dict[str, Any]) -> date:
-        return datetime.strptime(row["stck_bsop_date"], "%Y%m%d").date()
+    def _between(rows: list[dict[str, Any]], start: date | None, end: date) -> list[dict[str, Any]]:
+        """The rows whose session (``stck_bsop_date``, YYYYMMDD) is in ``[start, end]``: compared
+        as text, which orders as the dates do; parsing every date of a ten-year recording on each
+        request cost the server 50 ms of a request's 53 ms budget at 19 a second."""
+        low, high = f"{start:%Y%m%d}" if start else "", f"{end:%Y%m%d}"
+        return [r for r in rows if low <= r["stck_bsop_date"] <= high]
 
     def _daily_chart(self, q: dict[str, str], _: dict[str, str]) -> Answer:
         code = _code(q, "FID_INPUT_ISCD")
@@ -218,19 +222,19 @@ class KisSimulator:
         start = _yyyymmdd(q.get("FID_INPUT_DATE_1", ""), "FID_INPUT_DATE_1")
         recording = self._file(basis, code)
         end = self._until(q.get("FID_INPUT_DATE_2"))
-        rows = [r for r in recording["output2"] if start <= self._day(r) <= end]
+        rows = self._between(recording["output2"], start, end)
         return 200, {}, {**OK, "output1": recording["output1"], "output2": rows[:kis.DAILY_PAGE]}
 
     def _index_daily(self, q: dict[str, str], _: dict[str, str]) -> Answer:
         recording = self._file("index_daily", _code(q, "FID_INPUT_ISCD", index=True))
         end = self._until(q.get("FID_INPUT_DATE_1"))
-        rows = [r for r in recording["output2"] if self._day(r) <= end]
+        rows = self._between(recording["output2"], None, end)
         return 200, {}, {**OK, "output1": recording["output1"], "output2": rows[:kis.DAILY_PAGE]}
 
     def _last_sessions(self, folder: str, code: str, key: str) -> Answer:
         recording = self._file(folder, code)
         today = self._today()
-        rows = [r for r in recording[key] if self._day(r) <= today]
+        rows = self._between(recording[key], None, today)
         return 200, {}, {**OK, key: rows[:30]}
 
     def _investor(self, q: dict[str, str], _: dict[str, str]) -> Answer:

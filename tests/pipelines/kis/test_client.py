@@ -5,6 +5,7 @@ import itertools
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from datetime import date, datetime, timedelta
 
@@ -13,6 +14,7 @@ import pytest
 
 from azak_core.market import KST
 from azak_pipelines.defs.market.resources import kis_from_env, parse_app_keys
+from azak_pipelines.lib import replay_http
 from azak_pipelines.lib.http import NoLimit
 from azak_pipelines.lib.kis import client as kis
 from azak_pipelines.lib.kis.client import KisClient, KisConfig, KisUnsupported, MemoryTokenStore
@@ -184,6 +186,35 @@ async def test_the_shared_limiter_spaces_requests(db_url):
     await asyncio.gather(*(limiter.acquire() for _ in range(21)))
     await limiter.aclose()
     assert time.monotonic() - started >= 2.0
+
+
+async def test_requests_overlap_up_to_the_clients_concurrency(simulator):
+    """A live backfill is bound by the rate limit only if requests overlap the server's latency:
+    the server here answers no query until four are in flight at once (a barrier, not a clock),
+    so eight quotes complete only if the client (concurrency 4) keeps four going, and never more."""
+    four = threading.Barrier(4, timeout=60)  # a deadlock guard: broken if four never overlap
+    lock = threading.Lock()
+    in_flight, most, broken = [0], [0], []
+
+    def handle(method: str, path: str, headers: dict, query: dict, body: bytes):
+        if path == "/oauth2/tokenP":
+            return simulator.handle(method, path, headers, query, body)
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        try:
+            four.wait()
+        except threading.BrokenBarrierError:
+            broken.append(path)
+        with lock:
+            in_flight[0] -= 1
+        return simulator.handle(method, path, headers, query, body)
+
+    with replay_http.serve(handle) as url:
+        async with KisClient(config(url, concurrency=4), MemoryTokenStore(), NoLimit()) as client:
+            quotes = await asyncio.gather(*(client.quote("005930") for _ in range(8)))
+    assert len(quotes) == 8 and not broken
+    assert most[0] == 4 and len(simulator.requests) == 8
 
 
 async def test_todays_minute_bars_page_back_thirty_at_a_time_and_stop_at_what_we_have(kis_url):

@@ -1,11 +1,18 @@
 """Market assets materialized for real (replay and live against a local KIS server)."""
 
+import logging
+import threading
 from datetime import date, datetime
 
 import psycopg
 import pytest
 
 from azak_core.market import KST
+from azak_pipelines.defs.common import Window
+from azak_pipelines.defs.market.assets import DailyStream, daily_rows
+from azak_pipelines.defs.market.resources import KisResource
+from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib import replay_http
 from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock, serve
 from azak_pipelines.lib.sample_data import BUNDLED
 from tests.pipelines.runs import checks, materialization, run
@@ -124,6 +131,36 @@ def test_a_failing_stock_fails_the_run_and_writes_nothing(warehouse_with_stocks,
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "EGW00205" in str(failure.event_specific_data.error)
     assert rows(warehouse_with_stocks, "SELECT * FROM raw.daily_prices ORDER BY 1, 2") == before
+
+
+def test_rows_are_handed_to_the_write_while_requests_are_still_out(db_url):
+    """The write overlaps the requests: the server holds every request for one stock until the
+    reader of :func:`daily_rows` has a row in hand (an event, not a clock). Rows collected only
+    after the last answer would leave the held stock waiting until its guard ran out."""
+    simulator = KisSimulator(BUNDLED / "kis", clock=fixed_clock(datetime(2025, 6, 17, 18, tzinfo=KST)),
+                             app_key="live-key", app_secret="live-secret")
+    first_row = threading.Event()
+    released: list[bool] = []
+
+    def handle(method: str, path: str, headers: dict, query: dict, body: bytes):
+        if query.get("FID_INPUT_ISCD") == "000660":
+            released.append(first_row.wait(timeout=60))  # a deadlock guard; False if it ran out
+        return simulator.handle(method, path, headers, query, body)
+
+    codes = ["005930", "000660", "035420"]
+    window = Window(date(2025, 1, 2), date(2025, 6, 18))
+    stream = DailyStream()
+    order: list[str] = []
+    with replay_http.serve(handle) as url:
+        kis = KisResource(requested_mode="live", app_key="live-key", app_secret="live-secret", env="real",
+                          base_url=url)
+        for row in daily_rows(logging.getLogger(__name__), kis, Warehouse(database_url=db_url), codes,
+                              window, "adjusted", stream):
+            first_row.set()
+            order.append(row[0])
+    assert released and all(released)
+    assert order[0] != "000660" and order[-1] == "000660" and set(order) == set(codes)
+    assert stream.collected is not None and stream.collected.requests == len(simulator.requests)
 
 
 def test_calendar_gated_partitions_skip_network_on_closed_windows(warehouse_with_stocks, live_kis):
