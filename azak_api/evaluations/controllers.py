@@ -5,6 +5,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import ValidationException
 from litestar.params import Parameter
@@ -223,14 +224,16 @@ class ModelEvaluationController(Controller):
         return ModelPerformance(model_id=found.id, model=found.name, windows=windows, daily=daily, by_stock=stocks)
 
 
-def as_ab_test(r: Any, backfill: Backfill | None = None) -> AbTest:
+def as_ab_test(r: Any, backfill: Backfill | None = None, admin: bool = True) -> AbTest:
+    if backfill is not None and not admin:  # a user sees the run and its progress, not its money or errors
+        backfill = msgspec.structs.replace(backfill, budget_usd=None, spent_usd=None, error=None)
     return AbTest(id=r.id, model_a_id=r.model_a_id, model_a=r.model_a, model_b_id=r.model_b_id, model_b=r.model_b,
                   min_n=r.min_n, note=r.note, active=r.active, created_at=r.created_at,
                   deactivated_at=r.deactivated_at, backfill=backfill)
 
 
-async def with_backfill(conn: AsyncConnection, r: Any) -> AbTest:
-    return as_ab_test(r, (await backfills.latest(conn, ab_test_ids=[r.id])).get(("pair", r.id)))
+async def with_backfill(conn: AsyncConnection, r: Any, admin: bool) -> AbTest:
+    return as_ab_test(r, (await backfills.latest(conn, ab_test_ids=[r.id])).get(("pair", r.id)), admin)
 
 
 def results_detail(computed: bool, backfill: Backfill | None) -> str:
@@ -248,10 +251,10 @@ class AbTestController(Controller):
 
     @get("/", operation_id="listAbTests", summary="Every A/B pair configured, newest first (the history)",
          responses=error_responses(401))
-    async def list_ab_tests(self, db: AsyncConnection) -> list[AbTest]:
+    async def list_ab_tests(self, db: AsyncConnection, request: Request[CurrentUser, Token, Any]) -> list[AbTest]:
         rows = await queries.ab_tests(db)
         shown = await backfills.latest(db, ab_test_ids=[r.id for r in rows])
-        return [as_ab_test(r, shown.get(("pair", r.id))) for r in rows]
+        return [as_ab_test(r, shown.get(("pair", r.id)), request.user.is_admin) for r in rows]
 
     @post("/", operation_id="createAbTest", guards=[admin_only], status_code=201,
           summary="Compare two models (admin): the new pair becomes the active one, the old is kept",
@@ -278,7 +281,8 @@ class AbTestController(Controller):
     @get("/{ab_test_id:int}/results", operation_id="getAbTestResults",
          summary="Paired differences A − B per score with 95 % bootstrap CIs and sign-test p-values",
          responses=error_responses(401, 404))
-    async def results(self, db: AsyncConnection, ab_test_id: Id) -> AbResults:
+    async def results(self, db: AsyncConnection, request: Request[CurrentUser, Token, Any],
+                      ab_test_id: Id) -> AbResults:
         test = await queries.ab_test(db, ab_test_id)
         if test is None:
             raise NotFound(f"no A/B test {ab_test_id}")
@@ -286,6 +290,6 @@ class AbTestController(Controller):
         scores = {mode: [AbScore(r.score, r.n, r.higher_is_better, r.mean_a, r.mean_b, r.mean_diff, r.ci_low,
                                  r.ci_high, r.sign_test_p, r.min_n, r.verdict) for r in rows if r.mode == mode]
                   for mode in ("live", "simulated")}
-        pair = await with_backfill(db, test)
+        pair = await with_backfill(db, test, request.user.is_admin)
         return AbResults(ab_test=pair, computed=bool(rows), detail=results_detail(bool(rows), pair.backfill),
                          live=scores["live"], simulated=scores["simulated"])

@@ -54,13 +54,25 @@ def started(conn: psycopg.Connection[Any], request_id: int, run_id: str, at: dat
     """Mark the request running in ``run_id``; what it asks for."""
     row = conn.execute(
         f"UPDATE {TABLE} o SET status = 'running', run_id = %s, started_at = %s, step = 'starting', "
-        "finished_at = NULL, error = NULL WHERE id = %s RETURNING "
+        "finished_at = NULL, error = NULL WHERE id = %s AND status NOT IN ('succeeded', 'stopped') RETURNING "
         "array(SELECT m.name FROM unnest(o.model_ids) WITH ORDINALITY AS u(id, n) "
-        "JOIN app.models m ON m.id = u.id ORDER BY u.n), window_start, window_end, budget_usd::float8",
+        "JOIN app.models m ON m.id = u.id ORDER BY u.n), window_start, window_end, budget_usd::float8, "
+        "array(SELECT m.name FROM unnest(o.model_ids) AS u(id) JOIN app.models m ON m.id = u.id "
+        "WHERE m.provider = 'external')",
         (run_id, at, request_id)).fetchone()
     if row is None:
-        raise LookupError(f"no model onboarding request {request_id} in {TABLE}")
+        ended = conn.execute(f"SELECT status FROM {TABLE} WHERE id = %s", (request_id,)).fetchone()
+        raise LookupError(f"model onboarding request {request_id} already ended ({ended[0]}); add a new one"
+                          if ended else f"no model onboarding request {request_id} in {TABLE}")
+    if row[4]:  # every adding path ends here, the API's, the CLI's and Dagit's alike
+        raise LookupError(f"an external model's predictions are imported, not backfilled: {', '.join(row[4])}")
     return Started(list(row[0]), row[1], row[2], row[3])
+
+
+def refused(conn: psycopg.Connection[Any], request_id: int, run_id: str, at: datetime, reason: str) -> None:
+    """A waiting request its run cannot carry out ends failed, with why (an ended one is left as it is)."""
+    conn.execute(f"UPDATE {TABLE} SET status = 'failed', run_id = %s, finished_at = %s, error = %s "
+                 "WHERE id = %s AND status IN ('requested', 'running')", (run_id, at, reason, request_id))
 
 
 def window(conn: psycopg.Connection[Any], request_id: int, start: date, end: date) -> None:

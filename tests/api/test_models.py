@@ -7,7 +7,7 @@ from litestar.testing import AsyncTestClient
 from azak_api.admin import run_migrations
 from azak_api.app import create_app
 from azak_api.settings import Settings, SettingsError
-from tests.api.conftest import SECRET, account, bearer, serving, settings_for
+from tests.api.conftest import SECRET, account, bearer, serving, settings_for, sql
 
 
 @pytest.fixture
@@ -161,3 +161,37 @@ async def test_a_backfill_is_checked_before_the_model_is_added(api, db_url):
     assert backfill["window_start"] is None and backfill["budget_usd"] is None  # the run's defaults
     shown = {m["name"]: m["backfill"] for m in (await api.get("/api/models", headers=bearer(admin.token))).json()}
     assert shown["m"]["id"] == backfill["id"] and shown["baseline"] is None
+
+
+async def test_an_external_model_is_never_backfilled_and_a_user_sees_no_budget_or_error(api, db_url):
+    """Every adding path ends in the run's first step, which refuses an external model (its predictions
+    are imported) and marks the request failed; a user reading the pair sees its run and status, not
+    its money or the run's error text; an ended request is not started again by a re-execution."""
+    import dagster as dg
+
+    from tests.pipelines.runs import definitions
+
+    admin, user = await account(api, db_url, admin=True), await account(api, db_url)
+    added = await api.post("/api/models", headers=bearer(admin.token),
+                           json={"name": "ext", "provider": "external", "model": "ext"})
+    assert added.status_code == 201, added.text
+    ids = {m["name"]: m["id"] for m in (await api.get("/api/models", headers=bearer(admin.token))).json()}
+    pair = await api.post("/api/ab-tests", headers=bearer(admin.token), json={
+        "model_a_id": ids["ext"], "model_b_id": ids["baseline"], "backfill": {"budget_usd": 1.5}})
+    assert pair.status_code == 201, pair.text
+    config = {"ops": {"model_onboarding_started": {"config": {"request_id": pair.json()["backfill"]["id"]}}}}
+    job = definitions().resolve_job_def("model_onboarding_job")
+    assert not job.execute_in_process(run_config=config, instance=dg.DagsterInstance.ephemeral(),
+                                      raise_on_error=False).success
+    shown = (await api.get("/api/ab-tests", headers=bearer(admin.token))).json()[0]["backfill"]
+    assert shown["status"] == "failed" and "imported, not backfilled: ext" in shown["error"], shown
+    assert shown["budget_usd"] == 1.5 and shown["run_id"]
+    for route in ("/api/ab-tests", f"/api/ab-tests/{pair.json()['id']}/results"):
+        body = (await api.get(route, headers=bearer(user.token))).json()
+        seen = body[0]["backfill"] if isinstance(body, list) else body["ab_test"]["backfill"]
+        assert (seen["status"], seen["run_id"]) == ("failed", shown["run_id"]), seen
+        assert seen["error"] is None and seen["budget_usd"] is None and seen["spent_usd"] is None, seen
+    sql(db_url, "UPDATE app.model_onboarding SET status = 'succeeded', error = NULL")
+    assert not job.execute_in_process(run_config=config, instance=dg.DagsterInstance.ephemeral(),
+                                      raise_on_error=False).success
+    assert sql(db_url, "SELECT status, error FROM app.model_onboarding") == [("succeeded", None)]

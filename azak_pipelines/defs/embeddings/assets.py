@@ -128,6 +128,8 @@ def embed_window(window: Window, warehouse: Warehouse, model: Embedder, vector_s
     seconds = time.monotonic() - started
     articles = [ArticleVector(r[0], r[1], r[2], r[8], r[5], r[6], r[7], vector)
                 for r, vector in zip(kept, embedding.vectors, strict=True)]
+    with warehouse.connect() as conn:  # before Milvus changes too: a write that fails half-way stays marked
+        stamp_days(conn, "vectors_written_at", model.key, window.days())
     store = vector_store.collection(model)
     try:
         removed = store.replace_days(window.days(), articles)

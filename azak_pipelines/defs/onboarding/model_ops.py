@@ -98,7 +98,13 @@ def model_onboarding_started(context: dg.OpExecutionContext, config: ModelOnboar
     """Mark the request running in this run and settle its window (the default one resolved)."""
     with warehouse.connect() as conn:
         request_id = config.request_id or _launchpad_request(conn, config)
-        asked = model_onboarding.started(conn, request_id, context.run_id, utc_now())
+        try:
+            asked = model_onboarding.started(conn, request_id, context.run_id, utc_now())
+        except LookupError as error:
+            conn.rollback()
+            model_onboarding.refused(conn, request_id, context.run_id, utc_now(), str(error))
+            conn.commit()
+            raise dg.Failure(str(error)) from None
         if not asked.models:
             raise dg.Failure(f"model onboarding request {request_id} names no registered model")
         window = _window(conn, asked.start, asked.end)
