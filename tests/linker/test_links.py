@@ -2,6 +2,8 @@
 
 import multiprocessing
 import os
+import threading
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, date, datetime
 
 from azak_pipelines.lib.matching.links import link_processes, linked_rows
@@ -35,3 +37,27 @@ def test_no_workers_from_a_daemonic_process():
     finally:
         pool.close()
         pool.join()
+
+
+class _DiesWhenUnpickled:
+    """A linker whose worker dies as it starts (as one killed or out of memory would)."""
+
+    def __reduce__(self):
+        return os._exit, (3,)
+
+
+def test_a_worker_that_dies_fails_the_link_instead_of_hanging():
+    articles = [(n, date(2025, 9, 1), "삼성전자 실적", "", "file", [], []) for n in range(10)]
+    outcome: list[BaseException | None] = []
+
+    def consume() -> None:
+        try:
+            list(linked_rows(_DiesWhenUnpickled(), articles, "test", datetime.now(UTC), processes=2, chunk=5))
+            outcome.append(None)
+        except BaseException as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=consume, daemon=True)
+    thread.start()
+    thread.join(120)  # a Pool's imap waited here for ever
+    assert outcome and isinstance(outcome[0], BrokenProcessPool), outcome

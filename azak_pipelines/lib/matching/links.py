@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -67,7 +68,7 @@ _worker: tuple[Linker, str, datetime] | None = None  # a spawned worker's linker
 def _start_worker(linker: Linker, version: str, matched_at: datetime) -> None:
     global _worker
     # a process started with SIGTERM ignored (nohup, some supervisors) passes that on to what it
-    # spawns, and then Pool.terminate() cannot stop the worker: its join hung a benchmark
+    # spawns, and then the pool cannot stop the worker: its join hung a benchmark
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _worker = (linker, version, matched_at)
 
@@ -86,10 +87,13 @@ def linked_rows(linker: Linker, articles: Sequence[Article], version: str, match
     if processes <= 0:
         yield from link_articles(linker, articles, version, matched_at)
         return
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(processes, _start_worker, (linker, version, matched_at)) as pool:
+    # an executor, not a multiprocessing.Pool: a worker that dies (killed, out of memory) breaks it
+    # and the run fails, where a Pool's imap waits for the lost chunk for ever
+    executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker, initargs=(linker, version, matched_at))
+    try:
         parts = (list(articles[i:i + chunk]) for i in range(0, len(articles), chunk))
-        for rows in pool.imap(_link_chunk, parts):
+        for rows in executor.map(_link_chunk, parts):
             yield from rows
-        pool.close()  # done: the workers exit on their own (terminate() is for errors only)
-        pool.join()
+    finally:  # done, or the caller stopped (its write failed): drop what has not started
+        executor.shutdown(wait=True, cancel_futures=True)
