@@ -7,6 +7,7 @@ stock fails, the run fails before anything is written.
 """
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -216,11 +217,14 @@ def daily_rows(log: Any, kis: KisResource, warehouse: Warehouse, codes: list[str
     failed fetch raises here, in the caller's transaction; a caller that stops reading cancels it."""
     arrived: queue.Queue[Any] = queue.Queue()
     running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = []
+    stopped = threading.Event()  # the reader is gone: its run failed or was terminated
 
     async def work(session: KisSession) -> tuple[None, list[str]]:
         task = asyncio.current_task()
         assert task is not None
-        running.append((asyncio.get_running_loop(), task))
+        running.append((asyncio.get_running_loop(), task))  # before the check: the reader sees one or the other
+        if stopped.is_set():
+            raise asyncio.CancelledError
         if not window.trading_days():
             return None, []
         _, missing = await per_code(session, codes, lambda code: session.client.daily_bars(
@@ -254,9 +258,11 @@ def daily_rows(log: Any, kis: KisResource, warehouse: Warehouse, codes: list[str
             if done % step == 0 or done == len(codes):
                 log.info("daily bars: %s/%s stocks fetched (%s)", done, len(codes), window)
     finally:
+        stopped.set()
         if thread.is_alive() and running:
             loop, task = running[0]
-            loop.call_soon_threadsafe(task.cancel)
+            with contextlib.suppress(RuntimeError):  # its loop already closed: the thread is ending anyway
+                loop.call_soon_threadsafe(task.cancel)
         thread.join()
 
 
