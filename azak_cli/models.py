@@ -57,6 +57,10 @@ def add(runtime: Runtime, args: Any) -> int:
         raise UsageError(problem)
     params = {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
     with _connect(runtime) as conn:
+        if args.backfill and args.compare_with and conn.execute(
+                "SELECT 1 FROM app.models WHERE name = %s", (args.compare_with,)).fetchone() is None:
+            raise UsageError(f"--compare-with: no model named {args.compare_with!r} (see `azak models list`); "
+                             "nothing was added")
         try:
             row = conn.execute(
                 "INSERT INTO app.models (name, provider, model, base_url, kind, structured, api_key_env, params, "

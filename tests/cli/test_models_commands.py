@@ -77,6 +77,9 @@ def test_models_add_and_pair_with_a_backfill_record_requests_the_daemon_runs(cli
     reversed_window = run_azak("models", "pair", "baseline", "momentum", "--backfill", "--from", "2025-02-07",
                                "--to", "2025-02-03", env=cli_env)
     assert reversed_window.returncode == 2 and "start must not be after its end" in reversed_window.stderr
+    unknown = run_azak("models", "add", "--name", "m2", "--provider", "baseline", "--model", "azak-momentum-v1",
+                       "--backfill", "--compare-with", "nobody", env=cli_env)
+    assert unknown.returncode == 2 and "no model named 'nobody'" in unknown.stderr, unknown.stderr
     added = run_azak("models", "add", "--name", "m2", "--provider", "baseline", "--model", "azak-momentum-v1",
                      "--backfill", "--from", "2025-02-03", "--to", "2025-02-07", "--budget", "1.5",
                      "--compare-with", "baseline", env=cli_env)
