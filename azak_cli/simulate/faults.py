@@ -8,6 +8,7 @@ failed.
 """
 
 import abc
+import copy
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -345,8 +346,9 @@ FAULTS: dict[str, Fault] = {
 
 
 def parse(names: list[str]) -> list[Fault]:
-    """The faults named on the command line, or a ``ValueError`` listing those there are."""
+    """The faults named on the command line (fresh copies: a fault counts what it served), or a
+    ``ValueError`` listing those there are."""
     unknown = [n for n in names if n not in FAULTS]
     if unknown:
         raise ValueError(f"unknown fault {', '.join(unknown)}: the faults built are {', '.join(FAULTS)}")
-    return [FAULTS[n] for n in dict.fromkeys(names)]
+    return [copy.deepcopy(FAULTS[n]) for n in dict.fromkeys(names)]

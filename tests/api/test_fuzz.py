@@ -21,7 +21,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from azak_api.app import create_app
 from azak_api.settings import Settings
-from tests.api.conftest import PASSWORD, make_user, serving, settings_for, sql
+from azak_cli.runtime.postgres import PgUrl
+from tests.api.conftest import PASSWORD, make_user, serving, settings_for, warehouse_copy
 from tests.api.dagit_standin import DagitStandIn, dagit_standin
 
 EXAMPLES = 60  # per operation; ~1,200 requests in all
@@ -34,19 +35,25 @@ def dagit() -> Iterator[DagitStandIn]:
 
 
 @pytest.fixture(scope="module")
-def served_api(api_warehouse: str, api_milvus: str, dagit: DagitStandIn) -> Iterator[str]:
-    with serving(settings_for(api_warehouse, login_attempts_per_minute=10_000, milvus_uri=api_milvus,
+def fuzzed(pg_server: PgUrl, api_warehouse: str, api_milvus: str) -> Iterator[str]:
+    """A copy of the API's warehouse: what the fuzzer creates (models, pairs, users, watch-list
+    entries) never reaches the warehouse other tests copy or read."""
+    with warehouse_copy(pg_server, api_warehouse, api_milvus, "api_fuzz") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def served_api(fuzzed: str, api_milvus: str, dagit: DagitStandIn) -> Iterator[str]:
+    with serving(settings_for(fuzzed, login_attempts_per_minute=10_000, milvus_uri=api_milvus,
                               login_attempts_per_address_per_minute=10_000,
                               preview_reads_per_address_per_minute=10_000,
                               dagster_url=dagit.base_url)) as base_url:
         yield base_url
-    # what the fuzzer created or changed in shared state goes, so the other tests see the sample data
-    sql(api_warehouse, "DELETE FROM app.stock_watchlist")
 
 
 @pytest.fixture(scope="module")
-def admin_email(api_warehouse: str) -> str:
-    return asyncio.run(make_user(api_warehouse, admin=True))[1]
+def admin_email(fuzzed: str) -> str:
+    return asyncio.run(make_user(fuzzed, admin=True))[1]
 
 
 def token_for(base_url: str, email: str) -> str:

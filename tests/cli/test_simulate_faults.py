@@ -10,7 +10,7 @@ import pytest
 
 from azak_api.admin import run_migrations
 from azak_cli.simulate.engine import TICK, Simulation
-from azak_cli.simulate.faults import FAULTS, Fault, Window
+from azak_cli.simulate.faults import Fault, Window, parse
 from azak_cli.simulate.ledger import no_check_failed, no_run_failed
 from azak_cli.simulate.llm import MODEL_NAME, provider_model
 from azak_cli.simulate.sources import live_kis, live_news
@@ -18,6 +18,11 @@ from azak_pipelines.lib.calendar.krx_calendar import KST
 from tests.pipelines.runs import definitions
 
 MIDNIGHT = datetime(2025, 6, 9, 0, 0, tzinfo=KST)  # Sunday night into Monday: the news schedule at 00:00, 00:10
+
+
+def fresh(name: str) -> Fault:
+    """A fresh fault, as `azak simulate --fault` makes one (it counts what it served)."""
+    return parse([name])[0]
 
 
 def _simulate(window: Window, faults: list[Fault], warehouse: str) -> list:
@@ -33,7 +38,7 @@ def test_naver_down_then_back_and_a_drifted_hankyung_feed_show_in_the_ledger(war
     # ticks 23:55 … 00:10; Naver is down for the window's first half (until 00:05): the news run of
     # 00:00 meets the outage, the one of 00:10 the recordings again; Hankyung drifts throughout
     window = Window(MIDNIGHT - TICK, MIDNIGHT + 3 * TICK)
-    faults = [FAULTS["source-down:naver"], FAULTS["layout-drift:hankyung"]]
+    faults = [fresh("source-down:naver"), fresh("layout-drift:hankyung")]
     runs = _simulate(window, faults, warehouse_with_stocks)
     news = [r for r in runs if r.request.job == "news_job"]
     assert len(news) == 2 and all(r.success for r in news), [r.failure for r in news]
@@ -57,7 +62,7 @@ def test_naver_down_then_back_and_a_drifted_hankyung_feed_show_in_the_ledger(war
 
 def test_an_outage_no_run_met_is_reported_missing():
     # the ledger's verdict is not a formality: with no naver run, the behaviour is not shown
-    missing = FAULTS["source-down:naver"].missing(Window(MIDNIGHT, MIDNIGHT + TICK), [], None)
+    missing = fresh("source-down:naver").missing(Window(MIDNIGHT, MIDNIGHT + TICK), [], None)
     assert missing == ["no naver run during the outage failed its check naming naver",
                        "no naver run after the outage passed its check (no catch-up)"]
 
@@ -71,7 +76,7 @@ def test_kis_5xx_bursts_are_retried_and_an_expired_token_is_refreshed_once(wareh
     # sector levels, live against the replay server); KIS spoils the first two attempts of every
     # third request throughout, and expires its token at 15:50 (the window's midpoint)
     window = Window(AFTER_CLOSE, AFTER_CLOSE + 2 * TICK)
-    faults = [FAULTS["kis-5xx"], FAULTS["token-expired"]]
+    faults = [fresh("kis-5xx"), fresh("token-expired")]
     runs = _simulate(window, faults, warehouse_with_stocks)
     kis = [r for r in runs if dict(r.request.tags).get("azak/source") == "kis"]
     assert [r.request.job for r in kis] == ["market_wide_job"] * 2, [r.request.label for r in runs]
@@ -99,7 +104,7 @@ def test_a_run_killed_mid_run_is_reaped_its_slots_freed_and_the_next_tick_comple
     # ticks 15:45 and 15:50: the market_wide run of 15:45 runs in a child process, SIGKILLed once
     # its first step started (holding its KIS pool slot); the run of 15:50 completes the day
     window = Window(AFTER_CLOSE, AFTER_CLOSE + 2 * TICK)
-    fault = FAULTS["kill-run"]
+    fault = fresh("kill-run")
     runs = _simulate(window, [fault], warehouse_with_stocks)
     market = [r for r in runs if r.request.job == "market_wide_job"]
     assert [r.success for r in market] == [False, True], [r.failure for r in market]
@@ -124,7 +129,7 @@ def test_a_rate_limited_provider_is_retried_and_every_prediction_is_made(warehou
     # again: the links' predictions); a model calling a local provider is registered for the
     # simulation; the provider answers 429 to the first attempt of every prompt
     window = Window(EVENING, EVENING + 4 * TICK)
-    fault = FAULTS["llm-429"]
+    fault = fresh("llm-429")
     runs = _simulate(window, [fault], warehouse_with_stocks)
     predictions = [r for r in runs if r.request.job == "news_predictions_job"]
     assert predictions and all(r.success for r in predictions), [r.failure for r in predictions]
@@ -141,7 +146,7 @@ def test_a_rate_limited_provider_is_retried_and_every_prediction_is_made(warehou
 
 def test_kis_faults_that_met_no_kis_run_are_reported_missing():
     window = Window(MIDNIGHT, MIDNIGHT + TICK)
-    assert FAULTS["kis-5xx"].missing(window, [], None) == [
+    assert fresh("kis-5xx").missing(window, [], None) == [
         "no KIS request met a burst (no KIS run on the fault's day)"]
-    assert FAULTS["token-expired"].missing(window, [], None) == [
+    assert fresh("token-expired").missing(window, [], None) == [
         "no KIS request used the expired token (no KIS run after the window's midpoint)"]
