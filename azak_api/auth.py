@@ -7,9 +7,10 @@ the active flag moves it on, so every token issued before is refused. An account
 ``expires_at`` is refused at login and on every request with a message saying so (a change of the
 date reaches other instances within ``AZAK_AUTH_CACHE_SECONDS``). Logging out revokes the
 token's ``jti`` (``app.revoked_tokens``): the instance that revoked it refuses it at once, other
-instances within ``AZAK_AUTH_CACHE_SECONDS``. The per-process caches of users and revocations hold
-at most ``AZAK_AUTH_CACHE_ENTRIES`` entries each (least recently used out first), so a flood of
-distinct tokens cannot grow them; a forgotten entry is read again from the database.
+instances within ``AZAK_AUTH_CACHE_SECONDS``. The per-process caches of users, revocations and
+verified tokens hold at most ``AZAK_AUTH_CACHE_ENTRIES`` entries each (least recently used out
+first), so a flood of distinct tokens cannot grow them; a forgotten entry is read again from the
+database (or its signature checked again).
 
 Logins are limited per account and per client address (sliding one-minute windows), and argon2
 runs in worker threads, a few at a time, never on the event loop.
@@ -22,7 +23,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -338,6 +339,28 @@ class SessionTokens:
                                        token_extras={"role": role, TOKEN_VERSION: token_version})
 
 
+def verified_tokens(max_entries: int) -> type[Token]:
+    """A ``Token`` class whose ``decode`` remembers the tokens it verified, until each one's ``exp``.
+
+    The signature check (HMAC-SHA256 and pyjwt's claim checks, ~0.1 ms) ran on every request for the
+    same few token strings; a string verified once decodes to the same claims every time, so the
+    same bytes are looked up instead. Only tokens that passed every check are kept (the cache cannot
+    be filled with forged ones), each until its own expiry; revocation, the token version and the
+    account's state are still checked on every request (``AuthState``)."""
+    verified: BoundedTtlCache[str, Token] = BoundedTtlCache(max_entries)
+
+    class VerifiedToken(Token):
+        @classmethod
+        def decode(cls, encoded_token: str, secret: str, algorithm: str, *args: Any, **kwargs: Any) -> Self:
+            if (hit := verified.get(encoded_token)) is not None:
+                return hit[0]  # type: ignore[return-value]
+            token = super().decode(encoded_token, secret, algorithm, *args, **kwargs)
+            verified.put(encoded_token, token, token.exp.timestamp() - time.time())
+            return token
+
+    return VerifiedToken
+
+
 def jwt_auth(settings: Settings, auth: AuthState) -> JWTCookieAuth[CurrentUser, Token]:
     async def retrieve_user(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
         return await auth.token_holder(token)
@@ -350,6 +373,7 @@ def jwt_auth(settings: Settings, auth: AuthState) -> JWTCookieAuth[CurrentUser, 
         revoked_token_handler=is_revoked,
         token_secret=settings.jwt_secret,
         algorithm="HS256",
+        token_cls=verified_tokens(settings.auth_cache_entries),
         key=COOKIE,
         default_token_expiration=timedelta(seconds=settings.token_ttl_seconds),
         secure=settings.cookie_secure,

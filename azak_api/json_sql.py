@@ -40,9 +40,11 @@ def json_time(column: str) -> str:
 
 
 def json_float(column: str) -> str:
-    """SQL for a number as a JSON float (``float8``; NaN and infinities as ``null``, as msgspec)."""
-    return (f"CASE WHEN {column}::float8 IN ('NaN', 'Infinity', '-Infinity') THEN NULL "
-            f"ELSE {column}::float8 END")
+    """SQL for a number as a JSON float (``float8``; NaN and infinities as ``null``, as msgspec).
+
+    PostgreSQL sorts NaN above every number, Infinity included, so two comparisons on the value's
+    own type (``numeric`` or ``float8``) find the finite ones, and only those are converted."""
+    return f"CASE WHEN ({column}) < 'Infinity' AND ({column}) > '-Infinity' THEN ({column})::float8 END"
 
 
 def json_object(fields: dict[str, str]) -> str:
@@ -81,8 +83,10 @@ def _statement(sql: str, dialect: Dialect) -> str:
     return statement
 
 
-async def document_row(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-    """The one row ``sql`` selects (None for none), its ``text`` columns as UTF-8 bytes.
+async def document_row(conn: AsyncConnection, sql: str, params: dict[str, Any],
+                       text_as_bytes: bool = True) -> tuple[Any, ...] | None:
+    """The one row ``sql`` selects (None for none), its ``text`` columns as UTF-8 bytes (as ``str``
+    with ``text_as_bytes=False``: a row whose values Python still formats, as the stock detail's).
 
     Read by psycopg itself on the request's pooled connection, with binary results: SQLAlchemy's
     statement, cursor and result layers cost the API worker more CPU than the rest of a request
@@ -94,7 +98,8 @@ async def document_row(conn: AsyncConnection, sql: str, params: dict[str, Any]) 
     driver = cast(psycopg.AsyncConnection[Any], (await conn.get_raw_connection()).driver_connection)
     try:
         async with driver.cursor(binary=True) as cursor:
-            cursor.adapters.register_loader("text", _TextAsBytes)
+            if text_as_bytes:
+                cursor.adapters.register_loader("text", _TextAsBytes)
             await cursor.execute(statement, params)
             row = await cursor.fetchone()
     except psycopg.Error as error:

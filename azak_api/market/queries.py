@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.db import row_as, rows_as, table_exists
+from azak_api.json_sql import document_row
 from azak_core.sql_files import load_queries
 
 SQL = load_queries(Path(__file__).with_name("queries.sql"))
@@ -95,30 +96,47 @@ async def session_of(conn: AsyncConnection, day: date) -> SessionRow:
     return rows_as(SessionRow, (await conn.execute(text(SQL["session_of"]), {"day": day})).all())[0]
 
 
-async def last_close(conn: AsyncConnection, code: str, day: date) -> CloseRow | None:
-    return row_as(CloseRow, (await conn.execute(text(
-        "SELECT p.trade_date, p.close, s.listed_shares FROM marts.daily_prices p "
-        "LEFT JOIN marts.stocks s ON s.stock_code = p.stock_code "
-        "WHERE p.stock_code = :code AND p.trade_date <= :day ORDER BY p.trade_date DESC LIMIT 1"),
-        {"code": code, "day": day})).first())
+# the latest close by :day, with the listed shares (a valuation's price; in stocks.queries.detail)
+LAST_CLOSE = ("SELECT p.trade_date, p.close, s.listed_shares FROM marts.daily_prices p "
+              "LEFT JOIN marts.stocks s ON s.stock_code = p.stock_code "
+              "WHERE p.stock_code = :code AND p.trade_date <= :day ORDER BY p.trade_date DESC LIMIT 1")
+RATIOS, QUOTES = "staging.stg_kis__financial_ratios", "staging.stg_kis__quote_snapshots"
+KIS_FIGURES = ("per", "pbr", "eps", "bps", "market_cap_krw", "source")  # what a valuation reads of a quote
 
 
-async def quote_on(conn: AsyncConnection, code: str, day: date) -> QuoteRow | None:
-    """The day's last quote, if it carries KIS's own valuation figures (live quotes do)."""
-    if not await table_exists(conn, "staging.stg_kis__quote_snapshots"):
-        return None
-    return row_as(QuoteRow, (await conn.execute(text(
-        "SELECT * FROM staging.stg_kis__quote_snapshots WHERE stock_code = :code AND trade_date = :day "
-        "AND (per IS NOT NULL OR pbr IS NOT NULL) ORDER BY captured_at DESC LIMIT 1"),
-        {"code": code, "day": day})).first())
+class KisFigures(NamedTuple):
+    per: Number | None
+    pbr: Number | None
+    eps: Number | None
+    bps: Number | None
+    market_cap_krw: Number | None
+    source: str
 
 
-async def ratios_known_on(conn: AsyncConnection, code: str, day: date) -> RatioRow | None:
-    """The newest financial ratios published by ``day`` (point in time: see the SQL)."""
-    if not await table_exists(conn, "staging.stg_kis__financial_ratios"):
-        return None
-    return row_as(RatioRow, (await conn.execute(text(SQL["ratios_known_on"]),
-                                                {"code": code, "day": day})).first())
+async def valuation_inputs(conn: AsyncConnection, code: str, day: date, has_ratios: bool,
+                           has_quotes: bool) -> tuple[RatioRow | None, KisFigures | None]:
+    """The newest financial ratios published by ``day`` (point in time: see the SQL) and the day's
+    last quote if it carries KIS's own valuation figures (live quotes do), in one round trip; a
+    table the pipelines have not created yet (``has_…`` false) reads as no row, and none is asked."""
+    if not has_ratios and not has_quotes:
+        return None, None
+    ratios = SQL["ratios_known_on"] if has_ratios else (
+        "SELECT NULL::text AS period, NULL::text AS period_kind, NULL::numeric AS eps, NULL::numeric AS bps, "
+        "NULL::text AS source WHERE FALSE")
+    quote = (f"SELECT {', '.join(KIS_FIGURES)} FROM {QUOTES} WHERE stock_code = :code AND trade_date = :day "
+             "AND (per IS NOT NULL OR pbr IS NOT NULL) ORDER BY captured_at DESC LIMIT 1" if has_quotes else
+             "SELECT " + ", ".join(f"NULL::numeric AS {n}" for n in KIS_FIGURES[:-1]) + ", NULL::text AS source "
+             "WHERE FALSE")
+    row = await document_row(conn, (
+        f"SELECT r.found, {', '.join(f'r.{n}' for n in RatioRow._fields)}, "
+        f"q.found, {', '.join(f'q.{n}' for n in KIS_FIGURES)} FROM (SELECT 1) AS one "
+        f"LEFT JOIN LATERAL (SELECT TRUE AS found, * FROM ({ratios}) AS x) r ON TRUE "
+        f"LEFT JOIN LATERAL (SELECT TRUE AS found, * FROM ({quote}) AS x) q ON TRUE"),
+        {"code": code, "day": day}, text_as_bytes=False)
+    assert row is not None  # one row, with or without matches
+    ratio_end = 1 + len(RatioRow._fields)
+    return (RatioRow(*row[1:ratio_end]) if row[0] else None,
+            KisFigures(*row[ratio_end + 1:]) if row[ratio_end] else None)
 
 
 async def rows(conn: AsyncConnection, name: str, needs: str, params: dict[str, Any]) -> list[Any]:

@@ -99,17 +99,16 @@ def _ratio(price: float, per_share: queries.Number | None) -> float | None:
     return round(price / float(per_share), 2) if per_share else None
 
 
-async def valuation(conn: AsyncConnection, code: str, day: date) -> Valuation | None:
-    """PER, PBR, EPS, BPS and market cap as of the latest close by ``day``: KIS's own figures when
-    that day's quote carries them (live), otherwise computed from the annual ratios filed by then."""
-    close = await queries.last_close(conn, code, day)
+def valuation(close: queries.CloseRow | None, ratios: queries.RatioRow | None,
+              kis: queries.KisFigures | None) -> Valuation | None:
+    """PER, PBR, EPS, BPS and market cap as of the latest close (``close``): KIS's own figures when
+    that day's quote carries them (``kis``: live), otherwise computed from the annual ratios filed
+    by then (``ratios``); ``stocks.queries.detail`` reads all three."""
     if close is None:
         return None
     price = float(close.close)
     cap = int(price * close.listed_shares) if close.listed_shares else None
-    ratios = await queries.ratios_known_on(conn, code, close.trade_date)
     period = (ratios.period, ratios.period_kind) if ratios else (None, None)
-    kis = await queries.quote_on(conn, code, close.trade_date)
     if kis is not None:
         return Valuation(as_of=close.trade_date, price=price, per=_f(kis.per), pbr=_f(kis.pbr), eps=_f(kis.eps),
                          bps=_f(kis.bps), market_cap=int(kis.market_cap_krw) if kis.market_cap_krw else cap,

@@ -9,8 +9,9 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from azak_api.db import Total, escape_like, paged, row_as, rows_as
+from azak_api.db import Total, escape_like, paged, rows_as
 from azak_api.json_sql import document_row, json_array, json_float, json_object, json_time
+from azak_api.market.queries import LAST_CLOSE, QUOTES, RATIOS, CloseRow
 
 # the universe as marts know it, with admins' live changes and additions
 UNIVERSE = """
@@ -92,12 +93,20 @@ class DetailRow(NamedTuple):
     closes: list[Close]  # the newest first, at most two
     span: Span  # since the newest close's day less 364 days (None, None without closes)
     news: NewsCountRow
+    close: CloseRow | None  # the latest close by the day asked (a valuation's price)
+    onboarding: "OnboardingRow | None"
+    has_ratios: bool  # whether the staging tables a valuation reads exist yet
+    has_quotes: bool
 
 
-async def detail(conn: AsyncConnection, code: str, now: datetime) -> DetailRow | None:
-    """The stock, its two newest closes, its 52-week range and its news counts: one round trip."""
-    row = (await conn.execute(text(f"""
-        SELECT u.*, c.days, c.closes, c.volumes, r.high, r.low, n.total, n.last_7, n.last_30, n.latest
+async def detail(conn: AsyncConnection, code: str, now: datetime, day: date) -> DetailRow | None:
+    """The stock, its two newest closes, its 52-week range, its news counts (by ``now``), its latest
+    close by ``day`` and its latest onboarding: one round trip, read by psycopg (json_sql.document_row)."""
+    row = await document_row(conn, f"""
+        SELECT {", ".join(f"u.{name}" for name in StockRow._fields)}, c.days, c.closes, c.volumes, r.high, r.low,
+               n.total, n.last_7, n.last_30, n.latest, v.trade_date, v.close, v.listed_shares,
+               {", ".join(f"o.{name}" for name in ONBOARDING)}, o.id IS NOT NULL,
+               to_regclass('{RATIOS}') IS NOT NULL, to_regclass('{QUOTES}') IS NOT NULL
         FROM ({UNIVERSE}) u
         CROSS JOIN LATERAL (
             SELECT array_agg(trade_date ORDER BY trade_date DESC) AS days,
@@ -114,12 +123,20 @@ async def detail(conn: AsyncConnection, code: str, now: datetime) -> DetailRow |
                    count(*) FILTER (WHERE published_at >= :now - interval '30 days') AS last_30,
                    max(published_at) AS latest
             FROM marts.news_stock_matches WHERE stock_code = :code AND salient) n
-        WHERE u.code = :code"""), {"code": code, "now": now})).first()
+        LEFT JOIN LATERAL ({LAST_CLOSE}) v ON TRUE
+        LEFT JOIN LATERAL (SELECT id, {", ".join(ONBOARDING)} FROM app.stock_onboarding
+                           WHERE stock_code = :code ORDER BY id DESC LIMIT 1) o ON TRUE
+        WHERE u.code = :code""", {"code": code, "now": now, "day": day}, text_as_bytes=False)
     if row is None:
         return None
-    closes = [Close(*c) for c in zip(row.days or [], row.closes or [], row.volumes or [], strict=True)]
-    return DetailRow(rows_as(StockRow, [row])[0], closes, Span(row.high, row.low),
-                     NewsCountRow(row.total, row.last_7, row.last_30, row.latest))
+    stock, (days, closes, volumes, high, low, total, last_7, last_30, latest, close_day, close, shares), rest = (
+        StockRow(*row[:len(StockRow._fields)]), row[len(StockRow._fields):len(StockRow._fields) + 12],
+        row[len(StockRow._fields) + 12:])
+    onboarding, (has_onboarding, has_ratios, has_quotes) = rest[:len(ONBOARDING)], rest[len(ONBOARDING):]
+    return DetailRow(stock, [Close(*c) for c in zip(days or [], closes or [], volumes or [], strict=True)],
+                     Span(high, low), NewsCountRow(total, last_7, last_30, latest),
+                     CloseRow(close_day, close, shares) if close_day is not None else None,
+                     OnboardingRow(*onboarding) if has_onboarding else None, has_ratios, has_quotes)
 
 
 # schemas.DailyBar and schemas.MinuteBar, field by field in their order: {JSON key: SQL expression}
@@ -157,7 +174,8 @@ async def price_series(conn: AsyncConnection, code: str, interval: str, start: d
             SELECT EXISTS (SELECT 1 FROM ({UNIVERSE}) u WHERE u.code = :code) AS listed,
                    coalesce(CAST(:end AS date), (SELECT max(trade_date) FROM marts.daily_prices
                                                  WHERE stock_code = :code), CAST(:today AS date)) AS last),
-        w AS (SELECT listed, coalesce(CAST(:start AS date), last - CAST(:back AS integer)) AS first, last FROM known)
+        w AS MATERIALIZED (SELECT listed, coalesce(CAST(:start AS date), last - CAST(:back AS integer)) AS first,
+                                  last FROM known)
         SELECT listed, first, last,
                CASE WHEN listed AND first <= last AND last - first <= CAST(:max_days AS integer)
                     THEN {json_object(series)}::text END
@@ -188,6 +206,9 @@ class OnboardingRow(NamedTuple):
     error: str | None
 
 
+ONBOARDING = OnboardingRow._fields
+
+
 async def request_onboarding(conn: AsyncConnection, code: str, user_id: int) -> None:
     """A request the daemon's stock_onboarding_sensor turns into a run (one open request per stock)."""
     await conn.execute(text(
@@ -195,9 +216,3 @@ async def request_onboarding(conn: AsyncConnection, code: str, user_id: int) -> 
         "WHERE NOT EXISTS (SELECT 1 FROM app.stock_onboarding WHERE stock_code = :code "
         "AND status IN ('requested', 'running')) ON CONFLICT DO NOTHING"),  # a concurrent add won the race
         {"code": code, "user": user_id})
-
-
-async def latest_onboarding(conn: AsyncConnection, code: str) -> OnboardingRow | None:
-    return row_as(OnboardingRow, (await conn.execute(text(
-        "SELECT run_id, status, step, requested_at, finished_at, error FROM app.stock_onboarding "
-        "WHERE stock_code = :code ORDER BY id DESC LIMIT 1"), {"code": code})).first())

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.errors import NotFound
 from azak_api.json_sql import answer
+from azak_api.market import queries as market_queries
 from azak_api.market import service as market
 from azak_api.stocks import queries
 from azak_api.stocks.schemas import (
@@ -47,7 +48,10 @@ def latest_price(closes: list[queries.Close]) -> LatestPrice | None:
 
 
 async def stock_detail(conn: AsyncConnection, code: str, now: datetime) -> StockDetail:
-    found = await queries.detail(conn, code, now)
+    """One statement for the stock, its closes, range, news counts, valuation price and onboarding;
+    a second for the valuation's ratios and quote when their tables exist (two round trips where
+    there were seven). Python still writes this answer: a ratio is rounded as ``round()`` rounds."""
+    found = await queries.detail(conn, code, now, now.astimezone(KST).date())
     if found is None:
         raise NotFound(f"no listed stock {code}")
     row, counts = found.stock, found.news
@@ -55,20 +59,18 @@ async def stock_detail(conn: AsyncConnection, code: str, now: datetime) -> Stock
     span = None
     if latest is not None:
         span = PriceRange(_f(found.span.high), _f(found.span.low), latest.date - timedelta(days=364))
+    ratios, kis = (await market_queries.valuation_inputs(conn, code, found.close.trade_date, found.has_ratios,
+                                                         found.has_quotes)
+                   if found.close is not None else (None, None))
+    boarding = found.onboarding
     return StockDetail(
         code=row.code, name=row.name, market=row.market, section=row.section, industry=row.industry,
         listed_on=row.listed_on, market_cap=row.market_cap, listed_shares=row.listed_shares,
         is_watchlist=row.is_watchlist, latest=latest, range_52_weeks=span,
         news=NewsCounts(counts.total, counts.last_7, counts.last_30, counts.latest),
-        valuation=await market.valuation(conn, code, now.astimezone(KST).date()),
-        onboarding=await onboarding(conn, code))
-
-
-async def onboarding(conn: AsyncConnection, code: str) -> Onboarding | None:
-    """The stock's latest onboarding (the run that backfills it after it joined the watch-list)."""
-    row = await queries.latest_onboarding(conn, code)
-    return Onboarding(row.run_id, row.status, row.step, row.requested_at, row.finished_at) \
-        if row else None
+        valuation=market.valuation(found.close, ratios, kis),
+        onboarding=Onboarding(boarding.run_id, boarding.status, boarding.step, boarding.requested_at,
+                              boarding.finished_at) if boarding else None)
 
 
 async def price_series(conn: AsyncConnection, code: str, start: date | None, end: date | None, interval: str,
