@@ -9,6 +9,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from azak_api.json_sql import document_row
 from azak_api.settings import Settings
 
 RowT = TypeVar("RowT", bound=NamedTuple)
@@ -88,16 +89,18 @@ def escape_like(value: str) -> str:
 
 async def capped_total(conn: AsyncConnection, source: str, where: str, params: dict[str, Any]) -> Total:
     """The rows of ``source`` matching ``where``: the planner's estimate when it is past the limit
-    (no rows read); otherwise a count that stops at the limit, in case the estimate was low."""
-    plan: list[dict[str, Any]] = (await conn.execute(text(
-        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {source} WHERE {where}"), params)).scalar_one()
-    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    (no rows read); otherwise a count that stops at the limit, in case the estimate was low. Both
+    read by psycopg on the request's connection (json_sql.document_row: no SQLAlchemy result layers)."""
+    explained = await document_row(conn, f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {source} WHERE {where}", params,
+                                   text_as_bytes=False)
+    assert explained is not None  # EXPLAIN answers its plan
+    estimate = int(explained[0][0]["Plan"]["Plan Rows"])
     if estimate > EXACT_TOTAL_LIMIT:
         return Total(estimate, is_estimate=True)
-    counted: int = (await conn.execute(text(
-        f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT :cap) AS capped"),
-        {**params, "cap": EXACT_TOTAL_LIMIT + 1})).scalar_one()
-    return Total(counted, is_estimate=counted > EXACT_TOTAL_LIMIT)
+    counted = await document_row(conn, f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT :cap) "
+                                       "AS capped", {**params, "cap": EXACT_TOTAL_LIMIT + 1}, text_as_bytes=False)
+    assert counted is not None  # an aggregate answers one row
+    return Total(counted[0], is_estimate=counted[0] > EXACT_TOTAL_LIMIT)
 
 
 async def paged(conn: AsyncConnection, columns: str, source: str, where: str, order: str,

@@ -11,6 +11,10 @@ hits both alike; the report gives each round's rates, p99 and the CPU per reques
 worker and of the embedded PostgreSQL (psutil, over the timed window: the figures the machine's load
 moves least), the median ratios after/before, and whether each route answered the same bytes before
 and after (no ``Accept-Encoding``).
+With ``--postgres-cpu 1`` the embedded PostgreSQL (its postmaster, so every backend it forks) runs on
+CPU 1 beside the load, not on the worker's core: unpinned, Linux tends to wake a backend on the CPU
+of the worker that just wrote to it, and the two then share CPU 0 while CPU 1 idles (the figures in
+docs/figures.md say which way each run was made).
 The bare Litestar endpoints of benchmarks/api.py (a tiny object; the prices route's own document,
 encoded by msgspec per request) are measured in the same run as the ceiling.
 
@@ -18,6 +22,7 @@ Needs the demo's warehouse and Milvus (``azak demo --no-serve`` with the same AZ
 AZAK_DATABASE_URL / AZAK_MILVUS_URI).
 
     python -m benchmarks.json_sql [--seconds 8] [--connections 16] [--rounds 2] [--before main] [--only similar …]
+                                  [--postgres-cpu 1]
 """
 
 import os
@@ -29,6 +34,7 @@ from io import BytesIO
 from pathlib import Path
 
 import httpx
+import psutil
 import psycopg
 
 from azak_api.settings import DEFAULT_CACHE_TTLS
@@ -81,7 +87,15 @@ def round_of(env: dict[str, str], app_dir: Path | None, routes: dict[str, str], 
         return loads
 
 
-def main(seconds: float, connections: int, rounds: int, before: str, only: list[str] | None = None) -> None:
+def pin_postgres(home: Path, cpu: int) -> None:
+    """The embedded PostgreSQL's postmaster and its children on ``cpu`` (backends forked later inherit it)."""
+    postmaster = psutil.Process(int(next(iter(sorted((home / "pg").glob("**/postmaster.pid")))).read_text().split()[0]))
+    for process in [postmaster, *postmaster.children(recursive=True)]:
+        process.cpu_affinity([cpu])
+
+
+def main(seconds: float, connections: int, rounds: int, before: str, only: list[str] | None = None,
+         postgres_cpu: int | None = None) -> None:
     from azak_cli.runtime import environment
 
     _pin(1)
@@ -89,6 +103,8 @@ def main(seconds: float, connections: int, rounds: int, before: str, only: list[
     rows: list[tuple[str, str]] = []
     try:
         milvus_uri = runtime.ensure_milvus()
+        if postgres_cpu is not None:
+            pin_postgres(runtime.home, postgres_cpu)
         with demo_copy() as database_url, tempfile.TemporaryDirectory() as scratch:
             with psycopg.connect(database_url) as conn:
                 found = conn.execute(LATEST_WITH_NEIGHBOURS).fetchone()
@@ -130,8 +146,9 @@ def main(seconds: float, connections: int, rounds: int, before: str, only: list[
                                                  f"({', '.join(f'{len(b):,} B' for b in new_bodies)})"))
             if measured.get("prices"):
                 _bare(env, connections, seconds, [(o[0], n[0]) for o, n in measured["prices"]], rows)
-            rows.append(("setup", f"{setup(seconds, connections)}; before = {before} ({commit}), every route "
-                                  "uncached, no Accept-Encoding"))
+            placed = f"PostgreSQL on CPU {postgres_cpu}" if postgres_cpu is not None else "PostgreSQL unpinned"
+            rows.append(("setup", f"{setup(seconds, connections)}, {placed}; before = {before} ({commit}), every "
+                                  "route uncached, no Accept-Encoding"))
     finally:
         runtime.stop_if_started()
     report("JSON written by PostgreSQL, before and after (benchmarks/json_sql.py)", rows)
@@ -168,5 +185,7 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--before", default="main", help="the git revision to measure as before")
     parser.add_argument("--only", nargs="*", choices=[*ROUTES, "similar"], help="measure these routes alone")
+    parser.add_argument("--postgres-cpu", type=int, help="run the embedded PostgreSQL on this CPU only")
     arguments = parser.parse_args()
-    main(arguments.seconds, arguments.connections, arguments.rounds, arguments.before, arguments.only)
+    main(arguments.seconds, arguments.connections, arguments.rounds, arguments.before, arguments.only,
+         arguments.postgres_cpu)
