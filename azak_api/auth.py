@@ -231,6 +231,7 @@ class AuthState:
         self.hash_slots = anyio.CapacityLimiter(settings.password_hash_concurrency)
         self.users: BoundedTtlCache[int, CurrentUser | None] = BoundedTtlCache(settings.auth_cache_entries)
         self.revocations: BoundedTtlCache[str, bool] = BoundedTtlCache(settings.auth_cache_entries)
+        self.verified: BoundedTtlCache[str, Token] = BoundedTtlCache(settings.auth_cache_entries)  # verified_tokens()
 
     async def verify_password(self, password_hash: str, password: str) -> bool:
         """argon2 (64 MiB, 3 passes) in a worker thread, at most ``AZAK_PASSWORD_HASH_CONCURRENCY`` at once."""
@@ -339,7 +340,7 @@ class SessionTokens:
                                        token_extras={"role": role, TOKEN_VERSION: token_version})
 
 
-def verified_tokens(max_entries: int) -> type[Token]:
+def verified_tokens(verified: BoundedTtlCache[str, Token]) -> type[Token]:
     """A ``Token`` class whose ``decode`` remembers the tokens it verified, until each one's ``exp``.
 
     The signature check (HMAC-SHA256 and pyjwt's claim checks, ~0.1 ms) ran on every request for the
@@ -347,7 +348,6 @@ def verified_tokens(max_entries: int) -> type[Token]:
     same bytes are looked up instead. Only tokens that passed every check are kept (the cache cannot
     be filled with forged ones), each until its own expiry; revocation, the token version and the
     account's state are still checked on every request (``AuthState``)."""
-    verified: BoundedTtlCache[str, Token] = BoundedTtlCache(max_entries)
 
     class VerifiedToken(Token):
         @classmethod
@@ -373,7 +373,7 @@ def jwt_auth(settings: Settings, auth: AuthState) -> JWTCookieAuth[CurrentUser, 
         revoked_token_handler=is_revoked,
         token_secret=settings.jwt_secret,
         algorithm="HS256",
-        token_cls=verified_tokens(settings.auth_cache_entries),
+        token_cls=verified_tokens(auth.verified),
         key=COOKIE,
         default_token_expiration=timedelta(seconds=settings.token_ttl_seconds),
         secure=settings.cookie_secure,

@@ -154,7 +154,7 @@ class Settings:
     cache_ttls: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CACHE_TTLS))
     auto_migrate: bool = True
     auth_cache_seconds: float = 5.0
-    auth_cache_entries: int = 10_000  # users and revocations each, per process (least recently used out)
+    auth_cache_entries: int = 10_000  # users, revocations and verified tokens each, per process (LRU out)
     max_body_bytes: int = 64 * 1024
     cors_origins: tuple[str, ...] = ()
     dagster_url: str | None = None  # Dagit's base URL: on-demand runs go through its GraphQL API

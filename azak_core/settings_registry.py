@@ -105,7 +105,8 @@ VARIABLES: tuple[Variable, ...] = (
         ("AZAK_AUTH_CACHE_SECONDS", "`5`",
          "how long an instance trusts its copy of a user's role and of the revocation list", "api"),
         ("AZAK_AUTH_CACHE_ENTRIES", "`10000`",
-         "entries each of those two per-process caches holds (least recently used out first)", "api"),
+         "entries each of the per-process caches of users, revocations and verified tokens holds (least "
+         "recently used out first)", "api"),
         ("AZAK_MAX_BODY_BYTES", "`65536`", "larger request bodies are refused with 413", "api"),
         ("AZAK_CORS_ORIGINS", "unset (no CORS)",
          "comma-separated origins allowed to call the API from a browser (with the session cookie); "

@@ -123,7 +123,8 @@ async def test_passwords_are_stored_as_argon2_hashes(api_warehouse):
 
 
 async def test_a_flood_of_distinct_tokens_keeps_the_auth_caches_at_their_bound(app_settings, user, api_warehouse):
-    """Every token's revocation state was cached per process, and never forgotten."""
+    """Every token's revocation state was cached per process, and never forgotten (and every
+    verified token is remembered until its expiry: bounded alike)."""
     app = create_app(replace(app_settings, auth_cache_entries=50))
     [(version,)] = sql(api_warehouse, "SELECT token_version FROM app.users WHERE id = %s", (user.id,))
     async with AsyncTestClient(app=app) as client:
@@ -131,6 +132,7 @@ async def test_a_flood_of_distinct_tokens_keeps_the_auth_caches_at_their_bound(a
             token = app.state.tokens.issue(user.id, "user", version)
             assert (await client.get("/api/users/me", headers=bearer(token))).status_code == 200
         assert len(app.state.auth.revocations) == 50 and len(app.state.auth.users) == 1
+        assert len(app.state.auth.verified) == 50
 
 
 async def test_revoked_and_outdated_tokens_are_refused_within_the_auth_cache_seconds(app_settings, api_warehouse):
