@@ -135,6 +135,20 @@ async def test_a_flood_of_distinct_tokens_keeps_the_auth_caches_at_their_bound(a
         assert len(app.state.auth.verified) == 50
 
 
+async def test_a_remembered_token_is_refused_once_it_expires(app_settings, user, api_warehouse):
+    """A token whose signature was checked once is remembered only until its own ``exp``."""
+    lifetime = 3  # seconds: the token is used once well inside it, then again after it
+    app = create_app(replace(app_settings, token_ttl_seconds=lifetime))
+    [(version,)] = sql(api_warehouse, "SELECT token_version FROM app.users WHERE id = %s", (user.id,))
+    async with AsyncTestClient(app=app) as client:
+        token = app.state.tokens.issue(user.id, "user", version)
+        assert (await client.get("/api/users/me", headers=bearer(token))).status_code == 200
+        assert len(app.state.auth.verified) == 1
+        await asyncio.sleep(lifetime + 1)  # exp is whole seconds: one more is past it whatever the rounding
+        refused = await client.get("/api/users/me", headers=bearer(token))
+        assert refused.status_code == 401, refused.text
+
+
 async def test_revoked_and_outdated_tokens_are_refused_within_the_auth_cache_seconds(app_settings, api_warehouse):
     """A logout, a new password (the token version moves on) and a deactivation, made on one
     instance: that one refuses the token at once, the other once its cache entry is older than
