@@ -84,6 +84,9 @@ def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto"
     if report.get("rows_kept"):
         say(f"kept {report['rows_kept']:,} stored row(s) whose replacement in the files was rejected "
             "(fix the rows above and import again to replace them)")
+    if not report.get("rows_written") and report.get("rows_rejected"):
+        # the files' rows are first parsed by the run: every one was rejected, as before it started
+        raise UsageError(f"no valid rows to import: {report['rows_rejected']:,} rejected (run {result.run_id})")
     return {"run_id": result.run_id, **report}
 
 
