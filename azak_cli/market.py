@@ -1,7 +1,6 @@
 """`azak import prices`, `azak backfill prices` and `azak housekeeping`: one Dagster run each, recorded in Dagit."""
 
 import time
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,46 +20,34 @@ PREDICTIONS_BACKFILL = ("AZAK_LLM_BUDGET_USD=<cap> dagster asset materialize -m 
                         "--select computed/news_predictions --partition-range {first}...{last}")
 
 
-@dataclass
-class FileScan:
-    rows: int = 0
-    rejected: int = 0
-    codes: set[str] = field(default_factory=set)
-    first: date | None = None
-    last: date | None = None
-    reasons: list[str] = field(default_factory=list)
+def span_of_price_files(paths: list[Path], file_format: str, code: str | None,
+                        bars: bool = False) -> tuple[date, date] | None:
+    """The first and last date of the files' rows, from their date column alone (a bar of files read
+    when ``bars``): the run's range. The run parses and validates every row once, and reports what
+    it rejected; a file that cannot be imported at all is refused here, before the run."""
+    from azak_pipelines.lib.market.price_files import PriceFileError, date_span
 
-
-def scan_price_files(paths: list[Path], file_format: str, code: str | None, bars: bool = False) -> FileScan:
-    """Read the files once to learn their date range and codes (and report bad rows early), with a
-    bar of files read when ``bars``."""
-    from azak_pipelines.lib.market.price_files import PriceFileError, PriceRow, read_price_file
-
-    scan = FileScan()
+    spans = []
     for path in progress.each_file(paths, "reading", bars):
         if not path.is_file():
             raise UsageError(f"no such file: {path}")
         try:
-            for item in read_price_file(path, file_format, code):
-                if isinstance(item, PriceRow):
-                    scan.rows += 1
-                    scan.codes.add(item.stock_code)
-                    scan.first = min(scan.first or item.trade_date, item.trade_date)
-                    scan.last = max(scan.last or item.trade_date, item.trade_date)
-                else:
-                    scan.rejected += 1
-                    if len(scan.reasons) < 10:
-                        scan.reasons.append(f"{item.locator}: {item.reason}")
+            span = date_span(path, file_format, code)
         except PriceFileError as exc:
             raise UsageError(str(exc)) from None
-    return scan
+        if span is not None:
+            spans.append(span)
+    if not spans:
+        return None
+    return min(first for first, _ in spans), max(last for _, last in spans)
 
 
 def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto",
                   basis: str = "adjusted", code: str | None = None, quiet: bool = False,
                   bars: bool = False) -> dict[str, Any]:
     """Load price files through ``raw/daily_prices`` (one run, in this process); with ``bars``, a bar
-    of files read, then a spinner while the run writes them."""
+    of files read, then a spinner while the run writes them. The files' rows are parsed once, by the
+    run; what it rejected is printed from its materialization."""
 
     from azak_pipelines.definitions import daily_prices_defs
     from azak_pipelines.defs.calendar.partitions import MARKET_START
@@ -68,21 +55,18 @@ def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto"
     if code is not None and not STOCK_CODE.match(code):
         raise UsageError(f"--code must be 6 characters [0-9A-Z], got {code!r}")
     paths = [p.expanduser().resolve() for p in paths]
-    scan = scan_price_files(paths, file_format, code, bars)
-    say = (lambda *_: None) if quiet else print
-    say(f"{len(paths)} file(s): {scan.rows:,} valid rows for {len(scan.codes)} stock(s), "
-        f"{scan.rejected:,} rejected")
-    for reason in scan.reasons:
-        say(f"  rejected {reason}")
-    if scan.rows == 0 or scan.first is None or scan.last is None:
+    span = span_of_price_files(paths, file_format, code, bars)
+    if span is None:
         raise UsageError("no valid rows to import")
-    if scan.first < date.fromisoformat(MARKET_START):
-        raise UsageError(f"the files start on {scan.first}, before the first partition ({MARKET_START})")
-    say(f"importing {scan.first} … {scan.last} through raw/daily_prices…")
+    first, last = span
+    if first < date.fromisoformat(MARKET_START):
+        raise UsageError(f"the files start on {first}, before the first partition ({MARKET_START})")
+    say = (lambda *_: None) if quiet else print
+    say(f"importing {len(paths)} file(s), {first} … {last}, through raw/daily_prices…")
     started = time.monotonic()
     with progress.working(f"writing {len(paths):,} file(s) through raw/daily_prices", bars):
         result = run_job(
-            daily_prices_defs(), dagster_instance(), "daily_prices_job", (str(scan.first), str(scan.last)),
+            daily_prices_defs(), dagster_instance(), "daily_prices_job", (str(first), str(last)),
             op_config(DAILY_PRICES, {
                 "source": "files", "paths": [str(p) for p in paths], "file_format": file_format,
                 "price_basis": basis, "code": code}),
@@ -90,12 +74,19 @@ def import_prices(runtime: Runtime, paths: list[Path], file_format: str = "auto"
         )
     require_success(result, "the import run")
     report = materialization(result, DAILY_PRICES) or {}
+    say(f"{len(paths)} file(s): {report.get('rows_written', 0):,} valid rows for {report.get('codes', 0)} "
+        f"stock(s), {report.get('rows_rejected', 0):,} rejected")
+    for reason in report.get("first_rejections", []):
+        say(f"  rejected {reason}")
     say(f"done in {time.monotonic() - started:.1f} s: {report.get('rows_written', 0):,} rows written, "
         f"{report.get('rows_replaced', 0):,} replaced, {report.get('rows_rejected', 0):,} rejected "
         f"(run {result.run_id})")
     if report.get("rows_kept"):
         say(f"kept {report['rows_kept']:,} stored row(s) whose replacement in the files was rejected "
             "(fix the rows above and import again to replace them)")
+    if not report.get("rows_written") and report.get("rows_rejected"):
+        # the files' rows are first parsed by the run: every one was rejected, as before it started
+        raise UsageError(f"no valid rows to import: {report['rows_rejected']:,} rejected (run {result.run_id})")
     return {"run_id": result.run_id, **report}
 
 

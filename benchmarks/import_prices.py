@@ -11,18 +11,17 @@ sizes, half the files in pykrx's Korean layout, half in the English one), then, 
 Peak memory of the import is measured in a child process (``ru_maxrss``).
 
 ``--decade STOCKS`` measures the bookkeeping instead (issue 29): ``azak dev generate``'s listings
-over ten years (3,650 partitions in one run), a plain COPY of the same rows, then the import as one
-Dagster run twice in the same process — *before*, with dagster-postgres' stock event log (one
-statement per event, each check planned per partition), and *after*, with the project's
-(``azak_pipelines/instance_storage.py``) — and ``azak import prices`` of 500 stocks x 370 days as a
-command, from its start to its exit.
+over ten years (3,650 partitions in one run), a plain COPY of the same rows, then ``azak import
+prices`` of the same files as a command, from its start to its exit (its ratio to the COPY is
+issue 29's target); with ``--before``, also the import as one run in this process with
+dagster-postgres' stock event log (one statement per event, each check planned per partition).
 
 ``--held-out`` measures the command at the held-out size (500 stocks x 370 days) from its start to
 its exit, twice, against a plain COPY of the same rows, and what a command pays before its run:
 loading the whole code location or only ``daily_prices_defs()``, and importing Dagster from
 compiled bytecode or from source — each in a fresh child process, its CPU time beside its wall time.
 
-    python -m benchmarks.import_prices [--decade 100 | --held-out]
+    python -m benchmarks.import_prices [--decade 100 [--before] | --held-out]
 """
 
 import csv
@@ -203,38 +202,42 @@ def _command(files: list[Path], url: str, home: str) -> float:
     env.pop("DAGSTER_HOME", None)
     env.pop("DAGSTER_EVENT_BATCH_SIZE", None)
     started = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).with_name("azak")), "import", "prices", "--format", "english",
+    # `python -m azak_cli.main`, not the venv's `azak` script: the code of the checkout this runs from
+    subprocess.run([sys.executable, "-m", "azak_cli.main", "import", "prices", "--format", "english",
                     *map(str, files)], env=env, check=True, capture_output=True)
     return time.perf_counter() - started
 
 
-def decade(stocks: int) -> None:
+def decade(stocks: int, before: bool = False) -> None:
+    """``stocks`` listings over ten years: a plain COPY of their rows, then ``azak import prices`` of
+    the same files as a command (its own process, from its start to its exit, into the emptied
+    table) — and with ``before``, the same import as one run in this process with dagster-postgres'
+    stock event log (no batching), as before issue 29 (20 minutes for 100 listings)."""
     loads = [f"start {load_average()}"]
     with tempfile.TemporaryDirectory() as tmp, scratch_database("azak_bench_decade") as url:
         files, rows = _generate(stocks, 10, Path(tmp) / "decade")
         first, last, copy_seconds = _copy_baseline(url, files)
         loads.append(f"after COPY {load_average()}")
         _truncate(url)
-        after = _import_run(files)
-        loads.append(f"after 'after' {load_average()}")
-        home = Path(os.environ["DAGSTER_HOME"])
-        saved = (home / "dagster.yaml").read_text()
-        _truncate(url)
-        _stock_event_log(home)
-        before = _import_run(files)
-        (home / "dagster.yaml").write_text(saved)
-        os.environ.pop("DAGSTER_EVENT_BATCH_SIZE", None)
-        loads.append(f"after 'before' {load_average()}")
-        held_out, held_rows = _generate(500, 370 / 365, Path(tmp) / "held_out")
-        command = _command(held_out, url, str(Path(tmp) / "azak_home"))
+        command, cpu = _timed_command(files, url, str(Path(tmp) / "azak_home"))
         loads.append(f"after the command {load_average()}")
+        results = [("azak import prices (the command, start to exit)",
+                    f"{command:.1f} s ({cpu:.1f} s CPU of its process), {copy_seconds / command:.3f}x plain COPY")]
+        if before:
+            home = Path(os.environ["DAGSTER_HOME"])
+            saved = (home / "dagster.yaml").read_text()
+            _truncate(url)
+            _stock_event_log(home)
+            seconds = _import_run(files)
+            (home / "dagster.yaml").write_text(saved)
+            os.environ.pop("DAGSTER_EVENT_BATCH_SIZE", None)
+            loads.append(f"after 'before' {load_average()}")
+            results.append(("before: one run, stock event log",
+                            f"{seconds:.1f} s, {copy_seconds / seconds:.3f}x plain COPY"))
     report(f"decade import, {stocks} listings (benchmarks/import_prices.py --decade)", [
         ("rows", f"{rows:,} ({first} … {last}, one run over {(last - first).days + 1:,} partitions)"),
         ("plain COPY", f"{rows / copy_seconds:,.0f} rows/s ({copy_seconds:.2f} s, median of 3)"),
-        ("before: stock event log", f"{before:.1f} s, {copy_seconds / before:.3f}x plain COPY"),
-        ("after: instance_storage.py", f"{after:.1f} s, {copy_seconds / after:.3f}x plain COPY, "
-                                      f"{before / after:.1f}x faster"),
-        ("azak import prices, 500 stocks x 370 days", f"{held_rows:,} rows, {command:.1f} s start to exit"),
+        *results,
         ("load average (1/5/15 min)", "; ".join(loads)),
     ])
 
@@ -339,7 +342,7 @@ if __name__ == "__main__":
         child(sys.argv[2], sys.argv[3])
     elif sys.argv[1:] == ["--held-out"]:
         held_out()
-    elif len(sys.argv) == 3 and sys.argv[1] == "--decade":
-        decade(int(sys.argv[2]))
+    elif len(sys.argv) in (3, 4) and sys.argv[1] == "--decade" and sys.argv[3:] in ([], ["--before"]):
+        decade(int(sys.argv[2]), before=sys.argv[3:] == ["--before"])
     else:
         main()

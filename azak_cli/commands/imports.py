@@ -38,17 +38,18 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Read the files (a bar per file on a terminal), then write them in one run in this process."""
-    from azak_cli import evaluation, market
-
     paths = [Path(p) for p in args.paths]
     quiet, bars = args.json, progress.wanted(args.json)
     with environment.session(apply=True) as runtime:
-        if args.kind == "prices":
-            report = market.import_prices(runtime, paths, args.format, args.basis, args.code, quiet, bars)
-        elif args.kind == "predictions":
+        if args.kind == "predictions":  # its module imports the evaluation domain, which prices do not need
+            from azak_cli import evaluation
+
             report = evaluation.import_predictions(runtime, paths, quiet, bars)
         else:
-            report = market.import_news(runtime, paths, quiet, bars)
+            from azak_cli import market
+
+            report = (market.import_prices(runtime, paths, args.format, args.basis, args.code, quiet, bars)
+                      if args.kind == "prices" else market.import_news(runtime, paths, quiet, bars))
     if args.json:
         print_json(report)
     return 0

@@ -130,6 +130,17 @@ def test_bad_rows_are_rejected_with_file_line_and_reason(cli_env, db_url, tmp_pa
     assert meta["rows_rejected"] == 5
 
 
+def test_a_file_whose_rows_are_all_rejected_exits_2_with_its_reasons(cli_env, tmp_path):
+    """The run parses the rows (the command reads only their dates): when it writes none, the
+    command says so and exits 2, as it did when it parsed them before the run."""
+    bad = tmp_path / "005930.csv"
+    bad.write_text("date,open,high,low,close,volume\n2025-01-02,100,abc,90,105,1000\n")
+    result = run_azak("import", "prices", str(bad), env=cli_env)
+    assert result.returncode == 2
+    assert "no valid rows to import: 1 rejected" in result.stderr
+    assert "rejected 005930.csv:2: high 'abc' is not a number" in result.stdout
+
+
 def test_an_unknown_layout_lists_the_accepted_ones(cli_env, tmp_path):
     odd = tmp_path / "005930.csv"
     odd.write_text("Day,Price,Qty\n2025-01-02,1,2\n")

@@ -360,6 +360,8 @@ def daily_prices(context: dg.AssetExecutionContext, config: DailyPricesConfig,
     return dg.MaterializeResult(metadata={
         **meta, **extra, **result.metadata(), "dagster/row_count": result.written,
         "rows_rejected": len(rejected), "rejected": dg.MetadataValue.md(reasons_summary(rejected)),
+        # what `azak import prices` prints: the run is where the files' rows are parsed
+        "first_rejections": [f"{row.locator}: {row.reason}" for row in rejected[:FEW]],
     })
 
 

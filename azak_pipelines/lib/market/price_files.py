@@ -283,6 +283,24 @@ class _RowParser:
 _row = tuple.__new__
 
 
+def date_span(path: Path, layout_name: str = "auto", code: str | None = None) -> tuple[date, date] | None:
+    """The first and last date a file's rows give, reading only its date column (``None`` when no
+    row has a date): what a command needs to choose a run's range before the run parses every
+    row. A row rejected for another reason still counts, so the span may be wider than the valid
+    rows'. File-level problems raise :class:`PriceFileError` as :func:`read_price_file` does."""
+    with _csv_rows(path) as (header, rows):
+        columns = _columns(path, header, layout_name)
+        _RowParser(path, columns, code)  # a file without a stock code is refused here too
+        texts = {cells[columns.date] for cells in rows if len(cells) >= columns.width}
+    days = []
+    for text in texts:
+        try:
+            days.append(parse_date(text))
+        except ValueError:
+            continue
+    return (min(days), max(days)) if days else None
+
+
 def codes_in_file(path: Path, layout_name: str = "auto", code: str | None = None) -> set[str]:
     """The stock codes a file holds, without parsing its rows (file name, --code or the column)."""
     if code:

@@ -9,6 +9,7 @@ from azak_pipelines.lib.market.price_files import (
     PriceRow,
     Rejected,
     codes_in_file,
+    date_span,
     read_price_file,
 )
 
@@ -90,6 +91,27 @@ def test_codes_come_from_the_name_the_column_or_the_caller(tmp_path):
     column.write_text("date,open,high,low,close,volume,code\n1,1,1,1,1,1,005930\n1,1,1,1,1,1,0126Z0\n")
     assert codes_in_file(column) == {"005930", "0126Z0"}
     assert codes_in_file(column, code="000660") == {"000660"}
+
+
+def test_the_date_span_reads_only_the_date_column(tmp_path):
+    """What `azak import prices` chooses its run's range by: a row rejected for its prices still
+    counts (the run rejects it and keeps the row stored for its day), a bad date does not."""
+    path = tmp_path / "005930.csv"
+    path.write_text("date,open,high,low,close,volume\n"
+                    "20250103,100,110,90,105,1000\n"
+                    "2025-13-01,100,110,90,105,1000\n"
+                    "2025-01-02,100,80,90,85,1000\n"
+                    "2025-01-07,100\n"
+                    "\n")
+    assert date_span(path) == (date(2025, 1, 2), date(2025, 1, 3))
+    assert [r.trade_date for r in read_price_file(path) if isinstance(r, PriceRow)] == [date(2025, 1, 3)]
+    path.write_text("date,open,high,low,close,volume\nsoon,1,2,1,2,3\n")
+    assert date_span(path) is None
+    nameless = tmp_path / "prices.csv"
+    nameless.write_text("date,open,high,low,close,volume\n20250102,1,2,1,2,3\n")
+    with pytest.raises(PriceFileError, match="--code"):
+        date_span(nameless)
+    assert date_span(nameless, code="005930") == (date(2025, 1, 2), date(2025, 1, 2))
 
 
 def test_the_shared_vendor_files_parse_cleanly(shared_data):
