@@ -69,7 +69,9 @@ WORD = re.compile(r"\w+")  # the same letters and digits prepare_text requires
 def _kiwi() -> Any:
     from kiwipiepy import Kiwi  # loading the model takes seconds: only when first needed
 
-    return Kiwi(num_workers=0)
+    # A list of texts is analysed by one native thread per core (-1), in order and with the same
+    # results as one at a time; a single text stays on the calling thread.
+    return Kiwi(num_workers=-1)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -79,7 +81,10 @@ def _slot(feature: str) -> tuple[int, float]:
     return value % DIMENSION, 1.0 if value >> 63 else -1.0
 
 
-def _runs(text: str, tokens: list[tuple[str, str, int, int]]) -> list[tuple[str, bool]]:
+Token = tuple[str, str, int, int]  # form (lower case), tag, start, end
+
+
+def _runs(text: str, tokens: list[Token]) -> list[tuple[str, bool]]:
     """Maximal runs of touching content morphemes (market words excluded), as written in ``text``,
     each with whether it holds a proper noun."""
     runs: list[list[Any]] = []
@@ -96,33 +101,49 @@ def _runs(text: str, tokens: list[tuple[str, str, int, int]]) -> list[tuple[str,
     return [(text[a:b].lower(), proper) for a, b, proper in runs]
 
 
-def _ngrams(counts: Counter[str], word: str, weight: float) -> None:
+def _ngrams(counts: dict[str, float], word: str, weight: float) -> None:
     padded = f"<{word}>"
     for n in NGRAM_SIZES:
         for i in range(len(padded) - n + 1):
-            counts[f"c:{padded[i:i + n]}"] += weight
+            feature = "c:" + padded[i:i + n]
+            counts[feature] = counts.get(feature, 0) + weight
 
 
 def _weight(form: str) -> float:
     return MARKET_WORD_WEIGHT if form in MARKET_WORDS else 1.0
 
 
+def _parts(title: str, body: str) -> list[tuple[str, int]]:
+    return [(part, repeat) for part, repeat in ((title, TITLE_REPEAT), (body, 1)) if part]
+
+
+def _tokens(analysis: Any) -> list[Token]:
+    return [(t.form.lower(), t.tag, t.start, t.start + t.len) for t in analysis]
+
+
 def features(title: str, body: str) -> Counter[str]:
     """The weighted features of one text (exposed for tests and for tuning)."""
-    weighted: Counter[str] = Counter()
-    parts = [(part, repeat) for part, repeat in ((title, TITLE_REPEAT), (body, 1)) if part]
-    for part, repeat in parts:
-        tokens = [(t.form.lower(), t.tag, t.start, t.start + t.len) for t in _kiwi().tokenize(part)]
+    parts = _parts(title, body)
+    return Counter(_features(parts, [_tokens(_kiwi().tokenize(part)) for part, _ in parts]))
+
+
+def _features(parts: list[tuple[str, int]], analyses: list[list[Token]]) -> dict[str, float]:
+    """The weighted features of one text's parts, given Kiwi's analysis of each (plain dicts and
+    ``get`` rather than ``Counter``: the same sums in the same order, without its per-key calls)."""
+    weighted: dict[str, float] = {}
+    for (part, repeat), tokens in zip(parts, analyses, strict=True):
         morphemes = [(form, tag) for form, tag, _, _ in tokens if tag in TAG_WEIGHTS]
-        counts: Counter[str] = Counter()
+        counts: dict[str, float] = {}
         for form, tag in morphemes:
-            counts[f"m:{form}"] += TAG_WEIGHTS[tag] * _weight(form)
+            feature = "m:" + form
+            counts[feature] = counts.get(feature, 0) + TAG_WEIGHTS[tag] * _weight(form)
         for (a, _), (b, _) in itertools.pairwise(morphemes):
-            counts[f"p:{a} {b}"] += PAIR_WEIGHT * min(_weight(a), _weight(b))
+            feature = f"p:{a} {b}"
+            counts[feature] = counts.get(feature, 0) + PAIR_WEIGHT * min(_weight(a), _weight(b))
         for run, proper in _runs(part, tokens):
             _ngrams(counts, run, NGRAM_WEIGHT * (PROPER_RUN if proper else 1.0))
         for feature, weight in counts.items():
-            weighted[feature] += repeat * weight
+            weighted[feature] = weighted.get(feature, 0) + repeat * weight
     if not weighted:  # nothing Kiwi calls content ("ㅋㅋㅋ", "하하"): the words' n-grams, as written
         for part, repeat in parts:
             for word in WORD.findall(part.lower()):
@@ -142,10 +163,21 @@ class OfflineEmbedder(Embedder):
     dimension = DIMENSION
 
     def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, int]:
-        matrix = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        for row, text in enumerate(texts):
-            title, _, body = text.partition("\n")
-            for feature, weight in features(title, body).items():
+        parts = [_parts(title, body) for title, _, body in (text.partition("\n") for text in texts)]
+        # Kiwi's threads analyse the batch ahead of this loop, which turns each text's analyses into
+        # features while they work; the tokens come back in the order of ``parts``.
+        analysed = iter(_kiwi().tokenize([part for text_parts in parts for part, _ in text_parts]))
+        rows: list[int] = []
+        slots: list[int] = []
+        values: list[float] = []
+        for row, text_parts in enumerate(parts):
+            for feature, weight in _features(text_parts, [_tokens(next(analysed)) for _ in text_parts]).items():
                 slot, sign = _slot(feature)
-                matrix[row, slot] += sign * _sublinear(weight)
+                rows.append(row)
+                slots.append(slot)
+                values.append(sign * _sublinear(weight))
+        matrix = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        # float32 sums in the features' order, as one ``matrix[row, slot] += value`` after another
+        np.add.at(matrix, (np.array(rows, dtype=np.intp), np.array(slots, dtype=np.intp)),
+                  np.array(values, dtype=np.float32))
         return matrix, 0

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from azak_core.embeddings import EmbedderSettings, EmbeddingError, prepare_text, select_embedder
-from azak_core.embeddings.base import MAX_CHARS
-from azak_core.embeddings.offline import DIMENSION, OfflineEmbedder, features
+from azak_core.embeddings.base import MAX_CHARS, unit_rows
+from azak_core.embeddings.offline import DIMENSION, OfflineEmbedder, _slot, _sublinear, features
 from azak_core.embeddings.quality import evaluate, evaluate_baseline, halves
 from tests.conftest import PROJECT_ROOT
 
@@ -25,6 +25,27 @@ def test_vectors_are_float32_unit_and_the_same_on_every_run():
     assert np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
     again = embed("삼성전자, 2분기 영업이익 4조6천억원\n메모리 재고 조정", "SK하이닉스 HBM3E 양산")
     assert np.array_equal(first, again)
+
+
+def alone(text: str) -> np.ndarray:
+    """A text's vector from :func:`features` (Kiwi on this thread, one text at a time), each feature
+    added to its coordinate in float32 one after another: how the vectors were made before a batch
+    went to Kiwi's threads."""
+    title, _, body = text.partition("\n")
+    row = np.zeros((1, DIMENSION), dtype=np.float32)
+    for feature, weight in features(title, body).items():
+        slot, sign = _slot(feature)
+        row[0, slot] += sign * _sublinear(weight)
+    return unit_rows(row)
+
+
+def test_a_batch_gives_each_text_the_vector_it_gets_alone():
+    # Kiwi's threads analyse a batch ahead of the features and must hand the analyses back in order:
+    # a shifted or swapped analysis gives another text's vector. Bit for bit, as stored vectors are.
+    texts = [prepare_text(item["title"], item.get("content", "")) for item in labelled_items()[:150]]
+    texts += ["ㅋㅋㅋ", "\n본문만", "제목만\n", "Samsung Electronics 삼성전자 HBM3E 株価 上昇 🚀"]
+    together = embed(*texts)
+    assert np.array_equal(together, np.vstack([alone(text) for text in texts]))
 
 
 def test_korean_morphemes_make_inflected_forms_meet():
