@@ -114,7 +114,10 @@ class Simulation:
         return self.runs
 
     def requests(self, after: datetime, upto: datetime) -> list[Request]:
-        return [*self._schedules(after, upto), *self._sensors(), *self._automation()]
+        """The tick's requests, the automation's first: they answer the writes of the ticks before,
+        which the daemon's automation sensor (every 30 s, its runs beside the scheduled ones) would
+        have launched before this tick's schedules."""
+        return [*self._automation(), *self._schedules(after, upto), *self._sensors()]
 
     def _schedules(self, after: datetime, upto: datetime) -> list[Request]:
         repository = self.definitions.get_repository_def()
@@ -140,7 +143,7 @@ class Simulation:
         found = []
         for sensor in repository.sensor_defs:
             if isinstance(sensor, dg.AutomationConditionSensorDefinition | dg.RunStatusSensorDefinition):
-                continue  # the automation: below; run-status sensors react to runs (see the ledger's notes)
+                continue  # the automation: above; run-status sensors react to runs (see the ledger's notes)
             context = dg.build_sensor_context(instance=self.instance, cursor=self.sensor_cursors.get(sensor.name),
                                               resources=self.definitions.resources, repository_def=repository)
             result = sensor.evaluate_tick(context)
