@@ -23,6 +23,7 @@ REPORT_SLOTS = (time(8, 30), time(13, 5), time(16, 0))  # stock_reports_schedule
 PREDICTION_DEADLINE = timedelta(minutes=30)  # DESIGN.md §3: within 30 min of publication, any hour
 LINK_DEADLINE = TICK  # issue 24: an article collected at one tick is linked before the next
 MARTS_DEADLINE = timedelta(minutes=5)  # issue 24: a marts table reaches the newest raw partition within 5 minutes
+LISTED = 20  # late articles listed one by one (a day's news run that failed leaves hundreds), then counted
 LINKS_ASSET = "computed/news_stock_matches"
 # the nightly evaluation (20:00 KST, trading days, after the daily bars, the index and the price
 # healer): the run meant to make final every prediction whose horizon closed that day; the
@@ -53,6 +54,7 @@ def time_note(run_cost: float | None) -> str:
     """What the simulated clock advanced by, for the ledger's notes."""
     return MEASURED if run_cost is None else f"simulated time advances by a fixed {run_cost:g} s per run (--run-cost)"
 
+
 ARTICLES = """SELECT published_day, source, count(*) FROM computed.news_articles
 WHERE published_day BETWEEN %s AND %s GROUP BY 1, 2 ORDER BY 1, 2"""
 LINKS = """SELECT published_day, count(*), count(*) FILTER (WHERE salient) FROM computed.news_stock_matches
@@ -73,7 +75,7 @@ SENT = """SELECT o.chat_id, o.sent_at, s.quiet_start, s.quiet_end, o.body FROM a
 LEFT JOIN app.telegram_subscribers s USING (chat_id)
 WHERE o.status = 'sent' AND o.sent_at >= %s AND o.sent_at < %s ORDER BY o.sent_at"""
 COLLECTED = """SELECT news_id, published_day, first_seen_at FROM computed.news_articles
-WHERE first_seen_at >= %s AND first_seen_at < %s ORDER BY first_seen_at"""
+WHERE first_seen_at >= %s AND first_seen_at < %s ORDER BY first_seen_at, news_id"""
 NOT_FINAL = """SELECT s.evaluation_id, s.model_name, s.stock_code, o.window_end_date, s.status
 FROM computed.prediction_scores s JOIN marts.prediction_outcomes o USING (evaluation_id)
 WHERE s.status <> 'final' AND o.window_end_date BETWEEN %s AND %s ORDER BY o.window_end_date, 1"""
@@ -199,7 +201,7 @@ def articles_linked_within_a_tick(conn: psycopg.Connection[Any], runs: Sequence[
     successful run writing ``computed/news_stock_matches`` for its day that started at or after its
     ``first_seen_at`` ends by then. The links carry no creation time that lasts (each linker run
     rewrites its days' ``matched_at``), so the run records say when. An article collected less than
-    a tick before the window's end is not due."""
+    a tick before the window's end is not due. The first 20 late articles are listed, the rest counted."""
     linkers: dict[date, list[RunRecord]] = {}
     for record in sorted(runs, key=lambda r: r.at):
         if record.success and LINKS_ASSET in record.materialized:
@@ -214,7 +216,8 @@ def articles_linked_within_a_tick(conn: psycopg.Connection[Any], runs: Sequence[
             when = "never" if linker is None else f"at {linker.ended.astimezone(KST):%Y-%m-%d %H:%M:%S} KST"
             failed.append(f"article {news_id} collected {seen.astimezone(KST):%Y-%m-%d %H:%M:%S} KST not linked "
                           f"within {LINK_DEADLINE}: linked {when}")
-    return failed
+    more = [f"{len(failed) - LISTED} more articles not linked within {LINK_DEADLINE}"] if len(failed) > LISTED else []
+    return failed[:LISTED] + more
 
 
 def asset_children(definitions: dg.Definitions) -> dict[str, frozenset[str]]:

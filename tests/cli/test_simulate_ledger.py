@@ -66,19 +66,26 @@ def test_an_article_linked_later_than_a_tick_after_its_collection_is_an_expectat
         ensure_table(conn, NEWS_ARTICLES)
         ensure_partitions(conn, NEWS_ARTICLES, date(2025, 6, 8), date(2025, 6, 10))
         for news_id, at in seen.items():
-            conn.execute("INSERT INTO computed.news_articles (news_id, published_day, published_at, "
-                         "published_precision, title, summary, url, source, sources, content_type, "
-                         "stock_code_hints, cluster_id, is_canonical, cluster_size, first_seen_at) VALUES "
-                         "(%s, %s, %s, 'minute', 't', '', %s, 'naver', '{naver}', 'news', '{}', %s, true, 1, %s)",
-                         (news_id, days[news_id], at, f"https://n/{news_id}", news_id, at))
+            _article(conn, news_id, days[news_id], at)
         end = datetime(2025, 6, 9, 11, 0, tzinfo=KST)
         failed = articles_linked_within_a_tick(conn, runs, DAY, end)
         assert articles_linked_within_a_tick(conn, runs[:1], DAY, seen[2]) == []  # only the first article
         # collected less than a tick before the window's end: not due yet
         assert articles_linked_within_a_tick(conn, runs, seen[3], seen[3] + TICK / 2) == []
+        for news_id in range(10, 30):  # 20 more never linked: listed up to 20, then counted
+            _article(conn, news_id, "2025-06-08", seen[3])
+        many = articles_linked_within_a_tick(conn, runs, DAY, end)
+        assert len(many) == 21 and many[:2] == failed and many[-1] == "2 more articles not linked within 0:05:00"
     assert failed == ["article 2 collected 2025-06-09 10:10:00 KST not linked within 0:05:00: linked at "
                       "2025-06-09 10:20:10 KST",
                       "article 3 collected 2025-06-09 10:15:00 KST not linked within 0:05:00: linked never"]
+
+
+def _article(conn: psycopg.Connection, news_id: int, day: str, seen: datetime) -> None:
+    conn.execute("INSERT INTO computed.news_articles (news_id, published_day, published_at, published_precision, "
+                 "title, summary, url, source, sources, content_type, stock_code_hints, cluster_id, is_canonical, "
+                 "cluster_size, first_seen_at) VALUES (%s, %s, %s, 'minute', 't', '', %s, 'naver', '{naver}', "
+                 "'news', '{}', %s, true, 1, %s)", (news_id, day, seen, f"https://n/{news_id}", news_id, seen))
 
 
 def test_a_mart_rebuilt_later_than_5_minutes_after_a_raw_write_is_an_expectation_failed():
