@@ -76,8 +76,10 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "simulate": ("Replay days of unattended operation on a simulated clock: the daemon's own schedules, sensors "
                  "and automation conditions, tick by tick (5 simulated minutes), every requested run executed; "
                  "prints a line per simulated hour and a ledger per KST day, exit 1 when an expectation failed; "
-                 "--fault X injects a fault into the replayed sources, and the ledger must show its behaviour.",
+                 "--fault X injects a fault into the replayed sources, and the ledger must show its behaviour; "
+                 "--run-cost S advances the simulated clock by S seconds per run instead of its wall duration.",
                  ("azak simulate --from 2025-06-06 --to 2025-06-06",
+                  "azak simulate --from 2025-06-09 --to 2025-06-09 --hours 0.5 --run-cost 10",
                   "azak simulate --from 2025-06-09 --to 2025-06-09 --hours 2 --fault source-down:naver",
                   "azak simulate --from 2025-05-29 --to 2025-06-09 --json")),
     "docs": ("Generated documentation, written from the code location Dagit loads.",

@@ -4,7 +4,8 @@ Every five simulated minutes the code location's own schedules (each cron minute
 fires), its sensors and Dagster's automation evaluator (the ``automation_sensor``'s selection) are
 evaluated with the clock set to the simulated time; requests for the same job (or assets) and
 partition within a tick are merged into one run; the runs execute in this process, in order, in
-the real Dagster instance. Simulated time advances by each run's measured wall duration.
+the real Dagster instance. Simulated time advances by each run's measured wall duration, or by a
+fixed cost per run (``run_cost``: then the simulated times do not depend on the machine's load).
 """
 
 import contextlib
@@ -57,11 +58,16 @@ class RunRecord:
     request: Request
     run_id: str
     success: bool
-    seconds: float
+    seconds: float  # simulated duration: the run's measured wall duration, or the fixed run cost
     failure: str = ""
     checks: tuple[CheckOutcome, ...] = ()
     materialized: tuple[str, ...] = ()  # the assets the run wrote
     killed: dict[str, Any] | None = None  # killed mid-run: its status and the slots it held once reaped
+
+    @property
+    def ended(self) -> datetime:
+        """The simulated time the run ended."""
+        return self.at + timedelta(seconds=self.seconds)
 
     @property
     def days(self) -> list[str]:
@@ -79,6 +85,7 @@ class Simulation:
     end: datetime
     say: Callable[[str], None] = print
     victim: Callable[[Request], bool] | None = None  # the run to SIGKILL mid-run, once (--fault kill-run)
+    run_cost: float | None = None  # simulated seconds per run (--run-cost); None: its measured wall duration
     now: datetime = field(init=False)
     runs: list[RunRecord] = field(default_factory=list)
     sensor_cursors: dict[str, str | None] = field(default_factory=dict)
@@ -107,7 +114,10 @@ class Simulation:
         return self.runs
 
     def requests(self, after: datetime, upto: datetime) -> list[Request]:
-        return [*self._schedules(after, upto), *self._sensors(), *self._automation()]
+        """The tick's requests, the automation's first: they answer the writes of the ticks before,
+        which the daemon's automation sensor (every 30 s, its runs beside the scheduled ones) would
+        have launched before this tick's schedules."""
+        return [*self._automation(), *self._schedules(after, upto), *self._sensors()]
 
     def _schedules(self, after: datetime, upto: datetime) -> list[Request]:
         repository = self.definitions.get_repository_def()
@@ -133,7 +143,7 @@ class Simulation:
         found = []
         for sensor in repository.sensor_defs:
             if isinstance(sensor, dg.AutomationConditionSensorDefinition | dg.RunStatusSensorDefinition):
-                continue  # the automation: below; run-status sensors react to runs (see the ledger's notes)
+                continue  # the automation: above; run-status sensors react to runs (see the ledger's notes)
             context = dg.build_sensor_context(instance=self.instance, cursor=self.sensor_cursors.get(sensor.name),
                                               resources=self.definitions.resources, repository_def=repository)
             result = sensor.evaluate_tick(context)
@@ -164,7 +174,8 @@ class Simulation:
         return automation_runs(graph, requested)
 
     def execute(self, request: Request) -> RunRecord:
-        """Run ``request`` in this process; the simulated clock moves by the run's wall duration."""
+        """Run ``request`` in this process; the simulated clock moves by the run's wall duration, or
+        by ``run_cost``."""
         if self.victim is not None and not any(r.killed for r in self.runs) and self.victim(request):
             return self.kill(request)
         at, started = self.now, time.monotonic()
@@ -172,7 +183,7 @@ class Simulation:
             result = execute_request(self.definitions, self.instance, request)
         if not result.success and interrupted(self.instance, result.run_id):
             raise KeyboardInterrupt(f"interrupted during run {result.run_id} ({request.label}), marked failed")
-        seconds = time.monotonic() - started
+        seconds = time.monotonic() - started if self.run_cost is None else self.run_cost
         self.now = at + timedelta(seconds=seconds)
         record = RunRecord(at, request, result.run_id, result.success, seconds,
                            "" if result.success else failure(result), check_outcomes(result),

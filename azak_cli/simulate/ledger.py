@@ -4,11 +4,12 @@ Each expectation is stated once below with its reason; ``failed`` lists those th
 """
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import dagster as dg
 import psycopg
 
 from azak_cli.simulate.engine import TICK, RunRecord
@@ -20,9 +21,18 @@ from azak_pipelines.lib.warehouse import table_exists
 
 REPORT_SLOTS = (time(8, 30), time(13, 5), time(16, 0))  # stock_reports_schedule's cron, KST
 PREDICTION_DEADLINE = timedelta(minutes=30)  # DESIGN.md §3: within 30 min of publication, any hour
+LINK_DEADLINE = TICK  # issue 24: an article collected at one tick is linked before the next
+MARTS_DEADLINE = timedelta(minutes=5)  # issue 24: a marts table reaches the newest raw partition within 5 minutes
+LISTED = 20  # late articles listed one by one (a day's news run that failed leaves hundreds), then counted
+LINKS_ASSET = "computed/news_stock_matches"
+# the nightly evaluation (20:00 KST, trading days, after the daily bars, the index and the price
+# healer): the run meant to make final every prediction whose horizon closed that day; the
+# automation's eager re-runs of the scores after each new prediction may come before the day's bars
+EVALUATION_JOB = "evaluation_job"
+DBT_MODELS = ("staging/", "marts/")  # the dbt models' asset keys: the automation rebuilds them (eager)
+MEASURED = "simulated time advances by each run's measured wall duration (the 5-minute bounds measure this machine)"
 NOTES = (
     "minute bars: the every-minute schedule's requests within a tick are merged (sampled every 5 minutes)",
-    "simulated time advances by each run's measured wall duration",
     "automation: evaluated after every tick that ran something, else every 30 simulated minutes",
     "run-status sensors (Telegram on failures) are not evaluated: they react to runs, not to the clock",
     "KIS runs in live mode against the replay server on the simulated clock (a real account); sessions "
@@ -34,7 +44,16 @@ NOTES = (
     "automation: the requested partitions of an asset set become one run per contiguous range "
     "(BackfillPolicy.single_run), unpartitioned assets one run",
     "marts freshness: the simulated time the last run writing a marts table ended, per day",
+    "articles linked within a tick: by the run records (the links' matched_at is rewritten by each linker run)",
+    "predictions final by the next evaluation: read at the window's end (statuses only advance; the "
+    "scores keep no history, so one made final by a later evaluation only is not told apart)",
 )
+
+
+def time_note(run_cost: float | None) -> str:
+    """What the simulated clock advanced by, for the ledger's notes."""
+    return MEASURED if run_cost is None else f"simulated time advances by a fixed {run_cost:g} s per run (--run-cost)"
+
 
 ARTICLES = """SELECT published_day, source, count(*) FROM computed.news_articles
 WHERE published_day BETWEEN %s AND %s GROUP BY 1, 2 ORDER BY 1, 2"""
@@ -55,6 +74,11 @@ WHERE made_day BETWEEN %s AND %s AND status = 'final' GROUP BY 1, 2"""
 SENT = """SELECT o.chat_id, o.sent_at, s.quiet_start, s.quiet_end, o.body FROM app.telegram_notifications o
 LEFT JOIN app.telegram_subscribers s USING (chat_id)
 WHERE o.status = 'sent' AND o.sent_at >= %s AND o.sent_at < %s ORDER BY o.sent_at"""
+COLLECTED = """SELECT news_id, published_day, first_seen_at FROM computed.news_articles
+WHERE first_seen_at >= %s AND first_seen_at < %s ORDER BY first_seen_at, news_id"""
+NOT_FINAL = """SELECT s.evaluation_id, s.model_name, s.stock_code, o.window_end_date, s.status
+FROM computed.prediction_scores s JOIN marts.prediction_outcomes o USING (evaluation_id)
+WHERE s.status <> 'final' AND o.window_end_date BETWEEN %s AND %s ORDER BY o.window_end_date, 1"""
 LATE_LINKS = """
 SELECT a.published_at, m.stock_code, mo.name, min(p.created_at)
 FROM computed.news_stock_matches m
@@ -74,7 +98,7 @@ class Ledger:
     days: dict[str, dict[str, Any]] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
     faults: dict[str, dict[str, Any]] = field(default_factory=dict)
-    notes: tuple[str, ...] = NOTES
+    notes: tuple[str, ...] = (*NOTES, MEASURED)
 
     def as_json(self) -> dict[str, Any]:
         return {"days": self.days, "failed_expectations": self.failed, "faults": self.faults,
@@ -89,10 +113,12 @@ def _day(ledger: Ledger, day: Any) -> dict[str, Any]:
                                              "marts_last_refreshed": None})
 
 
-def build(url: str, runs: list[RunRecord], window: Window, faults: Sequence[Fault] = ()) -> Ledger:
+def build(url: str, runs: list[RunRecord], window: Window, faults: Sequence[Fault] = (), *,
+          children: Mapping[str, Collection[str]], run_cost: float | None = None) -> Ledger:
     """Count what the simulated days produced, then check the expectations (a failure a fault
-    accounts for is not one) and whether each fault showed its behaviour."""
-    ledger = Ledger()
+    accounts for is not one) and whether each fault showed its behaviour. ``children``: each asset's
+    children in the code location's graph (:func:`asset_children`); ``run_cost``: the simulation's."""
+    ledger = Ledger(notes=(*NOTES, time_note(run_cost)))
     first, end = window.start.astimezone(KST).date(), window.end
     last = (end - timedelta(microseconds=1)).astimezone(KST).date()
     for day in (first + timedelta(days=i) for i in range((last - first).days + 1)):
@@ -101,6 +127,9 @@ def build(url: str, runs: list[RunRecord], window: Window, faults: Sequence[Faul
         reports = _count_warehouse(ledger, conn, first, last)
         _count_runs(ledger, runs)
         ledger.failed += [*no_run_failed(runs, faults), *no_check_failed(runs, faults),
+                          *articles_linked_within_a_tick(conn, runs, window.start, end),
+                          *marts_follow_raw(runs, children, end),
+                          *closed_horizons_final(conn, runs, window.start, end),
                           *links_predicted_in_time(conn, window.start, end),
                           *reports_at_each_slot(conn, reports, first, last, end),
                           *notifications_once_outside_quiet_hours(conn, window.start, end)]
@@ -146,9 +175,8 @@ def _count_runs(ledger: Ledger, runs: list[RunRecord]) -> None:
         entry["runs_by_job"][name] = entry["runs_by_job"].get(name, 0) + 1
         entry["failed_checks"] += sum(not c.passed for c in record.checks)
         if record.success and any(a.startswith("marts/") for a in record.materialized):
-            done = record.at + timedelta(seconds=record.seconds)
             entry["marts_refreshed"] += 1
-            entry["marts_last_refreshed"] = f"{done.astimezone(KST):%H:%M:%S} KST"
+            entry["marts_last_refreshed"] = f"{record.ended.astimezone(KST):%H:%M:%S} KST"
 
 
 def no_run_failed(runs: list[RunRecord], faults: Sequence[Fault] = ()) -> list[str]:
@@ -164,6 +192,96 @@ def no_check_failed(runs: list[RunRecord], faults: Sequence[Fault]) -> list[str]
     return [f"check {c.asset} {c.name} failed at {r.at.astimezone(KST):%Y-%m-%d %H:%M} KST: {c.description[:200]}"
             for r in runs for c in r.checks
             if not c.passed and not any(f.accounts_for(c) for f in faults)]
+
+
+def articles_linked_within_a_tick(conn: psycopg.Connection[Any], runs: Sequence[RunRecord], start: datetime,
+                                  end: datetime) -> list[str]:
+    """Every article collected in the window is linked within one tick of its collection (a link
+    made later leaves the article out of the predictions, alerts and reports meanwhile): the first
+    successful run writing ``computed/news_stock_matches`` for its day that started at or after its
+    ``first_seen_at`` ends by then. The links carry no creation time that lasts (each linker run
+    rewrites its days' ``matched_at``), so the run records say when. An article collected less than
+    a tick before the window's end is not due. The first 20 late articles are listed, the rest counted."""
+    linkers: dict[date, list[RunRecord]] = {}
+    for record in sorted(runs, key=lambda r: r.at):
+        if record.success and LINKS_ASSET in record.materialized:
+            for day in record.days:
+                linkers.setdefault(date.fromisoformat(day), []).append(record)
+    failed = []
+    for news_id, day, seen in conn.execute(COLLECTED, (start, end)):
+        linker = next((r for r in linkers.get(day, []) if r.at >= seen), None)
+        if linker is None and seen + LINK_DEADLINE > end:
+            continue
+        if linker is None or linker.ended > seen + LINK_DEADLINE:
+            when = "never" if linker is None else f"at {linker.ended.astimezone(KST):%Y-%m-%d %H:%M:%S} KST"
+            failed.append(f"article {news_id} collected {seen.astimezone(KST):%Y-%m-%d %H:%M:%S} KST not linked "
+                          f"within {LINK_DEADLINE}: linked {when}")
+    more = [f"{len(failed) - LISTED} more articles not linked within {LINK_DEADLINE}"] if len(failed) > LISTED else []
+    return failed[:LISTED] + more
+
+
+def asset_children(definitions: dg.Definitions) -> dict[str, frozenset[str]]:
+    """Each asset's children in the code location's graph (what :func:`marts_follow_raw` follows)."""
+    graph = definitions.resolve_asset_graph()
+    return {key.to_user_string(): frozenset(c.to_user_string() for c in graph.get(key).child_keys)
+            for key in graph.get_all_asset_keys()}
+
+
+def _dbt_below(written: Collection[str], children: Mapping[str, Collection[str]]) -> set[str]:
+    """The marts tables below ``written`` through dbt models only (what the automation rebuilds after
+    a write; a mart below a scheduled asset, such as the predictions, waits for that asset's run)."""
+    found: set[str] = set()
+    todo = [c for a in written for c in children.get(a, ()) if c.startswith(DBT_MODELS)]
+    while todo:
+        key = todo.pop()
+        if key not in found:
+            found.add(key)
+            todo += [c for c in children.get(key, ()) if c.startswith(DBT_MODELS)]
+    return {k for k in found if k.startswith("marts/")}
+
+
+def marts_follow_raw(runs: Sequence[RunRecord], children: Mapping[str, Collection[str]],
+                     end: datetime) -> list[str]:
+    """Each marts table reaches the newest raw partition within 5 minutes (what the API and the
+    reports read is the marts: a raw write they do not see is not collected yet, for a user): after
+    a run writes a raw table, every marts table below what that run wrote (through dbt models) is
+    written by a successful run ending within 5 simulated minutes of that run's end. A write less
+    than 5 minutes before the window's end is not due."""
+    failed = []
+    for record in runs:
+        due = record.ended + MARTS_DEADLINE
+        if not record.success or due > end or not any(a.startswith("raw/") for a in record.materialized):
+            continue
+        late = sorted(mart for mart in _dbt_below(record.materialized, children)
+                      if not any(r.success and mart in r.materialized and r.at >= record.at
+                                 and record.ended <= r.ended <= due for r in runs))
+        if late:
+            failed.append(f"{', '.join(late)} not written within {MARTS_DEADLINE} of {record.request.label}, "
+                          f"which wrote raw data until {record.ended.astimezone(KST):%Y-%m-%d %H:%M:%S} KST")
+    return failed
+
+
+def closed_horizons_final(conn: psycopg.Connection[Any], runs: Sequence[RunRecord], start: datetime,
+                          end: datetime) -> list[str]:
+    """Every prediction whose horizon closed in the window (the close of its window's last session)
+    is final after the first successful nightly evaluation run that started after that close: an
+    evaluation that leaves it pending or partial scores it on an incomplete window. Read at the
+    window's end. (Only predictions made, status ``ok``, are evaluated: one a spent budget refused is
+    a failed attempt, which the ledger counts with the predictions, never a pending score.)"""
+    evaluations = sorted(r.at for r in runs if r.success and r.request.job == EVALUATION_JOB)
+    if not evaluations or not (table_exists(conn, "computed.prediction_scores")
+                               and table_exists(conn, "marts.prediction_outcomes")):
+        return []
+    calendar, failed = krx_calendar(), []
+    days = (start.astimezone(KST).date(), end.astimezone(KST).date())
+    for evaluation_id, model, code, last_session, status in conn.execute(NOT_FINAL, days):
+        closed = calendar.session(last_session).close
+        after = next((at for at in evaluations if at >= closed), None)
+        if start <= closed < end and after is not None:
+            failed.append(f"{model}'s prediction {evaluation_id} on {code} is {status} after the evaluation of "
+                          f"{after.astimezone(KST):%Y-%m-%d %H:%M} KST: its horizon closed "
+                          f"{closed.astimezone(KST):%Y-%m-%d %H:%M} KST")
+    return failed
 
 
 def links_predicted_in_time(conn: psycopg.Connection[Any], start: datetime, end: datetime) -> list[str]:

@@ -1,0 +1,39 @@
+"""`azak simulate`'s exit code, through the real command parser: 2 for a bad argument (before any
+simulation starts), else 0 if and only if every expectation held and every fault showed its
+behaviour (no simulation needed: the decision is read off a ledger)."""
+
+import pytest
+
+from azak_cli.commands import simulate as command
+from azak_cli.main import build_parser, main
+from azak_cli.simulate.ledger import MEASURED, Ledger, time_note
+from azak_cli.simulate.main import exit_code
+
+WINDOW = ["simulate", "--from", "2025-06-09", "--to", "2025-06-09"]
+
+
+def test_a_bad_argument_exits_2_before_any_simulation(capsys):
+    # no database, no Milvus, no simulation: each is refused by the parser or the command first
+    assert main([*WINDOW, "--fault", "db-restart"]) == 2  # a fault not built
+    assert "unknown fault db-restart: the faults built are" in capsys.readouterr().err
+    assert main(["simulate", "--from", "2025-06-09", "--to", "2025-06-08"]) == 2
+    assert "--to 2025-06-08 is before --from 2025-06-09" in capsys.readouterr().err
+    for cost in ("0", "-5", "300", "ten", "nan"):  # argparse exits 2 itself
+        with pytest.raises(SystemExit) as exited:
+            main([*WINDOW, "--run-cost", cost])
+        assert exited.value.code == 2, cost
+        assert "--run-cost" in capsys.readouterr().err
+
+
+def test_the_exit_code_is_0_only_when_every_expectation_held_and_every_fault_was_shown():
+    args = build_parser().parse_args([*WINDOW, "--fault", "kill-run", "--run-cost", "10", "--json"])
+    assert args.func is command.run and args.run_cost == 10.0 and args.faults == ["kill-run"]
+    assert build_parser().parse_args(WINDOW).run_cost is None  # measured durations by default
+    shown = {"behaviour": "reaped", "shown": True, "missing": [], "observed": {}}
+    assert exit_code(Ledger()) == 0
+    assert exit_code(Ledger(faults={"kill-run": shown})) == 0
+    assert exit_code(Ledger(failed=["run failed at 2025-06-09 10:00 KST: news_job"])) == 1
+    assert exit_code(Ledger(faults={"kill-run": {**shown, "shown": False, "missing": ["not reaped"]}})) == 1
+    # the notes say what the simulated clock advanced by
+    assert time_note(None) == MEASURED and "measured wall duration" in MEASURED
+    assert time_note(10.0) == "simulated time advances by a fixed 10 s per run (--run-cost)"
