@@ -289,7 +289,10 @@ def _wait_backend_gone(conn: psycopg.Connection[Any], pid: int) -> None:
 
 
 def _fingerprint(conn: psycopg.Connection[Any], table: str) -> tuple[int, str]:
-    """``table``'s row count and a digest of its rows (committed: what any reader sees)."""
+    """``table``'s row count and a digest of its rows (committed: what any reader sees); none yet: 0."""
+    if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is None:  # type: ignore[index]
+        conn.rollback()
+        return 0, ""
     row = conn.execute(sql.SQL("SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
                                "FROM {} AS t").format(sql.Identifier(*table.split(".")))).fetchone()
     conn.rollback()
