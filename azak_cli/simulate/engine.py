@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dagster as dg
+import psycopg
+from psycopg import sql
 
 from azak_cli.simulate.cron import fires
 from azak_cli.simulate.requests import Request, automation_runs, from_run_request, merged
@@ -39,7 +41,12 @@ QUIET_AUTOMATION = timedelta(minutes=30)
 # (the tag is Dagster's own string; no test pins it yet: see docs/simulation.md on Ctrl-C)
 FAILURE_REASON_TAG, INTERRUPTED = "dagster/failure_reason", "UNEXPECTED_TERMINATION"
 VICTIM_TAG = "azak/simulation_victim"  # a run executed in a child process to be killed (--fault kill-run)
-KILL_WAIT_S = 600.0  # how long the child may take to reach its first step (imports on a loaded machine)
+KILL_WAIT_S = 600.0  # how long the child may take to reach the write (imports, fetches on a loaded machine)
+# every slice write's last statement, inside its transaction after the delete and the copy, inserts
+# into the slice log (azak_pipelines/lib/warehouse.py): holding it in SHARE mode stops the write there
+SLICE_LOG = "raw.written_slices"
+POLL_S = 0.05  # how often the kill looks for the child's write waiting on the slice log (pg_locks)
+BACKEND_GONE_S = 60.0  # a killed client's backend ends once its statement is done (seconds, loaded)
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,8 @@ class Simulation:
     start: datetime
     end: datetime
     say: Callable[[str], None] = print
-    victim: Callable[[Request], bool] | None = None  # the run to SIGKILL mid-run, once (--fault kill-run)
+    # the table inside whose write to SIGKILL a run, or None (--fault kill-run: once, the first run named)
+    victim: Callable[[Request], str | None] | None = None
     run_cost: float | None = None  # simulated seconds per run (--run-cost); None: its measured wall duration
     now: datetime = field(init=False)
     runs: list[RunRecord] = field(default_factory=list)
@@ -176,8 +184,9 @@ class Simulation:
     def execute(self, request: Request) -> RunRecord:
         """Run ``request`` in this process; the simulated clock moves by the run's wall duration, or
         by ``run_cost``."""
-        if self.victim is not None and not any(r.killed for r in self.runs) and self.victim(request):
-            return self.kill(request)
+        table = self.victim(request) if self.victim is not None and not any(r.killed for r in self.runs) else None
+        if table:
+            return self.kill(request, table)
         at, started = self.now, time.monotonic()
         with contextlib.redirect_stdout(sys.stderr):
             result = execute_request(self.definitions, self.instance, request)
@@ -194,53 +203,111 @@ class Simulation:
                      f"{record.failure[:300]}")
         return record
 
-    def kill(self, request: Request) -> RunRecord:
-        """Run ``request`` in a child process (:mod:`azak_cli.simulate.victim`), SIGKILL it once its
-        first step has started (it holds its pool slots then, and writes), and reap it as the
-        platform does (:func:`reap_dead_runs`); the record says what was left behind."""
+    def kill(self, request: Request, table: str) -> RunRecord:
+        """Run ``request`` in a child process (:mod:`azak_cli.simulate.victim`), SIGKILL it inside its
+        write transaction of ``table`` (:func:`_kill_inside_write`), and reap it as the platform does
+        (:func:`reap_dead_runs`); the record says where the kill landed and what was left behind."""
         at, started, token = self.now, time.monotonic(), uuid.uuid4().hex
         spec = json.dumps({"at": at.isoformat(), "token": token, "job": request.job, "partition": request.partition,
                            "assets": [k.to_user_string() for k in request.assets], "tags": dict(request.tags),
                            "run_config": request.run_config})
-        child = subprocess.Popen([sys.executable, "-m", "azak_cli.simulate.victim", spec],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
-        run_id = self._wait_for_first_step(child, token)
-        if child.poll() is None:
-            os.kill(child.pid, signal.SIGKILL)
-        child.wait()
+        with psycopg.connect(os.environ["AZAK_DATABASE_URL"], application_name="azak-simulate-kill") as conn:
+            before = _fingerprint(conn, table)
+            child = subprocess.Popen([sys.executable, "-m", "azak_cli.simulate.victim", spec],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+            try:
+                where = _kill_inside_write(conn, child, table)
+            finally:
+                if child.poll() is None:
+                    os.kill(child.pid, signal.SIGKILL)
+                child.wait()
+            after = _fingerprint(conn, table)
+        runs = self.instance.get_runs(dg.RunsFilter(tags={VICTIM_TAG: token}), limit=1)
+        run_id = runs[0].run_id if runs else None
         reaped = reap_dead_runs(self.instance)
         run = self.instance.get_run_by_id(run_id) if run_id else None
         claimed = [s.run_id for info in self.instance.event_log_storage.get_concurrency_infos(
             sorted(self.instance.event_log_storage.get_concurrency_keys())).values() for s in info.claimed_slots
             if s.run_id == run_id]
         killed = {"run_id": run_id, "signal": "SIGKILL" if child.returncode == -signal.SIGKILL else
-                  f"none (exited {child.returncode})", "status": run.status.value if run else "no run",
+                  f"none (exited {child.returncode})", **where, "rows_before": before[0],
+                  "table_unchanged": before == after, "status": run.status.value if run else "no run",
                   "reaped": run_id in reaped, "slots_claimed_after": len(claimed)}
-        seconds = time.monotonic() - started
+        seconds = time.monotonic() - started if self.run_cost is None else self.run_cost
         self.now = at + timedelta(seconds=seconds)
         self.say(f"  killed at {self.now.astimezone(KST):%Y-%m-%d %H:%M} KST: {request.label}: {killed}")
-        return RunRecord(at, request, run_id or "", False, seconds, f"killed mid-run (kill-run fault): {killed}",
+        return RunRecord(at, request, run_id or "", False, seconds, f"killed mid-write (kill-run fault): {killed}",
                          killed=killed)
-
-    def _wait_for_first_step(self, child: subprocess.Popen[bytes], token: str) -> str | None:
-        deadline = time.monotonic() + KILL_WAIT_S
-        run_id = None
-        while child.poll() is None and time.monotonic() < deadline:
-            runs = self.instance.get_runs(dg.RunsFilter(tags={VICTIM_TAG: token}), limit=1)
-            run_id = runs[0].run_id if runs else None
-            if run_id and self.instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START):
-                break
-            time.sleep(0.1)
-        if run_id is None:
-            runs = self.instance.get_runs(dg.RunsFilter(tags={VICTIM_TAG: token}), limit=1)
-            run_id = runs[0].run_id if runs else None
-        return run_id
 
     def _progress(self, at: datetime, wall: float) -> None:
         failed = sum(not r.success for r in self.runs)
         self.say(f"{at.astimezone(KST):%Y-%m-%d %H:%M} KST  runs {len(self.runs)} (failed {failed})  "
                  f"wall {wall:.0f} s")
 
+
+
+# the backend waiting on the slice log behind this session (only a write's last statement does), with
+# whether it holds a RowExclusiveLock on the table (its delete and copy are done) and its transaction
+WAITING = """SELECT w.pid, bool_or(h.relation = %(table)s::regclass), max(x.transactionid::text)
+FROM pg_locks w
+LEFT JOIN pg_locks h ON h.pid = w.pid AND h.granted AND h.mode = 'RowExclusiveLock'
+LEFT JOIN pg_locks x ON x.pid = w.pid AND x.granted AND x.locktype = 'transactionid'
+WHERE NOT w.granted AND w.relation = %(log)s::regclass AND pg_backend_pid() = ANY(pg_blocking_pids(w.pid))
+GROUP BY w.pid"""
+
+
+def _kill_inside_write(conn: psycopg.Connection[Any], child: subprocess.Popen[bytes], table: str) -> dict[str, Any]:
+    """SIGKILL ``child`` inside its write transaction of ``table``: hold the slice log in SHARE mode
+    until the child's write of ``table`` waits on it (writes of other tables are let through, one at a
+    time); then the old slice is deleted and the new one copied, uncommitted. What the kill met: the
+    rows of ``table`` that transaction had deleted (visible to others still, marked by its xid)."""
+    if conn.execute("SELECT to_regclass(%s)", (SLICE_LOG,)).fetchone()[0] is None:  # type: ignore[index]
+        return {"inside_write": None, "why_not": f"no {SLICE_LOG} yet (no slice written before)"}
+    deadline = time.monotonic() + KILL_WAIT_S
+    lock = sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.Identifier(*SLICE_LOG.split(".")))
+    conn.execute(lock)  # opens this session's transaction (psycopg: not autocommit)
+    try:
+        while child.poll() is None and time.monotonic() < deadline:
+            found = conn.execute(WAITING, {"table": table, "log": SLICE_LOG}).fetchone()
+            if found is None:
+                time.sleep(POLL_S)
+                continue
+            pid, inside, xid = found
+            if not inside:  # another table's write (the job's other asset): let it commit, hold again
+                conn.commit()
+                conn.execute(lock)
+                continue
+            deleted = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE xmax = %s::xid").format(
+                sql.Identifier(*table.split("."))), (xid,)).fetchone()[0]  # type: ignore[index]
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait()
+            conn.rollback()  # the backend's statement ends, it reads the closed socket, and rolls back
+            _wait_backend_gone(conn, pid)
+            return {"inside_write": table, "old_rows_deleted_uncommitted": deleted}
+        return {"inside_write": None, "why_not": "the child ended or timed out before writing"}
+    finally:
+        conn.rollback()
+
+
+def _wait_backend_gone(conn: psycopg.Connection[Any], pid: int) -> None:
+    deadline = time.monotonic() + BACKEND_GONE_S
+    while conn.execute("SELECT count(*) FROM pg_locks WHERE pid = %s", (pid,)).fetchone()[0]:  # type: ignore[index]
+        conn.rollback()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the killed run's backend {pid} still holds locks after {BACKEND_GONE_S:.0f} s")
+        time.sleep(POLL_S)
+    conn.rollback()
+
+
+def _fingerprint(conn: psycopg.Connection[Any], table: str) -> tuple[int, str]:
+    """``table``'s row count and a digest of its rows (committed: what any reader sees); none yet: 0."""
+    if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is None:  # type: ignore[index]
+        conn.rollback()
+        return 0, ""
+    row = conn.execute(sql.SQL("SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
+                               "FROM {} AS t").format(sql.Identifier(*table.split(".")))).fetchone()
+    conn.rollback()
+    return row[0], row[1]  # type: ignore[index]
 
 
 def execute_request(definitions: dg.Definitions, instance: dg.DagsterInstance, request: Request,

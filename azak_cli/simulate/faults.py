@@ -11,6 +11,7 @@ import abc
 import copy
 import threading
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,9 +59,10 @@ class Fault(abc.ABC):
         """The KIS server's handler with this fault switched on (unchanged by default)."""
         return handler
 
-    def victim(self, request: Request) -> bool:
-        """Whether the simulation should kill this run mid-run (the first one it says yes to)."""
-        return False
+    def victim(self, request: Request) -> str | None:
+        """The table inside whose write the simulation should SIGKILL this run (the first run a
+        fault names), or None."""
+        return None
 
     def accounts_for_run(self, record: RunRecord) -> bool:
         """Whether a failed run is this fault's doing."""
@@ -202,7 +204,7 @@ class KisBursts(ServerFault):
         if not self.seen["requests met a burst"]:
             return ["no KIS request met a burst (no KIS run on the fault's day)"]
         lost = self.seen["requests met a burst"] - self.seen["requests answered after a burst"]
-        failed = [r.request.label for r in _kis_runs(runs) if not r.success]
+        failed = [r.request.label for r in _kis_runs(runs) if not r.success and r.killed is None]
         return ([f"{lost} request(s) that met a burst were never answered after it"] * bool(lost)
                 + [f"KIS runs failed: {failed}"] * bool(failed))
 
@@ -237,7 +239,7 @@ class TokenExpired(ServerFault):
         if not self.seen["answered EGW00123"]:
             return ["no KIS request used the expired token (no KIS run after the window's midpoint)"]
         issued = self.seen["issued after the expiry"]
-        failed = [r.request.label for r in _kis_runs(runs, at) if not r.success]
+        failed = [r.request.label for r in _kis_runs(runs, at) if not r.success and r.killed is None]
         return ([f"the token was issued {issued} time(s) after it expired, not once"] * (issued != 1)
                 + [f"KIS runs after the expiry failed: {failed}"] * bool(failed))
 
@@ -251,9 +253,9 @@ class LlmRateLimited(ServerFault):
     NOT_OK = """SELECT count(*) FROM computed.news_predictions WHERE model_name = %s AND status <> 'ok'
     AND created_at >= %s"""
 
-    def victim(self, request: Request) -> bool:
-        """Whether the simulation should kill this run mid-run (the first one it says yes to)."""
-        return False
+    def victim(self, request: Request) -> str | None:
+        """The table inside whose write the simulation should SIGKILL this run, or None."""
+        return None
 
     def accounts_for_run(self, record: RunRecord) -> bool:
         """Whether a failed run is this fault's doing."""
@@ -285,16 +287,22 @@ class LlmRateLimited(ServerFault):
                 + [f"{not_ok} prediction(s) of {self.MODEL} not ok"] * bool(not_ok))
 
 
+@dataclass(frozen=True)
 class KillRun(Fault):
-    """The first ``market_wide_job`` run (the KIS pool's; it replaces the day's rankings) runs in a
-    child process that is SIGKILLed once its first step has started."""
+    """The window's second ``market_wide_job`` run (the first stores the day's rankings: the old
+    slice) runs in a child process, SIGKILLed inside its write transaction of ``raw.market_rankings``
+    (the old slice deleted and the new one copied, uncommitted: :meth:`Simulation.kill`)."""
 
-    JOB = "market_wide_job"
+    JOB, TABLE, NTH = "market_wide_job", "raw.market_rankings", 2
     SLICES = """SELECT trade_date, ranking, count(*), count(DISTINCT captured_at), max(rank)
     FROM raw.market_rankings WHERE trade_date = ANY(%s::date[]) GROUP BY 1, 2 ORDER BY 1, 2"""
+    requested: Counter[str] = field(default_factory=Counter, compare=False)  # the job's runs asked for so far
 
-    def victim(self, request: Request) -> bool:
-        return request.job == self.JOB
+    def victim(self, request: Request) -> str | None:
+        if request.job != self.JOB:
+            return None
+        self.requested[self.JOB] += 1
+        return self.TABLE if self.requested[self.JOB] == self.NTH else None
 
     def accounts_for(self, check: CheckOutcome) -> bool:
         return False
@@ -305,9 +313,15 @@ class KillRun(Fault):
     def missing(self, window: Window, runs: list[RunRecord], conn: psycopg.Connection[Any]) -> list[str]:
         killed = [r for r in runs if r.killed is not None]
         if not killed:
-            return [f"no {self.JOB} run to kill in the window"]
+            return [f"no {self.JOB} run to kill in the window (the {self.NTH}nd is killed)"]
         record, seen = killed[0], killed[0].killed or {}
-        missing = [f"the run was not killed mid-run: {seen['signal']}"] * (seen["signal"] != "SIGKILL")
+        missing = [f"the run was not killed: {seen['signal']}"] * (seen["signal"] != "SIGKILL")
+        if seen.get("inside_write") != self.TABLE:
+            missing.append(f"the kill did not land inside the write of {self.TABLE}: {seen.get('why_not')}")
+        elif not seen["old_rows_deleted_uncommitted"] or not seen["rows_before"]:
+            missing.append(f"no old slice was deleted by the killed write ({seen['rows_before']} rows before, "
+                           f"{seen['old_rows_deleted_uncommitted']} deleted): the old slice was not shown to survive")
+        missing += [f"{self.TABLE} changed by the killed run (not the old slice)"] * (not seen["table_unchanged"])
         missing += [f"the killed run was left {seen['status']}, not FAILURE"] * (seen["status"] != "FAILURE")
         missing += [f"the killed run still holds {seen['slots_claimed_after']} pool slot(s)"] * bool(
             seen["slots_claimed_after"])
@@ -321,9 +335,10 @@ class KillRun(Fault):
 
 FAULTS: dict[str, Fault] = {
     "kill-run": KillRun(
-        "kill-run", "the first market_wide_job run is SIGKILLed in its child process once its first step has "
-        "started: it is reaped (FAILURE, not STARTED) with no pool slot left claimed, the day's rankings are a "
-        "whole slice (old or new, never half), and a later tick's run completes the day"),
+        "kill-run", "the window's second market_wide_job run is SIGKILLed in its child process inside its write "
+        "of raw.market_rankings (the old slice deleted, the new one copied, uncommitted): the table is then "
+        "exactly as before (the first run's slice, whole), the run is reaped (FAILURE, not STARTED) with no "
+        "pool slot left claimed, and a later tick's run completes the day with a whole slice"),
     "llm-429": LlmRateLimited(
         "llm-429", "the model provider answers 429 (Retry-After: 1) to the first attempt of every prompt: "
         "the client backs off and retries, every prompt is answered after it, and every prediction of "
@@ -343,6 +358,11 @@ FAULTS: dict[str, Fault] = {
         "layout_drift check naming the title, and no hankyung row is stored from the drifted feed "
         "(the rejected items go to ops.quarantine)"),
 }
+
+
+def victim_of(faults: Sequence[Fault]) -> Callable[[Request], str | None]:
+    """The simulation's ``victim``: the table inside whose write the first fault naming a run kills it."""
+    return lambda request: next(filter(None, (f.victim(request) for f in faults)), None)
 
 
 def parse(names: list[str]) -> list[Fault]:

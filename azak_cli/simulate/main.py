@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from azak_cli.runtime.environment import Runtime
-from azak_cli.simulate.faults import Fault, Window
+from azak_cli.simulate.faults import Fault, Window, victim_of
 from azak_cli.simulate.ledger import Ledger, asset_children, build
 from azak_core.market import KST
 
@@ -33,7 +33,7 @@ def simulate(runtime: Runtime, first: date, last: date, as_json: bool, hours: fl
             provider_model(runtime.database.render(), window, faults):
         definitions = defs()
         simulation = Simulation(definitions, dagster_instance(), start, end, say=_progress,
-                                victim=lambda request: any(f.victim(request) for f in faults), run_cost=run_cost)
+                                victim=victim_of(faults), run_cost=run_cost)
         try:
             runs = simulation.run()
         except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM: no ledger of a part of the window

@@ -1,7 +1,8 @@
 """The child process of ``--fault kill-run``: executes one run of a simulation at its simulated
-instant, tagged so that the simulation finds it, and is SIGKILLed by it mid-run
-(:meth:`azak_cli.simulate.engine.Simulation.kill`). Run as ``python -m azak_cli.simulate.victim SPEC``
-with the simulation's environment (its sources, its Dagster home)."""
+instant, tagged so that the simulation finds it, and is SIGKILLed by it inside a write transaction
+(:meth:`azak_cli.simulate.engine.Simulation.kill`: the simulation, not this process, chooses the
+moment, from PostgreSQL's locks). Run as ``python -m azak_cli.simulate.victim SPEC`` with the
+simulation's environment (its sources, its Dagster home, its warehouse)."""
 
 import json
 import sys
