@@ -1,5 +1,6 @@
 """What `azak simulate` does: serve the sources, replay the ticks, print the ledger."""
 
+import contextlib
 import json
 import sys
 import time
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from azak_cli.runtime.environment import Runtime
-from azak_cli.simulate.faults import Fault, Window
+from azak_cli.simulate.faults import DbRestart, Fault, Window
 from azak_cli.simulate.ledger import Ledger, build
 from azak_core.market import KST
 
@@ -28,10 +29,14 @@ def simulate(runtime: Runtime, first: date, last: date, as_json: bool, hours: fl
         end = min(end, start + timedelta(hours=hours))
     started = time.monotonic()
     window = Window(start, end)
+    instance = dagster_instance()
+    restart = next((f for f in faults if isinstance(f, DbRestart)), None)
     with live_news(window, faults), live_kis(window, faults), \
-            provider_model(runtime.database.render(), window, faults):
-        simulation = Simulation(defs(), dagster_instance(), start, end, say=_progress,
-                                victim=lambda request: any(f.victim(request) for f in faults))
+            provider_model(runtime.database.render(), window, faults), \
+            restart.attached(runtime.embedded, runtime.child_env(), instance) if restart else contextlib.nullcontext():
+        simulation = Simulation(defs(), instance, start, end, say=_progress,
+                                victim=lambda request: any(f.victim(request) for f in faults),
+                                disruption=restart.disruption if restart else None)
         try:
             runs = simulation.run()
         except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM: no ledger of a part of the window
