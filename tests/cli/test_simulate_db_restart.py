@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -32,14 +33,18 @@ AFTER_CLOSE = datetime(2025, 6, 9, 15, 45, tzinfo=KST)  # a Monday's closing-pri
 @pytest.fixture
 def own_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmbeddedPostgres]:
     """An embedded cluster of this test's own (own port, own data directory) holding the warehouse
-    and the Dagster instance, as a home's does; stopped and removed afterwards."""
-    cluster = EmbeddedPostgres(tmp_path / "pg", free_port())
+    and the Dagster instance, as a home's does; stopped and removed afterwards. Its directory is not
+    under ``tmp_path``: as root the cluster runs as a system user that must traverse the parents,
+    and every pytest session that starts (on a shared machine, anyone's) resets pytest's base
+    directory to 0700, after which ``pg_ctl`` could no longer reach the data to start it again."""
+    root = Path(tempfile.mkdtemp(prefix="azak-db-restart-"))
+    cluster = EmbeddedPostgres(root / "pg", free_port())
     cluster.start()
     try:
         warehouse, dagster = cluster.url("azak"), cluster.url("azak_dagster")
         ensure_database(warehouse)
         ensure_database(dagster)
-        home = tmp_path / "dagster_home"
+        home = tmp_path / "dagster_home"  # read by this process only
         home.mkdir()
         shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
         monkeypatch.setenv("DAGSTER_HOME", str(home))
@@ -50,6 +55,7 @@ def own_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emb
         yield cluster
     finally:
         cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.mark.slow
