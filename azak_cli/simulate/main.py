@@ -19,7 +19,7 @@ def simulate(runtime: Runtime, first: date, last: date, as_json: bool, hours: fl
     switched on; 0 when every expectation held and each fault showed its behaviour, else 1."""
     from azak_cli.simulate.engine import Simulation
     from azak_cli.simulate.llm import provider_model
-    from azak_cli.simulate.sources import live_kis, live_news
+    from azak_cli.simulate.sources import live_kis, live_news, live_reddit
     from azak_pipelines.definitions import defs
     from azak_pipelines.runs import dagster_instance
 
@@ -31,7 +31,7 @@ def simulate(runtime: Runtime, first: date, last: date, as_json: bool, hours: fl
     window = Window(start, end)
     instance = dagster_instance()
     restart = next((f for f in faults if isinstance(f, DbRestart)), None)
-    with live_news(window, faults), live_kis(window, faults), \
+    with live_news(window, faults), live_kis(window, faults), live_reddit(), \
             provider_model(runtime.database.render(), window, faults), \
             restart.attached(runtime.embedded, runtime.child_env(), instance) if restart else contextlib.nullcontext():
         simulation = Simulation(defs(), instance, start, end, say=_progress,
