@@ -4,12 +4,16 @@ against the local server of ``azak simulate`` over real HTTP, on a simulated clo
 import os
 from datetime import UTC, datetime
 
+import psycopg
+import pytest
+
 from azak_cli.simulate.reddit import GENERATED_NOTE
 from azak_cli.simulate.sources import SIMULATION_KEY, live_reddit
 from azak_core import clock
 from azak_pipelines.lib.calendar.krx_calendar import KST
 from azak_pipelines.lib.news import collect
 from azak_pipelines.lib.news.reddit import parse_posts
+from tests.pipelines.runs import materialization, run
 
 # Monday 9 June 2025, 13:00 KST: the recordings (r/KoreaStocks only) hold posts of 2, 4, 9, 12, 16
 # and 17 June; 8 June (a Sunday) and the two other subreddits have none
@@ -58,3 +62,16 @@ def test_a_post_is_not_served_before_it_was_posted():
     assert "az0002" not in {p["id"] for p in posts}
     posts, _ = _collect(datetime(2025, 6, 9, 9, 30, tzinfo=KST))  # at it
     assert "az0002" in {p["id"] for p in posts}
+
+
+@pytest.mark.slow
+def test_the_platforms_reddit_asset_stores_the_generated_posts_in_live_mode(warehouse_with_stocks):
+    # the news job's Reddit step, live against the server at 13:00 on Monday 9 June, for the
+    # partitions the news schedule asks (yesterday and today)
+    with live_reddit(), clock.simulated(lambda: NOW):
+        result = run("news_job", ("2025-06-08", "2025-06-09"), assets=["raw/reddit_posts"])
+    assert materialization(result, "raw/reddit_posts")["rows_written"] == 8  # the posts the filter keeps
+    with psycopg.connect(warehouse_with_stocks) as conn:
+        stored = conn.execute("SELECT title LIKE '[generated] %', count(*) FROM raw.reddit_posts GROUP BY 1 "
+                              "ORDER BY 1").fetchall()
+    assert stored == [(False, 1), (True, 7)]  # the recorded post of 09:30 and seven generated ones
