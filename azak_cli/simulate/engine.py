@@ -49,8 +49,9 @@ KILL_WAIT_S = 600.0  # how long the child may take to reach its first step (impo
 STORAGE_ERRORS = (DagsterPostgresException, sqlalchemy.exc.OperationalError, psycopg2.OperationalError,
                   psycopg.OperationalError)
 ATTEMPT_TAG = "azak/simulation_attempt"  # finds a run whose execution raised before it returned its id
-RETRY_OF_TAG = "azak/retry_of"  # the failed run an in-process retry re-executes (Dagster's own run group needs a
+# the request's first failed run, on each in-process retry of it (Dagster's own run group needs a
 # parent run id, which execute_in_process cannot set)
+RETRY_OF_TAG = "azak/retry_of"
 
 
 @dataclass(frozen=True)
