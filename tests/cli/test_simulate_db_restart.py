@@ -71,8 +71,14 @@ def test_a_database_restart_fails_the_run_in_flight_which_is_retried_and_the_api
     assert instance.run_retries_enabled and instance.run_retries_max_retries == 1  # dagster.yaml's
     with live_news(window, [fault]), live_kis(window, [fault]), \
             fault.attached(own_cluster, dict(os.environ), instance):
-        runs = Simulation(definitions(), instance, window.start, window.end, say=lambda line: None,
-                          disruption=fault.disruption).run()
+        code = definitions()  # loaded with the live sources' environment, as the code server would be
+        # the watch-list sensor has seen this watch-list (its own evaluation gives the cursor): the
+        # reference run above reflects it; a second one in the tick would only add half a minute
+        watchlist = code.get_repository_def().get_sensor_def("watchlist_sensor")
+        cursor = watchlist.evaluate_tick(dg.build_sensor_context(
+            instance=instance, resources=code.resources, repository_def=code.get_repository_def())).cursor
+        runs = Simulation(code, instance, window.start, window.end, say=lambda line: None,
+                          disruption=fault.disruption, sensor_cursors={"watchlist_sensor": cursor}).run()
     market = [r for r in runs if r.request.job == "market_wide_job"]
     assert [r.success for r in market] == [False, True], [r.failure for r in market]
     assert market[1].retry_of == market[0].run_id  # the platform's retry of the run in flight
