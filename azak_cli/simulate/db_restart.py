@@ -10,7 +10,6 @@ the platform's run retries say (``dagster.yaml``).
 """
 
 import contextlib
-import os
 import socket
 import subprocess
 import sys
@@ -20,7 +19,6 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 import dagster as dg
 
@@ -132,7 +130,3 @@ class Outage:
             time.sleep(0.05)
         return False
 
-
-def api_env(database_url: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """The API's environment: this process's (the home's databases), with the warehouse ``database_url``."""
-    return {**(env if env is not None else os.environ), "AZAK_DATABASE_URL": database_url}
