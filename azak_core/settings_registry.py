@@ -187,6 +187,8 @@ VARIABLES: tuple[Variable, ...] = (
         ("AZAK_REDDIT_CLIENT_SECRET", "unset (replay)", "Reddit app client secret (PRAW)", "pipelines", True),
         ("AZAK_REDDIT_USER_AGENT", "`Azak/0.1 (Korean market research platform)`",
          "Reddit asks for a descriptive agent", "pipelines"),
+        ("AZAK_REDDIT_BASE_URL", "Reddit's own hosts", "override both Reddit hosts (the token and the "
+         "listings: the local server of `azak simulate` and of tests)", "pipelines"),
         ("AZAK_REDDIT_SUBREDDITS", "`KoreaStocks,stocks,investing`", "comma-separated subreddits", "pipelines"),
         ("AZAK_REDDIT_KEYWORDS", "Samsung,SK Hynix,…", "comma-separated keywords a post must contain",
          "pipelines"),

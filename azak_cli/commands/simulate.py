@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from azak_cli.simulate import main
-    from azak_cli.simulate.faults import parse
+    from azak_cli.simulate.faults import DbRestart, parse
 
     if args.last < args.first:
         raise UsageError(f"--to {args.last} is before --from {args.first}")
@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
         faults = parse(args.faults)
     except ValueError as error:
         raise UsageError(str(error)) from error
+    if any(isinstance(f, DbRestart) for f in faults):  # before any server starts
+        DbRestart.own_cluster(environment.resolve(start=False).embedded)
     with environment.session() as runtime:
         runtime.ensure_milvus()  # the embeddings the automation asks for
         runtime.apply()

@@ -23,6 +23,10 @@ from typing import Any
 
 import dagster as dg
 import psycopg
+import psycopg2
+import sqlalchemy.exc
+from dagster._core.storage.tags import MAX_RETRIES_TAG, RETRY_NUMBER_TAG, WILL_RETRY_TAG
+from dagster_postgres.utils import DagsterPostgresException
 from psycopg import sql
 
 from azak_cli.simulate.cron import fires
@@ -47,6 +51,14 @@ KILL_WAIT_S = 600.0  # how long the child may take to reach the write (imports, 
 SLICE_LOG = "raw.written_slices"
 POLL_S = 0.05  # how often the kill looks for the child's write waiting on the slice log (pg_locks)
 BACKEND_GONE_S = 60.0  # a killed client's backend ends once its statement is done (seconds, loaded)
+# what a run's execution raises when the instance's database goes away under it (--fault db-restart):
+# Dagster then cannot even record the run's failure
+STORAGE_ERRORS = (DagsterPostgresException, sqlalchemy.exc.OperationalError, psycopg2.OperationalError,
+                  psycopg.OperationalError)
+ATTEMPT_TAG = "azak/simulation_attempt"  # finds a run whose execution raised before it returned its id
+# the request's first failed run, on each in-process retry of it (Dagster's own run group needs a
+# parent run id, which execute_in_process cannot set)
+RETRY_OF_TAG = "azak/retry_of"
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,7 @@ class RunRecord:
     checks: tuple[CheckOutcome, ...] = ()
     materialized: tuple[str, ...] = ()  # the assets the run wrote
     killed: dict[str, Any] | None = None  # killed mid-run: its status and the slots it held once reaped
+    retry_of: str = ""  # the failed run this one retries (the platform's run retries, dagster.yaml)
 
     @property
     def ended(self) -> datetime:
@@ -94,6 +107,8 @@ class Simulation:
     # the table inside whose write to SIGKILL a run, or None (--fault kill-run: once, the first run named)
     victim: Callable[[Request], str | None] | None = None
     run_cost: float | None = None  # simulated seconds per run (--run-cost); None: its measured wall duration
+    # a context around each run's execution, given its request and its attempt tag (--fault db-restart)
+    disruption: Callable[[Request, str], contextlib.AbstractContextManager[Any]] | None = None
     now: datetime = field(init=False)
     runs: list[RunRecord] = field(default_factory=list)
     sensor_cursors: dict[str, str | None] = field(default_factory=dict)
@@ -183,25 +198,61 @@ class Simulation:
 
     def execute(self, request: Request) -> RunRecord:
         """Run ``request`` in this process; the simulated clock moves by the run's wall duration, or
-        by ``run_cost``."""
+        by ``run_cost``. A failed run is retried as the daemon retries the runs it launches
+        (:func:`retry_tags`): the failed attempts are recorded, the last attempt is returned."""
         table = self.victim(request) if self.victim is not None and not any(r.killed for r in self.runs) else None
         if table:
             return self.kill(request, table)
-        at, started = self.now, time.monotonic()
-        with contextlib.redirect_stdout(sys.stderr):
-            result = execute_request(self.definitions, self.instance, request)
-        if not result.success and interrupted(self.instance, result.run_id):
+        record = self._attempt(request, {})
+        retries = 0
+        while not record.success and (tags := retry_tags(self.instance, record.run_id, retries, record.retry_of)):
+            self.runs.append(record)
+            retries += 1
+            self.say(f"  retrying {record.run_id} ({request.label}): retry {retries}")
+            record = self._attempt(request, tags)
+        return record
+
+    def _attempt(self, request: Request, tags: dict[str, str]) -> RunRecord:
+        at, started, token = self.now, time.monotonic(), uuid.uuid4().hex
+        tags = {ATTEMPT_TAG: token, **tags}
+        disruption = self.disruption(request, token) if self.disruption else contextlib.nullcontext()
+        result, error = None, ""
+        with disruption, contextlib.redirect_stdout(sys.stderr):
+            try:
+                result = execute_request(self.definitions, self.instance, request, tags)
+            except STORAGE_ERRORS as storage_error:  # the instance's database went away mid-run
+                error = f"the run could not record its events: {type(storage_error).__name__}: {storage_error}"
+        run_id = result.run_id if result is not None else self._run_of(token)
+        if result is None:
+            self._fail_unfinished(run_id, error)
+        elif not result.success and interrupted(self.instance, result.run_id):
             raise KeyboardInterrupt(f"interrupted during run {result.run_id} ({request.label}), marked failed")
         seconds = time.monotonic() - started if self.run_cost is None else self.run_cost
         self.now = at + timedelta(seconds=seconds)
-        record = RunRecord(at, request, result.run_id, result.success, seconds,
-                           "" if result.success else failure(result), check_outcomes(result),
+        success = result is not None and result.success
+        record = RunRecord(at, request, run_id, success, seconds,
+                           error if result is None else "" if success else failure(result),
+                           check_outcomes(result) if result is not None else (),
                            tuple(sorted({e.materialization.asset_key.to_user_string()
-                                         for e in result.get_asset_materialization_events()})))
-        if not result.success:
+                                         for e in result.get_asset_materialization_events()}))
+                           if result is not None else (), retry_of=tags.get(RETRY_OF_TAG, ""))
+        if not success:
             self.say(f"  run failed at {at.astimezone(KST):%Y-%m-%d %H:%M} KST: {request.label}: "
                      f"{record.failure[:300]}")
         return record
+
+    def _run_of(self, token: str) -> str:
+        runs = self.instance.get_runs(dg.RunsFilter(tags={ATTEMPT_TAG: token}), limit=1)
+        return runs[0].run_id if runs else ""
+
+    def _fail_unfinished(self, run_id: str, error: str) -> None:
+        """Mark FAILURE a run whose execution raised before it could record its end (its database
+        was down), and free its pool slots: this process is alive, so the run monitor would not."""
+        run = self.instance.get_run_by_id(run_id) if run_id else None
+        if run is not None and not run.is_finished:
+            self.instance.report_run_failed(run, f"{error}; marked failed by the simulation once the database "
+                                                 "answered again")
+            self.instance.event_log_storage.free_concurrency_slots_for_run(run_id)
 
     def kill(self, request: Request, table: str) -> RunRecord:
         """Run ``request`` in a child process (:mod:`azak_cli.simulate.victim`), SIGKILL it inside its
@@ -326,6 +377,21 @@ def execute_request(definitions: dg.Definitions, instance: dg.DagsterInstance, r
         instance=instance, run_config=config, partition_key=request.partition,
         tags={"azak/simulated": "true", **dict(request.tags), **process_tags(), **(tags or {})},
         raise_on_error=False, asset_selection=selection)
+
+
+def retry_tags(instance: dg.DagsterInstance, run_id: str, retries: int, root: str = "") -> dict[str, str] | None:
+    """The tags of the retry of the failed run ``run_id`` (its ``retries``-th so far), or None when
+    the platform would not retry it. Dagster decides as its daemon does when the failure is recorded
+    (``dagster.yaml``'s ``run_retries``, the run's ``dagster/max_retries`` tag: the
+    ``dagster/will_retry`` tag it sets); the count is kept here, since in-process retries are not in
+    one run group."""
+    run = instance.get_run_by_id(run_id) if run_id else None
+    if run is None or run.tags.get(WILL_RETRY_TAG) != "true":
+        return None
+    limit = int(run.tags.get(MAX_RETRIES_TAG) or instance.run_retries_max_retries)
+    if retries >= limit:
+        return None
+    return {RETRY_OF_TAG: root or run_id, RETRY_NUMBER_TAG: str(retries + 1)}
 
 
 def interrupted(instance: dg.DagsterInstance, run_id: str) -> bool:

@@ -8,16 +8,21 @@ failed.
 """
 
 import abc
+import contextlib
 import copy
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import dagster as dg
 import psycopg
 
+from azak_cli.errors import UsageError
+from azak_cli.runtime.postgres import EmbeddedPostgres
+from azak_cli.simulate.db_restart import Outage, free_port, probe, serve_api
 from azak_cli.simulate.engine import CheckOutcome, RunRecord
 from azak_cli.simulate.requests import Request
 from azak_core import clock
@@ -333,6 +338,76 @@ class KillRun(Fault):
         return missing + [f"no later {self.JOB} run completed {record.days}"] * (not later)
 
 
+@dataclass(frozen=True)
+class DbRestart(ServerFault):
+    """The simulation's own embedded PostgreSQL (the warehouse and the Dagster instance) is stopped
+    once the first ``market_wide_job`` run's first step has started and started again when the run
+    has ended (:mod:`azak_cli.simulate.db_restart`); the real API is asked ``GET /health`` during the
+    outage and after it."""
+
+    JOB = "market_wide_job"
+    place: dict[str, Any] = field(default_factory=dict, compare=False)  # the cluster, the API, the instance
+
+    @contextlib.contextmanager
+    def attached(self, cluster: EmbeddedPostgres | None, env: dict[str, str],
+                 instance: dg.DagsterInstance) -> Iterator[None]:
+        """The fault ready to restart ``cluster`` (None: the home's database is not the simulation's
+        own embedded one, which is refused), with the API served with ``env`` meanwhile."""
+        own = self.own_cluster(cluster)
+        self.seen.clear()
+        with serve_api(free_port(), env) as api:
+            self.place.update(cluster=own, api=api, instance=instance, hit=[])
+            self.seen[f"API {probe(api)} before"] += 1
+            yield
+
+    @staticmethod
+    def own_cluster(cluster: EmbeddedPostgres | None) -> EmbeddedPostgres:
+        """``cluster``, or a ``UsageError`` (exit 2) when the home's database is not its own embedded one."""
+        if cluster is None:
+            raise UsageError("--fault db-restart restarts the simulation's own embedded PostgreSQL; this home's "
+                             "database is a server named by AZAK_DATABASE_URL, which a simulation never restarts "
+                             "(unset it to simulate on the home's embedded cluster)")
+        return cluster
+
+    def disruption(self, request: Request, token: str) -> contextlib.AbstractContextManager[Any]:
+        """The outage around the first run of ``JOB`` (nothing around the others)."""
+        if request.job != self.JOB or self.seen["stopped"] or not self.place:
+            return contextlib.nullcontext()
+        return self._outage(token)
+
+    @contextlib.contextmanager
+    def _outage(self, token: str) -> Iterator[None]:
+        outage = Outage(self.place["cluster"], self.place["api"], self.place["instance"], token, self.seen)
+        try:
+            with outage:
+                yield
+        finally:
+            if self.seen["stopped"]:
+                self.place["hit"].append(outage.run_id)
+
+    def accounts_for_run(self, record: RunRecord) -> bool:
+        return record.run_id in self.place.get("hit", [])
+
+    def missing(self, window: Window, runs: list[RunRecord], conn: psycopg.Connection[Any]) -> list[str]:
+        hit = self.place.get("hit", [])
+        if not hit:
+            return [f"no {self.JOB} run was in flight to restart the database under"]
+        instance, run_id = self.place["instance"], hit[0]
+        down = sorted(k for k in self.seen if k.startswith("API ") and k.endswith(" while down"))
+        after = [k for k in self.seen if k.startswith("API ") and k.endswith(" after")]
+        missing = [f"the API answered {down} during the outage, not 503"] * (down != ["API 503 while down"])
+        missing += [f"the API did not answer 200 after the restart: {after}"] * ("API 200 after" not in after)
+        run = instance.get_run_by_id(run_id)
+        status = run.status.value if run else "no run"
+        missing += [f"the run in flight {run_id} was left {status}, not FAILURE"] * (status != "FAILURE")
+        failed = [r for r in runs if r.run_id == run_id and not r.success]
+        missing += [f"the run in flight {run_id} did not fail"] * (not failed)
+        retried = [r for r in runs if r.retry_of == run_id and r.success]
+        missing += [f"no retry of {run_id} completed it"] * (not retried)
+        held = run_id in instance.event_log_storage.get_concurrency_run_ids()
+        return missing + [f"the run in flight {run_id} still holds a pool slot"] * held
+
+
 FAULTS: dict[str, Fault] = {
     "kill-run": KillRun(
         "kill-run", "the window's second market_wide_job run is SIGKILLed in its child process inside its write "
@@ -357,6 +432,11 @@ FAULTS: dict[str, Fault] = {
         "layout-drift:hankyung", "the Hankyung feed's items lose <title>: every hankyung run fails its "
         "layout_drift check naming the title, and no hankyung row is stored from the drifted feed "
         "(the rejected items go to ops.quarantine)"),
+    "db-restart": DbRestart(
+        "db-restart", "the simulation's own embedded PostgreSQL is stopped once the first market_wide_job run's "
+        "first step has started and started again when the run has ended: the run fails (marked FAILURE once "
+        "the database is back, its pool slot freed), the platform's run retries (dagster.yaml) re-execute it "
+        "and the retry completes it; the real API answers GET /health 503 during the outage and 200 after"),
 }
 
 
@@ -372,3 +452,4 @@ def parse(names: list[str]) -> list[Fault]:
     if unknown:
         raise ValueError(f"unknown fault {', '.join(unknown)}: the faults built are {', '.join(FAULTS)}")
     return [copy.deepcopy(FAULTS[n]) for n in dict.fromkeys(names)]
+

@@ -37,7 +37,8 @@ NOTES = (
     "run-status sensors (Telegram on failures) are not evaluated: they react to runs, not to the clock",
     "KIS runs in live mode against the replay server on the simulated clock (a real account); sessions "
     "without intraday recordings get generated minute bars and quote snapshots (labelled generated)",
-    "DART and Reddit stay in replay mode: their schedules skip (the recordings hold nothing new)",
+    "DART stays in replay mode: its schedule skips (the recordings hold nothing new); Reddit is live against "
+    "the recordings as they stood at the simulated now, with [generated] posts on the days they lack",
     "the news sites answer what was published by the simulated now; a recorded day before its first "
     "article answers 404, as a day never recorded does",
     "RSS: labelled [generated] items (07:30, 12:00, 18:30 KST) on the days the recordings hold none",

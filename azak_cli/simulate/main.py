@@ -1,5 +1,6 @@
 """What `azak simulate` does: serve the sources, replay the ticks, print the ledger."""
 
+import contextlib
 import json
 import sys
 import time
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from azak_cli.runtime.environment import Runtime
-from azak_cli.simulate.faults import Fault, Window, victim_of
+from azak_cli.simulate.faults import DbRestart, Fault, Window, victim_of
 from azak_cli.simulate.ledger import Ledger, asset_children, build
 from azak_core.market import KST
 
@@ -19,7 +20,7 @@ def simulate(runtime: Runtime, first: date, last: date, as_json: bool, hours: fl
     the exit code of :func:`exit_code`."""
     from azak_cli.simulate.engine import Simulation
     from azak_cli.simulate.llm import provider_model
-    from azak_cli.simulate.sources import live_kis, live_news
+    from azak_cli.simulate.sources import live_kis, live_news, live_reddit
     from azak_pipelines.definitions import defs
     from azak_pipelines.runs import dagster_instance
 
@@ -29,11 +30,15 @@ def simulate(runtime: Runtime, first: date, last: date, as_json: bool, hours: fl
         end = min(end, start + timedelta(hours=hours))
     started = time.monotonic()
     window = Window(start, end)
-    with live_news(window, faults), live_kis(window, faults), \
-            provider_model(runtime.database.render(), window, faults):
+    instance = dagster_instance()
+    restart = next((f for f in faults if isinstance(f, DbRestart)), None)
+    with live_news(window, faults), live_kis(window, faults), live_reddit(), \
+            provider_model(runtime.database.render(), window, faults), \
+            restart.attached(runtime.embedded, runtime.child_env(), instance) if restart else contextlib.nullcontext():
         definitions = defs()
-        simulation = Simulation(definitions, dagster_instance(), start, end, say=_progress,
-                                victim=victim_of(faults), run_cost=run_cost)
+        simulation = Simulation(definitions, instance, start, end, say=_progress,
+                                victim=victim_of(faults), run_cost=run_cost,
+                                disruption=restart.disruption if restart else None)
         try:
             runs = simulation.run()
         except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM: no ledger of a part of the window

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from azak_cli.simulate.as_of import as_of_now
 from azak_cli.simulate.faults import Fault, Window
 from azak_cli.simulate.kis import SimulatedKis
+from azak_cli.simulate.reddit import SimulatedReddit
 from azak_pipelines.lib.news.replay import NewsSites
 from azak_pipelines.lib.replay_http import Handler, serve
 from azak_pipelines.lib.sample_data import sample_data_dir
@@ -16,8 +17,8 @@ from azak_pipelines.lib.sample_data import sample_data_dir
 @contextlib.contextmanager
 def live_news(window: Window | None = None, faults: Sequence[Fault] = ()) -> Iterator[NewsSites]:
     """Naver Finance and the RSS feeds in live mode, answered by the recordings as they stood at the
-    simulated now (:mod:`azak_cli.simulate.as_of`; Reddit and DART stay in replay mode: their
-    schedules skip, which the ledger shows), with ``faults`` switched on over ``window``."""
+    simulated now (:mod:`azak_cli.simulate.as_of`; Reddit: :func:`live_reddit`; DART stays in replay
+    mode: its schedule skips, which the ledger shows), with ``faults`` switched on over ``window``."""
     sites = NewsSites(sample_data_dir() / "news")
     handler = as_of_now(sites.handle)
     for fault in faults:
@@ -48,6 +49,18 @@ def live_kis(window: Window, faults: Sequence[Fault] = ()) -> Iterator[Simulated
             "AZAK_KIS_MODE": "live", "AZAK_KIS_ENV": "real", "AZAK_KIS_BASE_URL": url, "AZAK_KIS_APP_KEYS": "",
             "AZAK_KIS_APP_KEY": SIMULATION_KEY, "AZAK_KIS_APP_SECRET": SIMULATION_KEY}):
         yield kis
+
+
+@contextlib.contextmanager
+def live_reddit() -> Iterator[SimulatedReddit]:
+    """Reddit in live mode (PRAW, with the simulation's app key) against a local server speaking
+    Reddit's token and Listing endpoints, answering what was posted by the simulated now, with
+    generated posts on the days the recordings lack (:mod:`azak_cli.simulate.reddit`)."""
+    reddit = SimulatedReddit(sample_data_dir() / "news" / "reddit")
+    with serve(reddit.handle) as url, _environment({
+            "AZAK_REDDIT_MODE": "live", "AZAK_REDDIT_BASE_URL": url,
+            "AZAK_REDDIT_CLIENT_ID": SIMULATION_KEY, "AZAK_REDDIT_CLIENT_SECRET": SIMULATION_KEY}):
+        yield reddit
 
 
 @contextlib.contextmanager

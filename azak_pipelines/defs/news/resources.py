@@ -37,6 +37,7 @@ class NewsSources(SecretSafeResource):
     reddit_client_id: str = ""
     reddit_client_secret: str = ""
     reddit_user_agent: str = DEFAULTS.reddit_user_agent
+    reddit_base: str = DEFAULTS.reddit_base
     reddit_subreddits: list[str] = list(DEFAULTS.reddit_subreddits)
     reddit_keywords: list[str] = list(DEFAULTS.reddit_keywords)
     reddit_min_score: int = DEFAULTS.reddit_min_score
@@ -51,7 +52,8 @@ class NewsSources(SecretSafeResource):
             naver_stock_pages=self.naver_stock_pages, hankyung_rss=self.hankyung_rss, maeil_rss=self.maeil_rss,
             dart_base=self.dart_base.rstrip("/"), dart_key=self.dart_api_key,
             reddit_client_id=self.reddit_client_id, reddit_client_secret=self.reddit_client_secret,
-            reddit_user_agent=self.reddit_user_agent, reddit_subreddits=tuple(self.reddit_subreddits),
+            reddit_user_agent=self.reddit_user_agent, reddit_base=self.reddit_base.rstrip("/"),
+            reddit_subreddits=tuple(self.reddit_subreddits),
             reddit_keywords=tuple(self.reddit_keywords), reddit_min_score=self.reddit_min_score,
             reddit_min_comments=self.reddit_min_comments, reddit_lookback_hours=self.reddit_lookback_hours,
             host_interval=self.host_interval, fetch_bodies=self.fetch_bodies,
@@ -94,6 +96,7 @@ NEWS_VARIABLES: dict[str, str | tuple[str, ...]] = {
     "reddit_client_id": "AZAK_REDDIT_CLIENT_ID",
     "reddit_client_secret": "AZAK_REDDIT_CLIENT_SECRET",
     "reddit_user_agent": "AZAK_REDDIT_USER_AGENT",
+    "reddit_base": "AZAK_REDDIT_BASE_URL",
     "reddit_subreddits": "AZAK_REDDIT_SUBREDDITS",
     "reddit_keywords": "AZAK_REDDIT_KEYWORDS",
     "reddit_min_score": "AZAK_REDDIT_MIN_SCORE",

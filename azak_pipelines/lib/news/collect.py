@@ -39,6 +39,7 @@ class NewsSettings:
     reddit_client_id: str = ""
     reddit_client_secret: str = ""
     reddit_user_agent: str = "Azak/0.1 (Korean market research platform)"
+    reddit_base: str = ""  # Reddit's own hosts (PRAW's); one local server for both in simulation and tests
     reddit_subreddits: tuple[str, ...] = ("KoreaStocks", "stocks", "investing")
     reddit_keywords: tuple[str, ...] = ("Samsung", "SK Hynix", "Hyundai", "Kia", "KOSPI", "Korea",
                                         "Naver", "Hanwha", "Kakao", "LG Energy")
@@ -268,11 +269,13 @@ def reddit_posts(settings: NewsSettings, recordings: Path | None) -> tuple[list[
     session = requests.Session()
     if recordings is not None:
         session.mount("https://", RedditRecordings(recordings))
+    hosts: dict[str, Any] = ({"oauth_url": settings.reddit_base, "reddit_url": settings.reddit_base}
+                             if settings.reddit_base else {})
     client = praw.Reddit(
         client_id=settings.reddit_client_id or "replay",
         client_secret=settings.reddit_client_secret or "replay",
         user_agent=settings.reddit_user_agent, check_for_updates=False, check_for_async=False,
-        requestor_kwargs={"session": session},
+        requestor_kwargs={"session": session}, **hosts,
     )
     posts: dict[str, dict[str, Any]] = {}
     fetches = 0
