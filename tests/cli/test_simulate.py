@@ -10,10 +10,12 @@ import dagster as dg
 import psycopg
 import pytest
 
+from azak_api.admin import run_migrations
 from azak_cli.simulate.engine import TICK, Simulation
 from azak_cli.simulate.ledger import articles_linked_within_a_tick, asset_children, marts_follow_raw
 from azak_cli.simulate.sources import live_news
 from azak_pipelines.lib.calendar.krx_calendar import KST
+from tests.cli.simulation import watchlist_seen
 from tests.pipelines.runs import definitions
 
 SUNDAY_NIGHT = datetime(2025, 6, 8, 23, 55, tzinfo=KST)  # after Memorial Day (Friday) and the weekend
@@ -24,9 +26,11 @@ RUN_COST = 10.0
 
 @pytest.mark.slow
 def test_a_sunday_night_collects_and_links_news_on_the_simulated_clock(warehouse_with_stocks, dagster_home):
+    run_migrations(warehouse_with_stocks)  # the model registry: what the prediction runs read
     with live_news():
-        simulation = Simulation(definitions(), dg.DagsterInstance.get(), SUNDAY_NIGHT,
-                                SUNDAY_NIGHT + 3 * TICK, say=lambda line: None, run_cost=RUN_COST)
+        code, instance = definitions(), dg.DagsterInstance.get()
+        simulation = Simulation(code, instance, SUNDAY_NIGHT, SUNDAY_NIGHT + 3 * TICK, say=lambda line: None,
+                                run_cost=RUN_COST, sensor_cursors=watchlist_seen(code, instance))
         runs = simulation.run()
     by_job = {}
     for record in runs:
@@ -41,6 +45,7 @@ def test_a_sunday_night_collects_and_links_news_on_the_simulated_clock(warehouse
     assert dict(news[0].request.tags)["dagster/asset_partition_range_end"] == "2025-06-09"
     predictions = by_job["news_predictions_job"]  # on a Sunday night too (was trading days 07:00-18:59)
     assert [r.request.origin for r in predictions] == ["news_predictions_schedule"] * 2
+    assert all(r.success for r in predictions), [r.failure for r in predictions]
     assert predictions[0].at == SUNDAY_NIGHT
     assert predictions[1].at >= datetime(2025, 6, 9, 0, 5, tzinfo=KST)
     # runs in order, each starting no earlier than the previous one's simulated end

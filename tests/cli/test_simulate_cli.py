@@ -14,8 +14,8 @@ WINDOW = ["simulate", "--from", "2025-06-09", "--to", "2025-06-09"]
 
 def test_a_bad_argument_exits_2_before_any_simulation(capsys):
     # no database, no Milvus, no simulation: each is refused by the parser or the command first
-    assert main([*WINDOW, "--fault", "db-restart"]) == 2  # a fault not built
-    assert "unknown fault db-restart: the faults built are" in capsys.readouterr().err
+    assert main([*WINDOW, "--fault", "source-down:dart"]) == 2  # a fault not built
+    assert "unknown fault source-down:dart: the faults built are" in capsys.readouterr().err
     assert main(["simulate", "--from", "2025-06-09", "--to", "2025-06-08"]) == 2
     assert "--to 2025-06-08 is before --from 2025-06-09" in capsys.readouterr().err
     for cost in ("0", "-5", "300", "ten", "nan"):  # argparse exits 2 itself

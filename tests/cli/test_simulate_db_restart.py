@@ -24,6 +24,7 @@ from azak_cli.simulate.faults import DbRestart, Window, parse
 from azak_cli.simulate.ledger import no_run_failed
 from azak_cli.simulate.sources import live_kis, live_news
 from azak_pipelines.lib.calendar.krx_calendar import KST
+from tests.cli.simulation import watchlist_seen
 from tests.conftest import PROJECT_ROOT, free_port
 from tests.pipelines.runs import definitions, run
 
@@ -72,13 +73,8 @@ def test_a_database_restart_fails_the_run_in_flight_which_is_retried_and_the_api
     with live_news(window, [fault]), live_kis(window, [fault]), \
             fault.attached(own_cluster, dict(os.environ), instance):
         code = definitions()  # loaded with the live sources' environment, as the code server would be
-        # the watch-list sensor has seen this watch-list (its own evaluation gives the cursor): the
-        # reference run above reflects it; a second one in the tick would only add half a minute
-        watchlist = code.get_repository_def().get_sensor_def("watchlist_sensor")
-        cursor = watchlist.evaluate_tick(dg.build_sensor_context(
-            instance=instance, resources=code.resources, repository_def=code.get_repository_def())).cursor
         runs = Simulation(code, instance, window.start, window.end, say=lambda line: None,
-                          disruption=fault.disruption, sensor_cursors={"watchlist_sensor": cursor}).run()
+                          disruption=fault.disruption, sensor_cursors=watchlist_seen(code, instance)).run()
     market = [r for r in runs if r.request.job == "market_wide_job"]
     assert [r.success for r in market] == [False, True], [r.failure for r in market]
     assert market[1].retry_of == market[0].run_id  # the platform's retry of the run in flight

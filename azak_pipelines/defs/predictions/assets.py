@@ -127,6 +127,13 @@ def is_live(article: Article, today: date, now: datetime) -> bool:
         now <= calendar.session(calendar.anchor_session(article.available_at)).close
 
 
+def available_by(articles: list[Article], now: datetime) -> tuple[list[Article], list[Article]]:
+    """The links whose article could be known by ``now``, and those it could not: an article stamped
+    later than now (a source's clock, a date-only item counted from its day's end) is predicted by the
+    first run after its time, never as of a moment before it existed (the context would refuse it)."""
+    return [a for a in articles if a.available_at <= now], [a for a in articles if a.available_at > now]
+
+
 def write_news_predictions(conn: Any, context: dg.OpExecutionContext | dg.AssetExecutionContext,
                            llm: LlmResource, models: list[ModelSpec], articles: list[Article], window: Any,
                            budget: Budget | None = None) -> tuple[list[Attempt], Runner, list[tuple[Any, ...]], Any]:
@@ -137,6 +144,10 @@ def write_news_predictions(conn: Any, context: dg.OpExecutionContext | dg.AssetE
     today, now = kst_today(), utc_now()
     tables = existing_tables(conn)
     done = _answered(conn, window)
+    articles, later = available_by(articles, now)
+    if later:
+        context.log.info("%s link(s) of articles available only after now (%s, the first at %s): left to a "
+                         "later run", len(later), now.isoformat(), min(a.available_at for a in later).isoformat())
     jobs = []
     for article in articles:
         todo = [m for m in models if (article.news_id, article.stock_code, m.id) not in done]

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from azak_core.market import KST
-from azak_pipelines.defs.predictions.assets import is_live
+from azak_pipelines.defs.predictions.assets import available_by, is_live
 from azak_pipelines.lib.predictions.context import Article
 
 
@@ -25,3 +25,12 @@ def test_yesterday_s_article_after_its_anchor_session_closed_is_simulated():
 def test_today_s_articles_are_live():
     assert is_live(article(datetime(2025, 6, 9, 9, 30, tzinfo=KST)), date(2025, 6, 9),
                    datetime(2025, 6, 9, 16, 0, tzinfo=KST))
+
+
+def test_an_article_stamped_later_than_now_waits_for_a_later_run():
+    # at 00:05 an article stamped 09:30 the same morning (a source's clock ahead, seen in a
+    # simulation) is left to a later run: its context as of 00:05 would refuse it (LookAheadError)
+    # and fail the whole run with it
+    night, morning = article(datetime(2025, 6, 8, 23, 58, tzinfo=KST)), article(datetime(2025, 6, 9, 9, 30, tzinfo=KST))
+    assert available_by([night, morning], datetime(2025, 6, 9, 0, 5, tzinfo=KST)) == ([night], [morning])
+    assert available_by([night, morning], datetime(2025, 6, 9, 9, 30, tzinfo=KST)) == ([night, morning], [])
