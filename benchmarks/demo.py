@@ -1,15 +1,16 @@
-"""`azak demo --no-serve`, first run: this tree against a base commit, alternately, on fresh homes.
+"""`azak demo --no-serve`, first run: a commit against a base commit, alternately, on fresh homes.
 
 A first run after installation: a fresh ``AZAK_HOME`` (the embedded PostgreSQL and milvus-lite made
-anew) and no dbt state (the tree's ``dbt_project/target`` removed, as in a fresh clone: loading the
-code location parses the project). The base commit is exported with ``git archive`` into a
-temporary folder and run with the same virtual environment (``PYTHONPATH`` points at each tree).
-Runs alternate base and this tree, so that other work on the machine falls on both; for each: the
-wall time, the CPU time of the command and of what it waited for (dbt; not the PostgreSQL and
-Milvus servers, detached processes), the load average before it. Both trees' summaries (every asset,
-its partitions and rows) must be the same: the speed-up may not change what the demo shows.
+anew) and no dbt state (no ``dbt_project/target``, as in a fresh clone: loading the code location
+parses the project). Both commits are exported with ``git archive`` into a temporary folder (what
+runs in the checkout, tests included, is left alone) and run with the same virtual environment
+(``PYTHONPATH`` points at each tree). Runs alternate base and this commit, so that other work on
+the machine falls on both; for each: the wall time, the CPU time of the command and of what it
+waited for (dbt, the forked lane; not the PostgreSQL and Milvus servers, detached processes), the
+load average before it. Both summaries (every asset, its partitions and rows) must be the same:
+the speed-up may not change what the demo shows.
 
-    python -m benchmarks.demo [--base REV] [--rounds 2] [--port 57100]
+    python -m benchmarks.demo [--base main] [--this HEAD] [--rounds 2] [--port 57100]
 """
 
 import argparse
@@ -68,6 +69,7 @@ def one_run(tree: Path, home: Path, port: int) -> tuple[float, float, str, list[
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="main", help="the commit to compare with (default: main)")
+    parser.add_argument("--this", default="HEAD", help="the commit measured (default: HEAD)")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each tree, alternating")
     parser.add_argument("--port", type=int, default=57100, help="first of the 8 ports the two demos use")
     args = parser.parse_args(argv)
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     cpus: dict[str, list[float]] = {"base": [], "this": []}
     summaries: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="azak-demo-bench-") as scratch:
-        trees = {"base": export(args.base, Path(scratch) / "base"), "this": ROOT}
+        trees = {"base": export(args.base, Path(scratch) / "base"), "this": export(args.this, Path(scratch) / "this")}
         for round_ in range(1, args.rounds + 1):
             for offset, name in enumerate(("base", "this")):
                 wall, cpu, load, table = one_run(trees[name], Path(scratch) / f"home-{name}", args.port + 4 * offset)
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     base_cpu, this_cpu = statistics.median(cpus["base"]), statistics.median(cpus["this"])
     rows += [
         (f"median, base ({args.base})", f"{base_wall:.1f} s wall, {base_cpu:.1f} s CPU"),
-        ("median, this tree", f"{this_wall:.1f} s wall, {this_cpu:.1f} s CPU"),
+        (f"median, this ({args.this})", f"{this_wall:.1f} s wall, {this_cpu:.1f} s CPU"),
         ("this / base", f"{this_wall / base_wall:.2f}x wall, {this_cpu / base_cpu:.2f}x CPU"),
         ("same summary (assets, partitions, rows)", "yes" if summaries["base"] == summaries["this"] else "NO"),
         ("load average after", load_average()),
