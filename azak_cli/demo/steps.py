@@ -281,9 +281,10 @@ def materialize_sample(runtime: Runtime, refresh: bool = False, preloading: thre
     child: int | None = None
     try:
         for index, (number, step) in enumerate(todo):
-            if step.lane and child is None:  # a concurrent section starts: fork its lane 2
+            if step.lane and child is None:  # a concurrent section starts: fork its lane 2 (if any left)
                 section = list(itertools.takewhile(lambda item: item[1].lane != 0, todo[index:]))
-                child = _forked_lane(run, [item for item in section if item[1].lane == 2])
+                lane_two = [item for item in section if item[1].lane == 2]
+                child = _forked_lane(run, lane_two) if lane_two else None
             if not step.lane and child is not None:  # the section is over: its lane 2 too
                 finished, child = child, None
                 _wait(finished)
