@@ -59,7 +59,7 @@ def execute_in_process(job: dg.JobDefinition, instance: dg.DagsterInstance,
 
 
 def _execute_on_executor(job_name: str, instance: dg.DagsterInstance, run_config: dict[str, Any],
-                         tags: dict[str, str]) -> Any:
+                         tags: dict[str, str], assets: list[str] | None = None) -> Any:
     """Another executor runs steps in other processes, which load the job again from
     ``azak_pipelines.definitions.job``."""
     reconstructable = dg.build_reconstructable_job("azak_pipelines.definitions", "job",
@@ -68,8 +68,8 @@ def _execute_on_executor(job_name: str, instance: dg.DagsterInstance, run_config
         # dagster-celery registers its task again for every step it submits; Celery keeps the
         # first registration (the same function) and warns each time
         warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already registered")
-        return dg.execute_job(reconstructable, instance, run_config=run_config, tags=tags,
-                              raise_on_error=False)
+        return dg.execute_job(reconstructable, instance, run_config=run_config, tags=tags, raise_on_error=False,
+                              asset_selection=[dg.AssetKey.from_user_string(a) for a in assets] if assets else None)
 
 
 def _to_stderr(line: str) -> None:
@@ -79,9 +79,9 @@ def _to_stderr(line: str) -> None:
 
 def run_job(definitions: dg.Definitions, instance: dg.DagsterInstance, job_name: str,
             partition_range: tuple[str, str] | None = None, run_config: dict[str, Any] | None = None,
-            tags: dict[str, str] | None = None) -> Any:
-    """Execute a job of the code location, recorded in ``instance``: in this process, or with the
-    configured executor's workers running its steps.
+            tags: dict[str, str] | None = None, assets: list[str] | None = None) -> Any:
+    """Execute a job of the code location (only ``assets`` of it, when given), recorded in
+    ``instance``: in this process, or with the configured executor's workers running its steps.
 
     What the run prints (dbt's log lines) goes to standard error: standard output is the command's
     answer, which ``--json`` callers parse. While a pool the job claims is full, it waits before the
@@ -95,9 +95,9 @@ def run_job(definitions: dg.Definitions, instance: dg.DagsterInstance, job_name:
                        float(settings_registry.read_or("AZAK_POOL_POLL_SECONDS", str(POOL_POLL_SECONDS))))
     with contextlib.redirect_stdout(sys.stderr):
         if job.executor_def.name == "in_process":
-            return execute_in_process(job, instance, partition_range, config, tags)
+            return execute_in_process(job, instance, partition_range, config, tags, assets=assets)
         return _execute_on_executor(job_name, instance, config,
-                                    {**(tags or {}), **range_tags(partition_range), **process_tags()})
+                                    {**(tags or {}), **range_tags(partition_range), **process_tags()}, assets)
 
 
 def materialization(result: Any, asset: str | TableSpec) -> dict[str, Any] | None:

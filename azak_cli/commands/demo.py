@@ -39,12 +39,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_serve:
         services.check_ports_free([dagit, api])
         services.say_exposure(dagit, api)
+    preloading = steps.preload_code_location()  # while the servers start
     with environment.session() as runtime:
         milvus = runtime.ensure_milvus()
         runtime.apply()
         say_where(runtime, milvus)
         with services.supervised(runtime) as supervisor:
-            steps.materialize_sample(runtime, refresh=args.refresh)
+            steps.materialize_sample(runtime, refresh=args.refresh, preloading=preloading)
             email, password = steps.ensure_demo_admin(runtime)
             print(f"demo data ready in {time.monotonic() - started:.1f} s")
             if args.no_serve:

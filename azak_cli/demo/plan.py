@@ -1,6 +1,6 @@
 """What `azak demo` materializes: the bundled sample window, one Dagster run per step.
 
-Each step names a job of the code location and, for partitioned jobs, the partition range the
+Each step names jobs of the code location and, for partitioned jobs, the partition range the
 bundled data covers — or files to load through ``azak import``. Steps run in order; each is a real
 run in the Dagster instance.
 """
@@ -21,34 +21,47 @@ REPORTS_START = "2025-05-19"
 
 @dataclass(frozen=True)
 class DemoStep:
+    """One run: the assets of ``jobs`` (several jobs' assets run together, as one run of the implicit
+    asset job), only their dbt models (``dbt=True``) or all but them (``dbt=False``) — or files."""
+
     name: str
-    job: str | None = None
+    jobs: tuple[str, ...] = ()
     partition_range: tuple[str, str] | None = None
     run_config: dict[str, Any] = field(default_factory=dict)
     price_files: tuple[str, ...] = ()  # under sample_data/, loaded with `azak import prices`
+    dbt: bool | None = None
+    # consecutive steps of lanes 1 and 2 run concurrently: lane 1 in the command's process, lane 2 in
+    # a process forked from it (the code location loaded once), each lane in order
+    lane: int = 0
 
 
+# Each dbt invocation costs seconds of start-up whatever it builds, so the dbt models run in two
+# invocations: the ones over the raw and computed tables once those are loaded (nothing before them
+# reads a model), and the ones over the model outputs with the evaluation that reads them.
 DEMO_STEPS: tuple[DemoStep, ...] = (
-    DemoStep("reference data and its dbt models", "reference_job"),
-    DemoStep("daily market series from KIS (replayed)", "market_raw_job", (SAMPLE_START, SAMPLE_END)),
-    DemoStep("minute bars and quote snapshots (replayed)", "intraday_job", (INTRADAY_START, SAMPLE_END)),
-    DemoStep("financial ratios and product info (replayed)", "fundamentals_job"),
+    DemoStep("reference data (KRX universe, calendar, names' history)", ("reference_job",), dbt=False),
+        # the market's raw tables and the news' (articles, links, embeddings) need only the universe: on two
+    # cores they load side by side
+    DemoStep("daily market series from KIS (replayed)", ("market_raw_job",), (SAMPLE_START, SAMPLE_END), lane=1),
+    DemoStep("minute bars and quote snapshots (replayed)", ("intraday_job",), (INTRADAY_START, SAMPLE_END),
+             lane=1),
+    DemoStep("financial ratios and product info (replayed)", ("fundamentals_job",), lane=1),
     DemoStep("earlier price history from files (English and pykrx layouts)",
-             price_files=("imports/005930_D.csv", "imports/000660.csv")),
-    DemoStep("market dbt models (returns and indicators)", "market_marts_job"),
-    DemoStep("news and disclosures (replayed), articles and company links", "all_news_job",
-             (NEWS_START, SAMPLE_END)),
-    DemoStep("news, link and price-impact dbt models", "news_marts_job"),
-    DemoStep("article embeddings (Milvus) and each article's earlier similar articles", "embeddings_job",
-             (NEWS_START, SAMPLE_END)),
-    DemoStep("what prices did after similar earlier news (dbt)", "embeddings_marts_job"),
+             price_files=("imports/005930_D.csv", "imports/000660.csv"), lane=1),
+    DemoStep("news and disclosures (replayed), articles and company links", ("all_news_job",),
+             (NEWS_START, SAMPLE_END), lane=2),
+    DemoStep("article embeddings (Milvus) and each article's earlier similar articles", ("embeddings_job",),
+             (NEWS_START, SAMPLE_END), lane=2),
+    DemoStep("dbt models: reference, market (returns and indicators), news, links, price impact, "
+             "what prices did after similar earlier news",
+             ("reference_job", "market_marts_job", "news_marts_job", "embeddings_marts_job"), dbt=True),
     DemoStep("news-impact predictions of the active models (the offline baselines without keys)",
-             "news_predictions_job", (NEWS_START, SAMPLE_END)),
-    DemoStep("stock reports of the active models over the last sample month", "stock_reports_job",
+             ("news_predictions_job",), (NEWS_START, SAMPLE_END)),
+    DemoStep("stock reports of the active models over the last sample month", ("stock_reports_job",),
              (REPORTS_START, SAMPLE_END)),
-    DemoStep("model cost mart", "predictions_marts_job"),
     # after the predictions: outcomes, scores, leaderboard and A/B (empty but valid without predictions)
-    DemoStep("evaluation of predictions and reports (outcomes, scores, leaderboard, A/B)", "evaluation_job"),
-    DemoStep("Telegram outbox (past days: recorded as skipped, never sent)", "telegram_notifications_job",
+    DemoStep("model cost mart, evaluation of predictions and reports (outcomes, scores, leaderboard, A/B)",
+             ("predictions_marts_job", "evaluation_job")),
+    DemoStep("Telegram outbox (past days: recorded as skipped, never sent)", ("telegram_notifications_job",),
              (NEWS_START, SAMPLE_END)),
 )

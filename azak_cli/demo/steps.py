@@ -6,7 +6,16 @@ sample data: re-running skips finished steps and redoes interrupted or outdated 
 """
 
 import hashlib
+import importlib
+import itertools
+import os
+import pkgutil
+import subprocess
+import sys
+import tempfile
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -95,8 +104,28 @@ def ensure_demo_ab_test(runtime: Runtime) -> bool:
     return pair.created
 
 
+# Dagster's job of every asset (what Dagit's "Materialize" button launches): a step over several
+# jobs' assets runs them as one run of it
+IMPLICIT_JOB = "__ASSET_JOB"
+
+
+def step_run(definitions: Any, step: DemoStep) -> tuple[str, list[str] | None]:
+    """The job a step runs and the assets of it it runs (None: all of them)."""
+    from azak_pipelines.defs.dbt.assets import dbt_models
+
+    if not step.jobs:
+        raise RuntimeError(f"demo step {step.name!r} names neither a job nor price files")
+    if len(step.jobs) == 1 and step.dbt is None:
+        return step.jobs[0], None
+    keys = set().union(*(definitions.resolve_job_def(job).asset_layer.selected_asset_keys for job in step.jobs))
+    if step.dbt is not None:
+        keys = {key for key in keys if (key in dbt_models.keys) == step.dbt}
+    job = step.jobs[0] if len(step.jobs) == 1 else IMPLICIT_JOB
+    return job, sorted(key.to_user_string() for key in keys)
+
+
 def _run_step(runtime: Runtime, definitions: Any, instance: Any, step: DemoStep, label: str) -> str:
-    """Run one step (a job, or files through ``azak import prices``); returns its run's id."""
+    """Run one step (jobs' assets, or files through ``azak import prices``); returns its run's id."""
     from azak_cli.market import import_prices
     from azak_pipelines.lib.sample_data import sample_data_dir
     from azak_pipelines.runs import failure, run_job
@@ -107,14 +136,14 @@ def _run_step(runtime: Runtime, definitions: Any, instance: Any, step: DemoStep,
         report = import_prices(runtime, [sample_data_dir() / p for p in step.price_files], quiet=True)
         run_id: str = report["run_id"]
         return run_id
-    if step.job is None:
-        raise RuntimeError(f"demo step {step.name!r} names neither a job nor price files")
+    job, assets = step_run(definitions, step)
     span = f" ({step.partition_range[0]} … {step.partition_range[1]})" if step.partition_range else ""
-    print(f"{label}: running {step.job}{span}…", flush=True)
-    result = run_job(definitions, instance, step.job, step.partition_range, step.run_config,
-                     {"azak/origin": "demo"})
+    what = " + ".join(step.jobs) + (f": {len(assets)} assets" if assets is not None else "")
+    print(f"{label}: running {what}{span}…", flush=True)
+    result = run_job(definitions, instance, job, step.partition_range, step.run_config,
+                     {"azak/origin": "demo"}, assets)
     if not result.success:
-        raise RuntimeError(f"{step.job} failed after {time.monotonic() - started:.1f} s "
+        raise RuntimeError(f"{what} failed after {time.monotonic() - started:.1f} s "
                            f"(run {result.run_id}):\n  {failure(result)}")
     return str(result.run_id)
 
@@ -129,31 +158,151 @@ def steps_to_skip(runtime: Runtime, url: str, current: str, refresh: bool) -> se
     done = set() if refresh else _finished_steps(url, current)
     ensure_demo_subscriber(runtime)  # the notifications step writes its (never sent) messages
     if ensure_demo_ab_test(runtime):  # a new pair is compared by the evaluation step: run it again
-        done -= {step.name for step in DEMO_STEPS if step.job == "evaluation_job"}
+        done -= {step.name for step in DEMO_STEPS if "evaluation_job" in step.jobs}
     return done
 
 
-def materialize_sample(runtime: Runtime, refresh: bool = False) -> None:
+def preload_code_location() -> threading.Thread:
+    """Import the code location's modules in a thread, started before the embedded PostgreSQL and
+    Milvus: importing is most of loading it (Dagster, dbt and the domains' libraries: seconds of
+    CPU), while starting the servers is mostly waiting on their processes. The Definitions are built
+    afterwards (their resources read the environment the runtime exports). An import that fails
+    here fails again, with its error, when the code location is loaded."""
+
+    def load() -> None:
+        import azak_pipelines.defs as package
+
+        try:  # walking imports the packages too
+            for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+                importlib.import_module(module.name)
+        except Exception:  # raised again, in the main thread, by load_defs()
+            return
+
+    thread = threading.Thread(target=load, name="preload-code-location", daemon=True)
+    thread.start()
+    return thread
+
+
+class DbtParse:
+    """``dbt parse`` for the warehouse's profile in the background, into a folder of its own.
+
+    dbt re-parses the whole project when the parse state it starts from was made for another
+    connection ("profile has changed"), as the state of a fresh install is: parsing for the
+    warehouse while the Python steps run, and keeping that state (``keep_partial_parse``), takes
+    that parse off the first dbt step."""
+
+    def __init__(self, database_url: str):
+        from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_env
+
+        self.target = Path(tempfile.mkdtemp(prefix="azak-dbt-parse-"))
+        dbt = Path(sys.executable).with_name("dbt")
+        self.process = subprocess.Popen(
+            [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+             str(DBT_PROJECT_DIR), "--target-path", str(self.target)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, **dbt_env(database_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+
+    def keep(self) -> None:
+        """Wait for the parse; keep its state for the next dbt invocation. A failed parse only
+        costs that invocation its own full parse (and says so)."""
+        import shutil
+
+        from azak_pipelines.defs.dbt.project import keep_partial_parse
+
+        output, _ = self.process.communicate()
+        if self.process.returncode == 0:
+            keep_partial_parse(self.target)
+        else:
+            print(f"dbt parse for the warehouse failed (the first dbt step parses again):\n{output}",
+                  file=sys.stderr)
+        shutil.rmtree(self.target, ignore_errors=True)
+
+
+def _forked_lane(run: Any, steps: list[tuple[int, DemoStep]]) -> int:
+    """Run ``steps`` in a process forked from this one; returns its pid. The child opens its own
+    Dagster instance and connections, and leaves with ``os._exit``, never closing the ones it
+    inherited (which the parent keeps using)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        from azak_pipelines.runs import dagster_instance
+
+        instance = dagster_instance()
+        for number, step in steps:
+            run(number, step, instance)
+    except BaseException as error:  # reported; the parent fails the demo on the exit code
+        print(f"demo step failed: {error}", file=sys.stderr, flush=True)
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return 0  # unreachable: the child exits above
+
+
+def _wait(child: int) -> None:
+    _, status = os.waitpid(child, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError("a demo step run alongside failed (its error is above)")
+
+
+def materialize_sample(runtime: Runtime, refresh: bool = False, preloading: threading.Thread | None = None) -> None:
     """Run every demo step not done yet for this code and data, then print the summary."""
-    from azak_pipelines.definitions import defs as load_defs
     from azak_pipelines.runs import dagster_instance
 
     url = runtime.database.render()
     current = fingerprint()
     done = steps_to_skip(runtime, url, current, refresh)
     print("loading the Dagster code location…", flush=True)
+    if preloading is not None:
+        preloading.join()
+    from azak_pipelines.definitions import defs as load_defs
+
     definitions = load_defs()
     instance = dagster_instance()
+    todo = [(number, step) for number, step in enumerate(DEMO_STEPS, start=1) if step.name not in done]
+    parse = DbtParse(url) if any(step.dbt for _, step in todo) else None
     total = len(DEMO_STEPS)
-    for number, step in enumerate(DEMO_STEPS, start=1):
+
+    def run(number: int, step: DemoStep, instance: Any) -> None:
         label = f"[{number}/{total}] {step.name}"
-        if step.name in done:
-            print(f"{label}: already materialized for this code and data, skipped")
-            continue
         started = time.monotonic()
         run_id = _run_step(runtime, definitions, instance, step, label)
         _record(url, step.name, current, run_id)
         print(f"{label}: done in {time.monotonic() - started:.1f} s (run {run_id[:8]})", flush=True)
+
+    for number, step in enumerate(DEMO_STEPS, start=1):
+        if step.name in done:
+            print(f"[{number}/{total}] {step.name}: already materialized for this code and data, skipped")
+    child: int | None = None
+    try:
+        for index, (number, step) in enumerate(todo):
+            if step.lane and child is None:  # a concurrent section starts: fork its lane 2 (if any left)
+                section = list(itertools.takewhile(lambda item: item[1].lane != 0, todo[index:]))
+                lane_two = [item for item in section if item[1].lane == 2]
+                child = _forked_lane(run, lane_two) if lane_two else None
+            if not step.lane and child is not None:  # the section is over: its lane 2 too
+                finished, child = child, None
+                _wait(finished)
+            if step.lane == 2:
+                continue
+            if step.dbt and parse is not None:
+                parse.keep()
+                parse = None
+            run(number, step, instance)
+        if child is not None:
+            finished, child = child, None
+            _wait(finished)
+    except BaseException:
+        if child is not None:  # its steps end (or fail) before the servers stop under them
+            os.waitpid(child, 0)
+        raise
+    if parse is not None:
+        parse.keep()
     print_summary(definitions, instance, url)
 
 
