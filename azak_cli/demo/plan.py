@@ -30,9 +30,6 @@ class DemoStep:
     run_config: dict[str, Any] = field(default_factory=dict)
     price_files: tuple[str, ...] = ()  # under sample_data/, loaded with `azak import prices`
     dbt: bool | None = None
-    # consecutive steps of lanes 1 and 2 run concurrently: lane 1 in the command's process, lane 2 in
-    # a process forked from it (the code location loaded once), each lane in order
-    lane: int = 0
 
 
 # Each dbt invocation costs seconds of start-up whatever it builds, so the dbt models run in two
@@ -40,18 +37,15 @@ class DemoStep:
 # reads a model), and the ones over the model outputs with the evaluation that reads them.
 DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("reference data (KRX universe, calendar, names' history)", ("reference_job",), dbt=False),
-        # the market's raw tables and the news' (articles, links, embeddings) need only the universe: on two
-    # cores they load side by side
-    DemoStep("daily market series from KIS (replayed)", ("market_raw_job",), (SAMPLE_START, SAMPLE_END), lane=1),
-    DemoStep("minute bars and quote snapshots (replayed)", ("intraday_job",), (INTRADAY_START, SAMPLE_END),
-             lane=1),
-    DemoStep("financial ratios and product info (replayed)", ("fundamentals_job",), lane=1),
+    DemoStep("daily market series from KIS (replayed)", ("market_raw_job",), (SAMPLE_START, SAMPLE_END)),
+    DemoStep("minute bars and quote snapshots (replayed)", ("intraday_job",), (INTRADAY_START, SAMPLE_END)),
+    DemoStep("financial ratios and product info (replayed)", ("fundamentals_job",)),
     DemoStep("earlier price history from files (English and pykrx layouts)",
-             price_files=("imports/005930_D.csv", "imports/000660.csv"), lane=1),
+             price_files=("imports/005930_D.csv", "imports/000660.csv")),
     DemoStep("news and disclosures (replayed), articles and company links", ("all_news_job",),
-             (NEWS_START, SAMPLE_END), lane=2),
+             (NEWS_START, SAMPLE_END)),
     DemoStep("article embeddings (Milvus) and each article's earlier similar articles", ("embeddings_job",),
-             (NEWS_START, SAMPLE_END), lane=2),
+             (NEWS_START, SAMPLE_END)),
     DemoStep("dbt models: reference, market (returns and indicators), news, links, price impact, "
              "what prices did after similar earlier news",
              ("reference_job", "market_marts_job", "news_marts_job", "embeddings_marts_job"), dbt=True),

@@ -7,7 +7,6 @@ sample data: re-running skips finished steps and redoes interrupted or outdated 
 
 import hashlib
 import importlib
-import itertools
 import os
 import pkgutil
 import subprocess
@@ -218,38 +217,6 @@ class DbtParse:
         shutil.rmtree(self.target, ignore_errors=True)
 
 
-def _forked_lane(run: Any, steps: list[tuple[int, DemoStep]]) -> int:
-    """Run ``steps`` in a process forked from this one; returns its pid. The child opens its own
-    Dagster instance and connections, and leaves with ``os._exit``, never closing the ones it
-    inherited (which the parent keeps using)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid:
-        return pid
-    code = 0
-    try:
-        from azak_pipelines.runs import dagster_instance
-
-        instance = dagster_instance()
-        for number, step in steps:
-            run(number, step, instance)
-    except BaseException as error:  # reported; the parent fails the demo on the exit code
-        print(f"demo step failed: {error}", file=sys.stderr, flush=True)
-        code = 1
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return 0  # unreachable: the child exits above
-
-
-def _wait(child: int) -> None:
-    _, status = os.waitpid(child, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError("a demo step run alongside failed (its error is above)")
-
-
 def materialize_sample(runtime: Runtime, refresh: bool = False, preloading: threading.Thread | None = None) -> None:
     """Run every demo step not done yet for this code and data, then print the summary."""
     from azak_pipelines.runs import dagster_instance
@@ -264,43 +231,21 @@ def materialize_sample(runtime: Runtime, refresh: bool = False, preloading: thre
 
     definitions = load_defs()
     instance = dagster_instance()
-    todo = [(number, step) for number, step in enumerate(DEMO_STEPS, start=1) if step.name not in done]
-    parse = DbtParse(url) if any(step.dbt for _, step in todo) else None
+    todo = [step for step in DEMO_STEPS if step.name not in done]
+    parse = DbtParse(url) if any(step.dbt for step in todo) else None
     total = len(DEMO_STEPS)
-
-    def run(number: int, step: DemoStep, instance: Any) -> None:
+    for number, step in enumerate(DEMO_STEPS, start=1):
         label = f"[{number}/{total}] {step.name}"
+        if step.name in done:
+            print(f"{label}: already materialized for this code and data, skipped")
+            continue
+        if step.dbt and parse is not None:
+            parse.keep()
+            parse = None
         started = time.monotonic()
         run_id = _run_step(runtime, definitions, instance, step, label)
         _record(url, step.name, current, run_id)
         print(f"{label}: done in {time.monotonic() - started:.1f} s (run {run_id[:8]})", flush=True)
-
-    for number, step in enumerate(DEMO_STEPS, start=1):
-        if step.name in done:
-            print(f"[{number}/{total}] {step.name}: already materialized for this code and data, skipped")
-    child: int | None = None
-    try:
-        for index, (number, step) in enumerate(todo):
-            if step.lane and child is None:  # a concurrent section starts: fork its lane 2 (if any left)
-                section = list(itertools.takewhile(lambda item: item[1].lane != 0, todo[index:]))
-                lane_two = [item for item in section if item[1].lane == 2]
-                child = _forked_lane(run, lane_two) if lane_two else None
-            if not step.lane and child is not None:  # the section is over: its lane 2 too
-                finished, child = child, None
-                _wait(finished)
-            if step.lane == 2:
-                continue
-            if step.dbt and parse is not None:
-                parse.keep()
-                parse = None
-            run(number, step, instance)
-        if child is not None:
-            finished, child = child, None
-            _wait(finished)
-    except BaseException:
-        if child is not None:  # its steps end (or fail) before the servers stop under them
-            os.waitpid(child, 0)
-        raise
     if parse is not None:
         parse.keep()
     print_summary(definitions, instance, url)
