@@ -172,9 +172,17 @@ class EmbeddedPostgres:
         return PgUrl(SUPERUSER, self._password(), "127.0.0.1", self.port, database)
 
     def is_running(self) -> bool:
+        """Whether the cluster runs: ``pg_ctl status`` says 0 (running) or 3 (not running); anything
+        else (the data directory unreadable, say) is an error, never "not running" (a stop would
+        then do nothing and a start would find the port taken)."""
         if not (self.data_dir / "PG_VERSION").exists():
             return False
+        if self._as_root:
+            self._traversable()
         result = self._pg(["pg_ctl", "status", "-D", str(self.data_dir)], check=False)
+        if result.returncode not in (0, 3):
+            raise DatabaseConfigError(f"cannot tell whether the embedded PostgreSQL in {self.data_dir} runs "
+                                      f"(pg_ctl status exited {result.returncode}): {result.stderr.strip()}")
         return result.returncode == 0
 
     def start(self) -> bool:
@@ -279,12 +287,18 @@ class EmbeddedPostgres:
             entry = pwd.getpwnam(SYSTEM_USER)
         for path in (self.data_dir, self.root):
             os.chown(path, entry.pw_uid, entry.pw_gid)
+        self._traversable()
+        pwfile = self.root / ".initdb-pw"
+        os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+
+    def _traversable(self) -> None:
+        """As root: every parent of the cluster and of the binaries traversable by its system user,
+        again before each use (a parent made 0700 since, as pytest does to its base directory when
+        a session starts, would lock the cluster's own user out of it)."""
         for directory in [*self.root.resolve().parents, *pg_bin_dir().resolve().parents]:
             mode = directory.stat().st_mode
             if not mode & 0o001:
                 directory.chmod(mode | 0o001)
-        pwfile = self.root / ".initdb-pw"
-        os.chown(pwfile, entry.pw_uid, entry.pw_gid)
 
     def _pg(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
         command = [str(pg_bin_dir() / argv[0]), *argv[1:]]
