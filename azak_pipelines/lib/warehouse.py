@@ -431,6 +431,7 @@ def replace_slice(
     columns: Sequence[str] | None = None,
     text_lines: bool = False,
     keep: Callable[[], Collection[Sequence[Any]]] | None = None,
+    written_span: Callable[[], tuple[Any, Any] | None] | None = None,
 ) -> WriteResult:
     """Atomically replace the rows of ``[start, end)`` (restricted to ``scope``) with ``rows``.
 
@@ -445,6 +446,11 @@ def replace_slice(
     that were rejected, whose valid stored row a rejection must not delete. The slice's old rows
     are set aside for it in a temporary table: a re-import pays one more write of what it
     replaces; a first import, nothing.
+
+    ``written_span``, called once ``rows`` are written, returns the first and last partition value
+    of the rows written (None: none was): the old rows outside it stay. A slice is then only as
+    wide as what replaced it, when ``[start, end)`` was chosen before the rows were validated (a
+    rejected row dated past the valid ones must not widen the replaced window).
     """
     columns = list(columns or spec.column_names)
     _refuse_append_only(spec, "replace_slice")
@@ -464,13 +470,15 @@ def replace_slice(
         params.append(list(values))
     where = _where(conditions)
     with _explained(spec), conn.transaction():
-        if keep is None:
+        if keep is None and written_span is None:
             deleted = conn.execute(sql.SQL("DELETE FROM {}").format(spec.ident) + where, params).rowcount
         else:
             deleted = _delete_aside(conn, spec, where, params)
         written = _copy(conn, spec.ident, columns,
                         _checked_rows(spec, columns, rows, start, end, text_lines), text_lines)
         kept = _restore(conn, spec, keep()) if keep is not None else 0
+        if written_span is not None:
+            kept += _restore_outside(conn, spec, written_span())
         _log_slice(conn, spec, start, end, scope)
     return WriteResult(spec.key, deleted - kept, written, tuple(created), kept=kept)
 
@@ -502,6 +510,18 @@ def _restore(conn: psycopg.Connection[Any], spec: TableSpec, keys: Collection[Se
         sql.SQL("INSERT INTO {} SELECT * FROM {} WHERE ({}) IN (SELECT * FROM unnest({})) ON CONFLICT DO NOTHING")
         .format(spec.ident, _aside(spec), key, arrays),
         [list(column) for column in zip(*keys, strict=True)]).rowcount
+
+
+def _restore_outside(conn: psycopg.Connection[Any], spec: TableSpec, span: tuple[Any, Any] | None) -> int:
+    """Put back the deleted rows outside ``span`` (all of them when it is None), unless a new row
+    took the key."""
+    column = spec.partition_column
+    if column is None:
+        raise ValueError(f"{spec.key} is not partitioned: a written span means nothing for it")
+    outside = sql.SQL("") if span is None else sql.SQL(" WHERE {col} < %s OR {col} > %s").format(
+        col=sql.Identifier(column))
+    return conn.execute(sql.SQL("INSERT INTO {} SELECT * FROM {}").format(spec.ident, _aside(spec)) + outside
+                        + sql.SQL(" ON CONFLICT DO NOTHING"), [] if span is None else list(span)).rowcount
 
 
 def merge_rows(

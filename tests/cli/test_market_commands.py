@@ -141,6 +141,26 @@ def test_a_file_whose_rows_are_all_rejected_exits_2_with_its_reasons(cli_env, tm
     assert "rejected 005930.csv:2: high 'abc' is not a number" in result.stdout
 
 
+def test_a_rejected_row_past_the_valid_ones_never_widens_what_a_reimport_replaces(cli_env, db_url, tmp_path):
+    # the command reads only the dates to choose the run's window, so a rejected row dated past the
+    # valid ones widens it: the stored rows between the two must stay, as must every stored row when
+    # no row of the re-imported file is valid
+    prices = tmp_path / "005930.csv"
+    prices.write_text("date,open,high,low,close,volume\n" + "".join(
+        f"2025-01-{day:02d},100,110,90,105,1000\n" for day in (2, 3, 6, 7, 8)))
+    assert run_azak("import", "prices", str(prices), env=cli_env).returncode == 0
+    prices.write_text("date,open,high,low,close,volume\n2025-01-02,200,210,190,205,2000\n"
+                      "2025-01-08,100,abc,90,105,1000\n")
+    result = run_azak("import", "prices", str(prices), env=cli_env)
+    assert result.returncode == 0, result.stderr
+    assert table(db_url, "SELECT trade_date::text, open FROM raw.daily_prices ORDER BY 1") == [
+        ("2025-01-02", 200), ("2025-01-03", 100), ("2025-01-06", 100), ("2025-01-07", 100), ("2025-01-08", 100)]
+    prices.write_text("date,open,high,low,close,volume\n2025-01-03,100,abc,90,105,1000\n"
+                      "2025-01-07,100,abc,90,105,1000\n")
+    assert run_azak("import", "prices", str(prices), env=cli_env).returncode == 2
+    assert len(table(db_url, "SELECT 1 FROM raw.daily_prices")) == 5
+
+
 def test_an_unknown_layout_lists_the_accepted_ones(cli_env, tmp_path):
     odd = tmp_path / "005930.csv"
     odd.write_text("Day,Price,Qty\n2025-01-02,1,2\n")

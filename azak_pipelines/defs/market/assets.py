@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -298,6 +298,24 @@ def _file_rows(paths: list[Path], config: DailyPricesConfig, window: Window,
                         f"{low or NULL}\t{close}\t{volume}\t{NULL if value is None else value}{tail}")
 
 
+class Span:
+    """The first and last partition value of the ``(partition value, line)`` pairs passed through."""
+
+    def __init__(self) -> None:
+        self.first: Any = None
+        self.last: Any = None
+
+    def track(self, pairs: Iterable[tuple[Any, str]]) -> Iterator[tuple[Any, str]]:
+        for pair in pairs:
+            value = pair[0]
+            self.first = value if self.first is None or value < self.first else self.first
+            self.last = value if self.last is None or value > self.last else self.last
+            yield pair
+
+    def span(self) -> tuple[Any, Any] | None:
+        return None if self.first is None else (self.first, self.last)
+
+
 def _import_files(conn: Any, config: DailyPricesConfig, window: Window,
                   rejected: list[Rejected]) -> tuple[Any, dict[str, Any]]:
     paths = [Path(p).expanduser().resolve() for p in config.paths]
@@ -307,11 +325,14 @@ def _import_files(conn: Any, config: DailyPricesConfig, window: Window,
     try:
         codes = {c for path in paths for c in codes_in_file(path, config.file_format, config.code)}
         outside = [0]
+        valid = Span()
+        # the run's window spans every dated row of the files, rejected ones too (the command reads
+        # only their dates): the stored rows outside the valid rows' span stay
         result = replace_slice(
-            conn, tables.DAILY_PRICES, _file_rows(paths, config, window, rejected, outside),
+            conn, tables.DAILY_PRICES, valid.track(_file_rows(paths, config, window, rejected, outside)),
             window.start, window.end,
             scope={"stock_code": sorted(codes), "price_basis": [config.price_basis]},
-            text_lines=True, keep=lambda: rejected_keys(rejected, config.price_basis),
+            text_lines=True, keep=lambda: rejected_keys(rejected, config.price_basis), written_span=valid.span,
         )
     except PriceFileError as exc:
         raise dg.Failure(str(exc)) from None
