@@ -74,6 +74,8 @@ def nearest(vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         row_of, candidate, score = row_of[order], candidate[order], score[order]
         first = np.searchsorted(row_of, rows)  # where each row's candidates begin
         keep = np.arange(len(row_of)) - first[row_of] < take
+        if keep.sum() != len(rows) * take:  # a row of NaNs has no candidate: the rows would shift
+            raise ValueError("a vector with no similarity to any other (not finite): the neighbours would misalign")
         found.extend(list(zip(ids, scores, strict=True)) for ids, scores in
                      zip(candidate[keep].reshape(-1, take).tolist(), score[keep].reshape(-1, take).tolist(),
                          strict=True))

@@ -201,6 +201,14 @@ class DbtParse:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, **dbt_env(database_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
 
+    def abandon(self) -> None:
+        """Stop the parse and remove its folder (the demo stops before a dbt step needs it)."""
+        import shutil
+
+        self.process.kill()
+        self.process.communicate()
+        shutil.rmtree(self.target, ignore_errors=True)
+
     def keep(self) -> None:
         """Wait for the parse; keep its state for the next dbt invocation. A failed parse only
         costs that invocation its own full parse (and says so)."""
@@ -234,20 +242,25 @@ def materialize_sample(runtime: Runtime, refresh: bool = False, preloading: thre
     todo = [step for step in DEMO_STEPS if step.name not in done]
     parse = DbtParse(url) if any(step.dbt for step in todo) else None
     total = len(DEMO_STEPS)
-    for number, step in enumerate(DEMO_STEPS, start=1):
-        label = f"[{number}/{total}] {step.name}"
-        if step.name in done:
-            print(f"{label}: already materialized for this code and data, skipped")
-            continue
-        if step.dbt and parse is not None:
+    try:
+        for number, step in enumerate(DEMO_STEPS, start=1):
+            label = f"[{number}/{total}] {step.name}"
+            if step.name in done:
+                print(f"{label}: already materialized for this code and data, skipped")
+                continue
+            if step.dbt and parse is not None:
+                parse.keep()
+                parse = None
+            started = time.monotonic()
+            run_id = _run_step(runtime, definitions, instance, step, label)
+            _record(url, step.name, current, run_id)
+            print(f"{label}: done in {time.monotonic() - started:.1f} s (run {run_id[:8]})", flush=True)
+        if parse is not None:
             parse.keep()
             parse = None
-        started = time.monotonic()
-        run_id = _run_step(runtime, definitions, instance, step, label)
-        _record(url, step.name, current, run_id)
-        print(f"{label}: done in {time.monotonic() - started:.1f} s (run {run_id[:8]})", flush=True)
-    if parse is not None:
-        parse.keep()
+    finally:
+        if parse is not None:  # a step failed (or Ctrl-C) before the first dbt step: no parse left behind
+            parse.abandon()
     print_summary(definitions, instance, url)
 
 

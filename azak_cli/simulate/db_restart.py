@@ -88,7 +88,8 @@ class Outage:
         self.cluster, self.api, self.instance, self.token, self.seen = cluster, api, instance, token, seen
         self.ended = threading.Event()
         self.run_id = ""
-        self.thread = threading.Thread(target=self._restart, name="db-restart", daemon=True)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._guarded, name="db-restart", daemon=True)
 
     def __enter__(self) -> "Outage":
         self.thread.start()
@@ -97,6 +98,16 @@ class Outage:
     def __exit__(self, *exc: object) -> None:
         self.ended.set()
         self.thread.join()
+        if self.error is not None:  # the simulation must not go on against a stopped database
+            raise RuntimeError(f"the db-restart fault could not bring PostgreSQL back: {self.error}") from self.error
+
+    def _guarded(self) -> None:
+        try:
+            self._restart()
+        except BaseException as error:  # raised again by __exit__, in the simulation's thread
+            self.error = error
+            if not self.cluster.is_running():
+                self.cluster.start()  # a last attempt; its own error, if any, ends the thread
 
     def _restart(self) -> None:
         if not self._first_step():

@@ -79,8 +79,10 @@ def telegram_run_failure_sensor(context: dg.RunFailureSensorContext, warehouse: 
     steps = sorted({e.step_key for e in context.get_step_failure_events() if e.step_key})
     errors = [e.step_failure_data.error.message for e in context.get_step_failure_events()
               if e.step_failure_data.error]
-    body = run_failure_message(run.job_name, run.run_id, "\n".join(errors) or context.failure_event.message,
-                               steps, telegram.run_url(run.run_id))
+    said = "\n".join(errors) or context.failure_event.message or ""
+    if run.tags.get("dagster/will_retry") == "true":  # its job asks for a retry (dagster.yaml's run_retries)
+        said = f"{said}\n(the daemon retries this run: a failure of the retry is sent too)"
+    body = run_failure_message(run.job_name, run.run_id, said, steps, telegram.run_url(run.run_id))
     messages = [outbox.Outgoing(chat_id, "run_failure", f"run-failure:{run.run_id}", kst_day(at), body, at),
                 *_check_messages(failed_checks(context.instance, run.run_id), run.run_id, chat_id, telegram)]
     context.log.info(_send(messages, warehouse, telegram))
