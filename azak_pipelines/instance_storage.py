@@ -28,7 +28,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
-from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
@@ -43,7 +42,7 @@ CHECK_PLANNED = dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
 class PooledPostgresEventLogStorage(PostgresEventLogStorage):
     # ``inst_data`` is Dagster's ConfigurableClassData, a type Dagster keeps private: it is only
     # passed through to dagster-postgres. ``_engine``, ``_event_to_row``, ``_store_asset_event_tags``,
-    # ``_store_asset_event`` and the event table (``SqlEventLogStorageTable``) are Dagster's own;
+    # ``_store_asset_event`` and the event table (from ``prepare_insert_event_batch``) are Dagster's own;
     # tests/pipelines/test_instance_storage.py fails if an upgrade renames or changes them.
     def __init__(self, postgres_url: str, should_autocreate_tables: bool = True,
                  inst_data: Any = None, token_provider: Any = None):
@@ -88,8 +87,9 @@ class PooledPostgresEventLogStorage(PostgresEventLogStorage):
         ``VALUES`` compiled per row, as Dagster builds it, cost as much as serializing the events),
         their tags, and each asset's row pointing at its last one."""
         rows = [self._event_to_row(event) for event in events]
-        insert = SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id,
-                                                            sort_by_parameter_order=True)
+        # the event table (a name of Dagster's private modules), from the insert Dagster builds itself
+        table = self.prepare_insert_event_batch(events[:1]).table
+        insert = table.insert().returning(table.c.id, sort_by_parameter_order=True)
         with self._connect() as conn:
             ids = [int(row[0]) for row in conn.execute(insert, rows).fetchall()]
         last: dict[dg.AssetKey, tuple[dg.EventLogEntry, int]] = {}

@@ -25,7 +25,6 @@ import dagster as dg
 import psycopg
 import psycopg2
 import sqlalchemy.exc
-from dagster._core.storage.tags import MAX_RETRIES_TAG, RETRY_NUMBER_TAG, WILL_RETRY_TAG
 from dagster_postgres.utils import DagsterPostgresException
 from psycopg import sql
 
@@ -33,6 +32,7 @@ from azak_cli.simulate.cron import fires
 from azak_cli.simulate.requests import Request, automation_runs, from_run_request, merged
 from azak_core import clock
 from azak_core.market import KST
+from azak_core.settings_registry import read
 from azak_pipelines.run_monitor import process_tags, reap_dead_runs
 from azak_pipelines.runs import QUIET_LOGS, failure
 
@@ -55,6 +55,9 @@ BACKEND_GONE_S = 60.0  # a killed client's backend ends once its statement is do
 # Dagster then cannot even record the run's failure
 STORAGE_ERRORS = (DagsterPostgresException, sqlalchemy.exc.OperationalError, psycopg2.OperationalError,
                   psycopg.OperationalError)
+# Dagster's run-retry tags (named in its private dagster._core.storage.tags; their strings are public
+# in its docs): tests/cli/test_simulate_retries.py fails if an upgrade changes them or the decision
+MAX_RETRIES_TAG, RETRY_NUMBER_TAG, WILL_RETRY_TAG = "dagster/max_retries", "dagster/retry_number", "dagster/will_retry"
 ATTEMPT_TAG = "azak/simulation_attempt"  # finds a run whose execution raised before it returned its id
 # the request's first failed run, on each in-process retry of it (Dagster's own run group needs a
 # parent run id, which execute_in_process cannot set)
@@ -262,7 +265,10 @@ class Simulation:
         spec = json.dumps({"at": at.isoformat(), "token": token, "job": request.job, "partition": request.partition,
                            "assets": [k.to_user_string() for k in request.assets], "tags": dict(request.tags),
                            "run_config": request.run_config})
-        with psycopg.connect(os.environ["AZAK_DATABASE_URL"], application_name="azak-simulate-kill") as conn:
+        url = read("AZAK_DATABASE_URL")
+        if url is None:
+            raise RuntimeError("AZAK_DATABASE_URL is not set: the kill watches the warehouse's locks through it")
+        with psycopg.connect(url, application_name="azak-simulate-kill") as conn:
             before = _fingerprint(conn, table)
             child = subprocess.Popen([sys.executable, "-m", "azak_cli.simulate.victim", spec],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())

@@ -447,10 +447,9 @@ def replace_slice(
     are set aside for it in a temporary table: a re-import pays one more write of what it
     replaces; a first import, nothing.
 
-    ``written_span``, called once ``rows`` are written, returns the first and last partition value
-    of the rows written (None: none was): the old rows outside it stay. A slice is then only as
-    wide as what replaced it, when ``[start, end)`` was chosen before the rows were validated (a
-    rejected row dated past the valid ones must not widen the replaced window).
+    ``written_span``, called once ``rows`` are written, gives the first and last partition value
+    written (None: none): the old rows outside it stay, for a window chosen before the rows were
+    validated (a rejected row dated past the valid ones must not widen what is replaced).
     """
     columns = list(columns or spec.column_names)
     _refuse_append_only(spec, "replace_slice")
@@ -476,9 +475,8 @@ def replace_slice(
             deleted = _delete_aside(conn, spec, where, params)
         written = _copy(conn, spec.ident, columns,
                         _checked_rows(spec, columns, rows, start, end, text_lines), text_lines)
-        kept = _restore(conn, spec, keep()) if keep is not None else 0
-        if written_span is not None:
-            kept += _restore_outside(conn, spec, written_span())
+        kept = (_restore(conn, spec, keep()) if keep is not None else 0) + (
+            _restore_outside(conn, spec, written_span()) if written_span is not None else 0)
         _log_slice(conn, spec, start, end, scope)
     return WriteResult(spec.key, deleted - kept, written, tuple(created), kept=kept)
 

@@ -120,7 +120,8 @@ async def test_a_year_of_prices_reads_the_code_and_date_index(scaled_warehouse):
 async def test_a_stocks_news_counts_read_its_links_index(scaled_warehouse):
     [(code,)] = sql(scaled_warehouse, "SELECT stock_code FROM marts.news_stock_matches WHERE salient "
                                       "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
-    [counts] = await plans(scaled_warehouse, lambda c: stock_queries.detail(c, code, datetime.now().astimezone()))
+    now = datetime.now().astimezone()
+    [counts] = await plans(scaled_warehouse, lambda c: stock_queries.detail(c, code, now, now.date()))
     assert_indexed(scaled_warehouse, counts, "marts.news_stock_matches", "btree (stock_code, salient, published_at)")
 
 
