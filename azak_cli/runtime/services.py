@@ -105,9 +105,14 @@ def check_ports_free(wanted: list[Endpoint]) -> None:
 class Supervisor:
     """Starts child processes with the runtime's environment and stops them together."""
 
-    def __init__(self, runtime: Runtime):
-        self.env = runtime.child_env()
-        self.logs = runtime.home / "logs"
+    def __init__(self, runtime: Runtime | None = None, env: dict[str, str] | None = None,
+                 logs: Path | None = None):
+        """Children get ``runtime``'s environment and log to its home, or ``env`` and ``logs``."""
+        if runtime is not None:
+            env, logs = runtime.child_env(), runtime.home / "logs"
+        if env is None or logs is None:
+            raise ValueError("a supervisor needs a runtime, or an environment and a log folder")
+        self.env, self.logs = env, logs
         self.logs.mkdir(parents=True, exist_ok=True)
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
 

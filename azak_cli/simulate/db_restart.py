@@ -11,18 +11,17 @@ the platform's run retries say (``dagster.yaml``).
 
 import contextlib
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
 
-from azak_cli.runtime.postgres import EmbeddedPostgres, port_is_free, wait_until_ready
+from azak_cli.runtime.postgres import EmbeddedPostgres, wait_until_ready
 from azak_cli.simulate.engine import ATTEMPT_TAG
 
 PROBE = "/health"  # touches PostgreSQL on every request (503 naming it when it is down)
@@ -31,13 +30,6 @@ DOWN_AT_MOST_S = 120.0  # real seconds: the cluster comes back even if the run i
 STEP_WAIT_S = 600.0  # how long the run may take to reach its first step (a loaded machine)
 API_START_S = 300.0  # how long the API may take to answer its first request (imports on a loaded machine)
 UP_AGAIN_S = 60.0  # how long the API may take to answer 200 once the cluster is back
-
-
-def free_port() -> int:
-    """A port nothing listens on now (the API's, for the fault's duration)."""
-    with socket.socket() as probe_socket:
-        probe_socket.bind(("127.0.0.1", 0))
-        return int(probe_socket.getsockname()[1])
 
 
 def probe(api: str) -> int:
@@ -52,30 +44,22 @@ def probe(api: str) -> int:
 
 
 @contextlib.contextmanager
-def serve_api(port: int, env: dict[str, str]) -> Iterator[str]:
-    """The real app (``azak_api.app:create_app``) under uvicorn on 127.0.0.1:``port``, with ``env``;
-    stopped afterwards."""
-    if not port_is_free(port):
-        raise RuntimeError(f"port {port} is in use: the db-restart fault serves the API there (AZAK_API_PORT)")
-    api = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "azak_api.app:create_app", "--factory",
-                                "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-                                "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+def serve_api(env: dict[str, str], logs: Path) -> Iterator[str]:
+    """The real app under uvicorn, started as ``azak serve`` starts it (:class:`Supervisor`) on a
+    free port of 127.0.0.1 with ``env``, logging into ``logs``; stopped afterwards."""
+    from azak_cli.runtime.services import Endpoint, Supervisor
+
+    with socket.socket() as probe_socket:  # a port nothing listens on now
+        probe_socket.bind(("127.0.0.1", 0))
+        port = int(probe_socket.getsockname()[1])
+    endpoint = Endpoint("api", "AZAK_API_PORT", port, "127.0.0.1", "AZAK_API_HOST")
+    supervisor = Supervisor(env=env, logs=logs)
     try:
-        deadline = time.monotonic() + API_START_S
-        while probe(api) == 0:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not start on port {port} (exit {process.poll()})")
-            time.sleep(0.5)
-        yield api
+        supervisor.start_api(endpoint)
+        supervisor.wait_ready("API", f"{endpoint.url}{PROBE}", API_START_S)
+        yield endpoint.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        supervisor.stop()
 
 
 class Outage:

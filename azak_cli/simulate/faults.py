@@ -22,7 +22,7 @@ import psycopg
 
 from azak_cli.errors import UsageError
 from azak_cli.runtime.postgres import EmbeddedPostgres
-from azak_cli.simulate.db_restart import Outage, free_port, probe, serve_api
+from azak_cli.simulate.db_restart import Outage, probe, serve_api
 from azak_cli.simulate.engine import CheckOutcome, RunRecord
 from azak_cli.simulate.requests import Request
 from azak_core import clock
@@ -355,7 +355,7 @@ class DbRestart(ServerFault):
         own embedded one, which is refused), with the API served with ``env`` meanwhile."""
         own = self.own_cluster(cluster)
         self.seen.clear()
-        with serve_api(free_port(), env) as api:
+        with serve_api(env, own.root.parent / "logs") as api:  # the home's logs, as `azak serve`'s
             self.place.update(cluster=own, api=api, instance=instance, hit=[])
             self.seen[f"API {probe(api)} before"] += 1
             yield
