@@ -52,7 +52,7 @@ def serve_api(env: dict[str, str], logs: Path) -> Iterator[str]:
     with socket.socket() as probe_socket:  # a port nothing listens on now
         probe_socket.bind(("127.0.0.1", 0))
         port = int(probe_socket.getsockname()[1])
-    endpoint = Endpoint("api", "AZAK_API_PORT", port, "127.0.0.1", "AZAK_API_HOST")
+    endpoint = Endpoint("API", "AZAK_API_PORT", port, "127.0.0.1", "AZAK_BIND_HOST")
     supervisor = Supervisor(env=env, logs=logs)
     try:
         supervisor.start_api(endpoint)
