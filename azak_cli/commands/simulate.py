@@ -1,7 +1,7 @@
 """`azak simulate`: the platform's own schedules, sensors and automation over simulated days."""
 
 import argparse
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
 from azak_cli.errors import UsageError
@@ -12,10 +12,12 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "simulate", help="replay the daemon's schedules, sensors and automation over simulated KST days; "
                          "print a ledger per day and exit 1 when an expectation failed")
-    parser.add_argument("--from", dest="first", required=True, type=date.fromisoformat, help="first KST day")
+    parser.add_argument("--from", dest="first", required=True, type=_start, metavar="D1[THH:MM]",
+                        help="first KST day (from 00:00 KST), or a KST day and time to start at "
+                             "(2025-06-07T21:00: a weekend evening without the hours before it)")
     parser.add_argument("--to", dest="last", required=True, type=date.fromisoformat, help="last KST day")
     parser.add_argument("--hours", type=_positive, default=None,
-                        help="stop after this many simulated hours from --from 00:00 KST (a quick look, "
+                        help="stop after this many simulated hours from --from (a quick look, "
                              "or a speed measurement on a shorter window)")
     parser.add_argument("--fault", dest="faults", action="append", default=[], metavar="X",
                         help="inject a fault into the replayed sources (repeatable; the faults and the "
@@ -32,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from azak_cli.simulate import main
     from azak_cli.simulate.faults import DbRestart, parse
 
-    if args.last < args.first:
-        raise UsageError(f"--to {args.last} is before --from {args.first}")
+    if args.last < args.first.date():
+        raise UsageError(f"--to {args.last} is before --from {args.first.date()}")
     try:
         faults = parse(args.faults)
     except ValueError as error:
@@ -44,6 +46,20 @@ def run(args: argparse.Namespace) -> int:
         runtime.ensure_milvus()  # the embeddings the automation asks for
         runtime.apply()
         return main.simulate(runtime, args.first, args.last, args.json, args.hours, faults, args.run_cost)
+
+
+def _start(value: str) -> datetime:
+    """``D1`` (its 00:00) or ``D1THH:MM``, a KST wall time on the tick grid (a multiple of 5 minutes)."""
+    from azak_core.market import KST
+
+    day, _, clock = value.partition("T")
+    try:
+        start = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock) if clock else time(), KST)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--from must be YYYY-MM-DD or YYYY-MM-DDTHH:MM (KST), got {value}") from error
+    if start.minute % 5 or start.second or start.microsecond:
+        raise argparse.ArgumentTypeError(f"--from must start on a 5-minute tick (…:00, …:05, …), got {value}")
+    return start
 
 
 def _positive(value: str) -> float:

@@ -13,9 +13,9 @@ from azak_cli.simulate.ledger import Ledger, asset_children, build
 from azak_core.market import KST
 
 
-def simulate(runtime: Runtime, first: date, last: date, as_json: bool, hours: float | None = None,
+def simulate(runtime: Runtime, start: datetime, last: date, as_json: bool, hours: float | None = None,
              faults: Sequence[Fault] = (), run_cost: float | None = None) -> int:
-    """Replay ``first`` 00:00 KST to ``last`` 24:00 KST (or the first ``hours`` of it) with ``faults``
+    """Replay ``start`` (KST; ``--from``) to ``last`` 24:00 KST (or the first ``hours`` of it) with ``faults``
     switched on, simulated time advancing by each run's wall duration or by ``run_cost`` seconds;
     the exit code of :func:`exit_code`."""
     from azak_cli.simulate.engine import Simulation
@@ -24,7 +24,6 @@ def simulate(runtime: Runtime, first: date, last: date, as_json: bool, hours: fl
     from azak_pipelines.definitions import defs
     from azak_pipelines.runs import dagster_instance
 
-    start = datetime.combine(first, datetime.min.time(), KST)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), KST)
     if hours is not None:
         end = min(end, start + timedelta(hours=hours))

@@ -1,5 +1,6 @@
 """news_embeddings and similar_news materialized into a real embedded Milvus and PostgreSQL."""
 
+import dagster as dg
 import numpy as np
 import psycopg
 import pytest
@@ -135,6 +136,27 @@ def test_a_wiped_milvus_fails_the_check_with_the_days_and_a_rerun_refills(embedd
     refilled = run("embeddings_job", WINDOW)
     assert checks(refilled)["embeddings_match_articles"].passed
     assert milvus_count(milvus_uri) == rows(embedded_news, "SELECT count(*) FROM computed.news_articles")[0][0]
+
+
+def test_a_day_whose_articles_await_their_embeddings_run_is_pending_not_missing(embedded_news, milvus_uri):
+    """The check can run in one day's embeddings run while a news run has just written another day
+    (the automation asks for each): that day is due, not lost. Once embedded, a shortfall fails.
+    One instance for every run, as the daemon has: pending is read from its materializations."""
+    instance = dg.DagsterInstance.ephemeral()
+    run("embeddings_job", WINDOW, instance=instance)
+    run("all_news_job", ("2025-05-26", "2025-05-26"), instance=instance)  # a later day, not embedded yet
+    report = checks(run("embeddings_job", ("2025-05-23", "2025-05-23"), instance=instance))[
+        "embeddings_match_articles"]
+    assert report.passed, report.description
+    assert "1 day(s) await their embeddings run (2025-05-26)" in report.description
+    assert report.metadata["days_pending"].value == ["2025-05-26"]
+    run("embeddings_job", ("2025-05-26", "2025-05-26"), instance=instance)
+    client = milvus_client(milvus_uri)
+    client.delete(COLLECTION, filter="published_day == 20250526")
+    client.close()
+    report = checks(run("embeddings_job", ("2025-05-23", "2025-05-23"), instance=instance))[
+        "embeddings_match_articles"]
+    assert not report.passed and "missing from Milvus on 2025-05-26" in report.description
 
 
 def test_unembeddable_articles_are_quarantined_and_the_check_expects_them_missing(embedded_news, milvus_uri):
