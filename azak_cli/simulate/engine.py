@@ -40,6 +40,7 @@ TICK = timedelta(minutes=5)
 # between ticks that ran nothing, only cron conditions can change their answer: evaluate then
 # every 30 simulated minutes (an ``on_cron`` condition still sees the cron tick that passed)
 QUIET_AUTOMATION = timedelta(minutes=30)
+WAVES = 5  # automation evaluations after a tick's runs, each answering the runs before it
 # Dagster's in-process execution turns Ctrl-C (or SIGTERM) into a failed run with this reason and
 # returns; the simulation must stop there instead of carrying on with the next run
 # (the tag is Dagster's own string; no test pins it yet: see docs/simulation.md on Ctrl-C)
@@ -134,6 +135,7 @@ class Simulation:
                     raise KeyboardInterrupt("interrupted while evaluating the tick") from interrupt
                 for request in requests:
                     self.runs.append(self.execute(request))
+                self._follow_up()
                 if (tick + TICK).hour != tick.hour:
                     self._progress(tick + TICK, time.monotonic() - started)
                 previous, tick = tick, tick + TICK
@@ -144,6 +146,18 @@ class Simulation:
         which the daemon's automation sensor (every 30 s, its runs beside the scheduled ones) would
         have launched before this tick's schedules."""
         return [*self._automation(), *self._schedules(after, upto), *self._sensors()]
+
+    def _follow_up(self) -> None:
+        """The automation again after the tick's runs, and again after the runs it asks for, until it
+        asks for nothing (at most ``WAVES`` times): the daemon's automation sensor looks every 30 s,
+        so a mart two automation steps below a write (the links' marts after the embeddings of the
+        news they follow) is built within the tick, not one tick per step."""
+        for _ in range(WAVES):
+            requests = self._automation()
+            if not requests:
+                return
+            for request in merged(requests):
+                self.runs.append(self.execute(request))
 
     def _schedules(self, after: datetime, upto: datetime) -> list[Request]:
         repository = self.definitions.get_repository_def()

@@ -1,5 +1,6 @@
 """`azak demo` on the fresh-machine path: embedded PostgreSQL, bundled data, real Dagster runs."""
 
+import json
 import os
 import signal
 import socket
@@ -108,6 +109,39 @@ def test_demo_materializes_the_sample_window_and_prints_a_summary(demo_home):
     again = run_azak("demo", "--no-serve", env=demo_home, timeout=600)
     assert again.returncode == 0, again.stderr
     assert "already materialized" in again.stdout
+
+
+def simulated(env: dict[str, str], start: str, hours: float) -> dict:
+    """`azak simulate` of ``hours`` from ``start`` (KST) on the demo's home, its ledger; every
+    expectation must hold (exit 0). A fixed cost per run, so the 5-minute expectations measure the
+    platform's decisions, not this machine's load (docs/simulation.md, "Time cost")."""
+    result = run_azak("simulate", "--from", start, "--to", start[:10], "--hours", str(hours),
+                      "--run-cost", "10", "--json", env=env, timeout=900)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+@pytest.mark.slow
+def test_a_holiday_a_weekend_evening_and_a_trading_days_start_keep_every_expectation(demo_home):
+    """Issue 24's short window, in three pieces on the fresh demo home (each `azak simulate` of its
+    own; the hours between them are not simulated): Memorial Day's report slot, a Saturday evening's
+    news, and the next trading day's report slot and first KIS minutes."""
+    holiday = simulated(demo_home, "2025-06-06T08:25", 10 / 60)  # ticks 08:25, 08:30 (a report slot)
+    [(day, entry)] = holiday["days"].items()
+    assert day == "2025-06-06" and entry["reports"] == {}  # closed: the slot makes no report
+    assert "stock_reports_job" not in entry["runs_by_job"] and entry["runs_by_job"]["news_job"] == 1
+    evening = simulated(demo_home, "2025-06-07T21:00", 10 / 60)  # ticks 21:00 (news), 21:05 (predictions)
+    [(day, entry)] = evening["days"].items()
+    assert day == "2025-06-07" and entry["runs_by_job"]["news_predictions_job"] == 1  # was 07:00-18:59 weekdays
+    assert entry["runs_by_job"]["news_job"] == 1 and sum(entry["articles"].values()) > 0
+    assert not {"minute_prices_job", "market_wide_job", "stock_reports_job"} & set(entry["runs_by_job"])
+    start = simulated(demo_home, "2025-06-09T08:25", 40 / 60)  # ticks 08:25 … 09:00
+    [(day, entry)] = start["days"].items()
+    assert day == "2025-06-09" and entry["failed_runs"] == 0 and entry["failed_checks"] == 0
+    assert entry["reports"] == {"08:30": {"baseline": 20, "momentum": 20}}  # every watch-list stock, both models
+    assert {"minute_prices_job", "quote_snapshots_job", "market_wide_job"} <= set(entry["runs_by_job"])  # 09:00
+    for ledger in (holiday, evening, start):
+        assert ledger["failed_expectations"] == [] and "fixed 10 s per run" in " ".join(ledger["notes"])
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 240) -> None:
