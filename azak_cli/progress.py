@@ -6,21 +6,13 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    SpinnerColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Column
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+# rich is imported only to draw (azak_cli/drawn.py): a command whose output is not a terminal, or
+# that prints JSON, does not pay for importing it (~0.1 s of CPU)
 
 
 def wanted(json_output: bool = False) -> bool:
@@ -28,27 +20,11 @@ def wanted(json_output: bool = False) -> bool:
     return not json_output and sys.stdout.isatty()
 
 
-# what the bar's columns other than the note take, at most: spinner, description, bar, counts, rate, times
-FIXED_COLUMNS = 135
-
-
-class Rate(ProgressColumn):
-    """Units done per second, over rich's recent samples (the finished speed once done)."""
-
-    def __init__(self, unit: str):
-        super().__init__(table_column=Column(no_wrap=True))
-        self.unit = unit
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.2f} {self.unit}/s" if speed else f"-- {self.unit}/s", style="progress.data.speed")
-
-
 class Bar:
     """One bar: ``update`` sets what is done (and the total, and a note after the bar). A disabled
     bar draws nothing."""
 
-    def __init__(self, progress: Progress | None, description: str, total: int | None):
+    def __init__(self, progress: "Progress | None", description: str, total: int | None):
         self.progress = progress
         self.task = progress.add_task(description, total=total, note="") if progress else None
 
@@ -63,6 +39,8 @@ class Bar:
 
     def fitted(self, note: str) -> str:
         """The note cut to the room the bar's other columns leave (rich would squeeze them instead)."""
+        from azak_cli.drawn import FIXED_COLUMNS
+
         room = (self.progress.console.width if self.progress else 200) - FIXED_COLUMNS
         return note if len(note) <= room else note[:max(room - 1, 0)] + "…"
 
@@ -76,16 +54,9 @@ def open_bar(description: str, total: int | None, unit: str, enabled: bool) -> B
     second, the time left and the time spent, drawn on standard output until ``stop``."""
     if not enabled:
         return Bar(None, description, total)
-    # every column keeps its line; only the note gives way (an ellipsis) in a narrow terminal
-    def kept() -> Column:
-        return Column(no_wrap=True)
-    columns = (SpinnerColumn(table_column=kept()), TextColumn("{task.description}", table_column=kept()),
-               BarColumn(table_column=kept()), MofNCompleteColumn(table_column=kept()),
-               TextColumn(unit, table_column=kept()), Rate(unit), TextColumn("left", table_column=kept()),
-               TimeRemainingColumn(table_column=kept()), TextColumn("spent", table_column=kept()),
-               TimeElapsedColumn(table_column=kept()),
-               TextColumn("{task.fields[note]}", table_column=Column(no_wrap=True, overflow="ellipsis")))
-    shown = Progress(*columns, console=Console(file=sys.stdout), refresh_per_second=4)
+    from azak_cli.drawn import bar_progress
+
+    shown = bar_progress(unit)
     shown.start()
     return Bar(shown, description, total)
 
@@ -117,7 +88,8 @@ def working(description: str, enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("spent"), TimeElapsedColumn(),
-                  console=Console(file=sys.stdout), refresh_per_second=4) as spinner:
+    from azak_cli.drawn import spinner_progress
+
+    with spinner_progress() as spinner:
         spinner.add_task(description, total=None)
         yield

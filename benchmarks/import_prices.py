@@ -17,11 +17,15 @@ issue 29's target); with ``--before``, also the import as one run in this proces
 dagster-postgres' stock event log (one statement per event, each check planned per partition).
 
 ``--held-out`` measures the command at the held-out size (500 stocks x 370 days) from its start to
-its exit, twice, against a plain COPY of the same rows, and what a command pays before its run:
-loading the whole code location or only ``daily_prices_defs()``, and importing Dagster from
-compiled bytecode or from source — each in a fresh child process, its CPU time beside its wall time.
+its exit against a plain COPY of the same rows: the first import (a fresh Dagster database), then
+three times the same files again (replaces) and a first import into the existing instance (the
+table emptied before it); and what a command pays before its run: loading the whole code location
+or only ``daily_prices_defs()``, and importing Dagster from compiled bytecode or from source — each
+in a fresh child process, its CPU time beside its wall time. With ``--against CHECKOUT`` the
+repeated commands alternate with the same commands run from another checkout (e.g. the main
+branch's), in the same minutes, so that the machine's load hits both alike.
 
-    python -m benchmarks.import_prices [--decade 100 [--before] | --held-out]
+    python -m benchmarks.import_prices [--decade 100 [--before] | --held-out [--against CHECKOUT]]
 """
 
 import csv
@@ -29,6 +33,7 @@ import io
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -196,15 +201,18 @@ def _import_run(files: list[Path]) -> float:
     return time.perf_counter() - started
 
 
-def _command(files: list[Path], url: str, home: str) -> float:
-    """``azak import prices`` in its own process, from its start to its exit."""
+def _command(files: list[Path], url: str, home: str, checkout: Path | None = None) -> float:
+    """``azak import prices`` in its own process, from its start to its exit (the code of
+    ``checkout``, by default this one)."""
     env = {**os.environ, "AZAK_DATABASE_URL": url, "AZAK_HOME": home}
     env.pop("DAGSTER_HOME", None)
     env.pop("DAGSTER_EVENT_BATCH_SIZE", None)
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)
     started = time.perf_counter()
     # `python -m azak_cli.main`, not the venv's `azak` script: the code of the checkout this runs from
     subprocess.run([sys.executable, "-m", "azak_cli.main", "import", "prices", "--format", "english",
-                    *map(str, files)], env=env, check=True, capture_output=True)
+                    *map(str, files)], env=env, check=True, capture_output=True, cwd=checkout)
     return time.perf_counter() - started
 
 
@@ -262,17 +270,21 @@ def _child_cpu(code: str, *flags: str) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def _timed_command(files: list[Path], url: str, home: str) -> tuple[float, float]:
+def _timed_command(files: list[Path], url: str, home: str, checkout: Path | None = None) -> tuple[float, float]:
     """``azak import prices`` in its own process: wall seconds from start to exit, and its CPU."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = _command(files, url, home)
+    wall = _command(files, url, home, checkout)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def held_out() -> None:
+REPEATS = 3
+
+
+def held_out(against: Path | None = None) -> None:
     """The held-out-sized import (500 stocks x 370 days) as a command, against a plain COPY of the
-    same rows, with what a command pays before its run starts, each measured in a child process."""
+    same rows, with what a command pays before its run starts, each measured in a child process;
+    with ``against``, the repeated commands alternate with another checkout's."""
     loads = [f"start {load_average()}"]
     rows: list[tuple[str, str]] = []
     for name, code in LOADS.items():
@@ -289,11 +301,20 @@ def held_out() -> None:
         first, last, copy_seconds = _copy_baseline(url, files)
         _truncate(url)
         home = str(Path(tmp) / "azak_home")
-        runs = [_timed_command(files, url, home) for _ in range(2)]
+        runs = {"first (inserts, a fresh Dagster database)": [_timed_command(files, url, home)]}
+        for _ in range(REPEATS):
+            for label, checkout in [("", None)] + ([(f" [{against}]", against)] if against else []):
+                runs.setdefault(f"again (replaces){label}", []).append(_timed_command(files, url, home, checkout))
+                _truncate(url)
+                runs.setdefault(f"first into the existing instance{label}", []).append(
+                    _timed_command(files, url, home, checkout))
         loads.append(f"after the commands {load_average()}")
-    for label, (wall, cpu) in zip(("first (inserts)", "again (replaces)"), runs, strict=True):
-        rows.append((f"azak import prices, {label}", f"{wall:.1f} s start to exit, {cpu:.1f} s CPU; "
-                                                    f"{copy_seconds / wall:.3f}x plain COPY"))
+    for label, timings in runs.items():
+        walls, cpus = sorted(w for w, _ in timings), sorted(c for _, c in timings)
+        rows.append((f"azak import prices, {label}",
+                     f"{statistics.median(walls):.1f} s start to exit, {statistics.median(cpus):.1f} s CPU "
+                     f"(median of {len(timings)}; CPU {', '.join(f'{c:.2f}' for _, c in timings)}); "
+                     f"{copy_seconds / statistics.median(walls):.3f}x plain COPY"))
     report("azak import prices, 500 stocks x 370 days (benchmarks/import_prices.py --held-out)", [
         ("rows", f"{count:,} ({first} … {last}, one run over {(last - first).days + 1:,} partitions)"),
         ("plain COPY", f"{count / copy_seconds:,.0f} rows/s ({copy_seconds:.2f} s, median of 3)"),
@@ -342,6 +363,8 @@ if __name__ == "__main__":
         child(sys.argv[2], sys.argv[3])
     elif sys.argv[1:] == ["--held-out"]:
         held_out()
+    elif len(sys.argv) == 4 and sys.argv[1:3] == ["--held-out", "--against"]:
+        held_out(Path(sys.argv[3]).resolve())
     elif len(sys.argv) in (3, 4) and sys.argv[1] == "--decade" and sys.argv[3:] in ([], ["--before"]):
         decade(int(sys.argv[2]), before=sys.argv[3:] == ["--before"])
     else:

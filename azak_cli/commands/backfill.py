@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from azak_cli import backfills, progress
+from azak_cli import progress
 from azak_cli.commands.arguments import iso_date
 from azak_cli.errors import UsageError
 from azak_cli.output import print_json
@@ -13,6 +13,8 @@ from azak_cli.runtime import environment
 from azak_core.runs import op_config
 
 DAILY_PRICES = ("raw", "daily_prices")
+# azak_cli.backfills (its GraphQL client: httpx, ~0.2 s of CPU to import) is imported by the actions
+# that call Dagit, not when every command registers this one
 
 
 def register(subparsers: Any) -> None:
@@ -88,6 +90,8 @@ def run_in_process(args: argparse.Namespace) -> int:
 
 
 def run_prices(args: argparse.Namespace) -> int:
+    from azak_cli import backfills
+
     checked(args)
     if args.in_process:
         return run_in_process(args)
@@ -111,6 +115,8 @@ def run_prices(args: argparse.Namespace) -> int:
 
 def follow(url: str, backfill_id: str, json_output: bool) -> int:
     """Follow until the backfill finishes: 0 when it succeeded, 1 otherwise; Ctrl-C detaches (130)."""
+    from azak_cli import backfills
+
     try:
         final = backfills.follow(url, backfill_id, progress.wanted(json_output),
                                  lambda line: None if json_output else print(line, flush=True))
@@ -128,6 +134,8 @@ def follow(url: str, backfill_id: str, json_output: bool) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from azak_cli import backfills
+
     url = backfills.dagit_url()
     if args.id:
         snapshot = backfills.status(url, args.id)
@@ -150,6 +158,8 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_cancel(args: argparse.Namespace) -> int:
+    from azak_cli import backfills
+
     url = backfills.dagit_url()
     snapshot = backfills.cancel(url, args.id)
     if args.json:

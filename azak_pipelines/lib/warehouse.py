@@ -28,10 +28,12 @@ A spec may grow: columns added at the end of a spec (nullable) are added to an e
 :func:`ensure_table`; any other difference is refused with what to do.
 """
 
+import itertools
 import json
 import logging
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -469,16 +471,48 @@ def replace_slice(
         params.append(list(values))
     where = _where(conditions)
     with _explained(spec), conn.transaction():
-        if keep is None and written_span is None:
-            deleted = conn.execute(sql.SQL("DELETE FROM {}").format(spec.ident) + where, params).rowcount
-        else:
-            deleted = _delete_aside(conn, spec, where, params)
-        written = _copy(conn, spec.ident, columns,
-                        _checked_rows(spec, columns, rows, start, end, text_lines), text_lines)
+        deleted, checked = _delete_overlapped(conn, spec, where, params, keep is not None or written_span is not None,
+                                              _checked_rows(spec, columns, rows, start, end, text_lines))
+        written = _copy(conn, spec.ident, columns, checked, text_lines)
         kept = (_restore(conn, spec, keep()) if keep is not None else 0) + (
             _restore_outside(conn, spec, written_span()) if written_span is not None else 0)
         _log_slice(conn, spec, start, end, scope)
     return WriteResult(spec.key, deleted - kept, written, tuple(created), kept=kept)
+
+
+def _delete_overlapped(conn: psycopg.Connection[Any], spec: TableSpec, where: sql.Composable, params: list[Any],
+                       aside: bool, rows: Iterable[Any]) -> tuple[int, Iterator[Any]]:
+    """Delete the slice (its rows set aside when ``aside``) on another thread while this one reads
+    the first ``rows`` — parsing files overlaps the database's delete; the connection serves one
+    thread at a time. The count deleted, and every row (those read ahead first)."""
+    with ThreadPoolExecutor(1, "replace-slice-delete") as pool:
+        deleting = pool.submit(_delete_aside if aside else _delete, conn, spec, where, params)
+        rest = iter(rows)
+        try:
+            ahead = _read_ahead(rest, deleting)
+        except BaseException:
+            wait([deleting])  # the connection is free again before the transaction rolls back
+            raise
+        return deleting.result(), itertools.chain(ahead, rest)
+
+
+def _delete(conn: psycopg.Connection[Any], spec: TableSpec, where: sql.Composable, params: list[Any]) -> int:
+    return conn.execute(sql.SQL("DELETE FROM {}").format(spec.ident) + where, params).rowcount
+
+
+# at most this many rows are read ahead while the slice is deleted (memory: ~100 bytes a row)
+READ_AHEAD_ROWS = 200_000
+
+
+def _read_ahead(rows: Iterator[Any], busy: Future[Any]) -> list[Any]:
+    """Rows taken from ``rows`` while ``busy`` runs, at most :data:`READ_AHEAD_ROWS`."""
+    taken: list[Any] = []
+    while not busy.done() and len(taken) < READ_AHEAD_ROWS:
+        batch = list(itertools.islice(rows, 1024))
+        taken += batch
+        if len(batch) < 1024:
+            break
+    return taken
 
 
 def _where(conditions: list[sql.Composable]) -> sql.Composable:

@@ -104,6 +104,23 @@ def parse_date(text: str) -> date:
     raise ValueError
 
 
+# date texts parsed so far, shared by every file (``None``: not a date): the files of one import
+# repeat the same few hundred sessions, each row its own text; a safety bound on junk texts
+_DATES: dict[str, date | None] = {}
+_DATES_BOUND = 100_000
+
+
+def _cached_date(text: str) -> date | None:
+    """:func:`parse_date` of ``text`` once per distinct text; ``None`` when it is not a date."""
+    if len(_DATES) >= _DATES_BOUND:
+        _DATES.clear()
+    try:
+        _DATES[text] = parse_date(text)
+    except ValueError:
+        _DATES[text] = None
+    return _DATES[text]
+
+
 def _number(text: str) -> tuple[str, float]:
     """A price cell → (canonical digits, value). Plain digits take the fast path."""
     if text.isascii() and text.isdigit():
@@ -179,8 +196,8 @@ def _columns(path: Path, header: list[str], layout_name: str) -> _Columns:
 
 
 class _RowParser:
-    """One file's rows → :class:`PriceRow` or :class:`Rejected`; dates and codes are parsed once
-    per distinct text (a file repeats them on every row)."""
+    """One file's rows → :class:`PriceRow` or :class:`Rejected`; dates are parsed once per distinct
+    text across files, codes once per file (a file repeats its code on every row)."""
 
     def __init__(self, path: Path, columns: _Columns, code: str | None) -> None:
         self.name, self.columns = path.name, columns
@@ -190,7 +207,6 @@ class _RowParser:
                 f"{path}: no stock code — add a code column ({', '.join(columns.code_columns)}), "
                 "name the file after the code (e.g. 005930.csv) or pass --code"
             )
-        self.dates: dict[str, date | None] = {}
         self.codes: dict[str, str] = {}
 
     def parse(self, line: int, cells: list[str]) -> PriceRow | Rejected | None:
@@ -205,15 +221,20 @@ class _RowParser:
             candidate = cells[i_code].strip().upper()  # type: ignore[index]
             return self.reject(line, f"stock code {candidate!r} is not 6 characters [0-9A-Z]", cells)
         text = cells[i_date]
-        trade_date = self.dates[text] if text in self.dates else self.date(text)
+        trade_date = _DATES[text] if text in _DATES else _cached_date(text)
         if trade_date is None:
             return self.reject(line, f"date {cells[i_date]!r} is not YYYYMMDD or YYYY-MM-DD", cells)
         o, h, lo, c, v = cells[i_open], cells[i_high], cells[i_low], cells[i_close], cells[i_volume]
         if (o.isdigit() and h.isdigit() and lo.isdigit() and c.isdigit() and v.isdigit()
                 and (o + h + lo + c + v).isascii()):  # the common case: plain integers
             value = None if i_value is None else self.value(cells)
-            bar: tuple[Any, ...] | str = value if isinstance(value, str) else (
-                o, h, lo, c, int(v), value, int(o), int(h), int(lo), int(c))
+            if isinstance(value, str):
+                return self.reject(line, value, cells, (stock_code, trade_date))
+            i_o, i_h, i_lo, i_c, volume = int(o), int(h), int(lo), int(c), int(v)
+            if volume and i_c and i_o and 0 < i_lo <= i_h:
+                # traded, every price positive, low ≤ high: what bar_problem passes, and no halt
+                return _row(PriceRow, (stock_code, trade_date, o, h, lo, c, volume, value, line))
+            bar: tuple[Any, ...] | str = (o, h, lo, c, volume, value, i_o, i_h, i_lo, i_c)
         else:
             bar = self.bar(o, h, lo, c, v, cells)
         if isinstance(bar, str):
@@ -241,13 +262,6 @@ class _RowParser:
                 return None
             stock_code = self.codes[raw] = candidate
         return stock_code
-
-    def date(self, text: str) -> date | None:
-        try:
-            self.dates[text] = parse_date(text)
-        except ValueError:
-            self.dates[text] = None
-        return self.dates[text]
 
     def bar(self, o: str, h: str, lo: str, c: str, v: str, cells: list[str]) -> tuple[Any, ...] | str:
         """Open, high, low, close as the file's digits, volume, traded value, then the four prices
@@ -292,12 +306,7 @@ def date_span(path: Path, layout_name: str = "auto", code: str | None = None) ->
         columns = _columns(path, header, layout_name)
         _RowParser(path, columns, code)  # a file without a stock code is refused here too
         texts = {cells[columns.date] for cells in rows if len(cells) >= columns.width}
-    days = []
-    for text in texts:
-        try:
-            days.append(parse_date(text))
-        except ValueError:
-            continue
+    days = [day for day in (_DATES[t] if t in _DATES else _cached_date(t) for t in texts) if day is not None]
     return (min(days), max(days)) if days else None
 
 
