@@ -15,6 +15,13 @@ language sql immutable parallel safe as $$
     select coalesce(case when value < 'Infinity' and value > '-Infinity' then value::text end, 'null')
 $$;
 
+-- a price: compared as numeric, converted to float8 once (the conversion goes through text)
+create or replace function marts.json_number(value numeric) returns text
+language sql immutable parallel safe as $$
+    select coalesce(case when value < 'Infinity' and value > '-Infinity' then value::double precision::text end,
+                    'null')
+$$;
+
 create or replace function marts.daily_bar_json(
     trade_date date, open numeric, high numeric, low numeric, close numeric, volume bigint, is_halt boolean,
     return_1d double precision, ma_5 double precision, ma_20 double precision, ma_60 double precision,
@@ -24,10 +31,10 @@ create or replace function marts.daily_bar_json(
 ) returns text
 language sql stable parallel safe as $$
     select '{"date":' || to_json(trade_date)::text
-        || ',"open":' || marts.json_number(open::double precision)
-        || ',"high":' || marts.json_number(high::double precision)
-        || ',"low":' || marts.json_number(low::double precision)
-        || ',"close":' || marts.json_number(close::double precision)
+        || ',"open":' || marts.json_number(open)
+        || ',"high":' || marts.json_number(high)
+        || ',"low":' || marts.json_number(low)
+        || ',"close":' || marts.json_number(close)
         || ',"volume":' || coalesce(volume::text, 'null')
         || ',"is_halt":' || coalesce(is_halt::text, 'null')
         || ',"return_1d":' || marts.json_number(return_1d)
