@@ -22,18 +22,26 @@ FROM marts.stocks ORDER BY rank LIMIT {stocks};
 -- name: daily_prices
 INSERT INTO marts.daily_prices (stock_code, trade_date, open, high, low, close, volume, trading_value,
                                  is_halt, return_1d, ma_5, ma_20, ma_60, rsi_14, macd, macd_signal,
-                                 macd_histogram, bollinger_mid, bollinger_upper, bollinger_lower, source)
-SELECT s.stock_code, d.day, c.close * 0.99, c.close * 1.02, c.close * 0.98, c.close,
-       100000 + s.rank * 7 % 50000, (c.close * 100000)::bigint, FALSE,
-       0.01 * sin(d.n + s.rank), c.close, c.close * 1.01, c.close * 0.99, 50 + 40 * sin(d.n / 7.0),
-       sin(d.n / 9.0), sin(d.n / 11.0), sin(d.n / 9.0) - sin(d.n / 11.0),
-       c.close, c.close * 1.05, c.close * 0.95, 'synthetic'
+                                 macd_histogram, bollinger_mid, bollinger_upper, bollinger_lower, source, bar_json)
+SELECT b.*, marts.daily_bar_json(b.day, b.open, b.high, b.low, b.close, b.volume, b.is_halt, b.return_1d, b.ma_5,
+                                 b.ma_20, b.ma_60, b.rsi_14, b.macd, b.macd_signal, b.macd_histogram,
+                                 b.bollinger_upper, b.bollinger_mid, b.bollinger_lower)
+FROM (
+SELECT s.stock_code, d.day, (c.close * 0.99)::numeric(14, 2) AS open, (c.close * 1.02)::numeric(14, 2) AS high,
+       (c.close * 0.98)::numeric(14, 2) AS low, c.close, (100000 + s.rank * 7 % 50000)::bigint AS volume,
+       (c.close * 100000)::bigint, FALSE AS is_halt,
+       0.01 * sin(d.n + s.rank) AS return_1d, c.close::float8 AS ma_5, (c.close * 1.01)::float8 AS ma_20,
+       (c.close * 0.99)::float8 AS ma_60, 50 + 40 * sin(d.n / 7.0) AS rsi_14,
+       sin(d.n / 9.0) AS macd, sin(d.n / 11.0) AS macd_signal, sin(d.n / 9.0) - sin(d.n / 11.0) AS macd_histogram,
+       c.close::float8 AS bollinger_mid, (c.close * 1.05)::float8 AS bollinger_upper,
+       (c.close * 0.95)::float8 AS bollinger_lower, 'synthetic'
 FROM ranked AS s
 CROSS JOIN (SELECT day::date, row_number() OVER (ORDER BY day) AS n
             FROM generate_series({last_day}::date - make_interval(years => {years}),
                                  {last_day}::date, interval '1 day') AS day
             WHERE extract(isodow FROM day) < 6) AS d
-CROSS JOIN LATERAL (SELECT round((10000 + 5000 * sin(d.n / 60.0 + s.rank) + s.rank)::numeric, 2) AS close) AS c;
+CROSS JOIN LATERAL (SELECT round((10000 + 5000 * sin(d.n / 60.0 + s.rank) + s.rank)::numeric, 2) AS close) AS c
+) AS b;
 
 -- name: minute_prices
 INSERT INTO marts.minute_prices (stock_code, trade_date, bar_time, open, high, low, close, volume)

@@ -26,18 +26,23 @@ MOVERS = f"""(WITH latest AS (SELECT max(trade_date) AS day FROM marts.daily_pri
     FROM marts.daily_prices p JOIN latest ON p.trade_date = latest.day
     JOIN ({UNIVERSE}) u ON u.code = p.stock_code
     WHERE u.is_watchlist AND p.return_1d IS NOT NULL)"""
+# what several fields read, each read once per request (a MATERIALIZED CTE): the universe's two
+# counts in one scan, and the watch-list's movers once for the gainers and the losers
+SHARED_READS = f"""counts AS MATERIALIZED (
+        SELECT count(*) AS stocks, count(*) FILTER (WHERE u.is_watchlist) AS watchlist FROM ({UNIVERSE}) u),
+    movers AS MATERIALIZED {MOVERS}"""
 TOP = 5
 # schemas.DashboardSummary, field by field in its order
 SUMMARY = {
-    "stocks_in_universe": f"(SELECT count(*) FROM ({UNIVERSE}) u)",
-    "watchlist_size": f"(SELECT count(*) FILTER (WHERE u.is_watchlist) FROM ({UNIVERSE}) u)",
+    "stocks_in_universe": "(SELECT stocks FROM counts)",
+    "watchlist_size": "(SELECT watchlist FROM counts)",
     "market": "(SELECT " + json_object({
         "as_of": "k.trade_date", "kospi_close": json_float("k.close"),
         "kospi_change_pct": json_float("k.return_1d * 100")}) + " FROM (SELECT 1) AS one LEFT JOIN "
         "(SELECT * FROM marts.index_daily WHERE index_code = :kospi ORDER BY trade_date DESC LIMIT 1) k ON TRUE)",
-    "gainers": json_array(MOVER, f"(SELECT * FROM {MOVERS} g WHERE g.return_1d * 100 > 0 "
+    "gainers": json_array(MOVER, "(SELECT * FROM movers g WHERE g.return_1d * 100 > 0 "
                                  f"ORDER BY g.return_1d DESC LIMIT {TOP}) m", "TRUE", "m.return_1d DESC"),
-    "losers": json_array(MOVER, f"(SELECT * FROM {MOVERS} l WHERE l.return_1d * 100 < 0 "
+    "losers": json_array(MOVER, "(SELECT * FROM movers l WHERE l.return_1d * 100 < 0 "
                                 f"ORDER BY l.return_1d LIMIT {TOP}) m", "TRUE", "m.return_1d"),
     "news": json_object({
         "as_of": json_time("(SELECT max(as_of) FROM marts.news_figures WHERE figure = 'totals')"),
@@ -46,8 +51,10 @@ SUMMARY = {
         "with_a_subject_pct": f"coalesce({_figure('with_subject')}, 0)::float8 / nullif({_figure('total')}, 0) * 100",
         "by_source": _breakdown("source"), "by_content_type": _breakdown("content_type")}),
     "most_covered": json_array(
-        {"code": "f.key", "name": "u.name", "articles_30_days": "f.n"},
-        f"marts.news_figures f LEFT JOIN ({UNIVERSE}) u ON u.code = f.key", "f.figure = 'most_covered'",
+        # each name looked up by its code (the universe is not hashed whole for ten rows)
+        {"code": "f.key", "name": f"(SELECT u.name FROM ({UNIVERSE}) u WHERE u.code = f.key)",
+         "articles_30_days": "f.n"},
+        "marts.news_figures f", "f.figure = 'most_covered'",
         "f.n DESC, f.key"),
     "impact_after_news": json_array(
         {"horizon": "f.key", "matured_links": "f.n", "mean_excess_return_pct": json_float("f.mean")},
@@ -57,4 +64,4 @@ SUMMARY = {
 
 async def summary(conn: AsyncConnection) -> bytes:
     """The whole ``schemas.DashboardSummary`` answer as JSON."""
-    return await document(conn, f"SELECT {json_object(SUMMARY)}::text", {"kospi": KOSPI})
+    return await document(conn, f"WITH {SHARED_READS} SELECT {json_object(SUMMARY)}::text", {"kospi": KOSPI})

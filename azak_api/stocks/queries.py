@@ -10,7 +10,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.db import Total, escape_like, paged, rows_as
-from azak_api.json_sql import document_row, json_array, json_float, json_object, json_time
+from azak_api.json_sql import (
+    document_row,
+    joined,
+    json_array,
+    json_float,
+    json_object_around,
+    json_texts,
+    json_time,
+)
 from azak_api.market.queries import LAST_CLOSE, QUOTES, RATIOS, CloseRow
 
 # the universe as marts know it, with admins' live changes and additions
@@ -139,16 +147,14 @@ async def detail(conn: AsyncConnection, code: str, now: datetime, day: date) -> 
                      OnboardingRow(*onboarding) if has_onboarding else None, has_ratios, has_quotes)
 
 
-# schemas.DailyBar and schemas.MinuteBar, field by field in their order: {JSON key: SQL expression}
-DAILY_BAR = {"date": "p.trade_date", **{name: json_float(f"p.{name}") for name in ("open", "high", "low", "close")},
-             "volume": "p.volume", "is_halt": "p.is_halt",
-             **{name: json_float(f"p.{name}") for name in (
-                 "return_1d", "ma_5", "ma_20", "ma_60", "rsi_14", "macd", "macd_signal", "macd_histogram",
-                 "bollinger_upper", "bollinger_mid", "bollinger_lower")}}
+# schemas.MinuteBar, field by field in its order: {JSON key: SQL expression}; a daily bar's JSON is
+# stored with the bar (marts.daily_prices.bar_json, written by dbt: dbt_project/macros/bar_json.sql)
 MINUTE_BAR = {"time": json_time("p.bar_time"),
               **{name: json_float(f"p.{name}") for name in ("open", "high", "low", "close")}, "volume": "p.volume"}
-BARS = {"daily": ("marts.daily_prices", DAILY_BAR, "p.trade_date"),
-        "minute": ("marts.minute_prices", MINUTE_BAR, "p.bar_time")}
+WINDOW = "p.stock_code = :code AND p.trade_date BETWEEN w.first AND w.last"
+# each interval's bars as (opening text, JSON text of the items, closing text)
+BARS = {"daily": ("[", json_texts("p.bar_json", "marts.daily_prices p", WINDOW, "p.trade_date"), "]"),
+        "minute": ("", f"{json_array(MINUTE_BAR, 'marts.minute_prices p', WINDOW, 'p.bar_time')}::text", "")}
 
 
 class PriceWindow(NamedTuple):
@@ -164,11 +170,12 @@ async def price_series(conn: AsyncConnection, code: str, interval: str, start: d
     else ``today``; ``start``, else ``back_days`` before that) and, when it is listed and the window is
     at most ``max_days`` long, the whole ``schemas.PriceSeries`` answer as JSON written by PostgreSQL
     (azak_api/json_sql.py): one round trip."""
-    table, bar, order = BARS[interval]
-    bars = json_array(bar, f"{table} p", "p.stock_code = :code AND p.trade_date BETWEEN w.first AND w.last", order)
-    series = {"code": "CAST(:code AS text)", "interval": "CAST(:interval AS text)", "start": "w.first",
-              "end": "w.last", "daily": bars if interval == "daily" else "NULL",
-              "minute": bars if interval == "minute" else "NULL"}
+    opens, items, closes = BARS[interval]
+    head, tail = json_object_around({
+        "code": "to_json(CAST(:code AS text))::text", "interval": "to_json(CAST(:interval AS text))::text",
+        "start": "to_json(w.first)::text", "end": "to_json(w.last)::text",
+        **{name: None if name == interval else "NULL" for name in BARS}}, opens, closes)
+    answered = "listed AND first <= last AND last - first <= CAST(:max_days AS integer)"
     row = await document_row(conn, f"""
         WITH known AS (
             SELECT EXISTS (SELECT 1 FROM ({UNIVERSE}) u WHERE u.code = :code) AS listed,
@@ -176,13 +183,13 @@ async def price_series(conn: AsyncConnection, code: str, interval: str, start: d
                                                  WHERE stock_code = :code), CAST(:today AS date)) AS last),
         w AS MATERIALIZED (SELECT listed, coalesce(CAST(:start AS date), last - CAST(:back AS integer)) AS first,
                                   last FROM known)
-        SELECT listed, first, last,
-               CASE WHEN listed AND first <= last AND last - first <= CAST(:max_days AS integer)
-                    THEN {json_object(series)}::text END
+        SELECT listed, first, last, CASE WHEN {answered} THEN {head} END, CASE WHEN {answered} THEN {items} END,
+               CASE WHEN {answered} THEN {tail} END
         FROM w""", {"code": code, "interval": interval, "start": start, "end": end, "back": back_days,
                     "max_days": max_days, "today": today})
     assert row is not None  # the statement selects one row
-    return PriceWindow(*row)
+    listed, first, last, *document = row
+    return PriceWindow(listed, first, last, joined(*document) if document[0] is not None else None)
 
 
 async def upsert_watchlist(conn: AsyncConnection, code: str, name: str | None, market: str | None,

@@ -112,6 +112,37 @@ def test_floats_are_encoded_as_msgspec_encodes_them(api_warehouse, column_type):
             assert msgspec.json.decode(written)["v"] == msgspec.json.decode(msgspec.json.encode(read)), value
 
 
+# the bar as the route rendered it on every request before marts.daily_prices kept it (bar_json)
+RENDERED_BAR = {"date": "p.trade_date", **{name: json_float(f"p.{name}") for name in ("open", "high", "low", "close")},
+                "volume": "p.volume", "is_halt": "p.is_halt",
+                **{name: json_float(f"p.{name}") for name in DailyBar.__struct_fields__[7:]}}
+
+
+def test_each_stored_bar_is_the_bar_the_route_rendered(api_warehouse):
+    """dbt writes each daily bar's JSON with the bar (macros/bar_json.sql): byte for byte the object
+    json_agg wrote for the row per request, its keys DailyBar's in order, for every row."""
+    assert list(RENDERED_BAR) == list(DailyBar.__struct_fields__)
+    columns = ", ".join(f'{expression} AS "{key}"' for key, expression in RENDERED_BAR.items())
+    [(rows, differing)] = sql(api_warehouse, f"""
+        SELECT count(*), count(*) FILTER (WHERE p.bar_json IS DISTINCT FROM
+                                          (SELECT row_to_json(v)::text FROM (SELECT {columns}) v))
+        FROM marts.daily_prices p""")
+    assert rows > 200 and differing == 0
+
+
+@pytest.mark.parametrize("value", ["78700.00", "0.1", "1e-7", "NaN", "Infinity", "-Infinity", None])
+def test_a_stored_bar_encodes_each_value_as_msgspec_does(api_warehouse, value):
+    """Prices (numeric) and indicators (float8) alike: NaN and infinities as null, as msgspec."""
+    floats = ", ".join(f"CAST(%(v)s AS float8) AS {name}" for name in DailyBar.__struct_fields__[7:])
+    with psycopg.connect(api_warehouse) as conn:
+        [(stored, *row)] = conn.execute(f"""
+            SELECT marts.daily_bar_json(day, n, n, n, n, 5, NULL, {", ".join(DailyBar.__struct_fields__[7:])}), day,
+                   n::float8, n::float8, n::float8, n::float8, 5, NULL, {", ".join(DailyBar.__struct_fields__[7:])}
+            FROM (SELECT DATE '2025-06-17' AS day, CAST(%(v)s AS numeric) AS n, {floats}) AS bar""",
+            {"v": value}).fetchall()
+    assert msgspec.json.decode(stored) == former(DailyBar(*row))
+
+
 def former_neighbours(url: str, found: list[dict[str, Any]], stock: str | None) -> list[Neighbour]:
     """The neighbours the former path built for the hits the answer lists (ids and similarities are
     checked against computed.similar_news in test_similar.py)."""

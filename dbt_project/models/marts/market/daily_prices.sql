@@ -138,40 +138,51 @@ with_signal as (
             partition by stock_code order by trade_date
         ) as macd_signal_state
     from with_macd
+),
+
+final as (
+    select
+        stock_code,
+        trade_date,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        trading_value,
+        is_halt,
+        px / nullif(px - delta, 0) - 1 as return_1d,
+        case when bar_number >= 5 then mean_5 end as ma_5,
+        case when bar_number >= 20 then mean_20 end as ma_20,
+        case when bar_number >= 60 then mean_60 end as ma_60,
+        case
+            when avg_loss_14 is null then null
+            when avg_loss_14 = 0 and avg_gain_14 = 0 then null  -- no movement at all: undefined
+            when avg_loss_14 = 0 then 100
+            else 100 - 100 / (1 + avg_gain_14 / avg_loss_14)
+        end as rsi_14,
+        macd_line as macd,
+        macd_signal_state[3] as macd_signal,
+        macd_line - macd_signal_state[3] as macd_histogram,
+        case when bar_number >= 20 then mean_20 end as bollinger_mid,
+        case when bar_number >= 20 then mean_20 + 2 * sd_20 end as bollinger_upper,
+        case when bar_number >= 20 then mean_20 - 2 * sd_20 end as bollinger_lower,
+        source,
+        bar_number,
+        gain_state,
+        loss_state,
+        ema_12_state,
+        ema_26_state,
+        macd_signal_state
+    from with_signal
+    where not is_context
 )
 
 select
-    stock_code,
-    trade_date,
-    open,
-    high,
-    low,
-    close,
-    volume,
-    trading_value,
-    is_halt,
-    px / nullif(px - delta, 0) - 1 as return_1d,
-    case when bar_number >= 5 then mean_5 end as ma_5,
-    case when bar_number >= 20 then mean_20 end as ma_20,
-    case when bar_number >= 60 then mean_60 end as ma_60,
-    case
-        when avg_loss_14 is null then null
-        when avg_loss_14 = 0 and avg_gain_14 = 0 then null  -- no movement at all: undefined
-        when avg_loss_14 = 0 then 100
-        else 100 - 100 / (1 + avg_gain_14 / avg_loss_14)
-    end as rsi_14,
-    macd_line as macd,
-    macd_signal_state[3] as macd_signal,
-    macd_line - macd_signal_state[3] as macd_histogram,
-    case when bar_number >= 20 then mean_20 end as bollinger_mid,
-    case when bar_number >= 20 then mean_20 + 2 * sd_20 end as bollinger_upper,
-    case when bar_number >= 20 then mean_20 - 2 * sd_20 end as bollinger_lower,
-    source,
-    bar_number,
-    gain_state,
-    loss_state,
-    ema_12_state,
-    ema_26_state,
-    macd_signal_state
-from with_signal
-where not is_context
+    *,
+    -- the bar as the API sends it (macros/bar_json.sql), written with the bar
+    marts.daily_bar_json(
+        trade_date, open, high, low, close, volume, is_halt, return_1d, ma_5, ma_20, ma_60, rsi_14, macd,
+        macd_signal, macd_histogram, bollinger_upper, bollinger_mid, bollinger_lower
+    ) as bar_json
+from final
