@@ -12,6 +12,7 @@ from azak_pipelines.defs.dbt.project import (
     DBT_PROJECT,
     dbt_env,
     ensure_manifest,
+    invocation_target,
     keep_partial_parse,
     manifest_database,
 )
@@ -76,14 +77,15 @@ def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: A
     metadata = (config.row_counts or config.column_lineage) and _metadata_possible(context, env[DBNAME])
     # unit tests check the models' SQL on fixtures: the suite runs them (tests/dbt), a build does not
     args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if config.full_refresh else [])]
-    invocation = dbt.cli(args, context=context, metadata=metadata)
+    target = invocation_target(f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}", env)
+    invocation = dbt.cli(args, context=context, metadata=metadata, target_path=target)
     events = invocation.stream()
     if metadata and config.row_counts:
         events = events.fetch_row_counts()
     if metadata and config.column_lineage:
         events = events.fetch_column_metadata()
     yield from events
-    keep_partial_parse(invocation.target_path)
+    keep_partial_parse(invocation.target_path, env=env)
 
 
 def _metadata_possible(context: dg.AssetExecutionContext, database: str) -> bool:
