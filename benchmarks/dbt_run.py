@@ -17,7 +17,7 @@ demo's by default), ``--rounds`` times after one warm-up, and prints for each ro
     python -m benchmarks.dbt_run [--job news_marts_job] [--rounds 3]
 
 Compare two versions of the code by running this alternately from each tree (the same minutes,
-the same warehouse): the figures in docs/figures.md ("A marts run's fixed cost") were taken so.
+the same warehouse): the figures in docs/figures.md ("a marts run's fixed cost") were taken so.
 """
 
 import argparse

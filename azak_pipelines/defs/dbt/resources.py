@@ -5,7 +5,7 @@ subprocess itself: it runs ``dbt --version`` in a second subprocess to learn whi
 (2.5-2.7 s of CPU, a Python start and dbt's imports), and it opens a dbt adapter in the run's process,
 which only row counts and column lineage use (0.6-0.8 s of CPU). ``AzakDbtCliResource`` knows the
 version from this environment's dbt-core package, whose ``dbt`` executable it runs, and opens the
-adapter only for an invocation that fetches that metadata (docs/figures.md, "A marts run's fixed
+adapter only for an invocation that fetches that metadata (docs/figures.md, "a marts run's fixed
 cost"). Both replace members dagster-dbt does not document (``_cli_version``,
 ``_initialize_dbt_core_adapter``); tests/dbt/test_dbt_resource.py fails on an upgrade that renames
 or stops using them.
