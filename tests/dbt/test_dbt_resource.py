@@ -13,7 +13,7 @@ from dagster_dbt import DbtCliResource
 from dagster_dbt.core import resource as dagster_dbt_resource
 from packaging import version
 
-from azak_pipelines.defs.dbt.project import DBT_PROJECT, DBT_PROJECT_DIR
+from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
 from azak_pipelines.defs.dbt.resources import DBT_EXECUTABLE, AzakDbtCliResource
 
 
@@ -37,7 +37,7 @@ def started(monkeypatch) -> list[dict[str, Any]]:
 
 
 def resource() -> AzakDbtCliResource:
-    return AzakDbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR),
+    return AzakDbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
                               dbt_executable=DBT_EXECUTABLE)
 
 
