@@ -5,16 +5,18 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from azak_pipelines.defs.dbt.project import (
     DBNAME,
     DBT_PROJECT,
     dbt_env,
     ensure_manifest,
+    invocation_target,
     keep_partial_parse,
     manifest_database,
 )
+from azak_pipelines.defs.dbt.resources import AzakDbtCliResource
 from azak_pipelines.defs.dbt.tables import SOURCE_TABLES
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.warehouse import ensure_table
@@ -64,7 +66,7 @@ TRANSLATOR = AzakDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_code
 
 
 @dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR)
-def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource,
+def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: AzakDbtCliResource,
                warehouse: Warehouse) -> Iterator[Any]:
     """Build (run + test) the selected dbt models against the warehouse."""
     with warehouse.connect() as conn:
@@ -72,20 +74,25 @@ def dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: D
             ensure_table(conn, spec)
     env = dbt_env(warehouse.database_url)
     os.environ.update(env)
+    metadata = (config.row_counts or config.column_lineage) and _metadata_possible(context, env[DBNAME])
     # unit tests check the models' SQL on fixtures: the suite runs them (tests/dbt), a build does not
     args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if config.full_refresh else [])]
-    invocation = dbt.cli(args, context=context)
+    target = invocation_target(f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}", env)
+    invocation = dbt.cli(args, context=context, metadata=metadata, target_path=target)
     events = invocation.stream()
-    # dagster-dbt queries the relations by the manifest's fully qualified names, which PostgreSQL
-    # refuses across databases: a warehouse of another name gets no row counts or column lineage
-    parsed_for, database = manifest_database(), env[DBNAME]
-    wanted = config.row_counts or config.column_lineage
-    if wanted and parsed_for != database:
-        context.log.info(f"no row counts or column lineage: the manifest names database {parsed_for!r}, "
-                         f"the warehouse is {database!r} (parse with {DBNAME} set to it)")
-    elif config.row_counts:
+    if metadata and config.row_counts:
         events = events.fetch_row_counts()
-    if config.column_lineage and parsed_for == database:
+    if metadata and config.column_lineage:
         events = events.fetch_column_metadata()
     yield from events
-    keep_partial_parse(invocation.target_path)
+    keep_partial_parse(invocation.target_path, env=env)
+
+
+def _metadata_possible(context: dg.AssetExecutionContext, database: str) -> bool:
+    """dagster-dbt queries the relations by the manifest's fully qualified names, which PostgreSQL
+    refuses across databases: a warehouse of another name gets no row counts or column lineage."""
+    parsed_for = manifest_database()
+    if parsed_for != database:
+        context.log.info(f"no row counts or column lineage: the manifest names database {parsed_for!r}, "
+                         f"the warehouse is {database!r} (parse with {DBNAME} set to it)")
+    return parsed_for == database

@@ -6,11 +6,15 @@ models' SQL files). Its own preparation (``prepare_if_dev``) runs ``dbt parse`` 
 manifest, wherever the code location loads: ``azak demo``, ``azak serve``, the daemon, the tests.
 """
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -64,24 +68,52 @@ def ensure_manifest() -> Path:
 
 
 PARTIAL_PARSE = "partial_parse.msgpack"
+# one parse state per connection (dbt's profile hash covers host, port, user and database)
+PARSE_STATES = "parse_states"
 
 
-def keep_partial_parse(target_path: Path, project_dir: Path = DBT_PROJECT_DIR) -> None:
-    """Put a finished invocation's parse state where the next one starts from.
+def parse_state(env: Mapping[str, str], project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """Where the parse state for the connection ``env`` (``dbt_env``) is kept."""
+    connection = "|".join(env[name] for name in ("AZAK_DBT_HOST", "AZAK_DBT_PORT", "AZAK_DBT_USER", DBNAME))
+    return project_dir / "target" / PARSE_STATES / f"{hashlib.sha256(connection.encode()).hexdigest()[:16]}.msgpack"
+
+
+def invocation_target(name: str, env: Mapping[str, str], project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """A target folder of its own for one dbt invocation (dagster-dbt's ``target_path``), seeded
+    with the parse state kept for its connection. Without one, dagster-dbt seeds it with the
+    project's ``target/partial_parse.msgpack``, the last state kept for any connection: a suite
+    that alternates warehouses, or a simulation beside the demo, parsed the whole project again
+    at every switch ("profile has changed")."""
+    folder = project_dir / "target" / f"{name}-{uuid.uuid4().hex[:7]}"
+    state = parse_state(env, project_dir)
+    if state.exists():
+        folder.mkdir(parents=True)
+        shutil.copyfile(state, folder / PARTIAL_PARSE)
+    return folder
+
+
+def keep_partial_parse(target_path: Path, project_dir: Path = DBT_PROJECT_DIR,
+                       env: Mapping[str, str] | None = None) -> None:
+    """Put a finished invocation's parse state where the next one starts from: the project's
+    ``target/partial_parse.msgpack`` and, given the invocation's connection (``env``), the state
+    kept for that connection (``invocation_target``).
 
     dagster-dbt runs each invocation in a target folder of its own, seeded with the project's
     ``target/partial_parse.msgpack``. dbt refuses a state parsed for another profile, and the one
     ``ensure_manifest`` writes carries the default connection, not the warehouse's: without this,
-    every build parsed the whole project again ("profile has changed"). The copy is atomic; a
+    every build parsed the whole project again ("profile has changed"). The copies are atomic; a
     state that does not fit the next invocation only costs that invocation a full parse.
     """
     state = Path(target_path) / PARTIAL_PARSE
     if not state.exists():
         return
-    destination = project_dir / "target" / PARTIAL_PARSE
-    with tempfile.NamedTemporaryFile(dir=destination.parent, prefix=".partial_parse.", delete=False) as copy:
-        copy.write(state.read_bytes())
-    os.replace(copy.name, destination)
+    content = state.read_bytes()
+    destinations = [project_dir / "target" / PARTIAL_PARSE] + ([parse_state(env, project_dir)] if env else [])
+    for destination in destinations:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=destination.parent, prefix=".partial_parse.", delete=False) as copy:
+            copy.write(content)
+        os.replace(copy.name, destination)
 
 
 def manifest_database() -> str:

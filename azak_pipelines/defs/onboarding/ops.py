@@ -14,7 +14,13 @@ from azak_core.market import STOCK_CODE
 from azak_core.settings_registry import read_or
 from azak_pipelines.defs import pools
 from azak_pipelines.defs.common import Window, kst_today
-from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_env, ensure_manifest, keep_partial_parse
+from azak_pipelines.defs.dbt.project import (
+    DBT_PROJECT_DIR,
+    dbt_env,
+    ensure_manifest,
+    invocation_target,
+    keep_partial_parse,
+)
 from azak_pipelines.defs.market.assets import fetch_daily_bars
 from azak_pipelines.defs.market.resources import KisResource
 from azak_pipelines.defs.market.tables import DAILY_PRICES
@@ -155,12 +161,14 @@ def build_models(context: dg.OpExecutionContext, dbt: DbtCliResource, warehouse:
                  selection: tuple[str, ...], metadata: dict[str, Any]) -> None:
     """``dbt build`` of ``selection`` (its tests too, not the unit tests) inside an onboarding run,
     each model built logged as a materialization of its asset with ``metadata``."""
-    os.environ.update(dbt_env(warehouse.database_url))
+    env = dbt_env(warehouse.database_url)
+    os.environ.update(env)
     manifest = ensure_manifest()
+    target = invocation_target(f"{context.op.name}-{context.run_id[:7]}", env)
     invocation = dbt.cli(["build", "--select", " ".join(selection), "--exclude-resource-type", "unit_test"],
-                         manifest=manifest)
+                         manifest=manifest, target_path=target)
     invocation.wait()
-    keep_partial_parse(invocation.target_path)
+    keep_partial_parse(invocation.target_path, env=env)
     nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"]
     for result in invocation.get_artifact("run_results.json")["results"]:
         node = nodes.get(result["unique_id"], {})
