@@ -62,6 +62,9 @@ ATTEMPT_TAG = "azak/simulation_attempt"  # finds a run whose execution raised be
 # the request's first failed run, on each in-process retry of it (Dagster's own run group needs a
 # parent run id, which execute_in_process cannot set)
 RETRY_OF_TAG = "azak/retry_of"
+# the tag a materialization's data version is stored under (Dagster's DATA_VERSION_TAG, in its private
+# dagster._core.definitions.data_version; tests/cli/test_simulate_quiet.py fails if it changes)
+DATA_VERSION_TAG = "dagster/data_version"
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,9 @@ class RunRecord:
     failure: str = ""
     checks: tuple[CheckOutcome, ...] = ()
     materialized: tuple[str, ...] = ()  # the assets the run wrote
+    # those whose data version it changed (a partition of it, at least); None: not known (every asset
+    # it wrote counts as changed)
+    changed: tuple[str, ...] | None = None
     killed: dict[str, Any] | None = None  # killed mid-run: its status and the slots it held once reaped
     retry_of: str = ""  # the failed run this one retries (the platform's run retries, dagster.yaml)
 
@@ -91,6 +97,11 @@ class RunRecord:
     def ended(self) -> datetime:
         """The simulated time the run ended."""
         return self.at + timedelta(seconds=self.seconds)
+
+    @property
+    def updated(self) -> tuple[str, ...]:
+        """The assets whose data the run changed (what the automation follows)."""
+        return self.materialized if self.changed is None else self.changed
 
     @property
     def days(self) -> list[str]:
@@ -233,12 +244,12 @@ class Simulation:
         seconds = time.monotonic() - started if self.run_cost is None else self.run_cost
         self.now = at + timedelta(seconds=seconds)
         success = result is not None and result.success
+        events = result.get_asset_materialization_events() if result is not None else []
         record = RunRecord(at, request, run_id, success, seconds,
                            error if result is None else "" if success else failure(result),
                            check_outcomes(result) if result is not None else (),
-                           tuple(sorted({e.materialization.asset_key.to_user_string()
-                                         for e in result.get_asset_materialization_events()}))
-                           if result is not None else (), retry_of=tags.get(RETRY_OF_TAG, ""))
+                           tuple(sorted({e.materialization.asset_key.to_user_string() for e in events})),
+                           changed_assets(self.instance, events), retry_of=tags.get(RETRY_OF_TAG, ""))
         if not success:
             self.say(f"  run failed at {at.astimezone(KST):%Y-%m-%d %H:%M} KST: {request.label}: "
                      f"{record.failure[:300]}")
@@ -398,6 +409,26 @@ def retry_tags(instance: dg.DagsterInstance, run_id: str, retries: int, root: st
     if retries >= limit:
         return None
     return {RETRY_OF_TAG: root or run_id, RETRY_NUMBER_TAG: str(retries + 1)}
+
+
+def changed_assets(instance: dg.DagsterInstance, events: list[Any]) -> tuple[str, ...]:
+    """The assets among a run's materialization ``events`` whose data version differs from the one
+    stored before for the same partition (or that had none before): what the automation's
+    ``DEPS_CHANGED`` follows (``azak_pipelines/defs/automation.py``). The runs execute one at a time,
+    so the previous materialization is the one just before the latest."""
+    changed = set()
+    for event in events:
+        mat = event.materialization
+        key, partition = mat.asset_key, mat.partition
+        if key.to_user_string() in changed:
+            continue
+        records = instance.fetch_materializations(dg.AssetRecordsFilter(
+            asset_key=key, asset_partitions=[partition] if partition else None), limit=2).records
+        versions = [r.asset_materialization.tags.get(DATA_VERSION_TAG) if r.asset_materialization else None
+                    for r in records]
+        if len(versions) < 2 or versions[0] != versions[1] or versions[0] is None:
+            changed.add(key.to_user_string())
+    return tuple(sorted(changed))
 
 
 def interrupted(instance: dg.DagsterInstance, run_id: str) -> bool:
