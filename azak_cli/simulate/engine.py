@@ -33,6 +33,7 @@ from azak_cli.simulate.requests import Request, automation_runs, from_run_reques
 from azak_core import clock
 from azak_core.market import KST
 from azak_core.settings_registry import read
+from azak_pipelines.defs.versions import DATA_VERSION_TAG
 from azak_pipelines.run_monitor import process_tags, reap_dead_runs
 from azak_pipelines.runs import QUIET_LOGS, failure
 
@@ -62,9 +63,6 @@ ATTEMPT_TAG = "azak/simulation_attempt"  # finds a run whose execution raised be
 # the request's first failed run, on each in-process retry of it (Dagster's own run group needs a
 # parent run id, which execute_in_process cannot set)
 RETRY_OF_TAG = "azak/retry_of"
-# the tag a materialization's data version is stored under (Dagster's DATA_VERSION_TAG, in its private
-# dagster._core.definitions.data_version; tests/cli/test_simulate_quiet.py fails if it changes)
-DATA_VERSION_TAG = "dagster/data_version"
 
 
 @dataclass(frozen=True)

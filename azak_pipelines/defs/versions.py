@@ -38,3 +38,16 @@ def slice_version(conn: psycopg.Connection[Any], spec: TableSpec, start: date, e
     row = conn.execute(query, (start, end)).fetchone()
     count, digest = row if row is not None else (0, "")
     return dg.DataVersion(f"{count}:{digest}" if digest else str(count))
+
+
+# where Dagster keeps a materialization's data version (its DATA_VERSION_TAG, named in the private
+# dagster._core.definitions.data_version; tests/cli/test_simulate_quiet.py fails if it changes)
+DATA_VERSION_TAG = "dagster/data_version"
+
+
+def written_by(run_id: str) -> dict[str, str]:
+    """The tags of a materialization an op logs itself (``context.log_event(AssetMaterialization(...))``:
+    a backfill, an onboarding) for data it wrote: a version of its own run, as Dagster gives an
+    asset's output that reports none. Without it the materialization has no data version, and the
+    automation (which follows changed versions) would not follow the write."""
+    return {DATA_VERSION_TAG: f"run:{run_id}"}
