@@ -422,7 +422,7 @@ def changed_assets(instance: dg.DagsterInstance, events: list[Any]) -> tuple[str
             continue
         records = instance.fetch_materializations(dg.AssetRecordsFilter(
             asset_key=key, asset_partitions=[partition] if partition else None), limit=2).records
-        versions = [r.asset_materialization.tags.get(DATA_VERSION_TAG) if r.asset_materialization else None
+        versions = [(r.asset_materialization.tags or {}).get(DATA_VERSION_TAG) if r.asset_materialization else None
                     for r in records]
         if len(versions) < 2 or versions[0] != versions[1] or versions[0] is None:
             changed.add(key.to_user_string())

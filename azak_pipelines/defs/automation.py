@@ -30,7 +30,7 @@ def on_change(condition: dg.AutomationCondition[Any]) -> dg.AutomationCondition[
     return condition.replace("any_deps_updated", DEPS_CHANGED)
 
 
-EAGER = on_change(dg.AutomationCondition.eager()).with_label("eager_on_change")
+EAGER = on_change(dg.AutomationCondition.eager().with_label("eager_on_change"))
 
 # ``eager()`` looks at the latest time partition only: an import, a backfill or a correction of past
 # days was followed by the unpartitioned marts but not by the partitioned assets below it (the
