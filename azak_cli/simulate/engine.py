@@ -33,6 +33,7 @@ from azak_cli.simulate.requests import Request, automation_runs, from_run_reques
 from azak_core import clock
 from azak_core.market import KST
 from azak_core.settings_registry import read
+from azak_pipelines.defs.versions import DATA_VERSION_TAG
 from azak_pipelines.run_monitor import process_tags, reap_dead_runs
 from azak_pipelines.runs import QUIET_LOGS, failure
 
@@ -85,6 +86,9 @@ class RunRecord:
     failure: str = ""
     checks: tuple[CheckOutcome, ...] = ()
     materialized: tuple[str, ...] = ()  # the assets the run wrote
+    # those whose data version it changed (a partition of it, at least); None: not known (every asset
+    # it wrote counts as changed)
+    changed: tuple[str, ...] | None = None
     killed: dict[str, Any] | None = None  # killed mid-run: its status and the slots it held once reaped
     retry_of: str = ""  # the failed run this one retries (the platform's run retries, dagster.yaml)
 
@@ -92,6 +96,11 @@ class RunRecord:
     def ended(self) -> datetime:
         """The simulated time the run ended."""
         return self.at + timedelta(seconds=self.seconds)
+
+    @property
+    def updated(self) -> tuple[str, ...]:
+        """The assets whose data the run changed (what the automation follows)."""
+        return self.materialized if self.changed is None else self.changed
 
     @property
     def days(self) -> list[str]:
@@ -247,12 +256,12 @@ class Simulation:
         seconds = time.monotonic() - started if self.run_cost is None else self.run_cost
         self.now = at + timedelta(seconds=seconds)
         success = result is not None and result.success
+        events = result.get_asset_materialization_events() if result is not None else []
         record = RunRecord(at, request, run_id, success, seconds,
                            error if result is None else "" if success else failure(result),
                            check_outcomes(result) if result is not None else (),
-                           tuple(sorted({e.materialization.asset_key.to_user_string()
-                                         for e in result.get_asset_materialization_events()}))
-                           if result is not None else (), retry_of=tags.get(RETRY_OF_TAG, ""))
+                           tuple(sorted({e.materialization.asset_key.to_user_string() for e in events})),
+                           changed_assets(self.instance, events), retry_of=tags.get(RETRY_OF_TAG, ""))
         if not success:
             self.say(f"  run failed at {at.astimezone(KST):%Y-%m-%d %H:%M} KST: {request.label}: "
                      f"{record.failure[:300]}")
@@ -412,6 +421,26 @@ def retry_tags(instance: dg.DagsterInstance, run_id: str, retries: int, root: st
     if retries >= limit:
         return None
     return {RETRY_OF_TAG: root or run_id, RETRY_NUMBER_TAG: str(retries + 1)}
+
+
+def changed_assets(instance: dg.DagsterInstance, events: list[Any]) -> tuple[str, ...]:
+    """The assets among a run's materialization ``events`` whose data version differs from the one
+    stored before for the same partition (or that had none before): what the automation's
+    ``DEPS_CHANGED`` follows (``azak_pipelines/defs/automation.py``). The runs execute one at a time,
+    so the previous materialization is the one just before the latest."""
+    changed = set()
+    for event in events:
+        mat = event.materialization
+        key, partition = mat.asset_key, mat.partition
+        if key.to_user_string() in changed:
+            continue
+        records = instance.fetch_materializations(dg.AssetRecordsFilter(
+            asset_key=key, asset_partitions=[partition] if partition else None), limit=2).records
+        versions = [(r.asset_materialization.tags or {}).get(DATA_VERSION_TAG) if r.asset_materialization else None
+                    for r in records]
+        if len(versions) < 2 or versions[0] != versions[1] or versions[0] is None:
+            changed.add(key.to_user_string())
+    return tuple(sorted(changed))
 
 
 def interrupted(instance: dg.DagsterInstance, run_id: str) -> bool:

@@ -47,6 +47,8 @@ NOTES = (
     "automation: the requested partitions of an asset set become one run per contiguous range "
     "(BackfillPolicy.single_run), unpartitioned assets one run",
     "marts freshness: the simulated time the last run writing a marts table ended, per day",
+    "marts follow raw: due after a run that changed what a raw table holds (its data version), not after a "
+    "poll that stored nothing new (the automation follows data versions: docs/automation.md)",
     "articles linked within a tick: by the run records (the links' matched_at is rewritten by each linker run)",
     "predictions final by the next evaluation: read at the window's end (statuses only advance; the "
     "scores keep no history, so one made final by a later evaluation only is not told apart)",
@@ -247,15 +249,18 @@ def marts_follow_raw(runs: Sequence[RunRecord], children: Mapping[str, Collectio
                      end: datetime) -> list[str]:
     """Each marts table reaches the newest raw partition within 5 minutes (what the API and the
     reports read is the marts: a raw write they do not see is not collected yet, for a user): after
-    a run writes a raw table, every marts table below what that run wrote (through dbt models) is
-    written by a successful run ending within 5 simulated minutes of that run's end. A write less
-    than 5 minutes before the window's end is not due."""
+    a run writes a raw table, every marts table below what that run changed (through dbt models) is
+    written by a successful run ending within 5 simulated minutes of that run's end. What the run
+    changed: the assets whose data version it changed (``RunRecord.updated``); a poll that stored
+    nothing new changed nothing, and the automation rightly rebuilds nothing after it (the marts
+    already hold that data: ``azak_pipelines/defs/automation.py``). A write less than 5 minutes
+    before the window's end is not due."""
     failed = []
     for record in runs:
         due = record.ended + MARTS_DEADLINE
         if not record.success or due > end or not any(a.startswith("raw/") for a in record.materialized):
             continue
-        late = sorted(mart for mart in _dbt_below(record.materialized, children)
+        late = sorted(mart for mart in _dbt_below(record.updated, children)
                       if not any(r.success and mart in r.materialized and r.at >= record.at
                                  and record.ended <= r.ended <= due for r in runs))
         if late:

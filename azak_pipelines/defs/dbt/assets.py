@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
+from azak_pipelines.defs.automation import EAGER
 from azak_pipelines.defs.dbt.project import (
     DBNAME,
     DBT_PROJECT,
@@ -25,8 +26,9 @@ from azak_pipelines.lib.warehouse import ensure_table
 # schedule, a run from Dagit) the daemon's automation sensor rebuilds the models downstream of it.
 # It is ``eager`` with its "no dependency missing" guard narrowed to the dbt models themselves: a raw
 # table partitioned by day always has missing days (which would hold every mart back forever), and
-# the dbt asset creates missing raw tables empty; a mart that reads another mart waits for it.
-MODEL_AUTOMATION = dg.AutomationCondition.eager().replace(
+# the dbt asset creates missing raw tables empty; a mart that reads another mart waits for it. An
+# upstream table counts as updated when its data version changed (``automation.DEPS_CHANGED``).
+MODEL_AUTOMATION = EAGER.replace(
     "any_deps_missing",
     dg.AutomationCondition.any_deps_missing().allow(dg.AssetSelection.key_prefixes(["staging"], ["marts"])),
 )

@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 import psycopg
 
+from azak_pipelines.defs.automation import EAGER
 from azak_pipelines.defs.common import AssetOptions, AssetResult, preview
 from azak_pipelines.defs.evaluation import tables
 from azak_pipelines.defs.evaluation.tables import PREDICTION_SCORES
@@ -27,7 +28,7 @@ QUERIES = Path(__file__).with_name("queries.sql")
 OUTCOMES = dg.AssetKey(["marts", "prediction_outcomes"])
 SCORES = dg.AssetKey([tables.PREDICTION_SCORES.schema, tables.PREDICTION_SCORES.name])
 EVALUATION: AssetOptions = {"group_name": "evaluation", "kinds": {"postgres", "python"}}
-DOWNSTREAM: AssetOptions = {**EVALUATION, "automation_condition": dg.AutomationCondition.eager()}
+DOWNSTREAM: AssetOptions = {**EVALUATION, "automation_condition": EAGER}
 
 
 def _query(conn: psycopg.Connection[Any], name: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -16,10 +16,13 @@ SPECS = [dg.AssetCheckSpec(CHECK_NAME, asset=dg.AssetKey.from_user_string(key),
          for key, rule in sorted(RULES.items())]
 
 
-def last_update(instance: dg.DagsterInstance, key: dg.AssetKey) -> datetime | None:
-    """When any partition of the asset was last materialized, from the instance's event log."""
-    event = instance.get_latest_materialization_event(key)
-    return None if event is None else datetime.fromtimestamp(event.timestamp, UTC)
+def last_updates(instance: dg.DagsterInstance, keys: list[dg.AssetKey]) -> dict[dg.AssetKey, datetime | None]:
+    """When any partition of each asset was last materialized, from the instance's asset records:
+    one query for every key (a look per key cost a round trip each, 45 every 10 minutes)."""
+    found = {record.asset_entry.asset_key: record.asset_entry.last_materialization
+             for record in instance.get_asset_records(keys)}
+    return {key: None if (event := found.get(key)) is None else datetime.fromtimestamp(event.timestamp, UTC)
+            for key in keys}
 
 
 @dg.multi_asset_check(specs=SPECS, name="freshness_checks", can_subset=True,
@@ -27,9 +30,10 @@ def last_update(instance: dg.DagsterInstance, key: dg.AssetKey) -> datetime | No
                                   "its last materialization and the KRX calendar.")
 def freshness_checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
     now = utc_now()
-    for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.to_user_string()):
-        verdict = judge(RULES[check_key.asset_key.to_user_string()],
-                        last_update(context.instance, check_key.asset_key), now)
+    selected = sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.to_user_string())
+    updated = last_updates(context.instance, [k.asset_key for k in selected])
+    for check_key in selected:
+        verdict = judge(RULES[check_key.asset_key.to_user_string()], updated[check_key.asset_key], now)
         yield dg.AssetCheckResult(
             asset_key=check_key.asset_key, check_name=CHECK_NAME, passed=verdict.fresh,
             severity=dg.AssetCheckSeverity.ERROR, description=verdict.message,

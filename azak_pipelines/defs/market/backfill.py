@@ -24,6 +24,7 @@ from azak_pipelines.defs.market import tables
 from azak_pipelines.defs.market.assets import DailyStream, daily_rows
 from azak_pipelines.defs.market.resources import KisResource
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.defs.versions import written_by
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
 from azak_pipelines.lib.warehouse import replace_slice
@@ -122,7 +123,8 @@ def daily_prices_backfilled(context: dg.OpExecutionContext, results: list[ShardR
     if missing:
         metadata["codes_without_recording"] = missing
     for day in window.days():
-        context.log_event(dg.AssetMaterialization(DAILY_PRICES, partition=day.isoformat(), metadata=metadata))
+        context.log_event(dg.AssetMaterialization(DAILY_PRICES, partition=day.isoformat(), metadata=metadata,
+                                                  tags=written_by(context.run_id)))
 
 
 @dg.job(tags={"azak/source": "kis"})

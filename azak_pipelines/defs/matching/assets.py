@@ -14,6 +14,7 @@ from azak_pipelines.defs.matching.tables import NEWS_STOCK_MATCHES
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.reference.tables import STOCK_HISTORY, STOCKS
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.defs.versions import slice_version
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.matching.linker import Linker, load_linker_from_rows, tables_version
 from azak_pipelines.lib.matching.linker_tables import SEED_FILES, spans_from_rows
@@ -79,6 +80,7 @@ def news_stock_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) 
                 yield row
 
         result = replace_slice(conn, NEWS_STOCK_MATCHES, kept(), window.start, window.end)
+        data_version = slice_version(conn, NEWS_STOCK_MATCHES, window.start, window.end, ignore=("matched_at",))
     salient = Counter(row[2] for row in rows if row[4])
     with_subject = len({row[0] for row in rows if row[4]})
     top = [(code, linker.names.get(code, "?"), count) for code, count in salient.most_common(10)]
@@ -89,7 +91,7 @@ def news_stock_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) 
         "articles_with_a_subject": with_subject,
         "articles_without_links": len(articles) - len({row[0] for row in rows}),
         "top_stocks": preview(top, ["code", "name", "salient links"], limit=10),
-    })
+    }, data_version=data_version)
 
 
 @dg.asset_check(asset=asset_key(NEWS_STOCK_MATCHES))

@@ -10,6 +10,7 @@ from azak_pipelines.defs.common import AssetResult, asset_key, preview, window_o
 from azak_pipelines.defs.news import tables
 from azak_pipelines.defs.news.assets import NEWS
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.defs.versions import slice_version
 from azak_pipelines.lib import plots
 from azak_pipelines.lib.news.articles import RawItem, build_articles
 from azak_pipelines.lib.warehouse import ensure_table, replace_slice
@@ -42,6 +43,7 @@ def news_articles(context: dg.AssetExecutionContext, warehouse: Warehouse) -> As
              a.url, a.press, a.source, a.sources, a.content_type, a.stock_code_hints, a.cluster_id,
              a.is_canonical, a.cluster_size, a.first_seen_at) for a in articles],
             window.start, window.end)
+        version = slice_version(conn, tables.NEWS_ARTICLES, window.start, window.end)
     by_source: dict[str, int] = {}
     carried: dict[str, int] = {}
     for article in articles:
@@ -61,4 +63,4 @@ def news_articles(context: dg.AssetExecutionContext, warehouse: Warehouse) -> As
     if carried:
         meta["coverage"] = dg.MetadataValue.md(plots.markdown_image("coverage per source", plots.bars(
             carried, f"Articles each source carried, {window}", "articles")))
-    return dg.MaterializeResult(metadata=meta)
+    return dg.MaterializeResult(metadata=meta, data_version=version)

@@ -21,6 +21,7 @@ from azak_pipelines.defs.common import AssetOptions, AssetResult, Window, watchl
 from azak_pipelines.defs.news import tables
 from azak_pipelines.defs.news.resources import NewsSources
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.defs.versions import slice_version
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.news import collect, dart, reddit
 from azak_pipelines.lib.news.collect import Collection
@@ -121,6 +122,7 @@ def store(context: dg.AssetExecutionContext, warehouse: Warehouse, spec: TableSp
         result = merge_rows(conn, spec, rows, window.start, window.end)
         rejected = [r for r in collection.result.rejected]
         record_quarantine(conn, asset, window.start, window.end, rejected, fetched_at)
+        version = slice_version(conn, spec, window.start, window.end, ignore=("fetched_at",))
     context.log.info("%s %s: %s items (%s new), %s rejected, %s outside the window", source, window,
                      len(rows), result.new_rows, len(rejected), outside)
     by_day: dict[str, int] = {}
@@ -137,6 +139,7 @@ def store(context: dg.AssetExecutionContext, warehouse: Warehouse, spec: TableSp
             **(extra or {}),
         },
         check_results=[layout_drift(collection, mode, source)],
+        data_version=version,
     )
 
 

@@ -6,6 +6,7 @@ import dagster as dg
 from psycopg import sql
 
 from azak_core.market import KST
+from azak_pipelines.defs.automation import on_change
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import AssetResult, asset_key, kst_today, preview, window_of
 from azak_pipelines.defs.notify.resources import TelegramResource
@@ -20,7 +21,7 @@ DEPS = [asset_key(spec) for spec in READS.values()]
 # a missing input (no prices before the close) does not hold the alerts back — and once more in
 # the evening, so the digest has the closing prices.
 AUTOMATION = (
-    dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+    on_change(dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing()))
     | dg.AutomationCondition.on_cron("5 18 * * *", cron_timezone=KST.key)
 )
 

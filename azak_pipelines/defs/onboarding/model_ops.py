@@ -23,6 +23,7 @@ from azak_pipelines.defs.predictions.assets import (
 )
 from azak_pipelines.defs.predictions.resources import LlmResource
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.defs.versions import written_by
 from azak_pipelines.lib import model_onboarding, onboarding
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.predictions.budget import Budget
@@ -127,7 +128,8 @@ def _predict_day(conn: Any, context: dg.OpExecutionContext, llm: LlmResource, pl
         if written and written[0]:
             context.log_event(dg.AssetMaterialization(key, partition=day.isoformat(), metadata={
                 "model_onboarding": plan.request_id, "dagster/row_count": written[3].new_rows,
-                "ok": sum(a.status == "ok" for a in written[0]), "cached": sum(a.cached for a in written[0])}))
+                "ok": sum(a.status == "ok" for a in written[0]), "cached": sum(a.cached for a in written[0])},
+                tags=written_by(context.run_id)))
     return news[0] + (reports[0] if reports else [])
 
 
@@ -170,7 +172,8 @@ def model_onboarding_evaluation(context: dg.OpExecutionContext, plan: Backfill, 
                   evaluation.ab_comparisons):
         result = asset(warehouse=warehouse)
         assert isinstance(result, dg.MaterializeResult)  # what each of them returns
-        context.log_event(dg.AssetMaterialization(asset.key, metadata=result.metadata))
+        context.log_event(dg.AssetMaterialization(asset.key, metadata=result.metadata,
+                                                  tags=written_by(context.run_id)))
     return plan
 
 

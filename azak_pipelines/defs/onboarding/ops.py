@@ -30,6 +30,7 @@ from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.predictions.assets import ReportsConfig, _models, write_reports
 from azak_pipelines.defs.predictions.resources import LlmResource
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.defs.versions import written_by
 from azak_pipelines.lib import onboarding
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
 from azak_pipelines.lib.matching.linker import tables_version
@@ -109,7 +110,7 @@ def onboarding_prices(context: dg.OpExecutionContext, plan: Onboarding, warehous
         "codes_without_recording": collected.missing}
     for day in sorted({r[DAILY_PRICES.column_names.index("trade_date")] for r in rows}):
         context.log_event(dg.AssetMaterialization(DAILY_PRICES.key.split("."), partition=day.isoformat(),
-                                                  metadata=metadata))
+                                                  metadata=metadata, tags=written_by(context.run_id)))
     context.log.info("%s: %s bars over %s (%s rejected)", plan.code, len(rows), window, len(rejected))
     return plan
 
@@ -140,7 +141,7 @@ def onboarding_links(context: dg.OpExecutionContext, plan: Onboarding, warehouse
                                scope={"stock_code": [plan.code]})
     for day in sorted({r[1] for r in rows}):
         context.log_event(dg.AssetMaterialization(NEWS_STOCK_MATCHES.key.split("."), partition=day.isoformat(),
-                                                  metadata={"onboarded": plan.code}))
+                                                  metadata={"onboarded": plan.code}, tags=written_by(context.run_id)))
     context.log.info("%s: %s links (%s salient) over the articles of %s … %s", plan.code, result.written,
                      sum(1 for r in rows if r[4]), first, last)
     return plan
@@ -173,7 +174,8 @@ def build_models(context: dg.OpExecutionContext, dbt: DbtCliResource, warehouse:
     for result in invocation.get_artifact("run_results.json")["results"]:
         node = nodes.get(result["unique_id"], {})
         if node.get("resource_type") == "model" and result["status"] == "success":
-            context.log_event(dg.AssetMaterialization([node["schema"], node["name"]], metadata=metadata))
+            context.log_event(dg.AssetMaterialization([node["schema"], node["name"]], metadata=metadata,
+                                                      tags=written_by(context.run_id)))
 
 
 @dg.op(out=dg.Out(Onboarding), pool=pools.LLM)
@@ -190,7 +192,8 @@ def onboarding_reports(context: dg.OpExecutionContext, plan: Onboarding, warehou
                                                   window, now)
     context.log_event(dg.AssetMaterialization(["computed", "stock_reports"], partition=today.isoformat(), metadata={
         "onboarded": plan.code, "models": [m.name for m in models], "dagster/row_count": result.new_rows,
-        "ok": sum(a.status == "ok" for a in attempts), "report_ids": [r[0] for r in rows]}))
+        "ok": sum(a.status == "ok" for a in attempts), "report_ids": [r[0] for r in rows]},
+        tags=written_by(context.run_id)))
     return plan
 
 

@@ -27,6 +27,7 @@ from azak_pipelines.defs.common import (
 from azak_pipelines.defs.predictions.resources import LlmResource
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS, STOCK_REPORTS
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.defs.versions import slice_version
 from azak_pipelines.lib.calendar.krx_calendar import krx_calendar, utc_now
 from azak_pipelines.lib.predictions.budget import Budget
 from azak_pipelines.lib.predictions.context import Article, articles_to_predict, build_context, existing_tables
@@ -189,13 +190,14 @@ def news_predictions(context: dg.AssetExecutionContext, config: NewsPredictionsC
         articles = [a for a in articles_to_predict(conn, window.start, window.end, _codes(conn, config))
                     if not config.news_ids or a.news_id in config.news_ids]
         attempts, runner, rows, result = write_news_predictions(conn, context, llm, models, articles, window)
+        version = slice_version(conn, NEWS_PREDICTIONS, window.start, window.end)
     shown = [(r[2], r[3], r[11], r[4], r[5], r[14]) for r in rows]
     return dg.MaterializeResult(
         metadata={"window": str(window), "links": len(articles),
                   "already_answered": len(articles) * len(models) - len(attempts), "models": [m.name for m in models],
                   **_summary(attempts, runner, result),
                   "preview": preview(shown, ["news_id", "stock", "model", "direction", "probability", "status"])},
-        check_results=[_check(attempts, NEWS_PREDICTIONS.key)])
+        check_results=[_check(attempts, NEWS_PREDICTIONS.key)], data_version=version)
 
 
 def report_times(window_days: list[Any], slot: time, today: Any, now: datetime) -> list[tuple[datetime, str]]:

@@ -1,9 +1,12 @@
 """New news partitions flow to embeddings and similar news by declarative automation, as the
 daemon's automation sensor evaluates it."""
 
+import uuid
+
 import dagster as dg
 
 from azak_pipelines.defs.calendar.partitions import news_days
+from azak_pipelines.defs.versions import written_by
 from tests.pipelines.runs import definitions
 
 EMBEDDINGS = dg.AssetKey(["milvus", "news_embeddings"])
@@ -15,7 +18,10 @@ def requested(result: dg.EvaluateAutomationConditionsResult, key: dg.AssetKey) -
 
 
 def materialized(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str) -> None:
-    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, partition=partition))
+    """A write of new data: a materialization with a data version of its own, as a run's has (the
+    automation follows changed data versions, azak_pipelines/defs/automation.py)."""
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, partition=partition,
+                                                                tags=written_by(uuid.uuid4().hex)))
 
 
 def test_new_articles_and_links_trigger_embeddings_then_similar_news():

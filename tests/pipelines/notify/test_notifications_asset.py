@@ -10,6 +10,7 @@ import psycopg
 from azak_pipelines.defs.common import asset_key, kst_today
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS
+from azak_pipelines.defs.versions import written_by
 from azak_pipelines.lib.warehouse import append_rows, connect, replace_slice
 from tests.pipelines.notify.botapi import BotApi
 from tests.pipelines.notify.warehouse_rows import (
@@ -120,7 +121,8 @@ def test_new_predictions_trigger_the_latest_day(app_db):
     first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
     # the predictions of today's partition land (the predictions asset is partitioned by KST day)
     today = str(kst_today())
-    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key(NEWS_PREDICTIONS), partition=today))
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key(NEWS_PREDICTIONS), partition=today,
+                                                                tags=written_by("new-predictions")))
     second = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
     assert first.get_requested_partitions(key) == set()  # nothing new upstream: nothing to do
     assert second.get_requested_partitions(key) == {str(kst_today())}  # only the latest day
