@@ -13,6 +13,7 @@ import re
 import secrets
 import threading
 import time
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -306,10 +307,13 @@ class KisSimulator:
         now = self.clock().astimezone(KST)
         if not days or now.date() > _yyyymmdd(days[-1], "session"):
             raise MissingRecording(f"the recordings end before {now.date()}")
-        closed = [d for d in days if datetime.combine(_yyyymmdd(d, "session"), SESSION_CLOSE, KST) <= now]
+        # YYYYMMDD text sorts as the days do: the sessions before today are closed, today's once
+        # its close is past (parsing each day instead cost a market-wide request 370 parses)
+        today = now.strftime("%Y%m%d")
+        closed = bisect_right(days, today) if now.time() >= SESSION_CLOSE else bisect_left(days, today)
         if not closed:
             raise MissingRecording(f"no recorded session closed by {now.isoformat()}")
-        return closed[-1]
+        return days[closed - 1]
 
     def _ranked(self, name: str) -> list[dict[str, Any]]:
         sessions: dict[str, list[dict[str, Any]]] = self._file("ranking", name)["sessions"]

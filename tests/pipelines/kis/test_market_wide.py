@@ -1,7 +1,7 @@
 """The ranking and index-price TRs through the KIS client over real HTTP, against the local KIS
 server replaying the generated recordings; and the generator that writes those recordings."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ from azak_pipelines.lib.http import NoLimit
 from azak_pipelines.lib.kis.client import KisClient, KisConfig, KisUnsupported, MemoryTokenStore
 from azak_pipelines.lib.kis.generated import NOTE, constituents, daily_series, generated_files
 from azak_pipelines.lib.kis.parsers import KisApiError
-from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock, serve
+from azak_pipelines.lib.kis.replay import KisSimulator, MissingRecording, fixed_clock, serve
 from azak_pipelines.lib.kis.sectors import read_sector_mapping
 from azak_pipelines.lib.sample_data import BUNDLED
 
@@ -55,6 +55,16 @@ async def test_during_the_session_the_ranking_is_the_last_closed_session(simulat
             await kis.ranking("rise")
     assert [r.stock_code for r in morning] != [r.stock_code for r in evening]
     assert morning[0].price != evening[0].price or morning[0].stock_code != evening[0].stock_code
+
+
+def test_a_session_counts_as_closed_from_its_close_on():
+    days = ["20250612", "20250613", "20250616", "20250617"]
+    at = {"15:29": datetime(2025, 6, 16, 15, 29, 59, tzinfo=KST), "15:30": datetime(2025, 6, 16, 15, 30, tzinfo=KST),
+          "weekend": datetime(2025, 6, 15, 12, 0, tzinfo=KST), "UTC evening": datetime(2025, 6, 16, 7, 0, tzinfo=UTC)}
+    closes = {name: KisSimulator(BUNDLED / "kis", clock=fixed_clock(now))._last_close(days) for name, now in at.items()}
+    assert closes == {"15:29": "20250613", "15:30": "20250616", "weekend": "20250613", "UTC evening": "20250616"}
+    with pytest.raises(MissingRecording):  # before the first recorded close
+        KisSimulator(BUNDLED / "kis", clock=fixed_clock(datetime(2025, 6, 12, 9, 0, tzinfo=KST)))._last_close(days)
 
 
 async def test_a_sector_level_is_the_generated_series_close(kis_url):
