@@ -162,7 +162,10 @@ class Simulation:
         so a mart two automation steps below a write (the links' marts after the embeddings of the
         news they follow) is built within the tick, not one tick per step."""
         for _ in range(WAVES):
-            requests = self._automation()
+            try:
+                requests = self._automation()
+            except dg.DagsterExecutionInterruptedError as interrupt:
+                raise KeyboardInterrupt("interrupted while evaluating the automation") from interrupt
             if not requests:
                 return
             for request in merged(requests):

@@ -100,3 +100,23 @@ def test_an_import_is_followed_by_refreshed_marts(warehouse_with_stocks, dagster
 
     settled = _automation(instance, after_import.cursor)
     assert not any(key.startswith(("marts/", "staging/")) for key in _requested(settled))
+
+
+def test_a_calendar_refresh_is_followed_only_when_the_calendar_changed(warehouse_with_stocks, dagster_home):
+    """The automation follows changed data versions. The calendar has a code version and no inputs,
+    so without a version of its own Dagster would give every refresh the same one and a new holiday
+    would never reach marts/trading_days; it reports a digest of its rows instead."""
+    instance = dg.DagsterInstance.get()
+    key = dg.AssetKey(["raw", "trading_calendar"])
+
+    def version() -> str:
+        run("reference_job", assets=["raw/trading_calendar"], instance=instance)
+        [record] = instance.fetch_materializations(key, limit=1).records
+        tags = record.asset_materialization.tags
+        assert tags["dagster/data_version_is_user_provided"] == "true"
+        return tags["dagster/data_version"]
+
+    first = version()
+    settled = _automation(instance)
+    assert version() == first  # the same rows: the same version, so nothing below is requested
+    assert "marts/trading_days" not in _requested(_automation(instance, settled.cursor))

@@ -1,5 +1,6 @@
 """The KRX trading calendar as a table, so SQL (dbt) does business-day arithmetic the same way."""
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,10 @@ from azak_pipelines.lib.warehouse import replace_slice
 def trading_calendar(context: dg.AssetExecutionContext, warehouse: Warehouse) -> AssetResult:
     """KRX trading days from 1990 to the end of the published calendar (exchange-calendars XKRX
     plus the project's overrides): session open/close and off-session windows in KST, or why the
-    market is closed. Drives schedules, business-day arithmetic, labels and evaluation windows."""
+    market is closed. Drives schedules, business-day arithmetic, labels and evaluation windows.
+    Its data version is a digest of the rows: with a code version and no inputs, Dagster would give
+    every materialization the same one, and the automation (which follows changed versions) would
+    never rebuild the marts below after a refresh that added a holiday."""
     calendar = krx_calendar()
     rows: list[tuple[Any, ...]] = []
     day = calendar.first
@@ -44,5 +48,6 @@ def trading_calendar(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
             "last_day": str(calendar.last),
             "trading_days": sessions,
             "dagster/row_count": len(rows),
-        }
+        },
+        data_version=dg.DataVersion(hashlib.sha256(repr(rows).encode()).hexdigest()[:32]),
     )

@@ -11,6 +11,7 @@ from azak_pipelines.defs.embeddings.assets import NEWS_EMBEDDINGS
 from azak_pipelines.defs.embeddings.resources import EmbedderResource, VectorStore
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.defs.versions import DATA_VERSION_TAG
 from azak_pipelines.lib.quarantine import QUARANTINE
 from azak_pipelines.lib.warehouse import table_exists
 
@@ -39,17 +40,39 @@ def _spans(days: list[date]) -> str:
     return shown + (f" and {len(days) - 10} more" if len(days) > 10 else "")
 
 
-def _latest(instance: dg.DagsterInstance, key: dg.AssetKey, day: date) -> int:
-    """The storage id of ``key``'s latest materialization of ``day`` (0 for none): ids only grow."""
-    found = instance.fetch_materializations(dg.AssetRecordsFilter(key, asset_partitions=[str(day)]), limit=1)
-    return found.records[0].storage_id if found.records else 0
+def _latest(instance: dg.DagsterInstance, key: dg.AssetKey, day: date,
+            before: int | None = None) -> tuple[int, str | None] | None:
+    """The storage id and data version of ``key``'s latest materialization of ``day`` (before the
+    storage id ``before``, if given); None for none."""
+    found = instance.fetch_materializations(
+        dg.AssetRecordsFilter(key, asset_partitions=[str(day)], before_storage_id=before), limit=1).records
+    if not found:
+        return None
+    materialization = found[0].asset_materialization
+    return found[0].storage_id, (materialization.tags or {}).get(DATA_VERSION_TAG) if materialization else None
 
 
 def pending(instance: dg.DagsterInstance, days: list[date]) -> list[date]:
-    """The ``days`` whose articles were written after their embeddings (or never embedded): the
-    automation's next embeddings run is due for them, so a shortfall there is not Milvus's fault."""
+    """The ``days`` whose articles changed since their embeddings were last written: the articles'
+    latest data version differs from the one they had then, or the day was never embedded. The
+    automation asks for the embeddings of exactly those days, so a shortfall there is not Milvus's
+    fault. A poll that re-materializes the same articles (the same version) leaves the day due-free,
+    so a shortfall on it fails."""
     articles = asset_key(NEWS_ARTICLES)
-    return [d for d in days if _latest(instance, articles, d) > _latest(instance, NEWS_EMBEDDINGS, d)]
+    due = []
+    for day in days:
+        latest = _latest(instance, articles, day)
+        if latest is None:
+            continue  # rows no run of this instance wrote: nothing says they are due
+        embedded = _latest(instance, NEWS_EMBEDDINGS, day)
+        if embedded is None:
+            due.append(day)
+            continue
+        then = _latest(instance, articles, day, before=embedded[0])
+        changed = then is None or latest[1] is None or then[1] != latest[1]
+        if changed and latest[0] > embedded[0]:
+            due.append(day)
+    return due
 
 
 @dg.asset_check(asset=NEWS_EMBEDDINGS, blocking=False)
