@@ -54,7 +54,10 @@ def _start(value: str) -> datetime:
 
     day, _, clock = value.partition("T")
     try:
-        start = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock) if clock else time(), KST)
+        at = time.fromisoformat(clock) if clock else time()
+        if at.tzinfo is not None:
+            raise ValueError("an offset: the time is read in KST")
+        start = datetime.combine(date.fromisoformat(day), at, KST)
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"--from must be YYYY-MM-DD or YYYY-MM-DDTHH:MM (KST), got {value}") from error
     if start.minute % 5 or start.second or start.microsecond:

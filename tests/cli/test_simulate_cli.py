@@ -37,3 +37,14 @@ def test_the_exit_code_is_0_only_when_every_expectation_held_and_every_fault_was
     # the notes say what the simulated clock advanced by
     assert time_note(None) == MEASURED and "measured wall duration" in MEASURED
     assert time_note(10.0) == "simulated time advances by a fixed 10 s per run (--run-cost)"
+
+
+def test_from_takes_a_kst_day_or_a_kst_time_on_the_tick_grid(capsys):
+    parse = build_parser().parse_args
+    assert parse(WINDOW).first.isoformat() == "2025-06-09T00:00:00+09:00"
+    evening = parse(["simulate", "--from", "2025-06-07T21:05", "--to", "2025-06-07"]).first
+    assert evening.isoformat() == "2025-06-07T21:05:00+09:00"
+    for bad in ("2025-06-07T21:03", "2025-06-07T21:00+00:00", "2025-06-07T21:00\n", "2025-06-07T25:00", "June"):
+        with pytest.raises(SystemExit) as exited:
+            parse(["simulate", "--from", bad, "--to", "2025-06-07"])
+        assert exited.value.code == 2 and "--from" in capsys.readouterr().err, bad
