@@ -182,13 +182,24 @@ class Simulation:
             while minute <= upto:
                 local = minute.astimezone(KST)  # every schedule of the code location runs in KST
                 if fires(schedule.cron_schedule, local):
-                    context = dg.build_schedule_context(
-                        instance=self.instance, scheduled_execution_time=local,
-                        resources=self.definitions.resources, repository_def=repository)
-                    result = schedule.evaluate_tick(context)
+                    result = schedule.evaluate_tick(self._schedule_context(schedule, local))
                     found += [from_run_request(schedule.name, r, schedule.job_name) for r in result.run_requests or []]
                 minute += timedelta(minutes=1)
         return found
+
+    def _schedule_context(self, schedule: dg.ScheduleDefinition, at: datetime) -> dg.ScheduleEvaluationContext:
+        """A schedule's context at ``at`` with this simulation's instance and the resources it asks
+        for. Dagster's context opens a new instance from the reference (three storages, each a
+        database connection and a migration check) and builds every resource it was given at each
+        evaluation: ~10 s per simulated trading hour, where the minute-bar schedule alone fires 60
+        times. The daemon pays that once per tick in a process of its own; here it would be per
+        firing. ``_instance`` is Dagster's private slot, pinned by ``tests/cli/test_simulate_cron.py``."""
+        resources = self.definitions.resources or {}
+        needed = {key: resources[key] for key in schedule.required_resource_keys}
+        context = dg.build_schedule_context(instance=self.instance, scheduled_execution_time=at,
+                                            resources=needed, repository_def=self.definitions.get_repository_def())
+        context._instance = self.instance  # type: ignore[assignment]  # Dagster's private slot (pinned)
+        return context
 
     def _sensors(self) -> list[Request]:
         repository = self.definitions.get_repository_def()

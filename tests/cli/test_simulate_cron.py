@@ -75,3 +75,24 @@ def test_a_range_run_never_exceeds_the_backfill_policys_partitions_per_run():
     assert contiguous(daily, days, 2) == [["2025-01-01", "2025-01-02"], ["2025-01-03", "2025-01-04"],
                                           ["2025-01-05"], ["2025-01-07"]]
     assert contiguous(daily, list(reversed(days)), None) == [days[:5], days[5:]]
+
+
+def test_a_schedules_context_reuses_the_simulations_instance_and_builds_only_its_resources(tmp_path, monkeypatch):
+    """Pins Dagster's private ``ScheduleEvaluationContext._instance`` (engine.py sets it): a Dagster
+    upgrade that renames it makes every schedule evaluation open an instance again, and this fails."""
+    from azak_cli.simulate.engine import Simulation
+
+    defs = definitions()
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        simulation = Simulation(defs, instance, START, END)
+
+        def refused(*_args, **_kwargs):
+            raise AssertionError("a schedule's context opened an instance of its own")
+
+        monkeypatch.setattr(dg.DagsterInstance, "from_ref", refused)
+        by_name = {s.name: s for s in defs.get_repository_def().schedule_defs}
+        context = simulation._schedule_context(by_name["price_gaps_schedule"], START + timedelta(hours=19, minutes=30))
+        assert context.instance is instance
+        assert set(context.resource_defs or {}) == {"kis"}  # not every resource of the code location
+        context = simulation._schedule_context(by_name["freshness_schedule"], START)
+        assert not context.resource_defs

@@ -1,7 +1,8 @@
 """The ledger's expectations on warehouse rows written as the platform writes them: each one
 fails on the case it is stated for (so a clean ledger means something)."""
 
-from datetime import date, datetime
+from collections import Counter
+from datetime import date, datetime, timedelta
 
 import psycopg
 
@@ -12,13 +13,18 @@ from azak_cli.simulate.ledger import (
     articles_linked_within_a_tick,
     asset_children,
     closed_horizons_final,
+    links_predicted_in_time,
     marts_follow_raw,
     notifications_once_outside_quiet_hours,
+    reports_at_each_slot,
 )
 from azak_cli.simulate.requests import Request
 from azak_core.runs import range_tags
 from azak_pipelines.defs.evaluation.tables import PREDICTION_SCORES
+from azak_pipelines.defs.matching.tables import NEWS_STOCK_MATCHES
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
+from azak_pipelines.defs.predictions.tables import NEWS_PREDICTIONS
+from azak_pipelines.defs.reference.tables import STOCKS
 from azak_pipelines.lib.calendar.krx_calendar import KST
 from azak_pipelines.lib.warehouse import ensure_partitions, ensure_table
 from tests.pipelines.runs import definitions
@@ -140,3 +146,49 @@ def test_a_prediction_left_partial_by_the_evaluation_after_its_horizon_closed_is
         assert closed_horizons_final(conn, [automation], *week) == []
     assert failed == ["demo's prediction b on 005930 is partial after the evaluation of 2025-06-05 20:00 KST: "
                       "its horizon closed 2025-06-05 15:30 KST"]
+
+
+def test_a_link_predicted_later_than_30_minutes_after_publication_is_an_expectation_failed(db_url):
+    """Judged: the articles the window collected. Not: one the home held before it (the demo predicts
+    what it imports at the wall clock's time), one whose 30 minutes end after the window; for one
+    published before the window the 30 minutes run from its start."""
+    start, end = datetime(2025, 6, 7, 21, 0, tzinfo=KST), datetime(2025, 6, 7, 23, 0, tzinfo=KST)
+    at = {1: start + timedelta(minutes=10), 2: start + timedelta(minutes=20), 3: start - timedelta(hours=3),
+          4: end - timedelta(minutes=10), 5: start + timedelta(minutes=30)}
+    seen = {**at, 3: start + timedelta(minutes=5), 5: datetime(2026, 12, 7, 9, 0, tzinfo=KST)}  # 5: the demo's
+    run_migrations(db_url)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        for spec in (NEWS_ARTICLES, NEWS_STOCK_MATCHES, NEWS_PREDICTIONS):
+            ensure_table(conn, spec)
+            ensure_partitions(conn, spec, date(2025, 6, 7), date(2025, 6, 8))
+        ensure_table(conn, STOCKS)
+        conn.execute("INSERT INTO raw.stocks (code, name, is_watchlist, source) "
+                     "VALUES ('005930', '삼성전자', true, 't')")
+        conn.execute("UPDATE app.models SET active = (name = 'baseline')")
+        model = conn.execute("SELECT id FROM app.models WHERE name = 'baseline'").fetchone()[0]
+        made = {1: at[1] + timedelta(minutes=25), 2: at[2] + timedelta(minutes=40), 3: start + timedelta(minutes=20),
+                5: seen[5]}
+        for news_id in at:
+            _article(conn, news_id, "2025-06-07", seen[news_id])
+            conn.execute("UPDATE computed.news_articles SET published_at = %s WHERE news_id = %s",
+                         (at[news_id], news_id))
+            conn.execute("INSERT INTO computed.news_stock_matches VALUES (%s, '2025-06-07', '005930', 0.9, true, '{}', "
+                         "'text', 'v', %s)", (news_id, seen[news_id]))
+            if news_id in made:
+                conn.execute("INSERT INTO computed.news_predictions (prediction_id, published_day, news_id, "
+                             "stock_code, model_id, model_name, made_at, mode, status, prompt_version, input_hash, "
+                             "tokens_in, tokens_out, cost_usd, latency_ms, cached, created_at) "
+                             "VALUES (%s, '2025-06-07', %s, '005930', %s, 'baseline', %s, 'live', 'ok', 'p', 'h', "
+                             "0, 0, 0, 0, false, %s)",
+                             (f"p{news_id}", news_id, model, made[news_id], made[news_id]))
+        failed = links_predicted_in_time(conn, start, end)
+        assert links_predicted_in_time(conn, start, at[2] + timedelta(minutes=29)) == []  # 2's 30 minutes not over
+        # the 08:30 report slot of a window started at 09:00 is not due; of one started at 08:25 it is
+        monday = date(2025, 6, 9)
+        assert reports_at_each_slot(conn, Counter(), monday, monday, datetime(2025, 6, 9, 9, 0, tzinfo=KST),
+                                    datetime(2025, 6, 9, 10, 0, tzinfo=KST)) == []
+        assert reports_at_each_slot(conn, Counter(), monday, monday, datetime(2025, 6, 9, 8, 25, tzinfo=KST),
+                                    datetime(2025, 6, 9, 10, 0, tzinfo=KST)) == [
+            "2025-06-09 08:30: 0 of 1 watch-list reports by baseline"]
+    assert failed == ["link not predicted within 0:30:00: 005930 by baseline, published 2025-06-07 21:20 KST, "
+                      "predicted 2025-06-07 22:00 KST"]
