@@ -12,7 +12,10 @@ demo: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The KRX calendar of this year is built into the installation (~3 s of CPU a fresh home's first
+# command would pay otherwise); the check is a file read when it is there.
 install: $(STAMP) node_modules/.package-lock.json
+	@$(BIN)/python -m azak_pipelines.lib.calendar.krx_calendar >/dev/null
 
 # The TypeScript client check (tests/api/test_client.py) needs the locked npm packages; without
 # node the test says so and skips.

@@ -2,14 +2,18 @@
 
 Built from exchange-calendars' XKRX calendar plus the overrides in ``krx_calendar_overrides.csv``
 (closures or special hours the library does not know, e.g. the CSAT late opening since 2021).
-Building XKRX from 1990 costs seconds, so the computed sessions are cached on disk, keyed by the
-library version, the overrides and the day they were built.
+Building XKRX from 1990 costs seconds (~3 s of CPU), so the computed sessions are cached on disk,
+keyed by the library version, the overrides and the calendar's end: 31 December of next year, so
+that the calendar always reaches at least a year ahead and its rows change once a year, not daily.
+``make install`` builds this year's into the installation (``python -m
+azak_pipelines.lib.calendar.krx_calendar``), so a fresh home does not pay for it.
 """
 
 import csv
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
@@ -17,6 +21,7 @@ from datetime import date, datetime, time
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from azak_core import clock, settings_registry
 from azak_core.market import AFTER_HOURS_CLOSING, AFTER_HOURS_SINGLE_PRICE, KST, PRE_MARKET
@@ -205,10 +210,18 @@ def _cache_dir() -> Path:
     return base
 
 
-def _build_from_library(overrides: list[Override]) -> dict[str, object]:
+INSTALLED_DIR = Path(sys.prefix) / "share" / "azak"  # built by `make install`, read-only afterwards
+
+
+def calendar_end(today: date) -> date:
+    """The calendar's last day: 31 December of next year (12 to 24 months ahead of ``today``)."""
+    return date(today.year + 1, 12, 31)
+
+
+def _build_from_library(overrides: list[Override], end: date) -> dict[str, object]:
     import exchange_calendars as xc  # heavy: only when the cache misses
 
-    xkrx = xc.get_calendar("XKRX", start=FIRST_DAY.isoformat())
+    xkrx = xc.get_calendar("XKRX", start=FIRST_DAY.isoformat(), end=end.isoformat())
     opens = xkrx.opens.dt.tz_convert(KST)
     closes = xkrx.closes.dt.tz_convert(KST)
     sessions: dict[str, list[str]] = {}
@@ -244,19 +257,13 @@ def _build_from_library(overrides: list[Override]) -> dict[str, object]:
 
 @lru_cache(maxsize=1)
 def krx_calendar() -> KrxCalendar:
-    """The process-wide calendar (cached in memory and on disk)."""
-    overrides_bytes = OVERRIDES_FILE.read_bytes()
-    key = hashlib.sha256(
-        f"{version('exchange-calendars')}|{clock.kst_today().isoformat()}|".encode() + overrides_bytes
-    ).hexdigest()[:16]
-    path = _cache_dir() / f"krx-calendar-{key}.json"
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        data = _build_from_library(load_overrides())
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        tmp.replace(path)
+    """The process-wide calendar (cached in memory and on disk: the home's cache, then the one
+    ``make install`` built)."""
+    name = _cache_name(calendar_end(clock.kst_today()))
+    data = _read_json(_cache_dir() / name) or _read_json(INSTALLED_DIR / name)
+    if data is None:
+        data = _build_from_library(load_overrides(), calendar_end(clock.kst_today()))
+        _write_json(_cache_dir() / name, data)
     sessions = {
         date.fromisoformat(day): (time.fromisoformat(hours[0]), time.fromisoformat(hours[1]))
         for day, hours in data["sessions"].items()
@@ -264,6 +271,36 @@ def krx_calendar() -> KrxCalendar:
     closures = {date.fromisoformat(day): reason for day, reason in data["closures"].items()}
     return KrxCalendar(sessions, date.fromisoformat(data["first"]),
                        date.fromisoformat(data["last"]), closures)
+
+
+def _cache_name(end: date) -> str:
+    key = hashlib.sha256(
+        f"{version('exchange-calendars')}|{end.isoformat()}|".encode() + OVERRIDES_FILE.read_bytes()
+    ).hexdigest()[:16]
+    return f"krx-calendar-{key}.json"
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json(path: Path, data: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)
+
+
+def install_calendar() -> Path:
+    """Build this year's calendar into the installation (``make install``): a fresh home then reads
+    it instead of building it (~3 s of CPU in ``azak demo``'s first run)."""
+    path = INSTALLED_DIR / _cache_name(calendar_end(clock.kst_today()))
+    if _read_json(path) is None:
+        _write_json(path, _build_from_library(load_overrides(), calendar_end(clock.kst_today())))
+    return path
 
 
 def kst_day(at: datetime) -> date:
@@ -280,3 +317,7 @@ def kst_midnight(day: date) -> datetime:
 def utc_now() -> datetime:
     """Now by the platform's one clock (:mod:`azak_core.clock`)."""
     return clock.utc_now()
+
+
+if __name__ == "__main__":
+    print(f"KRX calendar: {install_calendar()}")

@@ -4,8 +4,10 @@ from datetime import date, datetime
 
 import pytest
 
+from azak_core import clock
 from azak_core.market import KST
-from azak_pipelines.lib.calendar.krx_calendar import CalendarRangeError, krx_calendar, load_overrides
+from azak_pipelines.lib.calendar import krx_calendar as krx
+from azak_pipelines.lib.calendar.krx_calendar import CalendarRangeError, calendar_end, krx_calendar, load_overrides
 
 CAL = krx_calendar()
 
@@ -85,3 +87,33 @@ def test_news_after_the_close_anchors_on_the_next_session():
 def test_dates_outside_the_calendar_are_refused():
     with pytest.raises(CalendarRangeError):
         CAL.is_trading_day(date(1980, 1, 2))
+
+
+def test_the_calendar_reaches_at_least_a_year_ahead_and_its_end_moves_once_a_year():
+    assert calendar_end(date(2026, 1, 1)) == calendar_end(date(2026, 12, 31)) == date(2027, 12, 31)
+    today = clock.kst_today()
+    assert CAL.last >= date(today.year + 1, 12, 28)  # the last session of next year (30 Dec, or before a weekend)
+    assert (CAL.last - today).days >= 360
+
+
+def test_a_fresh_home_reads_the_calendar_the_installation_built(tmp_path, monkeypatch):
+    """What ``make install`` builds (``python -m azak_pipelines.lib.calendar.krx_calendar``) is what
+    a home would build, and a home without a cache reads it instead of building its own."""
+    installed = tmp_path / "installation"
+    monkeypatch.setattr(krx, "INSTALLED_DIR", installed)
+    path = krx.install_calendar()
+    assert path.parent == installed and path.stat().st_size > 100_000
+    monkeypatch.setenv("AZAK_HOME", str(tmp_path / "home"))
+    krx_calendar.cache_clear()
+    try:
+        fresh = krx_calendar()
+        assert not list((tmp_path / "home" / "cache").glob("krx-calendar-*"))  # read, not built and written
+        monkeypatch.setattr(krx, "INSTALLED_DIR", tmp_path / "nothing")
+        krx_calendar.cache_clear()
+        built = krx_calendar()
+        assert list((tmp_path / "home" / "cache").glob("krx-calendar-*"))  # no installed one: built for the home
+    finally:
+        krx_calendar.cache_clear()
+    assert (fresh.first, fresh.last) == (built.first, built.last)
+    days = [date.fromordinal(d) for d in range(fresh.first.toordinal(), fresh.last.toordinal() + 1, 7)]
+    assert [fresh.is_trading_day(d) for d in days] == [built.is_trading_day(d) for d in days]
