@@ -218,7 +218,7 @@ def calendar_end(today: date) -> date:
     return date(today.year + 1, 12, 31)
 
 
-def _build_from_library(overrides: list[Override], end: date) -> dict[str, object]:
+def _build_from_library(overrides: list[Override], end: date) -> dict[str, Any]:
     import exchange_calendars as xc  # heavy: only when the cache misses
 
     xkrx = xc.get_calendar("XKRX", start=FIRST_DAY.isoformat(), end=end.isoformat())
@@ -287,7 +287,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _write_json(path: Path, data: dict[str, object]) -> None:
+def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data))
@@ -320,4 +320,4 @@ def utc_now() -> datetime:
 
 
 if __name__ == "__main__":
-    print(f"KRX calendar: {install_calendar()}")
+    sys.stdout.write(f"KRX calendar: {install_calendar()}\n")
