@@ -165,3 +165,21 @@ def test_the_function_length_rule_sees_a_long_function():
     # the rule measures what it should: this module's own functions are short, a lower limit finds them
     assert long_functions("tests", limit=3) != []
     assert any("long_functions" in found for found in long_functions("tests", limit=10))
+
+
+def test_loading_the_code_location_does_not_import_the_openai_client():
+    """Every run's process loads the code location; the openai package costs ~0.8 s to import and is
+    needed only where a model is called (``lib/predictions/providers.py`` imports it there)."""
+    import subprocess
+    import sys
+
+    probe = ("import importlib, pkgutil, sys\n"
+             "import azak_pipelines.defs as package\n"
+             "for module in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+             "    importlib.import_module(module.name)\n"
+             "from azak_pipelines.definitions import defs\n"
+             "defs()\n"
+             "print(sorted(m for m in sys.modules if m == 'openai' or m.startswith('openai.'))[:3])\n")
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                           cwd=PROJECT_ROOT).stdout.strip().splitlines()[-1]
+    assert found == "[]"

@@ -9,14 +9,16 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-from openai.types.chat import ChatCompletionMessageParam
 
 from azak_core.market import KST
 from azak_pipelines.lib.predictions.context import SECTIONS, Context
 from azak_pipelines.lib.predictions.schemas import json_schema
+
+if TYPE_CHECKING:  # importing openai costs ~0.8 s: only where a model is called
+    from openai.types.chat import ChatCompletionMessageParam
 
 PROMPTS = Path(__file__).with_name("prompts")
 # the files rendered now; older versions stay beside them as the record of what older rows were asked
@@ -33,7 +35,7 @@ SIMILAR_HORIZONS = (1, 5, 20)
 @dataclass(frozen=True)
 class Prompt:
     version: str
-    messages: list[ChatCompletionMessageParam]
+    messages: "list[ChatCompletionMessageParam]"
     input_hash: str
 
 
@@ -44,8 +46,10 @@ def template(version: str) -> tuple[str, str]:
     return system.removeprefix("[system]\n").strip(), user.strip()
 
 
+@lru_cache(maxsize=16)
 def format_instructions(output: type[msgspec.Struct], mode: str) -> str:
-    """Schema mode sends the schema to the provider; the others carry it in the prompt."""
+    """Schema mode sends the schema to the provider; the others carry it in the prompt (the same
+    text for every prompt of an output and mode: built once, not per prediction)."""
     if mode == "json_schema":
         return "출력 형식은 요청에 첨부된 JSON 스키마를 따릅니다."
     schema = json.dumps(json_schema(output), ensure_ascii=False)

@@ -7,17 +7,19 @@ client's own: 408/409/429/5xx and timeouts are retried ``max_retries`` times.
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-import openai
-from openai.types.chat import ChatCompletionMessageParam
 
 from azak_core.egress import EgressPolicy
 from azak_pipelines.lib.predictions.extract import InvalidJson, last_json_object
 from azak_pipelines.lib.predictions.models import OPENAI_BASE_URL, ModelSpec
 from azak_pipelines.lib.predictions.schemas import SchemaViolation, json_schema, validate
 from azak_pipelines.lib.predictions.transport import EgressRefused, PinnedTransport, Resolver, system_resolve
+
+if TYPE_CHECKING:  # the openai client is imported when a model is called (~0.8 s: not for every run)
+    import openai
+    from openai.types.chat import ChatCompletionMessageParam
 
 
 class CallFailed(Exception):
@@ -50,7 +52,7 @@ class Answer:
     tokens_out: int
 
 
-def client_for(model: ModelSpec, api_key: str | None, settings: ProviderSettings) -> openai.AsyncOpenAI:
+def client_for(model: ModelSpec, api_key: str | None, settings: ProviderSettings) -> "openai.AsyncOpenAI":
     """A client that sends ``api_key`` only where the egress policy allows: the registry row is
     checked here (it may have been written by SQL, not through the API) and every connection is
     checked again on the address it goes to (:class:`PinnedTransport`). No proxy from the
@@ -63,6 +65,8 @@ def client_for(model: ModelSpec, api_key: str | None, settings: ProviderSettings
     problem = problem or settings.egress.url_problem(base_url, keyed)
     if problem:
         raise CallFailed("config", f"{model.name}: {problem}")
+    import openai
+
     transport = PinnedTransport(settings.egress, keyed, settings.resolve)
     headers = settings.openrouter_headers if model.provider == "openrouter" else None
     return openai.AsyncOpenAI(
@@ -88,7 +92,7 @@ def request_options(model: ModelSpec, output: type[msgspec.Struct], name: str) -
     return options
 
 
-def _status_failure(exc: openai.APIStatusError) -> CallFailed:
+def _status_failure(exc: "openai.APIStatusError") -> CallFailed:
     status = exc.status_code
     body = str(exc.message)[:300]
     if status == 402:
@@ -102,9 +106,11 @@ def _status_failure(exc: openai.APIStatusError) -> CallFailed:
     return CallFailed("bad_request", f"HTTP {status}: {body}")
 
 
-async def complete(client: openai.AsyncOpenAI, model: ModelSpec, messages: list[ChatCompletionMessageParam],
+async def complete(client: "openai.AsyncOpenAI", model: ModelSpec, messages: "list[ChatCompletionMessageParam]",
                    options: dict[str, Any]) -> Answer:
     """One chat completion; provider errors become :class:`CallFailed`."""
+    import openai
+
     try:
         response = await client.chat.completions.create(model=model.model, messages=messages, **options)
     except openai.APITimeoutError:

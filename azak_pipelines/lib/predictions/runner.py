@@ -7,10 +7,9 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-import openai
 import psycopg
 
 from azak_pipelines.lib.predictions import baseline
@@ -30,6 +29,9 @@ from azak_pipelines.lib.predictions.providers import (
     request_options,
 )
 from azak_pipelines.lib.predictions.schemas import OUTPUTS, StockReport, report_consistency
+
+if TYPE_CHECKING:
+    import openai
 
 DEFAULT_MAX_TOKENS = 4000
 
@@ -87,7 +89,7 @@ class Runner:
             for client in self._clients.values():
                 await client.close()
 
-    def _client(self, model: ModelSpec) -> openai.AsyncOpenAI:
+    def _client(self, model: ModelSpec) -> "openai.AsyncOpenAI":
         if model.id not in self._clients:
             self._clients[model.id] = client_for(model, self.keys.get(model.key_env or ""), self.settings)
         return self._clients[model.id]
