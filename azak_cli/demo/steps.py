@@ -232,17 +232,19 @@ def materialize_sample(runtime: Runtime, refresh: bool = False, preloading: thre
     url = runtime.database.render()
     current = fingerprint()
     done = steps_to_skip(runtime, url, current, refresh)
-    print("loading the Dagster code location…", flush=True)
-    if preloading is not None:
-        preloading.join()
-    from azak_pipelines.definitions import defs as load_defs
-
-    definitions = load_defs()
-    instance = dagster_instance()
     todo = [step for step in DEMO_STEPS if step.name not in done]
+    # started before the code location is loaded: that load is one core's work (the import lock and
+    # the GIL), so the parse has the other core to itself instead of sharing it with the first steps
     parse = DbtParse(url) if any(step.dbt for step in todo) else None
     total = len(DEMO_STEPS)
     try:
+        print("loading the Dagster code location…", flush=True)
+        if preloading is not None:
+            preloading.join()
+        from azak_pipelines.definitions import defs as load_defs
+
+        definitions = load_defs()
+        instance = dagster_instance()
         for number, step in enumerate(DEMO_STEPS, start=1):
             label = f"[{number}/{total}] {step.name}"
             if step.name in done:
