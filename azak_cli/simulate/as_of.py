@@ -23,6 +23,9 @@ NOTHING_YET: Answer = (404, {"content-type": "text/plain"}, b"nothing published 
 GENERATED_SLOTS = (time(7, 30), time(12, 0), time(18, 30))
 GENERATED_DAYS = 2  # today and yesterday: what the news schedule collects
 GENERATED_NOTE = "Azak simulation: a generated item for a day the recordings do not cover."
+# named in each generated title: a watch-list company, so that an item of a weekend, a holiday or an
+# evening is linked and predicted, and the ledger's 30-minute expectation judges those hours too
+GENERATED_COMPANY = "삼성전자"
 
 
 def _rss(data: bytes, now: datetime) -> bytes | None:
@@ -53,7 +56,7 @@ def generated_times(now: datetime, recorded_days: set[date]) -> list[datetime]:
 def _generated_item(site: str, at: datetime) -> lxml.etree._Element:
     item = lxml.etree.Element("item")
     url = f"{site.rstrip('/')}/generated/{at.astimezone(KST):%Y%m%d%H%M}"
-    for tag, text in (("title", f"[generated] {at.astimezone(KST):%m월 %d일 %H시} 증시 시황"),
+    for tag, text in (("title", f"[generated] {GENERATED_COMPANY} {at.astimezone(KST):%m월 %d일 %H시} 주가 시황"),
                       ("link", url), ("description", GENERATED_NOTE),
                       ("pubDate", format_datetime(at.astimezone(KST))), ("guid", url)):
         lxml.etree.SubElement(item, tag).text = text

@@ -43,7 +43,7 @@ NOTES = (
     "the recordings as they stood at the simulated now, with [generated] posts on the days they lack",
     "the news sites answer what was published by the simulated now; a recorded day before its first "
     "article answers 404, as a day never recorded does",
-    "RSS: labelled [generated] items (07:30, 12:00, 18:30 KST) on the days the recordings hold none",
+    "RSS: labelled [generated] items naming 삼성전자 (07:30, 12:00, 18:30 KST) on the days the recordings hold none",
     "automation: the requested partitions of an asset set become one run per contiguous range "
     "(BackfillPolicy.single_run), unpartitioned assets one run",
     "marts freshness: the simulated time the last run writing a marts table ended, per day",
@@ -92,7 +92,7 @@ JOIN raw.stocks s ON s.code = m.stock_code AND s.is_watchlist
 CROSS JOIN app.models mo
 LEFT JOIN computed.news_predictions p ON p.news_id = m.news_id AND p.stock_code = m.stock_code
      AND p.model_id = mo.id AND p.status = 'ok'
-WHERE m.salient AND mo.active AND mo.provider <> 'external'
+WHERE m.salient AND mo.active AND mo.provider <> 'external' AND coalesce(a.is_canonical, true)
   AND a.first_seen_at >= %(start)s AND a.first_seen_at < %(end)s
   AND greatest(a.published_at, %(start)s) + %(deadline)s <= %(end)s
 GROUP BY 1, 2, 3, m.news_id
@@ -300,7 +300,8 @@ def links_predicted_in_time(conn: psycopg.Connection[Any], start: datetime, end:
     §3: news predictions). Not judged: an article the home held before the window (the demo predicted
     it when it imported it, at the wall clock's time), one whose 30 minutes end after the window, and
     for one published before the window the 30 minutes run from the window's start (nothing could see
-    it sooner)."""
+    it sooner). A story several outlets told is predicted once, on its cluster's canonical article
+    (as ``news_predictions`` selects them), so only canonical articles are judged."""
     late = conn.execute(LATE_LINKS, {"start": start, "end": end, "deadline": PREDICTION_DEADLINE})
     return [f"link not predicted within {PREDICTION_DEADLINE}: {code} by {model}, published "
             f"{published.astimezone(KST):%Y-%m-%d %H:%M} KST, predicted "
