@@ -85,18 +85,26 @@ NOT_FINAL = """SELECT s.evaluation_id, s.model_name, s.stock_code, o.window_end_
 FROM computed.prediction_scores s JOIN marts.prediction_outcomes o USING (evaluation_id)
 WHERE s.status <> 'final' AND o.window_end_date BETWEEN %s AND %s ORDER BY o.window_end_date, 1"""
 LATE_LINKS = """
-SELECT a.published_at, m.stock_code, mo.name, min(p.created_at)
-FROM computed.news_stock_matches m
-JOIN computed.news_articles a ON a.news_id = m.news_id AND a.published_day = m.published_day
+WITH judged AS (
+    SELECT a.news_id, a.published_day, a.published_at,
+           -- when the article could first be known (a day-precision date: the next midnight, as the
+           -- predictions' context reads it); one of before the window: from when the window saw it
+           CASE WHEN known.at < %(start)s THEN a.first_seen_at ELSE known.at END AS due_from
+    FROM computed.news_articles a
+    CROSS JOIN LATERAL (SELECT CASE WHEN a.published_precision = 'day'
+                                    THEN (a.published_day + 1)::timestamp AT TIME ZONE 'Asia/Seoul'
+                                    ELSE a.published_at END AS at) known
+    WHERE coalesce(a.is_canonical, true) AND a.first_seen_at >= %(start)s AND a.first_seen_at < %(end)s)
+SELECT j.published_at, m.stock_code, mo.name, min(p.created_at)
+FROM judged j
+JOIN computed.news_stock_matches m ON m.news_id = j.news_id AND m.published_day = j.published_day
 JOIN raw.stocks s ON s.code = m.stock_code AND s.is_watchlist
 CROSS JOIN app.models mo
 LEFT JOIN computed.news_predictions p ON p.news_id = m.news_id AND p.stock_code = m.stock_code
      AND p.model_id = mo.id AND p.status = 'ok'
-WHERE m.salient AND mo.active AND mo.provider <> 'external' AND coalesce(a.is_canonical, true)
-  AND a.first_seen_at >= %(start)s AND a.first_seen_at < %(end)s
-  AND greatest(a.published_at, %(start)s) + %(deadline)s <= %(end)s
-GROUP BY 1, 2, 3, m.news_id
-HAVING min(p.created_at) IS NULL OR min(p.created_at) > greatest(a.published_at, %(start)s) + %(deadline)s
+WHERE m.salient AND mo.active AND mo.provider <> 'external' AND j.due_from + %(deadline)s <= %(end)s
+GROUP BY 1, 2, 3, m.news_id, j.due_from
+HAVING min(p.created_at) IS NULL OR min(p.created_at) > j.due_from + %(deadline)s
 ORDER BY 1 LIMIT 20"""
 
 
@@ -298,10 +306,12 @@ def links_predicted_in_time(conn: psycopg.Connection[Any], start: datetime, end:
     """Every salient watch-list link of an article collected in the window is predicted by every
     active model within 30 minutes of the article's publication, whatever the hour or day (DESIGN.md
     §3: news predictions). Not judged: an article the home held before the window (the demo predicted
-    it when it imported it, at the wall clock's time), one whose 30 minutes end after the window, and
-    for one published before the window the 30 minutes run from the window's start (nothing could see
-    it sooner). A story several outlets told is predicted once, on its cluster's canonical article
-    (as ``news_predictions`` selects them), so only canonical articles are judged."""
+    it when it imported it, at the wall clock's time) and one whose 30 minutes end after the window.
+    An article dated by its day only counts from the next midnight (as the predictions' context
+    reads it); for one published before the window the 30 minutes run from when the window first saw
+    it (a Reddit post may pass the score filter hours after it was posted). A story several outlets
+    told is predicted once, on its cluster's canonical article (as ``news_predictions`` selects
+    them), so only canonical articles are judged."""
     late = conn.execute(LATE_LINKS, {"start": start, "end": end, "deadline": PREDICTION_DEADLINE})
     return [f"link not predicted within {PREDICTION_DEADLINE}: {code} by {model}, published "
             f"{published.astimezone(KST):%Y-%m-%d %H:%M} KST, predicted "

@@ -155,8 +155,11 @@ def test_a_link_predicted_later_than_30_minutes_after_publication_is_an_expectat
     run from its start."""
     start, end = datetime(2025, 6, 7, 21, 0, tzinfo=KST), datetime(2025, 6, 7, 23, 0, tzinfo=KST)
     at = {1: start + timedelta(minutes=10), 2: start + timedelta(minutes=20), 3: start - timedelta(hours=3),
-          4: end - timedelta(minutes=10), 5: start + timedelta(minutes=30), 6: start + timedelta(minutes=10)}
-    seen = {**at, 3: start + timedelta(minutes=5), 5: datetime(2026, 12, 7, 9, 0, tzinfo=KST)}  # 5: the demo's
+          4: end - timedelta(minutes=10), 5: start + timedelta(minutes=30), 6: start + timedelta(minutes=10),
+          7: start - timedelta(hours=5), 8: datetime(2025, 6, 7, 0, 0, tzinfo=KST)}
+    # 5: the demo's; 7: a post that passed the filter 45 minutes into the window; 8: dated by its day only
+    seen = {**at, 3: start + timedelta(minutes=5), 5: datetime(2026, 12, 7, 9, 0, tzinfo=KST),
+            7: start + timedelta(minutes=45), 8: start + timedelta(minutes=10)}
     run_migrations(db_url)
     with psycopg.connect(db_url, autocommit=True) as conn:
         for spec in (NEWS_ARTICLES, NEWS_STOCK_MATCHES, NEWS_PREDICTIONS):
@@ -168,7 +171,7 @@ def test_a_link_predicted_later_than_30_minutes_after_publication_is_an_expectat
         conn.execute("UPDATE app.models SET active = (name = 'baseline')")
         model = conn.execute("SELECT id FROM app.models WHERE name = 'baseline'").fetchone()[0]
         made = {1: at[1] + timedelta(minutes=25), 2: at[2] + timedelta(minutes=40), 3: start + timedelta(minutes=20),
-                5: seen[5]}
+                5: seen[5], 7: seen[7] + timedelta(minutes=5)}
         for news_id in at:
             _article(conn, news_id, "2025-06-07", seen[news_id])
             conn.execute("UPDATE computed.news_articles SET published_at = %s WHERE news_id = %s",
@@ -184,6 +187,8 @@ def test_a_link_predicted_later_than_30_minutes_after_publication_is_an_expectat
                              (f"p{news_id}", news_id, model, made[news_id], made[news_id]))
         # 6 tells 1's story in another outlet: its cluster's canonical article is 1, predicted once
         conn.execute("UPDATE computed.news_articles SET is_canonical = false, cluster_id = 1 WHERE news_id = 6")
+        # 8 is known from the next midnight (after the window): not due, though never predicted
+        conn.execute("UPDATE computed.news_articles SET published_precision = 'day' WHERE news_id = 8")
         failed = links_predicted_in_time(conn, start, end)
         assert links_predicted_in_time(conn, start, at[2] + timedelta(minutes=29)) == []  # 2's 30 minutes not over
         # the 08:30 report slot of a window started at 09:00 is not due; of one started at 08:25 it is

@@ -40,3 +40,10 @@ def test_the_keys_follow_the_time_dagster_evaluates_at():
             keys = every.get_partition_keys()
         assert list(keys) == dagsters_own(market_days).get_partition_keys(current_time=now)
         assert keys[-1] == (now + timedelta(hours=9)).date().isoformat()  # end_offset=1: the day in progress too
+
+
+def test_days_with_another_format_or_hour_are_left_to_dagster():
+    for kwargs in ({"fmt": "%Y%m%d", "start_date": "20240101"}, {"hour_offset": 6}, {"minute_offset": 30}):
+        kwargs = {"start_date": "2024-01-01", "timezone": "Asia/Seoul", "end_offset": 1, **kwargs}
+        ours, own = KstDays(**kwargs), dg.DailyPartitionsDefinition(**kwargs)
+        assert list(ours.get_partition_keys()) == own.get_partition_keys(), kwargs

@@ -31,6 +31,9 @@ class KstDays(dg.DailyPartitionsDefinition):
 
     def get_partition_keys(self, current_time: datetime | None = None,
                            dynamic_partitions_store: Any = None) -> Sequence[str]:
+        if self.fmt != "%Y-%m-%d" or self.exclusions or self.start.hour or self.start.minute:
+            # only plain ISO days at midnight are counted here; anything else is Dagster's to list
+            return super().get_partition_keys(current_time, dynamic_partitions_store)
         with dg.partition_loading_context(current_time, dynamic_partitions_store):
             last = self.get_last_partition_key()
         return () if last is None else days_between(self.start.strftime("%Y-%m-%d"), last)

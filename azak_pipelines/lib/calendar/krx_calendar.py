@@ -3,7 +3,7 @@
 Built from exchange-calendars' XKRX calendar plus the overrides in ``krx_calendar_overrides.csv``
 (closures or special hours the library does not know, e.g. the CSAT late opening since 2021).
 Building XKRX from 1990 costs seconds (~3 s of CPU), so the computed sessions are cached on disk,
-keyed by the library version, the overrides and the calendar's end: 31 December of next year, so
+keyed by the library version, the overrides and the calendar's end: next year's last session, so
 that the calendar always reaches at least a year ahead and its rows change once a year, not daily.
 ``make install`` builds this year's into the installation (``python -m
 azak_pipelines.lib.calendar.krx_calendar``), so a fresh home does not pay for it.
