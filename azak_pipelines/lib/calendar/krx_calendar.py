@@ -259,11 +259,7 @@ def _build_from_library(overrides: list[Override], end: date) -> dict[str, Any]:
 def krx_calendar() -> KrxCalendar:
     """The process-wide calendar (cached in memory and on disk: the home's cache, then the one
     ``make install`` built)."""
-    name = _cache_name(calendar_end(clock.kst_today()))
-    data = _read_json(_cache_dir() / name) or _read_json(INSTALLED_DIR / name)
-    if data is None:
-        data = _build_from_library(load_overrides(), calendar_end(clock.kst_today()))
-        _write_json(_cache_dir() / name, data)
+    data = _calendar_data(_cache_dir(), INSTALLED_DIR)
     sessions = {
         date.fromisoformat(day): (time.fromisoformat(hours[0]), time.fromisoformat(hours[1]))
         for day, hours in data["sessions"].items()
@@ -281,10 +277,12 @@ def _cache_name(end: date) -> str:
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
+    """A cached calendar, or None when the file is missing or not one (it is then built again)."""
     try:
-        return json.loads(path.read_text())  # type: ignore[no-any-return]
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    return data if isinstance(data, dict) and {"first", "last", "sessions", "closures"} <= data.keys() else None
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -294,13 +292,24 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
+def _calendar_data(home: Path, *others: Path) -> dict[str, Any]:
+    """This year's calendar from the first of ``home`` and ``others`` that holds it, else built and
+    written into ``home``."""
+    end = calendar_end(clock.kst_today())
+    name = _cache_name(end)
+    for folder in (home, *others):
+        if (data := _read_json(folder / name)) is not None:
+            return data
+    data = _build_from_library(load_overrides(), end)
+    _write_json(home / name, data)
+    return data
+
+
 def install_calendar() -> Path:
     """Build this year's calendar into the installation (``make install``): a fresh home then reads
     it instead of building it (~3 s of CPU in ``azak demo``'s first run)."""
-    path = INSTALLED_DIR / _cache_name(calendar_end(clock.kst_today()))
-    if _read_json(path) is None:
-        _write_json(path, _build_from_library(load_overrides(), calendar_end(clock.kst_today())))
-    return path
+    _calendar_data(INSTALLED_DIR)
+    return INSTALLED_DIR / _cache_name(calendar_end(clock.kst_today()))
 
 
 def kst_day(at: datetime) -> date:

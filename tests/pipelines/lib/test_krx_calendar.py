@@ -117,3 +117,17 @@ def test_a_fresh_home_reads_the_calendar_the_installation_built(tmp_path, monkey
     assert (fresh.first, fresh.last) == (built.first, built.last)
     days = [date.fromordinal(d) for d in range(fresh.first.toordinal(), fresh.last.toordinal() + 1, 7)]
     assert [fresh.is_trading_day(d) for d in days] == [built.is_trading_day(d) for d in days]
+
+
+def test_a_cached_file_that_is_not_a_calendar_is_built_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(krx, "INSTALLED_DIR", tmp_path / "nothing")
+    monkeypatch.setenv("AZAK_HOME", str(tmp_path))
+    cached = tmp_path / "cache" / krx._cache_name(calendar_end(clock.kst_today()))
+    cached.parent.mkdir(parents=True)
+    cached.write_text("{}")  # valid JSON, not a calendar (a truncated or foreign file)
+    krx_calendar.cache_clear()
+    try:
+        assert krx_calendar().is_trading_day(date(2025, 6, 2))
+    finally:
+        krx_calendar.cache_clear()
+    assert '"sessions"' in cached.read_text()
