@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from azak_api.app import create_app
-from azak_api.auth import LoginLimiter, hash_password, verify_password
+from azak_api.auth import LoginLimiter
 from azak_api.settings import Settings, SettingsError
 from azak_cli.runtime.postgres import drop_database
 from tests.api.conftest import PASSWORD, account, bearer, copy_of, login, make_user, serving, settings_for, sql
@@ -107,17 +107,17 @@ async def test_the_window_slides_in_redis(redis_url):
 
 async def test_password_checks_run_off_the_event_loop_a_few_at_a_time(db_url):
     """argon2 (64 MiB, 3 passes) on the event loop would stall every other request for its
-    duration: while six logins are checked, a trivial request keeps answering quickly, and no more
-    than the configured number of checks run at once."""
+    duration: while six logins are checked, a trivial request keeps being answered, and no more
+    than the configured number of checks run at once.
+
+    Counted, not timed (a timed bound failed on CI when the other worker loaded both cores): on
+    the loop, the server could answer nothing while a check runs, so no probe would come back
+    while both slots are held; off it, the probe (a few ms a round) comes back tens of times
+    while the six checks (3 rounds of ~0.1-0.3 s) run. One answer per check is the bound."""
     email = "nobody@test.azak"  # an unknown e-mail is checked against a dummy hash all the same
-    stored = hash_password(PASSWORD)
-    started = time.perf_counter()
-    verify_password(stored, WRONG)
-    one_check = time.perf_counter() - started
     settings = settings_for(db_url, password_hash_concurrency=2)
     app = create_app(settings)
     slots = app.state.auth.hash_slots
-    latencies: list[float] = []
     busy: list[float] = []
     with serving(settings, app) as base_url:
         async with httpx.AsyncClient(base_url=base_url, timeout=120) as client:
@@ -125,9 +125,7 @@ async def test_password_checks_run_off_the_event_loop_a_few_at_a_time(db_url):
 
             async def probe() -> None:
                 while True:
-                    sent = time.perf_counter()
                     assert (await client.options("/health")).status_code == 204
-                    latencies.append(time.perf_counter() - sent)
                     busy.append(slots.borrowed_tokens)
                     await asyncio.sleep(0.002)
 
@@ -135,8 +133,9 @@ async def test_password_checks_run_off_the_event_loop_a_few_at_a_time(db_url):
             answers = await asyncio.gather(*(client.post("/api/auth/login", json=attempt(email)) for _ in range(6)))
             prober.cancel()
     assert [a.status_code for a in answers] == [401] * 6
-    assert len(latencies) >= 10 and max(busy) == 2  # bounded, and really concurrent
-    assert max(latencies) < one_check / 2, (max(latencies), one_check)
+    assert max(busy) == 2  # bounded, and really concurrent
+    answered_during_checks = sum(1 for held in busy if held == 2)
+    assert answered_during_checks >= 6, busy
 
 
 # --- CSRF ------------------------------------------------------------------------------------
