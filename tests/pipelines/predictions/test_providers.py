@@ -91,11 +91,10 @@ def test_schema_violation_names_the_field(predictions_warehouse, openai_server):
 
 
 def test_timeout(predictions_warehouse, openai_server):
-    started = time.monotonic()
+    # the server answers a valid prediction after 3 s: without the 0.5 s timeout this would be "ok"
     (a,), _ = attempt(predictions_warehouse, [model(openai_server, "slow")],
                       settings=ProviderSettings(timeout_s=0.5, max_retries=0))
     assert a.status == "failed" and a.error_class == "timeout"
-    assert time.monotonic() - started < 2.5
 
 
 def test_429_retry_after_is_honoured(predictions_warehouse, openai_server):
