@@ -26,6 +26,7 @@ GENERATED_NOTE = "Azak simulation: a generated item for a day the recordings do 
 # named in each generated title: a watch-list company, so that an item of a weekend, a holiday or an
 # evening is linked and predicted, and the ledger's 30-minute expectation judges those hours too
 GENERATED_COMPANY = "삼성전자"
+GENERATED_COMPANY_EN = "Samsung Electronics"  # its English name (a linker alias), for Reddit's generated posts
 
 
 def _rss(data: bytes, now: datetime) -> bytes | None:
@@ -41,7 +42,7 @@ def _rss(data: bytes, now: datetime) -> bytes | None:
             item.getparent().remove(item)
     channel = root.find("channel")
     for at in generated_times(now, recorded_days):
-        channel.append(_generated_item(channel.findtext("link") or "", at))
+        channel.append(generated_item(channel.findtext("link") or "", at))
     return bytes(lxml.etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
@@ -53,7 +54,7 @@ def generated_times(now: datetime, recorded_days: set[date]) -> list[datetime]:
             for at in (datetime.combine(day, slot, KST) for slot in GENERATED_SLOTS) if at <= now]
 
 
-def _generated_item(site: str, at: datetime) -> lxml.etree._Element:
+def generated_item(site: str, at: datetime) -> lxml.etree._Element:
     item = lxml.etree.Element("item")
     url = f"{site.rstrip('/')}/generated/{at.astimezone(KST):%Y%m%d%H%M}"
     for tag, text in (("title", f"[generated] {GENERATED_COMPANY} {at.astimezone(KST):%m월 %d일 %H시} 주가 시황"),

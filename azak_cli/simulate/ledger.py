@@ -40,7 +40,8 @@ NOTES = (
     "KIS runs in live mode against the replay server on the simulated clock (a real account); sessions "
     "without intraday recordings get generated minute bars and quote snapshots (labelled generated)",
     "DART stays in replay mode: its schedule skips (the recordings hold nothing new); Reddit is live against "
-    "the recordings as they stood at the simulated now, with [generated] posts on the days they lack",
+    "the recordings as they stood at the simulated now, with [generated] posts naming Samsung Electronics "
+    "on the days they lack",
     "the news sites answer what was published by the simulated now; a recorded day before its first "
     "article answers 404, as a day never recorded does",
     "RSS: labelled [generated] items naming 삼성전자 (07:30, 12:00, 18:30 KST) on the days the recordings hold none",

@@ -1,9 +1,9 @@
 """Reddit in live mode for a simulation: a local server speaking what the platform's client (PRAW,
 ``lib/news/collect.py``) asks of Reddit — the OAuth token and the subreddits' ``hot`` and ``new``
 Listings — answered from the recorded Listings as they stood at the simulated now (posts created
-after it are left out), with **generated** posts, titled ``[generated] …``, at
-:data:`GENERATED_SLOTS` KST of each day around the now that the recordings hold no post of (the
-bundle records a handful of posts of 2 to 17 June 2025: every other day gets generated ones)."""
+after it are left out), with **generated** posts, titled ``[generated] …`` and naming a watch-list
+company, at :data:`GENERATED_SLOTS` KST of each day around the now that the recordings hold no post
+of (the bundle records a handful of posts of 2 to 17 June 2025: every other day gets generated ones)."""
 
 import gzip
 import json
@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from azak_cli.simulate.as_of import GENERATED_SLOTS
+from azak_cli.simulate.as_of import GENERATED_COMPANY_EN, GENERATED_SLOTS
 from azak_core import clock
 from azak_core.market import KST
 from azak_pipelines.lib.replay_http import Answer
@@ -76,7 +76,7 @@ def generated_post(subreddit: str, at: datetime) -> dict[str, Any]:
     post_id = f"gen{local:%Y%m%d%H%M}{subreddit.lower()}"[:40]
     permalink = f"/r/{subreddit}/comments/{post_id}/generated/"
     return {"id": post_id, "name": f"t3_{post_id}", "subreddit": subreddit,
-            "title": f"[generated] KOSPI on {local:%d %B %Y} at {local:%H:%M} KST",
+            "title": f"[generated] {GENERATED_COMPANY_EN} and the KOSPI on {local:%d %B %Y} at {local:%H:%M} KST",
             "selftext": GENERATED_NOTE, "score": GENERATED_SCORE, "num_comments": GENERATED_COMMENTS,
             "upvote_ratio": 0.9, "created_utc": at.astimezone(UTC).timestamp(), "permalink": permalink,
             "author": "azak_simulation", "link_flair_text": "generated", "is_self": True, "over_18": False,

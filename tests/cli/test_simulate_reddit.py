@@ -7,12 +7,16 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from azak_cli.simulate.reddit import GENERATED_NOTE
+from azak_cli.simulate.as_of import generated_item as rss_item
+from azak_cli.simulate.reddit import GENERATED_NOTE, generated_post
 from azak_cli.simulate.sources import SIMULATION_KEY, live_reddit
 from azak_core import clock
 from azak_pipelines.lib.calendar.krx_calendar import KST
+from azak_pipelines.lib.matching.linker import load_linker
 from azak_pipelines.lib.news import collect
 from azak_pipelines.lib.news.reddit import parse_posts
+from azak_pipelines.lib.sample_data import BUNDLED
+from tests.conftest import PROJECT_ROOT
 from tests.pipelines.runs import materialization, run
 
 # Monday 9 June 2025, 13:00 KST: the recordings (r/KoreaStocks only) hold posts of 2, 4, 9, 12, 16
@@ -75,3 +79,16 @@ def test_the_platforms_reddit_asset_stores_the_generated_posts_in_live_mode(ware
         stored = conn.execute("SELECT title LIKE '[generated] %', count(*) FROM raw.reddit_posts GROUP BY 1 "
                               "ORDER BY 1").fetchall()
     assert stored == [(False, 1), (True, 7)]  # the recorded post of 09:30 and seven generated ones
+
+
+def test_the_generated_posts_and_rss_items_are_about_a_watch_list_company():
+    """What the generated items are for: weekend, holiday and evening news the ledger's 30-minute
+    expectation judges, which needs a salient link (the platform's linker, its real tables)."""
+    linker = load_linker(BUNDLED / "universe" / "krx_listed_2025_09.csv", PROJECT_ROOT / "dbt_project" / "seeds")
+    saturday = datetime(2025, 6, 7, 18, 30, tzinfo=KST)
+    post = generated_post("stocks", saturday)
+    rss_title = rss_item("https://www.hankyung.com", saturday).findtext("title")
+    for title, content in ((post["title"], post["selftext"]), (rss_title, GENERATED_NOTE)):
+        links = linker.link(title, content, saturday.date())
+        assert [(m.code, m.salient) for m in links] == [("005930", True)], title
+    assert "Samsung" in post["title"] and "KOSPI" in post["title"]  # the default Reddit keywords keep it
