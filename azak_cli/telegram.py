@@ -54,8 +54,8 @@ def _resolver(runtime: Runtime) -> Any:
     """Names as the news linker knows them: the materialized universe, or the bundled listing."""
     import psycopg
 
-    from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
     from azak_pipelines.defs.reference.tables import STOCKS
+    from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR
     from azak_pipelines.lib.matching.linker import load_linker, load_linker_from_rows
     from azak_pipelines.lib.notify.stocks import StockResolver
     from azak_pipelines.lib.sample_data import sample_data_dir

@@ -176,7 +176,7 @@ def one_run(definitions: Any, instance: Any, job: str) -> dict[str, Any]:
 
 def _target_of(argv: list[str], started: float) -> Path | None:
     """The target folder dagster-dbt gave the invocation (the newest under the project's target)."""
-    from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
+    from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR
 
     folders = [p for p in (DBT_PROJECT_DIR / "target").iterdir() if p.is_dir() and (p / "dbt.log").exists()]
     folders = [p for p in folders if p.stat().st_mtime >= started - 1]

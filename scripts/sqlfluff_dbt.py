@@ -18,7 +18,8 @@ from psycopg import sql
 
 from azak_cli.runtime import environment
 from azak_cli.runtime.postgres import drop_database, ensure_database
-from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_env, ensure_manifest
+from azak_pipelines.defs.dbt.project import ensure_manifest
+from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR, dbt_env
 
 SQLFLUFF = Path(sys.executable).with_name("sqlfluff")
 

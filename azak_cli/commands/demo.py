@@ -39,21 +39,28 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_serve:
         services.check_ports_free([dagit, api])
         services.say_exposure(dagit, api)
-    preloading = steps.preload_code_location()  # while the servers start
-    with environment.session() as runtime:
-        milvus = runtime.ensure_milvus()
-        runtime.apply()
-        say_where(runtime, milvus)
-        with services.supervised(runtime) as supervisor:
-            steps.materialize_sample(runtime, refresh=args.refresh, preloading=preloading)
-            email, password = steps.ensure_demo_admin(runtime)
-            print(f"demo data ready in {time.monotonic() - started:.1f} s")
-            if args.no_serve:
-                print(f"demo admin: {email} (password in {runtime.home / 'demo-admin-password'})")
-                return 0
-            supervisor.start_servers(dagit, api, dagit.url)
-            if supervisor.start_telegram_if_configured():
-                print("Telegram bot: running (log in .azak/logs/telegram.log)")
-            say_how_to_use(dagit, api, email, password)
-            supervisor.wait()
+    # the manifest (when missing or stale) and the warehouse's parse state, from one dbt parse
+    # started first; the code location's modules are imported while the servers start
+    parse = steps.DbtParse.early(environment.warehouse_address().render())
+    preloading = steps.preload_code_location(parse)
+    try:
+        with environment.session() as runtime:
+            milvus = runtime.ensure_milvus()
+            runtime.apply()
+            say_where(runtime, milvus)
+            with services.supervised(runtime) as supervisor:
+                steps.materialize_sample(runtime, refresh=args.refresh, preloading=preloading, parse=parse)
+                email, password = steps.ensure_demo_admin(runtime)
+                print(f"demo data ready in {time.monotonic() - started:.1f} s")
+                if args.no_serve:
+                    print(f"demo admin: {email} (password in {runtime.home / 'demo-admin-password'})")
+                    return 0
+                supervisor.start_servers(dagit, api, dagit.url)
+                if supervisor.start_telegram_if_configured():
+                    print("Telegram bot: running (log in .azak/logs/telegram.log)")
+                say_how_to_use(dagit, api, email, password)
+                supervisor.wait()
+    finally:
+        if parse is not None:  # finished by then, unless the servers or a step failed first
+            parse.abandon()
     return 0

@@ -161,16 +161,24 @@ def steps_to_skip(runtime: Runtime, url: str, current: str, refresh: bool) -> se
     return done
 
 
-def preload_code_location() -> threading.Thread:
+def preload_code_location(parse: "DbtParse | None" = None) -> threading.Thread:
     """Import the code location's modules in a thread, started before the embedded PostgreSQL and
     Milvus: importing is most of loading it (Dagster, dbt and the domains' libraries: seconds of
     CPU), while starting the servers is mostly waiting on their processes. The Definitions are built
     afterwards (their resources read the environment the runtime exports). An import that fails
-    here fails again, with its error, when the code location is loaded."""
+    here fails again, with its error, when the code location is loaded.
+
+    Given the demo's ``parse`` (the manifest was missing or stale), the modules that read the
+    manifest wait for it, so that the code location does not parse the project a second time."""
 
     def load() -> None:
+        import dagster  # noqa: F401  (the heavy imports, while the parse runs)
+        import dagster_dbt  # noqa: F401
+
         import azak_pipelines.defs as package
 
+        if parse is not None:
+            parse.finish()
         try:  # walking imports the packages too
             for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
                 importlib.import_module(module.name)
@@ -183,15 +191,18 @@ def preload_code_location() -> threading.Thread:
 
 
 class DbtParse:
-    """``dbt parse`` for the warehouse's profile in the background, into a folder of its own.
+    """``dbt parse`` for the warehouse's connection in the background, into a folder of its own.
 
-    dbt re-parses the whole project when the parse state it starts from was made for another
-    connection ("profile has changed"), as the state of a fresh install is: parsing for the
-    warehouse while the Python steps run, and keeping that state (``keep_partial_parse``), takes
-    that parse off the first dbt step."""
+    One parse serves both ends of a first run: the manifest the code location is built from (when
+    it is missing or older than the project's files) and the parse state the first dbt step starts
+    from. dbt re-parses the whole project when the state it starts from was made for another
+    connection ("profile has changed"), as the state of a fresh install is; its profile hash covers
+    host, port, user and database, not the password, so the parse can start before the embedded
+    PostgreSQL has one (:meth:`early`). The manifest is the same for any connection to a database
+    of the same name (only timestamps differ)."""
 
     def __init__(self, database_url: str):
-        from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_env
+        from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR, dbt_env
 
         self.target = Path(tempfile.mkdtemp(prefix="azak-dbt-parse-"))
         dbt = Path(sys.executable).with_name("dbt")
@@ -200,32 +211,59 @@ class DbtParse:
              str(DBT_PROJECT_DIR), "--target-path", str(self.target)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, **dbt_env(database_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+        self._lock = threading.Lock()
+        self._finished = False
+
+    @classmethod
+    def early(cls, database_url: str) -> "DbtParse | None":
+        """A parse started before anything else when the manifest is missing or stale (a fresh
+        clone, a changed model): the code location would otherwise parse it, and the first dbt
+        step parse it again for the warehouse."""
+        from azak_pipelines.lib.dbt_files import manifest_is_current
+
+        return None if manifest_is_current() else cls(database_url)
 
     def abandon(self) -> None:
         """Stop the parse and remove its folder (the demo stops before a dbt step needs it)."""
         import shutil
 
-        self.process.kill()
-        self.process.communicate()
-        shutil.rmtree(self.target, ignore_errors=True)
+        with self._lock:
+            if not self._finished:
+                self.process.kill()
+                self.process.communicate()
+                shutil.rmtree(self.target, ignore_errors=True)
+                self._finished = True
 
-    def keep(self) -> None:
-        """Wait for the parse; keep its state for the next dbt invocation. A failed parse only
-        costs that invocation its own full parse (and says so)."""
+    def finish(self) -> None:
+        """Wait for the parse (once, whoever asks first); put its manifest in place when the one
+        there is missing or stale, and keep its state for the next dbt invocation. A failed parse
+        only costs the code location, or that invocation, a parse of its own (and says so)."""
         import shutil
 
-        from azak_pipelines.defs.dbt.project import keep_partial_parse
+        from azak_pipelines.lib.dbt_files import MANIFEST, manifest_is_current
 
-        output, _ = self.process.communicate()
-        if self.process.returncode == 0:
-            keep_partial_parse(self.target)
-        else:
-            print(f"dbt parse for the warehouse failed (the first dbt step parses again):\n{output}",
-                  file=sys.stderr)
-        shutil.rmtree(self.target, ignore_errors=True)
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+            output, _ = self.process.communicate()
+            if self.process.returncode == 0:
+                if not manifest_is_current():  # copied beside it, then renamed: never read half-written
+                    MANIFEST.parent.mkdir(parents=True, exist_ok=True)
+                    with tempfile.NamedTemporaryFile(dir=MANIFEST.parent, prefix=".manifest.", delete=False) as copy:
+                        copy.write((self.target / MANIFEST.name).read_bytes())
+                    shutil.copystat(self.target / MANIFEST.name, copy.name)  # its time says it is current
+                    os.replace(copy.name, MANIFEST)
+                from azak_pipelines.defs.dbt.project import keep_partial_parse
+
+                keep_partial_parse(self.target)
+            else:
+                print(f"dbt parse for the warehouse failed (parsed again where needed):\n{output}", file=sys.stderr)
+            shutil.rmtree(self.target, ignore_errors=True)
 
 
-def materialize_sample(runtime: Runtime, refresh: bool = False, preloading: threading.Thread | None = None) -> None:
+def materialize_sample(runtime: Runtime, refresh: bool = False, preloading: threading.Thread | None = None,
+                       parse: DbtParse | None = None) -> None:
     """Run every demo step not done yet for this code and data, then print the summary."""
     from azak_pipelines.runs import dagster_instance
 
@@ -235,7 +273,8 @@ def materialize_sample(runtime: Runtime, refresh: bool = False, preloading: thre
     todo = [step for step in DEMO_STEPS if step.name not in done]
     # started before the code location is loaded: that load is one core's work (the import lock and
     # the GIL), so the parse has the other core to itself instead of sharing it with the first steps
-    parse = DbtParse(url) if any(step.dbt for step in todo) else None
+    if parse is None and any(step.dbt for step in todo):
+        parse = DbtParse(url)
     total = len(DEMO_STEPS)
     try:
         print("loading the Dagster code location…", flush=True)
@@ -251,14 +290,14 @@ def materialize_sample(runtime: Runtime, refresh: bool = False, preloading: thre
                 print(f"{label}: already materialized for this code and data, skipped")
                 continue
             if step.dbt and parse is not None:
-                parse.keep()
+                parse.finish()
                 parse = None
             started = time.monotonic()
             run_id = _run_step(runtime, definitions, instance, step, label)
             _record(url, step.name, current, run_id)
             print(f"{label}: done in {time.monotonic() - started:.1f} s (run {run_id[:8]})", flush=True)
         if parse is not None:
-            parse.keep()
+            parse.finish()
             parse = None
     finally:
         if parse is not None:  # a step failed (or Ctrl-C) before the first dbt step: no parse left behind

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from azak_cli.runtime.milvus import EmbeddedMilvus
 from azak_cli.runtime.postgres import (
+    SUPERUSER,
     DatabaseConfigError,
     EmbeddedPostgres,
     PgUrl,
@@ -116,6 +117,15 @@ def embedded_postgres() -> EmbeddedPostgres:
 
 def embedded_milvus() -> EmbeddedMilvus:
     return EmbeddedMilvus(azak_home() / "milvus", _int_setting("AZAK_MILVUS_PORT", 19530))
+
+
+def warehouse_address() -> PgUrl:
+    """The warehouse as far as it is known before anything starts: ``AZAK_DATABASE_URL``, or the
+    embedded server's address and database without its password (a fresh home has none yet)."""
+    raw_url = settings_registry.read_or("AZAK_DATABASE_URL", "")
+    if raw_url:
+        return PgUrl.parse(raw_url, "AZAK_DATABASE_URL")
+    return PgUrl(SUPERUSER, "", "127.0.0.1", embedded_postgres().port, DEFAULT_DATABASE)
 
 
 @contextmanager

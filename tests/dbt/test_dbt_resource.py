@@ -13,8 +13,8 @@ from dagster_dbt import DbtCliResource
 from dagster_dbt.core import resource as dagster_dbt_resource
 from packaging import version
 
-from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
 from azak_pipelines.defs.dbt.resources import DBT_EXECUTABLE, AzakDbtCliResource
+from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR
 
 
 def test_the_replaced_members_are_still_dagster_dbts_own():

@@ -12,13 +12,8 @@ from pathlib import Path
 import pytest
 from dagster_dbt import DbtCliResource
 
-from azak_pipelines.defs.dbt.project import (
-    DBT_PROJECT_DIR,
-    dbt_env,
-    invocation_target,
-    keep_partial_parse,
-    parse_state,
-)
+from azak_pipelines.defs.dbt.project import DBT_PROJECT, invocation_target, keep_partial_parse, parse_state
+from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR, MANIFEST, dbt_env
 
 A, B = (dbt_env(f"postgresql://postgres@127.0.0.1:5432/azak_parse_state_{name}") for name in "ab")
 
@@ -70,3 +65,29 @@ def test_each_connection_keeps_its_own_state(tmp_path, other):
     assert parse_state(base, tmp_path) != parse_state(dbt_env(url[other]), tmp_path)
     assert parse_state(base, tmp_path) == parse_state(dbt_env("postgresql://postgres:secret@127.0.0.1:5432/azak"),
                                                       tmp_path)  # dbt's profile hash leaves the password out
+
+
+def test_the_manifest_is_where_dagster_dbt_reads_it():
+    """``lib/dbt_files`` names the manifest without importing dagster-dbt (the demo checks it, and
+    starts ``dbt parse``, before Dagster is imported): it must be DbtProject's own path."""
+    assert DBT_PROJECT.manifest_path == MANIFEST
+
+
+def test_a_state_parsed_without_the_password_fits_the_connection_with_it(tmp_path, monkeypatch):
+    """``azak demo`` parses before its embedded PostgreSQL has a password (``DbtParse.early``); the
+    warehouse's first build starts from that state only because dbt's profile hash leaves the
+    password out."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    dbt = DbtCliResource(project_dir=str(project), profiles_dir=str(project),
+                         dbt_executable=str(Path(sys.executable).with_name("dbt")))
+    without, with_password = (dbt_env(f"postgresql://postgres{secret}@127.0.0.1:5999/azak")
+                              for secret in ("", ":a-password"))
+    for name, value in without.items():
+        monkeypatch.setenv(name, value)
+    first, _ = parse_log(dbt, invocation_target("parse", without, project))
+    keep_partial_parse(first, project, env=without)
+    for name, value in with_password.items():
+        monkeypatch.setenv(name, value)
+    _, log = parse_log(dbt, invocation_target("parse", with_password, project))
+    assert "Unable to do partial parsing" not in log and "Nothing changed, skipping partial parsing" in log

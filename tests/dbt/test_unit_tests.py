@@ -12,8 +12,8 @@ import psycopg
 import pytest
 import yaml
 
-from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_env
 from azak_pipelines.defs.dbt.tables import SOURCE_TABLES
+from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR, dbt_env
 from azak_pipelines.lib.warehouse import ensure_table
 from tests.conftest import BIN
 

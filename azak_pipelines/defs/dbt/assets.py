@@ -9,9 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 
 from azak_pipelines.defs.automation import EAGER
 from azak_pipelines.defs.dbt.project import (
-    DBNAME,
     DBT_PROJECT,
-    dbt_env,
     ensure_manifest,
     invocation_target,
     keep_partial_parse,
@@ -20,6 +18,7 @@ from azak_pipelines.defs.dbt.project import (
 from azak_pipelines.defs.dbt.resources import AzakDbtCliResource
 from azak_pipelines.defs.dbt.tables import SOURCE_TABLES
 from azak_pipelines.defs.resources import Warehouse
+from azak_pipelines.lib.dbt_files import DBNAME, dbt_env
 from azak_pipelines.lib.warehouse import ensure_table
 
 # dbt models follow their inputs: whenever an upstream table is updated (an import, a backfill, a

@@ -16,45 +16,17 @@ import tempfile
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from dagster_dbt import DbtProject
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
+from azak_pipelines.lib.dbt_files import DBNAME, DBT_PROJECT_DIR, MANIFEST, manifest_is_current
+
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-MANIFEST = DBT_PROJECT.manifest_path
-_SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
-
-
-# the profile variable naming the warehouse database (dbt reads it; runs and checks compare with it)
-DBNAME = "AZAK_DBT_DBNAME"
-
-
-def dbt_env(database_url: str) -> dict[str, str]:
-    """The profile's connection variables derived from a PostgreSQL URL."""
-    parts = urlsplit(database_url)
-    return {
-        "AZAK_DBT_HOST": parts.hostname or "127.0.0.1",
-        "AZAK_DBT_PORT": str(parts.port or 5432),
-        "AZAK_DBT_USER": unquote(parts.username or "postgres"),
-        "AZAK_DBT_PASSWORD": unquote(parts.password or ""),
-        DBNAME: unquote(parts.path.lstrip("/")),
-    }
-
-
-def _newest_source_mtime() -> float:
-    newest = 0.0
-    for name in _SOURCES:
-        path = DBT_PROJECT_DIR / name
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-        for file in files:
-            newest = max(newest, file.stat().st_mtime)
-    return newest
 
 
 def ensure_manifest() -> Path:
     """Run ``dbt parse`` when the manifest is missing or older than the project's files."""
-    if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
+    if manifest_is_current():
         return MANIFEST
     dbt = Path(sys.executable).with_name("dbt")
     result = subprocess.run(

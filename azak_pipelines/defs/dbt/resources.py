@@ -25,7 +25,7 @@ from dagster_dbt import DbtCliResource
 from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 from packaging import version
 
-from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
+from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR
 
 # the ``dbt`` executable of this environment: its version is the installed dbt-core package's
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))

@@ -10,7 +10,7 @@ COMPOSITES = [KOSPI, KOSDAQ, KOSPI200]
 def sector_codes() -> list[str]:
     # imported here: the dbt project's module imports dagster-dbt (seconds), which the price
     # import (azak_pipelines.definitions.daily_prices_defs) does not otherwise need
-    from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
+    from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR
 
     return [sector.code for sector in read_sector_mapping(DBT_PROJECT_DIR / "seeds")]
 

@@ -9,13 +9,13 @@ import dagster as dg
 from azak_core.settings_registry import read_or
 from azak_pipelines.defs.calendar.partitions import news_days
 from azak_pipelines.defs.common import AssetResult, asset_key, preview, window_of
-from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
 from azak_pipelines.defs.matching.tables import NEWS_STOCK_MATCHES
 from azak_pipelines.defs.news.tables import NEWS_ARTICLES
 from azak_pipelines.defs.reference.tables import STOCK_HISTORY, STOCKS
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.defs.versions import slice_version
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
+from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR
 from azak_pipelines.lib.matching.linker import Linker, load_linker_from_rows, tables_version
 from azak_pipelines.lib.matching.linker_tables import SEED_FILES, spans_from_rows
 from azak_pipelines.lib.matching.links import link_processes, linked_rows

@@ -14,13 +14,7 @@ from azak_core.market import STOCK_CODE
 from azak_core.settings_registry import read_or
 from azak_pipelines.defs import pools
 from azak_pipelines.defs.common import Window, kst_today
-from azak_pipelines.defs.dbt.project import (
-    DBT_PROJECT_DIR,
-    dbt_env,
-    ensure_manifest,
-    invocation_target,
-    keep_partial_parse,
-)
+from azak_pipelines.defs.dbt.project import ensure_manifest, invocation_target, keep_partial_parse
 from azak_pipelines.defs.market.assets import fetch_daily_bars
 from azak_pipelines.defs.market.resources import KisResource
 from azak_pipelines.defs.market.tables import DAILY_PRICES
@@ -33,6 +27,7 @@ from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.defs.versions import written_by
 from azak_pipelines.lib import onboarding
 from azak_pipelines.lib.calendar.krx_calendar import utc_now
+from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR, dbt_env
 from azak_pipelines.lib.matching.linker import tables_version
 from azak_pipelines.lib.matching.links import link_articles
 from azak_pipelines.lib.quarantine import reasons_summary, record_quarantine

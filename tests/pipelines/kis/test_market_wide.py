@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from azak_core.market import KST
-from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
+from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR
 from azak_pipelines.lib.http import NoLimit
 from azak_pipelines.lib.kis.client import KisClient, KisConfig, KisUnsupported, MemoryTokenStore
 from azak_pipelines.lib.kis.generated import NOTE, constituents, daily_series, generated_files

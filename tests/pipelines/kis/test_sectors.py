@@ -2,7 +2,7 @@
 
 import pytest
 
-from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
+from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR
 from azak_pipelines.lib.kis.master import MasterFileError
 from azak_pipelines.lib.kis.sectors import (
     Sector,

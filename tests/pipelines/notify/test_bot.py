@@ -8,8 +8,8 @@ import psycopg
 import pytest
 
 from azak_api.admin import upsert_user_async
-from azak_pipelines.defs.dbt.project import DBT_PROJECT_DIR
 from azak_pipelines.defs.predictions.tables import STOCK_REPORTS
+from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR
 from azak_pipelines.lib.matching.linker import load_linker
 from azak_pipelines.lib.notify import subscribers
 from azak_pipelines.lib.notify.bot import BotContext, build_application, serve
