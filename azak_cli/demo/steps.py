@@ -172,16 +172,18 @@ def preload_code_location(parse: "DbtParse | None" = None) -> threading.Thread:
     manifest wait for it, so that the code location does not parse the project a second time."""
 
     def load() -> None:
-        import dagster  # noqa: F401  (the heavy imports, while the parse runs)
+        import dagster  # noqa: F401  (while the parse runs: what does not read the manifest)
         import dagster_dbt  # noqa: F401
 
-        import azak_pipelines.defs as package
+        import azak_pipelines.defs
+        import azak_pipelines.lib
 
-        if parse is not None:
-            parse.finish()
         try:  # walking imports the packages too
-            for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-                importlib.import_module(module.name)
+            for package in (azak_pipelines.lib, azak_pipelines.defs):
+                if package is azak_pipelines.defs and parse is not None:
+                    parse.finish()
+                for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+                    importlib.import_module(module.name)
         except Exception:  # raised again, in the main thread, by load_defs()
             return
 
@@ -278,12 +280,12 @@ def materialize_sample(runtime: Runtime, refresh: bool = False, preloading: thre
     total = len(DEMO_STEPS)
     try:
         print("loading the Dagster code location…", flush=True)
+        instance = dagster_instance()  # its storage made ready while the modules are imported
         if preloading is not None:
             preloading.join()
         from azak_pipelines.definitions import defs as load_defs
 
         definitions = load_defs()
-        instance = dagster_instance()
         for number, step in enumerate(DEMO_STEPS, start=1):
             label = f"[{number}/{total}] {step.name}"
             if step.name in done:
