@@ -177,3 +177,20 @@ def test_ab_pairs_common_items_and_refuses_small_samples():
     assert small["hit"]["verdict"] == "not enough data" and small["hit"]["n"] == 10
     # items only one model answered are not compared
     assert ab.compare(a[:5], _items([1] * 5, model="b")[5:], min_n=2)[0]["n"] == 0
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 400])
+def test_the_resampled_ece_is_the_ece_of_each_resample(n):
+    """``resampled_ece`` computes every bootstrap resample's ECE at once: each equals :func:`ece` of
+    that resample's pairs (missing probabilities and hits left out; the last bin closed at 1.0)."""
+    rng = np.random.default_rng(n)
+    probabilities, hits = rng.random(n), (rng.random(n) < 0.6).astype(float)
+    probabilities[0] = 1.0
+    probabilities[rng.random(n) < 0.1], hits[rng.random(n) < 0.05] = np.nan, np.nan
+    draws = rng.integers(0, n, size=(300, n))
+    usable = ~np.isnan(probabilities) & ~np.isnan(hits)
+    expected = [metrics.ece(probabilities[row[usable[row]]].tolist(), hits[row[usable[row]]].tolist())
+                for row in draws]
+    got = metrics.resampled_ece(probabilities, hits, draws)
+    assert [e is None for e in expected] == np.isnan(got).tolist()
+    assert [e for e in expected if e is not None] == pytest.approx(got[~np.isnan(got)].tolist(), rel=0, abs=1e-12)
