@@ -74,7 +74,8 @@ def daily_series(series: Mapping[str, Iterable[tuple[date, float]]], title: str,
         ordered = sorted(points)
         axes.plot([p[0] for p in ordered], [p[1] for p in ordered], marker="o", markersize=3, label=name)
     axes.set_ylabel(ylabel)
-    axes.legend(fontsize=7)
+    if series:  # no model has a day yet: an empty chart, without matplotlib's warning of an empty legend
+        axes.legend(fontsize=7)
     figure.autofmt_xdate()
     return png(figure)
 
