@@ -201,11 +201,15 @@ class DbtParse:
     connection ("profile has changed"), as the state of a fresh install is; its profile hash covers
     host, port, user and database, not the password, so the parse can start before the embedded
     PostgreSQL has one (:meth:`early`). The manifest is the same for any connection to a database
-    of the same name (only timestamps differ)."""
+    of the same name (only timestamps differ), so it is put in place only for the profile's default
+    database, the one ``ensure_manifest`` parses for."""
 
     def __init__(self, database_url: str):
-        from azak_pipelines.lib.dbt_files import DBT_PROJECT_DIR, dbt_env
+        from azak_pipelines.lib.dbt_files import DBNAME, DBT_PROJECT_DIR, PROFILE_DATABASE, dbt_env
 
+        # the manifest names the database it was parsed for: only a parse for the default one may
+        # stand in for the project's (a warehouse of another name leaves that to ensure_manifest)
+        self.makes_manifest = dbt_env(database_url)[DBNAME] == PROFILE_DATABASE
         self.target = Path(tempfile.mkdtemp(prefix="azak-dbt-parse-"))
         dbt = Path(sys.executable).with_name("dbt")
         self.process = subprocess.Popen(
@@ -250,7 +254,8 @@ class DbtParse:
             self._finished = True
             output, _ = self.process.communicate()
             if self.process.returncode == 0:
-                if not manifest_is_current():  # copied beside it, then renamed: never read half-written
+                # copied beside it, then renamed: never read half-written
+                if self.makes_manifest and not manifest_is_current():
                     MANIFEST.parent.mkdir(parents=True, exist_ok=True)
                     with tempfile.NamedTemporaryFile(dir=MANIFEST.parent, prefix=".manifest.", delete=False) as copy:
                         copy.write((self.target / MANIFEST.name).read_bytes())

@@ -11,6 +11,7 @@ MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 _SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 # the profile variable naming the warehouse database (dbt reads it; runs and checks compare with it)
 DBNAME = "AZAK_DBT_DBNAME"
+PROFILE_DATABASE = "azak"  # profiles.yml's default for it: the database the project's manifest names
 
 
 def dbt_env(database_url: str) -> dict[str, str]:

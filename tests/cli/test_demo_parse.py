@@ -38,3 +38,14 @@ def test_an_abandoned_parse_leaves_nothing(tmp_path, monkeypatch):
     parse.finish()  # after abandon: nothing to wait for, nothing put in place
     assert parse.process.returncode is not None and not parse.target.exists()
     assert not (tmp_path / "manifest.json").exists()
+
+
+def test_a_parse_for_a_warehouse_of_another_name_leaves_the_manifest_to_the_code_location(tmp_path, monkeypatch):
+    """The manifest's relation names carry the database it was parsed for: a demo on
+    ``AZAK_DATABASE_URL=…/other`` keeps its parse state but does not replace the project's manifest."""
+    missing = tmp_path / "manifest.json"
+    monkeypatch.setattr(dbt_files, "MANIFEST", missing)
+    parse = DbtParse.early("postgresql://postgres@127.0.0.1:5999/other")
+    assert parse is not None
+    parse.finish()
+    assert not missing.exists() and not parse.target.exists()
