@@ -1,8 +1,9 @@
 """Quality checks on the market tables, shown in Dagit beside each asset."""
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -19,9 +20,14 @@ QUERIES = Path(__file__).with_name("checks.sql")
 DAILY = dg.AssetKey(["raw", "daily_prices"])
 
 
-def _rows(conn: Any, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+# the days a run wrote (its partition range), or every day (a check run on its own)
+Days = Mapping[str, date]
+EVERY_DAY: Days = {"first": date.min, "last": date.max}
+
+
+def _rows(conn: Any, name: str, days: Days = EVERY_DAY) -> tuple[list[str], list[tuple[Any, ...]]]:
     with conn.cursor() as cursor:
-        cursor.execute(load_queries(QUERIES)[name])
+        cursor.execute(load_queries(QUERIES)[name], days)
         columns = [c.name for c in cursor.description or []]
         return columns, cursor.fetchall()
 
@@ -38,9 +44,10 @@ class _Verdict(NamedTuple):
     metadata: dict[str, Any]
 
 
-def _listed(conn: Any, query: str, severity: dg.AssetCheckSeverity, what: str) -> _Verdict:
+def _listed(conn: Any, query: str, severity: dg.AssetCheckSeverity, what: str,
+            days: Days = EVERY_DAY) -> _Verdict:
     """Passed when ``query`` finds no rows; else the rows it found (the first 20) and their count."""
-    columns, rows = _rows(conn, query)
+    columns, rows = _rows(conn, query, days)
     metadata: dict[str, Any] = {"count": len(rows)}
     if rows:
         metadata["rows"] = _table(columns, rows)
@@ -59,7 +66,7 @@ def _ohlc(conn: Any) -> _Verdict:
 class _Check(NamedTuple):
     description: str
     blocking: bool
-    evaluate: Callable[[Any], _Verdict]
+    evaluate: Callable[[Any, Days], _Verdict]
 
 
 WARN, ERROR = dg.AssetCheckSeverity.WARN, dg.AssetCheckSeverity.ERROR
@@ -67,20 +74,25 @@ CHECKS = {
     "ohlc_sanity": _Check(
         "low ≤ open, close ≤ high and volume ≥ 0 on every bar (halt days have no OHLC). Adjusted bars "
         "that miss by 1 KRW — the vendor rounds each adjusted price on its own — are listed, not failed.",
-        True, _ohlc),
+        True, lambda conn, days: _ohlc(conn)),
     "no_duplicate_keys": _Check(
         "One row per (stock, day, price basis) — the database enforces it; this proves it.",
-        True, lambda conn: _listed(conn, "duplicate_keys", ERROR, "duplicated keys")),
+        True, lambda conn, days: _listed(conn, "duplicate_keys", ERROR, "duplicated keys")),
     "complete_against_calendar": _Check(
         "Every KRX session between a watch-list stock's first and last bar has a bar; the missing "
-        "sessions are listed.", False, lambda conn: _listed(conn, "missing_sessions", WARN, "sessions missing")),
+        "sessions are listed.",
+        False, lambda conn, days: _listed(conn, "missing_sessions", WARN, "sessions missing")),
+    # the two review lists judge the days the run wrote: a halt or a jump reviewed once does not
+    # fail every later run of the table (in the daemon, twice every trading day, forever)
     "halts_flagged": _Check(
-        "Zero-volume days (trading halts) are kept, not dropped; this lists them for review.",
-        False, lambda conn: _listed(conn, "halts", WARN, "halt days (kept)")),
+        "Zero-volume days (trading halts) are kept, not dropped; this lists them for review — those "
+        "of the days the run wrote (every day when the check runs on its own).",
+        False, lambda conn, days: _listed(conn, "halts", WARN, "halt days (kept)", days)),
     "probable_corporate_actions": _Check(
         "Day-over-day moves beyond KRX's ±30% price limit cannot be trades: probably a split, merger "
-        "or spin-off the adjustment missed. Listed for review.",
-        False, lambda conn: _listed(conn, "limit_breaches", WARN, "moves beyond ±30%")),
+        "or spin-off the adjustment missed. Listed for review — those of the days the run wrote "
+        "(every day when the check runs on its own).",
+        False, lambda conn, days: _listed(conn, "limit_breaches", WARN, "moves beyond ±30%", days)),
 }
 
 
@@ -100,10 +112,14 @@ CHECK_CONNECTIONS = 2
 def daily_prices_checks(context: dg.AssetCheckExecutionContext,
                         warehouse: Warehouse) -> Iterator[dg.AssetCheckResult]:
     selected = sorted(key.name for key in context.selected_asset_check_keys)
+    days = EVERY_DAY
+    if context.has_partition_key_range or context.has_partition_key:  # a range of days, or one
+        written = context.partition_key_range
+        days = {"first": date.fromisoformat(written.start), "last": date.fromisoformat(written.end)}
 
     def evaluate_all(names: list[str]) -> list[tuple[str, _Verdict]]:
         with warehouse.connect() as conn:
-            return [(name, _evaluate(conn, name)) for name in names]
+            return [(name, _evaluate(conn, name, days)) for name in names]
 
     with ThreadPoolExecutor(CHECK_CONNECTIONS, "daily-prices-checks") as pool:
         groups = [selected[i::CHECK_CONNECTIONS] for i in range(CHECK_CONNECTIONS)]
@@ -115,10 +131,10 @@ def daily_prices_checks(context: dg.AssetCheckExecutionContext,
                                   metadata=verdict.metadata)
 
 
-def _evaluate(conn: Any, name: str) -> _Verdict:
+def _evaluate(conn: Any, name: str, days: Days) -> _Verdict:
     """One check's verdict; "not checked" when a table it reads does not exist yet."""
     try:
-        return CHECKS[name].evaluate(conn)
+        return CHECKS[name].evaluate(conn, days)
     except psycopg.errors.UndefinedTable as exc:
         table = (exc.diag.message_primary or "a table").replace("relation ", "").replace(" does not exist", "")
         return _Verdict(False, WARN, f"not checked: {table} does not exist yet "

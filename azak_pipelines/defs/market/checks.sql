@@ -46,6 +46,7 @@ order by 1, 2;
 select stock_code, trade_date, close
 from raw.daily_prices
 where volume = 0 and price_basis = 'adjusted'
+    and trade_date between %(first)s and %(last)s
 order by stock_code, trade_date;
 
 -- name: limit_breaches
@@ -59,4 +60,5 @@ select stock_code, trade_date, previous_close, close,
        round((close / previous_close - 1) * 100, 2) as move_pct
 from moves
 where previous_close > 0 and abs(close / previous_close - 1) > 0.30
+    and trade_date between %(first)s and %(last)s
 order by stock_code, trade_date;

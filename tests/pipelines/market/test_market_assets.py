@@ -4,6 +4,7 @@ import logging
 import threading
 from datetime import date, datetime
 
+import dagster as dg
 import psycopg
 import pytest
 
@@ -15,7 +16,7 @@ from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib import replay_http
 from azak_pipelines.lib.kis.replay import KisSimulator, fixed_clock, serve
 from azak_pipelines.lib.sample_data import BUNDLED
-from tests.pipelines.runs import checks, materialization, run
+from tests.pipelines.runs import checks, definitions, materialization, run
 
 
 def rows(url: str, query: str, params: tuple = ()) -> list[tuple]:
@@ -61,6 +62,14 @@ def test_halts_and_corporate_actions_are_flagged_and_kept(warehouse_with_stocks,
     kept = rows(warehouse_with_stocks, "SELECT count(*), count(open) FROM raw.daily_prices "
                 "WHERE stock_code = '012450' AND volume = 0")
     assert kept == [(18, 0)]  # kept, with no OHLC (no trade happened)
+    # a later run judges the days it wrote: the halt reviewed above does not fail it again (the
+    # daemon's daily runs would otherwise fail the check twice a trading day, for good)
+    one_day = definitions().resolve_job_def("daily_prices_job").execute_in_process(
+        partition_key="2025-06-04", instance=dg.DagsterInstance.ephemeral())  # as a schedule's run is
+    for later in (run("daily_prices_job", ("2025-06-02", "2025-06-03")), one_day):
+        halts = checks(later)["halts_flagged"]
+        assert halts.passed and halts.metadata["count"].value == 0
+    assert rows(warehouse_with_stocks, "SELECT count(*) FROM raw.daily_prices WHERE volume = 0") == [(18,)]
 
 
 def test_an_ohlc_violation_fails_the_blocking_check(warehouse_with_stocks, replay):
