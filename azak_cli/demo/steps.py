@@ -246,7 +246,7 @@ class DbtParse:
         only costs the code location, or that invocation, a parse of its own (and says so)."""
         import shutil
 
-        from azak_pipelines.lib.dbt_files import MANIFEST, manifest_is_current
+        from azak_pipelines.lib.dbt_files import MANIFEST, copy_atomically, manifest_is_current
 
         with self._lock:
             if self._finished:
@@ -254,13 +254,8 @@ class DbtParse:
             self._finished = True
             output, _ = self.process.communicate()
             if self.process.returncode == 0:
-                # copied beside it, then renamed: never read half-written
                 if self.makes_manifest and not manifest_is_current():
-                    MANIFEST.parent.mkdir(parents=True, exist_ok=True)
-                    with tempfile.NamedTemporaryFile(dir=MANIFEST.parent, prefix=".manifest.", delete=False) as copy:
-                        copy.write((self.target / MANIFEST.name).read_bytes())
-                    shutil.copystat(self.target / MANIFEST.name, copy.name)  # its time says it is current
-                    os.replace(copy.name, MANIFEST)
+                    copy_atomically(self.target / MANIFEST.name, MANIFEST, keep_times=True)
                 from azak_pipelines.defs.dbt.project import keep_partial_parse
 
                 keep_partial_parse(self.target)

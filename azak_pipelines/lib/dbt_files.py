@@ -2,6 +2,9 @@
 and the profile's connection variables. No Dagster and no dbt import here, so that a command can
 start ``dbt parse`` before it imports them (``azak demo``: ``azak_cli/demo/steps.py``)."""
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -39,3 +42,15 @@ def _newest_source_mtime() -> float:
 def manifest_is_current() -> bool:
     """Whether the manifest exists and no project file is newer than it."""
     return MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime()
+
+
+def copy_atomically(source: Path, destination: Path, keep_times: bool = False) -> None:
+    """Copy ``source`` beside ``destination``, then rename it into place: a reader (another
+    process's dbt, the code location) never sees a half-written file. ``keep_times`` keeps the
+    source's modification time (a manifest's says whether it is current)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=destination.parent, prefix=f".{destination.stem}.", delete=False) as copy:
+        copy.write(source.read_bytes())
+    if keep_times:
+        shutil.copystat(source, copy.name)
+    os.replace(copy.name, destination)

@@ -12,14 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from azak_pipelines.lib.dbt_files import DBNAME, DBT_PROJECT_DIR, MANIFEST, manifest_is_current
+from azak_pipelines.lib.dbt_files import DBNAME, DBT_PROJECT_DIR, MANIFEST, copy_atomically, manifest_is_current
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -79,13 +78,8 @@ def keep_partial_parse(target_path: Path, project_dir: Path = DBT_PROJECT_DIR,
     state = Path(target_path) / PARTIAL_PARSE
     if not state.exists():
         return
-    content = state.read_bytes()
-    destinations = [project_dir / "target" / PARTIAL_PARSE] + ([parse_state(env, project_dir)] if env else [])
-    for destination in destinations:
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=destination.parent, prefix=".partial_parse.", delete=False) as copy:
-            copy.write(content)
-        os.replace(copy.name, destination)
+    for destination in [project_dir / "target" / PARTIAL_PARSE] + ([parse_state(env, project_dir)] if env else []):
+        copy_atomically(state, destination)
 
 
 def manifest_database() -> str:
