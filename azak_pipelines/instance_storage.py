@@ -1,4 +1,5 @@
-"""Dagster's PostgreSQL event log, tuned for runs that record thousands of partition events.
+"""Dagster's PostgreSQL event log and run storage, tuned for runs that record thousands of
+partition events and for processes that execute hundreds of short runs.
 
 A single-run backfill over ten years plans and records one materialization per calendar day, so
 that Dagit keeps each day's status. The stock dagster-postgres storage writes each of those events
@@ -19,24 +20,59 @@ This subclass:
 * turns Dagster's event batching on (``DAGSTER_EVENT_BATCH_SIZE``, which Dagster reads per event) in
   any process whose instance uses it, unless the environment sets it.
 
-It is selected in ``dagster.yaml`` and in the Kubernetes values (deploy/dagster-values.yaml).
+The run storage (``PooledPostgresRunStorage``) keeps a pool too: dagster-postgres opens a new
+connection for each of its queries (``NullPool``), about 20 per run (the run's creation, each run
+event, each look-up of the run), and a new PostgreSQL connection costs a server process; it was a
+tenth of a quiet simulated hour's CPU (``azak simulate``, docs/figures.md).
+
+Both are selected in ``dagster.yaml`` and in the Kubernetes values (deploy/dagster-values.yaml).
 """
 
 import itertools
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import dagster as dg
 from dagster_postgres.event_log import PostgresEventLogStorage
+from dagster_postgres.run_storage import PostgresRunStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
+T = TypeVar("T", "PooledPostgresRunStorage", "PooledPostgresEventLogStorage")
 # events per batch insert; a run's planned and recorded materializations come in batches this size
 EVENT_BATCH_SIZE = "1000"
 PLANNED = dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
 # what a ranged run writes once per partition day, in batches
 BATCHED = {PLANNED, dg.DagsterEventType.ASSET_MATERIALIZATION}
 CHECK_PLANNED = dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
+
+
+def pooled_engine(postgres_url: str, token_provider: Any) -> Any:
+    """A small pool in place of dagster-postgres' connection per call; a connection is checked
+    (``pool_pre_ping``) before each use, so one left from before a database restart is replaced."""
+    return create_pg_engine(postgres_url, token_provider, isolation_level="AUTOCOMMIT", pool_size=2,
+                            max_overflow=4, pool_recycle=300, pool_pre_ping=True)
+
+
+def _from_config(cls: type[T], inst_data: Any, config_value: Mapping[str, Any]) -> T:
+    return cls(postgres_url=pg_url_from_config(config_value),
+               should_autocreate_tables=config_value.get("should_autocreate_tables", True),
+               inst_data=inst_data, token_provider=get_token_provider_from_config(config_value))
+
+
+class PooledPostgresRunStorage(PostgresRunStorage):
+    """dagster-postgres' run storage with a connection pool (``_engine`` is Dagster's own, pinned by
+    tests/pipelines/test_instance_storage.py)."""
+
+    def __init__(self, postgres_url: str, should_autocreate_tables: bool = True,
+                 inst_data: Any = None, token_provider: Any = None):
+        super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
+        self._engine.dispose()
+        self._engine = pooled_engine(postgres_url, token_provider)
+
+    @classmethod
+    def from_config_value(cls, inst_data: Any, config_value: Mapping[str, Any]) -> "PooledPostgresRunStorage":
+        return _from_config(cls, inst_data, config_value)
 
 
 class PooledPostgresEventLogStorage(PostgresEventLogStorage):
@@ -48,21 +84,14 @@ class PooledPostgresEventLogStorage(PostgresEventLogStorage):
                  inst_data: Any = None, token_provider: Any = None):
         super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
         self._engine.dispose()
-        self._engine = create_pg_engine(
-            postgres_url, token_provider, isolation_level="AUTOCOMMIT", pool_size=2,
-            max_overflow=4, pool_recycle=300, pool_pre_ping=True)
+        self._engine = pooled_engine(postgres_url, token_provider)
         self._existing_tables: set[str] = set()
         os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
 
     @classmethod
     def from_config_value(cls, inst_data: Any,
                           config_value: Mapping[str, Any]) -> "PooledPostgresEventLogStorage":
-        return cls(
-            postgres_url=pg_url_from_config(config_value),
-            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-            inst_data=inst_data,
-            token_provider=get_token_provider_from_config(config_value),
-        )
+        return _from_config(cls, inst_data, config_value)
 
     def has_table(self, table_name: str) -> bool:
         # tables are only ever added by migrations, so a "yes" can be remembered

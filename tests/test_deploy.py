@@ -8,6 +8,7 @@ import shlex
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 import yaml
 
 from tests.conftest import PROJECT_ROOT
@@ -189,9 +190,15 @@ def test_storage_is_the_external_postgresql():
     assert f"CREATE DATABASE {pg['postgresqlDatabase']};" in (PROJECT_ROOT / "docker" / "postgres-init.sql").read_text()
 
 
-# What the chart (1.13.27, templates/configmap-instance.yaml) renders for the event log: fixed,
-# with no value to change it. `additionalInstanceConfig` is rendered at the end of the same file.
-CHART_EVENT_LOG = """
+# What the chart (1.13.27, templates/configmap-instance.yaml) renders for the run storage and the
+# event log: fixed, with no value to change them. `additionalInstanceConfig` is rendered at the end
+# of the same file.
+CHART_STORAGES = """
+run_storage:
+  module: dagster_postgres.run_storage
+  class: PostgresRunStorage
+  config:
+    postgres_db: {username: azak, password: {env: DAGSTER_PG_PASSWORD}, hostname: azak-postgres}
 event_log_storage:
   module: dagster_postgres.event_log
   class: PostgresEventLogStorage
@@ -200,14 +207,15 @@ event_log_storage:
 """
 
 
-def test_the_chart_instance_uses_the_pooled_event_log_of_dagster_yaml(tmp_path):
+@pytest.mark.parametrize("storage", ["run_storage", "event_log_storage"])
+def test_the_chart_instance_uses_the_pooled_storages_of_dagster_yaml(tmp_path, storage):
     from dagster_shared.yaml_utils import load_yaml_from_globs  # what DagsterInstance reads dagster.yaml with
 
     rendered = tmp_path / "dagster.yaml"
-    rendered.write_text(CHART_EVENT_LOG + yaml.safe_dump(VALUES["additionalInstanceConfig"]))
-    chosen = load_yaml_from_globs(str(rendered))["event_log_storage"]
+    rendered.write_text(CHART_STORAGES + yaml.safe_dump(VALUES["additionalInstanceConfig"]))
+    chosen = load_yaml_from_globs(str(rendered))[storage]
     assert isinstance(chosen, dict)
-    local = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())["event_log_storage"]
+    local = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())[storage]
     assert (chosen["module"], chosen["class"]) == (local["module"], local["class"])
     # on the chart's own storage database, with the password the chart gives every pod
     pg = VALUES["postgresql"]

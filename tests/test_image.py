@@ -134,4 +134,5 @@ def test_the_image_tree_loads_the_code_locations_the_storages_and_the_api(tmp_pa
         assert loaded["assets"] == expected_assets, name
         assert loaded["jobs"] > 0 and loaded["sensors"] > 0 and loaded["schedules"] > 0, name
     assert "azak_pipelines.instance_storage.PooledPostgresEventLogStorage" in found["storages"]
+    assert "azak_pipelines.instance_storage.PooledPostgresRunStorage" in found["storages"]
     assert found["api_paths"] > 20

@@ -26,6 +26,11 @@ def register(subparsers: Any) -> None:
                         help="advance the simulated clock by this many seconds per run instead of the run's "
                              "measured wall duration, so that the 5-minute expectations do not measure this "
                              "machine's load (the ledger's notes say which was used)")
+    parser.add_argument("--intraday-every", type=_intraday, default=None, metavar="MINUTES",
+                        help="fire the session's minute-bar, quote-snapshot and market-wide schedules every "
+                             "MINUTES simulated minutes (5, 10, 15, 20, 30 or 60; default 30) and at 15:55, "
+                             "instead of every minute and every 5 minutes as the daemon does (5: as the "
+                             "daemon, merged per tick); the ledger's notes say which")
     parser.add_argument("--json", action="store_true", help="print the ledger as JSON")
     parser.set_defaults(func=run)
 
@@ -45,7 +50,20 @@ def run(args: argparse.Namespace) -> int:
     with environment.session() as runtime:
         runtime.ensure_milvus()  # the embeddings the automation asks for
         runtime.apply()
-        return main.simulate(runtime, args.first, args.last, args.json, args.hours, faults, args.run_cost)
+        return main.simulate(runtime, args.first, args.last, args.json, args.hours, faults, args.run_cost,
+                             args.intraday_every)
+
+
+def _intraday(value: str) -> int:
+    """Minutes between intraday firings: a multiple of the 5-minute tick that divides the hour."""
+    try:
+        minutes = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of minutes: {value!r}") from None
+    if minutes not in (5, 10, 15, 20, 30, 60):
+        raise argparse.ArgumentTypeError(f"{minutes}: give 5, 10, 15, 20, 30 or 60 (a multiple of the "
+                                         "5-minute tick that divides the hour)")
+    return minutes
 
 
 def _start(value: str) -> datetime:

@@ -38,6 +38,13 @@ from azak_pipelines.run_monitor import process_tags, reap_dead_runs
 from azak_pipelines.runs import QUIET_LOGS, failure
 
 TICK = timedelta(minutes=5)
+# the session's intraday schedules (every minute, every 5 minutes on the daemon): fired every
+# ``Simulation.intraday_every`` simulated minutes and at the session day's last tick (15:55, which
+# keeps the closing window's final state); issue 24 allows them sampled more coarsely, the ledger says so
+INTRADAY = frozenset({"minute_prices_schedule", "quote_snapshots_schedule", "market_wide_schedule"})
+EVERY_TICK = 5  # minutes: each tick, as the daemon (the every-minute requests of a tick merged)
+INTRADAY_EVERY = 30  # `azak simulate`'s default; each minute-bar run tops up the whole day so far
+LAST_TICK = (15, 55)
 # between ticks that ran nothing, only cron conditions can change their answer: evaluate then
 # every 30 simulated minutes (an ``on_cron`` condition still sees the cron tick that passed)
 QUIET_AUTOMATION = timedelta(minutes=30)
@@ -120,6 +127,7 @@ class Simulation:
     # the table inside whose write to SIGKILL a run, or None (--fault kill-run: once, the first run named)
     victim: Callable[[Request], str | None] | None = None
     run_cost: float | None = None  # simulated seconds per run (--run-cost); None: its measured wall duration
+    intraday_every: int = EVERY_TICK  # minutes between firings of the INTRADAY schedules (--intraday-every)
     # a context around each run's execution, given its request and its attempt tag (--fault db-restart)
     disruption: Callable[[Request, str], contextlib.AbstractContextManager[Any]] | None = None
     now: datetime = field(init=False)
@@ -181,11 +189,18 @@ class Simulation:
             minute = after + timedelta(minutes=1)
             while minute <= upto:
                 local = minute.astimezone(KST)  # every schedule of the code location runs in KST
-                if fires(schedule.cron_schedule, local):
+                if fires(schedule.cron_schedule, local) and self._sampled(schedule.name, local):
                     result = schedule.evaluate_tick(self._schedule_context(schedule, local))
                     found += [from_run_request(schedule.name, r, schedule.job_name) for r in result.run_requests or []]
                 minute += timedelta(minutes=1)
         return found
+
+    def _sampled(self, name: str, local: datetime) -> bool:
+        """Whether a firing of schedule ``name`` at ``local`` (KST) is kept (only INTRADAY ones are sampled)."""
+        if name not in INTRADAY:
+            return True
+        on_grid = local.minute % self.intraday_every == 0
+        return on_grid or ((local.hour, local.minute) >= LAST_TICK and local.hour == LAST_TICK[0])
 
     def _schedule_context(self, schedule: dg.ScheduleDefinition, at: datetime) -> dg.ScheduleEvaluationContext:
         """A schedule's context at ``at`` with this simulation's instance and the resources it asks
@@ -207,8 +222,12 @@ class Simulation:
         for sensor in repository.sensor_defs:
             if isinstance(sensor, dg.AutomationConditionSensorDefinition | dg.RunStatusSensorDefinition):
                 continue  # the automation: above; run-status sensors react to runs (see the ledger's notes)
+            # the resources the sensor asks for only: building all of them at each tick cost ~4 s of
+            # every simulated hour (the daemon builds a sensor's own resources too)
+            resources = self.definitions.resources or {}
+            needed = {key: resources[key] for key in sensor.required_resource_keys}
             context = dg.build_sensor_context(instance=self.instance, cursor=self.sensor_cursors.get(sensor.name),
-                                              resources=self.definitions.resources, repository_def=repository)
+                                              resources=needed, repository_def=repository)
             result = sensor.evaluate_tick(context)
             self.sensor_cursors[sensor.name] = result.cursor
             job = sensor.job_name if sensor.has_jobs else None

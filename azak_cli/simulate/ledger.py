@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 import psycopg
 
-from azak_cli.simulate.engine import TICK, RunRecord
+from azak_cli.simulate.engine import EVERY_TICK, TICK, RunRecord
 from azak_cli.simulate.faults import Fault, Window
 from azak_core.market import KST
 from azak_pipelines.lib.calendar.krx_calendar import krx_calendar
@@ -32,7 +32,6 @@ EVALUATION_JOB = "evaluation_job"
 DBT_MODELS = ("staging/", "marts/")  # the dbt models' asset keys: the automation rebuilds them (eager)
 MEASURED = "simulated time advances by each run's measured wall duration (the 5-minute bounds measure this machine)"
 NOTES = (
-    "minute bars: the every-minute schedule's requests within a tick are merged (sampled every 5 minutes)",
     "automation: evaluated at a tick's start and after its runs, again after the runs it asks for until it "
     "asks for nothing (the daemon's sensor looks every 30 s); between ticks that ran nothing, every 30 "
     "simulated minutes",
@@ -54,6 +53,17 @@ NOTES = (
     "predictions final by the next evaluation: read at the window's end (statuses only advance; the "
     "scores keep no history, so one made final by a later evaluation only is not told apart)",
 )
+
+
+def intraday_note(every: int) -> str:
+    """How the session's intraday schedules were sampled, for the ledger's notes."""
+    if every == EVERY_TICK:
+        return ("intraday: the minute-bar schedule's requests within a tick are merged (sampled every 5 "
+                "minutes); the quote-snapshot and market-wide schedules fire at each of their cron minutes")
+    return (f"intraday: the minute-bar, quote-snapshot and market-wide schedules (every minute and every 5 "
+            f"minutes on the daemon) fire every {every} simulated minutes and at 15:55 (--intraday-every); "
+            "each minute-bar run tops up the day's bars so far, so none is missing, but the day has fewer "
+            "quote snapshots and rankings")
 
 
 def time_note(run_cost: float | None) -> str:
@@ -114,7 +124,7 @@ class Ledger:
     days: dict[str, dict[str, Any]] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
     faults: dict[str, dict[str, Any]] = field(default_factory=dict)
-    notes: tuple[str, ...] = (*NOTES, MEASURED)
+    notes: tuple[str, ...] = (*NOTES, MEASURED)  # build() adds the intraday sampling and the time cost
 
     def as_json(self) -> dict[str, Any]:
         return {"days": self.days, "failed_expectations": self.failed, "faults": self.faults,
@@ -130,11 +140,12 @@ def _day(ledger: Ledger, day: Any) -> dict[str, Any]:
 
 
 def build(url: str, runs: list[RunRecord], window: Window, faults: Sequence[Fault] = (), *,
-          children: Mapping[str, Collection[str]], run_cost: float | None = None) -> Ledger:
+          children: Mapping[str, Collection[str]], run_cost: float | None = None,
+          intraday_every: int = EVERY_TICK) -> Ledger:
     """Count what the simulated days produced, then check the expectations (a failure a fault
     accounts for is not one) and whether each fault showed its behaviour. ``children``: each asset's
     children in the code location's graph (:func:`asset_children`); ``run_cost``: the simulation's."""
-    ledger = Ledger(notes=(*NOTES, time_note(run_cost)))
+    ledger = Ledger(notes=(*NOTES, intraday_note(intraday_every), time_note(run_cost)))
     first, end = window.start.astimezone(KST).date(), window.end
     last = (end - timedelta(microseconds=1)).astimezone(KST).date()
     for day in (first + timedelta(days=i) for i in range((last - first).days + 1)):

@@ -14,17 +14,19 @@ from azak_core.market import KST
 
 
 def simulate(runtime: Runtime, start: datetime, last: date, as_json: bool, hours: float | None = None,
-             faults: Sequence[Fault] = (), run_cost: float | None = None) -> int:
+             faults: Sequence[Fault] = (), run_cost: float | None = None, intraday_every: int | None = None) -> int:
     """Replay ``start`` (KST; ``--from``) to ``last`` 24:00 KST (or the first ``hours`` of it) with ``faults``
-    switched on, simulated time advancing by each run's wall duration or by ``run_cost`` seconds;
-    the exit code of :func:`exit_code`."""
-    from azak_cli.simulate.engine import Simulation
+    switched on, simulated time advancing by each run's wall duration or by ``run_cost`` seconds, the
+    intraday schedules fired every ``intraday_every`` minutes (None: the engine's default); the exit
+    code of :func:`exit_code`."""
+    from azak_cli.simulate.engine import INTRADAY_EVERY, Simulation
     from azak_cli.simulate.llm import provider_model
     from azak_cli.simulate.sources import live_kis, live_news, live_reddit
     from azak_pipelines.definitions import defs
     from azak_pipelines.runs import dagster_instance
 
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), KST)
+    every = intraday_every or INTRADAY_EVERY
     if hours is not None:
         end = min(end, start + timedelta(hours=hours))
     started = time.monotonic()
@@ -36,7 +38,7 @@ def simulate(runtime: Runtime, start: datetime, last: date, as_json: bool, hours
             restart.attached(runtime.embedded, runtime.child_env(), instance) if restart else contextlib.nullcontext():
         definitions = defs()
         simulation = Simulation(definitions, instance, start, end, say=_progress,
-                                victim=victim_of(faults), run_cost=run_cost,
+                                victim=victim_of(faults), run_cost=run_cost, intraday_every=every,
                                 disruption=restart.disruption if restart else None)
         try:
             runs = simulation.run()
@@ -46,7 +48,7 @@ def simulate(runtime: Runtime, start: datetime, last: date, as_json: bool, hours
             raise
     wall = time.monotonic() - started
     ledger = build(runtime.database.render(), runs, window, faults, children=asset_children(definitions),
-                   run_cost=run_cost)
+                   run_cost=run_cost, intraday_every=every)
     speed = (end - start).total_seconds() / wall
     if as_json:
         print(json.dumps({**ledger.as_json(), "wall_seconds": round(wall, 1), "speed": round(speed, 1)},

@@ -6,7 +6,8 @@ import pytest
 
 from azak_cli.commands import simulate as command
 from azak_cli.main import build_parser, main
-from azak_cli.simulate.ledger import MEASURED, Ledger, time_note
+from azak_cli.simulate.engine import EVERY_TICK, INTRADAY_EVERY
+from azak_cli.simulate.ledger import MEASURED, Ledger, intraday_note, time_note
 from azak_cli.simulate.main import exit_code
 
 WINDOW = ["simulate", "--from", "2025-06-09", "--to", "2025-06-09"]
@@ -23,6 +24,10 @@ def test_a_bad_argument_exits_2_before_any_simulation(capsys):
             main([*WINDOW, "--run-cost", cost])
         assert exited.value.code == 2, cost
         assert "--run-cost" in capsys.readouterr().err
+    for every in ("0", "7", "25", "120", "half"):  # not a multiple of the tick that divides the hour
+        with pytest.raises(SystemExit) as exited:
+            main([*WINDOW, "--intraday-every", every])
+        assert exited.value.code == 2 and "--intraday-every" in capsys.readouterr().err, every
 
 
 def test_the_exit_code_is_0_only_when_every_expectation_held_and_every_fault_was_shown():
@@ -37,6 +42,11 @@ def test_the_exit_code_is_0_only_when_every_expectation_held_and_every_fault_was
     # the notes say what the simulated clock advanced by
     assert time_note(None) == MEASURED and "measured wall duration" in MEASURED
     assert time_note(10.0) == "simulated time advances by a fixed 10 s per run (--run-cost)"
+    # and how the intraday schedules were sampled: every 30 minutes unless told
+    assert build_parser().parse_args(WINDOW).intraday_every is None
+    assert build_parser().parse_args([*WINDOW, "--intraday-every", "5"]).intraday_every == 5
+    assert "fire every 30 simulated minutes and at 15:55" in intraday_note(INTRADAY_EVERY)
+    assert "merged (sampled every 5 minutes)" in intraday_note(EVERY_TICK)
 
 
 def test_from_takes_a_kst_day_or_a_kst_time_on_the_tick_grid(capsys):
@@ -48,3 +58,20 @@ def test_from_takes_a_kst_day_or_a_kst_time_on_the_tick_grid(capsys):
         with pytest.raises(SystemExit) as exited:
             parse(["simulate", "--from", bad, "--to", "2025-06-07"])
         assert exited.value.code == 2 and "--from" in capsys.readouterr().err, bad
+
+
+def test_the_intraday_schedules_are_sampled_on_the_grid_and_at_the_sessions_last_tick():
+    from datetime import datetime
+
+    from azak_cli.simulate.engine import Simulation
+    from azak_core.market import KST
+
+    day = datetime(2025, 6, 9, tzinfo=KST)
+    coarse = Simulation(None, None, day, day, intraday_every=30)  # type: ignore[arg-type]  # no run is made
+    kept = [f"{h:02d}:{m:02d}" for h in range(9, 16) for m in range(0, 60, 5)
+            if coarse._sampled("quote_snapshots_schedule", day.replace(hour=h, minute=m))]
+    assert kept == [f"{h:02d}:{m:02d}" for h in range(9, 16) for m in (0, 30)] + ["15:55"]
+    assert coarse._sampled("minute_prices_schedule", day.replace(hour=15, minute=59))  # merged into 15:55's tick
+    assert coarse._sampled("news_schedule", day.replace(hour=9, minute=10))  # the others: every firing
+    every = Simulation(None, None, day, day)  # type: ignore[arg-type]
+    assert every._sampled("market_wide_schedule", day.replace(hour=9, minute=5))

@@ -94,5 +94,5 @@ def test_a_schedules_context_reuses_the_simulations_instance_and_builds_only_its
         context = simulation._schedule_context(by_name["price_gaps_schedule"], START + timedelta(hours=19, minutes=30))
         assert context.instance is instance
         assert set(context.resource_defs or {}) == {"kis"}  # not every resource of the code location
-        context = simulation._schedule_context(by_name["freshness_schedule"], START)
+        context = simulation._schedule_context(by_name["stock_reports_schedule"], START)
         assert not context.resource_defs

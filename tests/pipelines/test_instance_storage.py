@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 from sqlalchemy.pool import QueuePool
 
-from azak_pipelines.instance_storage import PLANNED, PooledPostgresEventLogStorage
+from azak_pipelines.instance_storage import PLANNED, PooledPostgresEventLogStorage, PooledPostgresRunStorage
 
 
 @dg.asset
@@ -29,6 +29,10 @@ def test_the_instance_of_dagster_yaml_writes_events_through_a_small_pool(dagster
         assert instance.all_logs(result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
         assert pool.checkedin() >= 1  # connections went back to the pool to be reused
         assert storage._existing_tables  # the parent asked has_table, and the answer was kept
+        runs = instance.run_storage
+        assert type(runs) is PooledPostgresRunStorage and runs.inst_data.class_name == "PooledPostgresRunStorage"
+        assert isinstance(runs._engine.pool, QueuePool) and runs._engine.pool.checkedin() >= 1  # not NullPool
+        assert instance.get_run_by_id(result.run_id).is_success
 
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-03-01")

@@ -34,7 +34,7 @@ from azak_pipelines.lib.predictions.context import Article, articles_to_predict,
 from azak_pipelines.lib.predictions.models import ModelSpec, load_models
 from azak_pipelines.lib.predictions.rows import news_row, report_row
 from azak_pipelines.lib.predictions.runner import Attempt, Job, Runner
-from azak_pipelines.lib.warehouse import append_rows, ensure_table
+from azak_pipelines.lib.warehouse import append_rows, ensure_table, table_exists
 
 MARTS = [dg.AssetKey(["marts", name]) for name in ("daily_prices", "index_daily", "trading_days", "stocks",
                                                     "news_articles", "news_stock_matches", "news_price_impact")]
@@ -135,6 +135,34 @@ def available_by(articles: list[Article], now: datetime) -> tuple[list[Article],
     return [a for a in articles if a.available_at <= now], [a for a in articles if a.available_at > now]
 
 
+def _unanswered(conn: Any, models: list[ModelSpec], articles: list[Article], window: Any,
+                now: datetime) -> tuple[list[tuple[Article, list[ModelSpec]]], list[Article]]:
+    """Each link available by ``now`` with the models that have not answered it successfully yet
+    (links no model needs left out), and the links available only later."""
+    done = _answered(conn, window) if table_exists(conn, NEWS_PREDICTIONS) else set()
+    available, later = available_by(articles, now)
+    todo = [(a, asked) for a in available
+            if (asked := [m for m in models if (a.news_id, a.stock_code, m.id) not in done])]
+    return todo, later
+
+
+def nothing_to_predict(conn: Any, window: Any, now: datetime) -> str | None:
+    """Why a ``news_predictions`` run of ``window`` would ask no model anything at ``now``, or None
+    when it would ask (or fail and say why: no active model, no watch-list — a run then tells)."""
+    try:
+        models = _models(conn, PredictionsConfig())
+        codes = watchlist_codes(conn)
+    except dg.Failure:
+        return None
+    articles = articles_to_predict(conn, window.start, window.end, codes)
+    todo, later = _unanswered(conn, models, articles, window, now)
+    if todo:
+        return None
+    waiting = f"; {len(later)} published after now" if later else ""
+    return (f"every salient link of {window.start}…{window.last} ({len(articles)}) answered by each of the "
+            f"{len(models)} active model(s){waiting}")
+
+
 def write_news_predictions(conn: Any, context: dg.OpExecutionContext | dg.AssetExecutionContext,
                            llm: LlmResource, models: list[ModelSpec], articles: list[Article], window: Any,
                            budget: Budget | None = None) -> tuple[list[Attempt], Runner, list[tuple[Any, ...]], Any]:
@@ -144,19 +172,15 @@ def write_news_predictions(conn: Any, context: dg.OpExecutionContext | dg.AssetE
     ensure_table(conn, NEWS_PREDICTIONS)
     today, now = kst_today(), utc_now()
     tables = existing_tables(conn)
-    done = _answered(conn, window)
-    articles, later = available_by(articles, now)
+    todo, later = _unanswered(conn, models, articles, window, now)
     if later:
         context.log.info("%s link(s) of articles available only after now (%s, the first at %s): left to a "
                          "later run", len(later), now.isoformat(), min(a.available_at for a in later).isoformat())
     jobs = []
-    for article in articles:
-        todo = [m for m in models if (article.news_id, article.stock_code, m.id) not in done]
-        if not todo:
-            continue
+    for article, asked in todo:
         as_of = now if is_live(article, today, now) else article.available_at
         ctx = build_context(conn, article.stock_code, as_of, article, tables)
-        jobs += [Job(model, "news_impact", ctx) for model in todo]
+        jobs += [Job(model, "news_impact", ctx) for model in asked]
     context.log.info("%s: %s links × %s models, %s already answered", window, len(articles),
                      len(models), len(articles) * len(models) - len(jobs))
     runner = _runner(conn, llm, models, context, budget)

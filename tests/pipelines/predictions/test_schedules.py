@@ -9,7 +9,13 @@ from dagster._utils.schedules import cron_string_iterator  # the daemon's tick i
 from azak_core.market import KST
 from azak_core.runs import RANGE_END, RANGE_START
 from azak_pipelines.defs.news.schedules import news_schedule
-from azak_pipelines.defs.predictions.schedules import news_predictions_schedule, stock_reports_schedule
+from azak_pipelines.defs.predictions.schedules import (
+    news_predictions_schedule,
+    predictions_request,
+    stock_reports_schedule,
+)
+from azak_pipelines.defs.resources import Warehouse
+from tests.pipelines.runs import run
 
 
 def evaluate(schedule, at: datetime):
@@ -53,11 +59,11 @@ COLLECTION_SETTLES = timedelta(minutes=5)
 def test_an_article_of_any_hour_is_predicted_within_30_minutes(start, end):
     """For an article published at every minute of a weekend evening, a holiday and a late night:
     the first news tick after it collects it; the first prediction tick at least five minutes
-    after that requests a run whose range holds the article's day, within 30 minutes."""
+    after that requests a run whose range holds the article's day (a tick skips only when every
+    link is answered: the next test), within 30 minutes."""
     news = _ticks(news_schedule, start, end + timedelta(hours=1))
     predictions = _ticks(news_predictions_schedule, start, end + timedelta(hours=1))
-    requests = {tick: news_predictions_schedule(dg.build_schedule_context(scheduled_execution_time=tick))
-                for tick in predictions}
+    requests = {tick: predictions_request(tick) for tick in predictions}  # a tick with a link waiting
     published = start
     while published < end:
         collected = next(t for t in news if t > published)
@@ -77,3 +83,31 @@ def test_the_worst_case_when_the_marts_miss_a_prediction_tick_is_25_minutes():
     collected = _ticks(news_schedule, start, start + timedelta(hours=1))[0]
     ticks = _ticks(news_predictions_schedule, collected + COLLECTION_SETTLES, start + timedelta(hours=1))
     assert ticks[1] - start < timedelta(minutes=25) < timedelta(minutes=30)
+
+
+def test_a_tick_with_every_link_answered_skips_unless_the_freshness_rule_would_lapse(predictions_warehouse,
+                                                                                     dagster_home):
+    """A link waiting: a run; every link answered: a skip saying so (a run would ask nothing); an
+    asset never materialized (its freshness rule would lapse): a run although nothing waits."""
+    tick = datetime(2025, 2, 12, 10, 15, tzinfo=KST)  # article 9001 at 10:00, 9002 at 12:00
+    warehouse = Warehouse(database_url=predictions_warehouse)
+    instance = dg.DagsterInstance.get()
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=PREDICTIONS))  # its rule holds
+    waiting = tick_of(instance, warehouse, tick)
+    assert isinstance(waiting, dg.RunRequest) and waiting.tags[RANGE_END] == "2025-02-12"
+    run("news_predictions_job", ("2025-02-11", "2025-02-12"), instance=instance)  # both offline models
+    answered = tick_of(instance, warehouse, tick)
+    assert isinstance(answered, dg.SkipReason), answered
+    assert answered.skip_message == ("nothing to predict: every salient link of 2025-02-11…2025-02-12 (2) answered "
+                                     "by each of the 2 active model(s); 1 published after now")
+    instance.wipe_assets([PREDICTIONS])  # never materialized: its freshness rule would lapse, a run all the same
+    assert isinstance(tick_of(instance, warehouse, tick), dg.RunRequest)
+
+
+PREDICTIONS = dg.AssetKey(["computed", "news_predictions"])
+
+
+def tick_of(instance: dg.DagsterInstance, warehouse: Warehouse, at: datetime):
+    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=at,
+                                        resources={"warehouse": warehouse})
+    return news_predictions_schedule(context)
