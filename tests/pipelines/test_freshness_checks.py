@@ -38,10 +38,9 @@ def test_the_freshness_job_runs_only_the_freshness_checks():
 
 
 def _tick(instance: dg.DagsterInstance, at: datetime, cursor: str | None) -> tuple[dg.RunRequest | None, str | None]:
-    context = dg.build_sensor_context(instance=instance, cursor=cursor)
-    with clock.simulated(lambda: at):
+    with dg.build_sensor_context(instance=instance, cursor=cursor) as context, clock.simulated(lambda: at):
         result = freshness_sensor(context)
-    return (result if isinstance(result, dg.RunRequest) else None), context.cursor
+        return (result if isinstance(result, dg.RunRequest) else None), context.cursor
 
 
 def _updated_at(instance: dg.DagsterInstance, key: dg.AssetKey) -> datetime:

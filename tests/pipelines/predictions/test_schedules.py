@@ -108,6 +108,8 @@ PREDICTIONS = dg.AssetKey(["computed", "news_predictions"])
 
 
 def tick_of(instance: dg.DagsterInstance, warehouse: Warehouse, at: datetime):
-    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=at,
-                                        resources={"warehouse": warehouse})
-    return news_predictions_schedule(context)
+    # closed on leaving: an open context keeps the instance's state storage as the process's
+    # current one, and the next test that loads the definitions meets it after the instance is gone
+    with dg.build_schedule_context(instance=instance, scheduled_execution_time=at,
+                                   resources={"warehouse": warehouse}) as context:
+        return news_predictions_schedule(context)
