@@ -22,9 +22,12 @@ def test_every_sensor_and_schedule_of_the_code_location_evaluates(warehouse_with
     evaluated = []
     repository = defs.get_repository_def()  # partitioned run requests resolve against it, as in the daemon
     for schedule in defs.schedules:
-        context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 6, 4, 15, 40, tzinfo=KST),
-                                            repository_def=repository, **_context_kwargs(instance))
-        result = schedule.evaluate_tick(context)
+        # closed after the tick: asked for its instance, a schedule's context opens one from the
+        # reference, which stays the process's current state storage (and breaks the next test that
+        # loads the definitions once it is collected) until the context is closed
+        with dg.build_schedule_context(scheduled_execution_time=datetime(2025, 6, 4, 15, 40, tzinfo=KST),
+                                       repository_def=repository, **_context_kwargs(instance)) as context:
+            result = schedule.evaluate_tick(context)
         assert result.skip_message or result.run_requests, schedule.name
         evaluated.append(schedule.name)
     for sensor in defs.sensors:
@@ -32,8 +35,8 @@ def test_every_sensor_and_schedule_of_the_code_location_evaluates(warehouse_with
             continue  # evaluated below through Dagster's own automation evaluator
         if isinstance(sensor, dg.RunStatusSensorDefinition):
             continue  # need a run to react to: tests/pipelines/notify/test_sensors.py evaluates them with one
-        context = dg.build_sensor_context(repository_def=repository, **_context_kwargs(instance))
-        result = sensor.evaluate_tick(context)
+        with dg.build_sensor_context(repository_def=repository, **_context_kwargs(instance)) as context:
+            result = sensor.evaluate_tick(context)
         assert result.skip_message or result.run_requests, sensor.name
         evaluated.append(sensor.name)
     assert {"news_schedule", "daily_prices_schedule", "watchlist_sensor"} <= set(evaluated)

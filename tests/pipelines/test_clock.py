@@ -92,16 +92,19 @@ def test_the_platform_runs_on_the_simulated_clock_alone(no_wall_clock, warehouse
     instance = dg.DagsterInstance.get()
     defs = definitions()
     repository = defs.get_repository_def()
+    # each context closed after its tick: a schedule's context opens an instance of its own from the
+    # reference when asked for one, which stays the process's current state storage until closed
     for schedule in defs.schedules:
-        context = dg.build_schedule_context(instance=instance, resources=defs.resources,
-                                            scheduled_execution_time=SIMULATED, repository_def=repository)
-        tick = schedule.evaluate_tick(context)
+        with dg.build_schedule_context(instance=instance, resources=defs.resources,
+                                       scheduled_execution_time=SIMULATED, repository_def=repository) as context:
+            tick = schedule.evaluate_tick(context)
         assert tick.skip_message or tick.run_requests, schedule.name
     for sensor in defs.sensors:
         if isinstance(sensor, dg.AutomationConditionSensorDefinition | dg.RunStatusSensorDefinition):
             continue  # the automation evaluator and run-status sensors use Dagster's own timestamps
-        context = dg.build_sensor_context(instance=instance, resources=defs.resources, repository_def=repository)
-        tick = sensor.evaluate_tick(context)
+        with dg.build_sensor_context(instance=instance, resources=defs.resources,
+                                     repository_def=repository) as context:
+            tick = sensor.evaluate_tick(context)
         assert tick.skip_message or tick.run_requests, sensor.name
 
 
