@@ -199,8 +199,8 @@ class Simulation:
         """Whether a firing of schedule ``name`` at ``local`` (KST) is kept (only INTRADAY ones are sampled)."""
         if name not in INTRADAY:
             return True
-        on_grid = local.minute % self.intraday_every == 0
-        return on_grid or ((local.hour, local.minute) >= LAST_TICK and local.hour == LAST_TICK[0])
+        # the intraday crons end at 15:59: from 15:55 on is the session day's last firings
+        return local.minute % self.intraday_every == 0 or (local.hour, local.minute) >= LAST_TICK
 
     def _schedule_context(self, schedule: dg.ScheduleDefinition, at: datetime) -> dg.ScheduleEvaluationContext:
         """A schedule's context at ``at`` with this simulation's instance and the resources it asks

@@ -71,7 +71,8 @@ def test_the_intraday_schedules_are_sampled_on_the_grid_and_at_the_sessions_last
     kept = [f"{h:02d}:{m:02d}" for h in range(9, 16) for m in range(0, 60, 5)
             if coarse._sampled("quote_snapshots_schedule", day.replace(hour=h, minute=m))]
     assert kept == [f"{h:02d}:{m:02d}" for h in range(9, 16) for m in (0, 30)] + ["15:55"]
-    assert coarse._sampled("minute_prices_schedule", day.replace(hour=15, minute=59))  # merged into 15:55's tick
+    assert coarse._sampled("minute_prices_schedule", day.replace(hour=15, minute=59))  # the last minutes (16:00's tick)
+    assert not coarse._sampled("minute_prices_schedule", day.replace(hour=15, minute=54))
     assert coarse._sampled("news_schedule", day.replace(hour=9, minute=10))  # the others: every firing
     every = Simulation(None, None, day, day)  # type: ignore[arg-type]
     assert every._sampled("market_wide_schedule", day.replace(hour=9, minute=5))

@@ -9,7 +9,7 @@ prediction tick — within the 30 minutes promised for any hour of any day (even
 holidays included).
 """
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import dagster as dg
 
@@ -66,8 +66,8 @@ def news_predictions_schedule(context: dg.ScheduleEvaluationContext,
     last = last_updates(context.instance, [key])[key]
     if not judge(RULES[key.to_user_string()], last, at + TICK).fresh:
         return request
-    tags = request.tags or {}
-    window = Window(date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END]) + timedelta(days=1))
+    today = at.astimezone(KST).date()
+    window = Window(today - timedelta(days=1), today + timedelta(days=1))  # the request's range, half-open
     with warehouse.connect() as conn:
         why = nothing_to_predict(conn, window, at)
     return request if why is None else dg.SkipReason(f"nothing to predict: {why}")
