@@ -159,6 +159,8 @@ def nothing_to_predict(conn: Any, window: Any, now: datetime) -> str | None:
     if todo:
         return None
     waiting = f"; {len(later)} published after now" if later else ""
+    if not articles:
+        return f"no salient link of a watch-list stock on {window.start}…{window.last} yet"
     return (f"every salient link of {window.start}…{window.last} ({len(articles)}) answered by each of the "
             f"{len(models)} active model(s){waiting}")
 
