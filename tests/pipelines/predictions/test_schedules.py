@@ -102,7 +102,8 @@ def test_a_tick_with_every_link_answered_skips_unless_the_freshness_rule_would_l
                                      "by each of the 2 active model(s); 1 published after now")
     quiet = tick_of(instance, warehouse, datetime(2025, 3, 20, 10, 15, tzinfo=KST))  # no article those days
     assert isinstance(quiet, dg.SkipReason)
-    assert quiet.skip_message == "nothing to predict: no salient link of a watch-list stock on 2025-03-19…2025-03-20 yet"
+    assert quiet.skip_message == ("nothing to predict: no salient link of a watch-list stock on "
+                                  "2025-03-19…2025-03-20 yet")
     instance.wipe_assets([PREDICTIONS])  # never materialized: its freshness rule would lapse, a run all the same
     assert isinstance(tick_of(instance, warehouse, tick), dg.RunRequest)
 
