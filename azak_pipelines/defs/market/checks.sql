@@ -19,6 +19,19 @@ where price_basis = 'adjusted' and low is not null and high is not null
   and least(open, close) - low >= -1 and high - greatest(open, close) >= -1
 order by trade_date, stock_code;
 
+-- name: key_enforced
+-- The unique index that holds raw.daily_prices to one row per (stock, day, basis), when it is valid
+-- on every partition: PostgreSQL then refuses a duplicate, so none can be stored.
+select c.conname
+from pg_constraint c
+join pg_index i on i.indexrelid = c.conindid
+where c.conrelid = 'raw.daily_prices'::regclass and c.contype in ('u', 'p') and i.indisvalid
+  and (select array_agg(a.attname::text order by a.attname)
+       from pg_attribute a
+       where a.attrelid = c.conrelid and a.attnum = any(c.conkey))
+      = array['price_basis', 'stock_code', 'trade_date']
+limit 1;
+
 -- name: duplicate_keys
 select stock_code, trade_date, price_basis, count(*) as copies
 from raw.daily_prices
@@ -50,15 +63,23 @@ where volume = 0 and price_basis = 'adjusted'
 order by stock_code, trade_date;
 
 -- name: limit_breaches
+-- The moves of the days a run wrote, each against the stock's bar before it: within the days from
+-- a window over them, and for a stock's first day there from its last bar before them (one index
+-- lookup), so a run of one day does not sort the whole table.
 with moves as (
     select stock_code, trade_date, close,
-           lag(close) over (partition by stock_code order by trade_date) as previous_close
-    from raw.daily_prices
-    where price_basis = 'adjusted'
+           coalesce(lag(close) over (partition by stock_code order by trade_date),
+                    (select b.close
+                     from raw.daily_prices b
+                     where b.stock_code = p.stock_code and b.price_basis = 'adjusted'
+                         and b.trade_date < %(first)s
+                     order by b.trade_date desc
+                     limit 1)) as previous_close
+    from raw.daily_prices p
+    where price_basis = 'adjusted' and trade_date between %(first)s and %(last)s
 )
 select stock_code, trade_date, previous_close, close,
        round((close / previous_close - 1) * 100, 2) as move_pct
 from moves
 where previous_close > 0 and abs(close / previous_close - 1) > 0.30
-    and trade_date between %(first)s and %(last)s
 order by stock_code, trade_date;
