@@ -25,22 +25,18 @@ def span_of_price_files(paths: list[Path], file_format: str, code: str | None,
     """The first and last date of the files' rows, from their date column alone (a bar of files read
     when ``bars``): the run's range. The run parses and validates every row once, and reports what
     it rejected; a file that cannot be imported at all is refused here, before the run."""
-    from azak_pipelines.lib.market.price_files import PriceFileError, file_date_span, file_workers
-    from azak_pipelines.lib.spawned import spawned_map
+    from azak_pipelines.lib.market.price_files import PriceFileError, date_span
 
-    missing = next((path for path in paths if not path.is_file()), None)
-    if missing is not None:
-        raise UsageError(f"no such file: {missing}")
-    tasks = [(path, file_format, code) for path in paths]
-    processes = file_workers(paths)  # a decade of the market: the dates of 2,879 files on every core
-    read = spawned_map(file_date_span, tasks, processes) if processes else map(file_date_span, tasks)
     spans = []
-    try:
-        for _, span in zip(progress.each_file(paths, "reading", bars), read, strict=True):
-            if span is not None:
-                spans.append(span)
-    except PriceFileError as exc:
-        raise UsageError(str(exc)) from None
+    for path in progress.each_file(paths, "reading", bars):
+        if not path.is_file():
+            raise UsageError(f"no such file: {path}")
+        try:
+            span = date_span(path, file_format, code)
+        except PriceFileError as exc:
+            raise UsageError(str(exc)) from None
+        if span is not None:
+            spans.append(span)
     if not spans:
         return None
     return min(first for first, _ in spans), max(last for _, last in spans)

@@ -139,10 +139,6 @@ VARIABLES: tuple[Variable, ...] = (
          "articles in one `news_stock_matches` materialization (an import or backfill of many days) from which "
          "the links are computed in spawned worker processes, one per core, while the run writes them; `0`: "
          "always in the run's process", "pipelines"),
-        ("AZAK_PRICE_WORKERS_FROM", "`33554432` (32 MiB)",
-         "bytes of price files in one `raw/daily_prices` import from which the files are parsed in spawned worker "
-         "processes, one per core, while the run writes their rows (files over 64 MiB each are read in the run's "
-         "process); `0`: always in the run's process", "pipelines"),
         ("AZAK_MODEL_BACKFILL_DAYS", "`30`",
          "calendar days a model's (or an A/B pair's) onboarding backfill covers when the request gives no window: "
          "the days up to the last priced session (on the demo, the sample's last month)", "pipelines"),

@@ -14,7 +14,9 @@ Peak memory of the import is measured in a child process (``ru_maxrss``).
 over ten years (3,650 partitions in one run), a plain COPY of the same rows, then ``azak import
 prices`` of the same files as a command, from its start to its exit (its ratio to the COPY is
 issue 29's target); with ``--before``, also the import as one run in this process with
-dagster-postgres' stock event log (one statement per event, each check planned per partition).
+dagster-postgres' stock event log (one statement per event, each check planned per partition); with
+``--against CHECKOUT --rounds N``, N rounds of a plain COPY and the command of both checkouts,
+alternating, each ratio against its own round's COPY.
 
 ``--held-out`` measures the command at the held-out size (500 stocks x 370 days) from its start to
 its exit against a plain COPY of the same rows: the first import (a fresh Dagster database), then
@@ -25,7 +27,8 @@ in a fresh child process, its CPU time beside its wall time. With ``--against CH
 repeated commands alternate with the same commands run from another checkout (e.g. the main
 branch's), in the same minutes, so that the machine's load hits both alike.
 
-    python -m benchmarks.import_prices [--decade 100 [--before] | --held-out [--against CHECKOUT]]
+    python -m benchmarks.import_prices [--decade 100 [--before | --against CHECKOUT --rounds N]
+                                        | --held-out [--against CHECKOUT]]
 """
 
 import csv
@@ -216,11 +219,16 @@ def _command(files: list[Path], url: str, home: str, checkout: Path | None = Non
     return time.perf_counter() - started
 
 
-def decade(stocks: int, before: bool = False) -> None:
+def decade(stocks: int, before: bool = False, against: Path | None = None, rounds: int = 1) -> None:
     """``stocks`` listings over ten years: a plain COPY of their rows, then ``azak import prices`` of
     the same files as a command (its own process, from its start to its exit, into the emptied
     table) — and with ``before``, the same import as one run in this process with dagster-postgres'
-    stock event log (no batching), as before issue 29 (20 minutes for 100 listings)."""
+    stock event log (no batching), as before issue 29 (20 minutes for 100 listings). With
+    ``against`` (another checkout), ``rounds`` rounds after one warm-up command: each a plain COPY,
+    this checkout's command and the other's, in an order that alternates, each ratio against the
+    COPY of its own round (this machine's COPY of the decade moves by half between minutes)."""
+    if against is not None:
+        return _decade_against(stocks, against, rounds)
     loads = [f"start {load_average()}"]
     with tempfile.TemporaryDirectory() as tmp, scratch_database("azak_bench_decade") as url:
         files, rows = _generate(stocks, 10, Path(tmp) / "decade")
@@ -247,6 +255,32 @@ def decade(stocks: int, before: bool = False) -> None:
         ("plain COPY", f"{rows / copy_seconds:,.0f} rows/s ({copy_seconds:.2f} s, median of 3)"),
         *results,
         ("load average (1/5/15 min)", "; ".join(loads)),
+    ])
+
+
+def _decade_against(stocks: int, against: Path, rounds: int) -> None:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp, scratch_database("azak_bench_decade") as url:
+        files, rows = _generate(stocks, 10, Path(tmp) / "decade")
+        first, last, _ = _copy_baseline(url, files)
+        data = _render(files)
+        home = str(Path(tmp) / "azak_home")
+        _truncate(url)
+        _command(files[:1], url, home)  # the instance's migrations, before any round
+        sides: list[tuple[str, Path | None]] = [("this", None), ("against", against)]
+        for n in range(rounds):
+            load = load_average()
+            copy_seconds, _ = timed(lambda: plain_copy(url, data), repeat=1)
+            timings = []
+            for side, checkout in sides if n % 2 == 0 else sides[::-1]:
+                _truncate(url)
+                wall, cpu = _timed_command(files, url, home, checkout)
+                timings.append(f"{side} {wall:.1f} s ({cpu:.1f} s CPU, {copy_seconds / wall:.3f}x COPY)")
+            results.append((f"round {n + 1}: COPY {copy_seconds:.1f} s, load {load}", "; ".join(timings)))
+    report(f"decade import, {stocks} listings, against {against} (benchmarks/import_prices.py --decade)", [
+        ("rows", f"{rows:,} ({first} … {last}, one run over {(last - first).days + 1:,} partitions)"),
+        *results,
+        ("load average at the end", load_average()),
     ])
 
 
@@ -367,5 +401,7 @@ if __name__ == "__main__":
         held_out(Path(sys.argv[3]).resolve())
     elif len(sys.argv) in (3, 4) and sys.argv[1] == "--decade" and sys.argv[3:] in ([], ["--before"]):
         decade(int(sys.argv[2]), before=sys.argv[3:] == ["--before"])
+    elif len(sys.argv) == 7 and sys.argv[1] == "--decade" and sys.argv[3] == "--against" and sys.argv[5] == "--rounds":
+        decade(int(sys.argv[2]), against=Path(sys.argv[4]).resolve(), rounds=int(sys.argv[6]))
     else:
         main()

@@ -413,9 +413,8 @@ def read_index_file(path: Path, fetched_at: datetime) -> Iterator[tuple[Any, ...
                    int(volume), int(value), f"file:{path.name}", fetched_at)
 
 
-def read_minute_file(path: Path, fetched_at: str) -> Iterator[tuple[date, date, str]]:
-    """(trade date twice, COPY line of raw.minute_prices) per bar of a generated minute file: a
-    block of one line for ``replace_slice``."""
+def read_minute_file(path: Path, fetched_at: str) -> Iterator[tuple[date, str]]:
+    """(trade date, COPY line of raw.minute_prices) per bar of a generated minute file."""
     code = path.stem
     tail = f"\tfile:{path.name}\t{fetched_at}\n"
     with path.open(encoding="utf-8", newline="") as handle:
@@ -424,7 +423,7 @@ def read_minute_file(path: Path, fetched_at: str) -> Iterator[tuple[date, date, 
             raise ValueError(f"{path}: not a generated minute file (header {MINUTE_HEADER})")
         for stamp, open_, high, low, close, volume in reader:
             day = date.fromisoformat(stamp[:10])
-            yield day, day, f"{code}\t{stamp[:10]}\t{stamp}\t{open_}\t{high}\t{low}\t{close}\t{volume}{tail}"
+            yield day, f"{code}\t{stamp[:10]}\t{stamp}\t{open_}\t{high}\t{low}\t{close}\t{volume}{tail}"
 
 
 # -- news ------------------------------------------------------------------------------------------

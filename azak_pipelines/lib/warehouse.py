@@ -379,12 +379,12 @@ def _checked_rows(spec: TableSpec, columns: Sequence[str], rows: Iterable[Sequen
         return
     position = 0 if text else list(columns).index(spec.partition_column)
     for row in rows:
-        for value in (row[0], row[1]) if text else (row[position],):  # a block: its first and last
-            if not start <= value < end:
-                raise WarehouseError(
-                    f"a row for {spec.key} has {spec.partition_column}={value}, outside the slice "
-                    f"[{start}, {end}) being written — nothing was written"
-                )
+        value = row[position]
+        if not start <= value < end:
+            raise WarehouseError(
+                f"a row for {spec.key} has {spec.partition_column}={value}, outside the slice "
+                f"[{start}, {end}) being written — nothing was written"
+            )
         yield row
 
 
@@ -412,21 +412,15 @@ def _copy(conn: psycopg.Connection[Any], target: sql.Composable, columns: Sequen
                 count += 1
             return count
         batch: list[str] = []
-        size = 0
-        for _, _, lines in rows:
-            batch.append(lines)
-            size += len(lines)
-            count += lines.count("\n")  # one per row: COPY text escapes the newlines inside values
-            if size >= COPY_BUFFER:
+        for _, line in rows:
+            batch.append(line)
+            if len(batch) == 4096:
                 copy.write("".join(batch))
+                count += len(batch)
                 batch.clear()
-                size = 0
         copy.write("".join(batch))
+        count += len(batch)
     return count
-
-
-# characters of COPY text gathered before they are sent
-COPY_BUFFER = 1 << 19
 
 
 def replace_slice(
@@ -445,10 +439,9 @@ def replace_slice(
 
     ``scope`` maps a column to the values whose rows are replaced, e.g. ``{"stock_code": codes}``
     when a file covers only some stocks. Unpartitioned tables are replaced whole (``start`` and
-    ``end`` omitted). With ``text_lines`` each row is a block ``(first, last, lines)``: one or
-    more lines already in COPY text format (see :func:`copy_text`), ``first`` and ``last`` the
-    least and greatest partition value among them — the fast path for bulk imports; the slice
-    check is the same.
+    ``end`` omitted). With ``text_lines`` each row is a pair ``(partition value, line)`` where
+    ``line`` is already in COPY text format (see :func:`copy_text`) — the fast path for bulk
+    imports; the slice check is the same.
 
     ``keep``, called once ``rows`` are written (a streaming parser has met every rejection by then),
     returns natural keys (in ``spec.natural_key`` order) whose stored rows stay: the keys of rows
@@ -479,7 +472,7 @@ def replace_slice(
     where = _where(conditions)
     with _explained(spec), conn.transaction():
         deleted, checked = _delete_overlapped(conn, spec, where, params, keep is not None or written_span is not None,
-                                              _checked_rows(spec, columns, rows, start, end, text_lines), text_lines)
+                                              _checked_rows(spec, columns, rows, start, end, text_lines))
         written = _copy(conn, spec.ident, columns, checked, text_lines)
         kept = (_restore(conn, spec, keep()) if keep is not None else 0) + (
             _restore_outside(conn, spec, written_span()) if written_span is not None else 0)
@@ -488,7 +481,7 @@ def replace_slice(
 
 
 def _delete_overlapped(conn: psycopg.Connection[Any], spec: TableSpec, where: sql.Composable, params: list[Any],
-                       aside: bool, rows: Iterable[Any], text: bool) -> tuple[int, Iterator[Any]]:
+                       aside: bool, rows: Iterable[Any]) -> tuple[int, Iterator[Any]]:
     """Delete the slice (its rows set aside when ``aside``) on another thread while this one reads
     the first ``rows`` — parsing files overlaps the database's delete; the connection serves one
     thread at a time. The count deleted, and every row (those read ahead first)."""
@@ -496,7 +489,7 @@ def _delete_overlapped(conn: psycopg.Connection[Any], spec: TableSpec, where: sq
         deleting = pool.submit(_delete_aside if aside else _delete, conn, spec, where, params)
         rest = iter(rows)
         try:
-            ahead = _read_ahead(rest, deleting, text)
+            ahead = _read_ahead(rest, deleting)
         except BaseException:
             wait([deleting])  # the connection is free again before the transaction rolls back
             raise
@@ -511,15 +504,12 @@ def _delete(conn: psycopg.Connection[Any], spec: TableSpec, where: sql.Composabl
 READ_AHEAD_ROWS = 200_000
 
 
-def _read_ahead(rows: Iterator[Any], busy: Future[Any], text: bool) -> list[Any]:
-    """Rows (blocks of COPY lines when ``text``) taken from ``rows`` while ``busy`` runs, at most
-    :data:`READ_AHEAD_ROWS` rows."""
+def _read_ahead(rows: Iterator[Any], busy: Future[Any]) -> list[Any]:
+    """Rows taken from ``rows`` while ``busy`` runs, at most :data:`READ_AHEAD_ROWS`."""
     taken: list[Any] = []
-    count = 0
-    while not busy.done() and count < READ_AHEAD_ROWS:
+    while not busy.done() and len(taken) < READ_AHEAD_ROWS:
         batch = list(itertools.islice(rows, 1024))
         taken += batch
-        count += sum(item[2].count("\n") for item in batch) if text else len(batch)
         if len(batch) < 1024:
             break
     return taken

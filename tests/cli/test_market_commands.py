@@ -130,32 +130,6 @@ def test_bad_rows_are_rejected_with_file_line_and_reason(cli_env, db_url, tmp_pa
     assert meta["rows_rejected"] == 5
 
 
-def test_files_parsed_in_spawned_workers_store_and_report_what_one_process_does(cli_env, db_url, tmp_path):
-    """A decade of the market is parsed on every core (``AZAK_PRICE_WORKERS_FROM``): the command's
-    dates and the run's rows, rejections, rows kept and quarantine are those of one process."""
-    bad = tmp_path / "005380.csv"
-    bad.write_text("date,open,high,low,close,volume\n2025-01-02,100,110,90,105,1000\n"
-                   "2025-01-03,100,abc,90,105,1000\n2025-01-08,0,0,0,105,0\n")
-    files = [str(IMPORTS / "005930_D.csv"), str(bad), str(IMPORTS / "000660.csv")]
-    everything = "SELECT * FROM raw.daily_prices ORDER BY stock_code, trade_date"
-    quarantine = "SELECT locator, reason, raw FROM ops.quarantine ORDER BY locator"
-    seen = []
-    for workers_from in ("0", "1"):
-        with psycopg.connect(db_url, autocommit=True) as conn:
-            conn.execute("DROP SCHEMA IF EXISTS raw CASCADE; DROP SCHEMA IF EXISTS ops CASCADE")
-        result = run_azak("import", "prices", *files, env={**cli_env, "AZAK_PRICE_WORKERS_FROM": workers_from})
-        assert result.returncode == 0, result.stderr
-        lines = [line for line in result.stdout.splitlines() if not line.startswith("done in")]
-        [meta] = materializations(cli_env, "raw/daily_prices")[:1]
-        seen.append((table(db_url, everything), table(db_url, quarantine), lines, meta["parse_processes"],
-                     meta["rows_rejected"]))
-    (alone, quarantined, printed, none, rejected), (spawned, *same, workers, _) = seen
-    assert none == 0 and workers == (os.cpu_count() if (os.cpu_count() or 1) > 1 else 0)
-    assert len(alone) == 950 and rejected == 1
-    assert "3 file(s): 950 valid rows for 3 stock(s), 1 rejected" in printed
-    assert spawned == alone and same == [quarantined, printed]
-
-
 def test_a_file_whose_rows_are_all_rejected_exits_2_with_its_reasons(cli_env, tmp_path):
     """The run parses the rows (the command reads only their dates): when it writes none, the
     command says so and exits 2, as it did when it parsed them before the run."""

@@ -12,7 +12,7 @@ import queue
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -42,20 +42,13 @@ from azak_pipelines.lib.kis import parsers
 from azak_pipelines.lib.kis.client import INDEX_DAILY as INDEX_DAILY_TR
 from azak_pipelines.lib.kis.client import Tr
 from azak_pipelines.lib.kis.parsers import KisApiError
-from azak_pipelines.lib.market.price_files import (
-    CopyBlock,
-    PriceFileError,
-    codes_in_file,
-    copy_blocks,
-    file_copy_blocks,
-    file_workers,
-)
+from azak_pipelines.lib.market.price_files import PriceFileError, codes_in_file, read_price_file
 from azak_pipelines.lib.quarantine import Rejected, reasons_summary, record_quarantine
-from azak_pipelines.lib.spawned import spawned_map
-from azak_pipelines.lib.warehouse import merge_rows, replace_slice, table_exists
+from azak_pipelines.lib.warehouse import copy_text, merge_rows, replace_slice, table_exists
 
 T = TypeVar("T")
 Row = tuple[Any, ...]
+NULL = copy_text(None)
 REPLAY_MISSING = "OPSQ0003"  # the replay server has no recording for the request
 STOCKS = asset_key(reference_tables.STOCKS)
 FEW = 10  # names a file import's metadata lists
@@ -283,37 +276,41 @@ def fetch_daily_bars(log: Any, kis: KisResource, warehouse: Warehouse, codes: li
     return rows, stream.rejected, stream.collected
 
 
-def _file_blocks(paths: list[Path], config: DailyPricesConfig, window: Window, processes: int,
-                 rejected: list[Rejected], outside: list[int]) -> Iterator[tuple[date, date, str]]:
-    """(first day, last day, COPY lines) per block of valid rows, files in order: files are the
-    bulk path, so rows are rendered once — in ``processes`` spawned workers (``file_workers``: one
-    per core from ``AZAK_PRICE_WORKERS_FROM`` bytes of files) while the run writes what they
-    return, or here when it is 0."""
-    tasks = [(path, config.file_format, config.code, config.price_basis, window.start, window.end)
-             for path in paths]
-    per_file: Iterable[Iterable[CopyBlock]] = (
-        spawned_map(file_copy_blocks, tasks, processes) if processes else (copy_blocks(*task) for task in tasks))
-    for blocks in per_file:
-        for block in blocks:
-            rejected += block.rejected
-            outside[0] += block.outside
-            if block.rows:
-                yield block.first, block.last, block.text  # type: ignore[misc]
+def _file_rows(paths: list[Path], config: DailyPricesConfig, window: Window,
+               rejected: list[Rejected], outside: list[int]) -> Iterator[tuple[date, str]]:
+    """(trade date, COPY line) per valid row: files are the bulk path, so rows are rendered once."""
+    basis = copy_text(config.price_basis)
+    start, end = window.start, window.end
+    iso: dict[date, str] = {}
+    for path in paths:
+        fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
+        tail = f"\t{copy_text('file:' + path.name)}\t{fetched_at}\n"
+        for item in read_price_file(path, config.file_format, config.code):
+            if isinstance(item, Rejected):
+                rejected.append(item)
+                continue
+            code, day, open_, high, low, close, volume, value, _ = item
+            if not start <= day < end:
+                outside[0] += 1
+                continue
+            day_text = iso.get(day) or iso.setdefault(day, day.isoformat())
+            yield day, (f"{code}\t{day_text}\t{basis}\t{open_ or NULL}\t{high or NULL}\t"
+                        f"{low or NULL}\t{close}\t{volume}\t{NULL if value is None else value}{tail}")
 
 
 class Span:
-    """The first and last partition value of the ``(first, last, lines)`` blocks passed through."""
+    """The first and last partition value of the ``(partition value, line)`` pairs passed through."""
 
     def __init__(self) -> None:
         self.first: Any = None
         self.last: Any = None
 
-    def track(self, blocks: Iterable[tuple[Any, Any, str]]) -> Iterator[tuple[Any, Any, str]]:
-        for block in blocks:
-            first, last, _ = block
-            self.first = first if self.first is None or first < self.first else self.first
-            self.last = last if self.last is None or last > self.last else self.last
-            yield block
+    def track(self, pairs: Iterable[tuple[Any, str]]) -> Iterator[tuple[Any, str]]:
+        for pair in pairs:
+            value = pair[0]
+            self.first = value if self.first is None or value < self.first else self.first
+            self.last = value if self.last is None or value > self.last else self.last
+            yield pair
 
     def span(self) -> tuple[Any, Any] | None:
         return None if self.first is None else (self.first, self.last)
@@ -329,11 +326,10 @@ def _import_files(conn: Any, config: DailyPricesConfig, window: Window,
         codes = {c for path in paths for c in codes_in_file(path, config.file_format, config.code)}
         outside = [0]
         valid = Span()
-        processes = file_workers(paths)
         # the run's window spans every dated row of the files, rejected ones too (the command reads
         # only their dates): the stored rows outside the valid rows' span stay
         result = replace_slice(
-            conn, tables.DAILY_PRICES, valid.track(_file_blocks(paths, config, window, processes, rejected, outside)),
+            conn, tables.DAILY_PRICES, valid.track(_file_rows(paths, config, window, rejected, outside)),
             window.start, window.end,
             scope={"stock_code": sorted(codes), "price_basis": [config.price_basis]},
             text_lines=True, keep=lambda: rejected_keys(rejected, config.price_basis), written_span=valid.span,
@@ -343,8 +339,7 @@ def _import_files(conn: Any, config: DailyPricesConfig, window: Window,
     # counts and a few names: Dagster copies this metadata into the event of every partition day
     # of the run, so whole lists (thousands of files) cost their size 3,650 times over a decade
     return result, {"source": "files", "files": len(paths), "first_files": [p.name for p in paths[:FEW]],
-                    "codes": len(codes), "first_codes": sorted(codes)[:FEW], "rows_outside_window": outside[0],
-                    "parse_processes": processes}
+                    "codes": len(codes), "first_codes": sorted(codes)[:FEW], "rows_outside_window": outside[0]}
 
 
 @dg.asset(key=asset_key(tables.DAILY_PRICES), **PARTITIONED)

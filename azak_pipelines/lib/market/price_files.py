@@ -1,4 +1,4 @@
-"""Daily price files (CSV) → validated rows, streamed, or COPY text. No database, no Dagster.
+"""Daily price files (CSV) → validated rows, streamed. Pure: no database, no Dagster.
 
 Accepted layouts (detected from the header, or forced):
 
@@ -19,15 +19,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from azak_core.market import STOCK_CODE, bar_problem, is_halt
-from azak_core.settings_registry import read_or
 from azak_pipelines.lib.quarantine import Rejected
-from azak_pipelines.lib.spawned import worker_count
-from azak_pipelines.lib.warehouse import copy_text
 
 CODE_IN_NAME = re.compile(r"^([0-9][0-9A-Z]{5})(?:[_.\-].*)?$")  # KRX codes start with a digit
 
@@ -341,77 +338,3 @@ def _lines(reader: "csv._reader") -> Iterator[list[str]]:  # type: ignore[name-d
         yield from reader
     except csv.Error as exc:
         raise PriceFileError(f"malformed CSV: {exc}") from None
-
-
-class CopyBlock(NamedTuple):
-    """Part of a file: its valid rows inside a window as ``raw.daily_prices`` COPY text lines, the
-    first and last day among them, and what the part left out."""
-
-    first: date | None
-    last: date | None
-    text: str
-    rows: int
-    outside: int  # valid rows dated outside the window
-    rejected: list[Rejected]
-
-
-# rows of one file rendered per block: a block's text is ~100 bytes a row
-BLOCK_ROWS = 50_000
-_NULL = copy_text(None)
-
-
-def copy_blocks(path: Path, layout_name: str, code: str | None, basis: str,
-                start: date, end: date) -> Iterator[CopyBlock]:
-    """The file's rows as COPY text for ``raw.daily_prices`` (its column order), :data:`BLOCK_ROWS`
-    at a time: the valid rows of ``[start, end)``, each rendered once, with ``basis`` and the file
-    as their source. Raises :class:`PriceFileError` for file-level problems."""
-    fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
-    head, tail = copy_text(basis), f"\t{copy_text('file:' + path.name)}\t{fetched_at}\n"
-    iso: dict[date, str] = {}
-    lines: list[str] = []
-    first = last = None
-    outside = 0
-    rejected: list[Rejected] = []
-    for item in read_price_file(path, layout_name, code):
-        if isinstance(item, Rejected):
-            rejected.append(item)
-            continue
-        stock_code, day, open_, high, low, close, volume, value, _ = item
-        if not start <= day < end:
-            outside += 1
-            continue
-        first = day if first is None or day < first else first
-        last = day if last is None or day > last else last
-        day_text = iso.get(day) or iso.setdefault(day, day.isoformat())
-        lines.append(f"{stock_code}\t{day_text}\t{head}\t{open_ or _NULL}\t{high or _NULL}\t{low or _NULL}\t"
-                     f"{close}\t{volume}\t{_NULL if value is None else value}{tail}")
-        if len(lines) == BLOCK_ROWS:
-            yield CopyBlock(first, last, "".join(lines), len(lines), outside, rejected)
-            lines, first, last, outside, rejected = [], None, None, 0, []
-    if lines or outside or rejected:
-        yield CopyBlock(first, last, "".join(lines), len(lines), outside, rejected)
-
-
-def file_copy_blocks(task: tuple[Path, str, str | None, str, date, date]) -> list[CopyBlock]:
-    """:func:`copy_blocks` of one file, whole: a task for a spawned worker."""
-    return list(copy_blocks(*task))
-
-
-def file_date_span(task: tuple[Path, str, str | None]) -> tuple[date, date] | None:
-    """:func:`date_span` of one file: a task for a spawned worker."""
-    return date_span(*task)
-
-
-# a file larger than this is read in the caller's process, a block at a time: a worker returns a
-# file's rows whole, and several files are in flight at once
-WORKER_FILE_LIMIT = 64 << 20
-WORKERS_FROM = 32 << 20  # ~300,000 rows: below that, workers start slower than one core parses
-
-
-def file_workers(paths: list[Path]) -> int:
-    """Spawned worker processes to read ``paths`` in: one per core from ``AZAK_PRICE_WORKERS_FROM``
-    bytes of files (none for a file over :data:`WORKER_FILE_LIMIT`), else none."""
-    sizes = [path.stat().st_size for path in paths]
-    if not sizes or max(sizes) > WORKER_FILE_LIMIT:
-        return 0
-    return worker_count(sum(sizes), int(read_or("AZAK_PRICE_WORKERS_FROM", str(WORKERS_FROM))))

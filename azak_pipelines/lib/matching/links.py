@@ -1,17 +1,22 @@
 """Articles → link rows of ``news_stock_matches``, in this process or on every core.
 
-A backfill of years links hundreds of thousands of articles: that work goes to spawned worker
-processes (:mod:`azak_pipelines.lib.spawned`) while the caller writes the rows that come back
-(``COPY`` in the caller, linking in the workers). Each worker imports only this module and the
-linker, and unpickles the caller's linker once (~1 MB, ~40 ms).
+A backfill of years links hundreds of thousands of articles: that work goes to worker processes
+while the caller writes the rows that come back (``COPY`` in the caller, linking in the workers).
+The workers are *spawned*, never forked: the asset runs inside a Dagster run whose process holds
+threads and locks, and a child forked from it can inherit a lock held at that moment and hang
+(it did). A spawned worker starts a fresh interpreter, imports only this module and the linker,
+and unpickles the caller's linker once (~1 MB, ~40 ms).
 """
 
+import multiprocessing
+import os
+import signal
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from azak_pipelines.lib.matching.linker import Linker, Match
-from azak_pipelines.lib.spawned import spawned_map, worker_count
 
 CHUNK = 2_000  # articles a worker links per task: small enough to keep every worker busy to the end
 
@@ -49,9 +54,12 @@ def link_articles(linker: Linker, articles: Sequence[Article], version: str,
 
 
 def link_processes(articles: int, workers_from: int) -> int:
-    """Worker processes for linking ``articles``: none below ``workers_from`` (a day's few hundred
-    link faster than workers start), else one per core (:func:`~azak_pipelines.lib.spawned.worker_count`)."""
-    return worker_count(articles, workers_from)
+    """Worker processes for linking ``articles``: none (0) below ``workers_from`` articles or when
+    it is 0 — a day's few hundred link faster than workers start — else one per core (none on one
+    core, nor in a daemonic process such as a pool's worker, which may not start processes)."""
+    cores = os.cpu_count() or 1
+    allowed = cores > 1 and not multiprocessing.current_process().daemon
+    return cores if allowed and 0 < workers_from <= articles else 0
 
 
 _worker: tuple[Linker, str, datetime] | None = None  # a spawned worker's linker (see _start_worker)
@@ -59,6 +67,9 @@ _worker: tuple[Linker, str, datetime] | None = None  # a spawned worker's linker
 
 def _start_worker(linker: Linker, version: str, matched_at: datetime) -> None:
     global _worker
+    # a process started with SIGTERM ignored (nohup, some supervisors) passes that on to what it
+    # spawns, and then the pool cannot stop the worker: its join hung a benchmark
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _worker = (linker, version, matched_at)
 
 
@@ -76,6 +87,13 @@ def linked_rows(linker: Linker, articles: Sequence[Article], version: str, match
     if processes <= 0:
         yield from link_articles(linker, articles, version, matched_at)
         return
-    parts = (list(articles[i:i + chunk]) for i in range(0, len(articles), chunk))
-    for rows in spawned_map(_link_chunk, parts, processes, _start_worker, (linker, version, matched_at)):
-        yield from rows
+    # an executor, not a multiprocessing.Pool: a worker that dies (killed, out of memory) breaks it
+    # and the run fails, where a Pool's imap waits for the lost chunk for ever
+    executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker, initargs=(linker, version, matched_at))
+    try:
+        parts = (list(articles[i:i + chunk]) for i in range(0, len(articles), chunk))
+        for rows in executor.map(_link_chunk, parts):
+            yield from rows
+    finally:  # done, or the caller stopped (its write failed): drop what has not started
+        executor.shutdown(wait=True, cancel_futures=True)

@@ -4,13 +4,11 @@ from datetime import date
 
 import pytest
 
-from azak_pipelines.lib.market import price_files
 from azak_pipelines.lib.market.price_files import (
     PriceFileError,
     PriceRow,
     Rejected,
     codes_in_file,
-    copy_blocks,
     date_span,
     read_price_file,
 )
@@ -123,22 +121,3 @@ def test_the_shared_vendor_files_parse_cleanly(shared_data):
     assert date(2018, 5, 2) in {r.trade_date for r in halts}  # kept, with its prices
     recent = list(read_price_file(shared_data / "prices" / "daily_recent" / "012450.csv"))
     assert sum(1 for r in recent if r.open is None) == 18  # the 2024 halt, pykrx's zeros
-
-
-def test_copy_blocks_render_every_valid_row_once_whatever_the_block_size(tmp_path, monkeypatch):
-    path = tmp_path / "005930.csv"
-    path.write_text("date,open,high,low,close,volume\n" + "".join(
-        f"2025-01-{day:02d},100,110,90,105,1000\n" for day in range(2, 31)) + "2025-01-31,100,abc,90,105,1000\n")
-    start, end = date(2025, 1, 3), date(2025, 1, 30)
-    [whole] = copy_blocks(path, "auto", None, "adjusted", start, end)
-    assert (whole.first, whole.last, whole.rows, whole.outside) == (date(2025, 1, 3), date(2025, 1, 29), 27, 2)
-    assert [r.locator for r in whole.rejected] == ["005930.csv:31"]
-    assert whole.text.splitlines()[0].split("\t")[:9] == ["005930", "2025-01-03", "adjusted", "100", "110", "90",
-                                                          "105", "1000", "\\N"]
-    monkeypatch.setattr(price_files, "BLOCK_ROWS", 10)
-    blocks = list(copy_blocks(path, "auto", None, "adjusted", start, end))
-    assert [b.rows for b in blocks] == [10, 10, 7] and "".join(b.text for b in blocks) == whole.text
-    assert [(b.first, b.last) for b in blocks] == [(date(2025, 1, 3), date(2025, 1, 12)),
-                                                    (date(2025, 1, 13), date(2025, 1, 22)),
-                                                    (date(2025, 1, 23), date(2025, 1, 29))]
-    assert sum(b.outside for b in blocks) == 2 and [r for b in blocks for r in b.rejected] == whole.rejected
