@@ -20,6 +20,7 @@ from pathlib import Path
 import psycopg
 
 from azak_pipelines.defs.market.checks import QUERIES
+from azak_pipelines.defs.market.tables import DAILY_PRICES
 from azak_pipelines.lib.sql_files import load_queries
 from benchmarks.common import load_average, report
 
@@ -34,7 +35,7 @@ def _queries_at(revision: str, directory: Path) -> dict[str, str]:
     return load_queries(path)
 
 
-def _seconds(conn: psycopg.Connection, query: str, days: dict[str, date]) -> tuple[float, int]:
+def _seconds(conn: psycopg.Connection, query: str, days: dict[str, object]) -> tuple[float, int]:
     started = time.perf_counter()
     rows = conn.execute(query, days).fetchall()
     return time.perf_counter() - started, len(rows)
@@ -54,7 +55,9 @@ def main() -> None:
         assert span_row is not None
         first, last, rows = span_row
         results.append(("rows", f"{rows:,} ({first} … {last})"))
-        spans = {"every day": {"first": date.min, "last": date.max}, f"one day ({last})": {"first": last, "last": last}}
+        table = {"table": DAILY_PRICES.key, "key": sorted(DAILY_PRICES.natural_key)}  # key_enforced's
+        spans = {"every day": {"first": date.min, "last": date.max, **table},
+                 f"one day ({last})": {"first": last, "last": last, **table}}
         for span, days in spans.items():
             for name in sorted(set(before) | set(after)):
                 times: dict[str, list[float]] = {"before": [], "after": []}

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 import dagster as dg
 import psycopg
 
+from azak_pipelines.defs.market import tables
 from azak_pipelines.defs.market.sectors import COMPOSITES, sector_codes
 from azak_pipelines.defs.resources import Warehouse
 from azak_pipelines.lib.markdown import markdown_table
@@ -25,9 +26,9 @@ Days = Mapping[str, date]
 EVERY_DAY: Days = {"first": date.min, "last": date.max}
 
 
-def _rows(conn: Any, name: str, days: Days = EVERY_DAY) -> tuple[list[str], list[tuple[Any, ...]]]:
+def _rows(conn: Any, name: str, params: Mapping[str, Any] = EVERY_DAY) -> tuple[list[str], list[tuple[Any, ...]]]:
     with conn.cursor() as cursor:
-        cursor.execute(load_queries(QUERIES)[name], days)
+        cursor.execute(load_queries(QUERIES)[name], params)
         columns = [c.name for c in cursor.description or []]
         return columns, cursor.fetchall()
 
@@ -66,7 +67,8 @@ def _ohlc(conn: Any) -> _Verdict:
 def _unique_keys(conn: Any) -> _Verdict:
     """Passed without a scan when a valid unique index holds the table to one row per key (at
     whole-market size the scan grouped 5.6 M rows, seconds of every import); else the scan."""
-    _, enforced = _rows(conn, "key_enforced")
+    spec = tables.DAILY_PRICES
+    _, enforced = _rows(conn, "key_enforced", {"table": spec.key, "key": sorted(spec.natural_key)})
     if enforced:
         return _Verdict(True, ERROR, f"no duplicated keys: the unique constraint {enforced[0][0]} refuses them",
                         {"count": 0, "enforced_by": enforced[0][0]})

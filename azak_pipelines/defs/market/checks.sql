@@ -20,16 +20,16 @@ where price_basis = 'adjusted' and low is not null and high is not null
 order by trade_date, stock_code;
 
 -- name: key_enforced
--- The unique index that holds raw.daily_prices to one row per (stock, day, basis), when it is valid
--- on every partition: PostgreSQL then refuses a duplicate, so none can be stored.
+-- The unique index that holds a table to one row per natural key (its columns, sorted), when it is
+-- valid on every partition: PostgreSQL then refuses a duplicate, so none can be stored.
 select c.conname
 from pg_constraint c
 join pg_index i on i.indexrelid = c.conindid
-where c.conrelid = 'raw.daily_prices'::regclass and c.contype in ('u', 'p') and i.indisvalid
+where c.conrelid = %(table)s::regclass and c.contype in ('u', 'p') and i.indisvalid
   and (select array_agg(a.attname::text order by a.attname)
        from pg_attribute a
        where a.attrelid = c.conrelid and a.attnum = any(c.conkey))
-      = array['price_basis', 'stock_code', 'trade_date']
+      = %(key)s::text[]
 limit 1;
 
 -- name: duplicate_keys

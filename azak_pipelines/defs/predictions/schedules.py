@@ -44,12 +44,18 @@ def stock_reports_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReque
     return trading_day_request(context, "stock_reports")
 
 
+def predictions_window(at: datetime) -> Window:
+    """The days a tick at ``at`` predicts: yesterday and today (KST). Yesterday too: an article
+    published at 23:58 is linked after midnight, in its own (yesterday's) partition."""
+    today = at.astimezone(KST).date()
+    return Window(today - timedelta(days=1), today + timedelta(days=1))
+
+
 def predictions_request(at: datetime) -> dg.RunRequest:
-    """The run a tick at ``at`` asks for: yesterday and today. Yesterday too: an article published at
-    23:58 is linked after midnight, in its own (yesterday's) partition."""
-    at = at.astimezone(KST)
-    return dg.RunRequest(run_key=f"news_predictions:{at:%Y-%m-%dT%H:%M}",
-                         tags={RANGE_START: str(at.date() - timedelta(days=1)), RANGE_END: str(at.date())})
+    """The run a tick at ``at`` asks for: :func:`predictions_window`'s days."""
+    window = predictions_window(at)
+    return dg.RunRequest(run_key=f"news_predictions:{at.astimezone(KST):%Y-%m-%dT%H:%M}",
+                         tags={RANGE_START: str(window.start), RANGE_END: str(window.last)})
 
 
 @dg.schedule(cron_schedule="5-59/10 * * * *", job=news_predictions_job, execution_timezone=KST.key,
@@ -66,8 +72,6 @@ def news_predictions_schedule(context: dg.ScheduleEvaluationContext,
     last = last_updates(context.instance, [key])[key]
     if not judge(RULES[key.to_user_string()], last, at + TICK).fresh:
         return request
-    today = at.astimezone(KST).date()
-    window = Window(today - timedelta(days=1), today + timedelta(days=1))  # the request's range, half-open
     with warehouse.connect() as conn:
-        why = nothing_to_predict(conn, window, at)
+        why = nothing_to_predict(conn, predictions_window(at), at)
     return request if why is None else dg.SkipReason(f"nothing to predict: {why}")
