@@ -5,7 +5,7 @@ the news figures read the whole corpus, so dbt computes them once per build (mar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from azak_api.json_sql import document, json_array, json_float, json_object, json_time
-from azak_api.stocks.queries import UNIVERSE
+from azak_api.stocks.queries import UNIVERSE, UNIVERSE_SIZE, WATCHLIST
 from azak_core.market import KOSPI
 
 
@@ -21,21 +21,19 @@ def _breakdown(figure: str) -> str:
 # the watch-list's last session, best first (gainers) or worst first (losers): schemas.Mover
 MOVER = {"code": "m.stock_code", "name": "m.name", "close": json_float("m.close"),
          "change_pct": json_float("m.return_1d * 100")}
-MOVERS = f"""(WITH latest AS (SELECT max(trade_date) AS day FROM marts.daily_prices)
-    SELECT p.stock_code, u.name, p.close, p.return_1d
-    FROM marts.daily_prices p JOIN latest ON p.trade_date = latest.day
-    JOIN ({UNIVERSE}) u ON u.code = p.stock_code
-    WHERE u.is_watchlist AND p.return_1d IS NOT NULL)"""
-# what several fields read, each read once per request (a MATERIALIZED CTE): the universe's two
-# counts in one scan, and the watch-list's movers once for the gainers and the losers
-SHARED_READS = f"""counts AS MATERIALIZED (
-        SELECT count(*) AS stocks, count(*) FILTER (WHERE u.is_watchlist) AS watchlist FROM ({UNIVERSE}) u),
-    movers AS MATERIALIZED {MOVERS}"""
+# what several fields read, each read once per request (a MATERIALIZED CTE): the watch-list for its
+# size and its movers, and the movers once for the gainers and the losers
+SHARED_READS = f"""watch AS MATERIALIZED ({WATCHLIST}),
+    movers AS MATERIALIZED (
+        WITH latest AS (SELECT max(trade_date) AS day FROM marts.daily_prices)
+        SELECT p.stock_code, u.name, p.close, p.return_1d
+        FROM marts.daily_prices p JOIN latest ON p.trade_date = latest.day JOIN watch u ON u.code = p.stock_code
+        WHERE p.return_1d IS NOT NULL)"""
 TOP = 5
 # schemas.DashboardSummary, field by field in its order
 SUMMARY = {
-    "stocks_in_universe": "(SELECT stocks FROM counts)",
-    "watchlist_size": "(SELECT watchlist FROM counts)",
+    "stocks_in_universe": UNIVERSE_SIZE,
+    "watchlist_size": "(SELECT count(*) FROM watch)",
     "market": "(SELECT " + json_object({
         "as_of": "k.trade_date", "kospi_close": json_float("k.close"),
         "kospi_change_pct": json_float("k.return_1d * 100")}) + " FROM (SELECT 1) AS one LEFT JOIN "

@@ -32,6 +32,19 @@ UNIVERSE = """
     FROM app.stock_watchlist w
     WHERE NOT EXISTS (SELECT 1 FROM marts.stocks s WHERE s.stock_code = w.code)
 """
+# the same universe's size and its watch-list (code, name), each without building the universe's
+# rows (a hash join of every listing): what UNIVERSE counts and filters by is_watchlist, row for
+# row (tests/api/test_json_sql.py holds them equal with admins' changes); an admin's row decides
+# for its code, the listing's flag for the others
+UNIVERSE_SIZE = """((SELECT count(*) FROM marts.stocks) + (SELECT count(*) FROM app.stock_watchlist w
+    WHERE NOT EXISTS (SELECT 1 FROM marts.stocks s WHERE s.stock_code = w.code)))"""
+WATCHLIST = """
+    SELECT s.stock_code AS code, s.stock_name AS name FROM marts.stocks s
+    WHERE s.is_watchlist AND NOT EXISTS (SELECT 1 FROM app.stock_watchlist w WHERE w.code = s.stock_code)
+    UNION ALL
+    SELECT w.code, coalesce(w.name, s.stock_name, w.code)
+    FROM app.stock_watchlist w LEFT JOIN marts.stocks s ON s.stock_code = w.code WHERE w.active
+"""
 Number = Decimal | float | int
 
 

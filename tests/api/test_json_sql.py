@@ -243,6 +243,32 @@ async def test_dashboard_answers_what_the_python_path_answered(client, user, api
     same_answer(response.content, DashboardSummary, expected)
 
 
+async def test_the_dashboards_watch_list_follows_admins_as_the_universe_does(client, user, admin, api_warehouse):
+    """The dashboard counts the universe and reads the watch-list without building the universe's rows
+    (queries.UNIVERSE_SIZE, WATCHLIST); with an admin's row deciding for its code — a new listing, a
+    mover taken off, a mover renamed, a listing put on — it still answers what UNIVERSE says."""
+    movers = former_dashboard(api_warehouse)
+    off, renamed = movers.gainers[0].code, movers.losers[0].code
+    [(put_on,)] = sql(api_warehouse, "SELECT stock_code FROM marts.stocks WHERE NOT is_watchlist "
+                                     "ORDER BY stock_code LIMIT 1")
+    admin_headers = bearer(admin.token)
+    try:
+        changes = [("post", "", {"code": "0099Y1", "name": "대시보드신규"}), ("put", off, {"is_watchlist": False}),
+                   ("put", renamed, {"name": "이름바뀐종목"}), ("put", put_on, {"is_watchlist": True})]
+        for method, code, body in changes:
+            changed = await getattr(client, method)(f"/api/admin/stocks/{code}", json=body, headers=admin_headers)
+            assert changed.status_code in (200, 201), changed.text
+        response = await client.get("/api/dashboard/summary", headers=bearer(user.token))
+        expected = former_dashboard(api_warehouse)
+        assert expected.watchlist_size == movers.watchlist_size + 1  # one new, one off, one on
+        assert expected.stocks_in_universe == movers.stocks_in_universe + 1
+        assert off not in {m.code for m in expected.gainers}
+        assert "이름바뀐종목" in {m.name for m in expected.losers}
+        same_answer(response.content, DashboardSummary, expected)
+    finally:
+        sql(api_warehouse, "DELETE FROM app.stock_watchlist WHERE code = ANY(%s)", (["0099Y1", off, renamed, put_on],))
+
+
 @pytest.mark.slow
 def test_uncached_answers_written_by_postgresql_keep_etags_304_and_gzip(api_warehouse):
     """Over HTTP with every response cache off: the bytes PostgreSQL wrote are tagged, revalidated
