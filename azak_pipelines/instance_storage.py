@@ -9,8 +9,9 @@ the whole serialized event, although the project's checks query the whole table 
 once per run (their evaluation has no partition, so those per-day rows stayed "planned" forever).
 This subclass:
 
-* keeps a small connection pool and remembers which tables exist (the parent opens a connection per
-  call and asks per event whether a table exists);
+* keeps a small connection pool and remembers which tables and asset-key columns exist (the parent
+  opens a connection per call, asks per event whether a table exists and reflects the asset-key
+  table's columns twice per asset-record look-up);
 * writes a batch of planned or recorded materializations as one insert compiled once (each day
   still gets its own event: Dagit's per-day status is intact, including "failed" for the days of a
   run that fails); dagster-postgres plans them one statement each, and records them in a multi-row
@@ -77,15 +78,17 @@ class PooledPostgresRunStorage(PostgresRunStorage):
 
 class PooledPostgresEventLogStorage(PostgresEventLogStorage):
     # ``inst_data`` is Dagster's ConfigurableClassData, a type Dagster keeps private: it is only
-    # passed through to dagster-postgres. ``_engine``, ``_event_to_row``, ``_store_asset_event_tags``,
-    # ``_store_asset_event`` and the event table (from ``prepare_insert_event_batch``) are Dagster's own;
-    # tests/pipelines/test_instance_storage.py fails if an upgrade renames or changes them.
+    # passed through to dagster-postgres. ``has_asset_key_col`` (undocumented), ``_engine``,
+    # ``_event_to_row``, ``_store_asset_event_tags``, ``_store_asset_event`` and the event table (from
+    # ``prepare_insert_event_batch``) are Dagster's own; tests/pipelines/test_instance_storage.py
+    # fails if an upgrade renames or changes them.
     def __init__(self, postgres_url: str, should_autocreate_tables: bool = True,
                  inst_data: Any = None, token_provider: Any = None):
         super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
         self._engine.dispose()
         self._engine = pooled_engine(postgres_url, token_provider)
         self._existing_tables: set[str] = set()
+        self._existing_columns: set[str] = set()
         os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
 
     @classmethod
@@ -100,6 +103,17 @@ class PooledPostgresEventLogStorage(PostgresEventLogStorage):
         exists = super().has_table(table_name)
         if exists:
             self._existing_tables.add(table_name)
+        return exists
+
+    def has_asset_key_col(self, column_name: str) -> bool:
+        # the parent reflects the asset-key table's columns (catalog queries) at each call: twice for
+        # every ``get_asset_records``, which the automation and each step's input versions call all
+        # the time; columns too are only ever added by migrations
+        if column_name in self._existing_columns:
+            return True
+        exists = super().has_asset_key_col(column_name)
+        if exists:
+            self._existing_columns.add(column_name)
         return exists
 
     def store_event_batch(self, events: Sequence[dg.EventLogEntry]) -> None:

@@ -1,6 +1,7 @@
 """The pooled event log of dagster.yaml (azak_pipelines/instance_storage.py) builds on
 dagster-postgres' storage: it replaces the engine the parent keeps in ``_engine`` and answers the
-parent's ``has_table`` calls from memory. These tests fail on the upgrade that renames either."""
+parent's ``has_table`` and ``has_asset_key_col`` calls from memory. These tests fail on the upgrade
+that renames any of them."""
 
 import os
 from typing import Any
@@ -29,6 +30,9 @@ def test_the_instance_of_dagster_yaml_writes_events_through_a_small_pool(dagster
         assert instance.all_logs(result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
         assert pool.checkedin() >= 1  # connections went back to the pool to be reused
         assert storage._existing_tables  # the parent asked has_table, and the answer was kept
+        instance.get_asset_records([pooled_probe.key])
+        # the parent asked has_asset_key_col (for its status cache and index columns), and the answers were kept
+        assert {"cached_status_data", "last_materialization_timestamp"} <= storage._existing_columns
         runs = instance.run_storage
         assert type(runs) is PooledPostgresRunStorage and runs.inst_data.class_name == "PooledPostgresRunStorage"
         assert isinstance(runs._engine.pool, QueuePool) and runs._engine.pool.checkedin() >= 1  # not NullPool

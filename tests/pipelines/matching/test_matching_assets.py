@@ -71,6 +71,14 @@ def test_links_follow_the_listing_history_of_the_publication_day(db_url):
     assert linker.name_on("0041L0", date(2025, 10, 1)) == "하나35호스팩"
     assert linker.name_on("0041L0", date(2025, 12, 1)) == "세진모빌리티"
 
+    # the same rows give the same linker, built once; a changed name builds a new one
+    with psycopg.connect(db_url) as conn:
+        assert current_linker(conn) is linker
+        conn.execute("UPDATE raw.stocks SET name = '우리기술신규' WHERE code = '032820'")
+        renamed = current_linker(conn)
+        conn.rollback()
+    assert renamed is not linker and "우리기술신규" in {match.surface[0] for match in renamed.link("우리기술신규 수주")}
+
 
 def test_a_run_links_in_spawned_workers_what_it_links_alone(warehouse_with_stocks, replay, monkeypatch):
     """The workers start from inside a Dagster run (whose process has threads: a forked pool hung
