@@ -45,12 +45,14 @@ def current_linker(conn: Any) -> Linker:
     if table_exists(conn, STOCK_HISTORY):
         history = conn.execute(f"SELECT code, name, valid_from, valid_to, ended_by FROM {STOCK_HISTORY.key}").fetchall()
     key = (tuple(rows), tuple(history), tables_version(SEEDS))
-    if _LINKER.get("key") != key:
-        _LINKER.update(key=key, linker=load_linker_from_rows(rows, SEEDS, spans_from_rows(history)))
-    return _LINKER["linker"]
+    last = _LAST_LINKER[0] if _LAST_LINKER else None
+    if last is None or last[0] != key:
+        last = (key, load_linker_from_rows(rows, SEEDS, spans_from_rows(history)))
+        _LAST_LINKER[:] = [last]  # one (inputs, linker) pair, replaced whole
+    return last[1]
 
 
-_LINKER: dict[str, Any] = {}  # current_linker's last inputs and the linker built from them
+_LAST_LINKER: list[tuple[Any, Linker]] = []  # current_linker's last inputs and the linker built from them
 
 
 def link_workers_from() -> int:
