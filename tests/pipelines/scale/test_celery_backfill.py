@@ -9,11 +9,13 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dagster as dg
@@ -60,10 +62,39 @@ def kis_simulator() -> KisSimulator:
                         app_key="scale-key", app_secret="scale-secret")
 
 
+class MeetingKisSimulator(KisSimulator):
+    """The same server, which holds every stock request until requests of two different shards have
+    come (at most ``MEETING_S``): the shards are the backfill's contiguous runs of the sorted stocks
+    (``stock_shards``), so two shards then overlap whatever the machine's speed. On a loaded machine a
+    shard (~1 s of fetching) could otherwise end before the second worker's step had started, and
+    "two at once" would measure the machine; if the pool let only one shard fetch at a time, the first
+    would wait out the meeting alone and the test would fail as it should."""
+
+    def __init__(self) -> None:
+        base = kis_simulator()
+        super().__init__(base.fixtures, clock=base.clock, app_key="scale-key", app_secret="scale-secret")
+        self.met = threading.Event()
+        self._shards_seen: set[int] = set()
+        self._meeting = threading.Lock()
+
+    def handle(self, method: str, path: str, headers: dict[str, str], query: dict[str, str], body: bytes) -> Any:
+        code = query.get("FID_INPUT_ISCD")
+        if code in CODES and not self.met.is_set():
+            with self._meeting:
+                self._shards_seen.add(CODES.index(code) // -(-len(CODES) // SHARDS))  # as stock_shards cuts
+                if len(self._shards_seen) >= 2:
+                    self.met.set()
+            self.met.wait(MEETING_S)
+        return super().handle(method, path, headers, query, body)
+
+
+MEETING_S = 120.0  # how long the first shard's request waits for a second shard's (a loaded machine)
+
+
 @pytest.fixture
 def kis_server(monkeypatch) -> Iterator[KisSimulator]:
     """Live mode against the local KIS protocol server."""
-    simulator = kis_simulator()
+    simulator = MeetingKisSimulator()
     with serve(simulator) as url:
         for name, value in {"AZAK_KIS_MODE": "live", "AZAK_KIS_ENV": "real", "AZAK_KIS_APP_KEY": "scale-key",
                             "AZAK_KIS_APP_SECRET": "scale-secret", "AZAK_KIS_BASE_URL": url}.items():
