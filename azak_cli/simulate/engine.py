@@ -45,8 +45,10 @@ INTRADAY = frozenset({"minute_prices_schedule", "quote_snapshots_schedule", "mar
 EVERY_TICK = 5  # minutes: each tick, as the daemon (the every-minute requests of a tick merged)
 INTRADAY_EVERY = 30  # `azak simulate`'s default; each minute-bar run tops up the whole day so far
 LAST_TICK = (15, 55)
-# between ticks that ran nothing, only cron conditions can change their answer: evaluate then
-# every 30 simulated minutes (an ``on_cron`` condition still sees the cron tick that passed)
+# after runs that changed no data (a poll that stored nothing new, a checks run) or none at all,
+# only cron conditions can change their answer (every other condition follows data versions:
+# defs/automation.py): evaluate then every 30 simulated minutes (an ``on_cron`` condition still sees
+# the cron tick that passed, up to 30 minutes late)
 QUIET_AUTOMATION = timedelta(minutes=30)
 WAVES = 5  # automation evaluations after a tick's runs, each answering the runs before it
 # Dagster's in-process execution turns Ctrl-C (or SIGTERM) into a failed run with this reason and
@@ -235,9 +237,15 @@ class Simulation:
         return found
 
     def _automation(self) -> list[Request]:
-        quiet = self.runs_seen == len(self.runs) and self.automation_at is not None
-        if quiet and self.now - self.automation_at < QUIET_AUTOMATION:  # type: ignore[operator]
+        """The automation's requests now, or nothing without evaluating it when no run since its last
+        evaluation changed any data and it was evaluated under ``QUIET_AUTOMATION`` ago."""
+        changed = any(record.updated for record in self.runs[max(self.runs_seen, 0):])
+        if not changed and self.automation_at is not None and self.now - self.automation_at < QUIET_AUTOMATION:
             return []
+        return self.evaluate_automation()
+
+    def evaluate_automation(self) -> list[Request]:
+        """Dagster's evaluation of the ``automation_sensor``'s selection now (its cursor kept), as runs."""
         self.automation_at, self.runs_seen = self.now, len(self.runs)
         sensors = self.definitions.get_repository_def().sensor_defs
         sensor = next(s for s in sensors if isinstance(s, dg.AutomationConditionSensorDefinition))

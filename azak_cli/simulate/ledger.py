@@ -33,8 +33,8 @@ DBT_MODELS = ("staging/", "marts/")  # the dbt models' asset keys: the automatio
 MEASURED = "simulated time advances by each run's measured wall duration (the 5-minute bounds measure this machine)"
 NOTES = (
     "automation: evaluated at a tick's start and after its runs, again after the runs it asks for until it "
-    "asks for nothing (the daemon's sensor looks every 30 s); between ticks that ran nothing, every 30 "
-    "simulated minutes",
+    "asks for nothing (the daemon's sensor looks every 30 s); after runs that changed no data (or none), "
+    "every 30 simulated minutes",
     "run-status sensors (Telegram on failures) are not evaluated: they react to runs, not to the clock",
     "KIS runs in live mode against the replay server on the simulated clock (a real account); sessions "
     "without intraday recordings get generated minute bars and quote snapshots (labelled generated)",

@@ -38,17 +38,25 @@ def test_a_news_run_that_stored_nothing_new_is_followed_by_nothing(warehouse_wit
 
             def poll() -> list[str]:
                 """The news run at the same simulated instant (the sites answer the same), then what
-                the automation asks for."""
+                the automation asks for (evaluated whatever the simulation's sampling would skip)."""
                 simulation.now = MONDAY
                 record = simulation.execute(news)
                 simulation.runs.append(record)
                 assert record.success, record.failure
-                asked = simulation._automation()
+                asked = simulation.evaluate_automation()
                 return [key.to_user_string() for request in asked for key in request.assets]
 
             first = poll()
             again = poll()
-    collected, repeated = simulation.runs
+            # the simulation's sampling then skips the evaluation after a poll that changed nothing
+            # (the cursor stays), and evaluates again after one that changed data
+            cursor = simulation.automation_cursor
+            simulation.runs.append(simulation.execute(news))
+            assert simulation._automation() == [] and simulation.automation_cursor is cursor
+            simulation.runs[-1].changed = ("raw/naver_finance_news",)
+            simulation._automation()
+            assert simulation.automation_cursor is not cursor
+    collected, repeated, _ = simulation.runs
     # the first poll stored the day's articles: they changed, and the marts below follow
     assert set(collected.materialized) >= set(NEWS) and set(collected.changed or ()) >= set(NEWS)
     assert "marts/news_articles" in first
