@@ -55,6 +55,16 @@ def pooled_engine(postgres_url: str, token_provider: Any) -> Any:
                             max_overflow=4, pool_recycle=300, pool_pre_ping=True)
 
 
+def _remembered(found: set[str], name: str, ask: Any) -> bool:
+    """Whether ``name`` exists: from ``found``, or ``ask``ed and, if it does, added to ``found``."""
+    if name in found:
+        return True
+    exists = bool(ask(name))
+    if exists:
+        found.add(name)
+    return exists
+
+
 def _from_config(cls: type[T], inst_data: Any, config_value: Mapping[str, Any]) -> T:
     return cls(postgres_url=pg_url_from_config(config_value),
                should_autocreate_tables=config_value.get("should_autocreate_tables", True),
@@ -96,25 +106,15 @@ class PooledPostgresEventLogStorage(PostgresEventLogStorage):
                           config_value: Mapping[str, Any]) -> "PooledPostgresEventLogStorage":
         return _from_config(cls, inst_data, config_value)
 
+    # tables and columns are only ever added by migrations, so a "yes" can be remembered: the parent
+    # asks per event whether a table exists, and reflects the asset-key table's columns (catalog
+    # queries) twice for every ``get_asset_records``, which the automation and each step's input
+    # versions call all the time
     def has_table(self, table_name: str) -> bool:
-        # tables are only ever added by migrations, so a "yes" can be remembered
-        if table_name in self._existing_tables:
-            return True
-        exists = super().has_table(table_name)
-        if exists:
-            self._existing_tables.add(table_name)
-        return exists
+        return _remembered(self._existing_tables, table_name, super().has_table)
 
     def has_asset_key_col(self, column_name: str) -> bool:
-        # the parent reflects the asset-key table's columns (catalog queries) at each call: twice for
-        # every ``get_asset_records``, which the automation and each step's input versions call all
-        # the time; columns too are only ever added by migrations
-        if column_name in self._existing_columns:
-            return True
-        exists = super().has_asset_key_col(column_name)
-        if exists:
-            self._existing_columns.add(column_name)
-        return exists
+        return _remembered(self._existing_columns, column_name, super().has_asset_key_col)
 
     def store_event_batch(self, events: Sequence[dg.EventLogEntry]) -> None:
         # runs of consecutive planned or recorded materializations in one insert each, the rest as

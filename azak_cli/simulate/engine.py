@@ -137,7 +137,7 @@ class Simulation:
     sensor_cursors: dict[str, str | None] = field(default_factory=dict)
     automation_cursor: Any = None
     automation_at: datetime | None = None
-    runs_seen: int = -1
+    runs_seen: int = 0  # runs recorded when the automation was last evaluated
 
     def run(self) -> list[RunRecord]:
         """Every tick of the window; Ctrl-C or SIGTERM raises ``KeyboardInterrupt`` (Dagster raises
@@ -239,7 +239,7 @@ class Simulation:
     def _automation(self) -> list[Request]:
         """The automation's requests now, or nothing without evaluating it when no run since its last
         evaluation changed any data and it was evaluated under ``QUIET_AUTOMATION`` ago."""
-        changed = any(record.updated for record in self.runs[max(self.runs_seen, 0):])
+        changed = any(record.updated for record in self.runs[self.runs_seen:])
         if not changed and self.automation_at is not None and self.now - self.automation_at < QUIET_AUTOMATION:
             return []
         return self.evaluate_automation()

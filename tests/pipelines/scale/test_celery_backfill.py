@@ -56,10 +56,10 @@ def rows(url: str) -> list[tuple]:
         return conn.execute(f"SELECT {COLUMNS} FROM raw.daily_prices ORDER BY 1, 2, 3").fetchall()
 
 
-def kis_simulator() -> KisSimulator:
+def kis_simulator(kind: type[KisSimulator] = KisSimulator) -> KisSimulator:
     """A local server speaking KIS's protocol (20 requests/s and one token a minute, like KIS)."""
-    return KisSimulator(BUNDLED / "kis", clock=fixed_clock(datetime(2025, 6, 17, 18, tzinfo=KST)),
-                        app_key="scale-key", app_secret="scale-secret")
+    return kind(BUNDLED / "kis", clock=fixed_clock(datetime(2025, 6, 17, 18, tzinfo=KST)),
+                app_key="scale-key", app_secret="scale-secret")
 
 
 class MeetingKisSimulator(KisSimulator):
@@ -70,9 +70,8 @@ class MeetingKisSimulator(KisSimulator):
     "two at once" would measure the machine; if the pool let only one shard fetch at a time, the first
     would wait out the meeting alone and the test would fail as it should."""
 
-    def __init__(self) -> None:
-        base = kis_simulator()
-        super().__init__(base.fixtures, clock=base.clock, app_key="scale-key", app_secret="scale-secret")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.met = threading.Event()
         self._shards_seen: set[int] = set()
         self._meeting = threading.Lock()
@@ -94,7 +93,7 @@ MEETING_S = 120.0  # how long the first shard's request waits for a second shard
 @pytest.fixture
 def kis_server(monkeypatch) -> Iterator[KisSimulator]:
     """Live mode against the local KIS protocol server."""
-    simulator = MeetingKisSimulator()
+    simulator = kis_simulator(MeetingKisSimulator)
     with serve(simulator) as url:
         for name, value in {"AZAK_KIS_MODE": "live", "AZAK_KIS_ENV": "real", "AZAK_KIS_APP_KEY": "scale-key",
                             "AZAK_KIS_APP_SECRET": "scale-secret", "AZAK_KIS_BASE_URL": url}.items():
